@@ -1,0 +1,36 @@
+"""The aiohttp application: create_app(settings) builds it; platform routes hang off it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.bootstrap import Services, bootstrap
+from bot.clock import Clock
+from bot.settings import Settings
+from bot.store.db import Database
+
+SERVICES = web.AppKey("services", Services)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    async with services.db.engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+    return web.json_response({"status": "ok"})
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> web.Application:
+    services = bootstrap(settings, clock=clock, db=db)
+    app = web.Application(client_max_size=settings.server.max_body_bytes)
+    app[SERVICES] = services
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        await services.db.upgrade()
+        yield
+        await services.close()
+
+    app.cleanup_ctx.append(services_ctx)
+    app.router.add_get("/healthz", healthz)
+    return app

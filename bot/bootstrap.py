@@ -1,0 +1,62 @@
+"""The one place that wires settings, database, clock and command table together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.clock import Clock, SystemClock
+from bot.handlers import build_table
+from bot.pipeline import Pipeline
+from bot.settings import Settings
+from bot.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    pipeline: Pipeline
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = db or Database(settings.database.url, echo=settings.database.echo)
+    pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table())
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline)
+
+
+class _SecretFilter(logging.Filter):
+    """Masks configured secrets in every log record, whatever logged them."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            masked = message
+            for secret in self.secrets:
+                masked = masked.replace(secret, "***")
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    secrets = [
+        settings.wecom.token.get_secret_value(),
+        settings.wecom.encoding_aes_key.get_secret_value(),
+        settings.dingtalk.app_secret.get_secret_value(),
+    ]
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_SecretFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log.level.upper())

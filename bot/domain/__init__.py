@@ -1,0 +1,1 @@
+"""Domain: the care register's words and rules, free of I/O."""

@@ -1,0 +1,61 @@
+"""The one normalised message every platform adapter produces, and the reply the pipeline returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    WECOM = "wecom"
+    DINGTALK = "dingtalk"
+    SIM = "sim"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A message addressed to the bot, already stripped of the @-mention and odd whitespace."""
+
+    platform: Platform
+    chat_id: str
+    sender_id: str
+    text: str
+    message_id: str
+    received_at: datetime
+    sender_name: str = ""
+    is_group: bool = True
+    # Where an asynchronous answer may be posted (WeCom response_url, DingTalk sessionWebhook).
+    reply_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot answers to one message.
+
+    `text` goes back where the message came from; `private` is sent one-to-one to the sender
+    (used when the answer holds data a class group must not see). `mention_user_ids` are
+    platform user ids to @-mention in a group answer.
+    """
+
+    text: str
+    private: bool = False
+    mention_user_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A message the bot sends on its own: to a class group, or privately to one person.
+
+    `key` makes it idempotent: the same key is delivered at most once, whoever queues it.
+    Exactly one of `chat_ref` (a chats.id), `staff_id`, `guardian_id` names the target.
+    """
+
+    key: str
+    text: str
+    chat_ref: int | None = None
+    staff_id: int | None = None
+    guardian_id: int | None = None
+    mention_user_ids: tuple[str, ...] = ()
+    mention_phones: tuple[str, ...] = ()
+    markdown: bool = False

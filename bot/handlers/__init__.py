@@ -1,0 +1,11 @@
+"""Handlers: the command table (pure parsing) and one async handler per command."""
+
+from __future__ import annotations
+
+from bot.handlers import basic
+from bot.handlers.registry import CommandTable
+
+
+def build_table() -> CommandTable:
+    """The bot's whole command language; help text is generated from it."""
+    return CommandTable([*basic.COMMANDS])

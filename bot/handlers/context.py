@@ -1,0 +1,55 @@
+"""What a handler gets: the open unit of work, the clock, the sender, the chat, and a place for pushes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.actors import Actor
+from bot.domain.messages import IncomingMessage, Push
+from bot.settings import Settings
+from bot.store.people import ChatInfo
+from bot.store.tables import AuditEntry
+
+if TYPE_CHECKING:
+    from bot.handlers.registry import CommandTable
+
+
+@dataclass
+class HandlerContext:
+    session: AsyncSession
+    clock: Clock
+    settings: Settings
+    actor: Actor
+    message: IncomingMessage
+    chat: ChatInfo | None
+    table: CommandTable
+    pushes: list[Push] = field(default_factory=list)
+
+    def now_local(self) -> datetime:
+        return self.clock.now().astimezone(self.settings.school.tz)
+
+    def today(self) -> date:
+        return self.now_local().date()
+
+    def push(self, push: Push) -> None:
+        """Queue a push; it is written with the same unit of work as the change that caused it."""
+        self.pushes.append(push)
+
+    def audit(self, action: str, subject: str = "", **detail: Any) -> None:
+        """Record who did what, when and from which message."""
+        self.session.add(
+            AuditEntry(
+                school_id=self.actor.school_id,
+                at=self.clock.now(),
+                actor=self.actor.actor_ref,
+                action=action,
+                subject=subject,
+                detail=detail,
+                message_id=self.message.message_id,
+            )
+        )

@@ -1,0 +1,107 @@
+"""The command table: each entry parses its own phrasing (pure) and names its handler and usage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.actors import Actor, Role
+
+if TYPE_CHECKING:
+    from bot.handlers.context import HandlerContext
+    from bot.domain.messages import Reply
+
+Args = Mapping[str, Any]
+ArgParser = Callable[[str], Args | None]
+Handler = Callable[["HandlerContext", Args], Awaitable["Reply"]]
+
+EVERYONE = frozenset(Role)
+KNOWN = frozenset(Role) - {Role.UNKNOWN}
+GUARDIANS = frozenset({Role.GUARDIAN})
+STAFF = frozenset({Role.HEAD_TEACHER, Role.CARE_TEACHER, Role.PRINCIPAL, Role.ADMIN})
+PRINCIPALS = frozenset({Role.PRINCIPAL, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: its name, how to write it, who may use it, how to parse it, what handles it."""
+
+    name: str
+    usage: str
+    summary: str
+    example: str
+    keywords: tuple[str, ...]
+    parse: ArgParser
+    handle: Handler
+    roles: frozenset[Role] = KNOWN
+    # Lower tries first; use it where one phrasing could be read as two commands.
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class Parsed:
+    spec: CommandSpec
+    args: Args = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """Nothing matched: the closest command, if any was close."""
+
+    text: str
+    closest: CommandSpec | None = None
+
+
+def keyword_parser(*keywords: str) -> ArgParser:
+    """A parser for commands without arguments: the text is exactly one of the keywords."""
+    words = frozenset(keywords)
+
+    def parse(text: str) -> Args | None:
+        return {} if text.strip(" ?？!！。.") in words else None
+
+    return parse
+
+
+class CommandTable:
+    def __init__(self, specs: Sequence[CommandSpec]) -> None:
+        names = [s.name for s in specs]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate command names: {names}")
+        self.specs = tuple(sorted(specs, key=lambda s: s.priority))
+        self._by_keyword = {kw: s for s in self.specs for kw in s.keywords}
+
+    def __getitem__(self, name: str) -> CommandSpec:
+        for spec in self.specs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def parse(self, text: str) -> Parsed | ParseError:
+        """Pure: the first command whose parser accepts the text, else the closest by fuzzy match."""
+        for spec in self.specs:
+            args = spec.parse(text)
+            if args is not None:
+                return Parsed(spec, args)
+        return ParseError(text, self.closest(text))
+
+    def closest(self, text: str) -> CommandSpec | None:
+        if not text or not self._by_keyword:
+            return None
+        head = text.split(" ")[0][:12]
+        best = process.extractOne(head, list(self._by_keyword), scorer=fuzz.WRatio, score_cutoff=50)
+        if best is None:
+            return None
+        return self._by_keyword[best[0]]
+
+    def usable_by(self, actor: Actor) -> list[CommandSpec]:
+        return [s for s in self.specs if s.roles & actor.roles]
+
+    def help_text(self, actor: Actor) -> str:
+        lines = ["托管助手 可用命令:"]
+        for spec in self.usable_by(actor):
+            lines.append(f"· {spec.usage} — {spec.summary}")
+        lines.append("在群里 @托管助手 后输入命令即可。")
+        return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""The message pipeline: normalise -> identify sender -> parse -> check role -> handle -> reply.
+
+Every platform adapter, the simulator and `tuoguan say` feed the same `handle_message`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.domain.actors import Actor, Role
+from bot.domain.messages import IncomingMessage, Push, Reply
+from bot.domain.text import normalise
+from bot.handlers import texts
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import CommandSpec, CommandTable, ParseError
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.people import find_chat, identify
+
+log = logging.getLogger(__name__)
+
+ROLE_WORDS = {
+    Role.GUARDIAN: "家长",
+    Role.HEAD_TEACHER: "班主任",
+    Role.CARE_TEACHER: "托管教师",
+    Role.PRINCIPAL: "校长",
+    Role.ADMIN: "管理员",
+}
+
+
+@dataclass
+class Outcome:
+    """The reply to the sender and the pushes the message caused (already stored with the change)."""
+
+    reply: Reply
+    command: str
+    pushes: list[Push] = field(default_factory=list)
+    actor: Actor | None = None
+
+
+@dataclass
+class Pipeline:
+    db: Database
+    settings: Settings
+    clock: Clock
+    table: CommandTable
+
+    async def handle_message(self, msg: IncomingMessage) -> Outcome:
+        started = time.perf_counter()
+        text = normalise(msg.text)
+        outcome = await self._handle(msg, text)
+        log.info(
+            "message handled",
+            extra={
+                "message_id": msg.message_id,
+                "platform": str(msg.platform),
+                "command": outcome.command,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return outcome
+
+    async def _handle(self, msg: IncomingMessage, text: str) -> Outcome:
+        if not text:
+            return Outcome(Reply(texts.EMPTY), "empty")
+        parsed = self.table.parse(text)
+        try:
+            async with self.db.transaction() as session:
+                actor = await identify(session, str(msg.platform), msg.sender_id)
+                if isinstance(parsed, ParseError):
+                    return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor)
+                spec = parsed.spec
+                if not (spec.roles & actor.roles):
+                    return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor)
+                chat = await find_chat(session, str(msg.platform), msg.chat_id)
+                ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
+                reply = await spec.handle(ctx, parsed.args)
+                await self.store_pushes(ctx)
+                return Outcome(reply, spec.name, list(ctx.pushes), actor)
+        except Exception:
+            # The unit of work rolled back: nothing half-written. The sender gets a short answer.
+            log.exception("handler failed", extra={"message_id": msg.message_id})
+            return Outcome(Reply(texts.INTERNAL_ERROR), "error")
+
+    async def store_pushes(self, ctx: HandlerContext) -> None:
+        """Hook for the durable outbox: pushes are written in the handler's unit of work."""
+
+    def _not_understood(self, error: ParseError, actor: Actor) -> Reply:
+        if not actor.is_known:
+            return Reply(texts.UNKNOWN_SENDER)
+        lines = [texts.NOT_UNDERSTOOD.format(text=error.text[:30])]
+        closest = error.closest
+        if closest is not None and closest.roles & actor.roles:
+            lines.append(texts.CLOSEST.format(usage=closest.usage, example=closest.example))
+        lines.append(texts.SEE_HELP)
+        return Reply("\n".join(lines))
+
+    def _not_allowed(self, spec: CommandSpec, actor: Actor) -> Reply:
+        if not actor.is_known:
+            return Reply(texts.UNKNOWN_SENDER)
+        who = "、".join(ROLE_WORDS[r] for r in sorted(spec.roles, key=list(Role).index) if r in ROLE_WORDS)
+        return Reply(texts.NOT_ALLOWED.format(name=spec.name, who=who) + "\n" + texts.SEE_HELP)

@@ -1,0 +1,37 @@
+"""`tuoguan serve`: the aiohttp server (platform callbacks, simulator, health) in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.app import SERVICES, create_app
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_server(settings: Settings, args: argparse.Namespace) -> int:
+    if args.sim is not None:
+        settings.server.sim = args.sim
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    app = create_app(settings)
+
+    if args.demo:
+
+        async def demo_ctx(app: web.Application):  # type: ignore[no-untyped-def]
+            from bot.demo import load_demo
+
+            services = app[SERVICES]
+            info = await load_demo(services.db, settings, services.clock, only_if_empty=True)
+            log.info("%s", info.render())
+            yield
+
+        app.cleanup_ctx.append(demo_ctx)
+    log.info("托管助手 listening on http://%s:%s", host, port)
+    web.run_app(app, host=host, port=port, print=None, loop=asyncio.new_event_loop())
+    return 0

@@ -1,0 +1,107 @@
+"""Settings: config/default.toml, then an optional --config file, then TUOGUAN_<SECTION>__<KEY> env vars.
+
+Built once in `main()` (or by a test) and passed in; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///./data/tuoguan.db"
+    echo: bool = False
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # None: simulator on only when no platform is configured.
+    sim: bool | None = None
+    max_body_bytes: int = 64 * 1024
+
+
+class WecomSettings(BaseModel):
+    token: SecretStr = SecretStr("")
+    encoding_aes_key: SecretStr = SecretStr("")
+    corp_id: str = ""
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token.get_secret_value() and self.encoding_aes_key.get_secret_value())
+
+
+class DingtalkSettings(BaseModel):
+    app_secret: SecretStr = SecretStr("")
+    api_base: str = "https://oapi.dingtalk.com"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_secret.get_secret_value())
+
+
+class SchoolSettings(BaseModel):
+    name: str = "示例小学"
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TUOGUAN_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    wecom: WecomSettings = WecomSettings()
+    dingtalk: DingtalkSettings = DingtalkSettings()
+    school: SchoolSettings = SchoolSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the default file, an optional extra TOML file and the environment."""
+    files: list[Path] = [p for p in [DEFAULT_TOML] if p.exists()]
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.exists():
+            raise FileNotFoundError(f"配置文件不存在: {path}")
+        files.append(path)
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=files)
+
+    return _FileSettings(**overrides)

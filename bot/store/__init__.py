@@ -1,0 +1,1 @@
+"""Store: SQLAlchemy tables, engine, unit of work and Alembic migrations."""

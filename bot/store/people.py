@@ -1,0 +1,101 @@
+"""Queries about people: resolve a platform sender into an Actor, find a chat's class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.actors import Actor, ChildRef, ClassRole, Role
+from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInfo:
+    id: int
+    platform: str
+    chat_id: str
+    class_group_id: int
+    class_name: str
+    school_id: int
+
+
+async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -> ChatInfo | None:
+    """The class group behind a platform chat id (any platform when `platform` is None)."""
+    stmt = (
+        select(Chat.id, Chat.platform, Chat.chat_id, ClassGroup.id, ClassGroup.name, ClassGroup.school_id)
+        .join(ClassGroup, Chat.class_group_id == ClassGroup.id)
+        .where(Chat.chat_id == chat_id)
+    )
+    if platform is not None:
+        stmt = stmt.where(Chat.platform == platform)
+    row = (await session.execute(stmt.order_by(Chat.id).limit(1))).first()
+    return ChatInfo(*row) if row else None
+
+
+async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
+    """Resolve a platform account into an Actor with its children or classes; unknown if unbound."""
+    ident = await session.scalar(
+        select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+    )
+    if ident is None:
+        return Actor(platform=platform, user_id=user_id)
+    if ident.staff_id is not None:
+        return await _staff_actor(session, platform, user_id, ident.staff_id)
+    assert ident.guardian_id is not None
+    return await _guardian_actor(session, platform, user_id, ident.guardian_id)
+
+
+async def _staff_actor(session: AsyncSession, platform: str, user_id: str, staff_id: int) -> Actor:
+    staff = await session.get(Staff, staff_id)
+    assert staff is not None
+    rows = (
+        await session.execute(
+            select(StaffRole.role, StaffRole.class_group_id, ClassGroup.name)
+            .outerjoin(ClassGroup, StaffRole.class_group_id == ClassGroup.id)
+            .where(StaffRole.staff_id == staff_id)
+            .order_by(StaffRole.id)
+        )
+    ).all()
+    class_roles = tuple(ClassRole(Role(role), cg_id, cg_name or "") for role, cg_id, cg_name in rows)
+    roles = frozenset(r.role for r in class_roles) or frozenset({Role.CARE_TEACHER})
+    return Actor(
+        platform=platform,
+        user_id=user_id,
+        school_id=staff.school_id,
+        name=staff.name,
+        staff_id=staff_id,
+        staff_roles=class_roles,
+        roles=roles,
+    )
+
+
+async def _guardian_actor(session: AsyncSession, platform: str, user_id: str, guardian_id: int) -> Actor:
+    guardian = await session.get(Guardian, guardian_id)
+    assert guardian is not None
+    rows = (
+        await session.execute(
+            select(
+                Student.id,
+                Student.name,
+                ClassGroup.id,
+                ClassGroup.name,
+                Guardianship.relation,
+                Guardianship.may_pickup,
+            )
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .join(ClassGroup, Student.class_group_id == ClassGroup.id)
+            .where(Guardianship.guardian_id == guardian_id, Student.active.is_(True))
+            .order_by(Student.id)
+        )
+    ).all()
+    return Actor(
+        platform=platform,
+        user_id=user_id,
+        school_id=guardian.school_id,
+        name=guardian.name,
+        guardian_id=guardian_id,
+        children=tuple(ChildRef(*row) for row in rows),
+        roles=frozenset({Role.GUARDIAN}),
+    )

@@ -1,0 +1,31 @@
+"""The store: migrations run on both engines, SQLite pragmas, rollback on error."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.store.db import Database
+from bot.store.tables import School
+
+
+async def test_migrations_reach_head(db: Database) -> None:
+    assert await db.current_revision() is not None
+
+
+async def test_unit_of_work_rolls_back_on_error(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            session.add(School(name="回滚小学"))
+            await session.flush()
+            raise RuntimeError("boom")
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(School)) == 0
+
+
+async def test_sqlite_pragmas(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
