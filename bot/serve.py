@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -23,7 +24,7 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.demo:
 
-        async def demo_ctx(app: web.Application):  # type: ignore[no-untyped-def]
+        async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
             from bot.demo import load_demo
 
             services = app[SERVICES]

@@ -11,8 +11,8 @@ from rapidfuzz import fuzz, process
 from bot.domain.actors import Actor, Role
 
 if TYPE_CHECKING:
-    from bot.handlers.context import HandlerContext
     from bot.domain.messages import Reply
+    from bot.handlers.context import HandlerContext
 
 Args = Mapping[str, Any]
 ArgParser = Callable[[str], Args | None]

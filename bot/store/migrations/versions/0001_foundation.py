@@ -1,14 +1,13 @@
 """foundation
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-22 16:12:48.117420
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None
