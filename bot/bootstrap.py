@@ -60,3 +60,5 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log.level.upper())
+    # Alembic narrates every plugin it loads at INFO; keep the console for what matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import jobs_cli
 from bot.bootstrap import Services, bootstrap, configure_logging
 from bot.clock import Clock, FixedClock, SystemClock, parse_at
 from bot.domain.messages import IncomingMessage, Platform
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--user", required=True, help="发送人平台账号")
     say.add_argument("--at", help="消息时间 ISO 格式,如 2026-11-23T16:30 (默认现在)")
     say.add_argument("text", nargs="+", help="消息内容")
+    jobs_cli.add_parsers(sub, common)
     return parser
 
 
@@ -147,7 +149,14 @@ def push_target(push: Any) -> str:
     return f"家长#{push.guardian_id}"
 
 
-COMMANDS = {"db": cmd_db, "roster": cmd_roster, "demo": cmd_demo, "say": cmd_say}
+COMMANDS = {
+    "db": cmd_db,
+    "roster": cmd_roster,
+    "demo": cmd_demo,
+    "say": cmd_say,
+    "jobs": jobs_cli.cmd_jobs,
+    "calendar": jobs_cli.cmd_calendar,
+}
 
 
 if __name__ == "__main__":

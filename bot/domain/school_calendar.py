@@ -1,0 +1,73 @@
+"""Which days have care: Chinese workdays (holidays and 调休 from chinese-calendar), inside a term,
+not closed by the school, plus the school's own extra days."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+    name: str = ""
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def national_workday(day: date) -> bool:
+    """A working day in China: Mon-Fri unless a public holiday, or a make-up workday (调休).
+
+    chinese-calendar only knows the years the State Council has published; beyond them we fall back
+    to Monday-Friday and say so, and the school adds its own entries with `tuoguan calendar`.
+    """
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        log.warning("chinese-calendar has no data for %s; assuming Monday-Friday", day.year)
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class SchoolCalendar:
+    terms: tuple[DateRange, ...] = ()
+    closures: tuple[DateRange, ...] = ()
+    extra_days: tuple[DateRange, ...] = field(default=())
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[str, date, date, str]]) -> SchoolCalendar:
+        kinds: dict[str, list[DateRange]] = {"term": [], "closure": [], "workday": []}
+        for kind, start, end, name in entries:
+            kinds.setdefault(kind, []).append(DateRange(start, end, name))
+        return cls(tuple(kinds["term"]), tuple(kinds["closure"]), tuple(kinds["workday"]))
+
+    def in_term(self, day: date) -> bool:
+        """Without any term entered, every day counts as in term (a school that has not set dates yet)."""
+        return not self.terms or any(day in term for term in self.terms)
+
+    def is_care_day(self, day: date) -> bool:
+        if any(day in closure for closure in self.closures):
+            return False
+        if any(day in extra for extra in self.extra_days):
+            return True
+        return self.in_term(day) and national_workday(day)
+
+    def why_not(self, day: date) -> str:
+        """A short Chinese reason a day has no care, for logs and replies ('' if it has care)."""
+        if self.is_care_day(day):
+            return ""
+        if any(day in closure for closure in self.closures):
+            return "学校停课"
+        if not self.in_term(day):
+            return "不在学期内"
+        if day.weekday() >= 5:
+            return "周末"
+        return "法定节假日"

@@ -1,0 +1,10 @@
+"""Scheduled jobs: one module-level async function per job, a table of them, and their runner."""
+
+from __future__ import annotations
+
+from bot.jobs.registry import JobSpec
+
+
+def build_jobs() -> list[JobSpec]:
+    """Every scheduled job the bot runs; `tuoguan jobs list` and the scheduler read this table."""
+    return []

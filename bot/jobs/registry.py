@@ -1,0 +1,77 @@
+"""What a job is: a name, a cron trigger in the school's timezone, a function, and a misfire policy."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.domain.school_calendar import SchoolCalendar
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+
+
+@dataclass
+class JobContext:
+    """What one fire of a job for one school sees."""
+
+    services: Services
+    school_id: int
+    at: datetime  # the fire time, aware, in the school's timezone
+    calendar: SchoolCalendar
+
+    @property
+    def day(self) -> date:
+        return self.at.date()
+
+
+JobFunc = Callable[[JobContext], Awaitable[str]]
+MisfirePolicy = Callable[[datetime, datetime], bool]
+
+
+def never_late(fire: datetime, now: datetime) -> bool:
+    """A reminder is useless once its moment has passed."""
+    return False
+
+
+def same_evening(fire: datetime, now: datetime) -> bool:
+    """Still worth running if it is the same day and before 22:00 (alerts, the daily summary)."""
+    return fire.date() == now.date() and now.hour < 22
+
+
+def within(delta: timedelta) -> MisfirePolicy:
+    def policy(fire: datetime, now: datetime) -> bool:
+        return now - fire <= delta
+
+    return policy
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    summary: str
+    cron: Mapping[str, Any]
+    run: JobFunc
+    still_useful: MisfirePolicy = never_late
+    care_days_only: bool = True
+    lease: timedelta = field(default=timedelta(minutes=10))
+
+    def trigger(self, tz: Any) -> CronTrigger:
+        return CronTrigger(timezone=tz, **self.cron)
+
+    def next_fire(self, after: datetime, tz: Any) -> datetime | None:
+        return self.trigger(tz).get_next_fire_time(None, after)
+
+    def fires_between(self, start: datetime, end: datetime, tz: Any) -> list[datetime]:
+        """Fire times in [start, end], bounded (a day of once-a-minute fires at most)."""
+        trigger = self.trigger(tz)
+        fires: list[datetime] = []
+        current = trigger.get_next_fire_time(None, start)
+        while current is not None and current <= end and len(fires) < 1440:
+            fires.append(current)
+            current = trigger.get_next_fire_time(current, current + timedelta(seconds=1))
+        return fires

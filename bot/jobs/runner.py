@@ -1,0 +1,98 @@
+"""Running a job: per school, skip days without care, claim the fire, run, record; catch up misfires."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.bootstrap import Services
+from bot.jobs.registry import JobContext, JobSpec
+from bot.store.calendar import claim_fire, finish_fire, fire_recorded, school_calendar, school_ids
+
+log = logging.getLogger(__name__)
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class FireResult:
+    school_id: int
+    status: str  # done | skipped | taken | failed
+    detail: str
+
+    def render(self) -> str:
+        return f"学校#{self.school_id}: {self.status} {self.detail}".rstrip()
+
+
+async def run_job(services: Services, spec: JobSpec, at: datetime, instance: str | None = None) -> list[FireResult]:
+    """One fire of `spec` at `at` for every school; each school's fire is claimed once across instances."""
+    instance = instance or instance_name()
+    tz = services.settings.school.tz
+    at = at.astimezone(tz)
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+    results = []
+    for school_id in schools:
+        results.append(await _run_for_school(services, spec, at, school_id, instance))
+    if not schools:
+        log.info("job %s at %s: no school loaded, nothing to do", spec.name, at.isoformat())
+    return results
+
+
+async def _run_for_school(
+    services: Services, spec: JobSpec, at: datetime, school_id: int, instance: str
+) -> FireResult:
+    now = services.clock.now()
+    if not await claim_fire(services.db, spec.name, at, school_id, instance, now, spec.lease):
+        log.info("job %s at %s school %s: already claimed by another run", spec.name, at.isoformat(), school_id)
+        return FireResult(school_id, "taken", "已由其他实例执行")
+    async with services.db.transaction() as session:
+        calendar = await school_calendar(session, school_id)
+    if spec.care_days_only and not calendar.is_care_day(at.date()):
+        reason = calendar.why_not(at.date())
+        log.info("job %s at %s school %s: no care today (%s), nothing pushed", spec.name, at.isoformat(), school_id, reason)
+        await finish_fire(services.db, spec.name, at, school_id, "skipped", f"今天没有托管({reason})", services.clock.now())
+        return FireResult(school_id, "skipped", f"今天没有托管({reason})")
+    try:
+        detail = await spec.run(JobContext(services, school_id, at, calendar))
+    except Exception:
+        log.exception("job %s at %s school %s failed", spec.name, at.isoformat(), school_id)
+        await finish_fire(services.db, spec.name, at, school_id, "failed", "执行出错,见日志", services.clock.now())
+        return FireResult(school_id, "failed", "执行出错,见日志")
+    await finish_fire(services.db, spec.name, at, school_id, "done", detail, services.clock.now())
+    log.info("job %s at %s school %s done: %s", spec.name, at.isoformat(), school_id, detail)
+    return FireResult(school_id, "done", detail)
+
+
+async def catch_up(services: Services, specs: list[JobSpec], now: datetime | None = None) -> list[str]:
+    """On start: for fires missed today while the bot was down, run those still useful, skip the rest.
+
+    Every decision is logged and returned, one line per missed fire.
+    """
+    tz = services.settings.school.tz
+    now = (now or services.clock.now()).astimezone(tz)
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+    decisions: list[str] = []
+    for spec in specs:
+        fires = spec.fires_between(start_of_day, now - timedelta(seconds=1), tz)
+        if not fires:
+            continue
+        latest = fires[-1]  # coalesce: only the latest missed fire can matter
+        missing = [s for s in schools if not await fire_recorded(services.db, spec.name, latest, s)]
+        if not missing:
+            continue
+        if spec.still_useful(latest, now):
+            decisions.append(f"{spec.name} {latest.isoformat()}: 补执行")
+            log.info("misfire %s at %s: still useful, running now", spec.name, latest.isoformat())
+            await run_job(services, spec, latest)
+        else:
+            decisions.append(f"{spec.name} {latest.isoformat()}: 已过时,跳过")
+            log.info("misfire %s at %s: no longer useful, skipped", spec.name, latest.isoformat())
+    return decisions

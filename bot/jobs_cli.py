@@ -1,0 +1,79 @@
+"""CLI for scheduled jobs (`tuoguan jobs list|run`) and the school calendar (`tuoguan calendar ...`)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from bot.bootstrap import Services
+from bot.jobs import build_jobs
+from bot.jobs.runner import run_job
+from bot.store.calendar import KIND_LABELS, KINDS, add_entry, list_entries, remove_entry, school_ids
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    jobs = sub.add_parser("jobs", parents=[common], help="定时任务: 列表、手动执行")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", parents=[common], help="列出定时任务和下次执行时间")
+    run = jobs_sub.add_parser("run", parents=[common], help="立即执行一个定时任务")
+    run.add_argument("name", help="任务名,见 tuoguan jobs list")
+    run.add_argument("--at", help="当作在此时间执行, ISO 格式 (默认现在)")
+
+    cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    cal_sub.add_parser("list", parents=[common], help="列出校历条目")
+    add = cal_sub.add_parser("add", parents=[common], help="添加: 学期 / 停课 / 补课")
+    add.add_argument("kind", choices=sorted(KINDS), help="学期 | 停课 | 补课")
+    add.add_argument("start", type=date.fromisoformat, help="开始日期 2026-09-01")
+    add.add_argument("end", type=date.fromisoformat, nargs="?", help="结束日期 (默认同开始)")
+    add.add_argument("--name", default="", help="说明,如 2026秋季学期")
+    rm = cal_sub.add_parser("remove", parents=[common], help="删除一条校历")
+    rm.add_argument("id", type=int)
+
+
+async def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
+    specs = {spec.name: spec for spec in build_jobs()}
+    tz = services.settings.school.tz
+    now = services.clock.now().astimezone(tz)
+    if args.jobs_command == "list":
+        if not specs:
+            print("暂无定时任务")
+        for spec in specs.values():
+            nxt = spec.next_fire(now, tz)
+            when = nxt.strftime("%Y-%m-%d %H:%M") if nxt else "-"
+            print(f"{spec.name:<18} 下次 {when}  {spec.summary}")
+        return 0
+    chosen = specs.get(args.name)
+    if chosen is None:
+        print(f"没有任务「{args.name}」。可用: {', '.join(specs) or '(无)'}")
+        return 2
+    for result in await run_job(services, chosen, now):
+        print(result.render())
+    return 0
+
+
+async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+        if not schools:
+            print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+            return 1
+        school_id = schools[0]
+        if args.calendar_command == "add":
+            end = args.end or args.start
+            if end < args.start:
+                print("结束日期不能早于开始日期")
+                return 2
+            entry_id = await add_entry(session, school_id, args.kind, args.start, end, args.name)
+            print(f"已添加 #{entry_id}: {KIND_LABELS[KINDS[args.kind]]} {args.start} ~ {end} {args.name}".rstrip())
+            return 0
+        if args.calendar_command == "remove":
+            ok = await remove_entry(session, args.id)
+            print(f"已删除 #{args.id}" if ok else f"没有校历条目 #{args.id}")
+            return 0 if ok else 1
+        entries = await list_entries(session, school_id)
+        if not entries:
+            print("校历为空: 未设学期时,按法定工作日(含调休)安排托管")
+        for e in entries:
+            print(f"#{e.id} {KIND_LABELS[e.kind]} {e.start_date} ~ {e.end_date} {e.name}".rstrip())
+        return 0
