@@ -33,6 +33,9 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
             yield
 
         app.cleanup_ctx.append(demo_ctx)
+    from bot.jobs.lifecycle import scheduler_ctx
+
+    app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
     log.info("托管助手 listening on http://%s:%s", host, port)
     web.run_app(app, host=host, port=port, print=None, loop=asyncio.new_event_loop())
     return 0

@@ -1,0 +1,34 @@
+"""Starts the scheduler with the server: catch up today's missed fires, then run on schedule."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from bot.bootstrap import Services
+from bot.jobs import build_jobs
+from bot.jobs.runner import catch_up
+from bot.jobs.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+def scheduler_ctx(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup_ctx: the scheduler lives exactly as long as the web app."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        specs = build_jobs()
+        for decision in await catch_up(services, specs):
+            log.info("catch-up: %s", decision)
+        scheduler = build_scheduler(services, specs)
+        scheduler.start()
+        for job in scheduler.get_jobs():
+            log.info("job %s next at %s", job.id, job.next_run_time)
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=True)
+
+    return ctx

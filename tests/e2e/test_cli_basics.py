@@ -1,0 +1,59 @@
+"""The real `tuoguan` CLI in a subprocess: help, db upgrade, calendar, jobs, say on an empty school."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUOGUAN_")}
+    env["TUOGUAN_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env["PYTHONPATH"] = str(ROOT)
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    return run
+
+
+def test_help_lists_the_contract_commands(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("--help").stdout
+    for verb in ("serve", "db", "roster", "demo", "say", "jobs", "calendar"):
+        assert verb in out
+    assert "--chat" in cli("say", "--help").stdout
+
+
+def test_db_upgrade_is_repeatable(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = cli("db", "upgrade").stdout
+    assert "数据库已是最新版本" in first
+    assert cli("db", "upgrade").stdout == first
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_config_file_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    missing = cli("--config", str(tmp_path / "none.toml"), "db", "upgrade", ok=False)
+    assert missing.returncode == 2 and "配置文件不存在" in missing.stderr
+
+
+def test_say_from_a_stranger_in_an_unknown_chat(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("say", "--chat", "nowhere", "--user", "someone", "--at", "2026-11-23T16:00", "查询").stdout
+    assert "绑定" in out and "Traceback" not in out
+
+
+def test_jobs_and_calendar_without_a_school(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("jobs", "run", "no-such-job", ok=False).returncode == 2
+    out = cli("calendar", "list", ok=False)
+    assert "请先" in out.stdout
