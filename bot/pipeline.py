@@ -9,6 +9,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import Clock
 from bot.domain.actors import Actor, Role
 from bot.domain.messages import IncomingMessage, Push, Reply
@@ -86,7 +88,11 @@ class Pipeline:
             return Outcome(Reply(texts.INTERNAL_ERROR), "error")
 
     async def store_pushes(self, ctx: HandlerContext) -> None:
-        """Hook for the durable outbox: pushes are written in the handler's unit of work."""
+        """Pushes a message caused are written in the handler's own unit of work."""
+        await self.queue_pushes(ctx.session, ctx.pushes)
+
+    async def queue_pushes(self, session: AsyncSession, pushes: list[Push]) -> None:
+        """Hook for the durable outbox: write `pushes` in `session` (idempotent by key)."""
 
     def _not_understood(self, error: ParseError, actor: Actor) -> Reply:
         if not actor.is_known:

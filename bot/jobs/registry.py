@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.domain.messages import Push
 from bot.domain.school_calendar import SchoolCalendar
 
 if TYPE_CHECKING:
@@ -23,6 +24,11 @@ class JobContext:
     school_id: int
     at: datetime  # the fire time, aware, in the school's timezone
     calendar: SchoolCalendar
+    pushes: list[Push] = field(default_factory=list)
+
+    def push(self, push: Push) -> None:
+        """Queue a push; the runner stores the fire's pushes in the durable outbox (idempotent by key)."""
+        self.pushes.append(push)
 
     @property
     def day(self) -> date:

@@ -58,8 +58,10 @@ async def _run_for_school(
         log.info("job %s at %s school %s: no care today (%s), nothing pushed", spec.name, at.isoformat(), school_id, reason)
         await finish_fire(services.db, spec.name, at, school_id, "skipped", f"今天没有托管({reason})", services.clock.now())
         return FireResult(school_id, "skipped", f"今天没有托管({reason})")
+    ctx = JobContext(services, school_id, at, calendar)
     try:
-        detail = await spec.run(JobContext(services, school_id, at, calendar))
+        detail = await spec.run(ctx)
+        await store_job_pushes(services, ctx)
     except Exception:
         log.exception("job %s at %s school %s failed", spec.name, at.isoformat(), school_id)
         await finish_fire(services.db, spec.name, at, school_id, "failed", "执行出错,见日志", services.clock.now())
@@ -67,6 +69,13 @@ async def _run_for_school(
     await finish_fire(services.db, spec.name, at, school_id, "done", detail, services.clock.now())
     log.info("job %s at %s school %s done: %s", spec.name, at.isoformat(), school_id, detail)
     return FireResult(school_id, "done", detail)
+
+
+async def store_job_pushes(services: Services, ctx: JobContext) -> None:
+    """Write the pushes a fire produced into the durable outbox (keys make a re-run harmless)."""
+    if ctx.pushes:
+        async with services.db.transaction() as session:
+            await services.pipeline.queue_pushes(session, ctx.pushes)
 
 
 async def catch_up(services: Services, specs: list[JobSpec], now: datetime | None = None) -> list[str]:
