@@ -21,6 +21,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return web.Response(body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type})
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> web.Application:
     services = bootstrap(settings, clock=clock, db=db)
     app = web.Application(client_max_size=settings.server.max_body_bytes)
@@ -33,4 +38,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
 
     app.cleanup_ctx.append(services_ctx)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     return app

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.handlers import build_table
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store.db import Database
@@ -18,6 +19,7 @@ class Services:
     db: Database
     clock: Clock
     pipeline: Pipeline
+    metrics: Metrics
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -26,8 +28,23 @@ class Services:
 def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     clock = clock or SystemClock()
     db = db or Database(settings.database.url, echo=settings.database.echo)
-    pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table())
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline)
+    metrics = Metrics()
+    pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table(), metrics=metrics)
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics)
+
+
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """Plain log lines with the record's structured extras appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))
+        return line
 
 
 class _SecretFilter(logging.Filter):
@@ -55,7 +72,7 @@ def configure_logging(settings: Settings) -> None:
         settings.dingtalk.app_secret.get_secret_value(),
     ]
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -18,6 +18,7 @@ from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import CommandSpec, CommandTable, ParseError
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.people import find_chat, identify
@@ -41,6 +42,8 @@ class Outcome:
     command: str
     pushes: list[Push] = field(default_factory=list)
     actor: Actor | None = None
+    # ok | not_understood | not_allowed | unknown_sender | error
+    result: str = "ok"
 
 
 @dataclass
@@ -49,34 +52,41 @@ class Pipeline:
     settings: Settings
     clock: Clock
     table: CommandTable
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def handle_message(self, msg: IncomingMessage) -> Outcome:
         started = time.perf_counter()
         text = normalise(msg.text)
         outcome = await self._handle(msg, text)
+        elapsed = time.perf_counter() - started
+        self.metrics.messages.labels(outcome.command, outcome.result).inc()
+        self.metrics.reply_seconds.observe(elapsed)
         log.info(
             "message handled",
             extra={
                 "message_id": msg.message_id,
                 "platform": str(msg.platform),
                 "command": outcome.command,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "outcome": outcome.result,
+                "duration_ms": round(elapsed * 1000, 1),
             },
         )
         return outcome
 
     async def _handle(self, msg: IncomingMessage, text: str) -> Outcome:
         if not text:
-            return Outcome(Reply(texts.EMPTY), "empty")
+            return Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
         parsed = self.table.parse(text)
         try:
             async with self.db.transaction() as session:
                 actor = await identify(session, str(msg.platform), msg.sender_id)
                 if isinstance(parsed, ParseError):
-                    return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor)
+                    result = "not_understood" if actor.is_known else "unknown_sender"
+                    return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
                 spec = parsed.spec
                 if not (spec.roles & actor.roles):
-                    return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor)
+                    result = "not_allowed" if actor.is_known else "unknown_sender"
+                    return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
                 chat = await find_chat(session, str(msg.platform), msg.chat_id)
                 ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
                 reply = await spec.handle(ctx, parsed.args)
@@ -85,7 +95,7 @@ class Pipeline:
         except Exception:
             # The unit of work rolled back: nothing half-written. The sender gets a short answer.
             log.exception("handler failed", extra={"message_id": msg.message_id})
-            return Outcome(Reply(texts.INTERNAL_ERROR), "error")
+            return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
 
     async def store_pushes(self, ctx: HandlerContext) -> None:
         """Pushes a message caused are written in the handler's own unit of work."""

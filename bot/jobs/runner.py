@@ -38,7 +38,9 @@ async def run_job(services: Services, spec: JobSpec, at: datetime, instance: str
         schools = await school_ids(session)
     results = []
     for school_id in schools:
-        results.append(await _run_for_school(services, spec, at, school_id, instance))
+        result = await _run_for_school(services, spec, at, school_id, instance)
+        services.metrics.job_runs.labels(spec.name, result.status).inc()
+        results.append(result)
     if not schools:
         log.info("job %s at %s: no school loaded, nothing to do", spec.name, at.isoformat())
     return results

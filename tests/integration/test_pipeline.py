@@ -126,3 +126,16 @@ async def test_role_check_refuses_guardian_on_staff_command(db: Database) -> Non
 
 def test_now_is_aware() -> None:
     assert isinstance(NOW, datetime) and NOW.tzinfo is not None
+
+
+async def test_each_message_logs_its_id_command_and_duration(say: Say, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.bootstrap import KeyValueFormatter
+
+    caplog.set_level(logging.INFO, logger="bot.pipeline")
+    await say("parent-liu", "查询")
+    record = next(r for r in caplog.records if r.getMessage() == "message handled")
+    line = KeyValueFormatter("%(message)s").format(record)
+    assert "message_id=m1" in line and "command=查询" in line and "outcome=ok" in line
+    assert "duration_ms=" in line
