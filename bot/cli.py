@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import uuid
 from collections.abc import Sequence
@@ -69,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command != "serve" and settings.log.level.upper() == "INFO":
+        # One-shot commands print their own results; keep routine INFO lines off the console.
+        logging.getLogger().setLevel(logging.WARNING)
     if args.command == "serve":
         from bot.serve import run_server
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,10 +41,17 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
     )
     if ident is None:
         return Actor(platform=platform, user_id=user_id)
-    if ident.staff_id is not None:
-        return await _staff_actor(session, platform, user_id, ident.staff_id)
-    assert ident.guardian_id is not None
-    return await _guardian_actor(session, platform, user_id, ident.guardian_id)
+    if ident.staff_id is None:
+        assert ident.guardian_id is not None
+        return await _guardian_actor(session, platform, user_id, ident.guardian_id)
+    staff = await _staff_actor(session, platform, user_id, ident.staff_id)
+    if ident.guardian_id is None:
+        return staff
+    # A teacher whose own child is in the school: both hats on one account.
+    parent = await _guardian_actor(session, platform, user_id, ident.guardian_id)
+    return replace(
+        staff, guardian_id=parent.guardian_id, children=parent.children, roles=staff.roles | parent.roles
+    )
 
 
 async def _staff_actor(session: AsyncSession, platform: str, user_id: str, staff_id: int) -> Actor:
