@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -248,6 +248,7 @@ class _Apply:
 
     async def _students(self) -> None:
         self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
+        new_rows: list[dict[str, Any]] = []
         for rec in self.data.students:
             paired = self._staff_named(rec.paired_teacher) if rec.paired_teacher else None
             values = {
@@ -264,24 +265,28 @@ class _Apply:
             }
             student = self.students.get(rec.student_no)
             if student is None:
-                student = Student(school_id=self.school_id, student_no=rec.student_no, **values)
-                self.students[rec.student_no] = student
-                self.s.add(student)
+                new_rows.append({"school_id": self.school_id, "student_no": rec.student_no, **values})
                 self._count("学生", True, False)
             else:
                 self._count("学生", False, _assign(student, **values))
         await self.s.flush()
+        if new_rows:
+            # Bulk insert, then one query for the new ids: no round trip per student.
+            await self.s.execute(insert(Student), new_rows)
+            self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
 
     async def _guardians(self) -> None:
         self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}
+        new_rows: dict[str, dict[str, Any]] = {}
         for rec in self.data.guardians:
-            if rec.phone not in self.guardians:
-                guardian = Guardian(school_id=self.school_id, name=rec.name, phone=rec.phone)
-                self.guardians[rec.phone] = guardian
-                self.s.add(guardian)
-            else:
+            if rec.phone in self.guardians:
                 _assign(self.guardians[rec.phone], name=rec.name)
+            else:
+                new_rows.setdefault(rec.phone, {"school_id": self.school_id, "name": rec.name, "phone": rec.phone})
         await self.s.flush()
+        if new_rows:
+            await self.s.execute(insert(Guardian), list(new_rows.values()))
+            self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}
         guardian_ids = [g.id for g in self.guardians.values()]
         links = {
             (link.student_id, link.guardian_id): link
@@ -289,18 +294,20 @@ class _Apply:
                 await self._all(Guardianship, Guardianship.guardian_id.in_(guardian_ids)) if guardian_ids else []
             )
         }
+        new_links: dict[tuple[int, int], dict[str, Any]] = {}
         for rec in self.data.guardians:
             key = (self.students[rec.student_no].id, self.guardians[rec.phone].id)
             link = links.get(key)
             if link is None:
-                link = links[key] = Guardianship(
-                    student_id=key[0], guardian_id=key[1], relation=rec.relation, may_pickup=rec.may_pickup
-                )
-                self.s.add(link)
+                new_links[key] = {
+                    "student_id": key[0], "guardian_id": key[1], "relation": rec.relation, "may_pickup": rec.may_pickup
+                }
                 self._count("家长", True, False)
             else:
                 self._count("家长", False, _assign(link, relation=rec.relation, may_pickup=rec.may_pickup))
         await self.s.flush()
+        if new_links:
+            await self.s.execute(insert(Guardianship), list(new_links.values()))
 
     async def _courses(self) -> None:
         courses = {c.name: c for c in await self._all(Course, Course.school_id == self.school_id)}
@@ -327,24 +334,29 @@ class _Apply:
 
     async def _identities(self) -> None:
         identities = {(i.platform, i.user_id): i for i in await self._all(Identity)}
-        now = self.now
+        new_rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def bind(platform: str, user_id: str, **owner: int) -> None:
+            if (platform, user_id) in identities:
+                _assign(identities[(platform, user_id)], **owner)
+            elif (platform, user_id) in new_rows:
+                new_rows[(platform, user_id)].update(owner)
+            else:
+                new_rows[(platform, user_id)] = {
+                    "platform": platform, "user_id": user_id, "source": "roster", "bound_at": self.now,
+                    "staff_id": None, "guardian_id": None, **owner,
+                }
+
         for t in self.data.teachers:
             if t.account:
                 class_id = self.classes[t.class_name].id if t.class_name else None
                 platform = self.class_platform.get(class_id, self.default_platform) if class_id else self.default_platform
-                self._bind(identities, platform, t.account, now, staff_id=self.staff[t.phone].id)
+                bind(platform, t.account, staff_id=self.staff[t.phone].id)
         for g in self.data.guardians:
             if g.account:
                 class_id = self.students[g.student_no].class_group_id
-                platform = self.class_platform.get(class_id, self.default_platform)
-                self._bind(identities, platform, g.account, now, guardian_id=self.guardians[g.phone].id)
+                bind(self.class_platform.get(class_id, self.default_platform), g.account,
+                     guardian_id=self.guardians[g.phone].id)
         await self.s.flush()
-
-    def _bind(self, identities: dict[tuple[str, str], Identity], platform: str, user_id: str, now: Any,
-              **owner: int) -> None:
-        if (platform, user_id) in identities:
-            _assign(identities[(platform, user_id)], **owner)
-            return
-        identity = Identity(platform=platform, user_id=user_id, source="roster", bound_at=now, **owner)
-        identities[(platform, user_id)] = identity
-        self.s.add(identity)
+        if new_rows:
+            await self.s.execute(insert(Identity), list(new_rows.values()))

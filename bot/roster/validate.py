@@ -103,6 +103,12 @@ class Validator:
         self.sheets = sheets
         self.known = known
         self.out = Validated()
+        # Running indexes, so each row is checked in constant time.
+        self._class_seen: set[str] = set()
+        self._student_seen: set[str] = set()
+        self._guardian_seen: set[tuple[str, str]] = set()
+        self._course_seen: set[str] = set()
+        self._teacher_phones: dict[str, set[str]] = {}
 
     def run(self) -> Validated:
         for sheet in self.sheets.values():
@@ -135,12 +141,11 @@ class Validator:
             raise f.FieldError(f"{column}不能为空")
         return value
 
-    def _class_names(self) -> set[str]:
-        return self.known.classes | {c.name for c in self.out.classes}
+    def _has_class(self, name: str) -> bool:
+        return name in self._class_seen or name in self.known.classes
 
     def _staff_phones(self, name: str) -> set[str]:
-        phones = {t.phone for t in self.out.teachers if t.name == name}
-        return phones or self.known.staff_names.get(name, set())
+        return self._teacher_phones.get(name) or self.known.staff_names.get(name, set())
 
     def _teacher_exists(self, name: str, what: str) -> None:
         phones = self._staff_phones(name)
@@ -163,10 +168,11 @@ class Validator:
         if role in {"principal", "admin"} and class_name:
             raise f.FieldError(f"{role_text}不属于某个班级,班级请留空")
         self.out.teachers.append(TeacherRec(name, phone, role, class_name, row.text("平台账号")))
+        self._teacher_phones.setdefault(name, set()).add(phone)
 
     def _class(self, row: Row) -> None:
         name = self._required(row, "班级")
-        if name in {c.name for c in self.out.classes}:
+        if name in self._class_seen:
             raise f.FieldError(f'班级"{name}"重复')
         grade = f.grade(self._required(row, "年级"))
         head = row.text("班主任")
@@ -178,17 +184,18 @@ class Validator:
         chat_id = row.text("群ID")
         if chat_id and not platform:
             raise f.FieldError("填写了群ID,请同时填写平台(wecom 或 dingtalk)")
+        self._class_seen.add(name)
         self.out.classes.append(
             ClassRec(name, grade, head, head_phone, platform, chat_id, row.text("推送地址"), row.text("推送密钥"))
         )
 
     def _student(self, row: Row) -> None:
         number = self._required(row, "学籍号")
-        if number in {s.student_no for s in self.out.students}:
+        if number in self._student_seen:
             raise f.FieldError(f'学籍号"{number}"重复')
         name = self._required(row, "姓名")
         class_name = self._required(row, "班级")
-        if class_name not in self._class_names():
+        if not self._has_class(class_name):
             raise f.FieldError(f'班级"{class_name}"不存在')
         gender = row.text("性别")
         if gender not in {"", "男", "女"}:
@@ -201,6 +208,7 @@ class Validator:
         paired = row.text("帮扶教师")
         if paired:
             self._teacher_exists(paired, "帮扶教师")
+        self._student_seen.add(number)
         self.out.students.append(
             StudentRec(number, name, class_name, gender, birth, basic_care, LEFT_BEHIND[lb_text],
                        row.text("外出务工地"), paired, row.text("备注"))
@@ -208,22 +216,24 @@ class Validator:
 
     def _guardian(self, row: Row) -> None:
         number = self._required(row, "学籍号")
-        if number not in self.known.student_nos | {s.student_no for s in self.out.students}:
+        if number not in self._student_seen and number not in self.known.student_nos:
             raise f.FieldError(f'学籍号"{number}"不在学生表中')
         name = self._required(row, "姓名")
         relation = self._required(row, "关系")
         if relation not in RELATIONS:
             raise f.FieldError(f'关系"{relation}"应为 {"、".join(RELATIONS)} 之一')
         phone = f.phone(self._required(row, "手机"))
-        if any(g.student_no == number and g.phone == phone for g in self.out.guardians):
+        if (number, phone) in self._guardian_seen:
             raise f.FieldError(f"学籍号{number}的家长手机{phone}重复")
+        self._guardian_seen.add((number, phone))
         may_pickup = f.yes_no(row.text("可接送"), default=True)
         self.out.guardians.append(GuardianRec(number, name, relation, phone, row.text("平台账号"), may_pickup))
 
     def _course(self, row: Row) -> None:
         name = self._required(row, "课程")
-        if name in {c.name for c in self.out.courses}:
+        if name in self._course_seen:
             raise f.FieldError(f'课程"{name}"重复')
+        self._course_seen.add(name)
         category = self._required(row, "类别").upper()
         if category not in {"1", "X"}:
             raise f.FieldError(f'类别"{category}"应为 1(基础托管) 或 X(拓展课程)')
@@ -259,7 +269,7 @@ class Validator:
             elif len(phones) > 1 and not cls.head_phone:
                 self.out.errors.append(f'班级 第{line}行: 班主任"{cls.head_teacher}"有同名教师,请填写班主任手机')
         for t in self.out.teachers:
-            if t.class_name and t.class_name not in self._class_names():
+            if t.class_name and not self._has_class(t.class_name):
                 line = self._line_of("教师", "姓名", t.name, 班级=t.class_name)
                 self.out.errors.append(f'教师 第{line}行: 班级"{t.class_name}"不存在')
         self._one_name_per_phone("教师", [(t.phone, t.name) for t in self.out.teachers])
