@@ -57,3 +57,28 @@ def test_jobs_and_calendar_without_a_school(cli) -> None:  # type: ignore[no-unt
     assert cli("jobs", "run", "no-such-job", ok=False).returncode == 2
     out = cli("calendar", "list", ok=False)
     assert "请先" in out.stdout
+
+
+def test_acceptance_path_template_import_demo_say(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The foundation issue's acceptance line, verbatim in spirit."""
+    assert "已生成花名册模板" in cli("roster", "template", "t.xlsx").stdout
+    imported = cli("roster", "import", "t.xlsx").stdout
+    assert "导入完成" in imported and "学生: 新增 1" in imported
+    demo = cli("demo").stdout
+    assert "demo-3-2" in demo and "parent-wang" in demo
+    reply = cli("say", "--chat", "demo-3-2", "--user", "parent-wang", "查询").stdout
+    assert "刘芳" in reply and "王小明(三年级2班,母亲,可接送)" in reply and "王小红(五年级1班" in reply
+    teacher = cli("say", "--chat", "demo-3-2", "--user", "teacher-li", "帮助").stdout
+    assert "查询" in teacher and "帮助" in teacher
+    export = cli("roster", "export", "out.xlsx").stdout
+    assert "已导出" in export and (tmp_path / "out.xlsx").exists()
+    assert cli("roster", "import", "out.xlsx").stdout.strip() == "导入完成: 无变化"
+
+
+def test_roster_import_with_errors_exits_nonzero(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "学生.csv").write_text(
+        "学籍号,姓名,班级\nA1,王一,三年级9班\n", encoding="utf-8"
+    )
+    proc = cli("roster", "import", "学生.csv", ok=False)
+    assert proc.returncode == 1
+    assert '学生 第2行: 班级"三年级9班"不存在' in proc.stdout
