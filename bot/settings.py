@@ -62,6 +62,20 @@ class SchoolSettings(BaseModel):
         return ZoneInfo(self.timezone)
 
 
+class CareSettings(BaseModel):
+    """Care times (defaults from the seed documents) and the care day's rules."""
+
+    start_by_grade: dict[int, str] = {1: "15:05", 2: "15:05", 3: "15:50", 4: "15:50", 5: "16:00", 6: "16:00"}
+    end: str = "17:30"
+    summer_end: str = "18:00"
+    summer_from: str = "05-01"  # MM-DD, inclusive
+    summer_to: str = "09-30"
+    late_flag_count: int = 3  # late pickups per family per term flagged to the principal
+    late_fee_fen_per_minute: int = 0  # off by default
+    guardian_self_confirm: bool = False  # a guardian's 已接走 counts as confirmed
+    pickup_grace_minutes: int = 0  # minutes after the expected time before a pickup counts as late
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -78,6 +92,7 @@ class Settings(BaseSettings):
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()
+    care: CareSettings = CareSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

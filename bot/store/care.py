@@ -1,0 +1,139 @@
+"""Queries of the care day: a class's children and today's leaves, marks, pickups and plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
+from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
+
+
+@dataclass(frozen=True)
+class Kid:
+    id: int
+    name: str
+    class_group_id: int
+    grade: int
+    basic_care: bool
+
+
+@dataclass
+class ClassDay:
+    """Everything the care day knows about one class on one day, loaded in a fixed number of queries."""
+
+    day: date
+    kids: list[Kid]
+    leaves: dict[int, Leave] = field(default_factory=dict)
+    marks: dict[int, Attendance] = field(default_factory=dict)
+    pickups: dict[int, Pickup] = field(default_factory=dict)
+    plans: dict[int, PickupPlan] = field(default_factory=dict)
+
+    @property
+    def expected(self) -> list[Kid]:
+        """Children in basic care today (the class's care register)."""
+        return [k for k in self.kids if k.basic_care]
+
+    def on_leave(self, kid: Kid) -> bool:
+        return kid.id in self.leaves
+
+    def absent(self, kid: Kid) -> bool:
+        mark = self.marks.get(kid.id)
+        return mark is not None and mark.status == "absent" and kid.id not in self.pickups
+
+    def present(self, kid: Kid) -> bool:
+        return not self.on_leave(kid) and not self.absent(kid)
+
+    def waiting(self) -> list[Kid]:
+        """Present and not yet picked up (a guardian's unconfirmed claim still counts as waiting)."""
+        return [
+            k for k in self.expected
+            if self.present(k) and (k.id not in self.pickups or self.pickups[k.id].state != "confirmed")
+        ]
+
+
+async def kids_of_class(session: AsyncSession, class_group_id: int) -> list[Kid]:
+    rows = await session.execute(
+        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
+        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+        .where(Student.class_group_id == class_group_id, Student.active.is_(True))
+        .order_by(Student.student_no)
+    )
+    return [Kid(*row) for row in rows.all()]
+
+
+async def kids_by_ids(session: AsyncSession, ids: list[int]) -> list[Kid]:
+    rows = await session.execute(
+        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
+        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+        .where(Student.id.in_(ids))
+        .order_by(Student.student_no)
+    )
+    return [Kid(*row) for row in rows.all()]
+
+
+async def class_day(session: AsyncSession, kids: list[Kid], day: date) -> ClassDay:
+    ids = [k.id for k in kids]
+    result = ClassDay(day, kids)
+    if not ids:
+        return result
+    leaves = await session.scalars(
+        select(Leave).where(Leave.student_id.in_(ids), Leave.day == day, Leave.cancelled_at.is_(None))
+    )
+    result.leaves = {leave.student_id: leave for leave in leaves}
+    marks = await session.scalars(select(Attendance).where(Attendance.student_id.in_(ids), Attendance.day == day))
+    result.marks = {m.student_id: m for m in marks}
+    pickups = await session.scalars(select(Pickup).where(Pickup.student_id.in_(ids), Pickup.day == day))
+    result.pickups = {p.student_id: p for p in pickups}
+    plans = await session.scalars(select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day))
+    result.plans = {p.student_id: p for p in plans}
+    return result
+
+
+@dataclass(frozen=True)
+class GuardianContact:
+    guardian_id: int
+    name: str
+    relation: str
+    phone: str
+    may_pickup: bool
+    user_ids: tuple[str, ...]
+
+
+async def guardians_of(session: AsyncSession, student_id: int) -> list[GuardianContact]:
+    rows = (
+        await session.execute(
+            select(Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone, Guardianship.may_pickup)
+            .join(Guardianship, Guardianship.guardian_id == Guardian.id)
+            .where(Guardianship.student_id == student_id)
+            .order_by(Guardian.id)
+        )
+    ).all()
+    ids = [r[0] for r in rows]
+    accounts: dict[int, list[str]] = {}
+    if ids:
+        for gid, uid in (
+            await session.execute(select(Identity.guardian_id, Identity.user_id).where(Identity.guardian_id.in_(ids)))
+        ).all():
+            if gid is not None:
+                accounts.setdefault(gid, []).append(uid)
+    return [GuardianContact(r[0], r[1], r[2], r[3], r[4], tuple(accounts.get(r[0], ()))) for r in rows]
+
+
+async def late_count(session: AsyncSession, student_ids: list[int], start: date, end: date) -> int:
+    """Late pickups of a family (its children) within a term."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Pickup)
+            .where(Pickup.student_id.in_(student_ids), Pickup.minutes_late > 0, Pickup.day.between(start, end))
+        )
+        or 0
+    )
+
+
+async def head_teacher_of(session: AsyncSession, class_group_id: int) -> int | None:
+    return await session.scalar(select(ClassGroup.head_teacher_id).where(ClassGroup.id == class_group_id))

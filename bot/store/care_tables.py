@@ -1,0 +1,91 @@
+"""The care day's records: leaves, roll-call marks, pickups, pickup plans, binding requests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.tables import Base
+
+
+class Leave(Base):
+    """A day of leave for a child; the reason is private (staff only)."""
+
+    __tablename__ = "leaves"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    late_notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(128))
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Attendance(Base):
+    """A teacher's roll-call mark: present or absent (absent without leave = unnotified absence)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(10))  # present | absent
+    marked_by: Mapped[str] = mapped_column(String(100))
+    marked_at: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(128))
+
+
+class Pickup(Base):
+    """A child leaving care: claimed by a guardian and/or confirmed by a teacher, with minutes late."""
+
+    __tablename__ = "pickups"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    state: Mapped[str] = mapped_column(String(10))  # claimed | confirmed
+    picked_up_at: Mapped[datetime]
+    picked_up_by: Mapped[str] = mapped_column(String(50), default="")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime | None]
+    minutes_late: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(128))
+
+
+class PickupPlan(Base):
+    """Today's deviation from the usual pickup: a later time (late notice) and/or another person."""
+
+    __tablename__ = "pickup_plans"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    expected_time: Mapped[time | None] = mapped_column(Time)
+    person: Mapped[str] = mapped_column(String(50), default="")
+    person_authorised: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(128))
+
+
+class BindingRequest(Base):
+    """A platform user asking to be linked to a roster guardian, until the head teacher decides."""
+
+    __tablename__ = "binding_requests"
+    __table_args__ = (UniqueConstraint("platform", "user_id", "guardian_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | approved | rejected
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(128))
