@@ -1,0 +1,129 @@
+"""Shared steps of the care-day handlers: which class, which children, which days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.domain.actors import ChildRef
+from bot.domain.care import CareTimes
+from bot.domain.dates import find_dates
+from bot.domain.school_calendar import SchoolCalendar
+from bot.handlers.context import HandlerContext
+from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
+from bot.store.calendar import school_calendar
+from bot.store.care import Kid, kids_by_ids, kids_of_class
+from bot.store.tables import StaffRole
+
+WEEKDAY_CN = "一二三四五六日"
+
+
+def day_label(day: date) -> str:
+    return f"{day.month}月{day.day}日(周{WEEKDAY_CN[day.weekday()]})"
+
+
+def days_label(days: list[date] | tuple[date, ...]) -> str:
+    return "、".join(day_label(d) for d in days)
+
+
+class Refusal(Exception):
+    """A short Chinese answer that ends the command (nothing was written)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def care_times(ctx: HandlerContext) -> CareTimes:
+    return CareTimes.from_settings(ctx.settings.care)
+
+
+async def calendar_of(ctx: HandlerContext) -> SchoolCalendar:
+    if ctx.actor.school_id is None:
+        return SchoolCalendar()
+    return await school_calendar(ctx.session, ctx.actor.school_id)
+
+
+@dataclass(frozen=True)
+class Dated:
+    days: tuple[date, ...]
+    text: str  # the words that named them
+    explicit: bool
+
+
+async def days_in(ctx: HandlerContext, text: str) -> Dated:
+    calendar = await calendar_of(ctx)
+    found = find_dates(text, ctx.today(), calendar.is_care_day)
+    if found is None:
+        return Dated((ctx.today(),), "", explicit=False)
+    if not found.days:
+        raise Refusal(f"「{found.text}」这段时间没有托管日,无需请假。")
+    if not found.is_range and not calendar.is_care_day(found.days[0]):
+        day = found.days[0]
+        raise Refusal(f"{day_label(day)}没有托管({calendar.why_not(day)}),无需处理。")
+    return Dated(found.days, found.text, explicit=True)
+
+
+async def guardian_children(ctx: HandlerContext, text: str, example: str) -> list[ChildRef]:
+    """The guardian's children named in the text; their only child when none is named."""
+    children = list(ctx.actor.children)
+    if not children:
+        raise Refusal("您的账号还没有关联孩子,请联系班主任核对花名册。")
+    named, unknown = children_named(text, children)
+    if named:
+        return named
+    if unknown:
+        raise Refusal(not_found_text(unknown))
+    if len(children) == 1:
+        return children
+    raise Refusal(which_child_text(children, example))
+
+
+async def class_of_chat(ctx: HandlerContext) -> int:
+    """The class a teacher acts on: the chat's class, or their only class."""
+    actor = ctx.actor
+    if ctx.chat is not None:
+        if not actor.teaches(ctx.chat.class_group_id):
+            raise Refusal(f"您不是{ctx.chat.class_name}的老师,不能操作本班。")
+        return ctx.chat.class_group_id
+    classes = {r.class_group_id for r in actor.staff_roles if r.class_group_id is not None}
+    if len(classes) == 1:
+        return classes.pop()
+    raise Refusal("请在班级群里发送,我才知道是哪个班。")
+
+
+async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Kid]:
+    roster = await kids_of_class(ctx.session, class_group_id)
+    found = find_kids(text, roster)
+    if found.unknown and not found.kids:
+        raise Refusal(not_found_text(found.unknown))
+    if found.unknown:
+        raise Refusal(not_found_text(found.unknown))
+    return found.kids
+
+
+async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:
+    """Guardian: their own children; teacher: children of the class named in the text."""
+    if ctx.actor.is_staff:
+        class_id = await class_of_chat(ctx)
+        kids = await kids_named_in_class(ctx, text, class_id)
+        if kids:
+            return kids
+        if ctx.actor.guardian_id is None:
+            raise Refusal(f"请写出孩子的姓名,例如: {example}")
+    children = await guardian_children(ctx, text, example)
+    return await kids_by_ids(ctx.session, [c.student_id for c in children])
+
+
+async def staff_with_role(ctx: HandlerContext, roles: tuple[str, ...]) -> list[int]:
+    from bot.store.tables import Staff
+
+    rows = await ctx.session.scalars(
+        select(StaffRole.staff_id)
+        .join(Staff, Staff.id == StaffRole.staff_id)
+        .where(StaffRole.role.in_(roles), Staff.school_id == ctx.actor.school_id)
+        .distinct()
+    )
+    return list(rows.all())

@@ -1,0 +1,129 @@
+"""请假 and 销假: a guardian (or a teacher) records or cancels leave; the head teacher is told privately."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot.domain.messages import Push, Reply
+from bot.handlers import care_parse
+from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.store.care import head_teacher_of
+from bot.store.care_tables import Leave
+
+_FILLER = re.compile(
+    r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
+    r"不(去|来|参加|上)(托管|了)|托管|[,.!?;:,。!?;:、~]+"
+)
+
+
+def reason_of(text: str, remove: list[str]) -> str:
+    for word in remove:
+        if word:
+            text = text.replace(word, " ")
+    text = _FILLER.sub(" ", text)
+    text = re.sub(r"(?<=\S)[了啊呀哦的]+(?=\s|$)", "", text)  # 咳嗽了 -> 咳嗽
+    return re.sub(r"\s+", " ", text).strip()[:200]
+
+
+async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    try:
+        kids = await kids_for(ctx, text, "请假 王小明 明天")
+        dated = await days_in(ctx, text)
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    reason = reason_of(text, [dated.text, *(k.name for k in kids)])
+    now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
+    lines, late_names = [], []
+    for kid in kids:
+        existing = {
+            leave.day: leave
+            for leave in await ctx.session.scalars(
+                select(Leave).where(Leave.student_id == kid.id, Leave.day.in_(dated.days))
+            )
+        }
+        for day in dated.days:
+            late = day == today and times.started(kid.grade, ctx.now_local())
+            leave = existing.get(day)
+            if leave is None:
+                ctx.session.add(
+                    Leave(student_id=kid.id, day=day, reason=reason, late_notice=late, created_by=ctx.actor.actor_ref,
+                          created_at=now, message_id=ctx.message.message_id)
+                )
+            elif leave.cancelled_at is not None:
+                leave.cancelled_at, leave.cancelled_by, leave.reason, leave.late_notice = None, None, reason, late
+                leave.message_id = ctx.message.message_id
+            if late:
+                late_names.append(kid.name)
+        ctx.audit("leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in dated.days])
+        head = await head_teacher_of(ctx.session, kid.class_group_id)
+        if head is not None and head != ctx.actor.staff_id:
+            detail = f"原因: {reason}" if reason else "未写原因"
+            ctx.push(Push(
+                key=f"leave:{kid.id}:{dated.days[0].isoformat()}:{ctx.message.message_id}:head",
+                text=f"{kid.name} 请假 {days_label(dated.days)}。{detail}" + ("(托管开始后才请假)" if late else ""),
+                staff_id=head,
+            ))
+        lines.append(f"已为{kid.name}请假: {days_label(dated.days)}。")
+    lines.append("已告知班主任。")
+    if late_names:
+        lines.append("今天托管已开始,记为迟报。")
+    return Reply("\n".join(lines))
+
+
+async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    try:
+        kids = await kids_for(ctx, text, "销假 王小明 明天")
+        dated = await days_in(ctx, text)
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    now, lines = ctx.clock.now(), []
+    for kid in kids:
+        stmt = select(Leave).where(Leave.student_id == kid.id, Leave.cancelled_at.is_(None))
+        stmt = stmt.where(Leave.day.in_(dated.days)) if dated.explicit else stmt.where(Leave.day >= ctx.today())
+        leaves = list(await ctx.session.scalars(stmt.order_by(Leave.day)))
+        if not leaves:
+            lines.append(f"{kid.name}没有可以销的假。")
+            continue
+        for leave in leaves:
+            leave.cancelled_at, leave.cancelled_by = now, ctx.actor.actor_ref
+        days = [leave.day for leave in leaves]
+        ctx.audit("cancel_leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in days])
+        head = await head_teacher_of(ctx.session, kid.class_group_id)
+        if head is not None and head != ctx.actor.staff_id:
+            ctx.push(Push(key=f"cancel-leave:{kid.id}:{ctx.message.message_id}:head",
+                          text=f"{kid.name} 已销假: {days_label(days)}(照常参加托管)", staff_id=head))
+        lines.append(f"已为{kid.name}销假: {days_label(days)},照常参加托管。")
+    return Reply("\n".join(lines))
+
+
+
+COMMANDS = [
+    CommandSpec(
+        name="销假",
+        usage="销假 [孩子] [日期]",
+        summary="取消请假,照常参加托管",
+        example="销假 明天",
+        keywords=("销假", "取消请假", "撤销请假"),
+        parse=care_parse.parse_cancel_leave,
+        handle=handle_cancel_leave,
+        roles=KNOWN,
+        priority=20,
+    ),
+    CommandSpec(
+        name="请假",
+        usage="请假 [孩子] [日期或范围] [原因]",
+        summary="为孩子请假(原因只有老师能看到)",
+        example="请假 明天 发烧",
+        keywords=("请假", "请个假", "不去托管"),
+        parse=care_parse.parse_leave,
+        handle=handle_leave,
+        roles=KNOWN,
+        priority=30,
+    ),
+]

@@ -1,0 +1,96 @@
+"""Pure recognisers for the care day's phrasing: leave, pickups, late notices, roll call, binding.
+
+Each returns the arguments of its command (the whole text stays in `text` for name and date lookup
+at handle time) or None when the phrasing is not its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.handlers.registry import Args
+
+PEOPLE = "外婆|外公|姥姥|姥爷|爷爷|奶奶|爸爸|妈妈|舅舅|舅妈|姑姑|姑父|阿姨|叔叔|小姨|姨妈|哥哥|姐姐|伯伯|大伯"
+RELATION_OF = {
+    "外婆": "外婆", "姥姥": "外婆", "外公": "外公", "姥爷": "外公", "爷爷": "爷爷", "奶奶": "奶奶",
+    "爸爸": "父亲", "妈妈": "母亲",
+}
+
+_CANCEL_LEAVE = re.compile(r"销假|(撤销|取消|撤回)(请假|假)|不请假了|假不请了|又能去了|还是去托管|照常(参加|去)")
+_LEAVE = re.compile(
+    r"请假|请个假|请一天假|请两天假|不(去|来|参加|上)(托管|了)|(在家|回家)休息|去不了|来不了|不能(去|来|参加)"
+)
+_PICKED = re.compile(r"已接走|已经接走|接走了|已接|接到了|已被接走|领走了|已离校")
+_NOT_PICKED = re.compile(r"未接走|没接走|还没(被)?接|没被接|谁还没接|未接|等待接")
+_ALL = re.compile(r"全部|都|全体|所有(人|孩子|学生)?|全班")
+_LATE = re.compile(r"(晚|迟)(一)?(点|些|会儿)?(接|到|来)|晚接|会晚|左右到|才能到|(点|:\d\d).{0,4}(到|来接|接)")
+_PROXY = re.compile(rf"代接|(?P<who>{PEOPLE})(来|去|过来)?接")
+_ROLLCALL = re.compile(r"^(点名|考勤|今天点名|点个名|到了几个|今天到了几个)$")
+_ABSENT = re.compile(r"缺席|没来|没到|未到|没有来")
+_PRESENT = re.compile(r"到了|已到|来了")
+_BIND = re.compile(r"^(绑定|关联|认证)\s*(?P<rest>.*)$")
+_APPROVE_BIND = re.compile(r"^(同意|确认|通过)绑定\s*(?P<rest>.*)$")
+_REJECT_BIND = re.compile(r"^(拒绝|驳回)绑定\s*(?P<rest>.*)$")
+
+
+def parse_cancel_leave(text: str) -> Args | None:
+    return {"text": text} if _CANCEL_LEAVE.search(text) else None
+
+
+def parse_leave(text: str) -> Args | None:
+    return {"text": text} if _LEAVE.search(text) else None
+
+
+def parse_not_picked(text: str) -> Args | None:
+    return {"text": text} if _NOT_PICKED.search(text) and len(text) <= 12 else None
+
+
+def parse_picked(text: str) -> Args | None:
+    if not _PICKED.search(text):
+        return None
+    return {"text": text, "all": bool(_ALL.search(text))}
+
+
+def parse_late(text: str) -> Args | None:
+    if "请假" in text:
+        return None
+    return {"text": text} if _LATE.search(text) else None
+
+
+def parse_proxy(text: str) -> Args | None:
+    if _PICKED.search(text):
+        return None
+    m = _PROXY.search(text)
+    if m is None:
+        return None
+    who = m["who"] or text[m.end():].strip(" :,，。") or ""
+    return {"text": text, "who": who.split(" ")[0] if who else ""}
+
+
+def parse_rollcall(text: str) -> Args | None:
+    return {} if _ROLLCALL.match(text.strip(" ?？!！。")) else None
+
+
+def parse_absent(text: str) -> Args | None:
+    return {"text": text} if _ABSENT.search(text) and "请假" not in text else None
+
+
+def parse_present(text: str) -> Args | None:
+    if _PICKED.search(text) or _ABSENT.search(text):
+        return None
+    return {"text": text} if _PRESENT.search(text) else None
+
+
+def parse_bind(text: str) -> Args | None:
+    m = _BIND.match(text)
+    return {"rest": m["rest"]} if m else None
+
+
+def parse_approve_bind(text: str) -> Args | None:
+    m = _APPROVE_BIND.match(text)
+    return {"rest": m["rest"], "approve": True} if m else None
+
+
+def parse_reject_bind(text: str) -> Args | None:
+    m = _REJECT_BIND.match(text)
+    return {"rest": m["rest"], "approve": False} if m else None

@@ -1,0 +1,265 @@
+"""已接走, 未接走, 晚点接, 代接: who left care, when, with whom, and who is late."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.domain.care import expected_pickup, minutes_late, term_bounds
+from bot.domain.dates import find_time
+from bot.domain.messages import Push, Reply
+from bot.handlers import care_parse
+from bot.handlers.care_common import (
+    Refusal,
+    care_times,
+    class_of_chat,
+    kids_for,
+    kids_named_in_class,
+    staff_with_role,
+)
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
+from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
+from bot.store.care_tables import Pickup, PickupPlan
+
+
+async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    try:
+        if ctx.actor.is_staff:
+            class_id = await class_of_chat(ctx)
+            roster = await kids_of_class(ctx.session, class_id)
+            day = await class_day(ctx.session, roster, ctx.today())
+            kids = day.waiting() if args["all"] else await kids_named_in_class(ctx, text, class_id)
+            if not kids:
+                return Reply("没有待接的孩子了。" if args["all"] else "请写出孩子的姓名,例如: 王小明 已接走")
+            return await _confirm(ctx, day, kids)
+        kids = await kids_for(ctx, text, "王小明 已接走")
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    day = await class_day(ctx.session, kids, ctx.today())
+    return await _claim(ctx, day, kids)
+
+
+def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+    plan = day.plans.get(kid.id)
+    end = care_times(ctx).end_for(day.day)
+    return minutes_late(
+        expected_pickup(end, plan.expected_time if plan else None), ctx.now_local(),
+        ctx.settings.care.pickup_grace_minutes,
+    )
+
+
+async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
+    now, done, notes, late = ctx.clock.now(), [], [], 0
+    for kid in kids:
+        if day.on_leave(kid):
+            notes.append(f"{kid.name}今天请假")
+            continue
+        pickup = day.pickups.get(kid.id)
+        if pickup is not None and pickup.state == "confirmed":
+            done.append(kid.name)
+            continue
+        if pickup is None:
+            plan = day.plans.get(kid.id)
+            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=now,
+                            picked_up_by=plan.person if plan else "", minutes_late=_expected(ctx, day, kid),
+                            message_id=ctx.message.message_id)
+            ctx.session.add(pickup)
+            day.pickups[kid.id] = pickup
+        pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late)
+        await ctx.session.flush()
+        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        done.append(kid.name)
+        late += pickup.minutes_late > 0
+    lines = []
+    if done:
+        lines.append("已确认接走: " + "、".join(done))
+    if late:
+        lines.append(f"其中 {late} 人晚于约定时间接走,已记录。")
+    if notes:
+        lines.append(";".join(notes) + "。")
+    waiting = [k.name for k in day.waiting()] if len(day.kids) > len(kids) else []
+    if waiting:
+        lines.append(f"还有 {len(waiting)} 人待接。")
+    return Reply("\n".join(lines) or "没有需要确认的孩子。")
+
+
+async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
+    now, self_confirm, lines = ctx.clock.now(), ctx.settings.care.guardian_self_confirm, []
+    for kid in kids:
+        if day.on_leave(kid):
+            lines.append(f"{kid.name}今天请假,无需确认接走。")
+            continue
+        pickup = day.pickups.get(kid.id)
+        if pickup is None:
+            pickup = Pickup(student_id=kid.id, day=day.day, state="claimed", picked_up_at=now,
+                            picked_up_by=ctx.actor.name, minutes_late=_expected(ctx, day, kid),
+                            message_id=ctx.message.message_id)
+            ctx.session.add(pickup)
+        pickup.claimed_by = ctx.actor.actor_ref
+        if self_confirm and pickup.state != "confirmed":
+            pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        ctx.audit("pickup_claimed", kid.name, student_id=kid.id)
+        await ctx.session.flush()
+        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        state = "已确认" if pickup.state == "confirmed" else "等老师确认"
+        lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
+    return Reply("\n".join(lines))
+
+
+async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
+    """The Nth late pickup of a family in a term goes to the principal (once)."""
+    if pickup.minutes_late <= 0:
+        return
+    guardians = await guardians_of(ctx.session, kid.id)
+    family = sorted({kid.id} | set(await _siblings(ctx, [g.guardian_id for g in guardians])))
+    start, end = term_bounds(day)
+    count = await late_count(ctx.session, family, start, end)
+    if count != ctx.settings.care.late_flag_count:
+        return
+    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in guardians)
+    for principal in await staff_with_role(ctx, ("principal",)):
+        ctx.push(Push(
+            key=f"late-flag:{'-'.join(map(str, family))}:{start.isoformat()}:{count}:p{principal}",
+            text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
+            staff_id=principal,
+        ))
+
+
+async def _siblings(ctx: HandlerContext, guardian_ids: list[int]) -> list[int]:
+    from sqlalchemy import select
+
+    from bot.store.tables import Guardianship
+
+    if not guardian_ids:
+        return []
+    rows = await ctx.session.scalars(select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids)))
+    return list(rows.all())
+
+
+async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
+    try:
+        class_id = await class_of_chat(ctx)
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    waiting = day.waiting()
+    if not waiting:
+        return Reply("全部已接走 ✓")
+    names = []
+    for kid in waiting:
+        plan = day.plans.get(kid.id)
+        note = f"(约{plan.expected_time:%H:%M})" if plan and plan.expected_time else ""
+        claimed = "(家长说已接,待确认)" if kid.id in day.pickups else ""
+        names.append(f"{kid.name}{note}{claimed}")
+    return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names))
+
+
+async def _plan(ctx: HandlerContext, kid: Kid, **values: object) -> None:
+    from sqlalchemy import select
+
+    plan = await ctx.session.scalar(
+        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == ctx.today())
+    )
+    if plan is None:
+        plan = PickupPlan(student_id=kid.id, day=ctx.today(), created_by=ctx.actor.actor_ref,
+                          created_at=ctx.clock.now(), message_id=ctx.message.message_id)
+        ctx.session.add(plan)
+    for key, value in values.items():
+        setattr(plan, key, value)
+    plan.message_id = ctx.message.message_id
+
+
+async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    found = find_time(text)
+    if found is None:
+        return Reply("请告诉我大约几点接,例如: 今天晚点接 18:10")
+    at, _ = found
+    try:
+        kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    for kid in kids:
+        await _plan(ctx, kid, expected_time=at)
+        ctx.audit("late_notice", kid.name, student_id=kid.id, expected=at.isoformat())
+    names = "、".join(k.name for k in kids)
+    return Reply(f"好的,已记录: {names} 今天约 {at:%H:%M} 接,老师会照看到那时。")
+
+
+async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
+    who = str(args.get("who") or "")
+    if not who:
+        return Reply("请说明谁来接,例如: 今天外婆接")
+    try:
+        kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    lines = []
+    for kid in kids:
+        relation = care_parse.RELATION_OF.get(who, who)
+        match = next((g for g in await guardians_of(ctx.session, kid.id)
+                      if g.relation == relation or g.name == who), None)
+        authorised = match is not None and match.may_pickup
+        person = f"{match.relation}{match.name}" if match else who
+        await _plan(ctx, kid, person=person, person_authorised=authorised)
+        ctx.audit("pickup_person", kid.name, student_id=kid.id, person=person, authorised=authorised)
+        if authorised:
+            lines.append(f"好的,{kid.name} 今天由{person}接。")
+            continue
+        head = await head_teacher_of(ctx.session, kid.class_group_id)
+        if head is not None:
+            ctx.push(Push(key=f"proxy:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}",
+                          text=f"{kid.name} 今天将由「{who}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
+                          staff_id=head))
+        lines.append(f"已记录: {kid.name} 今天由「{who}」接。此人不在可接送名单中,老师交接时会核实。")
+    return Reply("\n".join(lines))
+
+
+COMMANDS = [
+    CommandSpec(
+        name="未接走",
+        usage="未接走",
+        summary="列出还没接走的孩子",
+        example="未接走",
+        keywords=("未接走", "没接走"),
+        parse=care_parse.parse_not_picked,
+        handle=handle_not_picked,
+        roles=STAFF,
+        priority=12,
+    ),
+    CommandSpec(
+        name="已接走",
+        usage="[姓名…] 已接走 / 全部已接走",
+        summary="记录孩子已被接走(老师确认;家长发送则待老师确认)",
+        example="王小明 已接走",
+        keywords=("已接走", "接走了", "全部已接走"),
+        parse=care_parse.parse_picked,
+        handle=handle_picked,
+        roles=KNOWN,
+        priority=25,
+    ),
+    CommandSpec(
+        name="晚点接",
+        usage="今天晚点接 时间",
+        summary="今天会晚到,告诉老师预计几点接",
+        example="今天晚点接 18:10",
+        keywords=("晚点接", "晚接"),
+        parse=care_parse.parse_late,
+        handle=handle_late,
+        roles=KNOWN,
+        priority=35,
+    ),
+    CommandSpec(
+        name="代接",
+        usage="今天外婆接 / 代接 姓名",
+        summary="今天换人来接",
+        example="今天外婆接",
+        keywords=("代接", "外婆接", "爷爷接"),
+        parse=care_parse.parse_proxy,
+        handle=handle_proxy,
+        roles=GUARDIANS | STAFF,
+        priority=36,
+    ),
+]

@@ -1,0 +1,129 @@
+"""点名, 缺席, 到了: today's roll call for a class; an unnotified absence is told to the guardians privately."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.domain.messages import Push, Reply
+from bot.handlers import care_parse
+from bot.handlers.care_common import Refusal, class_of_chat, day_label, kids_named_in_class
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.store.care import ClassDay, class_day, guardians_of, head_teacher_of, kids_of_class
+from bot.store.care_tables import Attendance
+from bot.store.tables import ClassGroup
+
+
+def counts_line(day: ClassDay) -> str:
+    expected = day.expected
+    leave = sum(1 for k in expected if day.on_leave(k))
+    absent = sum(1 for k in expected if day.absent(k))
+    return f"应到 {len(expected)} 实到 {len(expected) - leave - absent} 请假 {leave} 缺席 {absent}"
+
+
+async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
+    try:
+        class_id = await class_of_chat(ctx)
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
+    lines = [counts_line(day), f"{name} {day_label(day.day)} 点名"]
+    on_leave = [k.name for k in day.expected if day.on_leave(k)]
+    absent = [k.name for k in day.expected if day.absent(k)]
+    if on_leave:
+        lines.append("请假: " + "、".join(on_leave))
+    if absent:
+        lines.append("缺席: " + "、".join(absent))
+    present = [k.name for k in day.expected if day.present(k)]
+    lines.append("在托: " + ("、".join(present) if present else "无"))
+    lines.append("没来的孩子请回复: 缺席 姓名")
+    return Reply("\n".join(lines))
+
+
+async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
+    try:
+        class_id = await class_of_chat(ctx)
+        kids = await kids_named_in_class(ctx, text, class_id)
+    except Refusal as refusal:
+        return Reply(refusal.text)
+    if not kids:
+        return Reply("请写出孩子的姓名,例如: " + ("缺席 张三" if status == "absent" else "到了 张三"))
+    day = await class_day(ctx.session, kids, ctx.today())
+    now, lines = ctx.clock.now(), []
+    for kid in kids:
+        if status == "absent" and day.on_leave(kid):
+            lines.append(f"{kid.name}今天已请假,不算缺席。")
+            continue
+        mark = day.marks.get(kid.id)
+        if mark is None:
+            ctx.session.add(Attendance(student_id=kid.id, day=day.day, status=status, marked_by=ctx.actor.actor_ref,
+                                       marked_at=now, message_id=ctx.message.message_id))
+        elif mark.status != status:
+            mark.status, mark.marked_by, mark.marked_at = status, ctx.actor.actor_ref, now
+            mark.message_id = ctx.message.message_id
+        ctx.audit(f"mark_{status}", kid.name, student_id=kid.id, day=day.day.isoformat())
+        if status == "absent":
+            await _tell_unnotified_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day.isoformat())
+            lines.append(f"已记录: {kid.name} 今天缺席(未请假),已私信告知家长。")
+        else:
+            lines.append(f"已记录: {kid.name} 已到。")
+    return Reply("\n".join(lines))
+
+
+async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str) -> None:
+    for guardian in await guardians_of(ctx.session, student_id):
+        ctx.push(Push(
+            key=f"absent:{student_id}:{day}:g{guardian.guardian_id}",
+            text=f"{guardian.name}您好: {name}今天没有到托管班,也没有请假。请尽快回复老师孩子的去向,谢谢!",
+            guardian_id=guardian.guardian_id,
+        ))
+    head = await head_teacher_of(ctx.session, class_id)
+    if head is not None and head != ctx.actor.staff_id:
+        ctx.push(Push(key=f"absent:{student_id}:{day}:head", text=f"{name} 今天未请假缺席托管,已私信家长。",
+                      staff_id=head))
+
+
+async def handle_absent(ctx: HandlerContext, args: Args) -> Reply:
+    return await _mark(ctx, args["text"], "absent")
+
+
+async def handle_present(ctx: HandlerContext, args: Args) -> Reply:
+    return await _mark(ctx, args["text"], "present")
+
+
+COMMANDS = [
+    CommandSpec(
+        name="点名",
+        usage="点名",
+        summary="今天本班的应到、实到、请假、缺席",
+        example="点名",
+        keywords=("点名", "考勤"),
+        parse=care_parse.parse_rollcall,
+        handle=handle_rollcall,
+        roles=STAFF,
+        priority=15,
+    ),
+    CommandSpec(
+        name="缺席",
+        usage="缺席 姓名…",
+        summary="记录没来且没请假的孩子(私信告知家长)",
+        example="缺席 张三",
+        keywords=("缺席", "没来"),
+        parse=care_parse.parse_absent,
+        handle=handle_absent,
+        roles=STAFF,
+        priority=40,
+    ),
+    CommandSpec(
+        name="到了",
+        usage="到了 姓名…",
+        summary="改为已到",
+        example="到了 张三",
+        keywords=("到了", "已到"),
+        parse=care_parse.parse_present,
+        handle=handle_present,
+        roles=STAFF,
+        priority=60,
+    ),
+]
