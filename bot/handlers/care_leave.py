@@ -25,7 +25,7 @@ def reason_of(text: str, remove: list[str]) -> str:
         if word:
             text = text.replace(word, " ")
     text = _FILLER.sub(" ", text)
-    text = re.sub(r"(?<=\S)[了啊呀哦的]+(?=\s|$)", "", text)  # 咳嗽了 -> 咳嗽
+    text = re.sub(r"[了啊呀哦]+(?=\s|$)", "", text)  # 咳嗽了 -> 咳嗽, and a lone 了
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 

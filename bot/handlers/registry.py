@@ -60,7 +60,7 @@ def keyword_parser(*keywords: str) -> ArgParser:
     words = frozenset(keywords)
 
     def parse(text: str) -> Args | None:
-        return {} if text.strip(" ?？!！。.") in words else None
+        return {} if (text.strip(" ?？!！。.") or text.strip()) in words else None
 
     return parse
 
