@@ -44,8 +44,9 @@ def find_kids(text: str, roster: Sequence[Kid], *, look_for_unknown: bool = True
         for word in _HAN_RUN.findall(remaining):
             if word in _NOT_NAMES or any(w in word for w in _NOT_NAMES):
                 continue
-            best = process.extractOne(word, names, scorer=fuzz.ratio, score_cutoff=60) if names else None
-            if best is not None:
+            best = process.extractOne(word, names, scorer=fuzz.ratio, score_cutoff=50) if names else None
+            # Short names differ by one character at 50%: accept those only with the same surname.
+            if best is not None and (best[1] >= 60 or word[0] == best[0][0]):
                 unknown.append((word, best[0]))
     return Found(kids, unknown)
 
