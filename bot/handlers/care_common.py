@@ -76,9 +76,25 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
         return named
     if unknown:
         raise Refusal(not_found_text(unknown))
+    if await _names_someone_elses_child(ctx, text, children):
+        own = "、".join(c.name for c in children)
+        raise Refusal(f"您只能为自己的孩子({own})操作。")
     if len(children) == 1:
         return children
     raise Refusal(which_child_text(children, example))
+
+
+async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> bool:
+    """Does the text name a pupil of the school who is not this guardian's child?"""
+    from sqlalchemy import literal
+
+    from bot.store.tables import Student
+
+    own = {c.student_id for c in children}
+    found = await ctx.session.scalars(
+        select(Student.id).where(Student.school_id == ctx.actor.school_id, literal(text).contains(Student.name))
+    )
+    return any(sid not in own for sid in found)
 
 
 async def class_of_chat(ctx: HandlerContext) -> int:
