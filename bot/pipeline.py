@@ -21,6 +21,7 @@ from bot.handlers.registry import CommandSpec, CommandTable, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.store.outbox import enqueue
 from bot.store.people import find_chat, identify
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class Pipeline:
         await self.queue_pushes(ctx.session, ctx.pushes)
 
     async def queue_pushes(self, session: AsyncSession, pushes: list[Push]) -> None:
-        """Hook for the durable outbox: write `pushes` in `session` (idempotent by key)."""
+        """Write `pushes` into the durable outbox in `session` (idempotent by key)."""
+        await enqueue(session, pushes, self.clock.now())
 
     def _not_understood(self, error: ParseError, actor: Actor) -> Reply:
         if not actor.is_known:

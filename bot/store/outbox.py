@@ -1,0 +1,42 @@
+"""Writing pushes into the outbox idempotently (a key already there is left alone) on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.messages import Push
+from bot.store.outbox_tables import OutboxMessage
+
+
+def _row(push: Push, now: datetime) -> dict[str, Any]:
+    targets = [push.chat_ref, push.staff_id, push.guardian_id]
+    if sum(t is not None for t in targets) != 1:
+        raise ValueError(f"push {push.key} must name exactly one target")
+    return {
+        "key": push.key[:200],
+        "chat_ref": push.chat_ref,
+        "staff_id": push.staff_id,
+        "guardian_id": push.guardian_id,
+        "text": push.text,
+        "mentions": {"user_ids": list(push.mention_user_ids), "phones": list(push.mention_phones)},
+        "markdown": push.markdown,
+        "state": "queued" if push.chat_ref is not None else "private",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def enqueue(session: AsyncSession, pushes: Sequence[Push], now: datetime) -> None:
+    """Insert pushes in the caller's transaction; a key seen before is skipped, never sent twice."""
+    if not pushes:
+        return
+    rows = list({row["key"]: row for row in (_row(p, now) for p in pushes)}.values())
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["key"]))
