@@ -9,6 +9,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -17,10 +19,11 @@ from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import CommandSpec, CommandTable, ParseError
+from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.store.inbound_tables import ProcessedMessage
 from bot.store.outbox import enqueue
 from bot.store.people import find_chat, identify
 
@@ -43,7 +46,7 @@ class Outcome:
     command: str
     pushes: list[Push] = field(default_factory=list)
     actor: Actor | None = None
-    # ok | not_understood | not_allowed | unknown_sender | error
+    # ok | not_understood | not_allowed | unknown_sender | duplicate | error
     result: str = "ok"
 
 
@@ -80,23 +83,55 @@ class Pipeline:
         parsed = self.table.parse(text)
         try:
             async with self.db.transaction() as session:
-                actor = await identify(session, str(msg.platform), msg.sender_id)
-                if isinstance(parsed, ParseError):
-                    result = "not_understood" if actor.is_known else "unknown_sender"
-                    return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
-                spec = parsed.spec
-                if not (spec.roles & actor.roles):
-                    result = "not_allowed" if actor.is_known else "unknown_sender"
-                    return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
-                chat = await find_chat(session, str(msg.platform), msg.chat_id)
-                ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
-                reply = await spec.handle(ctx, parsed.args)
-                await self.store_pushes(ctx)
-                return Outcome(reply, spec.name, list(ctx.pushes), actor)
+                seen = await self._seen(session, msg)
+                if seen is not None:
+                    return seen
+                outcome = await self._decide(session, msg, parsed)
+                # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
+                session.add(
+                    ProcessedMessage(platform=str(msg.platform), message_id=msg.message_id[:128],
+                                     command=outcome.command[:30], reply=outcome.reply.text,
+                                     private=outcome.reply.private, handled_at=self.clock.now())
+                )
+                await session.flush()
+                return outcome
+        except IntegrityError:
+            # The same message raced in twice (PostgreSQL): the other copy won; answer as it did.
+            async with self.db.transaction() as session:
+                seen = await self._seen(session, msg)
+            if seen is not None:
+                return seen
+            log.exception("integrity error", extra={"message_id": msg.message_id})
+            return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
         except Exception:
             # The unit of work rolled back: nothing half-written. The sender gets a short answer.
             log.exception("handler failed", extra={"message_id": msg.message_id})
             return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
+
+    async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
+        row = await session.scalar(
+            select(ProcessedMessage).where(
+                ProcessedMessage.platform == str(msg.platform), ProcessedMessage.message_id == msg.message_id[:128]
+            )
+        )
+        if row is None:
+            return None
+        return Outcome(Reply(row.reply, private=row.private), row.command, result="duplicate")
+
+    async def _decide(self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
+        actor = await identify(session, str(msg.platform), msg.sender_id)
+        if isinstance(parsed, ParseError):
+            result = "not_understood" if actor.is_known else "unknown_sender"
+            return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
+        spec = parsed.spec
+        if not (spec.roles & actor.roles):
+            result = "not_allowed" if actor.is_known else "unknown_sender"
+            return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
+        chat = await find_chat(session, str(msg.platform), msg.chat_id)
+        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
+        reply = await spec.handle(ctx, parsed.args)
+        await self.store_pushes(ctx)
+        return Outcome(reply, spec.name, list(ctx.pushes), actor)
 
     async def store_pushes(self, ctx: HandlerContext) -> None:
         """Pushes a message caused are written in the handler's own unit of work."""

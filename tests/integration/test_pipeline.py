@@ -139,3 +139,24 @@ async def test_each_message_logs_its_id_command_and_duration(say: Say, caplog: p
     line = KeyValueFormatter("%(message)s").format(record)
     assert "message_id=m1" in line and "command=查询" in line and "outcome=ok" in line
     assert "duration_ms=" in line
+
+
+async def test_a_replayed_message_is_answered_the_same_and_not_run_again(db: Database) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from bot.store.care_tables import Leave
+    from tests.integration.care_day import demo_services
+
+    services = await demo_services(db)
+    msg = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 明天 发烧", "wx-msg-1", NOW)
+    first = await services.pipeline.handle_message(msg)
+    again = await services.pipeline.handle_message(msg)
+    assert again.reply == first.reply and again.result == "duplicate" and again.pushes == []
+    # Two copies racing in at once: one runs, the other gets the same answer.
+    msg2 = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 后天", "wx-msg-2", NOW)
+    a, b = await asyncio.gather(services.pipeline.handle_message(msg2), services.pipeline.handle_message(msg2))
+    assert a.reply == b.reply and sorted([a.result, b.result]) == ["duplicate", "ok"]
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Leave)) == 2
