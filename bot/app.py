@@ -39,4 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     app.cleanup_ctx.append(services_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    from bot.web.callbacks import setup_callbacks
+
+    setup_callbacks(app)
     return app

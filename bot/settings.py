@@ -38,6 +38,7 @@ class WecomSettings(BaseModel):
     encoding_aes_key: SecretStr = SecretStr("")
     corp_id: str = ""
     api_base: str = "https://qyapi.weixin.qq.com"
+    bot_name: str = "托管助手"
 
     @property
     def configured(self) -> bool:

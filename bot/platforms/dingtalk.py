@@ -1,0 +1,79 @@
+"""DingTalk enterprise robot callbacks (HTTP mode): header signature, parsing, replies in the response."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.messages import IncomingMessage, Platform
+from bot.platforms import Rejected
+
+WINDOW_MS = 60 * 60 * 1000  # one hour either way
+
+
+def sign(timestamp: str, secret: str) -> str:
+    """base64(HmacSHA256(key=secret, msg=f"{timestamp}\\n{secret}")), as DingTalk signs callbacks and robots."""
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify(headers: Any, secret: str, now: datetime) -> None:
+    """Fail closed: no secret configured, a missing header, a stale time or a wrong sign is refused."""
+    if not secret:
+        raise Rejected(403, "dingtalk.app_secret not configured")
+    timestamp, signature = headers.get("timestamp"), headers.get("sign")
+    if not timestamp or not signature:
+        raise Rejected(401, "missing timestamp or sign header")
+    if not timestamp.isdigit():
+        raise Rejected(401, "timestamp not a number")
+    if abs(int(now.timestamp() * 1000) - int(timestamp)) > WINDOW_MS:
+        raise Rejected(401, "stale timestamp")
+    if not hmac.compare_digest(sign(timestamp, secret).encode(), signature.encode()):
+        raise Rejected(403, "bad signature")
+
+
+@dataclass(frozen=True)
+class DingtalkInbound:
+    message: IncomingMessage | None
+    session_webhook: str | None
+
+
+def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected(400, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise Rejected(400, "JSON is not an object")
+    msg_id, conversation = data.get("msgId"), data.get("conversationId")
+    user = data.get("senderStaffId") or data.get("senderId")
+    if not all(isinstance(v, str) and v for v in (msg_id, conversation, user)):
+        raise Rejected(400, "message without msgId, conversationId or sender")
+    webhook = data.get("sessionWebhook") if isinstance(data.get("sessionWebhook"), str) else None
+    text = data.get("text")
+    is_group = data.get("conversationType") == "2"
+    if data.get("msgtype") != "text" or not isinstance(text, dict) or not isinstance(text.get("content"), str):
+        return DingtalkInbound(None, webhook)
+    if is_group and data.get("isInAtList") is False:
+        return DingtalkInbound(None, webhook)
+    sender_name = str(data.get("senderNick") or "")
+    message = IncomingMessage(
+        platform=Platform.DINGTALK, chat_id=str(conversation), sender_id=str(user), text=text["content"],
+        message_id=str(msg_id), received_at=received_at, sender_name=sender_name, is_group=is_group,
+        reply_url=webhook,
+    )
+    return DingtalkInbound(message, webhook)
+
+
+def reply_body(text: str | None, mention_user_ids: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not text:
+        return {"msgtype": "empty"}
+    body: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+    if mention_user_ids:
+        body["at"] = {"atUserIds": list(mention_user_ids)}
+    return body

@@ -1,0 +1,1 @@
+"""HTTP routes for the platforms' callbacks and the local chat simulator."""
