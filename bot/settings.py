@@ -31,6 +31,8 @@ class ServerSettings(BaseModel):
     # None: simulator on only when no platform is configured.
     sim: bool | None = None
     max_body_bytes: int = 64 * 1024
+    # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
+    reply_budget_seconds: float = 3.0
 
 
 class WecomSettings(BaseModel):

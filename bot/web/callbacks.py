@@ -27,7 +27,6 @@ WECOM_CRYPTO = web.AppKey("wecom_crypto", wecom.WecomCrypto)
 HTTP = web.AppKey("http_client", aiohttp.ClientSession)
 TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("background_tasks")
 BUDGET = web.AppKey("reply_budget", float)
-REPLY_BUDGET = 3.0  # seconds: WeCom retries after 5 s without an answer
 
 
 def _reject(request: web.Request, platform: str, exc: Rejected) -> web.Response:
@@ -165,7 +164,7 @@ def setup_callbacks(app: web.Application) -> None:
             settings.wecom.corp_id,
         )
     app[TASKS] = set()
-    app[BUDGET] = REPLY_BUDGET
+    app[BUDGET] = settings.server.reply_budget_seconds
 
     async def client_ctx(app: web.Application) -> AsyncIterator[None]:
         app[HTTP] = aiohttp.ClientSession()

@@ -1,0 +1,195 @@
+"""Signed and encrypted platform callbacks over HTTP against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.clock import SystemClock
+from bot.demo import load_demo
+from bot.platforms import dingtalk, wecom
+from bot.settings import load_settings
+from bot.store.care_tables import Leave
+from bot.store.db import Database
+
+TOKEN, AES_KEY = "tuoguan-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+DING_SECRET = "ding-app-secret"
+Client = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def client(db: Database, aiohttp_client: Client) -> TestClient:
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, dingtalk={"app_secret": DING_SECRET},
+        server={"max_body_bytes": 16 * 1024},
+    )
+    await load_demo(db, settings, SystemClock())
+    return await aiohttp_client(create_app(settings, db=db))
+
+
+CRYPTO = wecom.WecomCrypto(TOKEN, AES_KEY, "")
+
+
+def ai_bot_body(text: str, msgid: str, user: str = "parent-wang", **extra: Any) -> tuple[dict[str, str], str]:
+    payload = {"msgid": msgid, "aibotid": "bot1", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": user},
+               "response_url": extra.pop("response_url", "http://127.0.0.1:9/none"), "msgtype": "text",
+               "text": {"content": f"@托管助手 {text}"}, **extra}
+    sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
+    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    return query, json.dumps({"encrypt": sealed["encrypt"]})
+
+
+def open_reply(body: dict[str, str]) -> dict[str, Any]:
+    return json.loads(CRYPTO.decrypt(body["encrypt"], body["msgsignature"], body["timestamp"], body["nonce"]))
+
+
+async def test_ai_bot_message_gets_an_encrypted_stream_reply(client: TestClient) -> None:
+    query, body = ai_bot_body("查询", "ai-1")
+    resp = await client.post("/wecom/callback", params=query, data=body)
+    assert resp.status == 200
+    reply = open_reply(await resp.json())
+    assert reply["msgtype"] == "stream" and reply["stream"]["finish"] is True
+    assert "王小明(三年级2班" in reply["stream"]["content"]
+
+
+async def test_a_retried_callback_records_once_and_answers_the_same(client: TestClient, db: Database) -> None:
+    query, body = ai_bot_body("王小明 请假 明天 发烧", "ai-retry")
+    first = open_reply(await (await client.post("/wecom/callback", params=query, data=body)).json())
+    again = open_reply(await (await client.post("/wecom/callback", params=query, data=body)).json())
+    assert first["stream"]["content"] == again["stream"]["content"]
+    assert "发烧" not in first["stream"]["content"]
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Leave)) == 1
+
+
+async def test_group_robot_xml_callback(client: TestClient) -> None:
+    inner = (
+        "<xml><WebhookUrl>http://127.0.0.1:9/hook</WebhookUrl><MsgId>r-1</MsgId><ChatId>demo-3-2</ChatId>"
+        "<ChatType>group</ChatType><From><UserId>teacher-li</UserId><Name>李梅</Name></From>"
+        "<MsgType>text</MsgType><Text><Content>@托管助手 点名</Content></Text></xml>"
+    )
+    sealed = CRYPTO.encrypt(inner, str(int(time.time())))
+    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    resp = await client.post("/wecom/callback", params=query, data=f"<xml><Encrypt>{sealed['encrypt']}</Encrypt></xml>")
+    assert resp.status == 200
+    from defusedxml import ElementTree
+
+    envelope = ElementTree.fromstring(await resp.text())
+    plain = CRYPTO.decrypt(envelope.findtext("Encrypt") or "", envelope.findtext("MsgSignature") or "",
+                           envelope.findtext("TimeStamp") or "", envelope.findtext("Nonce") or "")
+    assert "应到" in (ElementTree.fromstring(plain).findtext("Text/Content") or "")
+
+
+async def test_url_verification(client: TestClient) -> None:
+    sealed = CRYPTO.encrypt("echo-12345", "1700000000")
+    query = {"msg_signature": sealed["msgsignature"], "timestamp": "1700000000", "nonce": sealed["nonce"],
+             "echostr": sealed["encrypt"]}
+    resp = await client.get("/wecom/callback", params=query)
+    assert resp.status == 200 and await resp.text() == "echo-12345"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status"),
+    [
+        (lambda q, b: ({**q, "msg_signature": "0" * 40}, b), 403),
+        (lambda q, b: ({k: v for k, v in q.items() if k != "nonce"}, b), 400),
+        (lambda q, b: (q, "{not json"), 400),
+        (lambda q, b: (q, json.dumps({"encrypt": 12})), 400),
+        (lambda q, b: (q, json.dumps(["encrypt"])), 400),
+        (lambda q, b: (q, "plain text"), 400),
+        (lambda q, b: (q, '<!DOCTYPE x [<!ENTITY a "b">]><xml><Encrypt>&a;</Encrypt></xml>'), 400),
+        (lambda q, b: (q, "x" * 20_000), 413),
+    ],
+    ids=["bad-signature", "missing-nonce", "malformed-json", "wrong-type", "json-array", "not-json-or-xml",
+         "xml-entities", "oversize"],
+)
+async def test_wecom_rejections(client: TestClient, mutate: Any, status: int, caplog: pytest.LogCaptureFixture) -> None:
+    query, body = ai_bot_body("查询", "ai-bad")
+    query, body = mutate(query, body)
+    resp = await client.post("/wecom/callback", params=query, data=body)
+    assert resp.status == status
+    assert any("wecom callback rejected" in r.getMessage() for r in caplog.records)
+    assert TOKEN not in caplog.text and AES_KEY not in caplog.text
+
+
+def ding_headers(ts_ms: int | None = None, secret: str = DING_SECRET) -> dict[str, str]:
+    ts = str(ts_ms if ts_ms is not None else int(time.time() * 1000))
+    return {"timestamp": ts, "sign": dingtalk.sign(ts, secret), "Content-Type": "application/json"}
+
+
+def ding_body(text: str, msg_id: str, **extra: Any) -> str:
+    return json.dumps({"msgtype": "text", "text": {"content": f" {text}"}, "msgId": msg_id, "conversationType": "2",
+                       "conversationId": "cidDEMO", "senderStaffId": "ding-user", "senderNick": "某家长",
+                       "isInAtList": True, "sessionWebhook": "http://127.0.0.1:9/s", **extra}, ensure_ascii=False)
+
+
+async def test_dingtalk_signed_callback_is_answered_in_the_response(client: TestClient) -> None:
+    resp = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-1"))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["msgtype"] == "text" and "绑定" in body["text"]["content"]  # an unknown sender gets the hint
+    again = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-1"))
+    assert (await again.json()) == body
+
+
+async def test_dingtalk_group_message_not_for_the_bot(client: TestClient) -> None:
+    resp = await client.post("/dingtalk/callback", headers=ding_headers(),
+                             data=ding_body("大家好", "d-2", isInAtList=False))
+    assert (await resp.json()) == {"msgtype": "empty"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        (lambda: ding_headers(secret="forged"), None, 403),
+        (lambda: ding_headers(int(time.time() * 1000) - 2 * 3600 * 1000), None, 401),
+        (lambda: {"timestamp": str(int(time.time() * 1000))}, None, 401),
+        (ding_headers, "{oops", 400),
+        (ding_headers, json.dumps({"msgId": 1}), 400),
+        (ding_headers, "y" * 20_000, 413),
+    ],
+    ids=["forged", "stale", "missing-sign", "malformed", "wrong-types", "oversize"],
+)
+async def test_dingtalk_rejections(client: TestClient, headers: Any, body: str | None, status: int) -> None:
+    resp = await client.post("/dingtalk/callback", headers=headers(), data=body or ding_body("查询", "d-x"))
+    assert resp.status == status
+
+
+async def test_dingtalk_fails_closed_without_a_secret(db: Database, aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app(load_settings(), db=db))
+    resp = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-3"))
+    assert resp.status == 403
+    resp = await client.get("/wecom/callback", params={"echostr": "x"})
+    assert resp.status == 403
+
+
+async def test_slow_answers_go_to_response_url(db: Database, aiohttp_client: Client, aiohttp_server: Any) -> None:
+    received: list[dict[str, Any]] = []
+    arrived = asyncio.Event()
+
+    async def response_url(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        arrived.set()
+        return web.json_response({"errcode": 0})
+
+    fake = web.Application()
+    fake.router.add_post("/resp", response_url)
+    server = await aiohttp_server(fake)
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+                             server={"reply_budget_seconds": 0.0})  # nothing is fast enough: the late path
+    await load_demo(db, settings, SystemClock())
+    client = await aiohttp_client(create_app(settings, db=db))
+    query, body = ai_bot_body("查询", "ai-slow", response_url=str(server.make_url("/resp")))
+    resp = await client.post("/wecom/callback", params=query, data=body)
+    assert resp.status == 200 and await resp.text() == ""
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert received[0]["msgtype"] == "markdown" and "王小明" in received[0]["markdown"]["content"]
