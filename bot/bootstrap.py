@@ -41,6 +41,8 @@ class KeyValueFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
+        if not record.name.startswith("bot"):
+            return line  # libraries' own extras (e.g. aiohttp's access log fields) stay out
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))

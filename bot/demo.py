@@ -19,8 +19,8 @@ CLASS_32, CLASS_51 = "三年级2班", "五年级1班"
 CHAT_32, CHAT_51 = "demo-3-2", "demo-5-1"
 
 CLASSES = [
-    (CLASS_32, 3, "李梅", "13900000001", "wecom", CHAT_32, "demo-key-3-2", ""),
-    (CLASS_51, 5, "陈刚", "13900000002", "wecom", CHAT_51, "demo-key-5-1", ""),
+    (CLASS_32, 3, "李梅", "13900000001", "wecom", CHAT_32, "", ""),
+    (CLASS_51, 5, "陈刚", "13900000002", "wecom", CHAT_51, "", ""),
 ]
 TEACHERS = [
     ("李梅", "13900000001", "班主任", CLASS_32, "teacher-li"),

@@ -1,0 +1,140 @@
+"""Group robots that push into a chat: WeCom webhook robot and DingTalk custom robot (加签)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+import aiohttp
+
+from bot.outbox.split import DINGTALK_BYTES, WECOM_MARKDOWN_BYTES, WECOM_TEXT_BYTES, split_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: str  # ok | retry | throttled | broken | failed
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    text: str
+    mention_user_ids: tuple[str, ...] = ()
+    mention_phones: tuple[str, ...] = ()
+    markdown: bool = False
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: dict[str, Any], limit: float) -> tuple[int, Any]:
+    async with http.post(url, data=json.dumps(body, ensure_ascii=False).encode(),
+                         headers={"Content-Type": "application/json"},
+                         timeout=aiohttp.ClientTimeout(total=limit)) as resp:
+        if resp.status != 200:
+            return resp.status, None
+        try:
+            return 200, await resp.json(content_type=None)
+        except (ValueError, aiohttp.ContentTypeError):
+            return 200, None
+
+
+def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int]) -> SendResult:
+    if status != 200:
+        return SendResult("retry", f"http {status}")
+    if not isinstance(data, dict) or "errcode" not in data:
+        return SendResult("retry", "bad answer")
+    code = data.get("errcode")
+    if code == 0:
+        return SendResult("ok", "0")
+    if code in throttled:
+        return SendResult("throttled", str(code), str(data.get("errmsg", ""))[:100])
+    if code in broken:
+        return SendResult("broken", str(code), str(data.get("errmsg", ""))[:100])
+    if code == -1:
+        return SendResult("retry", "-1", "busy")
+    return SendResult("failed", str(code), str(data.get("errmsg", ""))[:100])
+
+
+class WecomRobot:
+    THROTTLED = frozenset({45009})
+    BROKEN = frozenset({93000})
+    backoff_seconds = 60
+
+    def __init__(self, http: aiohttp.ClientSession, api_base: str, timeout: float = 10.0) -> None:
+        self.http, self.api_base, self.timeout = http, api_base.rstrip("/"), timeout
+
+    def url(self, webhook: str) -> str:
+        if webhook.startswith("http"):
+            return webhook
+        return f"{self.api_base}/cgi-bin/webhook/send?key={quote_plus(webhook)}"
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
+        if msg.markdown:
+            return [{"msgtype": "markdown", "markdown": {"content": p}} for p in split_text(msg.text, WECOM_MARKDOWN_BYTES)]
+        bodies = []
+        for index, part in enumerate(split_text(msg.text, WECOM_TEXT_BYTES)):
+            text: dict[str, Any] = {"content": part}
+            if index == 0 and msg.mention_user_ids:
+                text["mentioned_list"] = list(msg.mention_user_ids)
+            if index == 0 and msg.mention_phones:
+                text["mentioned_mobile_list"] = list(msg.mention_phones)
+            bodies.append({"msgtype": "text", "text": text})
+        return bodies
+
+    async def send_body(self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+        try:
+            status, data = await _post(self.http, self.url(webhook), body, self.timeout)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult("retry", type(exc).__name__)
+        return _classify(status, data, self.THROTTLED, self.BROKEN)
+
+
+class DingtalkRobot:
+    THROTTLED = frozenset({410100, 130101})
+    BROKEN = frozenset({310000})
+    backoff_seconds = 600  # DingTalk throttles a robot for 10 minutes
+
+    def __init__(self, http: aiohttp.ClientSession, api_base: str, timeout: float = 10.0) -> None:
+        self.http, self.api_base, self.timeout = http, api_base.rstrip("/"), timeout
+
+    def url(self, webhook: str, secret: str, now: datetime) -> str:
+        base = webhook if webhook.startswith("http") else f"{self.api_base}/robot/send?access_token={quote_plus(webhook)}"
+        if not secret:
+            return base
+        timestamp = str(int(now.timestamp() * 1000))
+        digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+        return f"{base}&timestamp={timestamp}&sign={quote_plus(base64.b64encode(digest).decode())}"
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
+        parts = split_text(msg.text, DINGTALK_BYTES)
+        bodies = []
+        for index, part in enumerate(parts):
+            uuid = msg.key if len(parts) == 1 else f"{msg.key}#{index + 1}"
+            if msg.markdown:
+                title = part.split("\n", 1)[0][:30] or "托管助手"
+                bodies.append({"msgtype": "markdown", "markdown": {"title": title, "text": part}, "msgUuid": uuid})
+                continue
+            body: dict[str, Any] = {"msgtype": "text", "text": {"content": part}, "msgUuid": uuid}
+            if index == 0 and (msg.mention_user_ids or msg.mention_phones):
+                # The @ must also appear in the content for DingTalk to highlight it.
+                tags = " ".join(f"@{m}" for m in (*msg.mention_phones, *msg.mention_user_ids) if f"@{m}" not in part)
+                body["text"]["content"] = f"{part} {tags}".strip()
+                body["at"] = {"atMobiles": list(msg.mention_phones), "atUserIds": list(msg.mention_user_ids)}
+            bodies.append(body)
+        return bodies
+
+    async def send_body(self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+        try:
+            status, data = await _post(self.http, self.url(webhook, secret, now), body, self.timeout)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult("retry", type(exc).__name__)
+        return _classify(status, data, self.THROTTLED, self.BROKEN)

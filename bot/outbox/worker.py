@@ -1,0 +1,237 @@
+"""The outbox worker: claims due pushes, honours 20/min per robot, retries, backs off, flags broken chats.
+
+Claims are rows: `state='sending'` with a lease. A worker that dies mid-delivery leaves its lease to
+expire and another worker resends (DingTalk drops the duplicate by msgUuid; for WeCom, which has no
+idempotency key, the window is one push). Several workers on one PostgreSQL database claim with
+FOR UPDATE SKIP LOCKED, so each push is sent by one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiohttp
+from sqlalchemy import func, or_, select, update
+
+from bot.clock import Clock
+from bot.domain.messages import Push
+from bot.metrics import Metrics
+from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.outbox import enqueue
+from bot.store.outbox_tables import OutboxMessage
+from bot.store.tables import Chat, ClassGroup, Staff, StaffRole
+
+log = logging.getLogger(__name__)
+
+PER_MINUTE = 20
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class RobotState:
+    """One robot's recent sends (a sliding 60 s window) and any platform-imposed pause."""
+
+    sent: deque[datetime] = field(default_factory=deque)
+    paused_until: datetime | None = None
+
+    def free_at(self, now: datetime) -> datetime:
+        while self.sent and now - self.sent[0] >= timedelta(seconds=60):
+            self.sent.popleft()
+        at = now if len(self.sent) < PER_MINUTE else self.sent[0] + timedelta(seconds=60)
+        if self.paused_until and self.paused_until > at:
+            at = self.paused_until
+        return at
+
+
+@dataclass
+class OutboxWorker:
+    db: Database
+    settings: Settings
+    clock: Clock
+    http: aiohttp.ClientSession
+    metrics: Metrics
+    instance: str = "worker"
+    batch: int = 100
+    robots: dict[str, RobotState] = field(default_factory=lambda: defaultdict(RobotState))
+
+    def __post_init__(self) -> None:
+        self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
+        self.dingtalk = DingtalkRobot(self.http, self.settings.dingtalk.api_base)
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
+
+    async def run_once(self) -> int:
+        """One pass: claim what is due, deliver per chat (chats in parallel), record each result."""
+        now = self.clock.now()
+        claimed = await self._claim(now)
+        by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
+        for row in claimed:
+            by_chat[row.chat_ref or 0].append(row)
+        results = await asyncio.gather(*(self._deliver_chat(chat_ref, rows) for chat_ref, rows in by_chat.items()))
+        await self._gauge()
+        return sum(results)
+
+    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+        async with self.db.transaction() as s:
+            due = (
+                select(OutboxMessage.id)
+                .where(
+                    or_(
+                        (OutboxMessage.state == "queued") & (OutboxMessage.next_attempt_at <= now),
+                        (OutboxMessage.state == "sending") & (OutboxMessage.claimed_until < now),
+                    )
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            )
+            if not self.db.is_sqlite:
+                due = due.with_for_update(skip_locked=True)
+            ids = list((await s.scalars(due)).all())
+            if not ids:
+                return []
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(state="sending", claimed_by=self.instance, claimed_until=now + LEASE)
+            )
+            return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all())
+
+    async def _deliver_chat(self, chat_ref: int, rows: list[OutboxMessage]) -> int:
+        async with self.db.transaction() as s:
+            chat = await s.get(Chat, chat_ref)
+        delivered = 0
+        for index, row in enumerate(sorted(rows, key=lambda r: r.id)):
+            if chat is None or chat.broken_reason:
+                await self._finish(row, "failed", f"群不可用: {chat.broken_reason if chat else '不存在'}")
+                continue
+            if not chat.webhook:
+                # No robot configured: the local simulator/console shows it instead of a platform.
+                log.info("push to %s (simulator only): %s", chat.chat_id, row.text[:80])
+                await self._finish(row, "sent", "simulator")
+                delivered += 1
+                continue
+            robot_key = f"{chat.platform}:{chat.webhook}"
+            result = await self._send(chat, row, robot_key)
+            if result is None:  # the robot is at its limit: hand the rest back, in order
+                await self._release(sorted(rows, key=lambda r: r.id)[index:], robot_key)
+                break
+            delivered += await self._record(chat, row, result, robot_key)
+            if result.outcome in {"throttled", "broken"}:
+                rest = sorted(rows, key=lambda r: r.id)[index + 1:]
+                if result.outcome == "throttled":
+                    await self._release(rest, robot_key)
+                else:
+                    for other in rest:
+                        await self._finish(other, "failed", f"群不可用: {result.code}")
+                break
+        return delivered
+
+    async def _send(self, chat: Chat, row: OutboxMessage, robot_key: str) -> SendResult | None:
+        robot = self.wecom if chat.platform == "wecom" else self.dingtalk
+        msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
+                       tuple(row.mentions.get("phones", [])), row.markdown)
+        bodies = robot.bodies(msg)
+        state = self.robots[robot_key]
+        now = self.clock.now()
+        if state.free_at(now) > now or PER_MINUTE - len(state.sent) < len(bodies):
+            return None
+        result = SendResult("ok", "0")
+        for body in bodies:
+            state.sent.append(self.clock.now())
+            result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
+            if result.outcome != "ok":
+                break
+        return result
+
+    async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, robot_key: str) -> int:
+        now = self.clock.now()
+        self.metrics.pushes.labels(chat.platform, result.outcome).inc()
+        if result.outcome == "ok":
+            await self._finish(row, "sent", "")
+            return 1
+        if result.outcome == "throttled":
+            backoff = WecomRobot.backoff_seconds if chat.platform == "wecom" else DingtalkRobot.backoff_seconds
+            self.robots[robot_key].paused_until = now + timedelta(seconds=backoff)
+            log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
+            await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
+        elif result.outcome == "broken":
+            log.error("robot refused (%s): chat %s marked broken", result.code, chat.chat_id)
+            await self._mark_broken(chat, result)
+            await self._finish(row, "failed", f"{result.code} {result.detail}")
+        elif result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
+            delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+            await self._retry(row, now + timedelta(seconds=delay), result, count=True)
+        else:
+            log.error("push %s failed for good: %s", row.key, result.code)
+            await self._finish(row, "failed", f"{result.code} {result.detail}")
+        return 0
+
+    async def _retry(self, row: OutboxMessage, at: datetime, result: SendResult, *, count: bool) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    state="queued", next_attempt_at=at, claimed_by=None, claimed_until=None,
+                    attempts=OutboxMessage.attempts + (1 if count else 0), last_error=result.code[:300],
+                )
+            )
+
+    async def _release(self, rows: list[OutboxMessage], robot_key: str) -> None:
+        at = self.robots[robot_key].free_at(self.clock.now())
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows])).values(
+                    state="queued", next_attempt_at=at, claimed_by=None, claimed_until=None)
+            )
+
+    async def _finish(self, row: OutboxMessage, state: str, note: str) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.state == "sending").values(
+                    state=state, sent_at=self.clock.now() if state == "sent" else None, claimed_until=None,
+                    last_error=note[:300] or None)
+            )
+
+    async def _mark_broken(self, chat: Chat, result: SendResult) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(update(Chat).where(Chat.id == chat.id).values(broken_reason=f"{result.code} {result.detail}"[:200]))
+            school_id, class_name = (await s.execute(
+                select(ClassGroup.school_id, ClassGroup.name).where(ClassGroup.id == chat.class_group_id))).one()
+            admins = (await s.scalars(
+                select(StaffRole.staff_id).join(Staff, Staff.id == StaffRole.staff_id)
+                .where(Staff.school_id == school_id, StaffRole.role.in_(("admin", "principal"))).distinct()
+            )).all()
+            text = (f"{class_name}的群机器人推送失败({result.code}): 机器人可能被移出群或地址失效。"
+                    "请在花名册更新该班的推送地址后重新导入。")
+            await enqueue(s, [Push(key=f"chat-broken:{chat.id}:{result.code}:s{a}", text=text, staff_id=a)
+                              for a in admins], self.clock.now())
+
+    async def _gauge(self) -> None:
+        async with self.db.transaction() as s:
+            depth, oldest = (await s.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.state.in_(("queued", "sending")))
+            )).one()
+        self.metrics.outbox_depth.set(depth or 0)
+        if oldest is not None:
+            if oldest.tzinfo is None:  # SQLite returns naive UTC
+                from datetime import UTC
+
+                oldest = oldest.replace(tzinfo=UTC)
+            self.metrics.outbox_age.set((self.clock.now() - oldest).total_seconds())
+        else:
+            self.metrics.outbox_age.set(0)

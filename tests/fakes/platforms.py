@@ -1,0 +1,98 @@
+"""Local fake WeCom webhook and DingTalk robot servers that speak the protocols the way the platforms do.
+
+They check the key / the 加签 signature, enforce 20 messages per minute per robot on the test's clock,
+return the real error codes, and can be told to misbehave (busy, 5xx, hang, robot removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import Clock
+
+
+@dataclass
+class FakePlatforms:
+    clock: Clock
+    wecom_keys: set[str] = field(default_factory=set)
+    dingtalk_secrets: dict[str, str] = field(default_factory=dict)  # access_token -> secret
+    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken
+    received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    throttled: int = 0
+    _window: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
+    _uuids: set[str] = field(default_factory=set)
+
+    def _over_limit(self, robot: str) -> bool:
+        now, window = self.clock.now(), self._window[robot]
+        while window and now - window[0] >= timedelta(seconds=60):
+            window.popleft()
+        if len(window) >= 20:
+            self.throttled += 1
+            return True
+        window.append(now)
+        return False
+
+    async def _misbehave(self, robot: str) -> web.Response | None:
+        mode = self.modes.get(robot, "ok")
+        if mode == "5xx":
+            return web.Response(status=502, text="bad gateway")
+        if mode == "hang":
+            await asyncio.sleep(30)
+        return None
+
+    async def wecom_send(self, request: web.Request) -> web.Response:
+        key = request.query.get("key", "")
+        self.attempts[key] += 1
+        if key not in self.wecom_keys or self.modes.get(key) == "broken":
+            return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url"})
+        if (bad := await self._misbehave(key)) is not None:
+            return bad
+        if self.modes.get(key) == "busy":
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
+        body = await request.json()
+        if body.get("msgtype") == "text" and len(body["text"]["content"].encode()) > 2048:
+            return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
+        if self._over_limit(key):
+            return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
+        self.received[key].append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def dingtalk_send(self, request: web.Request) -> web.Response:
+        token = request.query.get("access_token", "")
+        self.attempts[token] += 1
+        secret = self.dingtalk_secrets.get(token)
+        timestamp, sign = request.query.get("timestamp", ""), request.query.get("sign", "")
+        expected = base64.b64encode(
+            hmac.new((secret or "").encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+        ).decode()
+        stale = not timestamp.isdigit() or abs(int(timestamp) - self.clock.now().timestamp() * 1000) > 3600_000
+        if secret is None or stale or not hmac.compare_digest(expected, sign) or self.modes.get(token) == "broken":
+            return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
+        if (bad := await self._misbehave(token)) is not None:
+            return bad
+        if self._over_limit(token):
+            return web.json_response({"errcode": 410100, "errmsg": "send too fast"})
+        body = await request.json()
+        uuid = body.get("msgUuid")
+        if uuid and uuid in self._uuids:
+            return web.json_response({"errcode": 0, "errmsg": "ok"})  # a retry: accepted, not shown twice
+        if uuid:
+            self._uuids.add(uuid)
+        self.received[token].append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/cgi-bin/webhook/send", self.wecom_send)
+        app.router.add_post("/robot/send", self.dingtalk_send)
+        return app
