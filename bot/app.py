@@ -42,4 +42,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     from bot.web.callbacks import setup_callbacks
 
     setup_callbacks(app)
+    from bot.web.sim import setup_sim, sim_enabled
+
+    if sim_enabled(settings):
+        setup_sim(app)
     return app

@@ -1,0 +1,121 @@
+"""`/sim`: a local chat simulator. Pick a class group and who you are, type, and see the bot's replies and
+the pushes it queues for that group, as they would appear on a phone. For trying the bot without a
+platform: it lets anyone speak as anyone, so it is on only without a platform or with `--sim`."""
+
+from __future__ import annotations
+
+import uuid
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.app import SERVICES
+from bot.domain.messages import IncomingMessage, Platform
+from bot.store.outbox_tables import OutboxMessage
+from bot.store.tables import (
+    Chat,
+    ClassGroup,
+    Guardian,
+    Guardianship,
+    Identity,
+    Staff,
+    StaffRole,
+    Student,
+)
+
+ROLE_WORDS = {"head_teacher": "班主任", "care_teacher": "托管教师", "principal": "校长", "admin": "管理员"}
+
+
+async def page(request: web.Request) -> web.Response:
+    html = resources.files("bot.web").joinpath("static/sim.html").read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html")
+
+
+async def chats(request: web.Request) -> web.Response:
+    async with request.app[SERVICES].db.transaction() as s:
+        rows = (await s.execute(
+            select(Chat.chat_id, Chat.platform, ClassGroup.name).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
+            .order_by(ClassGroup.grade, ClassGroup.name)
+        )).all()
+    return web.json_response([{"chat": c, "platform": p, "name": n} for c, p, n in rows])
+
+
+async def people(request: web.Request) -> web.Response:
+    chat_id = request.query.get("chat", "")
+    out: list[dict[str, Any]] = []
+    async with request.app[SERVICES].db.transaction() as s:
+        chat = (await s.execute(select(Chat.class_group_id, Chat.platform).where(Chat.chat_id == chat_id))).first()
+        if chat is None:
+            raise web.HTTPNotFound(text="no such chat")
+        class_id, platform = chat
+        rows = (await s.execute(
+            select(Identity.user_id, Guardian.name, Guardianship.relation, Student.name)
+            .join(Guardian, Guardian.id == Identity.guardian_id)
+            .join(Guardianship, Guardianship.guardian_id == Guardian.id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.class_group_id == class_id, Identity.platform == platform)
+            .order_by(Student.student_no)
+        )).all()
+        for user, name, relation, child in rows:
+            out.append({"user": user, "label": f"{child}{relation} {name}", "kind": "家长"})
+        staff_rows = (await s.execute(
+            select(Identity.user_id, Staff.name, StaffRole.role)
+            .join(Staff, Staff.id == Identity.staff_id).join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(Identity.platform == platform,
+                   (StaffRole.class_group_id == class_id) | StaffRole.role.in_(("principal", "admin")))
+            .order_by(StaffRole.role)
+        )).all()
+        for user, name, role in staff_rows:
+            out.append({"user": user, "label": f"{ROLE_WORDS.get(role, role)} {name}", "kind": "教师"})
+    unique = list({p["user"]: p for p in reversed(out)}.values())[::-1]  # first label per account wins
+    unique.append({"user": "sim-stranger", "label": "陌生人(未绑定)", "kind": "其他"})
+    return web.json_response(unique)
+
+
+async def say(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        data = await request.json()
+        chat_id, user, text = str(data["chat"]), str(data["user"]), str(data["text"])[:2000]
+    except (ValueError, KeyError, TypeError):
+        raise web.HTTPBadRequest(text="需要 chat, user, text") from None
+    async with services.db.transaction() as s:
+        platform = await s.scalar(select(Chat.platform).where(Chat.chat_id == chat_id))
+    msg = IncomingMessage(Platform(platform or "sim"), chat_id, user, text, f"sim-{uuid.uuid4().hex}",
+                          services.clock.now())
+    outcome = await services.pipeline.handle_message(msg)
+    private = outcome.reply.private
+    return web.json_response({
+        "reply": "已收到,详细信息已私信您。" if private else outcome.reply.text,
+        "private": outcome.reply.text if private else None,
+        "pushes": [{"text": p.text, "to": "group" if p.chat_ref else "private"} for p in outcome.pushes],
+    })
+
+
+async def feed(request: web.Request) -> web.Response:
+    """Group pushes queued for the chat (reminders, alerts): what its members would see from the bot."""
+    chat_id = request.query.get("chat", "")
+    after = int(request.query.get("after", "0") or 0)
+    async with request.app[SERVICES].db.transaction() as s:
+        rows = (await s.execute(
+            select(OutboxMessage.id, OutboxMessage.text, OutboxMessage.created_at)
+            .join(Chat, Chat.id == OutboxMessage.chat_ref)
+            .where(Chat.chat_id == chat_id, OutboxMessage.id > after).order_by(OutboxMessage.id).limit(100)
+        )).all()
+    return web.json_response([{"id": i, "text": t, "at": a.isoformat()} for i, t, a in rows])
+
+
+def sim_enabled(settings: Any) -> bool:
+    if settings.server.sim is not None:
+        return bool(settings.server.sim)
+    return not (settings.wecom.configured or settings.dingtalk.configured)
+
+
+def setup_sim(app: web.Application) -> None:
+    app.router.add_get("/sim", page)
+    app.router.add_get("/sim/api/chats", chats)
+    app.router.add_get("/sim/api/people", people)
+    app.router.add_post("/sim/api/say", say)
+    app.router.add_get("/sim/api/feed", feed)
