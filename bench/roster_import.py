@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openpyxl import Workbook  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from openpyxl import Workbook
+from sqlalchemy import text
 
-from bot.clock import SystemClock  # noqa: E402
-from bot.roster.importer import import_roster  # noqa: E402
-from bot.roster.template import write_sheet  # noqa: E402
-from bot.store.db import Database  # noqa: E402
-from bot.store.schema import metadata  # noqa: E402
+from bot.clock import SystemClock
+from bot.roster.importer import import_roster
+from bot.roster.template import write_sheet
+from bot.store.db import Database
+from bot.store.schema import metadata
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "子涵欣怡浩然梓萱宇轩雨桐俊杰诗琪博文佳琪天宇思远"

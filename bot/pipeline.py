@@ -29,6 +29,8 @@ from bot.store.people import find_chat, identify
 
 log = logging.getLogger(__name__)
 
+ATTEMPTS = 3  # a unit of work that lost a write race is run again this many times in all
+
 ROLE_WORDS = {
     Role.GUARDIAN: "家长",
     Role.HEAD_TEACHER: "班主任",
@@ -81,32 +83,38 @@ class Pipeline:
         if not text:
             return Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
         parsed = self.table.parse(text)
-        try:
-            async with self.db.transaction() as session:
-                seen = await self._seen(session, msg)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._once(msg, parsed)
+            except IntegrityError:
+                # Another transaction wrote the same row first (PostgreSQL): the same message raced in
+                # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
+                async with self.db.transaction() as session:
+                    seen = await self._seen(session, msg)
                 if seen is not None:
                     return seen
-                outcome = await self._decide(session, msg, parsed)
-                # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-                session.add(
-                    ProcessedMessage(platform=str(msg.platform), message_id=msg.message_id[:128],
-                                     command=outcome.command[:30], reply=outcome.reply.text,
-                                     private=outcome.reply.private, handled_at=self.clock.now())
-                )
-                await session.flush()
-                return outcome
-        except IntegrityError:
-            # The same message raced in twice (PostgreSQL): the other copy won; answer as it did.
-            async with self.db.transaction() as session:
-                seen = await self._seen(session, msg)
+                log.info("write conflict, retrying", extra={"message_id": msg.message_id, "attempt": attempt})
+            except Exception:
+                # The unit of work rolled back: nothing half-written. The sender gets a short answer.
+                log.exception("handler failed", extra={"message_id": msg.message_id})
+                return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
+        log.error("write conflicts persisted", extra={"message_id": msg.message_id})
+        return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
+
+    async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
+        async with self.db.transaction() as session:
+            seen = await self._seen(session, msg)
             if seen is not None:
                 return seen
-            log.exception("integrity error", extra={"message_id": msg.message_id})
-            return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
-        except Exception:
-            # The unit of work rolled back: nothing half-written. The sender gets a short answer.
-            log.exception("handler failed", extra={"message_id": msg.message_id})
-            return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
+            outcome = await self._decide(session, msg, parsed)
+            # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
+            session.add(
+                ProcessedMessage(platform=str(msg.platform), message_id=msg.message_id[:128],
+                                 command=outcome.command[:30], reply=outcome.reply.text,
+                                 private=outcome.reply.private, handled_at=self.clock.now())
+            )
+            await session.flush()
+            return outcome
 
     async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
         row = await session.scalar(

@@ -160,3 +160,19 @@ async def test_a_replayed_message_is_answered_the_same_and_not_run_again(db: Dat
     assert a.reply == b.reply and sorted([a.result, b.result]) == ["duplicate", "ok"]
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Leave)) == 2
+
+
+async def test_concurrent_messages_about_the_same_fact_both_succeed(db: Database) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from bot.store.care_tables import Leave
+    from tests.integration.care_day import demo_services
+
+    services = await demo_services(db)
+    msgs = [IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 明天", f"same-fact-{i}", NOW) for i in range(6)]
+    outcomes = await asyncio.gather(*(services.pipeline.handle_message(m) for m in msgs))
+    assert all("已为李华请假" in o.reply.text for o in outcomes), [o.reply.text for o in outcomes]
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Leave)) == 1
