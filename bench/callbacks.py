@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.app import create_app
 from bot.clock import SystemClock
@@ -28,7 +27,7 @@ from bot.demo import load_demo
 from bot.platforms.wecom import WecomCrypto
 from bot.settings import load_settings
 from bot.store.db import Database
-from bot.store.schema import metadata
+from bot.store.schema import truncate_all
 
 TOKEN, KEY = "bench-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 PARENTS = ["parent-li", "parent-liu", "parent-chen", "parent-zhang-grandma"]
@@ -91,9 +90,7 @@ async def bot_callbacks(db_url: str, n: int, concurrency: int) -> dict[str, floa
     db = Database(db_url)
     await db.upgrade()
     if not db.is_sqlite:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await truncate_all(db.engine)
     await load_demo(db, settings, SystemClock())
     crypto = WecomCrypto(TOKEN, KEY, "")
     requests = []

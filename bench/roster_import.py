@@ -16,13 +16,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from openpyxl import Workbook
-from sqlalchemy import text
 
 from bot.clock import SystemClock
 from bot.roster.importer import import_roster
 from bot.roster.template import write_sheet
 from bot.store.db import Database
-from bot.store.schema import metadata
+from bot.store.schema import truncate_all
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "子涵欣怡浩然梓萱宇轩雨桐俊杰诗琪博文佳琪天宇思远"
@@ -65,9 +64,7 @@ async def measure(url: str, path: Path, students: int) -> None:
     db = Database(url)
     await db.upgrade()
     if not db.is_sqlite:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await truncate_all(db.engine)
     for label in ("first import", "re-import (no change)"):
         started = time.perf_counter()
         result = await import_roster(db, [path], school_name="基准小学", clock=SystemClock())

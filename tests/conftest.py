@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.db import Database
-from bot.store.schema import metadata
+from bot.store.schema import truncate_all
 
 T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -88,9 +88,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         database = Database(f"sqlite+aiosqlite:///{path}")
     else:
         database = Database(request.getfixturevalue("pg_database"))
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        async with database.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await truncate_all(database.engine)
     try:
         yield database
     finally:
