@@ -77,6 +77,9 @@ class CareSettings(BaseModel):
     late_fee_fen_per_minute: int = 0  # off by default
     guardian_self_confirm: bool = False  # a guardian's 已接走 counts as confirmed
     pickup_grace_minutes: int = 0  # minutes after the expected time before a pickup counts as late
+    reminder_minutes: int = 15  # pickup-reminder: this long before care ends
+    late_grace_minutes: int = 10  # late-pickup: alert this long after the expected time
+    escalate_minutes: int = 30  # late-pickup: to the principal this long after the expected time
 
 
 class LogSettings(BaseModel):

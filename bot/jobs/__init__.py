@@ -7,4 +7,6 @@ from bot.jobs.registry import JobSpec
 
 def build_jobs() -> list[JobSpec]:
     """Every scheduled job the bot runs; `tuoguan jobs list` and the scheduler read this table."""
-    return []
+    from bot.jobs import pickup
+
+    return [*pickup.JOBS]
