@@ -160,6 +160,7 @@ COMMANDS = {
     "say": cmd_say,
     "jobs": jobs_cli.cmd_jobs,
     "calendar": jobs_cli.cmd_calendar,
+    "report": jobs_cli.cmd_report,
 }
 
 

@@ -19,6 +19,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     run.add_argument("name", help="任务名,见 tuoguan jobs list")
     run.add_argument("--at", help="当作在此时间执行, ISO 格式 (默认现在)")
 
+    report = sub.add_parser("report", parents=[common], help="报表")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
+    daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
+
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
     cal_sub.add_parser("list", parents=[common], help="列出校历条目")
@@ -77,3 +82,17 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
         for e in entries:
             print(f"#{e.id} {KIND_LABELS[e.kind]} {e.start_date} ~ {e.end_date} {e.name}".rstrip())
         return 0
+
+
+async def cmd_report(services: Services, args: argparse.Namespace) -> int:
+    from bot.reports import daily_summary
+
+    day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+        if not schools:
+            print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+            return 1
+        for school_id in schools:
+            print(await daily_summary(session, school_id, day))
+    return 0

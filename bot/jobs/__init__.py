@@ -7,6 +7,6 @@ from bot.jobs.registry import JobSpec
 
 def build_jobs() -> list[JobSpec]:
     """Every scheduled job the bot runs; `tuoguan jobs list` and the scheduler read this table."""
-    from bot.jobs import pickup
+    from bot.jobs import pickup, summary
 
-    return [*pickup.JOBS]
+    return [*pickup.JOBS, *summary.JOBS]

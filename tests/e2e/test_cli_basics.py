@@ -82,3 +82,13 @@ def test_roster_import_with_errors_exits_nonzero(cli, tmp_path: Path) -> None:  
     proc = cli("roster", "import", "学生.csv", ok=False)
     assert proc.returncode == 1
     assert '学生 第2行: 班级"三年级9班"不存在' in proc.stdout
+
+
+def test_report_daily_and_jobs_list(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("demo")
+    out = cli("report", "daily", "--date", "2026-11-23").stdout
+    assert out.startswith("全校 应到 19 实到 19 请假 0 缺席 0")
+    jobs = cli("jobs", "list").stdout
+    for name in ("pickup-reminder", "late-pickup", "daily-summary"):
+        assert name in jobs
+    assert "done" in cli("jobs", "run", "daily-summary", "--at", "2026-11-23T18:30").stdout

@@ -1,0 +1,28 @@
+"""日报 / 今天情况: the day's numbers for the principal (and teachers), numbers first, no child named."""
+
+from __future__ import annotations
+
+from bot.domain.messages import Reply
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import STAFF, Args, CommandSpec, keyword_parser
+from bot.reports import daily_summary
+
+
+async def handle_daily(ctx: HandlerContext, args: Args) -> Reply:
+    assert ctx.actor.school_id is not None
+    return Reply(await daily_summary(ctx.session, ctx.actor.school_id, ctx.today()))
+
+
+COMMANDS = [
+    CommandSpec(
+        name="日报",
+        usage="日报",
+        summary="今天全校各班的应到、实到、请假、缺席、晚接、未接",
+        example="日报",
+        keywords=("日报", "今天情况", "今日"),
+        parse=keyword_parser("日报", "今天情况", "今日", "今日情况", "今天的情况", "汇总"),
+        handle=handle_daily,
+        roles=STAFF,
+        priority=14,
+    ),
+]
