@@ -1,57 +1,72 @@
 """`pickup-reminder` and `late-pickup`: pushes into class groups around the end of care.
 
 Both run every five minutes in the afternoon and decide per class what is due at that moment, so
-per-grade end times and the summer schedule need no cron of their own. Push keys are per child and day,
-so a re-run (another instance, a restart, a misfire catch-up) never sends anything twice.
+per-grade end times and the summer schedule need no cron of their own. Push keys are per class or
+child and day, so a re-run (another instance, a restart, a misfire catch-up) never sends twice.
+The whole school is read in a fixed number of queries, however many classes it has.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.care import CareTimes, expected_pickup
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store.care import ClassDay, Kid, class_day, guardians_of
-from bot.store.tables import Chat, ClassGroup, Staff, StaffRole, Student
+from bot.store.care import ClassDay, GuardianContact, Kid, guardian_contacts, school_day
+from bot.store.tables import Chat, ClassGroup, Staff, StaffRole
 
 WINDOW = timedelta(minutes=5)  # the jobs' period: each fire covers (at - WINDOW, at]
 AFTERNOON = {"day_of_week": "mon-sun", "hour": "14-20", "minute": "*/5"}
 
 
-async def _classes(ctx: JobContext) -> list[tuple[int, str, int, int | None]]:
-    async with ctx.services.db.transaction() as s:
-        rows = await s.execute(
-            select(ClassGroup.id, ClassGroup.name, ClassGroup.grade, Chat.id)
-            .outerjoin(Chat, (Chat.class_group_id == ClassGroup.id) & Chat.broken_reason.is_(None))
-            .where(ClassGroup.school_id == ctx.school_id)
-            .order_by(ClassGroup.id)
-        )
-        seen: dict[int, tuple[int, str, int, int | None]] = {}
-        for class_id, name, grade, chat in rows.all():
-            seen.setdefault(class_id, (class_id, name, grade, chat))
-        return list(seen.values())
+@dataclass
+class SchoolAfternoon:
+    names: dict[int, str]
+    chats: dict[int, int]  # class id -> a working chat
+    days: dict[int, ClassDay]
+    teachers: dict[int, list[int]]  # class id -> care/head teachers
+    principals: list[int]
 
 
-async def _mentions(ctx: JobContext, kids: list[Kid]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    users: list[str] = []
-    phones: list[str] = []
-    async with ctx.services.db.transaction() as s:
-        for kid in kids:
-            for guardian in await guardians_of(s, kid.id):
-                if not guardian.may_pickup:
-                    continue
-                if guardian.user_ids:
-                    users.extend(guardian.user_ids)
-                else:
-                    phones.append(guardian.phone)
+async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
+    names = dict((await session.execute(
+        select(ClassGroup.id, ClassGroup.name).where(ClassGroup.school_id == ctx.school_id)
+    )).all())
+    chats: dict[int, int] = {}
+    for class_id, chat_id in (await session.execute(
+        select(Chat.class_group_id, Chat.id).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
+        .where(ClassGroup.school_id == ctx.school_id, Chat.broken_reason.is_(None)).order_by(Chat.id)
+    )).all():
+        chats.setdefault(class_id, chat_id)
+    teachers: dict[int, list[int]] = {}
+    principals: list[int] = []
+    for staff_id, role, role_class in (await session.execute(
+        select(StaffRole.staff_id, StaffRole.role, StaffRole.class_group_id)
+        .join(Staff, Staff.id == StaffRole.staff_id).where(Staff.school_id == ctx.school_id)
+    )).all():
+        if role == "principal" and staff_id not in principals:
+            principals.append(staff_id)
+        elif role_class is not None and role in ("care_teacher", "head_teacher"):
+            teachers.setdefault(role_class, [])
+            if staff_id not in teachers[role_class]:
+                teachers[role_class].append(staff_id)
+    return SchoolAfternoon(names, chats, await school_day(session, ctx.school_id, ctx.day), teachers, principals)
+
+
+def _mentions(contacts: list[GuardianContact]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    users = [u for g in contacts if g.may_pickup for u in g.user_ids]
+    phones = [g.phone for g in contacts if g.may_pickup and not g.user_ids]
     return tuple(dict.fromkeys(users)), tuple(dict.fromkeys(phones))
 
 
-def _local(ctx: JobContext, moment: datetime) -> datetime:
-    return moment.astimezone(ctx.services.settings.school.tz)
+def _late_notice_covers(day: ClassDay, kid: Kid, end: datetime) -> bool:
+    plan = day.plans.get(kid.id)
+    return bool(plan and plan.expected_time and plan.expected_time > end.time())
 
 
 async def pickup_reminder(ctx: JobContext) -> str:
@@ -61,92 +76,69 @@ async def pickup_reminder(ctx: JobContext) -> str:
     end = datetime.combine(ctx.day, times.end_for(ctx.day), tzinfo=ctx.at.tzinfo)
     if not (ctx.at - WINDOW < end - lead <= ctx.at):
         return "未到提醒时间"
+    async with ctx.services.db.transaction() as s:
+        school = await _load(s, ctx)
+        waiting = {
+            class_id: [k for k in day.waiting() if k.id not in day.pickups and not _late_notice_covers(day, k, end)]
+            for class_id, day in school.days.items() if class_id in school.chats
+        }
+        contacts = await guardian_contacts(s, [k.id for kids in waiting.values() for k in kids])
     sent = 0
-    for class_id, name, _grade, chat in await _classes(ctx):
-        if chat is None:
+    for class_id, kids in waiting.items():
+        if not kids:
             continue
-        async with ctx.services.db.transaction() as s:
-            kids = list((await s.execute(
-                select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
-                .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-                .where(Student.class_group_id == class_id, Student.active.is_(True))
-            )).all())
-            day = await class_day(s, [Kid(*k) for k in kids], ctx.day)
-        waiting = [k for k in day.waiting() if k.id not in day.pickups and not _late_notice_covers(day, k, end)]
-        if not waiting:
-            continue
-        users, phones = await _mentions(ctx, waiting)
+        users, phones = _mentions([g for k in kids for g in contacts.get(k.id, [])])
         ctx.push(Push(
-            key=f"pickup-reminder:{class_id}:{ctx.day.isoformat()}", chat_ref=chat,
-            text=f"{name}托管将于 {end:%H:%M} 结束,请还没接孩子的家长按时来接。已告知晚接的家长无需回复。",
+            key=f"pickup-reminder:{class_id}:{ctx.day.isoformat()}", chat_ref=school.chats[class_id],
+            text=f"{school.names[class_id]}托管将于 {end:%H:%M} 结束,请还没接孩子的家长按时来接。已告知晚接的家长无需回复。",
             mention_user_ids=users, mention_phones=phones,
         ))
         sent += 1
     return f"提醒 {sent} 个班"
 
 
-def _late_notice_covers(day: ClassDay, kid: Kid, end: datetime) -> bool:
-    plan = day.plans.get(kid.id)
-    return bool(plan and plan.expected_time and plan.expected_time > end.time())
-
-
 async def late_pickup(ctx: JobContext) -> str:
-    """After the expected time plus grace: tell the group (mentioning the guardians) and the care teacher;
+    """After the expected time plus grace: tell the group (mentioning the guardians) and the care teachers;
     after the escalation delay, the principal gets every child still unaccounted for, with phones."""
     settings = ctx.services.settings.care
-    times = CareTimes.from_settings(settings)
-    end = times.end_for(ctx.day)
+    end = CareTimes.from_settings(settings).end_for(ctx.day)
     grace, escalate = timedelta(minutes=settings.late_grace_minutes), timedelta(minutes=settings.escalate_minutes)
-    alerts, escalations = 0, []
-    for class_id, name, _grade, chat in await _classes(ctx):
-        async with ctx.services.db.transaction() as s:
-            kids = [Kid(*k) for k in (await s.execute(
-                select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
-                .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-                .where(Student.class_group_id == class_id, Student.active.is_(True))
-            )).all()]
-            day = await class_day(s, kids, ctx.day)
-            teachers = list((await s.scalars(select(StaffRole.staff_id).where(
-                StaffRole.class_group_id == class_id, StaffRole.role.in_(("care_teacher", "head_teacher"))
-            ).distinct())).all())
-        for kid in day.waiting():
-            if kid.id in day.pickups:
-                continue  # a guardian said they took the child; the teacher confirms, no alarm
-            plan = day.plans.get(kid.id)
-            expected = datetime.combine(ctx.day, expected_pickup(end, plan.expected_time if plan else None),
-                                        tzinfo=ctx.at.tzinfo)
-            if ctx.at < expected + grace:
-                continue
-            users, phones = await _mentions(ctx, [kid])
-            if chat is not None:
-                ctx.push(Push(key=f"late-pickup:{kid.id}:{ctx.day.isoformat()}:group", chat_ref=chat,
-                              text=f"{kid.name}还在托管班等候(约定 {expected:%H:%M}),请家长尽快来接,谢谢!",
-                              mention_user_ids=users, mention_phones=phones))
-            for teacher in teachers:
-                ctx.push(Push(key=f"late-pickup:{kid.id}:{ctx.day.isoformat()}:t{teacher}", staff_id=teacher,
-                              text=f"{name} {kid.name} 超过 {expected:%H:%M} 仍未接走,请留意并联系家长。"))
-            alerts += 1
-            if ctx.at >= expected + escalate:
-                escalations.append((name, kid))
-    if escalations:
-        await _escalate(ctx, escalations)
-    return f"晚接提醒 {alerts} 人,上报 {len(escalations)} 人"
-
-
-async def _escalate(ctx: JobContext, escalations: list[tuple[str, Kid]]) -> None:
-    lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
     async with ctx.services.db.transaction() as s:
+        school = await _load(s, ctx)
+        late: list[tuple[int, Kid, datetime]] = []
+        for class_id, day in school.days.items():
+            for kid in day.waiting():
+                if kid.id in day.pickups:
+                    continue  # a guardian said they took the child; the teacher confirms, no alarm
+                plan = day.plans.get(kid.id)
+                expected = datetime.combine(ctx.day, expected_pickup(end, plan.expected_time if plan else None),
+                                            tzinfo=ctx.at.tzinfo)
+                if ctx.at >= expected + grace:
+                    late.append((class_id, kid, expected))
+        contacts = await guardian_contacts(s, [kid.id for _, kid, _ in late])
+    escalations = []
+    for class_id, kid, expected in late:
+        day_key = f"{kid.id}:{ctx.day.isoformat()}"
+        if class_id in school.chats:
+            users, phones = _mentions(contacts.get(kid.id, []))
+            ctx.push(Push(key=f"late-pickup:{day_key}:group", chat_ref=school.chats[class_id],
+                          text=f"{kid.name}还在托管班等候(约定 {expected:%H:%M}),请家长尽快来接,谢谢!",
+                          mention_user_ids=users, mention_phones=phones))
+        for teacher in school.teachers.get(class_id, []):
+            ctx.push(Push(key=f"late-pickup:{day_key}:t{teacher}", staff_id=teacher,
+                          text=f"{school.names[class_id]} {kid.name} 超过 {expected:%H:%M} 仍未接走,请留意并联系家长。"))
+        if ctx.at >= expected + escalate:
+            escalations.append((school.names[class_id], kid))
+    if escalations:
+        lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
         for class_name, kid in escalations:
-            phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await guardians_of(s, kid.id))
-            lines.append(f"· {class_name} {kid.name}: {phones or '无联系人'}")
-        principals = list((await s.scalars(
-            select(StaffRole.staff_id).join(Staff, Staff.id == StaffRole.staff_id)
-            .where(Staff.school_id == ctx.school_id, StaffRole.role == "principal").distinct()
-        )).all())
-    ids = "-".join(str(k.id) for _, k in escalations)
-    for principal in principals:
-        ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}", staff_id=principal,
-                      text="\n".join(lines)))
+            numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in contacts.get(kid.id, []))
+            lines.append(f"· {class_name} {kid.name}: {numbers or '无联系人'}")
+        ids = "-".join(str(k.id) for _, k in escalations)
+        for principal in school.principals:
+            ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200], staff_id=principal,
+                          text="\n".join(lines)))
+    return f"晚接提醒 {len(late)} 人,上报 {len(escalations)} 人"
 
 
 JOBS = [

@@ -137,3 +137,73 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
 
 async def head_teacher_of(session: AsyncSession, class_group_id: int) -> int | None:
     return await session.scalar(select(ClassGroup.head_teacher_id).where(ClassGroup.id == class_group_id))
+
+
+async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[int, ClassDay]:
+    """Every class of a school on one day, in a fixed number of queries however many classes there are."""
+    rows = await session.execute(
+        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
+        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+        .where(ClassGroup.school_id == school_id, Student.active.is_(True))
+        .order_by(Student.class_group_id, Student.student_no)
+    )
+    days: dict[int, ClassDay] = {}
+    class_of: dict[int, int] = {}
+    for row in rows.all():
+        kid = Kid(*row)
+        days.setdefault(kid.class_group_id, ClassDay(day, [])).kids.append(kid)
+        class_of[kid.id] = kid.class_group_id
+    in_school = select(Student.id).join(ClassGroup, ClassGroup.id == Student.class_group_id).where(
+        ClassGroup.school_id == school_id
+    )
+    leaves = await session.scalars(
+        select(Leave).where(Leave.student_id.in_(in_school), Leave.day == day, Leave.cancelled_at.is_(None))
+    )
+    for leave in leaves:
+        if leave.student_id in class_of:
+            days[class_of[leave.student_id]].leaves[leave.student_id] = leave
+    for mark in await session.scalars(
+        select(Attendance).where(Attendance.student_id.in_(in_school), Attendance.day == day)
+    ):
+        if mark.student_id in class_of:
+            days[class_of[mark.student_id]].marks[mark.student_id] = mark
+    for pickup in await session.scalars(select(Pickup).where(Pickup.student_id.in_(in_school), Pickup.day == day)):
+        if pickup.student_id in class_of:
+            days[class_of[pickup.student_id]].pickups[pickup.student_id] = pickup
+    for plan in await session.scalars(
+        select(PickupPlan).where(PickupPlan.student_id.in_(in_school), PickupPlan.day == day)
+    ):
+        if plan.student_id in class_of:
+            days[class_of[plan.student_id]].plans[plan.student_id] = plan
+    return days
+
+
+async def guardian_contacts(session: AsyncSession, student_ids: list[int]) -> dict[int, list[GuardianContact]]:
+    """Guardians (with their platform accounts) of many children in two queries."""
+    if not student_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Guardianship.student_id, Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone,
+                   Guardianship.may_pickup)
+            .join(Guardian, Guardian.id == Guardianship.guardian_id)
+            .where(Guardianship.student_id.in_(student_ids))
+            .order_by(Guardianship.student_id, Guardian.id)
+        )
+    ).all()
+    guardian_ids = list({r[1] for r in rows})
+    accounts: dict[int, list[str]] = {}
+    if guardian_ids:
+        for gid, uid in (
+            await session.execute(
+                select(Identity.guardian_id, Identity.user_id).where(Identity.guardian_id.in_(guardian_ids))
+            )
+        ).all():
+            if gid is not None:
+                accounts.setdefault(gid, []).append(uid)
+    result: dict[int, list[GuardianContact]] = {}
+    for sid, gid, name, relation, phone, may_pickup in rows:
+        result.setdefault(sid, []).append(
+            GuardianContact(gid, name, relation, phone, may_pickup, tuple(accounts.get(gid, ())))
+        )
+    return result
