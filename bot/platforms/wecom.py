@@ -130,7 +130,8 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomI
     is_group = data.get("chattype") == "group"
     chat = data.get("chatid") if isinstance(data.get("chatid"), str) and data.get("chatid") else user
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=str(chat), sender_id=user, text=text_part["content"], message_id=msgid,
+        platform=Platform.WECOM, chat_id=str(chat), sender_id=user, text=strip_mention(text_part["content"], bot_name),
+        message_id=msgid,
         received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to,
     )
     return WecomInbound(AI_BOT, message, reply_to)
@@ -147,11 +148,16 @@ def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str) -> W
     if _text(root, "MsgType") != "text" or (is_group and f"@{bot_name}" not in content):
         return WecomInbound(GROUP_ROBOT, None, webhook)  # not addressed to the bot
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=_text(root, "ChatId") or user, sender_id=user, text=content,
+        platform=Platform.WECOM, chat_id=_text(root, "ChatId") or user, sender_id=user, text=strip_mention(content, bot_name),
         message_id=msgid, received_at=received_at, sender_name=_text(root, "From/Name"), is_group=is_group,
         reply_url=webhook,
     )
     return WecomInbound(GROUP_ROBOT, message, webhook)
+
+
+def strip_mention(text: str, bot_name: str) -> str:
+    """Drop the configured @BotName (the pipeline's normaliser only knows the default names)."""
+    return text.replace(f"@{bot_name}", " ").strip() if bot_name else text.strip()
 
 
 def _cdata(text: str) -> str:

@@ -179,9 +179,19 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
 
 
 async def guardian_contacts(session: AsyncSession, student_ids: list[int]) -> dict[int, list[GuardianContact]]:
-    """Guardians (with their platform accounts) of many children in two queries."""
-    if not student_ids:
-        return {}
+    """Guardians (with their platform accounts) of many children: two queries per batch of 5,000 children
+    (drivers cap the number of bound parameters, PostgreSQL at 32,767)."""
+    result: dict[int, list[GuardianContact]] = {}
+    for start in range(0, len(student_ids), IN_BATCH):
+        await _guardian_batch(session, student_ids[start:start + IN_BATCH], result)
+    return result
+
+
+IN_BATCH = 5000
+
+
+async def _guardian_batch(session: AsyncSession, student_ids: list[int],
+                          result: dict[int, list[GuardianContact]]) -> None:
     rows = (
         await session.execute(
             select(Guardianship.student_id, Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone,
@@ -193,17 +203,16 @@ async def guardian_contacts(session: AsyncSession, student_ids: list[int]) -> di
     ).all()
     guardian_ids = list({r[1] for r in rows})
     accounts: dict[int, list[str]] = {}
-    if guardian_ids:
+    for start in range(0, len(guardian_ids), IN_BATCH):
         for gid, uid in (
             await session.execute(
-                select(Identity.guardian_id, Identity.user_id).where(Identity.guardian_id.in_(guardian_ids))
+                select(Identity.guardian_id, Identity.user_id)
+                .where(Identity.guardian_id.in_(guardian_ids[start:start + IN_BATCH]))
             )
         ).all():
             if gid is not None:
                 accounts.setdefault(gid, []).append(uid)
-    result: dict[int, list[GuardianContact]] = {}
     for sid, gid, name, relation, phone, may_pickup in rows:
         result.setdefault(sid, []).append(
             GuardianContact(gid, name, relation, phone, may_pickup, tuple(accounts.get(gid, ())))
         )
-    return result

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.messages import Push
 from bot.store.outbox_tables import OutboxMessage
 
+BATCH = 1000
+
 
 def _row(push: Push, now: datetime) -> dict[str, Any]:
     targets = [push.chat_ref, push.staff_id, push.guardian_id]
@@ -39,4 +41,7 @@ async def enqueue(session: AsyncSession, pushes: Sequence[Push], now: datetime) 
     rows = list({row["key"]: row for row in (_row(p, now) for p in pushes)}.values())
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    # Drivers cap bound parameters per statement (PostgreSQL 32,767; 11 a row): write in batches.
+    for start in range(0, len(rows), BATCH):
+        statement = insert(OutboxMessage).values(rows[start:start + BATCH])
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))

@@ -71,6 +71,16 @@ async def test_a_retried_callback_records_once_and_answers_the_same(client: Test
         assert await s.scalar(select(func.count()).select_from(Leave)) == 1
 
 
+async def test_racing_identical_callbacks_record_once_and_answer_the_same(client: TestClient, db: Database) -> None:
+    query, body = ai_bot_body("王小明 请假 明天", "ai-race")
+    answers = await asyncio.gather(*(client.post("/wecom/callback", params=query, data=body) for _ in range(2)))
+    assert [r.status for r in answers] == [200, 200]
+    first, second = [open_reply(await r.json())["stream"]["content"] for r in answers]
+    assert first == second
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Leave)) == 1
+
+
 async def test_group_robot_xml_callback(client: TestClient) -> None:
     inner = (
         "<xml><WebhookUrl>http://127.0.0.1:9/hook</WebhookUrl><MsgId>r-1</MsgId><ChatId>demo-3-2</ChatId>"

@@ -129,6 +129,20 @@ def test_group_robot_xml_only_when_addressed() -> None:
     assert wecom.parse_group_robot(not_for_us, NOW, "托管助手").message is None
 
 
+def test_configured_bot_name_is_stripped_at_the_edge() -> None:
+    payload = {"msgid": "m2", "chatid": "wrG", "chattype": "group", "from": {"userid": "u1"},
+               "msgtype": "text", "text": {"content": "@小托 请假 明天"}}
+    inbound = wecom.parse_ai_bot(json.dumps(payload, ensure_ascii=False), NOW, "小托")
+    assert inbound.message is not None and inbound.message.text == "请假 明天"
+    xml = (
+        "<xml><MsgId>9</MsgId><ChatId>wrC</ChatId><ChatType>group</ChatType><From><UserId>u1</UserId></From>"
+        "<MsgType>text</MsgType><Text><Content>@小托 查询</Content></Text></xml>"
+    )
+    robot = wecom.parse_group_robot(xml, NOW, "小托")
+    assert robot.message is not None and robot.message.text == "查询"
+    assert wecom.parse_group_robot(xml, NOW, "托管助手").message is None
+
+
 def test_xml_entity_expansion_is_refused() -> None:
     bomb = (
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
