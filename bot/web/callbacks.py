@@ -15,9 +15,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import SERVICES
-from bot.domain.messages import IncomingMessage
+from bot.domain.messages import IncomingMessage, Push
 from bot.pipeline import Outcome
 from bot.platforms import Rejected, dingtalk, wecom
 
@@ -49,6 +50,7 @@ async def _answer(request: web.Request, msg: IncomingMessage, post_later: Any) -
     tasks: set[asyncio.Task[Any]] = request.app[TASKS]
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    task.add_done_callback(lambda done: _private_follow_up(request.app, msg, done))
     try:
         return await asyncio.wait_for(asyncio.shield(task), request.app[BUDGET])
     except TimeoutError:
@@ -69,6 +71,33 @@ async def _post_when_done(app: web.Application, task: asyncio.Task[Outcome], pos
                 log.warning("late reply answered HTTP %s", resp.status)
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("late reply failed: %s", type(exc).__name__)
+
+
+def _private_follow_up(app: web.Application, msg: IncomingMessage, done: asyncio.Task[Outcome]) -> None:
+    """When the pipeline finished with a private answer to a group message, queue it (tracked task)."""
+    if done.cancelled() or done.exception() is not None or not done.result().reply.private:
+        return
+    task = asyncio.create_task(queue_private_reply(app, msg, done.result()))
+    tasks: set[asyncio.Task[Any]] = app[TASKS]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def queue_private_reply(app: web.Application, msg: IncomingMessage, outcome: Outcome) -> None:
+    """A private answer to a group message goes to the outbox for the sender (idempotent by message id)."""
+    actor = outcome.actor
+    if not (outcome.reply.private and msg.is_group) or actor is None:
+        return
+    if actor.staff_id is None and actor.guardian_id is None:
+        return
+    push = Push(key=f"private-reply:{msg.platform}:{msg.message_id}"[:200], text=outcome.reply.text,
+                staff_id=actor.staff_id, guardian_id=None if actor.staff_id is not None else actor.guardian_id)
+    services = app[SERVICES]
+    try:
+        async with services.db.transaction() as session:
+            await services.pipeline.queue_pushes(session, [push])
+    except SQLAlchemyError as exc:
+        log.error("private reply not queued: %s", type(exc).__name__, extra={"message_id": msg.message_id})
 
 
 def _group_text(outcome: Outcome, msg: IncomingMessage) -> str:
@@ -170,10 +199,10 @@ def setup_callbacks(app: web.Application) -> None:
         app[HTTP] = aiohttp.ClientSession()
         yield
         running: set[asyncio.Task[Any]] = app[TASKS]
-        pending = set(running)
-        if pending:
-            log.info("draining %d background replies", len(pending))
-            await asyncio.wait(pending, timeout=15)
+        deadline = asyncio.get_running_loop().time() + 15
+        while running and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            log.info("draining %d background replies", len(running))
+            await asyncio.wait(set(running), timeout=left)  # follow-ups may add tasks: loop until none
         await app[HTTP].close()
 
     app.cleanup_ctx.append(client_ctx)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,10 +17,15 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.demo import load_demo
+from bot.domain.messages import IncomingMessage, Platform, Reply
+from bot.pipeline import Outcome
 from bot.platforms import dingtalk, wecom
 from bot.settings import load_settings
 from bot.store.care_tables import Leave
 from bot.store.db import Database
+from bot.store.outbox_tables import OutboxMessage
+from bot.store.people import identify
+from bot.web.callbacks import queue_private_reply
 
 TOKEN, AES_KEY = "tuoguan-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 DING_SECRET = "ding-app-secret"
@@ -79,6 +85,19 @@ async def test_racing_identical_callbacks_record_once_and_answer_the_same(client
     assert first == second
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Leave)) == 1
+
+
+async def test_a_private_answer_to_a_group_message_is_queued_for_the_sender(client: TestClient, db: Database) -> None:
+    msg = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-wang", "查询", "ai-private", datetime.now(UTC))
+    async with db.transaction() as s:
+        actor = await identify(s, "wecom", "parent-wang")
+    assert actor.guardian_id is not None
+    outcome = Outcome(Reply("王小明 今日请假", private=True), "查询", actor=actor)
+    for _ in range(2):  # a retry queues nothing more
+        await queue_private_reply(client.server.app, msg, outcome)
+    async with db.transaction() as s:
+        rows = (await s.execute(select(OutboxMessage.guardian_id, OutboxMessage.text, OutboxMessage.state))).all()
+    assert [tuple(r) for r in rows] == [(actor.guardian_id, "王小明 今日请假", "private")]
 
 
 async def test_group_robot_xml_callback(client: TestClient) -> None:
