@@ -23,6 +23,7 @@ from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected
 
 AI_BOT = "aibot"
+WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
 GROUP_ROBOT = "robot"
 
 
@@ -90,6 +91,14 @@ class WecomCrypto:
             "timestamp": _text(envelope, "TimeStamp"),
             "nonce": _text(envelope, "Nonce"),
         }
+
+
+def check_fresh(timestamp: str, now: datetime) -> None:
+    """Refuse a missing, non-numeric or stale `timestamp` query parameter (seconds)."""
+    if not timestamp.isdigit():
+        raise Rejected(400, "missing or non-numeric timestamp")
+    if abs(int(now.timestamp()) - int(timestamp)) > WINDOW_SECONDS:
+        raise Rejected(401, "stale timestamp")
 
 
 def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:

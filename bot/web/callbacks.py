@@ -113,6 +113,7 @@ async def wecom_verify(request: web.Request) -> web.Response:
         return _reject(request, "wecom", Rejected(403, "WeCom not configured"))
     q = request.query
     try:
+        wecom.check_fresh(q.get("timestamp", ""), request.app[SERVICES].clock.now())
         echostr = q.get("echostr", "")
         try:
             plain = crypto.verify_url(q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""), echostr)
@@ -134,6 +135,7 @@ async def wecom_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     q = request.query
     try:
+        wecom.check_fresh(q.get("timestamp", ""), services.clock.now())
         kind, encrypted = wecom.encrypted_field(await _body(request), request.content_type)
         plain = crypto.decrypt(encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
         parse = wecom.parse_ai_bot if kind == wecom.AI_BOT else wecom.parse_group_robot

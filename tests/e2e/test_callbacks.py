@@ -119,8 +119,9 @@ async def test_group_robot_xml_callback(client: TestClient) -> None:
 
 
 async def test_url_verification(client: TestClient) -> None:
-    sealed = CRYPTO.encrypt("echo-12345", "1700000000")
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": "1700000000", "nonce": sealed["nonce"],
+    now = str(int(time.time()))
+    sealed = CRYPTO.encrypt("echo-12345", now)
+    query = {"msg_signature": sealed["msgsignature"], "timestamp": now, "nonce": sealed["nonce"],
              "echostr": sealed["encrypt"]}
     resp = await client.get("/wecom/callback", params=query)
     assert resp.status == 200 and await resp.text() == "echo-12345"
@@ -148,6 +149,19 @@ async def test_wecom_rejections(client: TestClient, mutate: Any, status: int, ca
     assert resp.status == status
     assert any("wecom callback rejected" in r.getMessage() for r in caplog.records)
     assert TOKEN not in caplog.text and AES_KEY not in caplog.text
+
+
+@pytest.mark.parametrize("age", [2 * 3600, -2 * 3600])
+async def test_wecom_stale_timestamp_is_refused_even_when_signed(client: TestClient, age: int) -> None:
+    payload = {"msgid": "ai-old", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": "parent-wang"},
+               "msgtype": "text", "text": {"content": "@托管助手 查询"}}
+    sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time()) - age))
+    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    resp = await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
+    assert resp.status == 401
+    fresh = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
+    query = {"msg_signature": fresh["msgsignature"], "timestamp": fresh["timestamp"], "nonce": fresh["nonce"]}
+    assert (await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": fresh["encrypt"]}))).status == 200
 
 
 def ding_headers(ts_ms: int | None = None, secret: str = DING_SECRET) -> dict[str, str]:
