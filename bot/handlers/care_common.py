@@ -15,7 +15,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
 from bot.store.calendar import school_calendar
 from bot.store.care import Kid, kids_by_ids, kids_of_class
-from bot.store.tables import StaffRole
+from bot.store.people import staff_ids_with_role
 
 WEEKDAY_CN = "一二三四五六日"
 
@@ -113,8 +113,6 @@ async def class_of_chat(ctx: HandlerContext) -> int:
 async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Kid]:
     roster = await kids_of_class(ctx.session, class_group_id)
     found = find_kids(text, roster)
-    if found.unknown and not found.kids:
-        raise Refusal(not_found_text(found.unknown))
     if found.unknown:
         raise Refusal(not_found_text(found.unknown))
     return found.kids
@@ -134,12 +132,4 @@ async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:
 
 
 async def staff_with_role(ctx: HandlerContext, roles: tuple[str, ...]) -> list[int]:
-    from bot.store.tables import Staff
-
-    rows = await ctx.session.scalars(
-        select(StaffRole.staff_id)
-        .join(Staff, Staff.id == StaffRole.staff_id)
-        .where(StaffRole.role.in_(roles), Staff.school_id == ctx.actor.school_id)
-        .distinct()
-    )
-    return list(rows.all())
+    return await staff_ids_with_role(ctx.session, ctx.actor.school_id, roles)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from bot.domain.care import expected_pickup, minutes_late, term_bounds
 from bot.domain.dates import find_time
 from bot.domain.messages import Push, Reply
@@ -20,6 +22,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
 from bot.store.care_tables import Pickup, PickupPlan
+from bot.store.tables import Guardianship
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -128,10 +131,6 @@ async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup,
 
 
 async def _siblings(ctx: HandlerContext, guardian_ids: list[int]) -> list[int]:
-    from sqlalchemy import select
-
-    from bot.store.tables import Guardianship
-
     if not guardian_ids:
         return []
     rows = await ctx.session.scalars(select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids)))
@@ -157,8 +156,6 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
 
 
 async def _plan(ctx: HandlerContext, kid: Kid, **values: object) -> None:
-    from sqlalchemy import select
-
     plan = await ctx.session.scalar(
         select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == ctx.today())
     )

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
 from bot.reports import daily_summary
-from bot.store.tables import Staff, StaffRole
+from bot.store.people import staff_ids_with_role
 
 
 async def send_daily_summary(ctx: JobContext) -> str:
     async with ctx.services.db.transaction() as s:
         text = await daily_summary(s, ctx.school_id, ctx.day)
-        principals = list((await s.scalars(
-            select(StaffRole.staff_id).join(Staff, Staff.id == StaffRole.staff_id)
-            .where(Staff.school_id == ctx.school_id, StaffRole.role == "principal").distinct()
-        )).all())
+        principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
     for principal in principals:
         ctx.push(Push(key=f"daily-summary:{ctx.day.isoformat()}:p{principal}", staff_id=principal, text=text))
     return f"日报发给 {len(principals)} 位校长"

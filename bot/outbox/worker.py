@@ -27,7 +27,8 @@ from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.outbox import enqueue
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Chat, ClassGroup, Staff, StaffRole
+from bot.store.people import staff_ids_with_role
+from bot.store.tables import Chat, ClassGroup
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +213,7 @@ class OutboxWorker:
             await s.execute(update(Chat).where(Chat.id == chat.id).values(broken_reason=f"{result.code} {result.detail}"[:200]))
             school_id, class_name = (await s.execute(
                 select(ClassGroup.school_id, ClassGroup.name).where(ClassGroup.id == chat.class_group_id))).one()
-            admins = (await s.scalars(
-                select(StaffRole.staff_id).join(Staff, Staff.id == StaffRole.staff_id)
-                .where(Staff.school_id == school_id, StaffRole.role.in_(("admin", "principal"))).distinct()
-            )).all()
+            admins = await staff_ids_with_role(s, school_id, ("admin", "principal"))
             text = (f"{class_name}的群机器人推送失败({result.code}): 机器人可能被移出群或地址失效。"
                     "请在花名册更新该班的推送地址后重新导入。")
             await enqueue(s, [Push(key=f"chat-broken:{chat.id}:{result.code}:s{a}", text=text, staff_id=a)

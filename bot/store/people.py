@@ -106,3 +106,15 @@ async def _guardian_actor(session: AsyncSession, platform: str, user_id: str, gu
         children=tuple(ChildRef(*row) for row in rows),
         roles=frozenset({Role.GUARDIAN}),
     )
+
+
+async def staff_ids_with_role(session: AsyncSession, school_id: int | None, roles: tuple[str, ...]) -> list[int]:
+    """Staff of a school holding any of these roles (e.g. the principals, the admins)."""
+    rows = await session.scalars(
+        select(StaffRole.staff_id)
+        .join(Staff, Staff.id == StaffRole.staff_id)
+        .where(StaffRole.role.in_(roles), Staff.school_id == school_id)
+        .distinct()
+        .order_by(StaffRole.staff_id)
+    )
+    return list(rows.all())

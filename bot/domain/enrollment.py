@@ -1,0 +1,127 @@
+"""Enrollment rules (pure): the four-step state machine and first-come capacity/waitlist decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    APPLIED = "applied"  # guardian applied, waiting for the head teacher
+    CLASS_OK = "class_ok"  # head teacher agreed, waiting for the principal
+    ACTIVE = "active"  # principal confirmed: enrolled
+    WAITLIST = "waitlist"  # over capacity, waiting for a place
+    REJECTED = "rejected"
+    WITHDRAW_REQ = "withdraw_req"  # asked to leave; needs approval (written request)
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"  # course cancelled (撤班)
+
+
+LABELS = {
+    State.APPLIED: "待审核",
+    State.CLASS_OK: "待复核",
+    State.ACTIVE: "已报名",
+    State.WAITLIST: "候补",
+    State.REJECTED: "已驳回",
+    State.WITHDRAW_REQ: "退出待审核",
+    State.WITHDRAWN: "已退出",
+    State.CANCELLED: "已撤班",
+}
+
+# States that hold (or claim) a place in the course.
+HOLDS_PLACE = frozenset({State.APPLIED, State.CLASS_OK, State.ACTIVE, State.WITHDRAW_REQ})
+OPEN = HOLDS_PLACE | {State.WAITLIST}
+
+_MOVES: dict[str, frozenset[State]] = {
+    "class_approve": frozenset({State.APPLIED}),
+    "class_reject": frozenset({State.APPLIED, State.WAITLIST}),
+    "school_approve": frozenset({State.CLASS_OK}),
+    "request_withdraw": frozenset({State.APPLIED, State.CLASS_OK, State.ACTIVE, State.WAITLIST}),
+    "approve_withdraw": frozenset({State.WITHDRAW_REQ}),
+    "cancel_course": OPEN,
+    "promote": frozenset({State.WAITLIST}),
+}
+_TARGET = {
+    "class_approve": State.CLASS_OK,
+    "class_reject": State.REJECTED,
+    "school_approve": State.ACTIVE,
+    "request_withdraw": State.WITHDRAW_REQ,
+    "approve_withdraw": State.WITHDRAWN,
+    "cancel_course": State.CANCELLED,
+    "promote": State.APPLIED,
+}
+
+
+class InvalidMove(ValueError):
+    pass
+
+
+def move(state: State | str, action: str) -> State:
+    """The state after `action`, or InvalidMove. A waitlisted withdrawal leaves at once (no place held)."""
+    current = State(state)
+    if action not in _MOVES:
+        raise InvalidMove(action)
+    if current not in _MOVES[action]:
+        raise InvalidMove(f"{action} from {current}")
+    if action == "request_withdraw" and current in (State.APPLIED, State.WAITLIST):
+        return State.WITHDRAWN  # nothing approved yet: no written request needed
+    return _TARGET[action]
+
+
+def label(state: State | str, waitlist_position: int | None = None) -> str:
+    s = State(state)
+    if s is State.WAITLIST and waitlist_position:
+        return f"候补第{waitlist_position}位"
+    return LABELS[s]
+
+
+@dataclass(frozen=True)
+class Seat:
+    """An enrollment as the capacity rules see it."""
+
+    id: int
+    state: State
+    applied_at: datetime
+    reserved: bool = False  # applied in a priority group with reserved places
+
+
+def decide_new(taken: int, capacity: int) -> State:
+    """A new application: a place if one is free, else the waitlist."""
+    return State.APPLIED if taken < capacity else State.WAITLIST
+
+
+def queue(seats: Sequence[Seat]) -> list[Seat]:
+    """The waitlist in order: application time, then id (first come, first served)."""
+    return sorted((s for s in seats if s.state is State.WAITLIST), key=lambda s: (s.applied_at, s.id))
+
+
+def waitlist_position(seats: Sequence[Seat], seat_id: int) -> int | None:
+    for i, s in enumerate(queue(seats), start=1):
+        if s.id == seat_id:
+            return i
+    return None
+
+
+def to_promote(seats: Sequence[Seat], capacity: int) -> list[Seat]:
+    """Waitlisted seats that now fit, in order."""
+    free = capacity - sum(1 for s in seats if s.state in HOLDS_PLACE)
+    return queue(seats)[: max(free, 0)]
+
+
+def school_approvals(seats: Sequence[Seat], capacity: int) -> list[Seat]:
+    """复核: class-approved seats the principal confirms, earliest first, never beyond capacity."""
+    active = sum(1 for s in seats if s.state is State.ACTIVE or s.state is State.WITHDRAW_REQ)
+    pending = sorted((s for s in seats if s.state is State.CLASS_OK), key=lambda s: (s.applied_at, s.id))
+    return pending[: max(capacity - active, 0)]
+
+
+def reserved_capacity(capacity: int, reserved_places: int, priority: bool) -> int:
+    """Places an applicant may take: priority groups may use all, others all but the reserved ones."""
+    return capacity if priority else max(capacity - reserved_places, 0)
+
+
+def under_filled(holding: int, min_size: int) -> bool:
+    """At window close: fewer than the minimum size means the course is cancelled (撤班)."""
+    return holding < min_size
