@@ -1,0 +1,112 @@
+"""Fee rules (pure): charges from enrollments and care days, refunds, end-of-term settlement, in integer fen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    basic_monthly_fen: int = 0  # 1类 basic care: 0 = free (default), e.g. 4000 = 40 元/月
+    basic_billing: str = "month"  # "month" or "term"
+    refund_school_cancelled: bool = True
+    refund_personal_leave: bool = False
+
+
+@dataclass(frozen=True)
+class CourseTerms:
+    """What a charge needs to know about an "X" course."""
+
+    weekdays: frozenset[int]  # ISO weekdays
+    price_fen: int  # per session
+
+
+def yuan(fen: int) -> str:
+    """Fen as 元 text without floats: 16000 -> "160", 1650 -> "16.50"."""
+    sign = "-" if fen < 0 else ""
+    whole, rest = divmod(abs(fen), 100)
+    return f"{sign}{whole}" if rest == 0 else f"{sign}{whole}.{rest:02d}"
+
+
+def parse_yuan(text: str) -> int | None:
+    """"160", "160元", "16.5" -> fen; None if not a positive amount with at most two decimals."""
+    t = text.strip().removesuffix("元").strip()
+    whole, _, frac = t.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return None
+    fen = int(whole) * 100 + int((frac + "00")[:2] if frac else 0)
+    return fen if fen > 0 else None
+
+
+def days(start: date, end: date) -> Iterable[date]:
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
+
+
+def sessions(
+    course: CourseTerms, start: date, end: date, is_care_day: Callable[[date], bool]
+) -> list[date]:
+    """Session dates of a course in [start, end]: its weekdays that are care days."""
+    return [d for d in days(start, end) if d.isoweekday() in course.weekdays and is_care_day(d)]
+
+
+def course_charge(course: CourseTerms, n_sessions: int) -> int:
+    return course.price_fen * n_sessions
+
+
+def months_between(start: date, end: date) -> int:
+    """Calendar months touched by [start, end]."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def basic_charge(policy: FeePolicy, start: date, end: date, care_days: int) -> int:
+    """Basic care for a period: a flat fee per month touched that has at least one care day."""
+    if policy.basic_monthly_fen <= 0 or care_days <= 0:
+        return 0
+    return policy.basic_monthly_fen * months_between(start, end)
+
+
+def refund_for(policy: FeePolicy, price_fen: int, reason: str) -> int:
+    """A missed session: school cancellations are refunded, personal leave is not (both configurable)."""
+    if reason == "school":
+        return price_fen if policy.refund_school_cancelled else 0
+    if reason == "leave":
+        return price_fen if policy.refund_personal_leave else 0
+    raise ValueError(reason)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    charged_fen: int
+    paid_fen: int
+    refunded_fen: int
+    balance_fen: int  # > 0 the family owes (少补), < 0 the school refunds (多退)
+
+    @property
+    def text(self) -> str:
+        if self.balance_fen > 0:
+            return f"应补缴 {yuan(self.balance_fen)} 元"
+        if self.balance_fen < 0:
+            return f"应退还 {yuan(-self.balance_fen)} 元"
+        return "已结清"
+
+
+def settle(entries: Iterable[tuple[str, int]]) -> Settlement:
+    """多退少补: entries are (kind, fen) with kind charge / payment / refund, amounts positive."""
+    charged = paid = refunded = 0
+    for kind, fen in entries:
+        if fen < 0:
+            raise ValueError("amounts are positive; the kind gives the direction")
+        if kind == "charge":
+            charged += fen
+        elif kind == "payment":
+            paid += fen
+        elif kind in ("refund", "settlement"):
+            refunded += fen
+        else:
+            raise ValueError(kind)
+    return Settlement(charged, paid, refunded, charged - refunded - paid)
