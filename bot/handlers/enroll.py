@@ -1,0 +1,250 @@
+"""报名, 我的课程, 退出 (guardians); 同意/驳回 (head teacher); 复核, 撤班 (principal)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain import enrollment as rules
+from bot.domain.actors import ChildRef
+from bot.domain.enrollment import State
+from bot.domain.messages import Push, Reply
+from bot.handlers.context import HandlerContext
+from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, ArgParser, Args, CommandSpec, keyword_parser
+from bot.store import enrollment as store
+from bot.store.enroll_tables import Enrollment
+from bot.store.tables import Course, Student
+
+_BASIC = {"1类", "基础托管", "基础", "1"}
+_X = {"X类", "x类", "X", "x"}
+_BOTH = {"1+X", "1+x", "1+X类", "1+x类"}
+
+
+def parse_enroll(text: str) -> Args | None:
+    m = re.fullmatch(r"报名\s+(.+)", text.strip())
+    if not m:
+        return None
+    words = m.group(1).split()
+    basic = False
+    if words[0] in _BASIC or words[0] in _BOTH:
+        basic = True
+        if words[0] in _BASIC:
+            return {"basic": True, "course": None, "child": words[1] if len(words) == 2 else None} if len(
+                words) <= 2 else None
+        words = words[1:]
+    elif words[0] in _X:
+        words = words[1:]
+    if not 1 <= len(words) <= 2:
+        return None
+    return {"basic": basic, "course": words[0], "child": words[1] if len(words) == 2 else None}
+
+
+def _two_names(verb: str) -> ArgParser:
+    def parse(text: str) -> Args | None:
+        m = re.fullmatch(verb + r"\s+(\S+)\s+(\S+)", text.strip())
+        return {"child": m.group(1), "course": m.group(2)} if m else None
+
+    return parse
+
+
+def _course_only(verb: str) -> ArgParser:
+    def parse(text: str) -> Args | None:
+        m = re.fullmatch(verb + r"\s+(\S+)", text.strip())
+        return {"course": m.group(1)} if m else None
+
+    return parse
+
+
+def parse_withdraw(text: str) -> Args | None:
+    m = re.fullmatch(r"退出\s+(\S+)(?:\s+(\S+))?", text.strip())
+    return {"course": m.group(1), "child": m.group(2)} if m else None
+
+
+def pick_child(ctx: HandlerContext, name: str | None) -> ChildRef | str:
+    kids = ctx.actor.children
+    if name:
+        named = [c for c in kids if c.name == name]
+        return named[0] if named else f"没有找到您的孩子「{name}」。"
+    if len(kids) == 1:
+        return kids[0]
+    if not kids:
+        return "您还没有绑定孩子。"
+    return "您有多个孩子,请写上姓名,例如: 报名 篮球 " + kids[0].name
+
+
+def _tell(ctx: HandlerContext, e: Enrollment, step: str, text: str) -> None:
+    if e.guardian_id is not None:
+        ctx.push(Push(key=f"enroll:{e.id}:{step}", text=text, guardian_id=e.guardian_id))
+
+
+async def promote(ctx: HandlerContext, course: Course) -> None:
+    """Freed places go to the waitlist in order; each promoted family is told."""
+    rows = await store.open_enrollments(ctx.session, course.id)
+    by_id = {e.id: e for e in rows}
+    for seat in rules.to_promote(store.as_seats(rows), course.capacity):
+        e = by_id[seat.id]
+        store.set_state(e, rules.move(State(e.state), "promote"), ctx.clock.now())
+        _tell(ctx, e, "promoted", f"候补转正:「{course.name}」有空位了,已进入审核。")
+
+
+async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
+    child = pick_child(ctx, args["child"])
+    if isinstance(child, str):
+        return Reply(child)
+    lines = []
+    if args["basic"]:
+        student = await ctx.session.get(Student, child.student_id)
+        if student is not None:
+            student.basic_care = True
+        lines.append(f"{child.name} 已报名 1类 基础托管。")
+    if args["course"] is None:
+        return Reply("\n".join(lines))
+    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    if course is None or course.state != "open":
+        return Reply(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
+    mine = [e for e, _ in await store.for_students(ctx.session, [child.student_id])
+            if e.course_id == course.id and State(e.state) in rules.OPEN]
+    if mine:
+        return Reply(f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。")
+    rows = await store.open_enrollments(ctx.session, course.id)
+    taken = sum(1 for e in rows if State(e.state) in rules.HOLDS_PLACE)
+    state = rules.decide_new(taken, course.capacity)
+    now = ctx.clock.now()
+    e = Enrollment(course_id=course.id, student_id=child.student_id, guardian_id=ctx.actor.guardian_id,
+                   state=state.value, applied_at=now, updated_at=now, round=1)
+    ctx.session.add(e)
+    await ctx.session.flush()
+    ctx.audit("enroll.apply", child.name, course=course.name, state=state.value)
+    if state is State.WAITLIST:
+        pos = sum(1 for r in rows if r.state == State.WAITLIST) + 1
+        lines.append(f"「{course.name}」已满,{child.name} 为候补第{pos}位,有空位会自动转正并通知您。")
+    else:
+        lines.append(f"已提交「{course.name}」报名申请({child.name}),等待班主任审核。")
+    return Reply("\n".join(lines))
+
+
+async def handle_mine(ctx: HandlerContext, args: Args) -> Reply:
+    kids = {c.student_id: c.name for c in ctx.actor.children}
+    pairs = await store.for_students(ctx.session, list(kids))
+    if not pairs:
+        return Reply("还没有报名任何课程。例如: 报名 X类 篮球")
+    lines = ["我的课程:"]
+    for e, course in pairs:
+        pos = None
+        if e.state == State.WAITLIST:
+            pos = rules.waitlist_position(store.as_seats(await store.open_enrollments(ctx.session, course.id)), e.id)
+        lines.append(f"· {kids[e.student_id]} {course.name}: {rules.label(e.state, pos)}")
+    return Reply("\n".join(lines))
+
+
+async def _one(ctx: HandlerContext, child: str, course_name: str) -> tuple[Enrollment, Course] | str:
+    course = await store.find_course(ctx.session, ctx.actor.school_id, course_name, lock=True)
+    if course is None:
+        return f"没有找到课程「{course_name}」。"
+    ids = {s.id: s for s in await store.students_named(ctx.session, ctx.actor.school_id, child)}
+    for e, c in await store.for_students(ctx.session, list(ids)):
+        if c.id == course.id and State(e.state) in rules.OPEN:
+            cls = ids[e.student_id].class_group_id
+            if not (ctx.actor.is_school_wide or ctx.actor.teaches(cls)):
+                return f"{child} 不在您的班级。"
+            return e, course
+    return f"没有找到 {child} 的「{course_name}」报名。"
+
+
+async def handle_class_review(ctx: HandlerContext, args: Args, action: str) -> Reply:
+    found = await _one(ctx, args["child"], args["course"])
+    if isinstance(found, str):
+        return Reply(found)
+    e, course = found
+    try:
+        state = rules.move(State(e.state), action)
+    except rules.InvalidMove:
+        return Reply(f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。")
+    store.set_state(e, state, ctx.clock.now())
+    ctx.audit(f"enroll.{action}", args["child"], course=course.name)
+    if state is State.CLASS_OK:
+        _tell(ctx, e, "class_ok", f"{args['child']} 的「{course.name}」报名已通过班级审核,等待学校复核。")
+        return Reply(f"已同意 {args['child']} 报名「{course.name}」,等待校长复核。")
+    _tell(ctx, e, "rejected", f"{args['child']} 的「{course.name}」报名未通过班级审核,如有疑问请联系班主任。")
+    await promote(ctx, course)
+    return Reply(f"已驳回 {args['child']} 的「{course.name}」报名。")
+
+
+async def handle_approve(ctx: HandlerContext, args: Args) -> Reply:
+    return await handle_class_review(ctx, args, "class_approve")
+
+
+async def handle_reject(ctx: HandlerContext, args: Args) -> Reply:
+    return await handle_class_review(ctx, args, "class_reject")
+
+
+async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
+    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    if course is None:
+        return Reply(f"没有找到课程「{args['course']}」。")
+    rows = await store.open_enrollments(ctx.session, course.id)
+    by_id = {e.id: e for e in rows}
+    ok = rules.school_approvals(store.as_seats(rows), course.capacity)
+    for seat in ok:
+        e = by_id[seat.id]
+        store.set_state(e, State.ACTIVE, ctx.clock.now())
+        _tell(ctx, e, "active", f"「{course.name}」报名已通过学校复核,报名成功。")
+    ctx.audit("enroll.school_review", course.name, approved=len(ok))
+    active = sum(1 for e in rows if e.state == State.ACTIVE)
+    return Reply(f"「{course.name}」复核通过 {len(ok)} 人,已报名 {active}/{course.capacity}。")
+
+
+async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
+    child = pick_child(ctx, args["child"])
+    if isinstance(child, str):
+        return Reply(child)
+    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    pairs = await store.for_students(ctx.session, [child.student_id])
+    e = next((e for e, c in pairs if course and c.id == course.id and State(e.state) in rules.OPEN), None)
+    if course is None or e is None:
+        return Reply(f"{child.name} 没有报名「{args['course']}」。发送「我的课程」查看。")
+    try:
+        state = rules.move(State(e.state), "request_withdraw")
+    except rules.InvalidMove:
+        return Reply("退出申请已提交,等待审核。")
+    store.set_state(e, state, ctx.clock.now())
+    ctx.audit("enroll.withdraw", child.name, course=course.name, state=state.value)
+    if state is State.WITHDRAWN:
+        await promote(ctx, course)
+        return Reply(f"{child.name} 已退出「{course.name}」。")
+    return Reply(f"已提交 {child.name} 退出「{course.name}」的申请,学校需要书面申请,审核后生效。")
+
+
+async def handle_cancel_course(ctx: HandlerContext, args: Args) -> Reply:
+    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    if course is None:
+        return Reply(f"没有找到课程「{args['course']}」。")
+    n = await cancel_course(ctx, course)
+    return Reply(f"「{course.name}」已撤班,{n} 名学生的家长已收到通知,可参加二次报名。")
+
+
+async def cancel_course(ctx: HandlerContext, course: Course) -> int:
+    rows = await store.open_enrollments(ctx.session, course.id)
+    for e in rows:
+        store.set_state(e, State.CANCELLED, ctx.clock.now())
+        _tell(ctx, e, "cancelled", f"「{course.name}」因人数不足已撤班,请发送「报名 课程名」参加二次报名。")
+    course.state = "cancelled"
+    ctx.audit("enroll.cancel_course", course.name, students=len(rows))
+    return len(rows)
+
+
+COMMANDS = [
+    CommandSpec("报名", "报名 1类 / 报名 X类 课程 [孩子]", "报名基础托管或兴趣课程", "报名 X类 篮球",
+                ("报名",), parse_enroll, handle_enroll, roles=GUARDIANS),
+    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程", "课程"),
+                keyword_parser("我的课程", "课程"), handle_mine, roles=GUARDIANS),
+    CommandSpec("退出课程", "退出 课程 [孩子]", "申请退出课程(需审核)", "退出 篮球", ("退出",),
+                parse_withdraw, handle_withdraw, roles=GUARDIANS),
+    CommandSpec("同意报名", "同意 孩子 课程", "班级审核通过报名", "同意 王小明 篮球", ("同意",),
+                _two_names("同意"), handle_approve, roles=STAFF),
+    CommandSpec("驳回报名", "驳回 孩子 课程", "班级审核驳回报名", "驳回 王小明 篮球", ("驳回",),
+                _two_names("驳回"), handle_reject, roles=STAFF),
+    CommandSpec("复核", "复核 课程", "学校复核该课程已通过班级审核的报名", "复核 篮球", ("复核",),
+                _course_only("复核"), handle_school_review, roles=PRINCIPALS),
+    CommandSpec("撤班", "撤班 课程", "撤销课程并通知家长二次报名", "撤班 书法", ("撤班",),
+                _course_only("撤班"), handle_cancel_course, roles=PRINCIPALS),
+]
