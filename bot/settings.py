@@ -82,6 +82,23 @@ class CareSettings(BaseModel):
     escalate_minutes: int = 30  # late-pickup: to the principal this long after the expected time
 
 
+class EnrollmentSettings(BaseModel):
+    """Enrollment: priority groups (left-behind, hardship) may get reserved places; off by default."""
+
+    priority_groups: list[str] = []  # e.g. ["left_behind"]
+    reserved_places: int = 0  # per course, for the priority groups
+    second_round_days: int = 3  # length of the second-round window after 撤班
+
+
+class FeeSettings(BaseModel):
+    """Fees in integer fen: basic care free (0) or flat per month; refunds by who cancelled."""
+
+    basic_monthly_fen: int = 0
+    basic_billing: str = "month"  # month | term
+    refund_school_cancelled: bool = True
+    refund_personal_leave: bool = False
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -99,6 +116,8 @@ class Settings(BaseSettings):
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()
     care: CareSettings = CareSettings()
+    enrollment: EnrollmentSettings = EnrollmentSettings()
+    fees: FeeSettings = FeeSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

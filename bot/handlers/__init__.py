@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from bot.handlers import basic, care_binding, care_leave, care_pickup, care_rollcall, principal
-from bot.handlers import enroll
+from bot.handlers import (
+    basic,
+    care_binding,
+    care_leave,
+    care_pickup,
+    care_rollcall,
+    enroll,
+    fees,
+    principal,
+)
 from bot.handlers.registry import CommandTable
 
 
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
-    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS])
+    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS])
