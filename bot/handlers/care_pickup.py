@@ -22,7 +22,8 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
 from bot.store.care_tables import Pickup, PickupPlan
-from bot.store.tables import Guardianship
+from bot.store.enroll_tables import LedgerEntry
+from bot.store.tables import Guardianship, Student
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -73,6 +74,7 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply
         ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await _charge_late_fee(ctx, kid, pickup, day.day)
         done.append(kid.name)
         late += pickup.minutes_late > 0
     lines = []
@@ -106,6 +108,7 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
         ctx.audit("pickup_claimed", kid.name, student_id=kid.id)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await _charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
         lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
     return Reply("\n".join(lines))
@@ -128,6 +131,23 @@ async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup,
             text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
             staff_id=principal,
         ))
+
+
+async def _charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
+    """A confirmed late pickup charges the optional per-minute late fee to the family ledger (once)."""
+    fen_per_minute = ctx.settings.care.late_fee_fen_per_minute
+    if fen_per_minute <= 0 or pickup.minutes_late <= 0 or pickup.state != "confirmed":
+        return
+    key = f"late-fee:{pickup.id}"
+    if await ctx.session.scalar(select(LedgerEntry.id).where(LedgerEntry.key == key)) is not None:
+        return
+    school_id = await ctx.session.scalar(select(Student.school_id).where(Student.id == kid.id))
+    ctx.session.add(LedgerEntry(
+        school_id=school_id, student_id=kid.id, term_start=term_bounds(day)[0], kind="charge",
+        fen=pickup.minutes_late * fen_per_minute, note=f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})",
+        at=ctx.clock.now(), key=key,
+    ))
+    ctx.audit("late_fee", kid.name, student_id=kid.id, fen=pickup.minutes_late * fen_per_minute)
 
 
 async def _siblings(ctx: HandlerContext, guardian_ids: list[int]) -> list[int]:

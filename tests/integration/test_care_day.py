@@ -7,8 +7,10 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.domain.messages import Push
+from bot.settings import load_settings
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.db import Database
+from bot.store.enroll_tables import LedgerEntry
 from bot.store.tables import AuditEntry, Student
 from tests.integration.care_day import demo_services, sayer
 
@@ -129,3 +131,22 @@ async def test_names_not_in_class_get_a_suggestion(db: Database) -> None:
     assert out.reply.text == '没有找到"王晓明",是"王小明"吗?'
     out = await say("teacher-li", "缺席 刘阳", (16, 30))
     assert out.reply.text == '没有找到"刘阳",是"刘洋"吗?'
+
+
+async def test_late_fee_is_off_by_default_and_charged_once_when_on(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    await say("teacher-li", "刘洋 已接走", (17, 50))
+    async with db.transaction() as s:
+        assert (await s.scalars(select(LedgerEntry))).all() == []
+
+    settings = load_settings()
+    settings.care.late_fee_fen_per_minute = 100
+    say = sayer(await demo_services(db, settings))
+    await say("teacher-li", "刘洋 已接走", (17, 50), day=24)
+    await say("teacher-li", "刘洋 已接走", (17, 55), day=24)  # a second confirmation charges nothing more
+    async with db.transaction() as s:
+        lines = (await s.scalars(select(LedgerEntry))).all()
+        late = (await s.scalars(select(Pickup.minutes_late).where(Pickup.day == date(2026, 11, 24)))).one()
+    assert late > 0
+    assert [(e.kind, e.fen, e.term_start.month) for e in lines] == [("charge", late * 100, 9)]
+    assert lines[0].key.startswith("late-fee:")
