@@ -101,6 +101,9 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None or course.state != "open":
         return Reply(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
+    refusal = await store.window_refusal(ctx.session, course.id, child.student_id, ctx.clock.now())
+    if refusal:
+        return Reply(f"「{course.name}」{refusal}")
     mine = [e for e, _ in await store.for_students(ctx.session, [child.student_id])
             if e.course_id == course.id and State(e.state) in rules.OPEN]
     if mine:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bot.store.tables import Base
+
+
+def as_utc(at: datetime | None) -> datetime | None:
+    """Times are stored in UTC (SQLite keeps no offset); a naive value read back is UTC."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 class CourseWindow(Base):
@@ -21,6 +28,10 @@ class CourseWindow(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     reserved_places: Mapped[int] = mapped_column(Integer, default=0)  # for priority groups
     priority_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @validates("opens_at", "closes_at", "priority_opens_at")
+    def _utc(self, _key: str, at: datetime | None) -> datetime | None:
+        return as_utc(at)
 
 
 class Enrollment(Base):
@@ -36,6 +47,10 @@ class Enrollment(Base):
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     round: Mapped[int] = mapped_column(Integer, default=1)
+
+    @validates("applied_at", "updated_at")
+    def _utc(self, _key: str, at: datetime) -> datetime | None:
+        return as_utc(at)
 
 
 class SessionCancellation(Base):

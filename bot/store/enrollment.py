@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enrollment import OPEN, Seat, State
-from bot.store.enroll_tables import Enrollment
+from bot.store.enroll_tables import CourseWindow, Enrollment, as_utc
 from bot.store.tables import Course, Student
 
 
@@ -48,3 +48,21 @@ async def students_named(session: AsyncSession, school_id: int | None, name: str
 def set_state(e: Enrollment, state: State, now: datetime) -> None:
     e.state = state.value
     e.updated_at = now
+
+
+async def window_refusal(session: AsyncSession, course_id: int, student_id: int, now: datetime) -> str | None:
+    """Why the course's window refuses this child now, or None: not open yet, closed, or second round only
+    for children whose course was cancelled."""
+    w = await session.get(CourseWindow, course_id)
+    if w is None:
+        return None
+    opens, closes = as_utc(w.opens_at), as_utc(w.closes_at)
+    if opens is not None and now < opens:
+        return f"报名尚未开始,{opens.astimezone(now.tzinfo):%m月%d日 %H:%M} 开放。"
+    if closes is not None and now > closes:
+        return "报名已截止。"
+    if w.round >= 2:
+        q = select(Enrollment.id).where(Enrollment.student_id == student_id, Enrollment.state == State.CANCELLED.value)
+        if (await session.execute(q)).first() is None:
+            return "二次报名仅面向所报课程被撤班的学生。"
+    return None

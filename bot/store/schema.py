@@ -3,8 +3,14 @@
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store import calendar_tables, care_tables, inbound_tables, outbox_tables, tables  # noqa: F401
-from bot.store import enroll_tables  # noqa: F401
+from bot.store import (  # noqa: F401
+    calendar_tables,
+    care_tables,
+    enroll_tables,
+    inbound_tables,
+    outbox_tables,
+    tables,
+)
 from bot.store.tables import Base
 
 metadata = Base.metadata

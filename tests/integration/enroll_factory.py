@@ -88,7 +88,7 @@ def sayer(db: Database, now: datetime) -> Say:
 
     async def say(user: str, text: str, chat: str = "chat-3-2") -> Outcome:
         msg = IncomingMessage(platform=Platform.WECOM, chat_id=chat, sender_id=user, text=text,
-                              message_id=f"e{next(counter)}", received_at=now)
+                              message_id=f"e{now:%m%d%H%M}-{next(counter)}", received_at=now)
         return await services.pipeline.handle_message(msg)
 
     return say
