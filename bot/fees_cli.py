@@ -1,0 +1,84 @@
+"""`tuoguan fees bill|pay|export|workload`: bill a term, record a payment, ledger and teacher workload as .xlsx."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from bot.bootstrap import Services
+from bot.domain import fees as rules
+from bot.store import fees as store
+from bot.store.calendar import school_calendar
+from bot.store.tables import School, Student
+
+
+def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    fees = sub.add_parser("fees", parents=[common], help="费用: 计费、缴费、导出")
+    fsub = fees.add_subparsers(dest="fees_command", required=True, metavar="ACTION")
+    bill = fsub.add_parser("bill", parents=[common], help="按学期生成费用(可重复执行,不会重复计费)")
+    bill.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
+    pay = fsub.add_parser("pay", parents=[common], help="登记缴费")
+    pay.add_argument("student_no", help="学籍号")
+    pay.add_argument("amount", help="金额(元),如 160 或 16.50")
+    exp = fsub.add_parser("export", parents=[common], help="导出本学期台账 .xlsx")
+    exp.add_argument("out", type=Path)
+    exp.add_argument("--date", type=date.fromisoformat)
+    wl = fsub.add_parser("workload", parents=[common], help="教师课时和人课时 .xlsx (按月)")
+    wl.add_argument("month", help="2026-10")
+    wl.add_argument("out", type=Path)
+
+
+def policy(services: Services) -> rules.FeePolicy:
+    f = services.settings.fees
+    return rules.FeePolicy(f.basic_monthly_fen, f.basic_billing, f.refund_school_cancelled, f.refund_personal_leave)
+
+
+async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
+    now = services.clock.now()
+    today = getattr(args, "date", None) or now.astimezone(services.settings.school.tz).date()
+    async with services.db.transaction() as s:
+        school_id = (await s.execute(select(School.id).order_by(School.id))).scalars().first()
+        if school_id is None:
+            print("还没有学校,请先导入花名册。")
+            return 1
+        cal = await school_calendar(s, school_id)
+        start, end = store.term_bounds(today, [(t.start, t.end) for t in cal.terms])
+        if args.fees_command == "bill":
+            r = await store.bill_term(s, school_id, start, end, now, policy(services), cal.is_care_day)
+            print(f"{start}~{end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元")
+        elif args.fees_command == "pay":
+            fen = rules.parse_yuan(args.amount)
+            student = (await s.execute(select(Student).where(Student.student_no == args.student_no))).scalars().first()
+            if fen is None or student is None:
+                print("金额或学籍号不对。例如: tuoguan fees pay S00001 160")
+                return 1
+            await store.record_payment(s, school_id, student.id, fen, start, now, key=f"pay:cli:{now.isoformat()}:{student.id}")
+            print(f"已登记 {student.name} 缴费 {rules.yuan(fen)} 元")
+        elif args.fees_command == "export":
+            wb = Workbook()
+            ws = wb.active
+            assert ws is not None
+            ws.title = "台账"
+            ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
+            for e, name in await store.school_ledger(s, school_id, start):
+                ws.append([name, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
+            wb.save(args.out)
+            print(f"已导出 {args.out}")
+        else:
+            y, m = (int(x) for x in args.month.split("-"))
+            first = date(y, m, 1)
+            last = date(y + m // 12, m % 12 + 1, 1).fromordinal(date(y + m // 12, m % 12 + 1, 1).toordinal() - 1)
+            wb = Workbook()
+            ws = wb.active
+            assert ws is not None
+            ws.title = args.month
+            ws.append(["教师", "课程", "课时", "人数", "人课时"])
+            for w in await store.workload(s, school_id, first, last, cal.is_care_day):
+                ws.append([w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
+            wb.save(args.out)
+            print(f"已导出 {args.out}")
+    return 0

@@ -1,0 +1,43 @@
+"""tuoguan fees bill/pay/export/workload through their command functions: .xlsx the school can open."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from bot.bootstrap import bootstrap
+from bot.clock import FixedClock
+from bot.fees_cli import cmd_fees
+from bot.settings import load_settings
+from bot.store.db import Database
+from bot.store.enroll_tables import SessionCancellation
+from tests.conftest import shanghai
+from tests.integration.enroll_factory import seed
+from tests.integration.test_fees_billing import enrol_all
+
+NOW = shanghai(2026, 10, 10, 9, 0)
+
+
+async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    school = await seed(db, families=2)
+    await enrol_all(db, school)
+    async with db.transaction() as s:
+        s.add(SessionCancellation(course_id=school.course_ids["篮球"], day=date(2026, 10, 14), reason="停电"))
+    services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)
+    assert await cmd_fees(services, argparse.Namespace(fees_command="bill", date=None)) == 0
+    assert "新增 4 条" in capsys.readouterr().out
+    assert await cmd_fees(services, argparse.Namespace(fees_command="pay", student_no="S00000", amount="160")) == 0
+    out = tmp_path / "ledger.xlsx"
+    assert await cmd_fees(services, argparse.Namespace(fees_command="export", out=out, date=None)) == 0
+    rows = list(load_workbook(out)["台账"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("学生", "类型", "金额(元)")
+    assert ("学生000", "payment", "160", 16000) in [r[:4] for r in rows]
+    assert sum(1 for r in rows if r[1] == "refund") == 2
+    wl = tmp_path / "workload.xlsx"
+    assert await cmd_fees(services, argparse.Namespace(fees_command="workload", month="2026-10", out=wl)) == 0
+    sheet = list(load_workbook(wl)["2026-10"].iter_rows(values_only=True))
+    # October 2026 Wed/Fri workdays after the National Day holiday: 9,14,16,21,23,28,30 minus the 14th = 6
+    assert ("陈教练", "篮球", 6, 2, "8:00") in sheet
