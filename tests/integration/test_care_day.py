@@ -7,7 +7,6 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.domain.messages import Push
-from bot.settings import load_settings
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.db import Database
 from bot.store.enroll_tables import LedgerEntry
@@ -134,14 +133,13 @@ async def test_names_not_in_class_get_a_suggestion(db: Database) -> None:
 
 
 async def test_late_fee_is_off_by_default_and_charged_once_when_on(db: Database) -> None:
-    say = sayer(await demo_services(db))
+    services = await demo_services(db)
+    say = sayer(services)
     await say("teacher-li", "刘洋 已接走", (17, 50))
     async with db.transaction() as s:
         assert (await s.scalars(select(LedgerEntry))).all() == []
 
-    settings = load_settings()
-    settings.care.late_fee_fen_per_minute = 100
-    say = sayer(await demo_services(db, settings))
+    services.settings.care.late_fee_fen_per_minute = 100
     await say("teacher-li", "刘洋 已接走", (17, 50), day=24)
     await say("teacher-li", "刘洋 已接走", (17, 55), day=24)  # a second confirmation charges nothing more
     async with db.transaction() as s:
@@ -150,3 +148,19 @@ async def test_late_fee_is_off_by_default_and_charged_once_when_on(db: Database)
     assert late > 0
     assert [(e.kind, e.fen, e.term_start.month) for e in lines] == [("charge", late * 100, 9)]
     assert lines[0].key.startswith("late-fee:")
+
+
+async def test_a_guardians_claim_waits_for_the_teacher_unless_self_confirm(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("parent-li", "孩子我接走了", (17, 20))
+    assert "李华" in out.reply.text and "等老师确认" in out.reply.text
+    out = await say("teacher-li", "李华 已接走", (17, 21))
+    assert "已确认接走: 李华" in out.reply.text
+
+    services.settings.care.guardian_self_confirm = True
+    out = await say("parent-li", "已接走", (17, 20), day=24)
+    assert "李华" in out.reply.text and "(已确认)" in out.reply.text
+    async with db.transaction() as s:
+        states = (await s.scalars(select(Pickup.state).order_by(Pickup.day))).all()
+    assert states == ["confirmed", "confirmed"]
