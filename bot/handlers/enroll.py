@@ -180,6 +180,20 @@ async def handle_reject(ctx: HandlerContext, args: Args) -> Reply:
     return await handle_class_review(ctx, args, "class_reject")
 
 
+async def handle_approve_withdraw(ctx: HandlerContext, args: Args) -> Reply:
+    found = await _one(ctx, args["child"], args["course"])
+    if isinstance(found, str):
+        return Reply(found)
+    e, course = found
+    if e.state != State.WITHDRAW_REQ:
+        return Reply(f"{args['child']} 没有「{course.name}」的退出申请。")
+    store.set_state(e, rules.move(State(e.state), "approve_withdraw"), ctx.clock.now())
+    ctx.audit("enroll.withdrawn", args["child"], course=course.name)
+    _tell(ctx, e, "withdrawn", f"{args['child']} 退出「{course.name}」的申请已批准。")
+    await promote(ctx, course)
+    return Reply(f"已批准 {args['child']} 退出「{course.name}」。")
+
+
 async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None:
@@ -244,6 +258,8 @@ COMMANDS = [
                 parse_withdraw, handle_withdraw, roles=GUARDIANS),
     CommandSpec("同意报名", "同意 孩子 课程", "班级审核通过报名", "同意 王小明 篮球", ("同意",),
                 _two_names("同意"), handle_approve, roles=STAFF),
+    CommandSpec("同意退出", "同意退出 孩子 课程", "批准退出课程(已收到书面申请)", "同意退出 王小明 篮球",
+                ("同意退出",), _two_names("同意退出"), handle_approve_withdraw, roles=STAFF),
     CommandSpec("驳回报名", "驳回 孩子 课程", "班级审核驳回报名", "驳回 王小明 篮球", ("驳回",),
                 _two_names("驳回"), handle_reject, roles=STAFF),
     CommandSpec("复核", "复核 课程", "学校复核该课程已通过班级审核的报名", "复核 篮球", ("复核",),

@@ -66,6 +66,9 @@ async def test_withdraw_before_approval_frees_place_after_needs_approval(db: Dat
     await say("principal-zhao", "复核 篮球")
     assert "书面申请" in (await say(u0, "退出 篮球")).reply.text
     assert "退出待审核" in (await say(u0, "我的课程")).reply.text
+    out = await say("teacher-li", f"同意退出 {c0} 篮球")
+    assert "已批准" in out.reply.text
+    assert [p.key.rsplit(":", 1)[1] for p in out.pushes] == ["withdrawn", "promoted"]
     out = await say(u1, "退出 篮球")
     assert "已退出" in out.reply.text
 
