@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import jobs_cli
+from bot import enroll_cli, fees_cli, jobs_cli
 from bot.bootstrap import Services, bootstrap, configure_logging
 from bot.clock import Clock, FixedClock, SystemClock, parse_at
 from bot.domain.messages import IncomingMessage, Platform
@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--at", help="消息时间 ISO 格式,如 2026-11-23T16:30 (默认现在)")
     say.add_argument("text", nargs="+", help="消息内容")
     jobs_cli.add_parsers(sub, common)
+    enroll_cli.add_course_parser(sub, common)
+    fees_cli.add_fees_parser(sub, common)
     return parser
 
 
@@ -161,6 +163,8 @@ COMMANDS = {
     "jobs": jobs_cli.cmd_jobs,
     "calendar": jobs_cli.cmd_calendar,
     "report": jobs_cli.cmd_report,
+    "course": enroll_cli.cmd_course,
+    "fees": fees_cli.cmd_fees,
 }
 
 

@@ -31,7 +31,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_help_lists_the_contract_commands(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("--help").stdout
-    for verb in ("serve", "db", "roster", "demo", "say", "jobs", "calendar"):
+    for verb in ("serve", "db", "roster", "demo", "say", "jobs", "calendar", "report", "course", "fees"):
         assert verb in out
     assert "--chat" in cli("say", "--help").stdout
 
@@ -89,6 +89,8 @@ def test_report_daily_and_jobs_list(cli) -> None:  # type: ignore[no-untyped-def
     out = cli("report", "daily", "--date", "2026-11-23").stdout
     assert out.startswith("全校 应到 19 实到 19 请假 0 缺席 0")
     jobs = cli("jobs", "list").stdout
-    for name in ("pickup-reminder", "late-pickup", "daily-summary"):
+    for name in ("pickup-reminder", "late-pickup", "daily-summary", "close-enrollment"):
         assert name in jobs
+    assert "篮球" in cli("course", "list").stdout
+    assert "done" in cli("jobs", "run", "close-enrollment", "--at", "2026-11-23T08:00").stdout
     assert "done" in cli("jobs", "run", "daily-summary", "--at", "2026-11-23T18:30").stdout
