@@ -7,6 +7,7 @@ from bot.store import (  # noqa: F401
     calendar_tables,
     care_tables,
     enroll_tables,
+    family_tables,
     inbound_tables,
     outbox_tables,
     tables,
