@@ -9,6 +9,7 @@ from bot.handlers import (
     care_pickup,
     care_rollcall,
     enroll,
+    family,
     fees,
     principal,
 )
@@ -17,4 +18,4 @@ from bot.handlers.registry import CommandTable
 
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
-    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS])
+    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS])

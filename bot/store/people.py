@@ -118,3 +118,14 @@ async def staff_ids_with_role(session: AsyncSession, school_id: int | None, role
         .order_by(StaffRole.staff_id)
     )
     return list(rows.all())
+
+
+async def working_chats(session: AsyncSession, school_id: int) -> dict[int, int]:
+    """Class id -> the first chat of the class whose robot still works (a broken chat gets no pushes)."""
+    chats: dict[int, int] = {}
+    for class_id, chat_id in (await session.execute(
+        select(Chat.class_group_id, Chat.id).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
+        .where(ClassGroup.school_id == school_id, Chat.broken_reason.is_(None)).order_by(Chat.id)
+    )).all():
+        chats.setdefault(class_id, chat_id)
+    return chats
