@@ -97,6 +97,8 @@ class FeeSettings(BaseModel):
     basic_billing: str = "month"  # month | term
     refund_school_cancelled: bool = True
     refund_personal_leave: bool = False
+    due_days: int = 14  # a term's charges are due this many days after they are issued
+    remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
 class LogSettings(BaseModel):
