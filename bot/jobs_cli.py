@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import Services
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
-from bot.store.calendar import KIND_LABELS, KINDS, add_entry, list_entries, remove_entry, school_ids
+from bot.store.calendar import (
+    KIND_LABELS,
+    KINDS,
+    add_entry,
+    list_entries,
+    remove_entry,
+    school_calendar,
+    school_ids,
+)
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -23,6 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
     daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
     daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
+    daily.add_argument("--chart", metavar="FILE.png", help="另存近20个托管日出勤与晚接图 (PNG)")
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -95,4 +107,20 @@ async def cmd_report(services: Services, args: argparse.Namespace) -> int:
             return 1
         for school_id in schools:
             print(await daily_summary(session, school_id, day))
+            if args.chart:
+                path = await write_chart(session, school_id, day, args.chart, len(schools) > 1)
+                print(f"图表已保存: {path}")
     return 0
+
+
+async def write_chart(session: AsyncSession, school_id: int, day: date, path: str, per_school: bool) -> str:
+    from bot.chart import attendance_chart
+    from bot.reports import attendance_history
+
+    calendar = await school_calendar(session, school_id)
+    png = attendance_chart(await attendance_history(session, school_id, day, calendar.is_care_day))
+    target = Path(path)
+    if per_school:
+        target = target.with_name(f"{target.stem}-{school_id}{target.suffix}")
+    target.write_bytes(png)
+    return str(target)

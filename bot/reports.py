@@ -1,17 +1,29 @@
-"""The principal's daily summary: per class 应到/实到/请假/缺席/晚接/未接, numbers first, no child named."""
+"""The principal's daily summary: per class 应到/实到/请假/缺席/晚接/未接, numbers first, no child named,
+then open enrollment reviews, this month's left-behind calls and talks, and the term's fees outstanding."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.care import class_day, kids_of_class
-from bot.store.tables import ClassGroup
+from bot.domain.enrollment import State
+from bot.domain.family import month_key
+from bot.domain.fees import yuan
+from bot.store.calendar import school_calendar
+from bot.store.care import school_day
+from bot.store.care_tables import Attendance, Leave, Pickup
+from bot.store.enroll_tables import Enrollment
+from bot.store.family import calls_in_month, left_behind_children, talks_in_month
+from bot.store.fees import term_bounds
+from bot.store.ledger import term_balances
+from bot.store.tables import ClassGroup, Course, Student
 
 WEEKDAYS = "一二三四五六日"
+HISTORY_DAYS = 20
 
 
 @dataclass(frozen=True)
@@ -30,13 +42,18 @@ class ClassLine:
 
 
 async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[ClassLine]:
+    """One line per class, from the whole school's day read in a fixed number of queries."""
     classes = (await session.execute(
         select(ClassGroup.id, ClassGroup.name).where(ClassGroup.school_id == school_id)
         .order_by(ClassGroup.grade, ClassGroup.name)
     )).all()
+    days = await school_day(session, school_id, day)
     lines = []
     for class_id, name in classes:
-        d = await class_day(session, await kids_of_class(session, class_id), day)
+        d = days.get(class_id)
+        if d is None:
+            lines.append(ClassLine(name, 0, 0, 0, 0, 0, 0))
+            continue
         expected = d.expected
         leave = sum(1 for k in expected if d.on_leave(k))
         absent = sum(1 for k in expected if d.absent(k))
@@ -44,6 +61,32 @@ async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[
         lines.append(ClassLine(name, len(expected), len(expected) - leave - absent, leave, absent, late,
                                len(d.waiting())))
     return lines
+
+
+async def _reviews(session: AsyncSession, school_id: int) -> str:
+    counts = dict((await session.execute(
+        select(Enrollment.state, func.count()).join(Course, Course.id == Enrollment.course_id)
+        .where(Course.school_id == school_id,
+               Enrollment.state.in_([State.APPLIED.value, State.CLASS_OK.value, State.WITHDRAW_REQ.value]))
+        .group_by(Enrollment.state)
+    )).all())
+    return (f"报名待审核: 班主任审核 {counts.get(State.APPLIED.value, 0)} 条,校长复核 "
+            f"{counts.get(State.CLASS_OK.value, 0)} 条,退出申请 {counts.get(State.WITHDRAW_REQ.value, 0)} 条")
+
+
+async def _left_behind(session: AsyncSession, school_id: int, day: date) -> str:
+    ids = [c.id for c in await left_behind_children(session, school_id)]
+    if not ids:
+        return "留守儿童: 无"
+    calls, talks = await calls_in_month(session, ids, month_key(day)), await talks_in_month(session, ids, month_key(day))
+    return f"留守儿童本月: 亲情通话 {sum(1 for i in ids if i in calls)}/{len(ids)},谈心 {len(talks)}/{len(ids)}"
+
+
+async def _fees(session: AsyncSession, school_id: int, day: date) -> str:
+    calendar = await school_calendar(session, school_id)
+    term_start, _ = term_bounds(day, [(t.start, t.end) for t in calendar.terms])
+    owing = [b.balance_fen for b in (await term_balances(session, school_id, term_start)).values() if b.balance_fen > 0]
+    return f"本学期欠费: {len(owing)} 名学生,共 {yuan(sum(owing))} 元" if owing else "本学期欠费: 无"
 
 
 async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str:
@@ -54,4 +97,47 @@ async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str
     out += [f"{line.name} {line.render()}" for line in lines]
     if total.waiting:
         out.append(f"注意: 还有 {total.waiting} 名孩子未接走,请班主任跟进。")
+    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day),
+            await _fees(session, school_id, day)]
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    expected: int
+    present: int
+    late: int
+
+
+async def attendance_history(session: AsyncSession, school_id: int, day: date,
+                             is_care_day: Callable[[date], bool], n: int = HISTORY_DAYS) -> list[DayPoint]:
+    """The last `n` care days up to `day`: children expected (in basic care today), present, picked up late.
+
+    Three grouped queries whatever the number of days or classes.
+    """
+    days: list[date] = []
+    current = day
+    while len(days) < n and current > day - timedelta(days=n * 4):
+        if is_care_day(current):
+            days.append(current)
+        current -= timedelta(days=1)
+    days.reverse()
+    if not days:
+        return []
+    students = select(Student.id).where(Student.school_id == school_id, Student.active.is_(True),
+                                        Student.basic_care.is_(True))
+    expected = await session.scalar(select(func.count()).select_from(students.subquery())) or 0
+    span = (days[0], days[-1])
+    leave = dict((await session.execute(
+        select(Leave.day, func.count()).where(Leave.student_id.in_(students), Leave.day.between(*span),
+                                              Leave.cancelled_at.is_(None)).group_by(Leave.day))).all())
+    absent = dict((await session.execute(
+        select(Attendance.day, func.count()).where(
+            Attendance.student_id.in_(students), Attendance.status == "absent", Attendance.day.between(*span),
+            ~exists().where(and_(Leave.student_id == Attendance.student_id, Leave.day == Attendance.day,
+                                 Leave.cancelled_at.is_(None)))).group_by(Attendance.day))).all())
+    late = dict((await session.execute(
+        select(Pickup.day, func.count()).where(Pickup.student_id.in_(students), Pickup.minutes_late > 0,
+                                               Pickup.day.between(*span)).group_by(Pickup.day))).all())
+    return [DayPoint(d, expected, max(0, expected - leave.get(d, 0) - absent.get(d, 0)), late.get(d, 0)) for d in days]

@@ -36,3 +36,35 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
         text = await daily_summary(s, 1, shanghai(2026, 11, 23, 18).date())
     assert len(pushes) == 1 and pushes[0].staff_id is not None and pushes[0].state == "private"
     assert pushes[0].text == text
+
+
+async def test_summary_extra_lines_and_chart_history(db: Database) -> None:
+    import io
+
+    from matplotlib import image
+
+    from bot.chart import attendance_chart
+    from bot.reports import attendance_history
+    from bot.store.calendar import school_calendar
+
+    services = await demo_services(db)
+    say = sayer(services)
+    await say("parent-li", "请假 今天 发烧", (9, 0))
+    await say("teacher-li", "刘洋没来", (16, 30))
+    await say("teacher-li", "陈思远 已接走", (17, 50))
+    await say("parent-zhang-dad", "已通话", (20, 0))
+    out = await say("principal-zhao", "日报", (20, 5))
+    assert out.reply.private
+    lines = out.reply.text.splitlines()
+    assert "报名待审核: 班主任审核 0 条,校长复核 0 条,退出申请 0 条" in lines
+    assert "留守儿童本月: 亲情通话 1/1,谈心 0/1" in lines and "本学期欠费: 无" in lines
+    async with db.transaction() as s:
+        calendar = await school_calendar(s, 1)
+        history = await attendance_history(s, 1, shanghai(2026, 11, 23).date(), calendar.is_care_day)
+    assert len(history) == 20 and history[-1].day == shanghai(2026, 11, 23).date()
+    assert history[0].day == shanghai(2026, 10, 27).date()  # 20 care days back, weekends skipped
+    assert (history[-1].expected, history[-1].present, history[-1].late) == (19, 17, 1)
+    assert all((p.present, p.late) == (19, 0) for p in history[:-1])
+    png = attendance_chart(history, "示范小学")
+    assert png.startswith(b"\x89PNG") and len(png) < 2 * 1024 * 1024
+    assert image.imread(io.BytesIO(png), format="png").shape[:2] == (360, 800)
