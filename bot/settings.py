@@ -33,6 +33,7 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = 64 * 1024
     # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
     reply_budget_seconds: float = 3.0
+    dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
 
 
 class WecomSettings(BaseModel):
