@@ -102,6 +102,17 @@ async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str
     return "\n".join(out)
 
 
+def as_markdown(summary: str) -> str:
+    """The same summary for a markdown message: the school line bold, one list item per class or topic."""
+    lines = summary.splitlines()
+    if not lines:
+        return summary
+    head, title, rest = lines[0], lines[1] if len(lines) > 1 else "", lines[2:]
+    out = [f"### {title}" if title else "", f"**{head}**", ""]
+    out += [f"- {line}" for line in rest]
+    return "\n".join(out).strip()
+
+
 @dataclass(frozen=True)
 class DayPoint:
     day: date

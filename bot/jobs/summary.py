@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.reports import daily_summary
+from bot.reports import as_markdown, daily_summary
 from bot.store.people import staff_ids_with_role
 
 
@@ -13,7 +13,8 @@ async def send_daily_summary(ctx: JobContext) -> str:
         text = await daily_summary(s, ctx.school_id, ctx.day)
         principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
     for principal in principals:
-        ctx.push(Push(key=f"daily-summary:{ctx.day.isoformat()}:p{principal}", staff_id=principal, text=text))
+        ctx.push(Push(key=f"daily-summary:{ctx.day.isoformat()}:p{principal}", staff_id=principal,
+                      text=as_markdown(text), markdown=True))
     return f"日报发给 {len(principals)} 位校长"
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.jobs.runner import run_job
 from bot.jobs.summary import JOBS
-from bot.reports import daily_summary
+from bot.reports import as_markdown, daily_summary
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
 from tests.conftest import shanghai
@@ -35,7 +35,8 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
         pushes = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("daily-summary")))).all()
         text = await daily_summary(s, 1, shanghai(2026, 11, 23, 18).date())
     assert len(pushes) == 1 and pushes[0].staff_id is not None and pushes[0].state == "private"
-    assert pushes[0].text == text
+    assert pushes[0].markdown and pushes[0].text == as_markdown(text)
+    assert pushes[0].text.startswith("### 托管日报 11月23日(周一)\n**全校 应到 19")
 
 
 async def test_summary_extra_lines_and_chart_history(db: Database) -> None:
