@@ -24,7 +24,7 @@ from bot.store.people import staff_ids_with_role, working_chats
 EVENING_FROM = 13  # fires from this hour on close the month; earlier ones prompt and follow up
 
 GROUP_NOTICE = ("各位家长好:本月亲情通话提醒——在外工作的家长,请抽空和孩子通个电话或视频,聊聊学习和生活。"
-                "通话后 @托管助手 回复「已通话」即可(视频回复「已通话 视频」),记录只有老师能看到。")
+                "通话后请私聊托管助手回复「已通话」(视频回复「已通话 视频」),不必在群里说,记录只有老师能看到。")
 
 
 def _prompt_text(names: list[str], follow_up: bool) -> str:
