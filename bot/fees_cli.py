@@ -1,4 +1,4 @@
-"""`tuoguan fees bill|pay|export|workload`: bill a term, record a payment, ledger and teacher workload as .xlsx."""
+"""`tuoguan fees bill|settle|pay|export|workload`: bill and settle a term, payments, ledger and workload .xlsx."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.bootstrap import Services
 from bot.domain import fees as rules
 from bot.store import fees as store
 from bot.store.calendar import school_calendar
+from bot.store.settlement import settle_term
 from bot.store.tables import School, Student
 
 
@@ -21,6 +22,8 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
     fsub = fees.add_subparsers(dest="fees_command", required=True, metavar="ACTION")
     bill = fsub.add_parser("bill", parents=[common], help="按学期生成费用(可重复执行,不会重复计费)")
     bill.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
+    settle = fsub.add_parser("settle", parents=[common], help="期末结算(多退少补),可重复执行,不会重复结算")
+    settle.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
     pay = fsub.add_parser("pay", parents=[common], help="登记缴费")
     pay.add_argument("student_no", help="学籍号")
     pay.add_argument("amount", help="金额(元),如 160 或 16.50")
@@ -34,7 +37,9 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
 
 def policy(services: Services) -> rules.FeePolicy:
     f = services.settings.fees
-    return rules.FeePolicy(f.basic_monthly_fen, f.basic_billing, f.refund_school_cancelled, f.refund_personal_leave)
+    return rules.FeePolicy(basic_monthly_fen=f.basic_monthly_fen, basic_billing=f.basic_billing,
+                           refund_school_cancelled=f.refund_school_cancelled,
+                           refund_personal_leave=f.refund_personal_leave, basic_daily_fen=f.basic_daily_fen)
 
 
 async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
@@ -48,8 +53,14 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
         cal = await school_calendar(s, school_id)
         start, end = store.term_bounds(today, [(t.start, t.end) for t in cal.terms])
         if args.fees_command == "bill":
-            r = await store.bill_term(s, school_id, start, end, now, policy(services), cal.is_care_day)
+            r = await store.bill_term(s, school_id, start, end, now, policy(services), cal.is_care_day,
+                                      tz=services.settings.school.tz, through=today)
             print(f"{start}~{end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元")
+        elif args.fees_command == "settle":
+            t = await settle_term(s, school_id, start, end, now, policy(services), cal.is_care_day,
+                                  tz=services.settings.school.tz)
+            print(f"{start}~{end} 期末结算: 新增 {t.lines} 条({t.families} 名学生),退还 {rules.yuan(t.paid_back_fen)} 元;"
+                  f"仍需补缴 {t.owing_families} 名学生 共 {rules.yuan(t.owing_fen)} 元")
         elif args.fees_command == "pay":
             fen = rules.parse_yuan(args.amount)
             student = (await s.execute(select(Student).where(Student.student_no == args.student_no))).scalars().first()

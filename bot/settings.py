@@ -6,10 +6,10 @@ Built once in `main()` (or by a test) and passed in; nothing here runs at import
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,16 +86,26 @@ class CareSettings(BaseModel):
 class EnrollmentSettings(BaseModel):
     """Enrollment: priority groups (left-behind, hardship) may get reserved places; off by default."""
 
-    priority_groups: list[str] = []  # e.g. ["left_behind"]
-    reserved_places: int = 0  # per course, for the priority groups
+    priority_groups: list[str] = []  # left_behind and/or hardship; empty = off
+    reserved_places: int = 0  # per course, for the priority groups (a course's window may set its own)
+    priority_early_hours: int = 0  # priority groups may apply this many hours before a window opens
     second_round_days: int = 3  # length of the second-round window after 撤班
+
+    @field_validator("priority_groups")
+    @classmethod
+    def _known_groups(cls, groups: list[str]) -> list[str]:
+        unknown = [g for g in groups if g not in ("left_behind", "hardship")]
+        if unknown:
+            raise ValueError(f"unknown priority group(s) {unknown}; use left_behind, hardship")
+        return groups
 
 
 class FeeSettings(BaseModel):
     """Fees in integer fen: basic care free (0) or flat per month; refunds by who cancelled."""
 
     basic_monthly_fen: int = 0
-    basic_billing: str = "month"  # month | term
+    basic_billing: Literal["month", "term"] = "month"  # month: a line per month as it comes; term: one line
+    basic_daily_fen: int = 0  # 1类 per care day (e.g. 300 = 3 元/天), on top of or instead of the monthly fee
     refund_school_cancelled: bool = True
     refund_personal_leave: bool = False
     due_days: int = 14  # a term's charges are due this many days after they are issued

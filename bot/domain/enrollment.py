@@ -104,10 +104,70 @@ def waitlist_position(seats: Sequence[Seat], seat_id: int) -> int | None:
     return None
 
 
-def to_promote(seats: Sequence[Seat], capacity: int) -> list[Seat]:
-    """Waitlisted seats that now fit, in order."""
-    free = capacity - sum(1 for s in seats if s.state in HOLDS_PLACE)
-    return queue(seats)[: max(free, 0)]
+def fits(priority_held: int, others_held: int, capacity: int, reserved: int, priority: bool) -> bool:
+    """Whether one more child fits: priority groups may take any free place, others only the places
+    not reserved for priority groups (reserved places not yet used by them stay free for them)."""
+    if priority:
+        return priority_held + others_held < capacity
+    return others_held + max(priority_held, reserved) < capacity
+
+
+def has_place(seats: Sequence[Seat], capacity: int, reserved: int = 0, priority: bool = False) -> bool:
+    """A new application: is there a place for it (else the waitlist)?"""
+    held = [s for s in seats if s.state in HOLDS_PLACE]
+    p = sum(1 for s in held if s.reserved)
+    return fits(p, len(held) - p, capacity, reserved, priority)
+
+
+def to_promote(seats: Sequence[Seat], capacity: int, reserved: int = 0) -> list[Seat]:
+    """Waitlisted seats that now fit, in queue order; a child outside the priority groups is passed
+    over only while the free places are reserved ones."""
+    held = [s for s in seats if s.state in HOLDS_PLACE]
+    p = sum(1 for s in held if s.reserved)
+    o = len(held) - p
+    out = []
+    for seat in queue(seats):
+        if fits(p, o, capacity, reserved, seat.reserved):
+            out.append(seat)
+            p, o = (p + 1, o) if seat.reserved else (p, o + 1)
+    return out
+
+
+PRIORITY_GROUPS = {"left_behind": "留守儿童", "hardship": "困难家庭"}
+
+
+@dataclass(frozen=True)
+class PriorityPolicy:
+    """Priority groups (off when `groups` is empty): reserved places per course and an earlier window."""
+
+    groups: tuple[str, ...] = ()
+    reserved_places: int = 0  # default per course; a course's own window may set its number
+    early_hours: int = 0  # priority groups may apply this many hours before the window opens
+
+    @property
+    def on(self) -> bool:
+        return bool(self.groups)
+
+
+def in_priority_group(groups: Sequence[str], left_behind: str, marks: Sequence[str]) -> bool:
+    """Whether a child belongs to one of the configured priority groups (none configured: nobody)."""
+    if "left_behind" in groups and left_behind not in ("", "none"):
+        return True
+    return any(m in groups for m in marks)
+
+
+def grade_allowed(grades: str, grade: int) -> bool:
+    """A course's grades ("3,4"; empty = all grades) admit a child of this class grade?"""
+    allowed = {int(g) for g in grades.split(",") if g.strip()}
+    return not allowed or grade in allowed
+
+
+def grades_text(grades: str) -> str:
+    """"3,4,5" -> "3-5年级", "1,3" -> "1、3年级"."""
+    nums = sorted(int(g) for g in grades.split(",") if g.strip())
+    if len(nums) > 1 and nums == list(range(nums[0], nums[-1] + 1)):
+        return f"{nums[0]}-{nums[-1]}年级"
+    return "、".join(str(n) for n in nums) + "年级"
 
 
 def school_approvals(seats: Sequence[Seat], capacity: int) -> list[Seat]:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 class FeePolicy:
     basic_monthly_fen: int = 0  # 1类 basic care: 0 = free (default), e.g. 4000 = 40 元/月
     basic_billing: str = "month"  # "month" or "term"
+    basic_daily_fen: int = 0  # 1类 per actual care day, on top of the monthly fee
     refund_school_cancelled: bool = True
     refund_personal_leave: bool = False
 
@@ -70,6 +71,38 @@ def basic_charge(policy: FeePolicy, start: date, end: date, care_days: int) -> i
     return policy.basic_monthly_fen * months_between(start, end)
 
 
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def care_days_by_month(care_days: Iterable[date]) -> dict[str, list[date]]:
+    """The term's actual care days grouped by calendar month ("2026-09"), months in order."""
+    out: dict[str, list[date]] = {}
+    for d in sorted(care_days):
+        out.setdefault(month_key(d), []).append(d)
+    return out
+
+
+def basic_month_fen(policy: FeePolicy, care_days: int, leave_days: int = 0) -> int:
+    """Basic care for one month: the flat monthly fee plus the daily fee per care day, nothing for a month
+    without care days; days of personal leave come off the daily part only when leave is refunded."""
+    if care_days <= 0:
+        return 0
+    billed_days = care_days - (leave_days if policy.refund_personal_leave else 0)
+    return policy.basic_monthly_fen + policy.basic_daily_fen * max(billed_days, 0)
+
+
+def course_due(policy: FeePolicy, price_fen: int, held: Iterable[date],
+               cancelled: set[date], leave: set[date]) -> int:
+    """What one child owes for a course's sessions: each session's price less its refund (school
+    cancellation, or personal leave when configured)."""
+    due = 0
+    for d in held:
+        reason = "school" if d in cancelled else "leave" if d in leave else ""
+        due += price_fen - (refund_for(policy, price_fen, reason) if reason else 0)
+    return due
+
+
 def refund_for(policy: FeePolicy, price_fen: int, reason: str) -> int:
     """A missed session: school cancellations are refunded, personal leave is not (both configurable)."""
     if reason == "school":
@@ -82,7 +115,7 @@ def refund_for(policy: FeePolicy, price_fen: int, reason: str) -> int:
 @dataclass(frozen=True)
 class Settlement:
     charged_fen: int
-    paid_fen: int
+    paid_fen: int  # net of surplus paid back at settlement (多退)
     refunded_fen: int
     balance_fen: int  # > 0 the family owes (少补), < 0 the school refunds (多退)
 
@@ -96,7 +129,8 @@ class Settlement:
 
 
 def settle(entries: Iterable[tuple[str, int]]) -> Settlement:
-    """多退少补: entries are (kind, fen) with kind charge / payment / refund, amounts positive."""
+    """多退少补: entries are (kind, fen), amounts positive: charge and refund (credit) change what is owed,
+    payment is money in, settlement is a surplus paid back to the family at the end of term."""
     charged = paid = refunded = 0
     for kind, fen in entries:
         if fen < 0:
@@ -105,7 +139,9 @@ def settle(entries: Iterable[tuple[str, int]]) -> Settlement:
             charged += fen
         elif kind == "payment":
             paid += fen
-        elif kind in ("refund", "settlement"):
+        elif kind == "settlement":
+            paid -= fen
+        elif kind == "refund":
             refunded += fen
         else:
             raise ValueError(kind)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from bot.domain import enrollment as rules
 from bot.domain.actors import ChildRef
 from bot.domain.enrollment import State
 from bot.domain.messages import Push, Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, ArgParser, Args, CommandSpec, keyword_parser
+from bot.settings import Settings
 from bot.store import enrollment as store
 from bot.store.enroll_tables import Enrollment
-from bot.store.tables import Course, Student
+from bot.store.tables import ClassGroup, Course, Student
 
 _BASIC = {"1类", "基础托管", "基础", "1"}
 _X = {"X类", "x类", "X", "x"}
@@ -76,14 +79,23 @@ def _tell(ctx: HandlerContext, e: Enrollment, step: str, text: str) -> None:
         ctx.push(Push(key=f"enroll:{e.id}:{step}", text=text, guardian_id=e.guardian_id))
 
 
+def priority_policy(settings: Settings) -> rules.PriorityPolicy:
+    e = settings.enrollment
+    return rules.PriorityPolicy(tuple(e.priority_groups), e.reserved_places, e.priority_early_hours)
+
+
 async def promote(ctx: HandlerContext, course: Course) -> None:
-    """Freed places go to the waitlist in order; each promoted family is told."""
-    rows = await store.open_enrollments(ctx.session, course.id)
-    by_id = {e.id: e for e in rows}
-    for seat in rules.to_promote(store.as_seats(rows), course.capacity):
-        e = by_id[seat.id]
-        store.set_state(e, rules.move(State(e.state), "promote"), ctx.clock.now())
+    """Freed places go to the waitlist in order (reserved ones to priority groups); each family is told."""
+    for e in await store.promote_waitlist(ctx.session, course, priority_policy(ctx.settings), ctx.clock.now()):
         _tell(ctx, e, "promoted", f"候补转正:「{course.name}」有空位了,已进入审核。")
+
+
+async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -> str | None:
+    grade = await ctx.session.scalar(select(ClassGroup.grade).where(ClassGroup.id == child.class_group_id))
+    if grade is None or rules.grade_allowed(course.grades, grade):
+        return None
+    return (f"「{course.name}」面向{rules.grades_text(course.grades)},{child.name}在{child.class_name}"
+            f"({grade}年级),不能报名。发送「我的课程」查看已报课程。")
 
 
 async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
@@ -101,7 +113,13 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None or course.state != "open":
         return Reply(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
-    refusal = await store.window_refusal(ctx.session, course.id, child.student_id, ctx.clock.now())
+    grade_refusal = await _grade_refusal(ctx, course, child)
+    if grade_refusal:
+        return Reply(grade_refusal)
+    policy = priority_policy(ctx.settings)
+    priority = child.student_id in await store.priority_students(ctx.session, [child.student_id], policy)
+    refusal = await store.window_refusal(ctx.session, course.id, child.student_id, ctx.clock.now(),
+                                         priority, policy.early_hours)
     if refusal:
         return Reply(f"「{course.name}」{refusal}")
     mine = [e for e, _ in await store.for_students(ctx.session, [child.student_id])
@@ -109,8 +127,10 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     if mine:
         return Reply(f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。")
     rows = await store.open_enrollments(ctx.session, course.id)
-    taken = sum(1 for e in rows if State(e.state) in rules.HOLDS_PLACE)
-    state = rules.decide_new(taken, course.capacity)
+    prio = await store.priority_students(ctx.session, [e.student_id for e in rows], policy)
+    reserved = await store.reserved_places(ctx.session, course.id, policy)
+    fits = rules.has_place(store.as_seats(rows, prio), course.capacity, reserved, priority)
+    state = State.APPLIED if fits else State.WAITLIST
     now = ctx.clock.now()
     e = Enrollment(course_id=course.id, student_id=child.student_id, guardian_id=ctx.actor.guardian_id,
                    state=state.value, applied_at=now, updated_at=now, round=1)
@@ -131,11 +151,9 @@ async def handle_mine(ctx: HandlerContext, args: Args) -> Reply:
     if not pairs:
         return Reply("还没有报名任何课程。例如: 报名 X类 篮球")
     lines = ["我的课程:"]
+    positions = await store.waitlist_positions(ctx.session, [e.id for e, _ in pairs if e.state == State.WAITLIST])
     for e, course in pairs:
-        pos = None
-        if e.state == State.WAITLIST:
-            pos = rules.waitlist_position(store.as_seats(await store.open_enrollments(ctx.session, course.id)), e.id)
-        lines.append(f"· {kids[e.student_id]} {course.name}: {rules.label(e.state, pos)}")
+        lines.append(f"· {kids[e.student_id]} {course.name}: {rules.label(e.state, positions.get(e.id))}")
     return Reply("\n".join(lines))
 
 

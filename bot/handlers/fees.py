@@ -13,7 +13,7 @@ from bot.store import fees as store
 from bot.store.calendar import school_calendar
 from bot.store.enrollment import students_named
 
-KIND_LABELS = {"charge": "应缴", "payment": "已缴", "refund": "退费", "settlement": "结算"}
+KIND_LABELS = {"charge": "应缴", "payment": "已缴", "refund": "退费", "settlement": "结算退还"}
 
 
 def parse_pay(text: str) -> Args | None:

@@ -53,6 +53,17 @@ class Enrollment(Base):
         return as_utc(at)
 
 
+class PriorityMark(Base):
+    """A child's membership of a priority group the roster does not carry (e.g. hardship); private."""
+
+    __tablename__ = "priority_marks"
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    group: Mapped[str] = mapped_column(String(20), primary_key=True)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SessionCancellation(Base):
     """A session the school cancelled (refunded) for a course on a day."""
 

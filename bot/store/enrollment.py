@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
-from bot.domain.enrollment import OPEN, Seat, State
-from bot.store.enroll_tables import CourseWindow, Enrollment, as_utc
+from bot.domain import enrollment as rules
+from bot.domain.enrollment import HOLDS_PLACE, OPEN, PriorityPolicy, Seat, State
+from bot.store.enroll_tables import CourseWindow, Enrollment, PriorityMark, as_utc
 from bot.store.tables import Course, Student
 
 
@@ -26,8 +29,72 @@ async def open_enrollments(session: AsyncSession, course_id: int) -> list[Enroll
     return list((await session.execute(q)).scalars())
 
 
-def as_seats(rows: Sequence[Enrollment]) -> list[Seat]:
-    return [Seat(e.id, State(e.state), e.applied_at) for e in rows]
+def as_seats(rows: Sequence[Enrollment], priority: set[int] | frozenset[int] = frozenset()) -> list[Seat]:
+    """Seats for the rules; `priority` holds the student ids in a priority group."""
+    return [Seat(e.id, State(e.state), e.applied_at, e.student_id in priority) for e in rows]
+
+
+async def priority_students(session: AsyncSession, student_ids: Sequence[int], policy: PriorityPolicy) -> set[int]:
+    """Which of these children are in a configured priority group (one query; none when the policy is off)."""
+    if not policy.on or not student_ids:
+        return set()
+    marked = exists().where(PriorityMark.student_id == Student.id, PriorityMark.group.in_(policy.groups))
+    conds: list[ColumnElement[bool]] = [marked]
+    if "left_behind" in policy.groups:
+        conds.append(Student.left_behind.notin_(["", "none"]))
+    q = select(Student.id).where(Student.id.in_(list(student_ids)), or_(*conds))
+    return set((await session.execute(q)).scalars())
+
+
+async def reserved_places(session: AsyncSession, course_id: int, policy: PriorityPolicy) -> int:
+    """Places held for priority groups in the first round: the course's own number, else the default.
+    Once the first-round window has closed they are released to everyone."""
+    if not policy.on:
+        return 0
+    w = await session.get(CourseWindow, course_id)
+    if w is None:
+        return policy.reserved_places
+    if w.round >= 2:
+        return 0
+    return w.reserved_places or policy.reserved_places
+
+
+async def promote_waitlist(
+    session: AsyncSession, course: Course, policy: PriorityPolicy, now: datetime
+) -> list[Enrollment]:
+    """Freed places go to the waitlist in application order, reserved places only to priority groups."""
+    rows = await open_enrollments(session, course.id)
+    by_id = {e.id: e for e in rows}
+    prio = await priority_students(session, [e.student_id for e in rows], policy)
+    reserved = await reserved_places(session, course.id, policy)
+    promoted = [by_id[seat.id] for seat in rules.to_promote(as_seats(rows, prio), course.capacity, reserved)]
+    for e in promoted:
+        set_state(e, rules.move(State(e.state), "promote"), now)
+    return promoted
+
+
+async def waitlist_positions(session: AsyncSession, enrollment_ids: Sequence[int]) -> dict[int, int]:
+    """Enrollment id -> place on its course's waitlist, for all the given ids in one query."""
+    if not enrollment_ids:
+        return {}
+    mine = select(Enrollment.course_id).where(Enrollment.id.in_(list(enrollment_ids))).scalar_subquery()
+    q = select(Enrollment).where(Enrollment.course_id.in_(mine), Enrollment.state == State.WAITLIST.value)
+    per_course: dict[int, list[Enrollment]] = defaultdict(list)
+    for e in (await session.execute(q)).scalars():
+        per_course[e.course_id].append(e)
+    out: dict[int, int] = {}
+    for rows in per_course.values():
+        for i, seat in enumerate(rules.queue(as_seats(rows)), start=1):
+            out[seat.id] = i
+    return {k: v for k, v in out.items() if k in set(enrollment_ids)}
+
+
+async def held_counts(session: AsyncSession, school_id: int) -> dict[int, int]:
+    """Course id -> places held (applied to active), one grouped query for a school."""
+    q = (select(Enrollment.course_id, func.count()).join(Course, Course.id == Enrollment.course_id)
+         .where(Course.school_id == school_id, Enrollment.state.in_([s.value for s in HOLDS_PLACE]))
+         .group_by(Enrollment.course_id))
+    return {cid: int(n) for cid, n in (await session.execute(q)).all()}
 
 
 async def for_students(session: AsyncSession, student_ids: Sequence[int]) -> list[tuple[Enrollment, Course]]:
@@ -50,13 +117,19 @@ def set_state(e: Enrollment, state: State, now: datetime) -> None:
     e.updated_at = now
 
 
-async def window_refusal(session: AsyncSession, course_id: int, student_id: int, now: datetime) -> str | None:
-    """Why the course's window refuses this child now, or None: not open yet, closed, or second round only
-    for children whose course was cancelled."""
+async def window_refusal(
+    session: AsyncSession, course_id: int, student_id: int, now: datetime,
+    priority: bool = False, early_hours: int = 0,
+) -> str | None:
+    """Why the course's window refuses this child now, or None: not open yet (priority groups may start
+    earlier), closed, or second round only for children whose course was cancelled."""
     w = await session.get(CourseWindow, course_id)
     if w is None:
         return None
     opens, closes = as_utc(w.opens_at), as_utc(w.closes_at)
+    if priority and w.round < 2 and opens is not None:
+        early = as_utc(w.priority_opens_at) or opens - timedelta(hours=early_hours)
+        opens = min(opens, early)
     if opens is not None and now < opens:
         return f"报名尚未开始,{opens.astimezone(now.tzinfo):%m月%d日 %H:%M} 开放。"
     if closes is not None and now > closes:
