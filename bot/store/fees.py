@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import fees as rules
@@ -17,6 +18,8 @@ from bot.store.enroll_tables import Enrollment, LedgerEntry, SessionCancellation
 from bot.store.tables import Course, Staff, Student
 
 BATCH = 1000  # rows per INSERT, under SQLite's and asyncpg's parameter caps
+# Generated lines go in through Core: one executemany per batch (ORM bulk inserts split on None columns).
+LEDGER = cast(Table, LedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ async def bill_term(
                     rules.refund_for(policy, course.price_fen, "leave"), f"{course.name} {d:%m-%d} 请假")
     _bill_basic(facts, policy, through, add)
     for i in range(0, len(rows), BATCH):
-        await session.execute(insert(LedgerEntry), rows[i : i + BATCH])
+        await session.execute(insert(LEDGER), rows[i : i + BATCH])
     return BillResult(len(rows), totals["charge"], totals["refund"])
 
 

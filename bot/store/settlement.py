@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import fees as rules
 from bot.store import term_facts
 from bot.store.enroll_tables import LedgerEntry
-
-BATCH = 1000
+from bot.store.fees import BATCH, LEDGER
 
 
 @dataclass(frozen=True)
@@ -115,5 +114,5 @@ async def settle_term(
             owing += balance
             owing_families += 1
     for i in range(0, len(rows), BATCH):
-        await session.execute(insert(LedgerEntry), rows[i : i + BATCH])
+        await session.execute(insert(LEDGER), rows[i : i + BATCH])
     return SettleResult(len(rows), len({r["student_id"] for r in rows}), paid_back, owing, owing_families)
