@@ -129,7 +129,9 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     rows = await store.open_enrollments(ctx.session, course.id)
     prio = await store.priority_students(ctx.session, [e.student_id for e in rows], policy)
     reserved = await store.reserved_places(ctx.session, course.id, policy)
-    fits = rules.has_place(store.as_seats(rows, prio), course.capacity, reserved, priority)
+    seats = store.as_seats(rows, prio)
+    fits = rules.has_place(seats, course.capacity, reserved, priority)
+    held_back = not fits and rules.has_place(seats, course.capacity)  # only reserved places are left
     state = State.APPLIED if fits else State.WAITLIST
     now = ctx.clock.now()
     e = Enrollment(course_id=course.id, student_id=child.student_id, guardian_id=ctx.actor.guardian_id,
@@ -139,7 +141,8 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     ctx.audit("enroll.apply", child.name, course=course.name, state=state.value)
     if state is State.WAITLIST:
         pos = sum(1 for r in rows if r.state == State.WAITLIST) + 1
-        lines.append(f"「{course.name}」已满,{child.name} 为候补第{pos}位,有空位会自动转正并通知您。")
+        full = "剩余名额优先保障留守儿童、困难家庭,报名截止后未用的名额开放" if held_back else "已满"
+        lines.append(f"「{course.name}」{full},{child.name} 为候补第{pos}位,有空位会自动转正并通知您。")
     else:
         lines.append(f"已提交「{course.name}」报名申请({child.name}),等待班主任审核。")
     return Reply("\n".join(lines))

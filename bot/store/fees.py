@@ -15,7 +15,7 @@ from bot.domain import fees as rules
 from bot.domain.enrollment import State
 from bot.store import term_facts
 from bot.store.enroll_tables import Enrollment, LedgerEntry, SessionCancellation, as_utc
-from bot.store.tables import Course, Staff, Student
+from bot.store.tables import Course, School, Staff, Student
 
 BATCH = 1000  # rows per INSERT, under SQLite's and asyncpg's parameter caps
 # Generated lines go in through Core: one executemany per batch (ORM bulk inserts split on None columns).
@@ -56,6 +56,7 @@ async def bill_term(
     """Charges for active enrollments ("X" per session from the day applied) and basic care (per month
     as months begin up to `through`, or the whole term at once), refunds per school-cancelled session and,
     when configured, per day of notified personal leave. Idempotent by key; a fixed number of statements."""
+    await lock_ledger(session, school_id)
     facts = await term_facts.load(session, school_id, start, end, is_care_day, tz,
                                   with_leave=policy.refund_personal_leave)
     existing = set((await session.execute(
@@ -87,6 +88,12 @@ async def bill_term(
     for i in range(0, len(rows), BATCH):
         await session.execute(insert(LEDGER), rows[i : i + BATCH])
     return BillResult(len(rows), totals["charge"], totals["refund"])
+
+
+async def lock_ledger(session: AsyncSession, school_id: int) -> None:
+    """Serialise billing and settlement per school: the school row is locked until commit (PostgreSQL);
+    SQLite writers are serialised by BEGIN IMMEDIATE. A second run then sees the first one's lines."""
+    await session.execute(select(School.id).where(School.id == school_id).with_for_update())
 
 
 def school_refund_key(enrollment_id: int, day: date) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import fees as rules
 from bot.store import term_facts
 from bot.store.enroll_tables import LedgerEntry
-from bot.store.fees import BATCH, LEDGER
+from bot.store.fees import BATCH, LEDGER, lock_ledger
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ async def settle_term(
     held make due, then a settlement line paying back any surplus of payments. Running it again writes
     nothing: balanced ledgers need no line. Lines are keyed by student, part and round, so two concurrent
     runs cannot both write the same adjustment (the unique key refuses the second)."""
+    await lock_ledger(session, school_id)
     facts = await term_facts.load(session, school_id, start, end, is_care_day, tz, with_ended=True,
                                   with_leave=policy.refund_personal_leave)
     net: dict[Scope, int] = defaultdict(int)

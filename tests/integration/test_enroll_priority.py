@@ -55,7 +55,8 @@ async def test_off_by_default_reserved_places_do_nothing(db: Database) -> None:
     say = sayer(db, NOW)
     assert "等待班主任审核" in (await say(u0, "报名 篮球")).reply.text
     assert "等待班主任审核" in (await say(u1, "报名 篮球")).reply.text  # no place held back
-    assert "候补第1位" in (await say(u2, "报名 篮球")).reply.text  # and no priority either
+    reply = (await say(u2, "报名 篮球")).reply.text  # and no priority either
+    assert "已满" in reply and "候补第1位" in reply
 
 
 async def test_reserved_place_goes_to_a_left_behind_child(db: Database, priority_on: None) -> None:
@@ -66,7 +67,8 @@ async def test_reserved_place_goes_to_a_left_behind_child(db: Database, priority
     say = sayer(db, NOW)
     await say(u0, "报名 篮球")
     await say(u1, "报名 篮球")
-    assert "候补第1位" in (await say(u2, "报名 篮球")).reply.text  # the third place is reserved
+    reply = (await say(u2, "报名 篮球")).reply.text  # the third place is reserved
+    assert "剩余名额优先保障" in reply and "候补第1位" in reply
     assert "等待班主任审核" in (await say(u3, "报名 篮球")).reply.text
     assert (await states(db))[c2] == "waitlist"
 

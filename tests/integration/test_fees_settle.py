@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -170,3 +171,16 @@ async def test_settle_statement_count_does_not_grow_per_student(db: Database) ->
         assert result.families == n
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 10
+
+
+async def test_concurrent_settlements_settle_once(db: Database) -> None:
+    school = await seed(db, families=60)
+    await enrol(db, school)
+    await bill(db, school)
+    for rnd in range(3):  # later rounds run on warm connections, where the runs really overlap
+        async with db.transaction() as s:
+            for sid in await student_ids(db):
+                await store.record_payment(s, school.school_id, sid, 20000, START, NOW, key=f"pay:{sid}:{rnd}")
+        results = await asyncio.gather(*(settle(db, school) for _ in range(4)))
+        assert sorted(r.lines for r in results) == [0, 0, 0, 60]
+        assert set((await balances(db, school)).values()) == {0}
