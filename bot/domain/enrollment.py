@@ -87,21 +87,11 @@ class Seat:
     reserved: bool = False  # applied in a priority group with reserved places
 
 
-def decide_new(taken: int, capacity: int) -> State:
-    """A new application: a place if one is free, else the waitlist."""
-    return State.APPLIED if taken < capacity else State.WAITLIST
-
 
 def queue(seats: Sequence[Seat]) -> list[Seat]:
     """The waitlist in order: application time, then id (first come, first served)."""
     return sorted((s for s in seats if s.state is State.WAITLIST), key=lambda s: (s.applied_at, s.id))
 
-
-def waitlist_position(seats: Sequence[Seat], seat_id: int) -> int | None:
-    for i, s in enumerate(queue(seats), start=1):
-        if s.id == seat_id:
-            return i
-    return None
 
 
 def fits(priority_held: int, others_held: int, capacity: int, reserved: int, priority: bool) -> bool:
@@ -176,10 +166,6 @@ def school_approvals(seats: Sequence[Seat], capacity: int) -> list[Seat]:
     pending = sorted((s for s in seats if s.state is State.CLASS_OK), key=lambda s: (s.applied_at, s.id))
     return pending[: max(capacity - active, 0)]
 
-
-def reserved_capacity(capacity: int, reserved_places: int, priority: bool) -> int:
-    """Places an applicant may take: priority groups may use all, others all but the reserved ones."""
-    return capacity if priority else max(capacity - reserved_places, 0)
 
 
 def under_filled(holding: int, min_size: int) -> bool:

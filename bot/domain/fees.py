@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,13 +15,6 @@ class FeePolicy:
     refund_school_cancelled: bool = True
     refund_personal_leave: bool = False
 
-
-@dataclass(frozen=True)
-class CourseTerms:
-    """What a charge needs to know about an "X" course."""
-
-    weekdays: frozenset[int]  # ISO weekdays
-    price_fen: int  # per session
 
 
 def yuan(fen: int) -> str:
@@ -48,27 +41,8 @@ def days(start: date, end: date) -> Iterable[date]:
         d += timedelta(days=1)
 
 
-def sessions(
-    course: CourseTerms, start: date, end: date, is_care_day: Callable[[date], bool]
-) -> list[date]:
-    """Session dates of a course in [start, end]: its weekdays that are care days."""
-    return [d for d in days(start, end) if d.isoweekday() in course.weekdays and is_care_day(d)]
 
 
-def course_charge(course: CourseTerms, n_sessions: int) -> int:
-    return course.price_fen * n_sessions
-
-
-def months_between(start: date, end: date) -> int:
-    """Calendar months touched by [start, end]."""
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def basic_charge(policy: FeePolicy, start: date, end: date, care_days: int) -> int:
-    """Basic care for a period: a flat fee per month touched that has at least one care day."""
-    if policy.basic_monthly_fen <= 0 or care_days <= 0:
-        return 0
-    return policy.basic_monthly_fen * months_between(start, end)
 
 
 def month_key(day: date) -> str:

@@ -6,9 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import enrollment as rules
 from bot.domain.enrollment import HOLDS_PLACE, OPEN, PriorityPolicy, Seat, State
@@ -35,15 +34,17 @@ def as_seats(rows: Sequence[Enrollment], priority: set[int] | frozenset[int] = f
 
 
 async def priority_students(session: AsyncSession, student_ids: Sequence[int], policy: PriorityPolicy) -> set[int]:
-    """Which of these children are in a configured priority group (one query; none when the policy is off)."""
+    """Which of these children are in a configured priority group (two queries; none when the policy is off)."""
     if not policy.on or not student_ids:
         return set()
-    marked = exists().where(PriorityMark.student_id == Student.id, PriorityMark.group.in_(policy.groups))
-    conds: list[ColumnElement[bool]] = [marked]
-    if "left_behind" in policy.groups:
-        conds.append(Student.left_behind.notin_(["", "none"]))
-    q = select(Student.id).where(Student.id.in_(list(student_ids)), or_(*conds))
-    return set((await session.execute(q)).scalars())
+    ids = list(student_ids)
+    marks: dict[int, list[str]] = defaultdict(list)
+    for sid, group in (await session.execute(
+        select(PriorityMark.student_id, PriorityMark.group).where(PriorityMark.student_id.in_(ids))
+    )).all():
+        marks[sid].append(group)
+    rows = (await session.execute(select(Student.id, Student.left_behind).where(Student.id.in_(ids)))).all()
+    return {sid for sid, left_behind in rows if rules.in_priority_group(policy.groups, left_behind, marks[sid])}
 
 
 async def reserved_places(session: AsyncSession, course_id: int, policy: PriorityPolicy) -> int:

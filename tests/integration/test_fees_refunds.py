@@ -149,3 +149,12 @@ async def test_basic_care_by_term_and_per_actual_care_day(db: Database) -> None:
     result = await bill(db, daily)
     # September 22 weekdays, October 22 minus 5 golden-week weekdays, November 21: 60 care days
     assert result.charged_fen == 60 * 300 and result.refunded_fen == 300
+
+
+async def test_a_child_joining_mid_term_pays_from_the_day_applied(db: Database) -> None:
+    school = await seed(db, families=2)
+    await enrol(db, school, slice(0, 1))
+    await enrol(db, school, slice(1, 2), at=shanghai(2026, 11, 18, 20, 0))  # Wednesday evening
+    result = await bill(db, FeePolicy())
+    # 篮球 Wed+Fri: September 9, October 7 (2nd and 7th off), November 8; the late joiner Nov 18-27: 4
+    assert result.charged_fen == (9 + 7 + 8) * 2000 + 4 * 2000

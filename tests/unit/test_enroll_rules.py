@@ -8,15 +8,13 @@ from bot.domain.enrollment import (
     InvalidMove,
     Seat,
     State,
-    decide_new,
+    has_place,
     label,
     move,
     queue,
-    reserved_capacity,
     school_approvals,
     to_promote,
     under_filled,
-    waitlist_position,
 )
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -57,13 +55,11 @@ def test_labels() -> None:
 
 
 def test_capacity_and_waitlist_order() -> None:
-    assert decide_new(19, 20) is State.APPLIED
-    assert decide_new(20, 20) is State.WAITLIST
+    held = [seat(i, State.APPLIED, i) for i in range(19)]
+    assert has_place(held, 20) and not has_place([*held, seat(99, State.CLASS_OK, 0)], 20)
     seats = [seat(1, State.ACTIVE, 0), seat(4, State.WAITLIST, 9), seat(3, State.WAITLIST, 5),
              seat(2, State.WAITLIST, 5)]
     assert [s.id for s in queue(seats)] == [2, 3, 4]
-    assert waitlist_position(seats, 4) == 3
-    assert waitlist_position(seats, 1) is None
 
 
 def test_promotion_fills_only_freed_places() -> None:
@@ -80,8 +76,5 @@ def test_school_review_within_capacity_earliest_first() -> None:
     assert [s.id for s in school_approvals(seats, 10)] == [3, 2]
 
 
-def test_reserved_places_and_minimum() -> None:
-    assert reserved_capacity(20, 3, priority=False) == 17
-    assert reserved_capacity(20, 3, priority=True) == 20
-    assert reserved_capacity(2, 3, priority=False) == 0
+def test_minimum_size() -> None:
     assert under_filled(14, 15) and not under_filled(15, 15)

@@ -4,37 +4,18 @@ from datetime import date
 
 import pytest
 
-from bot.domain.fees import (
-    CourseTerms,
-    FeePolicy,
-    basic_charge,
-    course_charge,
-    parse_yuan,
-    refund_for,
-    sessions,
-    settle,
-    yuan,
-)
-
-WEEKDAYS = frozenset({3, 5})  # Wed, Fri
+from bot.domain.fees import FeePolicy, basic_month_fen, days, parse_yuan, refund_for, settle, yuan
 
 
-def workdays(d: date) -> bool:
-    return d.weekday() < 5 and d != date(2026, 10, 1)
-
-
-def test_sessions_skip_non_care_days() -> None:
-    c = CourseTerms(WEEKDAYS, 2000)
-    got = sessions(c, date(2026, 9, 28), date(2026, 10, 4), workdays)
-    assert got == [date(2026, 9, 30), date(2026, 10, 2)]
-    assert course_charge(c, len(got)) == 4000
+def test_days_inclusive() -> None:
+    assert list(days(date(2026, 9, 29), date(2026, 10, 1))) == [date(2026, 9, 29), date(2026, 9, 30),
+                                                                 date(2026, 10, 1)]
+    assert list(days(date(2026, 9, 2), date(2026, 9, 1))) == []
 
 
 def test_basic_care_free_by_default_or_monthly() -> None:
-    assert basic_charge(FeePolicy(), date(2026, 9, 1), date(2026, 12, 31), 80) == 0
-    flat = FeePolicy(basic_monthly_fen=4000)
-    assert basic_charge(flat, date(2026, 9, 1), date(2026, 12, 31), 80) == 16000
-    assert basic_charge(flat, date(2026, 9, 1), date(2026, 9, 30), 0) == 0
+    assert basic_month_fen(FeePolicy(), 20) == 0
+    assert basic_month_fen(FeePolicy(basic_monthly_fen=4000), 20) == 4000
 
 
 @pytest.mark.parametrize(
