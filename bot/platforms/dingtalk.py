@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.messages import IncomingMessage, Platform
-from bot.platforms import Rejected
+from bot.platforms import Rejected, clean_id, clean_text
 
 WINDOW_MS = 60 * 60 * 1000  # one hour either way
 
@@ -29,7 +29,7 @@ def verify(headers: Any, secret: str, now: datetime) -> None:
     timestamp, signature = headers.get("timestamp"), headers.get("sign")
     if not timestamp or not signature:
         raise Rejected(401, "missing timestamp or sign header")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20):  # '²'.isdigit() is True
         raise Rejected(401, "timestamp not a number")
     if abs(int(now.timestamp() * 1000) - int(timestamp)) > WINDOW_MS:
         raise Rejected(401, "stale timestamp")
@@ -50,10 +50,8 @@ def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
         raise Rejected(400, "malformed JSON") from None
     if not isinstance(data, dict):
         raise Rejected(400, "JSON is not an object")
-    msg_id, conversation = data.get("msgId"), data.get("conversationId")
-    user = data.get("senderStaffId") or data.get("senderId")
-    if not all(isinstance(v, str) and v for v in (msg_id, conversation, user)):
-        raise Rejected(400, "message without msgId, conversationId or sender")
+    msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")
+    user = clean_id(data.get("senderStaffId") or data.get("senderId"), "sender")
     webhook = data.get("sessionWebhook") if isinstance(data.get("sessionWebhook"), str) else None
     text = data.get("text")
     is_group = data.get("conversationType") == "2"
@@ -61,10 +59,10 @@ def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
         return DingtalkInbound(None, webhook)
     if is_group and data.get("isInAtList") is False:
         return DingtalkInbound(None, webhook)
-    sender_name = str(data.get("senderNick") or "")
+    sender_name = clean_text(str(data.get("senderNick") or ""))
     message = IncomingMessage(
-        platform=Platform.DINGTALK, chat_id=str(conversation), sender_id=str(user), text=text["content"],
-        message_id=str(msg_id), received_at=received_at, sender_name=sender_name, is_group=is_group,
+        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text["content"]),
+        message_id=msg_id, received_at=received_at, sender_name=sender_name, is_group=is_group,
         reply_url=webhook,
     )
     return DingtalkInbound(message, webhook)

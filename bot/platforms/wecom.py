@@ -20,7 +20,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.domain.messages import IncomingMessage, Platform
-from bot.platforms import Rejected
+from bot.platforms import Rejected, clean_id, clean_text
 
 AI_BOT = "aibot"
 WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
@@ -95,7 +95,7 @@ class WecomCrypto:
 
 def check_fresh(timestamp: str, now: datetime) -> None:
     """Refuse a missing, non-numeric or stale `timestamp` query parameter (seconds)."""
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20):  # '²'.isdigit() is True
         raise Rejected(400, "missing or non-numeric timestamp")
     if abs(int(now.timestamp()) - int(timestamp)) > WINDOW_SECONDS:
         raise Rejected(401, "stale timestamp")
@@ -128,18 +128,17 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomI
         raise Rejected(400, "decrypted JSON malformed") from None
     if not isinstance(data, dict):
         raise Rejected(400, "decrypted JSON is not an object")
-    sender = data.get("from") if isinstance(data.get("from"), dict) else {}
-    msgid, user = data.get("msgid"), sender.get("userid") if isinstance(sender, dict) else None
-    if not isinstance(msgid, str) or not isinstance(user, str) or not msgid or not user:
-        raise Rejected(400, "AI bot message without msgid or from.userid")
+    sender: dict[str, Any] = data["from"] if isinstance(data.get("from"), dict) else {}
+    msgid, user = clean_id(data.get("msgid"), "msgid"), clean_id(sender.get("userid"), "from.userid")
     reply_to = data.get("response_url") if isinstance(data.get("response_url"), str) else None
     text_part = data.get("text")
     if data.get("msgtype") != "text" or not isinstance(text_part, dict) or not isinstance(text_part.get("content"), str):
         return WecomInbound(AI_BOT, None, reply_to)
     is_group = data.get("chattype") == "group"
-    chat = data.get("chatid") if isinstance(data.get("chatid"), str) and data.get("chatid") else user
+    chat = clean_id(data["chatid"], "chatid") if isinstance(data.get("chatid"), str) and data["chatid"] else user
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=str(chat), sender_id=user, text=strip_mention(text_part["content"], bot_name),
+        platform=Platform.WECOM, chat_id=chat, sender_id=user,
+        text=strip_mention(clean_text(text_part["content"]), bot_name),
         message_id=msgid,
         received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to,
     )
@@ -148,17 +147,16 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomI
 
 def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str) -> WecomInbound:
     root = _xml(plaintext)
-    msgid, user = _text(root, "MsgId"), _text(root, "From/UserId")
-    if not msgid or not user:
-        raise Rejected(400, "robot message without MsgId or From/UserId")
+    msgid, user = clean_id(_text(root, "MsgId"), "MsgId"), clean_id(_text(root, "From/UserId"), "From/UserId")
     webhook = _text(root, "WebhookUrl") or None
     content = _text(root, "Text/Content")
     is_group = _text(root, "ChatType") != "single"
     if _text(root, "MsgType") != "text" or (is_group and f"@{bot_name}" not in content):
         return WecomInbound(GROUP_ROBOT, None, webhook)  # not addressed to the bot
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=_text(root, "ChatId") or user, sender_id=user, text=strip_mention(content, bot_name),
-        message_id=msgid, received_at=received_at, sender_name=_text(root, "From/Name"), is_group=is_group,
+        platform=Platform.WECOM, chat_id=clean_id(_text(root, "ChatId") or user, "ChatId"), sender_id=user,
+        text=strip_mention(clean_text(content), bot_name), message_id=msgid, received_at=received_at,
+        sender_name=clean_text(_text(root, "From/Name")), is_group=is_group,
         reply_url=webhook,
     )
     return WecomInbound(GROUP_ROBOT, message, webhook)
