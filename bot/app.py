@@ -23,6 +23,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    async with services.db.transaction() as session:  # the outbox as it is now, worker running or not
+        await services.metrics.refresh_outbox(session, services.clock.now())
     return web.Response(body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type})
 
 

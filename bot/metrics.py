@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.outbox_tables import OutboxMessage
+from bot.store.tables import Chat
+
+WAITING = ("queued", "sending", "private")  # outbox states that still owe a delivery
+NO_CHAT = "none"  # platform label of a push not bound to a group chat (a private one)
 
 
 class Metrics:
@@ -23,6 +33,10 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.rejected = Counter(
+            "tuoguan_callbacks_rejected_total", "Callbacks refused before handling, by platform and HTTP status",
+            ["platform", "status"], registry=self.registry,
+        )
         self.job_runs = Counter(
             "tuoguan_job_runs_total", "Scheduled job fires, by job and status", ["job", "status"],
             registry=self.registry,
@@ -31,10 +45,36 @@ class Metrics:
             "tuoguan_pushes_total", "Pushes delivered or failed, by platform and result", ["platform", "result"],
             registry=self.registry,
         )
-        self.outbox_depth = Gauge("tuoguan_outbox_depth", "Pushes waiting in the outbox", registry=self.registry)
-        self.outbox_age = Gauge(
-            "tuoguan_outbox_oldest_seconds", "Age of the oldest waiting push", registry=self.registry
+        self.outbox_depth = Gauge(
+            "tuoguan_outbox_depth", "Pushes waiting in the outbox, by state and platform", ["state", "platform"],
+            registry=self.registry,
         )
+        self.outbox_age = Gauge(
+            "tuoguan_outbox_oldest_seconds", "Age of the oldest waiting push, by state and platform",
+            ["state", "platform"], registry=self.registry,
+        )
+        self._outbox_labels: set[tuple[str, str]] = set()
+
+    async def refresh_outbox(self, session: AsyncSession, now: datetime) -> None:
+        """Set the outbox gauges from the table (one grouped query); states that emptied read 0."""
+        rows = (await session.execute(
+            select(OutboxMessage.state, Chat.platform, func.count(), func.min(OutboxMessage.created_at))
+            .outerjoin(Chat, Chat.id == OutboxMessage.chat_ref)
+            .where(OutboxMessage.state.in_(WAITING))
+            .group_by(OutboxMessage.state, Chat.platform)
+        )).all()
+        seen: set[tuple[str, str]] = set()
+        for state, platform, depth, oldest in rows:
+            if oldest.tzinfo is None:  # SQLite returns naive UTC
+                oldest = oldest.replace(tzinfo=UTC)
+            labels = (state, platform or NO_CHAT)
+            seen.add(labels)
+            self.outbox_depth.labels(*labels).set(depth)
+            self.outbox_age.labels(*labels).set(max(0.0, (now - oldest).total_seconds()))
+        for labels in self._outbox_labels - seen:  # emptied since the last look: 0, not a vanished series
+            self.outbox_depth.labels(*labels).set(0)
+            self.outbox_age.labels(*labels).set(0)
+        self._outbox_labels |= seen
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

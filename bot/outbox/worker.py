@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiohttp
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from bot.clock import Clock
 from bot.domain.messages import Push
@@ -221,15 +221,4 @@ class OutboxWorker:
 
     async def _gauge(self) -> None:
         async with self.db.transaction() as s:
-            depth, oldest = (await s.execute(
-                select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.state.in_(("queued", "sending")))
-            )).one()
-        self.metrics.outbox_depth.set(depth or 0)
-        if oldest is not None:
-            if oldest.tzinfo is None:  # SQLite returns naive UTC
-                from datetime import UTC
-
-                oldest = oldest.replace(tzinfo=UTC)
-            self.metrics.outbox_age.set((self.clock.now() - oldest).total_seconds())
-        else:
-            self.metrics.outbox_age.set(0)
+            await self.metrics.refresh_outbox(s, self.clock.now())

@@ -33,6 +33,7 @@ BUDGET = web.AppKey("reply_budget", float)
 def _reject(request: web.Request, platform: str, exc: Rejected) -> web.Response:
     log.warning("%s callback rejected: %s", platform, exc.reason,
                 extra={"remote": request.remote, "status": exc.status})
+    request.app[SERVICES].metrics.rejected.labels(platform, str(exc.status)).inc()
     return web.Response(status=exc.status, text="rejected")
 
 
