@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
@@ -49,21 +50,31 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
+_URL_SECRETS = re.compile(r"\b(key|access_token|sign)=[^&\s'\"]+")
+
+
 class _SecretFilter(logging.Filter):
-    """Masks configured secrets in every log record, whatever logged them."""
+    """Masks configured secrets and robot URL keys/signatures in every record and its traceback."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if len(s) >= 4]
 
+    def _mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return _URL_SECRETS.sub(r"\1=***", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            masked = message
-            for secret in self.secrets:
-                masked = masked.replace(secret, "***")
-            if masked != message:
-                record.msg, record.args = masked, None
+        message = record.getMessage()
+        masked = self._mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # The formatter reuses exc_text when set: the traceback is masked once, here.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._mask(record.exc_text)
         return True
 
 
@@ -81,3 +92,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log.level.upper())
     # Alembic narrates every plugin it loads at INFO; keep the console for what matters.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters (webhook keys, phones) at DEBUG: never that.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -37,7 +37,8 @@ class Database:
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = make_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters (phones, webhook keys) stay out of exception texts and so out of the logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": not echo}
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:":
