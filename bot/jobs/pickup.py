@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.care import CareTimes, expected_pickup
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store.care import ClassDay, GuardianContact, Kid, guardian_contacts, school_day
-from bot.store.tables import Chat, ClassGroup, Staff, StaffRole
+from bot.store.care import GuardianContact
+from bot.store.care_scan import WaitingChild, waiting_children
+from bot.store.people import working_chats
+from bot.store.tables import ClassGroup, Staff, StaffRole
 
 WINDOW = timedelta(minutes=5)  # the jobs' period: each fire covers (at - WINDOW, at]
 AFTERNOON = {"day_of_week": "mon-sun", "hour": "14-20", "minute": "*/5"}
@@ -28,7 +30,7 @@ AFTERNOON = {"day_of_week": "mon-sun", "hour": "14-20", "minute": "*/5"}
 class SchoolAfternoon:
     names: dict[int, str]
     chats: dict[int, int]  # class id -> a working chat
-    days: dict[int, ClassDay]
+    waiting: list[WaitingChild]  # by class, then 学籍号
     teachers: dict[int, list[int]]  # class id -> care/head teachers
     principals: list[int]
 
@@ -37,12 +39,7 @@ async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
     names = dict((await session.execute(
         select(ClassGroup.id, ClassGroup.name).where(ClassGroup.school_id == ctx.school_id)
     )).all())
-    chats: dict[int, int] = {}
-    for class_id, chat_id in (await session.execute(
-        select(Chat.class_group_id, Chat.id).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
-        .where(ClassGroup.school_id == ctx.school_id, Chat.broken_reason.is_(None)).order_by(Chat.id)
-    )).all():
-        chats.setdefault(class_id, chat_id)
+    chats = await working_chats(session, ctx.school_id)
     teachers: dict[int, list[int]] = {}
     principals: list[int] = []
     for staff_id, role, role_class in (await session.execute(
@@ -55,7 +52,8 @@ async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
             teachers.setdefault(role_class, [])
             if staff_id not in teachers[role_class]:
                 teachers[role_class].append(staff_id)
-    return SchoolAfternoon(names, chats, await school_day(session, ctx.school_id, ctx.day), teachers, principals)
+    return SchoolAfternoon(names, chats, await waiting_children(session, ctx.school_id, ctx.day), teachers,
+                           principals)
 
 
 def _mentions(contacts: list[GuardianContact]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -64,9 +62,8 @@ def _mentions(contacts: list[GuardianContact]) -> tuple[tuple[str, ...], tuple[s
     return tuple(dict.fromkeys(users)), tuple(dict.fromkeys(phones))
 
 
-def _late_notice_covers(day: ClassDay, kid: Kid, end: datetime) -> bool:
-    plan = day.plans.get(kid.id)
-    return bool(plan and plan.expected_time and plan.expected_time > end.time())
+def _late_notice_covers(kid: WaitingChild, end: datetime) -> bool:
+    return bool(kid.expected_time and kid.expected_time > end.time())
 
 
 async def pickup_reminder(ctx: JobContext) -> str:
@@ -78,49 +75,39 @@ async def pickup_reminder(ctx: JobContext) -> str:
         return "未到提醒时间"
     async with ctx.services.db.transaction() as s:
         school = await _load(s, ctx)
-        waiting = {
-            class_id: [k for k in day.waiting() if k.id not in day.pickups and not _late_notice_covers(day, k, end)]
-            for class_id, day in school.days.items() if class_id in school.chats
-        }
-        contacts = await guardian_contacts(s, [k.id for kids in waiting.values() for k in kids])
-    sent = 0
-    for class_id, kids in waiting.items():
-        if not kids:
-            continue
-        users, phones = _mentions([g for k in kids for g in contacts.get(k.id, [])])
+    waiting: dict[int, list[GuardianContact]] = {}
+    for kid in school.waiting:
+        if kid.class_group_id in school.chats and not _late_notice_covers(kid, end):
+            waiting.setdefault(kid.class_group_id, []).extend(kid.guardians)
+    for class_id, contacts in waiting.items():
+        users, phones = _mentions(contacts)
         ctx.push(Push(
             key=f"pickup-reminder:{class_id}:{ctx.day.isoformat()}", chat_ref=school.chats[class_id],
             text=f"{school.names[class_id]}托管将于 {end:%H:%M} 结束,请还没接孩子的家长按时来接。已告知晚接的家长无需回复。",
             mention_user_ids=users, mention_phones=phones,
         ))
-        sent += 1
-    return f"提醒 {sent} 个班"
+    return f"提醒 {len(waiting)} 个班"
 
 
 async def late_pickup(ctx: JobContext) -> str:
     """After the expected time plus grace: tell the group (mentioning the guardians) and the care teachers;
-    after the escalation delay, the principal gets every child still unaccounted for, with phones."""
+    after the escalation delay, the principal gets every child still unaccounted for, with phones.
+    A child a guardian said they took is not waiting here: the teacher confirms, no alarm."""
     settings = ctx.services.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
     grace, escalate = timedelta(minutes=settings.late_grace_minutes), timedelta(minutes=settings.escalate_minutes)
     async with ctx.services.db.transaction() as s:
         school = await _load(s, ctx)
-        late: list[tuple[int, Kid, datetime]] = []
-        for class_id, day in school.days.items():
-            for kid in day.waiting():
-                if kid.id in day.pickups:
-                    continue  # a guardian said they took the child; the teacher confirms, no alarm
-                plan = day.plans.get(kid.id)
-                expected = datetime.combine(ctx.day, expected_pickup(end, plan.expected_time if plan else None),
-                                            tzinfo=ctx.at.tzinfo)
-                if ctx.at >= expected + grace:
-                    late.append((class_id, kid, expected))
-        contacts = await guardian_contacts(s, [kid.id for _, kid, _ in late])
+    late: list[tuple[WaitingChild, datetime]] = []
+    for kid in school.waiting:
+        expected = datetime.combine(ctx.day, expected_pickup(end, kid.expected_time), tzinfo=ctx.at.tzinfo)
+        if ctx.at >= expected + grace:
+            late.append((kid, expected))
     escalations = []
-    for class_id, kid, expected in late:
-        day_key = f"{kid.id}:{ctx.day.isoformat()}"
+    for kid, expected in late:
+        class_id, day_key = kid.class_group_id, f"{kid.id}:{ctx.day.isoformat()}"
         if class_id in school.chats:
-            users, phones = _mentions(contacts.get(kid.id, []))
+            users, phones = _mentions(kid.guardians)
             ctx.push(Push(key=f"late-pickup:{day_key}:group", chat_ref=school.chats[class_id],
                           text=f"{kid.name}还在托管班等候(约定 {expected:%H:%M}),请家长尽快来接,谢谢!",
                           mention_user_ids=users, mention_phones=phones))
@@ -128,13 +115,13 @@ async def late_pickup(ctx: JobContext) -> str:
             ctx.push(Push(key=f"late-pickup:{day_key}:t{teacher}", staff_id=teacher,
                           text=f"{school.names[class_id]} {kid.name} 超过 {expected:%H:%M} 仍未接走,请留意并联系家长。"))
         if ctx.at >= expected + escalate:
-            escalations.append((school.names[class_id], kid))
+            escalations.append(kid)
     if escalations:
         lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
-        for class_name, kid in escalations:
-            numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in contacts.get(kid.id, []))
-            lines.append(f"· {class_name} {kid.name}: {numbers or '无联系人'}")
-        ids = "-".join(str(k.id) for _, k in escalations)
+        for kid in escalations:
+            numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in kid.guardians)
+            lines.append(f"· {school.names[kid.class_group_id]} {kid.name}: {numbers or '无联系人'}")
+        ids = "-".join(str(k.id) for k in escalations)
         for principal in school.principals:
             ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200], staff_id=principal,
                           text="\n".join(lines)))

@@ -1,0 +1,78 @@
+"""The afternoon jobs' whole-school scan: children still waiting, with their guardians, in one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from sqlalchemy import Subquery, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.care import GuardianContact
+from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
+from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
+
+
+@dataclass(slots=True)
+class WaitingChild:
+    """A child in basic care today, not on leave, not marked absent, with no pickup recorded (not even
+    a guardian's claim); `expected_time` is a late notice's time, if any."""
+
+    id: int
+    name: str
+    class_group_id: int
+    expected_time: time | None
+    guardians: list[GuardianContact] = field(default_factory=list)
+
+
+def _waiting(school_id: int, day: date) -> Subquery:
+    """The filter runs in the database: only the few children still there come back."""
+    return (
+        select(Student.id, Student.name, Student.class_group_id, Student.student_no, PickupPlan.expected_time)
+        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+        .outerjoin(PickupPlan, and_(PickupPlan.student_id == Student.id, PickupPlan.day == day))
+        .where(
+            ClassGroup.school_id == school_id,
+            Student.active.is_(True),
+            Student.basic_care.is_(True),
+            ~exists().where(Leave.student_id == Student.id, Leave.day == day, Leave.cancelled_at.is_(None)),
+            ~exists().where(Pickup.student_id == Student.id, Pickup.day == day),
+            ~exists().where(Attendance.student_id == Student.id, Attendance.day == day,
+                            Attendance.status == "absent"),
+        )
+        .subquery()
+    )
+
+
+async def waiting_children(session: AsyncSession, school_id: int, day: date) -> list[WaitingChild]:
+    """Children still waiting, by class id then 学籍号, each with guardians and their platform accounts.
+
+    One statement however many classes and children the school has.
+    """
+    w = _waiting(school_id, day)
+    rows = await session.execute(
+        select(w.c.id, w.c.name, w.c.class_group_id, w.c.expected_time, Guardian.id, Guardian.name,
+               Guardianship.relation, Guardian.phone, Guardianship.may_pickup, Identity.user_id)
+        .select_from(w)
+        .outerjoin(Guardianship, Guardianship.student_id == w.c.id)
+        .outerjoin(Guardian, Guardian.id == Guardianship.guardian_id)
+        .outerjoin(Identity, Identity.guardian_id == Guardian.id)
+        .order_by(w.c.class_group_id, w.c.student_no, Guardian.id, Identity.id)
+    )
+    children: list[WaitingChild] = []
+    child: WaitingChild | None = None
+    contact: GuardianContact | None = None
+    for sid, name, class_id, expected, gid, g_name, relation, phone, may_pickup, user_id in rows:
+        if child is None or child.id != sid:
+            child = WaitingChild(sid, name, class_id, expected)
+            children.append(child)
+            contact = None
+        if gid is None:
+            continue
+        if contact is None or contact.guardian_id != gid:
+            contact = GuardianContact(gid, g_name, relation, phone, may_pickup, ())
+            child.guardians.append(contact)
+        if user_id is not None:
+            contact = GuardianContact(gid, g_name, relation, phone, may_pickup, (*contact.user_ids, user_id))
+            child.guardians[-1] = contact
+    return children
