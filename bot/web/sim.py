@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Platform
+from bot.platforms import Rejected, clean_id, clean_text
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import (
     Chat,
@@ -78,8 +79,9 @@ async def say(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         data = await request.json()
-        chat_id, user, text = str(data["chat"]), str(data["user"]), str(data["text"])[:2000]
-    except (ValueError, KeyError, TypeError):
+        chat_id, user = clean_id(str(data["chat"]), "chat"), clean_id(str(data["user"]), "user")
+        text = clean_text(str(data["text"])[:2000])
+    except (ValueError, KeyError, TypeError, Rejected):
         raise web.HTTPBadRequest(text="需要 chat, user, text") from None
     async with services.db.transaction() as s:
         platform = await s.scalar(select(Chat.platform).where(Chat.chat_id == chat_id))
