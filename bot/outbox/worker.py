@@ -125,6 +125,7 @@ class OutboxWorker:
                 # No robot configured: the local simulator/console shows it instead of a platform.
                 log.info("push to %s (simulator only): %s", chat.chat_id, row.text[:80])
                 await self._finish(row, "sent", "simulator")
+                self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
                 continue
             robot_key = f"{chat.platform}:{chat.webhook}"

@@ -141,12 +141,16 @@ async def test_outbox_depth_age_and_pushes_by_platform(world: Any) -> None:
     assert value(values, "tuoguan_outbox_depth", state="queued", platform="wecom") == 0  # emptied: 0, not gone
     assert value(values, "tuoguan_outbox_depth", state="queued", platform="dingtalk") == 1
 
+    async with db.transaction() as s:  # a chat without a robot: shown in the simulator only
+        bare = (await s.scalars(select(Chat.id).where(Chat.webhook == ""))).first()
+        await enqueue(s, [Push(key="sim1", text="通知四", chat_ref=bare)], clock.now())
     world["fake"].modes["tok-m"] = "broken"
     clock.advance(seconds=600)
     async with aiohttp.ClientSession() as http:
         await OutboxWorker(db, services.settings, clock, http, services.metrics, instance="m").run_once()
     values = await scrape(client)
     assert value(values, "tuoguan_pushes_total", platform="dingtalk", result="broken") == 1
+    assert value(values, "tuoguan_pushes_total", platform="wecom", result="simulator") == 1
     assert value(values, "tuoguan_outbox_depth", state="queued", platform="dingtalk") == 0
 
 
