@@ -43,6 +43,9 @@ class Database:
             database = self.url.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE): in-process callers
+                # queue for a single connection in order instead of polling the lock in busy_timeout sleeps.
+                kwargs.update(pool_size=1, max_overflow=0)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)

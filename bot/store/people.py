@@ -35,28 +35,36 @@ async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -
 
 
 async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
-    """Resolve a platform account into an Actor with its children or classes; unknown if unbound."""
-    ident = await session.scalar(
-        select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
-    )
-    if ident is None:
+    """Resolve a platform account into an Actor with its children or classes; unknown if unbound.
+
+    The account and the person behind it come in one statement, their children or classes in a second.
+    """
+    row = (await session.execute(
+        select(Identity.staff_id, Staff.school_id, Staff.name, Identity.guardian_id, Guardian.school_id,
+               Guardian.name)
+        .outerjoin(Staff, Staff.id == Identity.staff_id)
+        .outerjoin(Guardian, Guardian.id == Identity.guardian_id)
+        .where(Identity.platform == platform, Identity.user_id == user_id)
+    )).first()
+    if row is None:
         return Actor(platform=platform, user_id=user_id)
-    if ident.staff_id is None:
-        assert ident.guardian_id is not None
-        return await _guardian_actor(session, platform, user_id, ident.guardian_id)
-    staff = await _staff_actor(session, platform, user_id, ident.staff_id)
-    if ident.guardian_id is None:
+    staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = row
+    if staff_id is None:
+        assert guardian_id is not None
+        return await _guardian_actor(session, platform, user_id, guardian_id, guardian_school, guardian_name)
+    staff = await _staff_actor(session, platform, user_id, staff_id, staff_school, staff_name)
+    if guardian_id is None:
         return staff
     # A teacher whose own child is in the school: both hats on one account.
-    parent = await _guardian_actor(session, platform, user_id, ident.guardian_id)
+    parent = await _guardian_actor(session, platform, user_id, guardian_id, guardian_school, guardian_name)
     return replace(
         staff, guardian_id=parent.guardian_id, children=parent.children, roles=staff.roles | parent.roles
     )
 
 
-async def _staff_actor(session: AsyncSession, platform: str, user_id: str, staff_id: int) -> Actor:
-    staff = await session.get(Staff, staff_id)
-    assert staff is not None
+async def _staff_actor(
+    session: AsyncSession, platform: str, user_id: str, staff_id: int, school_id: int, name: str
+) -> Actor:
     rows = (
         await session.execute(
             select(StaffRole.role, StaffRole.class_group_id, ClassGroup.name)
@@ -70,17 +78,17 @@ async def _staff_actor(session: AsyncSession, platform: str, user_id: str, staff
     return Actor(
         platform=platform,
         user_id=user_id,
-        school_id=staff.school_id,
-        name=staff.name,
+        school_id=school_id,
+        name=name,
         staff_id=staff_id,
         staff_roles=class_roles,
         roles=roles,
     )
 
 
-async def _guardian_actor(session: AsyncSession, platform: str, user_id: str, guardian_id: int) -> Actor:
-    guardian = await session.get(Guardian, guardian_id)
-    assert guardian is not None
+async def _guardian_actor(
+    session: AsyncSession, platform: str, user_id: str, guardian_id: int, school_id: int, name: str
+) -> Actor:
     rows = (
         await session.execute(
             select(
@@ -100,8 +108,8 @@ async def _guardian_actor(session: AsyncSession, platform: str, user_id: str, gu
     return Actor(
         platform=platform,
         user_id=user_id,
-        school_id=guardian.school_id,
-        name=guardian.name,
+        school_id=school_id,
+        name=name,
         guardian_id=guardian_id,
         children=tuple(ChildRef(*row) for row in rows),
         roles=frozenset({Role.GUARDIAN}),
