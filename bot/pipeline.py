@@ -117,14 +117,15 @@ class Pipeline:
             return outcome
 
     async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
-        row = await session.scalar(
-            select(ProcessedMessage).where(
+        row = (await session.execute(
+            select(ProcessedMessage.reply, ProcessedMessage.private, ProcessedMessage.command).where(
                 ProcessedMessage.platform == str(msg.platform), ProcessedMessage.message_id == msg.message_id[:128]
             )
-        )
+        )).first()
         if row is None:
             return None
-        return Outcome(Reply(row.reply, private=row.private), row.command, result="duplicate")
+        reply, private, command = row
+        return Outcome(Reply(reply, private=private), command, result="duplicate")
 
     async def _decide(self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
         actor = await identify(session, str(msg.platform), msg.sender_id)
