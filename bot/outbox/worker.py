@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 20
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
+# 5xx/busy/timeouts back off 5 s, 10 s, ... up to 10 min; 20 tries ride out a ~2.5 h outage (8 gave up at ~10 min).
+MAX_ATTEMPTS = 20
 
 
 @dataclass
