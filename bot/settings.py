@@ -42,19 +42,41 @@ class WecomSettings(BaseModel):
     corp_id: str = ""
     api_base: str = "https://qyapi.weixin.qq.com"
     bot_name: str = "托管助手"
+    # Self-built app (应用消息) for one-to-one pushes: corp_id + corp_secret + agent_id.
+    corp_secret: SecretStr = SecretStr("")
+    agent_id: int = 0
+    # WeCom drops a resend with the same request body within this window (a crash between send and record).
+    duplicate_check_seconds: int = 1800
 
     @property
     def configured(self) -> bool:
         return bool(self.token.get_secret_value() and self.encoding_aes_key.get_secret_value())
 
+    @property
+    def app_configured(self) -> bool:
+        return bool(self.corp_id and self.corp_secret.get_secret_value() and self.agent_id)
+
 
 class DingtalkSettings(BaseModel):
     app_secret: SecretStr = SecretStr("")
     api_base: str = "https://oapi.dingtalk.com"
+    # Enterprise app robot for one-to-one pushes (oToMessages/batchSend): app_key + app_secret; the robot
+    # code is the app key unless set. The new-style API lives on its own host.
+    app_key: str = ""
+    robot_code: str = ""
+    openapi_base: str = "https://api.dingtalk.com"
 
     @property
     def configured(self) -> bool:
         return bool(self.app_secret.get_secret_value())
+
+    @property
+    def app_configured(self) -> bool:
+        return bool(self.app_key and self.app_secret.get_secret_value())
+
+    @property
+    def robot(self) -> str:
+        return self.robot_code or self.app_key
 
 
 class SchoolSettings(BaseModel):

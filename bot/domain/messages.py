@@ -49,6 +49,8 @@ class Push:
 
     `key` makes it idempotent: the same key is delivered at most once, whoever queues it.
     Exactly one of `chat_ref` (a chats.id), `staff_id`, `guardian_id` names the target.
+    `image_png` (PNG or JPEG bytes, at most 2 MB) follows the text as an image message where the
+    platform channel has one (WeCom); elsewhere only the text goes out.
     """
 
     key: str
@@ -59,3 +61,4 @@ class Push:
     mention_user_ids: tuple[str, ...] = ()
     mention_phones: tuple[str, ...] = ()
     markdown: bool = False
+    image_png: bytes | None = None

@@ -14,7 +14,7 @@ import logging
 import random
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from sqlalchemy import or_, select, update
@@ -22,6 +22,8 @@ from sqlalchemy import or_, select, update
 from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.metrics import Metrics
+from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
+from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot
 from bot.settings import Settings
 from bot.store.db import Database
@@ -68,6 +70,8 @@ class OutboxWorker:
     def __post_init__(self) -> None:
         self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
         self.dingtalk = DingtalkRobot(self.http, self.settings.dingtalk.api_base)
+        self.apps: dict[str, AppMessenger] = {"wecom": WecomApp(self.http, self.clock, self.settings.wecom),
+                                              "dingtalk": DingtalkApp(self.http, self.clock, self.settings.dingtalk)}
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         while not stop.is_set():
@@ -84,8 +88,11 @@ class OutboxWorker:
         claimed = await self._claim(now)
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for row in claimed:
-            by_chat[row.chat_ref or 0].append(row)
-        results = await asyncio.gather(*(self._deliver_chat(chat_ref, rows) for chat_ref, rows in by_chat.items()))
+            if row.chat_ref is not None:
+                by_chat[row.chat_ref].append(row)
+        private = [row for row in claimed if row.chat_ref is None]
+        results = await asyncio.gather(self._deliver_private(private),
+                                       *(self._deliver_chat(chat_ref, rows) for chat_ref, rows in by_chat.items()))
         await self._gauge()
         return sum(results)
 
@@ -95,7 +102,7 @@ class OutboxWorker:
                 select(OutboxMessage.id)
                 .where(
                     or_(
-                        (OutboxMessage.state == "queued") & (OutboxMessage.next_attempt_at <= now),
+                        OutboxMessage.state.in_(("queued", "private")) & (OutboxMessage.next_attempt_at <= now),
                         (OutboxMessage.state == "sending") & (OutboxMessage.claimed_until < now),
                     )
                 )
@@ -148,7 +155,7 @@ class OutboxWorker:
     async def _send(self, chat: Chat, row: OutboxMessage, robot_key: str) -> SendResult | None:
         robot = self.wecom if chat.platform == "wecom" else self.dingtalk
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
-                       tuple(row.mentions.get("phones", [])), row.markdown)
+                       tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = robot.bodies(msg)
         state = self.robots[robot_key]
         now = self.clock.now()
@@ -189,7 +196,8 @@ class OutboxWorker:
         async with self.db.transaction() as s:
             await s.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    state="queued", next_attempt_at=at, claimed_by=None, claimed_until=None,
+                    state=waiting_state(row), next_attempt_at=at, claimed_by=None, claimed_until=None,
+                    send_started_at=None,
                     attempts=OutboxMessage.attempts + (1 if count else 0), last_error=result.code[:300],
                 )
             )
@@ -197,17 +205,19 @@ class OutboxWorker:
     async def _release(self, rows: list[OutboxMessage], robot_key: str) -> None:
         at = self.robots[robot_key].free_at(self.clock.now())
         async with self.db.transaction() as s:
-            await s.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows])).values(
-                    state="queued", next_attempt_at=at, claimed_by=None, claimed_until=None)
-            )
+            for state in {waiting_state(r) for r in rows}:
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows if waiting_state(r) == state]))
+                    .values(state=state, next_attempt_at=at, claimed_by=None, claimed_until=None)
+                )
 
     async def _finish(self, row: OutboxMessage, state: str, note: str) -> None:
         async with self.db.transaction() as s:
             await s.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.state == "sending").values(
                     state=state, sent_at=self.clock.now() if state == "sent" else None, claimed_until=None,
-                    last_error=note[:300] or None)
+                    last_error=note[:300] or None, send_started_at=None)
             )
 
     async def _mark_broken(self, chat: Chat, result: SendResult) -> None:
@@ -221,6 +231,86 @@ class OutboxWorker:
             await enqueue(s, [Push(key=f"chat-broken:{chat.id}:{result.code}:s{a}", text=text, staff_id=a)
                               for a in admins], self.clock.now())
 
+    async def _deliver_private(self, rows: list[OutboxMessage]) -> int:
+        """One-to-one pushes: each person's in order, people in parallel; no account or app -> no_channel."""
+        if not rows:
+            return 0
+        async with self.db.transaction() as s:
+            targets = await resolve(s, rows, self.settings)
+        by_person: dict[Recipient, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            target = targets[row.id]
+            if isinstance(target, NoChannel):
+                log.warning("private push %s has no channel: %s", row.key, target.reason)
+                self.metrics.pushes.labels("none", "no_channel").inc()
+                await self._finish(row, "no_channel", target.reason)
+            else:
+                by_person[target].append(row)
+        sent = await asyncio.gather(*(self._deliver_person(to, sorted(r, key=lambda x: x.id))
+                                      for to, r in by_person.items()))
+        return sum(sent)
+
+    async def _deliver_person(self, to: Recipient, rows: list[OutboxMessage]) -> int:
+        app, bucket, app_key = self.apps[to.platform], f"{to.platform}-app:{to.user_id}", f"{to.platform}-app"
+        delivered = 0
+        for index, row in enumerate(rows):
+            if self._unsure(app, row):
+                log.error("private push %s: a send was cut off mid-way and %s cannot drop a resend; not resent",
+                          row.key, to.platform)
+                self.metrics.pushes.labels(to.platform, "unsure").inc()
+                await self._finish(row, "unsure", "发送中断,平台无去重,未重发")
+                continue
+            msg = Outgoing(row.key, row.text, markdown=row.markdown, image=row.image)
+            parts, now = len(app.bodies(to.user_id, msg)), self.clock.now()
+            state, paused = self.robots[bucket], self.robots[app_key].paused_until
+            if state.free_at(now) > now or (paused and paused > now) or PER_MINUTE - len(state.sent) < parts:
+                state.paused_until = max(paused or now, state.free_at(now))
+                await self._release(rows[index:], bucket)
+                break
+            await self._mark_started(row)
+            state.sent.extend([now] * parts)
+            result = await app.send(to.user_id, msg)
+            self.metrics.pushes.labels(to.platform, result.outcome).inc()
+            if result.outcome == "ok":
+                await self._finish(row, "sent", "")
+                delivered += 1
+            elif result.outcome == "throttled":
+                self.robots[app_key].paused_until = now + timedelta(seconds=app.backoff_seconds)
+                log.warning("%s app throttled (%s): pausing %s s", to.platform, result.code, app.backoff_seconds)
+                await self._retry(row, now + timedelta(seconds=app.backoff_seconds), result, count=False)
+                await self._release(rows[index + 1:], app_key)
+                break
+            else:
+                await self._record_failure(row, result)
+        return delivered
+
+    def _unsure(self, app: AppMessenger, row: OutboxMessage) -> bool:
+        """A send began before a crash and was never recorded: resend only inside the platform's dedupe window."""
+        started = row.send_started_at
+        if started is None:
+            return False
+        started = started.replace(tzinfo=UTC) if started.tzinfo is None else started
+        window = app.dedupe if row.image is None else timedelta(0)  # a re-uploaded image is a new message
+        return self.clock.now() - started >= window - timedelta(seconds=60)
+
+    async def _mark_started(self, row: OutboxMessage) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                            .values(send_started_at=self.clock.now().astimezone(UTC)))
+
+    async def _record_failure(self, row: OutboxMessage, result: SendResult) -> None:
+        if result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
+            delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+            await self._retry(row, self.clock.now() + timedelta(seconds=delay), result, count=True)
+        else:
+            log.error("push %s failed for good: %s %s", row.key, result.code, result.detail)
+            await self._finish(row, "failed", f"{result.code} {result.detail}")
+
     async def _gauge(self) -> None:
         async with self.db.transaction() as s:
             await self.metrics.refresh_outbox(s, self.clock.now())
+
+
+def waiting_state(row: OutboxMessage) -> str:
+    """The state a push waits in: group pushes 'queued', one-to-one pushes 'private'."""
+    return "queued" if row.chat_ref is not None else "private"

@@ -14,12 +14,26 @@ from bot.domain.messages import Push
 from bot.store.outbox_tables import OutboxMessage
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
+IMAGE_MAX_BYTES = 2 * 1024 * 1024  # WeCom image messages: at most 2 MB before base64, PNG or JPG
+
+
+class ImageRejected(ValueError):
+    """An image a push cannot carry (too large, not PNG/JPEG): refused before it is stored."""
+
+
+def check_image(key: str, image: bytes) -> None:
+    if len(image) > IMAGE_MAX_BYTES:
+        raise ImageRejected(f"push {key}: image is {len(image)} bytes, over the 2 MB (2097152 bytes) limit")
+    if not (image.startswith(b"\x89PNG\r\n\x1a\n") or image.startswith(b"\xff\xd8\xff")):
+        raise ImageRejected(f"push {key}: image must be PNG or JPEG")
 
 
 def _row(push: Push, now: datetime) -> dict[str, Any]:
     targets = [push.chat_ref, push.staff_id, push.guardian_id]
     if sum(t is not None for t in targets) != 1:
         raise ValueError(f"push {push.key} must name exactly one target")
+    if push.image_png is not None:
+        check_image(push.key, push.image_png)
     return {
         "key": push.key[:200],
         "chat_ref": push.chat_ref,
@@ -28,6 +42,7 @@ def _row(push: Push, now: datetime) -> dict[str, Any]:
         "text": push.text,
         "mentions": {"user_ids": list(push.mention_user_ids), "phones": list(push.mention_phones)},
         "markdown": push.markdown,
+        "image": push.image_png,
         "state": "queued" if push.chat_ref is not None else "private",
         "attempts": 0,
         "next_attempt_at": now,

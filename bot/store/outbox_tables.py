@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -22,7 +22,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"user_ids": [...], "phones": [...]}
     markdown: Mapped[bool] = mapped_column(Boolean, default=False)
-    # queued -> sending -> sent | failed; private: waits for a one-to-one channel (not a group robot)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)  # PNG/JPEG, at most 2 MB
+    # group: queued -> sending -> sent | failed; one-to-one: private -> sending -> sent | failed |
+    # no_channel (no platform account or app) | unsure (a crash mid-send on a channel without dedupe)
     state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -31,3 +33,4 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+    send_started_at: Mapped[datetime | None]  # set before a one-to-one send, so a crash is not resent blind

@@ -62,6 +62,8 @@ class FakePlatforms:
         body = await request.json()
         if body.get("msgtype") == "text" and len(body["text"]["content"].encode()) > 2048:
             return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
+        if body.get("msgtype") == "image" and (refused := self._bad_image(body["image"])) is not None:
+            return refused
         if self._over_limit(key):
             return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
         self.received[key].append(body)
@@ -91,8 +93,21 @@ class FakePlatforms:
         self.received[token].append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    @staticmethod
+    def _bad_image(image: dict[str, Any]) -> web.Response | None:
+        """A robot image must be base64 of at most 2 MB of PNG/JPEG, with the md5 of those bytes."""
+        try:
+            data = base64.b64decode(image.get("base64", ""), validate=True)
+        except ValueError:
+            return web.json_response({"errcode": 40005, "errmsg": "invalid base64"})
+        if not data or len(data) > 2 * 1024 * 1024:
+            return web.json_response({"errcode": 40009, "errmsg": "invalid image size"})
+        if hashlib.md5(data).hexdigest() != image.get("md5"):
+            return web.json_response({"errcode": 40006, "errmsg": "image md5 mismatch"})
+        return None
+
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=4 * 1024 * 1024)  # a 2 MB image is ~2.7 MB as base64 JSON
         app.router.add_post("/cgi-bin/webhook/send", self.wecom_send)
         app.router.add_post("/robot/send", self.dingtalk_send)
         return app
