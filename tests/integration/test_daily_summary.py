@@ -37,6 +37,7 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
     assert len(pushes) == 1 and pushes[0].staff_id is not None and pushes[0].state == "private"
     assert pushes[0].markdown and pushes[0].text == as_markdown(text)
     assert pushes[0].text.startswith("### 托管日报 11月23日(周一)\n**全校 应到 19")
+    assert pushes[0].image is not None and pushes[0].image.startswith(b"\x89PNG")  # the 20-day chart follows
 
 
 async def test_summary_extra_lines_and_chart_history(db: Database) -> None:
