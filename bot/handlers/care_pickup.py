@@ -6,12 +6,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.domain.care import expected_pickup, minutes_late, term_bounds
+from bot.domain.care import expected_pickup, minutes_late
 from bot.domain.dates import find_time
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
     Refusal,
+    calendar_of,
     care_times,
     class_of_chat,
     kids_for,
@@ -23,6 +24,7 @@ from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.enroll_tables import LedgerEntry
+from bot.store.fees import term_bounds as fee_term_bounds
 from bot.store.tables import Guardianship, Student
 
 
@@ -114,13 +116,19 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
     return Reply("\n".join(lines))
 
 
+async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
+    """The school's term holding `day` (its calendar entries; Sep-Jan / Feb-Aug when none), as fees use it."""
+    calendar = await calendar_of(ctx)
+    return fee_term_bounds(day, [(t.start, t.end) for t in calendar.terms])
+
+
 async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
     """The Nth late pickup of a family in a term goes to the principal (once)."""
     if pickup.minutes_late <= 0:
         return
     guardians = await guardians_of(ctx.session, kid.id)
     family = sorted({kid.id} | set(await _siblings(ctx, [g.guardian_id for g in guardians])))
-    start, end = term_bounds(day)
+    start, end = await _term(ctx, day)
     count = await late_count(ctx.session, family, start, end)
     if count != ctx.settings.care.late_flag_count:
         return
@@ -143,7 +151,7 @@ async def _charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: d
         return
     school_id = await ctx.session.scalar(select(Student.school_id).where(Student.id == kid.id))
     ctx.session.add(LedgerEntry(
-        school_id=school_id, student_id=kid.id, term_start=term_bounds(day)[0], kind="charge",
+        school_id=school_id, student_id=kid.id, term_start=(await _term(ctx, day))[0], kind="charge",
         fen=pickup.minutes_late * fen_per_minute, note=f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})",
         at=ctx.clock.now(), key=key,
     ))

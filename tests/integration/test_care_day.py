@@ -164,3 +164,19 @@ async def test_a_guardians_claim_waits_for_the_teacher_unless_self_confirm(db: D
     async with db.transaction() as s:
         states = (await s.scalars(select(Pickup.state).order_by(Pickup.day))).all()
     assert states == ["confirmed", "confirmed"]
+
+
+async def test_late_fee_is_filed_under_the_schools_own_term(db: Database) -> None:
+    from bot.store.calendar import add_entry
+
+    services = await demo_services(db)
+    async with db.transaction() as s:
+        await add_entry(s, 1, "term", date(2026, 11, 2), date(2027, 1, 22), "秋季学期(后段)")
+    services.settings.care.late_fee_fen_per_minute = 100
+    say = sayer(services)
+    await say("teacher-li", "刘洋 已接走", (17, 50), day=24)
+    async with db.transaction() as s:
+        line = (await s.scalars(select(LedgerEntry))).one()
+    assert line.term_start == date(2026, 11, 2)  # the term 费用 and settlement read, not a default Sep-Jan
+    statement = await say("parent-liu", "费用", (18, 30), day=24)
+    assert "晚接" in statement.reply.text
