@@ -3,6 +3,7 @@ not closed by the school, plus the school's own extra days."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,8 +33,14 @@ def national_workday(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        log.warning("chinese-calendar has no data for %s; assuming Monday-Friday", day.year)
+        _warn_no_data(day.year)
         return day.weekday() < 5
+
+
+@functools.cache
+def _warn_no_data(year: int) -> None:
+    """Said once per year and process, not once per day asked (a term's billing asks every day)."""
+    log.warning("chinese-calendar has no data for %s; assuming Monday-Friday", year)
 
 
 @dataclass(frozen=True)
