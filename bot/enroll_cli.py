@@ -17,7 +17,7 @@ from bot.store import outbox
 from bot.store.calendar import school_calendar
 from bot.store.enroll_tables import CourseWindow, PriorityMark, as_utc
 from bot.store.enrollment import held_counts, open_enrollments, promote_waitlist, set_state
-from bot.store.fees import cancel_session, term_bounds
+from bot.store.fees import calendar_term, cancel_session
 from bot.store.tables import Course, School, Staff, Student
 from bot.store.term_facts import weekdays
 
@@ -101,7 +101,7 @@ async def cancel_session_cli(services: Services, s: AsyncSession, school_id: int
     if args.day.isoweekday() not in weekdays(course) or not cal.is_care_day(args.day):
         print(f"{args.day} 不是「{course.name}」的上课日({cal.why_not(args.day) or '星期不符'})")
         return 1
-    start, _ = term_bounds(args.day, [(t.start, t.end) for t in cal.terms])
+    start, _ = calendar_term(cal, args.day)
     now = services.clock.now()
     done = await cancel_session(s, course, args.day, args.reason, start, now, policy(services),
                                 services.settings.school.tz)

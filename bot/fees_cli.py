@@ -51,7 +51,7 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
             print("还没有学校,请先导入花名册。")
             return 1
         cal = await school_calendar(s, school_id)
-        start, end = store.term_bounds(today, [(t.start, t.end) for t in cal.terms])
+        start, end = store.calendar_term(cal, today)
         if args.fees_command == "bill":
             r = await store.bill_term(s, school_id, start, end, now, policy(services), cal.is_care_day,
                                       tz=services.settings.school.tz, through=today)

@@ -18,7 +18,7 @@ from bot.store.care import school_day
 from bot.store.care_tables import Attendance, Leave, Pickup
 from bot.store.enroll_tables import Enrollment
 from bot.store.family import calls_in_month, left_behind_children, talks_in_month
-from bot.store.fees import term_bounds
+from bot.store.fees import calendar_term
 from bot.store.ledger import term_balances
 from bot.store.tables import ClassGroup, Course, Student
 
@@ -84,7 +84,7 @@ async def _left_behind(session: AsyncSession, school_id: int, day: date) -> str:
 
 async def _fees(session: AsyncSession, school_id: int, day: date) -> str:
     calendar = await school_calendar(session, school_id)
-    term_start, _ = term_bounds(day, [(t.start, t.end) for t in calendar.terms])
+    term_start, _ = calendar_term(calendar, day)
     owing = [b.balance_fen for b in (await term_balances(session, school_id, term_start)).values() if b.balance_fen > 0]
     return f"本学期欠费: {len(owing)} 名学生,共 {yuan(sum(owing))} 元" if owing else "本学期欠费: 无"
 

@@ -24,7 +24,7 @@ from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.enroll_tables import LedgerEntry
-from bot.store.fees import term_bounds as fee_term_bounds
+from bot.store.fees import calendar_term
 from bot.store.tables import Guardianship, Student
 
 
@@ -118,8 +118,7 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
 
 async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
     """The school's term holding `day` (its calendar entries; Sep-Jan / Feb-Aug when none), as fees use it."""
-    calendar = await calendar_of(ctx)
-    return fee_term_bounds(day, [(t.start, t.end) for t in calendar.terms])
+    return calendar_term(await calendar_of(ctx), day)
 
 
 async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:

@@ -26,7 +26,7 @@ def parse_pay(text: str) -> Args | None:
 
 async def current_term(ctx: HandlerContext) -> tuple[date, date]:
     cal = await school_calendar(ctx.session, ctx.actor.school_id or 0)
-    return store.term_bounds(ctx.today(), [(t.start, t.end) for t in cal.terms])
+    return store.calendar_term(cal, ctx.today())
 
 
 async def handle_statement(ctx: HandlerContext, args: Args) -> Reply:

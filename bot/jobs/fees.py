@@ -15,7 +15,7 @@ from bot.domain.fees import Settlement, yuan
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
 from bot.store.care import guardian_contacts
-from bot.store.fees import term_bounds
+from bot.store.fees import calendar_term
 from bot.store.ledger import charges_issued_at, student_classes, term_balances
 from bot.store.people import working_chats
 
@@ -32,7 +32,7 @@ def _statement(names: list[str], owed: list[Settlement], due: date, reminder: bo
 async def fee_notice(ctx: JobContext) -> str:
     fees = ctx.services.settings.fees
     tz = ctx.services.settings.school.tz
-    term_start, _ = term_bounds(ctx.day, [(t.start, t.end) for t in ctx.calendar.terms])
+    term_start, _ = calendar_term(ctx.calendar, ctx.day)
     async with ctx.services.db.transaction() as s:
         issued_at = await charges_issued_at(s, ctx.school_id, term_start)
         if issued_at is None:

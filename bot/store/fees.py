@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import fees as rules
 from bot.domain.enrollment import State
+from bot.domain.school_calendar import SchoolCalendar
 from bot.store import term_facts
 from bot.store.enroll_tables import Enrollment, LedgerEntry, SessionCancellation, as_utc
+from bot.store.ledger import term_balances
 from bot.store.tables import Course, School, Staff, Student
 
 BATCH = 1000  # rows per INSERT, under SQLite's and asyncpg's parameter caps
@@ -132,16 +134,13 @@ def _bill_basic(
 async def balances(session: AsyncSession, school_id: int, term_start: date) -> dict[int, int]:
     """What each family owes for a term: student id -> balance in fen (> 0 owes, < 0 the school owes the
     family, 0 settled), for every student with a ledger line in the term (`term_start` as `term_bounds`
-    gives it). One grouped query; the same arithmetic as `rules.settle`."""
-    rows = (await session.execute(
-        select(LedgerEntry.student_id, LedgerEntry.kind, func.sum(LedgerEntry.fen))
-        .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
-        .group_by(LedgerEntry.student_id, LedgerEntry.kind)
-    )).all()
-    per_student: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for student_id, kind, fen in rows:
-        per_student[student_id].append((kind, int(fen)))
-    return {sid: rules.settle(lines).balance_fen for sid, lines in per_student.items()}
+    gives it). The balances of `ledger.term_balances` (one grouped query, `rules.settle` arithmetic)."""
+    return {sid: s.balance_fen for sid, s in (await term_balances(session, school_id, term_start)).items()}
+
+
+def calendar_term(calendar: SchoolCalendar, day: date) -> tuple[date, date]:
+    """The school's term holding `day`, from its calendar entries (Sep-Jan / Feb-Aug when it has none)."""
+    return term_bounds(day, [(t.start, t.end) for t in calendar.terms])
 
 
 @dataclass(frozen=True)
