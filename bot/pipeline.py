@@ -48,7 +48,7 @@ class Outcome:
     command: str
     pushes: list[Push] = field(default_factory=list)
     actor: Actor | None = None
-    # ok | not_understood | not_allowed | unknown_sender | duplicate | error
+    # ok | refused | not_understood | not_allowed | unknown_sender | duplicate | error
     result: str = "ok"
 
 
@@ -140,7 +140,7 @@ class Pipeline:
         ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
         await self.store_pushes(ctx)
-        return Outcome(reply, spec.name, list(ctx.pushes), actor)
+        return Outcome(reply, spec.name, list(ctx.pushes), actor, result=reply.refused or "ok")
 
     async def store_pushes(self, ctx: HandlerContext) -> None:
         """Pushes a message caused are written in the handler's own unit of work."""

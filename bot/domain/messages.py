@@ -29,6 +29,10 @@ class IncomingMessage:
     reply_url: str | None = None
 
 
+REFUSED = "refused"
+NOT_ALLOWED = "not_allowed"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What the bot answers to one message.
@@ -41,6 +45,14 @@ class Reply:
     text: str
     private: bool = False
     mention_user_ids: tuple[str, ...] = field(default_factory=tuple)
+    # Why the command was refused, for the metrics and the log (nothing was recorded): REFUSED when it
+    # cannot be done as asked (unknown child, no care that day, a detail missing), NOT_ALLOWED when it is
+    # not the sender's to do (another family's child, another class). None when the command was carried out.
+    refused: str | None = None
+
+    @classmethod
+    def refusal(cls, text: str, *, not_allowed: bool = False, private: bool = False) -> Reply:
+        return cls(text, private=private, refused=NOT_ALLOWED if not_allowed else REFUSED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,12 @@ MISMATCH = "手机号和孩子姓名与花名册对不上,请核对后再试,或
 
 async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
     if ctx.actor.is_known:
-        return Reply("您的账号已绑定,发送「查询」查看。")
+        return Reply.refusal("您的账号已绑定,发送「查询」查看。")
     rest = re.sub(r"[\s-]", "", args["rest"])
     phone = _PHONE.search(rest)
     name = _PHONE.sub("", rest).strip(",.:;")
     if phone is None or not name:
-        return Reply("请发送: 绑定 孩子姓名 您在花名册登记的手机号,例如: 绑定 王小明 13800001111")
+        return Reply.refusal("请发送: 绑定 孩子姓名 您在花名册登记的手机号,例如: 绑定 王小明 13800001111")
     stmt = (
         select(Guardian, Student)
         .join(Guardianship, Guardianship.guardian_id == Guardian.id)
@@ -37,7 +37,7 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
         stmt = stmt.where(Guardian.school_id == ctx.chat.school_id)
     row = (await ctx.session.execute(stmt.limit(1))).first()
     if row is None:
-        return Reply(MISMATCH)
+        return Reply.refusal(MISMATCH)
     guardian, student = row
     platform, user_id = str(ctx.message.platform), ctx.message.sender_id
     request = await ctx.session.scalar(
@@ -66,19 +66,19 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
         class_id = await class_of_chat(ctx)
         kids = await kids_named_in_class(ctx, args["rest"], class_id)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     if not kids:
-        return Reply("请写出孩子的姓名,例如: 同意绑定 王小明")
+        return Reply.refusal("请写出孩子的姓名,例如: 同意绑定 王小明")
     head = await head_teacher_of(ctx.session, class_id)
     if not ctx.actor.is_school_wide and head != ctx.actor.staff_id:
         class_name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
-        return Reply(f"只有{class_name}的班主任或校长可以确认绑定。")
+        return Reply.refusal(f"只有{class_name}的班主任或校长可以确认绑定。", not_allowed=True)
     requests = list(await ctx.session.scalars(
         select(BindingRequest).where(BindingRequest.student_id.in_([k.id for k in kids]),
                                      BindingRequest.state == "pending")
     ))
     if not requests:
-        return Reply("没有待确认的绑定申请。")
+        return Reply.refusal("没有待确认的绑定申请。")
     approve, lines = bool(args["approve"]), []
     for request in requests:
         request.state, request.decided_by = ("approved" if approve else "rejected"), ctx.actor.actor_ref

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.domain.actors import ChildRef
 from bot.domain.care import CareTimes
 from bot.domain.dates import find_dates
+from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
 from bot.handlers.context import HandlerContext
 from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
@@ -31,9 +32,13 @@ def days_label(days: list[date] | tuple[date, ...]) -> str:
 class Refusal(Exception):
     """A short Chinese answer that ends the command (nothing was written)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, not_allowed: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.not_allowed = not_allowed
+
+    def reply(self) -> Reply:
+        return Reply.refusal(self.text, not_allowed=self.not_allowed)
 
 
 def care_times(ctx: HandlerContext) -> CareTimes:
@@ -78,7 +83,7 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
         raise Refusal(not_found_text(unknown))
     if await _names_someone_elses_child(ctx, text, children):
         own = "、".join(c.name for c in children)
-        raise Refusal(f"您只能为自己的孩子({own})操作。")
+        raise Refusal(f"您只能为自己的孩子({own})操作。", not_allowed=True)
     if len(children) == 1:
         return children
     raise Refusal(which_child_text(children, example))
@@ -102,7 +107,7 @@ async def class_of_chat(ctx: HandlerContext) -> int:
     actor = ctx.actor
     if ctx.chat is not None:
         if not actor.teaches(ctx.chat.class_group_id):
-            raise Refusal(f"您不是{ctx.chat.class_name}的老师,不能操作本班。")
+            raise Refusal(f"您不是{ctx.chat.class_name}的老师,不能操作本班。", not_allowed=True)
         return ctx.chat.class_group_id
     classes = {r.class_group_id for r in actor.staff_roles if r.class_group_id is not None}
     if len(classes) == 1:

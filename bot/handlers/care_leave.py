@@ -35,7 +35,7 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
         kids = await kids_for(ctx, text, "请假 王小明 明天")
         dated = await days_in(ctx, text)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     reason = reason_of(text, [dated.text, *(k.name for k in kids)])
     now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
     lines, late_names = [], []
@@ -81,7 +81,7 @@ async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
         kids = await kids_for(ctx, text, "销假 王小明 明天")
         dated = await days_in(ctx, text)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     now, lines = ctx.clock.now(), []
     for kid in kids:
         stmt = select(Leave).where(Leave.student_id == kid.id, Leave.cancelled_at.is_(None))

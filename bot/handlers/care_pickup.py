@@ -37,11 +37,13 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
             day = await class_day(ctx.session, roster, ctx.today())
             kids = day.waiting() if args["all"] else await kids_named_in_class(ctx, text, class_id)
             if not kids:
-                return Reply("没有待接的孩子了。" if args["all"] else "请写出孩子的姓名,例如: 王小明 已接走")
+                if args["all"]:
+                    return Reply("没有待接的孩子了。")
+                return Reply.refusal("请写出孩子的姓名,例如: 王小明 已接走")
             return await _confirm(ctx, day, kids)
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     day = await class_day(ctx.session, kids, ctx.today())
     return await _claim(ctx, day, kids)
 
@@ -168,7 +170,7 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
     try:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
     waiting = day.waiting()
     if not waiting:
@@ -199,12 +201,12 @@ async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
     text = args["text"]
     found = find_time(text)
     if found is None:
-        return Reply("请告诉我大约几点接,例如: 今天晚点接 18:10")
+        return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
     at, _ = found
     try:
         kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     for kid in kids:
         await _plan(ctx, kid, expected_time=at)
         ctx.audit("late_notice", kid.name, student_id=kid.id, expected=at.isoformat())
@@ -215,11 +217,11 @@ async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
     who = str(args.get("who") or "")
     if not who:
-        return Reply("请说明谁来接,例如: 今天外婆接")
+        return Reply.refusal("请说明谁来接,例如: 今天外婆接")
     try:
         kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     lines = []
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)

@@ -25,7 +25,7 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
     try:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
     name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
     lines = [counts_line(day), f"{name} {day_label(day.day)} 点名"]
@@ -46,9 +46,9 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
         class_id = await class_of_chat(ctx)
         kids = await kids_named_in_class(ctx, text, class_id)
     except Refusal as refusal:
-        return Reply(refusal.text)
+        return refusal.reply()
     if not kids:
-        return Reply("请写出孩子的姓名,例如: " + ("缺席 张三" if status == "absent" else "到了 张三"))
+        return Reply.refusal("请写出孩子的姓名,例如: " + ("缺席 张三" if status == "absent" else "到了 张三"))
     day = await class_day(ctx.session, kids, ctx.today())
     now, lines = ctx.clock.now(), []
     for kid in kids:

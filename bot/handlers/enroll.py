@@ -101,7 +101,7 @@ async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -
 async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     child = pick_child(ctx, args["child"])
     if isinstance(child, str):
-        return Reply(child)
+        return Reply.refusal(child)
     lines = []
     if args["basic"]:
         student = await ctx.session.get(Student, child.student_id)
@@ -112,20 +112,20 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
         return Reply("\n".join(lines))
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None or course.state != "open":
-        return Reply(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
+        return Reply.refusal(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
     grade_refusal = await _grade_refusal(ctx, course, child)
     if grade_refusal:
-        return Reply(grade_refusal)
+        return Reply.refusal(grade_refusal)
     policy = priority_policy(ctx.settings)
     priority = child.student_id in await store.priority_students(ctx.session, [child.student_id], policy)
     refusal = await store.window_refusal(ctx.session, course.id, child.student_id, ctx.clock.now(),
                                          priority, policy.early_hours)
     if refusal:
-        return Reply(f"「{course.name}」{refusal}")
+        return Reply.refusal(f"「{course.name}」{refusal}")
     mine = [e for e, _ in await store.for_students(ctx.session, [child.student_id])
             if e.course_id == course.id and State(e.state) in rules.OPEN]
     if mine:
-        return Reply(f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。")
+        return Reply.refusal(f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。")
     rows = await store.open_enrollments(ctx.session, course.id)
     prio = await store.priority_students(ctx.session, [e.student_id for e in rows], policy)
     reserved = await store.reserved_places(ctx.session, course.id, policy)
@@ -160,29 +160,29 @@ async def handle_mine(ctx: HandlerContext, args: Args) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def _one(ctx: HandlerContext, child: str, course_name: str) -> tuple[Enrollment, Course] | str:
+async def _one(ctx: HandlerContext, child: str, course_name: str) -> tuple[Enrollment, Course] | Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, course_name, lock=True)
     if course is None:
-        return f"没有找到课程「{course_name}」。"
+        return Reply.refusal(f"没有找到课程「{course_name}」。")
     ids = {s.id: s for s in await store.students_named(ctx.session, ctx.actor.school_id, child)}
     for e, c in await store.for_students(ctx.session, list(ids)):
         if c.id == course.id and State(e.state) in rules.OPEN:
             cls = ids[e.student_id].class_group_id
             if not (ctx.actor.is_school_wide or ctx.actor.teaches(cls)):
-                return f"{child} 不在您的班级。"
+                return Reply.refusal(f"{child} 不在您的班级。", not_allowed=True)
             return e, course
-    return f"没有找到 {child} 的「{course_name}」报名。"
+    return Reply.refusal(f"没有找到 {child} 的「{course_name}」报名。")
 
 
 async def handle_class_review(ctx: HandlerContext, args: Args, action: str) -> Reply:
     found = await _one(ctx, args["child"], args["course"])
-    if isinstance(found, str):
-        return Reply(found)
+    if isinstance(found, Reply):
+        return found
     e, course = found
     try:
         state = rules.move(State(e.state), action)
     except rules.InvalidMove:
-        return Reply(f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。")
+        return Reply.refusal(f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。")
     store.set_state(e, state, ctx.clock.now())
     ctx.audit(f"enroll.{action}", args["child"], course=course.name)
     if state is State.CLASS_OK:
@@ -203,11 +203,11 @@ async def handle_reject(ctx: HandlerContext, args: Args) -> Reply:
 
 async def handle_approve_withdraw(ctx: HandlerContext, args: Args) -> Reply:
     found = await _one(ctx, args["child"], args["course"])
-    if isinstance(found, str):
-        return Reply(found)
+    if isinstance(found, Reply):
+        return found
     e, course = found
     if e.state != State.WITHDRAW_REQ:
-        return Reply(f"{args['child']} 没有「{course.name}」的退出申请。")
+        return Reply.refusal(f"{args['child']} 没有「{course.name}」的退出申请。")
     store.set_state(e, rules.move(State(e.state), "approve_withdraw"), ctx.clock.now())
     ctx.audit("enroll.withdrawn", args["child"], course=course.name)
     _tell(ctx, e, "withdrawn", f"{args['child']} 退出「{course.name}」的申请已批准。")
@@ -218,7 +218,7 @@ async def handle_approve_withdraw(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None:
-        return Reply(f"没有找到课程「{args['course']}」。")
+        return Reply.refusal(f"没有找到课程「{args['course']}」。")
     rows = await store.open_enrollments(ctx.session, course.id)
     by_id = {e.id: e for e in rows}
     ok = rules.school_approvals(store.as_seats(rows), course.capacity)
@@ -234,12 +234,12 @@ async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
     child = pick_child(ctx, args["child"])
     if isinstance(child, str):
-        return Reply(child)
+        return Reply.refusal(child)
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     pairs = await store.for_students(ctx.session, [child.student_id])
     e = next((e for e, c in pairs if course and c.id == course.id and State(e.state) in rules.OPEN), None)
     if course is None or e is None:
-        return Reply(f"{child.name} 没有报名「{args['course']}」。发送「我的课程」查看。")
+        return Reply.refusal(f"{child.name} 没有报名「{args['course']}」。发送「我的课程」查看。")
     try:
         state = rules.move(State(e.state), "request_withdraw")
     except rules.InvalidMove:
@@ -255,7 +255,7 @@ async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_cancel_course(ctx: HandlerContext, args: Args) -> Reply:
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
     if course is None:
-        return Reply(f"没有找到课程「{args['course']}」。")
+        return Reply.refusal(f"没有找到课程「{args['course']}」。")
     n = await cancel_course(ctx, course)
     return Reply(f"「{course.name}」已撤班,{n} 名学生的家长已收到通知,可参加二次报名。")
 

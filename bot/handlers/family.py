@@ -63,14 +63,14 @@ async def handle_call(ctx: HandlerContext, args: Args) -> Reply:
     candidates = await _mine(ctx)
     if not candidates:
         if ctx.actor.is_staff:
-            return Reply("您的班级或结对学生中没有留守儿童记录。", private=True)
-        return Reply("您的孩子不在留守儿童名单中,无需登记通话;如有误请联系班主任。", private=True)
+            return Reply.refusal("您的班级或结对学生中没有留守儿童记录。", private=True)
+        return Reply.refusal("您的孩子不在留守儿童名单中,无需登记通话;如有误请联系班主任。", private=True)
     named, refusal = _named(text, candidates)
     if refusal:
-        return Reply(refusal, private=True)
+        return Reply.refusal(refusal, private=True)
     if not named:
         if ctx.actor.is_staff:
-            return Reply("请写明是哪个孩子,例如: 通话 王小明 视频", private=True)
+            return Reply.refusal("请写明是哪个孩子,例如: 通话 王小明 视频", private=True)
         named = candidates  # a parent away calls home: it counts for each of their left-behind children
     today, month, kind = ctx.today(), rules.month_key(ctx.today()), rules.call_kind(text)
     done = await store.calls_in_month(ctx.session, [c.id for c in named], month)
@@ -89,9 +89,9 @@ async def handle_talk(ctx: HandlerContext, args: Args) -> Reply:
     candidates = await _mine(ctx)
     named, refusal = _named(text, candidates)
     if refusal:
-        return Reply(refusal, private=True)
+        return Reply.refusal(refusal, private=True)
     if len(named) != 1:
-        return Reply("请写明一个孩子和谈心内容,例如: 谈心 王小明 最近学习有进步,想念妈妈", private=True)
+        return Reply.refusal("请写明一个孩子和谈心内容,例如: 谈心 王小明 最近学习有进步,想念妈妈", private=True)
     child = named[0]
     note = re.sub(r"^[\s,:,:]+", "", text.replace(child.name, " ", 1)).strip()[:500]
     today = ctx.today()

@@ -45,10 +45,10 @@ async def handle_statement(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_pay(ctx: HandlerContext, args: Args) -> Reply:
     found = await students_named(ctx.session, ctx.actor.school_id, args["child"])
     if len(found) != 1:
-        return Reply(f"没有找到唯一的学生「{args['child']}」,请用 tuoguan fees pay 按学籍号登记。", private=True)
+        return Reply.refusal(f"没有找到唯一的学生「{args['child']}」,请用 tuoguan fees pay 按学籍号登记。", private=True)
     student = found[0]
     if not (ctx.actor.is_school_wide or ctx.actor.teaches(student.class_group_id)):
-        return Reply(f"{student.name} 不在您的班级。", private=True)
+        return Reply.refusal(f"{student.name} 不在您的班级。", not_allowed=True, private=True)
     start, _ = await current_term(ctx)
     await store.record_payment(ctx.session, student.school_id, student.id, args["fen"], start, ctx.clock.now(),
                                key=f"pay:{ctx.message.platform}:{ctx.message.message_id}")

@@ -89,17 +89,22 @@ async def test_messages_by_command_and_outcome_with_latency(world: Any, caplog: 
     assert await say_wecom(world, "点名", "m-2") == 200  # a guardian may not
     assert await say_wecom(world, "请假 明天", "m-3", user="stranger") == 200
     assert await say_wecom(world, "随便说说", "m-4") == 200
+    assert await say_wecom(world, "请假 明天", "m-5") == 200  # two children: which one? (refused)
+    assert await say_wecom(world, "刘洋 已接走", "m-6") == 200  # another family's child (not allowed)
     values = await scrape(client)
     assert value(values, "tuoguan_messages_total", command="查询", outcome="ok") == 1
     assert value(values, "tuoguan_messages_total", command="查询", outcome="duplicate") == 1
     assert value(values, "tuoguan_messages_total", command="点名", outcome="not_allowed") == 1
     assert value(values, "tuoguan_messages_total", command="请假", outcome="unknown_sender") == 1
     assert value(values, "tuoguan_messages_total", command="unknown", outcome="not_understood") == 1
-    assert value(values, "tuoguan_reply_seconds_count") == 5
-    assert 0 < value(values, "tuoguan_reply_seconds_sum") < 5
-    assert value(values, "tuoguan_reply_seconds_bucket", le="+Inf") == 5
+    assert value(values, "tuoguan_messages_total", command="请假", outcome="refused") == 1
+    assert value(values, "tuoguan_messages_total", command="已接走", outcome="not_allowed") == 1
+    assert value(values, "tuoguan_messages_total", command="已接走", outcome="ok") == 0
+    assert value(values, "tuoguan_reply_seconds_count") == 7
+    assert 0 < value(values, "tuoguan_reply_seconds_sum") < 7
+    assert value(values, "tuoguan_reply_seconds_bucket", le="+Inf") == 7
     handled = {r.message_id: r for r in caplog.records if r.getMessage() == "message handled"}  # type: ignore[attr-defined]
-    assert set(handled) == {"m-1", "m-2", "m-3", "m-4"}
+    assert set(handled) == {"m-1", "m-2", "m-3", "m-4", "m-5", "m-6"}
     assert all(isinstance(r.duration_ms, float) and r.command and r.outcome for r in handled.values())  # type: ignore[attr-defined]
 
 

@@ -51,26 +51,31 @@ async def test_a_teacher_cannot_act_on_another_class(db: Database, chat: str, te
     before = await written(db)
     out = await say("teacher-chen", text, (16, 40), chat=chat)  # head teacher of 五年级1班 only
     assert out.reply.text == expected
+    assert out.result == "not_allowed"  # counted as a refusal in tuoguan_messages_total, not as "ok"
     assert out.pushes == []
     assert await written(db) == before
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "expected", "result"),
     [
-        ("报名 篮球 王小明", "没有找到您的孩子「王小明」。"),
-        ("退出 篮球 王小明", "没有找到您的孩子「王小明」。"),
-        ("请假 王小明 明天", "您只能为自己的孩子(李华)操作。"),
-        ("销假 王小明 明天", "您只能为自己的孩子(李华)操作。"),
-        ("王小明 已接走", "您只能为自己的孩子(李华)操作。"),
-        ("代接 王小明 外婆", "您只能为自己的孩子(李华)操作。"),
+        # 报名/退出 look only among the sender's own children, so they cannot tell "someone else's" from "nobody".
+        ("报名 篮球 王小明", "没有找到您的孩子「王小明」。", "refused"),
+        ("退出 篮球 王小明", "没有找到您的孩子「王小明」。", "refused"),
+        ("请假 王小明 明天", "您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("销假 王小明 明天", "您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("王小明 已接走", "您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("代接 王小明 外婆", "您只能为自己的孩子(李华)操作。", "not_allowed"),
     ],
 )
-async def test_a_guardian_cannot_act_on_another_familys_child(db: Database, text: str, expected: str) -> None:
+async def test_a_guardian_cannot_act_on_another_familys_child(
+    db: Database, text: str, expected: str, result: str
+) -> None:
     say = await applied(db)
     before = await written(db)
     out = await say("parent-li", text, (16, 40))
     assert out.reply.text == expected
+    assert out.result == result
     assert out.pushes == []
     assert await written(db) == before
 
