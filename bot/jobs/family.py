@@ -159,7 +159,8 @@ async def birthday_note(ctx: JobContext) -> str:
 
 JOBS = [
     JobSpec("family-call", "留守儿童: 月初亲情通话提醒、15日跟进、月末完成情况汇总给校长",
-            {"day_of_week": "mon-sun", "hour": "9,17", "minute": 0}, family_call, still_useful=same_evening),
+            {"day_of_week": "mon-sun", "hour": "9,17", "minute": 0}, family_call, still_useful=same_evening,
+            coalesce=False),
     JobSpec("birthday-note", "留守儿童生日提醒结对教师", {"day_of_week": "mon-sun", "hour": 8, "minute": 0},
             birthday_note, still_useful=same_evening),
 ]

@@ -65,6 +65,10 @@ class JobSpec:
     still_useful: MisfirePolicy = never_late
     care_days_only: bool = True
     lease: timedelta = field(default=timedelta(minutes=10))
+    # Missed fires of one day collapse into the latest (a job that looks at the state of the moment, like
+    # late-pickup every 5 minutes). False where each fire does its own work (family-call: the 09:00 prompts
+    # and the 17:00 month-end table), so catch-up considers every missed fire of the day, in order.
+    coalesce: bool = True
 
     def trigger(self, tz: Any) -> CronTrigger:
         return CronTrigger(timezone=tz, **self.cron)

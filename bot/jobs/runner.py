@@ -93,17 +93,15 @@ async def catch_up(services: Services, specs: list[JobSpec], now: datetime | Non
     decisions: list[str] = []
     for spec in specs:
         fires = spec.fires_between(start_of_day, now - timedelta(seconds=1), tz)
-        if not fires:
-            continue
-        latest = fires[-1]  # coalesce: only the latest missed fire can matter
-        missing = [s for s in schools if not await fire_recorded(services.db, spec.name, latest, s)]
-        if not missing:
-            continue
-        if spec.still_useful(latest, now):
-            decisions.append(f"{spec.name} {latest.isoformat()}: 补执行")
-            log.info("misfire %s at %s: still useful, running now", spec.name, latest.isoformat())
-            await run_job(services, spec, latest)
-        else:
-            decisions.append(f"{spec.name} {latest.isoformat()}: 已过时,跳过")
-            log.info("misfire %s at %s: no longer useful, skipped", spec.name, latest.isoformat())
+        for fire in fires[-1:] if spec.coalesce else fires:
+            missing = [s for s in schools if not await fire_recorded(services.db, spec.name, fire, s)]
+            if not missing:
+                continue
+            if spec.still_useful(fire, now):
+                decisions.append(f"{spec.name} {fire.isoformat()}: 补执行")
+                log.info("misfire %s at %s: still useful, running now", spec.name, fire.isoformat())
+                await run_job(services, spec, fire)
+            else:
+                decisions.append(f"{spec.name} {fire.isoformat()}: 已过时,跳过")
+                log.info("misfire %s at %s: no longer useful, skipped", spec.name, fire.isoformat())
     return decisions

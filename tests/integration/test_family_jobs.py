@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from bot.demo import CHAT_32
 from bot.domain.messages import IncomingMessage, Platform
 from bot.jobs.family import JOBS
-from bot.jobs.runner import run_job
+from bot.jobs.runner import catch_up, run_job
 from bot.store.db import Database
 from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.outbox_tables import OutboxMessage
@@ -162,3 +162,18 @@ async def test_two_instances_racing_push_once(db: Database) -> None:
     assert statuses == ["done", "taken"]
     keys = [p.key for p in await outbox(db, "")]
     assert len(keys) == len(set(keys)) == 3
+
+
+async def test_catch_up_after_a_day_long_outage_still_sends_the_morning_prompts(db: Database) -> None:
+    """Down from before 09:00 until 17:30 on the month's first school day: both missed fires are considered.
+
+    The 09:00 fire prompts the families and the 17:00 fire closes the month: unlike late-pickup, whose fires
+    look at the state of the moment, they do different work, so the latest one cannot stand for both.
+    """
+    services = await demo_services(db)
+    services.clock.instant = shanghai(2026, 12, 1, 17, 30)
+    decisions = await catch_up(services, [FAMILY_CALL])
+    assert decisions == ["family-call 2026-12-01T09:00:00+08:00: 补执行", "family-call 2026-12-01T17:00:00+08:00: 补执行"]
+    prompts = await outbox(db, "family-call:2026-12:prompt")
+    assert [p.guardian_id for p in prompts if p.guardian_id] == [(await ids(db))["张国庆"]]
+    assert await catch_up(services, [FAMILY_CALL]) == []  # both recorded: a second restart does nothing
