@@ -22,7 +22,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.store.db import Database
+from bot.store.db import Backoff, Database, is_transient
 from bot.store.inbound_tables import ProcessedMessage
 from bot.store.outbox import enqueue
 from bot.store.people import find_chat, identify
@@ -83,19 +83,28 @@ class Pipeline:
         if not text:
             return Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
         parsed = self.table.parse(text)
-        for attempt in range(1, ATTEMPTS + 1):
+        conflicts, away = 0, Backoff(self.settings.database.retry_seconds)
+        while conflicts < ATTEMPTS:
             try:
-                return await self._once(msg, parsed)
-            except IntegrityError:
-                # Another transaction wrote the same row first (PostgreSQL): the same message raced in
-                # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
-                async with self.db.transaction() as session:
-                    seen = await self._seen(session, msg)
-                if seen is not None:
-                    return seen
-                log.info("write conflict, retrying", extra={"message_id": msg.message_id, "attempt": attempt})
-            except Exception:
-                # The unit of work rolled back: nothing half-written. The sender gets a short answer.
+                try:
+                    return await self._once(msg, parsed)
+                except IntegrityError:
+                    # Another transaction wrote the same row first (PostgreSQL): the same message raced in
+                    # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
+                    conflicts += 1
+                    async with self.db.transaction() as session:
+                        seen = await self._seen(session, msg)
+                    if seen is not None:
+                        return seen
+                    log.info("write conflict, retrying", extra={"message_id": msg.message_id, "attempt": conflicts})
+            except Exception as exc:
+                # The unit of work rolled back: nothing half-written. A database away for a moment (restart,
+                # failover) is waited for; the dedupe row in the same unit of work makes the new try safe
+                # even when the lost connection had committed. Otherwise the sender gets a short answer.
+                if is_transient(exc) and await away.wait():
+                    log.warning("database unavailable (%s), retrying", type(exc).__name__,
+                                extra={"message_id": msg.message_id})
+                    continue
                 log.exception("handler failed", extra={"message_id": msg.message_id})
                 return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
         log.error("write conflicts persisted", extra={"message_id": msg.message_id})

@@ -23,6 +23,8 @@ DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml
 class DatabaseSettings(BaseModel):
     url: str = "sqlite+aiosqlite:///./data/tuoguan.db"
     echo: bool = False
+    # A message or a job fire that finds the database away (restart, failover) is tried again this long.
+    retry_seconds: float = 60.0
 
 
 class ServerSettings(BaseModel):

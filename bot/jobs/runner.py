@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from bot.bootstrap import Services
 from bot.jobs.registry import JobContext, JobSpec
 from bot.store.calendar import claim_fire, finish_fire, fire_recorded, school_calendar, school_ids
+from bot.store.db import is_transient, retry_transient
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ async def run_job(services: Services, spec: JobSpec, at: datetime, instance: str
     instance = instance or instance_name()
     tz = services.settings.school.tz
     at = at.astimezone(tz)
-    async with services.db.transaction() as session:
-        schools = await school_ids(session)
+
+    async def schools_now() -> list[int]:
+        async with services.db.transaction() as session:
+            return list(await school_ids(session))
+
+    schools = await retry_transient(schools_now, services.settings.database.retry_seconds, f"job {spec.name}")
     results = []
     for school_id in schools:
         result = await _run_for_school(services, spec, at, school_id, instance)
@@ -47,6 +52,15 @@ async def run_job(services: Services, spec: JobSpec, at: datetime, instance: str
 
 
 async def _run_for_school(
+    services: Services, spec: JobSpec, at: datetime, school_id: int, instance: str
+) -> FireResult:
+    """One school's fire; tried again while the database is away (a restart at 17:15 must not lose the reminder)."""
+    return await retry_transient(lambda: _fire_for_school(services, spec, at, school_id, instance),
+                                 services.settings.database.retry_seconds,
+                                 f"job {spec.name} at {at.isoformat()} school {school_id}")
+
+
+async def _fire_for_school(
     services: Services, spec: JobSpec, at: datetime, school_id: int, instance: str
 ) -> FireResult:
     now = services.clock.now()
@@ -64,7 +78,9 @@ async def _run_for_school(
     try:
         detail = await spec.run(ctx)
         await store_job_pushes(services, ctx)
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # not the job's fault: the whole fire is tried again (its pushes are idempotent by key)
         log.exception("job %s at %s school %s failed", spec.name, at.isoformat(), school_id)
         await finish_fire(services.db, spec.name, at, school_id, "failed", "执行出错,见日志", services.clock.now())
         return FireResult(school_id, "failed", "执行出错,见日志")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,8 +54,9 @@ async def claim_fire(
 ) -> bool:
     """Claim one fire of a job for a school; False if another instance holds or finished it.
 
-    A claim left 'running' longer than `lease` (its instance died) may be taken over: the job's pushes
-    are idempotent by key, so running it again delivers nothing twice.
+    A claim left 'running' longer than `lease` (its instance died) may be taken over, and an instance may
+    take back its own (a try cut short by the database going away): the job's pushes are idempotent by
+    key, so running it again delivers nothing twice.
     """
     try:
         async with db.transaction() as session:
@@ -73,7 +74,7 @@ async def claim_fire(
                 JobRun.fire_time == fire_time,
                 JobRun.school_id == school_id,
                 JobRun.status == "running",
-                JobRun.started_at < now - lease,
+                or_(JobRun.started_at < now - lease, JobRun.instance == instance),
             )
             .values(instance=instance, started_at=now)
         )

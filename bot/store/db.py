@@ -2,16 +2,79 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL SQLSTATEs of a server that is away for a while: connection exceptions (class 08), shutting
+# down or starting up (57P01-57P03), out of connection slots (53300).
+TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Is `exc` the database being away for a moment (restart, failover, a full pool), worth a retry?
+
+    Connecting raises the driver's own error (ConnectionRefusedError, asyncpg's CannotConnectNowError);
+    a connection lost mid-transaction comes wrapped by SQLAlchemy with `connection_invalidated`.
+    """
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if _transient_state(exc.orig):
+            return True
+        # SQLite: the write lock still held by another process after busy_timeout.
+        return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True  # no pooled connection free in time, or a connection that failed its ping
+    return isinstance(exc, OSError) or _transient_state(exc)
+
+
+def _transient_state(exc: BaseException | None) -> bool:
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return isinstance(state, str) and state.startswith(TRANSIENT_SQLSTATES)
+
+
+@dataclass
+class Backoff:
+    """Waits between retries while the database is away: 0.2 s doubling to 5 s, `budget` seconds in all."""
+
+    budget: float
+    delay: float = 0.2
+    started: float = field(default_factory=time.monotonic)
+
+    async def wait(self) -> bool:
+        """Sleep before the next try; False once the budget is spent (then give up)."""
+        left = self.budget - (time.monotonic() - self.started)
+        if left <= 0:
+            return False
+        await asyncio.sleep(min(self.delay, left))
+        self.delay = min(self.delay * 2, 5.0)
+        return True
+
+
+async def retry_transient(op: Callable[[], Awaitable[T]], budget: float, what: str) -> T:
+    """Run `op`, again while the database is away, for up to `budget` seconds; then its error stands."""
+    away = Backoff(budget)
+    while True:
+        try:
+            return await op()
+        except Exception as exc:
+            if not (is_transient(exc) and await away.wait()):
+                raise
+            log.warning("%s: database unavailable (%s), retrying", what, type(exc).__name__)
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:

@@ -1,9 +1,10 @@
-"""Fault: a private PostgreSQL instance restarts mid-afternoon; the pool recovers and no push is lost or doubled."""
+"""Fault: a private PostgreSQL instance restarts mid-afternoon; no push, leave or late notice is lost or doubled."""
 
 from __future__ import annotations
 
 import asyncio
 import glob
+import json
 import logging
 import os
 import shutil
@@ -15,22 +16,31 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
+from bot.app import SERVICES, create_app
 from bot.clock import FixedClock
 from bot.demo import load_demo
 from bot.domain.messages import Push
+from bot.jobs.pickup import JOBS as PICKUP_JOBS
+from bot.jobs.runner import run_job
 from bot.metrics import Metrics
 from bot.outbox.worker import OutboxWorker
+from bot.platforms.wecom import WecomCrypto
 from bot.settings import load_settings
+from bot.store.care_tables import Leave, PickupPlan
 from bot.store.db import Database
+from bot.store.inbound_tables import ProcessedMessage
 from bot.store.outbox import enqueue
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Chat
+from bot.store.tables import Chat, Student
 from tests.conftest import shanghai
 from tests.fakes.platforms import FakePlatforms
 
 PORT = 55432
+TOKEN, AES_KEY = "restart-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+PICKUP_REMINDER = PICKUP_JOBS[0]
 
 
 def _bin(name: str) -> str | None:
@@ -113,3 +123,74 @@ async def test_pool_recovers_after_a_database_restart(private_pg: Any, aiohttp_s
     expected = [f"第{i}条" for i in range(10)] + [f"重启后{i}" for i in range(10)]
     assert sorted(shown) == sorted(expected)  # each exactly once
     assert set(rows) == {"sent"} and len(rows) >= 20
+
+
+async def test_messages_and_a_job_fire_during_a_database_outage_are_recorded_once(
+    private_pg: Any, aiohttp_client: Any, aiohttp_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL stopped mid-afternoon: callbacks are answered 200 within the budget, the pipeline and the
+    17:15 reminder wait for the database, and once it is back every leave and late notice is recorded once
+    (a platform retry of the same msgid too) and every reply reaches its response_url."""
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{PORT}/postgres")
+    await db.upgrade()
+    clock = FixedClock(shanghai(2026, 11, 23, 16, 40))
+    posted: list[dict[str, Any]] = []
+
+    async def response_url(request: web.Request) -> web.Response:
+        posted.append(await request.json())
+        return web.json_response({"errcode": 0})
+
+    hook = web.Application()
+    hook.router.add_post("/reply/{msgid}", response_url)
+    hook_base = str((await aiohttp_server(hook)).make_url("")).rstrip("/")
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+                             server={"reply_budget_seconds": 0.5}, database={"retry_seconds": 30})
+    await load_demo(db, settings, clock)
+    client = await aiohttp_client(create_app(settings, db=db, clock=clock))
+    crypto = WecomCrypto(TOKEN, AES_KEY, "")
+
+    async def say(user: str, text: str, msgid: str) -> tuple[int, str]:
+        payload = {"msgid": msgid, "aibotid": "b", "chatid": "demo-3-2", "chattype": "group",
+                   "from": {"userid": user}, "response_url": f"{hook_base}/reply/{msgid}",
+                   "msgtype": "text", "text": {"content": f"@托管助手 {text}"}}
+        sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(clock.now().timestamp())))
+        resp = await client.post("/wecom/callback", data=json.dumps({"encrypt": sealed["encrypt"]}),
+                                 params={"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"],
+                                         "nonce": sealed["nonce"]})
+        return resp.status, await resp.text()
+
+    caplog.set_level(logging.INFO)
+    try:
+        assert (await say("parent-li", "请假 明天 发烧", "m-before"))[0] == 200  # the database is up
+        private_pg("stop", "-m", "fast")
+        reminder = asyncio.create_task(run_job(client.app[SERVICES], PICKUP_REMINDER, shanghai(2026, 11, 23, 17, 15)))
+        during = [await say("parent-wang", "王小明 请假 明天", "m-wang"),
+                  await say("parent-liu", "今天晚点接 18:10", "m-liu"),
+                  await say("parent-wang", "王小明 请假 明天", "m-wang")]  # the platform retries the msgid
+        assert [status for status, _ in during] == [200, 200, 200]
+        assert all(body == "" for _, body in during)  # not ready within the budget: the reply comes later
+        assert "database unavailable" in caplog.text
+        await asyncio.to_thread(private_pg, "start")
+        results = await asyncio.wait_for(reminder, 60)
+        for _ in range(600):
+            texts = [json.dumps(p, ensure_ascii=False) for p in posted]
+            if sum("王小明" in t for t in texts) >= 2 and any("18:10" in t for t in texts):
+                break
+            await asyncio.sleep(0.05)
+        async with db.transaction() as s:
+            leaves = (await s.execute(select(Student.name, Leave.day).join(Leave, Leave.student_id == Student.id)
+                                      .order_by(Student.name))).all()
+            handled = sorted((await s.scalars(select(ProcessedMessage.message_id))).all())
+            late = (await s.scalars(select(PickupPlan.id))).all()
+            reminders = (await s.scalars(select(OutboxMessage.key).where(OutboxMessage.key.startswith("pickup-reminder")))).all()
+    finally:
+        await db.dispose()
+    tomorrow = shanghai(2026, 11, 24).date()
+    assert [r.status for r in results] == ["done"]
+    assert len(reminders) >= 1
+    assert sorted(leaves) == sorted([("李华", tomorrow), ("王小明", tomorrow)])  # each exactly once
+    assert handled == ["m-before", "m-liu", "m-wang"]
+    assert len(late) == 1
+    texts = [json.dumps(p, ensure_ascii=False) for p in posted]
+    assert sum("已为王小明请假" in t for t in texts) == 2  # the retry gets the same answer, nothing twice
+    assert sum("18:10" in t for t in texts) == 1
