@@ -179,14 +179,15 @@ class OutboxWorker:
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = robot.bodies(msg)
-        wait = await reserve(self.db, bucket, len(bodies), self.clock.now())
+        wait = await reserve(self.db, bucket, len(bodies) - row.parts_sent, self.clock.now())
         if wait is not None:
             return wait
         result = SendResult("ok", "0")
-        for body in bodies:
+        for done, body in enumerate(bodies[row.parts_sent:], start=row.parts_sent + 1):
             result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
             if result.outcome != "ok":
                 break
+            await self._progress(row, done, len(bodies))
         return result
 
     async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, bucket: Bucket) -> int:
@@ -314,12 +315,16 @@ class OutboxWorker:
                 continue
             msg = Outgoing(row.key, row.text, markdown=row.markdown, image=row.image)
             parts, now = len(app.bodies(to.user_id, msg)), self.clock.now()
-            wait = await reserve(self.db, person, parts, now, pauses=(whole_app,))
+            wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
             if wait is not None:
                 await self._release(rows[index:], wait)
                 break
             await self._mark_started(row)
-            result = await app.send(to.user_id, msg)
+
+            async def went(done: int, row: OutboxMessage = row, parts: int = parts) -> None:
+                await self._progress(row, done, parts)
+
+            result = await app.send(to.user_id, msg, done=row.parts_sent, on_part=went)
             self.metrics.pushes.labels(to.platform, result.outcome).inc()
             if result.outcome == "ok":
                 await self._finish(row, "sent", "")
@@ -345,6 +350,12 @@ class OutboxWorker:
         started = started.replace(tzinfo=UTC) if started.tzinfo is None else started
         window = app.dedupe if row.image is None else timedelta(0)  # a re-uploaded image is a new message
         return self.clock.now() - started >= window - timedelta(seconds=60)
+
+    async def _progress(self, row: OutboxMessage, done: int, parts: int) -> None:
+        """Parts `1..done` of a multi-part push went through (the last one is recorded as `sent`)."""
+        if done < parts:
+            async with self.db.transaction() as s:
+                await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(parts_sent=done))
 
     async def _mark_started(self, row: OutboxMessage) -> None:
         async with self.db.transaction() as s:

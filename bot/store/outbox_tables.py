@@ -34,6 +34,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     send_started_at: Mapped[datetime | None]  # set before a one-to-one send, so a crash is not resent blind
+    # parts (text pieces, the image) of a multi-part push already through: a retry sends only the rest
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SendBudget(Base):

@@ -26,7 +26,7 @@ class FakePlatforms:
     clock: Clock
     wecom_keys: set[str] = field(default_factory=set)
     dingtalk_secrets: dict[str, str] = field(default_factory=dict)  # access_token -> secret
-    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken
+    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken | image-busy
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     shown_at: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # parallel to received
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -65,6 +65,8 @@ class FakePlatforms:
         if self.modes.get(key) == "busy":
             return web.json_response({"errcode": -1, "errmsg": "system busy"})
         body = await request.json()
+        if body.get("msgtype") == "image" and self.modes.get(key) == "image-busy":
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
         if body.get("msgtype") == "text" and len(body["text"]["content"].encode()) > 2048:
             return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
         if body.get("msgtype") == "image" and (refused := self._bad_image(body["image"])) is not None:
