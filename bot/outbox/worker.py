@@ -159,15 +159,14 @@ class OutboxWorker:
             if isinstance(result, datetime):  # the robot is at its limit: hand the rest back, in order
                 await self._release(rows[index:], result)
                 break
+            waits = await self._record(chat, row, result, bucket)
             if result.outcome == "ok":
-                delivered += await self._record(chat, row, result, bucket)
-                continue
-            hold = await self._record(chat, row, result, bucket)
-            if result.outcome == "broken":
+                delivered += 1
+            elif result.outcome == "broken":
                 for other in rows[index + 1:]:
                     await self._finish(other, "failed", f"群不可用: {result.code}")
                 break
-            if result.outcome in {"throttled", "retry"} and hold:
+            elif waits:
                 # The rest of the line waits behind the push that is waiting (the claim keeps it so too).
                 await self._release(rows[index + 1:], self.clock.now())
                 break
@@ -190,19 +189,19 @@ class OutboxWorker:
             await self._progress(row, done, len(bodies))
         return result
 
-    async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, bucket: Bucket) -> int:
-        """Write the push's outcome; 1 when it was delivered (for a throttle or a retry: 1 means it waits)."""
+    async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, bucket: Bucket) -> bool:
+        """Write the push's outcome; True when it waits for another try (throttled, or a retry is due)."""
         now = self.clock.now()
         self.metrics.pushes.labels(chat.platform, result.outcome).inc()
         if result.outcome == "ok":
             await self._finish(row, "sent", "")
-            return 1
+            return False
         if result.outcome == "throttled":
             backoff = WecomRobot.backoff_seconds if chat.platform == "wecom" else DingtalkRobot.backoff_seconds
             await pause(self.db, bucket, now + timedelta(seconds=backoff), now)
             log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
             await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
-            return 1
+            return True
         if result.outcome == "broken":
             log.error("robot refused (%s): chat %s marked broken", result.code, chat.chat_id)
             await self._mark_broken(chat, result)
@@ -210,11 +209,11 @@ class OutboxWorker:
         elif result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
             delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
             await self._retry(row, now + timedelta(seconds=delay), result, count=True)
-            return 1
+            return True
         else:
             log.error("push %s failed for good: %s", row.key, result.code)
             await self._finish(row, "failed", f"{result.code} {result.detail}")
-        return 0
+        return False
 
     async def _retry(self, row: OutboxMessage, at: datetime, result: SendResult, *, count: bool) -> None:
         async with self.db.transaction() as s:
