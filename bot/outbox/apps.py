@@ -206,7 +206,9 @@ class DingtalkApp(AppMessenger):
     """
 
     platform = "dingtalk"  # batchSend has no idempotency key (dedupe 0): a cut-off send is never repeated
-    OAPI_TOKEN_CODES = frozenset({40014, 42001})  # invalid / expired access_token on the oapi host
+    # A refused access_token on the oapi host: 40014 invalid, 42001 expired (the legacy global codes), 88
+    # 鉴权异常 (often a bad token, else a missing permission): fetched again once, then the upload fails.
+    OAPI_TOKEN_CODES = frozenset({40014, 42001, 88})
 
     def __init__(self, http: aiohttp.ClientSession, clock: Clock, settings: DingtalkSettings) -> None:
         super().__init__(http, clock)
