@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,20 +70,30 @@ class AppMessenger:
             if self.token.fresh(self.clock.now()) and self.token.value != stale:
                 return self.token.value
             self.token_fetches += 1
-            try:
-                value, seconds = await self._fetch_token()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise TokenError(SendResult("retry", type(exc).__name__, "token")) from None
-            self.token = Token(value, self.clock.now() + timedelta(seconds=seconds))
-            return value
+            self.token = await self._fresh_token(self._fetch_token)
+            return self.token.value
 
-    async def send(self, user_id: str, msg: Outgoing) -> SendResult:
-        """Every part of the message to one user; the first part that does not go through decides."""
+    async def _fresh_token(self, fetch: Callable[[], Awaitable[tuple[str, int]]]) -> Token:
+        try:
+            value, seconds = await fetch()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TokenError(SendResult("retry", type(exc).__name__, "token")) from None
+        return Token(value, self.clock.now() + timedelta(seconds=seconds))
+
+    async def send(self, user_id: str, msg: Outgoing, done: int = 0,
+                   on_part: Callable[[int], Awaitable[None]] | None = None) -> SendResult:
+        """The parts of the message not yet `done` to one user, in order; the first that fails decides.
+
+        `on_part(n)` is awaited once n parts have gone through, so a retry resumes after them and
+        never shows a part twice (a text that went before its image failed, say).
+        """
         result = SendResult("ok", "0")
-        for body in self.bodies(user_id, msg):
+        for index, body in enumerate(self.bodies(user_id, msg)[done:], start=done + 1):
             result = await self._send_refreshing(body)
             if result.outcome != "ok":
                 break
+            if on_part is not None:
+                await on_part(index)
         return result
 
     async def _send_refreshing(self, body: dict[str, Any]) -> SendResult:
@@ -188,13 +199,23 @@ class WecomApp(AppMessenger):
 
 
 class DingtalkApp(AppMessenger):
-    """DingTalk app robot: POST /v1.0/oauth2/accessToken, then /v1.0/robot/oToMessages/batchSend."""
+    """DingTalk app robot: POST /v1.0/oauth2/accessToken, then /v1.0/robot/oToMessages/batchSend.
+
+    An image is uploaded first (oapi `media/upload`, which takes the app's oapi access_token from
+    `gettoken`) and sent as `sampleImageMsg` whose `photoURL` is the returned media_id, after the text.
+    """
 
     platform = "dingtalk"  # batchSend has no idempotency key (dedupe 0): a cut-off send is never repeated
+    # A refused access_token on the oapi host: 40014 invalid, 42001 expired (the legacy global codes), 88
+    # 鉴权异常 (often a bad token, else a missing permission): fetched again once, then the upload fails.
+    OAPI_TOKEN_CODES = frozenset({40014, 42001, 88})
 
     def __init__(self, http: aiohttp.ClientSession, clock: Clock, settings: DingtalkSettings) -> None:
         super().__init__(http, clock)
         self.settings, self.base = settings, settings.openapi_base.rstrip("/")
+        self.oapi = settings.api_base.rstrip("/")
+        self.oapi_token = Token()
+        self._oapi_lock = asyncio.Lock()
 
     async def _fetch_token(self) -> tuple[str, int]:
         body = {"appKey": self.settings.app_key, "appSecret": self.settings.app_secret.get_secret_value()}
@@ -207,20 +228,42 @@ class DingtalkApp(AppMessenger):
             raise TokenError(SendResult("failed", code, "accessToken refused"))
         return str(data["accessToken"]), int(data.get("expireIn", 7200))
 
+    async def _fetch_oapi_token(self) -> tuple[str, int]:
+        params = {"appkey": self.settings.app_key, "appsecret": self.settings.app_secret.get_secret_value()}
+        status, data = await _call(self.http, "GET", f"{self.oapi}/gettoken", self.timeout, params=params)
+        if status != 200 or not isinstance(data, dict):
+            raise TokenError(SendResult("retry", f"http {status}", "gettoken"))
+        if data.get("errcode", 0) != 0 or not data.get("access_token"):
+            log.error("DingTalk gettoken refused (%s): check dingtalk.app_key / app_secret", data.get("errcode"))
+            raise TokenError(SendResult("failed", str(data.get("errcode")), "gettoken refused"))
+        return str(data["access_token"]), int(data.get("expires_in", 7200))
+
+    async def media_token(self, stale: str = "") -> str:
+        async with self._oapi_lock:
+            if self.oapi_token.fresh(self.clock.now()) and self.oapi_token.value != stale:
+                return self.oapi_token.value
+            self.token_fetches += 1
+            self.oapi_token = await self._fresh_token(self._fetch_oapi_token)
+            return self.oapi_token.value
+
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]:
-        if msg.image is not None:
-            log.info("push %s: DingTalk one-to-one takes no uploaded image here; image dropped, text sent", msg.key)
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, DINGTALK_BYTES):
             if msg.markdown:
                 key, param = "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
             else:
                 key, param = "sampleText", {"content": part}
-            bodies.append({"robotCode": self.settings.robot, "userIds": [user_id], "msgKey": key,
-                           "msgParam": json.dumps(param, ensure_ascii=False)})
-        return bodies
+            bodies.append({"msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+        if msg.image is not None:
+            bodies.append({"msgKey": "sampleImageMsg", "image": msg.image})  # uploaded just before it is sent
+        return [{"robotCode": self.settings.robot, "userIds": [user_id], **body} for body in bodies]
 
     async def _send_body(self, token: str, body: dict[str, Any]) -> SendResult:
+        if isinstance(body.get("image"), bytes):
+            uploaded = await self._upload(body["image"])
+            if isinstance(uploaded, SendResult):
+                return uploaded
+            body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
         status, data = await _call(self.http, "POST", f"{self.base}/v1.0/robot/oToMessages/batchSend", self.timeout,
                                    json=body, headers={"x-acs-dingtalk-access-token": token})
         data = data if isinstance(data, dict) else {}
@@ -238,3 +281,33 @@ class DingtalkApp(AppMessenger):
         if not data.get("processQueryKey"):
             return SendResult("retry", "bad answer")
         return SendResult("ok", "0")
+
+    async def _upload(self, image: bytes) -> str | SendResult:
+        """The image's media_id from oapi media/upload (a refused oapi token is fetched again once)."""
+        token = await self.media_token()
+        result, media_id = await self._upload_once(token, image)
+        if result.outcome == "token":
+            log.info("DingTalk oapi token refused (%s): fetching a new one", result.code)
+            result, media_id = await self._upload_once(await self.media_token(stale=token), image)
+            if result.outcome == "token":
+                return SendResult("failed", result.code, "oapi token refused twice")
+        return media_id if result.outcome == "ok" else result
+
+    async def _upload_once(self, token: str, image: bytes) -> tuple[SendResult, str]:
+        form = aiohttp.FormData()
+        form.add_field("type", "image")
+        name, kind = ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+        form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
+        status, data = await _call(self.http, "POST", f"{self.oapi}/media/upload", self.timeout,
+                                   params={"access_token": token, "type": "image"}, data=form)
+        if status >= 500 or status == 429 or not isinstance(data, dict) or "errcode" not in data:
+            return SendResult("retry", f"http {status}" if status != 200 else "bad answer", "media/upload"), ""
+        code = data["errcode"]
+        if code == 0 and data.get("media_id"):
+            return SendResult("ok", "0"), str(data["media_id"])
+        detail = str(data.get("errmsg", ""))[:100]
+        if code in self.OAPI_TOKEN_CODES:
+            return SendResult("token", str(code), detail), ""
+        if code == -1:
+            return SendResult("retry", "-1", "busy"), ""
+        return SendResult("failed", str(code), detail or "no media_id"), ""

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import aiohttp
 
@@ -35,6 +35,15 @@ class Outgoing:
     mention_phones: tuple[str, ...] = ()
     markdown: bool = False
     image: bytes | None = None
+
+
+def robot_identity(platform: str, webhook: str) -> str:
+    """The robot a push address names (WeCom webhook key, DingTalk access_token), given bare or as a URL."""
+    if webhook.startswith("http"):
+        values = parse_qs(urlsplit(webhook).query).get("key" if platform == "wecom" else "access_token")
+        if values:
+            return f"{platform}:{values[0]}"
+    return f"{platform}:{webhook}"
 
 
 def image_body(image: bytes) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 
 Claims are rows: `state='sending'` with a lease. A worker that dies mid-delivery leaves its lease to
 expire and another worker resends (DingTalk drops the duplicate by msgUuid; for WeCom, which has no
-idempotency key, the window is one push). Several workers on one PostgreSQL database claim with
-FOR UPDATE SKIP LOCKED, so each push is sent by one of them.
+idempotency key, the window is one push). Claims are taken one instance at a time (a PostgreSQL
+advisory lock; SQLite has one writer) and only from the head of each line: a chat's (or a person's)
+push is claimed only when every earlier unfinished push of that chat (person) is claimable too, so
+one line is in one worker's hands and goes out in id order whatever the number of instances.
+The send budget (20 per 60 s per robot, per app user) and the platform's pause live in the database
+(`bot.store.budgets`), reserved under a row lock before each send: shared by all instances, kept across
+restarts.
 """
 
 from __future__ import annotations
@@ -12,20 +17,23 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, text, update
 
 from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.metrics import Metrics
 from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
 from bot.outbox.private import NoChannel, Recipient, resolve
-from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot
+from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
 from bot.settings import Settings
+from bot.store.budgets import Bucket, pause, reserve
 from bot.store.db import Database
 from bot.store.outbox import enqueue
 from bot.store.outbox_tables import OutboxMessage
@@ -34,26 +42,40 @@ from bot.store.tables import Chat, ClassGroup
 
 log = logging.getLogger(__name__)
 
-PER_MINUTE = 20
 LEASE = timedelta(minutes=2)
 # 5xx/busy/timeouts back off 5 s, 10 s, ... up to 10 min; 20 tries ride out a ~2.5 h outage (8 gave up at ~10 min).
 MAX_ATTEMPTS = 20
+CLAIM_LOCK = 0x74756F67  # pg_advisory_xact_lock key: one instance claims at a time
+UNFINISHED = ("queued", "private", "sending")
 
 
-@dataclass
-class RobotState:
-    """One robot's recent sends (a sliding 60 s window) and any platform-imposed pause."""
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        OutboxMessage.state.in_(("queued", "private")) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.state == "sending") & (OutboxMessage.claimed_until < now),
+    )
 
-    sent: deque[datetime] = field(default_factory=deque)
-    paused_until: datetime | None = None
 
-    def free_at(self, now: datetime) -> datetime:
-        while self.sent and now - self.sent[0] >= timedelta(seconds=60):
-            self.sent.popleft()
-        at = now if len(self.sent) < PER_MINUTE else self.sent[0] + timedelta(seconds=60)
-        if self.paused_until and self.paused_until > at:
-            at = self.paused_until
-        return at
+def heads_of_lines(rows: Iterable[Sequence[Any]], limit: int) -> list[int]:
+    """From unfinished (id, chat_ref, staff_id, guardian_id, due) in id order: the ids claimable now.
+
+    A line (one chat, one person) stops at its first push that is not due (waiting for a retry or held
+    by a live claim): nothing behind it is claimed, so the line never overtakes itself.
+    """
+    blocked: set[tuple[str, int]] = set()
+    ids: list[int] = []
+    for row_id, chat_ref, staff_id, guardian_id, due in rows:
+        line = ("c", chat_ref) if chat_ref is not None else ("s", staff_id) if staff_id is not None \
+            else ("g", guardian_id)
+        if line in blocked:
+            continue
+        if not due:
+            blocked.add(line)
+            continue
+        ids.append(row_id)
+        if len(ids) >= limit:
+            break
+    return ids
 
 
 @dataclass
@@ -65,7 +87,6 @@ class OutboxWorker:
     metrics: Metrics
     instance: str = "worker"
     batch: int = 100
-    robots: dict[str, RobotState] = field(default_factory=lambda: defaultdict(RobotState))
 
     def __post_init__(self) -> None:
         self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
@@ -98,20 +119,12 @@ class OutboxWorker:
 
     async def _claim(self, now: datetime) -> list[OutboxMessage]:
         async with self.db.transaction() as s:
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    or_(
-                        OutboxMessage.state.in_(("queued", "private")) & (OutboxMessage.next_attempt_at <= now),
-                        (OutboxMessage.state == "sending") & (OutboxMessage.claimed_until < now),
-                    )
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-            )
             if not self.db.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
-            ids = list((await s.scalars(due)).all())
+                await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+            lines = await s.execute(
+                select(OutboxMessage.id, OutboxMessage.chat_ref, OutboxMessage.staff_id, OutboxMessage.guardian_id,
+                       _due(now)).where(OutboxMessage.state.in_(UNFINISHED)).order_by(OutboxMessage.id))
+            ids = heads_of_lines(lines, self.batch)
             if not ids:
                 return []
             await s.execute(
@@ -124,8 +137,13 @@ class OutboxWorker:
     async def _deliver_chat(self, chat_ref: int, rows: list[OutboxMessage]) -> int:
         async with self.db.transaction() as s:
             chat = await s.get(Chat, chat_ref)
-        delivered = 0
-        for index, row in enumerate(sorted(rows, key=lambda r: r.id)):
+        rows = sorted(rows, key=lambda r: r.id)
+        delivered, held = 0, self.clock.now() + LEASE
+        for index, row in enumerate(rows):
+            kept = await self._keep(rows[index:], held)
+            if kept is None:
+                break
+            held = kept
             if chat is None or chat.broken_reason:
                 await self._finish(row, "failed", f"群不可用: {chat.broken_reason if chat else '不存在'}")
                 continue
@@ -136,61 +154,66 @@ class OutboxWorker:
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
                 continue
-            robot_key = f"{chat.platform}:{chat.webhook}"
-            result = await self._send(chat, row, robot_key)
-            if result is None:  # the robot is at its limit: hand the rest back, in order
-                await self._release(sorted(rows, key=lambda r: r.id)[index:], robot_key)
+            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}")
+            result = await self._send(chat, row, bucket)
+            if isinstance(result, datetime):  # the robot is at its limit: hand the rest back, in order
+                await self._release(rows[index:], result)
                 break
-            delivered += await self._record(chat, row, result, robot_key)
-            if result.outcome in {"throttled", "broken"}:
-                rest = sorted(rows, key=lambda r: r.id)[index + 1:]
-                if result.outcome == "throttled":
-                    await self._release(rest, robot_key)
-                else:
-                    for other in rest:
-                        await self._finish(other, "failed", f"群不可用: {result.code}")
+            waits = await self._record(chat, row, result, bucket)
+            if result.outcome == "ok":
+                delivered += 1
+            elif result.outcome == "broken":
+                for other in rows[index + 1:]:
+                    await self._finish(other, "failed", f"群不可用: {result.code}")
+                break
+            elif waits:
+                # The rest of the line waits behind the push that is waiting (the claim keeps it so too).
+                await self._release(rows[index + 1:], self.clock.now())
                 break
         return delivered
 
-    async def _send(self, chat: Chat, row: OutboxMessage, robot_key: str) -> SendResult | None:
+    async def _send(self, chat: Chat, row: OutboxMessage, bucket: Bucket) -> SendResult | datetime:
+        """Every body of one push, once the shared budget has room for all of them; else when it will."""
         robot = self.wecom if chat.platform == "wecom" else self.dingtalk
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = robot.bodies(msg)
-        state = self.robots[robot_key]
-        now = self.clock.now()
-        if state.free_at(now) > now or PER_MINUTE - len(state.sent) < len(bodies):
-            return None
+        wait = await reserve(self.db, bucket, len(bodies) - row.parts_sent, self.clock.now())
+        if wait is not None:
+            return wait
         result = SendResult("ok", "0")
-        for body in bodies:
-            state.sent.append(self.clock.now())
+        for done, body in enumerate(bodies[row.parts_sent:], start=row.parts_sent + 1):
             result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
             if result.outcome != "ok":
                 break
+            await self._progress(row, done, len(bodies))
         return result
 
-    async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, robot_key: str) -> int:
+    async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, bucket: Bucket) -> bool:
+        """Write the push's outcome; True when it waits for another try (throttled, or a retry is due)."""
         now = self.clock.now()
         self.metrics.pushes.labels(chat.platform, result.outcome).inc()
         if result.outcome == "ok":
             await self._finish(row, "sent", "")
-            return 1
+            return False
         if result.outcome == "throttled":
             backoff = WecomRobot.backoff_seconds if chat.platform == "wecom" else DingtalkRobot.backoff_seconds
-            self.robots[robot_key].paused_until = now + timedelta(seconds=backoff)
+            await pause(self.db, bucket, now + timedelta(seconds=backoff), now)
             log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
             await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
-        elif result.outcome == "broken":
+            return True
+        if result.outcome == "broken":
             log.error("robot refused (%s): chat %s marked broken", result.code, chat.chat_id)
             await self._mark_broken(chat, result)
             await self._finish(row, "failed", f"{result.code} {result.detail}")
         elif result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
             delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
             await self._retry(row, now + timedelta(seconds=delay), result, count=True)
+            return True
         else:
             log.error("push %s failed for good: %s", row.key, result.code)
             await self._finish(row, "failed", f"{result.code} {result.detail}")
-        return 0
+        return False
 
     async def _retry(self, row: OutboxMessage, at: datetime, result: SendResult, *, count: bool) -> None:
         async with self.db.transaction() as s:
@@ -202,8 +225,30 @@ class OutboxWorker:
                 )
             )
 
-    async def _release(self, rows: list[OutboxMessage], robot_key: str) -> None:
-        at = self.robots[robot_key].free_at(self.clock.now())
+    async def _keep(self, rows: list[OutboxMessage], held: datetime) -> datetime | None:
+        """Past half its lease, extend this pass's claim on the rest of a line; None if another worker took it.
+
+        A slow platform (10 s a send) can make a line outlast the lease; without this another instance
+        would claim the rest while it is still being sent.
+        """
+        now = self.clock.now()
+        if held - now > LEASE / 2:
+            return held
+        async with self.db.transaction() as s:
+            done = await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.state == "sending",
+                       OutboxMessage.claimed_by == self.instance)
+                .values(claimed_until=now + LEASE))
+        if getattr(done, "rowcount", 0) != len(rows):
+            log.warning("outbox claim lapsed mid-line (%s pushes); leaving them to whoever holds them", len(rows))
+            return None
+        return now + LEASE
+
+    async def _release(self, rows: list[OutboxMessage], at: datetime) -> None:
+        """Hand claimed pushes back, unsent, to be claimed again from `at`."""
+        if not rows:
+            return
         async with self.db.transaction() as s:
             for state in {waiting_state(r) for r in rows}:
                 await s.execute(
@@ -251,9 +296,16 @@ class OutboxWorker:
         return sum(sent)
 
     async def _deliver_person(self, to: Recipient, rows: list[OutboxMessage]) -> int:
-        app, bucket, app_key = self.apps[to.platform], f"{to.platform}-app:{to.user_id}", f"{to.platform}-app"
-        delivered = 0
+        app = self.apps[to.platform]
+        # One window per person (20 per 60 s, as before) and one pause for the whole app, shared by instances.
+        person = Bucket(f"{to.platform}-app:{to.user_id}", f"app-user:{to.platform}")
+        whole_app = Bucket(f"{to.platform}-app", f"app:{to.platform}")
+        delivered, held = 0, self.clock.now() + LEASE
         for index, row in enumerate(rows):
+            kept = await self._keep(rows[index:], held)
+            if kept is None:
+                break
+            held = kept
             if self._unsure(app, row):
                 log.error("private push %s: a send was cut off mid-way and %s cannot drop a resend; not resent",
                           row.key, to.platform)
@@ -262,26 +314,31 @@ class OutboxWorker:
                 continue
             msg = Outgoing(row.key, row.text, markdown=row.markdown, image=row.image)
             parts, now = len(app.bodies(to.user_id, msg)), self.clock.now()
-            state, paused = self.robots[bucket], self.robots[app_key].paused_until
-            if state.free_at(now) > now or (paused and paused > now) or PER_MINUTE - len(state.sent) < parts:
-                state.paused_until = max(paused or now, state.free_at(now))
-                await self._release(rows[index:], bucket)
+            wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
+            if wait is not None:
+                await self._release(rows[index:], wait)
                 break
             await self._mark_started(row)
-            state.sent.extend([now] * parts)
-            result = await app.send(to.user_id, msg)
+
+            async def went(done: int, row: OutboxMessage = row, parts: int = parts) -> None:
+                await self._progress(row, done, parts)
+
+            result = await app.send(to.user_id, msg, done=row.parts_sent, on_part=went)
             self.metrics.pushes.labels(to.platform, result.outcome).inc()
             if result.outcome == "ok":
                 await self._finish(row, "sent", "")
                 delivered += 1
-            elif result.outcome == "throttled":
-                self.robots[app_key].paused_until = now + timedelta(seconds=app.backoff_seconds)
+                continue
+            if result.outcome == "throttled":
+                until = now + timedelta(seconds=app.backoff_seconds)
+                await pause(self.db, whole_app, until, now)
                 log.warning("%s app throttled (%s): pausing %s s", to.platform, result.code, app.backoff_seconds)
-                await self._retry(row, now + timedelta(seconds=app.backoff_seconds), result, count=False)
-                await self._release(rows[index + 1:], app_key)
+                await self._retry(row, until, result, count=False)
+                await self._release(rows[index + 1:], until)
                 break
-            else:
-                await self._record_failure(row, result)
+            if await self._record_failure(row, result):
+                await self._release(rows[index + 1:], self.clock.now())  # the person's line waits behind it
+                break
         return delivered
 
     def _unsure(self, app: AppMessenger, row: OutboxMessage) -> bool:
@@ -293,18 +350,26 @@ class OutboxWorker:
         window = app.dedupe if row.image is None else timedelta(0)  # a re-uploaded image is a new message
         return self.clock.now() - started >= window - timedelta(seconds=60)
 
+    async def _progress(self, row: OutboxMessage, done: int, parts: int) -> None:
+        """Parts `1..done` of a multi-part push went through (the last one is recorded as `sent`)."""
+        if done < parts:
+            async with self.db.transaction() as s:
+                await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(parts_sent=done))
+
     async def _mark_started(self, row: OutboxMessage) -> None:
         async with self.db.transaction() as s:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                             .values(send_started_at=self.clock.now().astimezone(UTC)))
 
-    async def _record_failure(self, row: OutboxMessage, result: SendResult) -> None:
+    async def _record_failure(self, row: OutboxMessage, result: SendResult) -> bool:
+        """Retry later (True) or give up on the push (False)."""
         if result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
             delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
             await self._retry(row, self.clock.now() + timedelta(seconds=delay), result, count=True)
-        else:
-            log.error("push %s failed for good: %s %s", row.key, result.code, result.detail)
-            await self._finish(row, "failed", f"{result.code} {result.detail}")
+            return True
+        log.error("push %s failed for good: %s %s", row.key, result.code, result.detail)
+        await self._finish(row, "failed", f"{result.code} {result.detail}")
+        return False
 
     async def _gauge(self) -> None:
         async with self.db.transaction() as s:

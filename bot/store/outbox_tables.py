@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -34,3 +34,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     send_started_at: Mapped[datetime | None]  # set before a one-to-one send, so a crash is not resent blind
+    # parts (text pieces, the image) of a multi-part push already through: a retry sends only the rest
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SendBudget(Base):
+    """One sender's shared send window (robot key, app user, app), under a row lock for every reservation.
+
+    `bucket` is the sha256 of the bucket name (it holds a robot's webhook key / access_token, never stored
+    in clear here); `sent` the POSIX times of the sends of the last 60 s; `paused_until` the platform's pause.
+    """
+
+    __tablename__ = "send_budgets"
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. robot:wecom, app-user:dingtalk, app:wecom
+    sent: Mapped[list[float]] = mapped_column(JSON, default=list)
+    paused_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

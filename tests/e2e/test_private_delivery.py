@@ -251,4 +251,7 @@ async def test_two_workers_on_postgresql_send_each_private_push_once(world: Worl
     texts = sorted(m["text"]["content"] for u in users for m in world.apps.received[u])
     assert texts == sorted(f"第{i}条" for i in range(90))
     assert set(await world.states()) == {"sent"}
+    assert world.apps.refused == []  # one shared 20/min window per person: never over the platform's limit
+    for index, user in enumerate(users):  # each person's pushes in id order
+        assert [m["text"]["content"] for m in world.apps.received[user]] == [f"第{i}条" for i in range(index, 90, 3)]
 

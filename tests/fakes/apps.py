@@ -1,5 +1,6 @@
 """Local fake app APIs for one-to-one pushes: WeCom 应用消息 (gettoken, message/send, media/upload) and the
-DingTalk app robot (oauth2/accessToken, robot/oToMessages/batchSend).
+DingTalk app robot (oauth2/accessToken, robot/oToMessages/batchSend; images via the oapi gettoken token,
+media/upload and sampleImageMsg).
 
 They issue tokens that expire on the test's clock (and can be revoked early), check the credentials,
 the agentid / robotCode and the recipients, enforce a per-user frequency limit, apply WeCom's
@@ -35,7 +36,8 @@ class FakeApps:
     app_secret: str = "ding-APP-secret"
     robot_code: str = "ding-app-key"
     dingtalk_users: set[str] = field(default_factory=set)
-    modes: dict[str, str] = field(default_factory=dict)  # "wecom"/"dingtalk" -> ok | 5xx | hang
+    # "wecom"/"dingtalk" -> ok | 5xx | hang; "dingtalk-upload" -> 5xx; "dingtalk-image" -> hang (an image send)
+    modes: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # user -> msgs
     token_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: list[str] = field(default_factory=list)  # error codes answered, in order
@@ -157,6 +159,50 @@ class FakeApps:
             return self._ding_error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
         return web.json_response({"accessToken": self._issue("dt"), "expireIn": 7200})
 
+    async def dingtalk_gettoken(self, request: web.Request) -> web.Response:
+        """The oapi (legacy) app token that oapi endpoints such as media/upload take as `access_token`."""
+        self.token_calls["dingtalk-oapi"] += 1
+        if request.query.get("appkey") != self.app_key or request.query.get("appsecret") != self.app_secret:
+            self.refused.append("40089")
+            return web.json_response({"errcode": 40089, "errmsg": "不合法的appkey或appsecret"})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": self._issue("do"), "expires_in": 7200})
+
+    def _oapi_error(self, code: int, message: str) -> web.Response:
+        self.refused.append(str(code))
+        return web.json_response({"errcode": code, "errmsg": message})
+
+    async def dingtalk_upload(self, request: web.Request) -> web.Response:
+        if self.modes.get("dingtalk-upload") == "5xx":
+            return web.Response(status=502, text="bad gateway")
+        token = request.query.get("access_token", "")
+        state = self._token_state(token) if token.startswith("do-") else "invalid"  # only gettoken's tokens
+        if state == "invalid":
+            return self._oapi_error(40014, "不合法的access_token")
+        if state == "expired":
+            return self._oapi_error(42001, "access_token超时")
+        form = await request.post()
+        if request.query.get("type", form.get("type")) != "image":
+            return self._oapi_error(40004, "无效的媒体文件类型")
+        media = form.get("media")
+        data = media.file.read() if isinstance(media, web.FileField) else b""
+        if not data or len(data) > 20 * 1024 * 1024:
+            return self._oapi_error(40009, "无效的图片大小")
+        if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8\xff")):
+            return self._oapi_error(40005, "不合法的文件类型")
+        media_id = f"@lA{hashlib.md5(data).hexdigest()[:12]}{next(self._ids)}"
+        self.media[media_id] = data
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id,
+                                  "created_at": int(self.clock.now().timestamp() * 1000)})
+
+    def _ding_message(self, body: dict[str, Any]) -> dict[str, Any] | web.Response:
+        key, raw = body.get("msgKey"), body.get("msgParam")
+        if key not in ("sampleText", "sampleMarkdown", "sampleImageMsg") or not isinstance(raw, str):
+            return self._ding_error(400, "invalidParameter", "msgKey/msgParam")
+        param = json.loads(raw)
+        if key == "sampleImageMsg" and param.get("photoURL") not in self.media:
+            return self._ding_error(400, "invalidParameter.photoURL", "photoURL 不是有效的图片地址或 media_id")
+        return {"msgKey": key, **param}
+
     async def dingtalk_send(self, request: web.Request) -> web.Response:
         if (bad := await self._misbehave("dingtalk")) is not None:
             return bad
@@ -165,16 +211,19 @@ class FakeApps:
         body = await request.json()
         if body.get("robotCode") != self.robot_code:
             return self._ding_error(400, "invalidParameter.robotCode.notExist", "robotCode不存在")
-        if body.get("msgKey") not in ("sampleText", "sampleMarkdown") or not isinstance(body.get("msgParam"), str):
-            return self._ding_error(400, "invalidParameter", "msgKey/msgParam")
+        message = self._ding_message(body)
+        if isinstance(message, web.Response):
+            return message
         users = list(body.get("userIds", []))
         invalid = [u for u in users if u not in self.dingtalk_users]
         if any(self._over_limit(f"ding:{u}", 20) for u in users if u not in invalid):
             return self._ding_error(403, "Forbidden.AccessDenied.QpsLimitForApi", "调用频率超限")
         for user in users:
             if user not in invalid:
-                self.received[user].append({"msgKey": body["msgKey"], **json.loads(body["msgParam"])})
+                self.received[user].append(message)
         await self._hang_after_taking("dingtalk")
+        if message["msgKey"] == "sampleImageMsg":
+            await self._hang_after_taking("dingtalk-image")
         return web.json_response({"processQueryKey": f"q{next(self._ids)}", "invalidStaffIdList": invalid,
                                   "flowControlledStaffIdList": []})
 
@@ -184,4 +233,6 @@ class FakeApps:
         app.router.add_post("/cgi-bin/media/upload", self.wecom_upload)
         app.router.add_post("/v1.0/oauth2/accessToken", self.dingtalk_token)
         app.router.add_post("/v1.0/robot/oToMessages/batchSend", self.dingtalk_send)
+        app.router.add_get("/gettoken", self.dingtalk_gettoken)
+        app.router.add_post("/media/upload", self.dingtalk_upload)
         return app

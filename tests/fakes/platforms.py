@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,10 +26,12 @@ class FakePlatforms:
     clock: Clock
     wecom_keys: set[str] = field(default_factory=set)
     dingtalk_secrets: dict[str, str] = field(default_factory=dict)  # access_token -> secret
-    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken
+    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken | image-busy
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    shown_at: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # parallel to received
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     throttled: int = 0
+    before_send: Callable[[str], Awaitable[None]] | None = None  # a test's hook, given the key / token
     _window: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _uuids: set[str] = field(default_factory=set)
 
@@ -53,6 +56,8 @@ class FakePlatforms:
     async def wecom_send(self, request: web.Request) -> web.Response:
         key = request.query.get("key", "")
         self.attempts[key] += 1
+        if self.before_send is not None:
+            await self.before_send(key)
         if key not in self.wecom_keys or self.modes.get(key) == "broken":
             return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url"})
         if (bad := await self._misbehave(key)) is not None:
@@ -60,6 +65,8 @@ class FakePlatforms:
         if self.modes.get(key) == "busy":
             return web.json_response({"errcode": -1, "errmsg": "system busy"})
         body = await request.json()
+        if body.get("msgtype") == "image" and self.modes.get(key) == "image-busy":
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
         if body.get("msgtype") == "text" and len(body["text"]["content"].encode()) > 2048:
             return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
         if body.get("msgtype") == "image" and (refused := self._bad_image(body["image"])) is not None:
@@ -67,11 +74,14 @@ class FakePlatforms:
         if self._over_limit(key):
             return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
         self.received[key].append(body)
+        self.shown_at[key].append(self.clock.now())
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def dingtalk_send(self, request: web.Request) -> web.Response:
         token = request.query.get("access_token", "")
         self.attempts[token] += 1
+        if self.before_send is not None:
+            await self.before_send(token)
         secret = self.dingtalk_secrets.get(token)
         timestamp, sign = request.query.get("timestamp", ""), request.query.get("sign", "")
         expected = base64.b64encode(
@@ -91,6 +101,7 @@ class FakePlatforms:
         if uuid:
             self._uuids.add(uuid)
         self.received[token].append(body)
+        self.shown_at[token].append(self.clock.now())
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     @staticmethod
