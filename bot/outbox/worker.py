@@ -33,7 +33,7 @@ from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
 from bot.settings import Settings
-from bot.store.budgets import Bucket, pause, reserve
+from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
 from bot.store.db import Database
 from bot.store.outbox import enqueue
 from bot.store.outbox_tables import OutboxMessage
@@ -178,15 +178,22 @@ class OutboxWorker:
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = robot.bodies(msg)
-        wait = await reserve(self.db, bucket, len(bodies) - row.parts_sent, self.clock.now())
+        # More than a minute's worth (over ~40 KB of text) goes out 20 parts a minute, resuming after the
+        # parts already shown; a push that big would otherwise wait for a window it can never fit.
+        batch = min(len(bodies) - row.parts_sent, PER_MINUTE)
+        wait = await reserve(self.db, bucket, batch, self.clock.now())
         if wait is not None:
             return wait
         result = SendResult("ok", "0")
-        for done, body in enumerate(bodies[row.parts_sent:], start=row.parts_sent + 1):
+        last = row.parts_sent + batch
+        for done, body in enumerate(bodies[row.parts_sent:last], start=row.parts_sent + 1):
             result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
             if result.outcome != "ok":
                 break
             await self._progress(row, done, len(bodies))
+        if result.outcome == "ok" and last < len(bodies):
+            row.parts_sent = last
+            return self.clock.now() + timedelta(seconds=60)  # the rest when this minute's window has passed
         return result
 
     async def _record(self, chat: Chat, row: OutboxMessage, result: SendResult, bucket: Bucket) -> bool:
@@ -314,6 +321,13 @@ class OutboxWorker:
                 continue
             msg = Outgoing(row.key, row.text, markdown=row.markdown, image=row.image)
             parts, now = len(app.bodies(to.user_id, msg)), self.clock.now()
+            if parts - row.parts_sent > PER_MINUTE:
+                # A one-to-one send is marked started for crash safety and so cannot be spread over minutes.
+                log.error("private push %s has %d parts, more than one minute's %d: not sent", row.key, parts,
+                          PER_MINUTE)
+                self.metrics.pushes.labels(to.platform, "failed").inc()
+                await self._finish(row, "failed", f"消息过长({parts}段),超过每分钟{PER_MINUTE}条的限制")
+                continue
             wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
             if wait is not None:
                 await self._release(rows[index:], wait)

@@ -66,9 +66,9 @@ async def reserve(db: Database, window: Bucket, parts: int, now: datetime,
         recent = sorted(t for t in budget.sent if stamp - t < WINDOW_SECONDS)
         free = stamp
         over = len(recent) + parts - PER_MINUTE
-        if parts > PER_MINUTE:  # can never fit one window (over ~40 KB of text): it keeps waiting, as before
-            free = stamp + WINDOW_SECONDS
-        elif over > 0:
+        if parts > PER_MINUTE:
+            raise ValueError(f"{parts} parts can never fit one {PER_MINUTE}-per-minute window: send them in turns")
+        if over > 0:
             free = recent[over - 1] + WINDOW_SECONDS
         at = datetime.fromtimestamp(free, UTC)
         for row in rows.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from bot.domain.messages import Push
 from bot.metrics import Metrics
+from bot.outbox.robots import Outgoing
 from bot.outbox.worker import OutboxWorker
 from bot.store.db import Database
 from bot.store.outbox_tables import SendBudget
@@ -129,4 +131,27 @@ async def test_a_line_slower_than_the_lease_stays_in_one_workers_hands(world: An
     fake.before_send = slow_platform
     await world["worker"].run_once()
     assert asked and [m["text"]["content"] for m in fake.received["key-a"]] == [f"慢{i}" for i in range(20)]
+    assert set(await states(world["db"])) == {"sent"}
+
+
+async def test_a_push_longer_than_a_minutes_budget_goes_out_over_two_minutes(world: Any) -> None:
+    """More than 20 parts (over ~40 KB) never fits one window: 20 now, the rest a minute later, each part once."""
+    a = world["chats"][0]
+    text = "\n".join(f"第{i}行:" + "托管日报内容" * 30 for i in range(80))
+    parts = len(world["worker"].wecom.bodies(Outgoing("long", text)))
+    assert parts > 20
+    await queue(world["db"], world["clock"], [Push(key="long", text=text, chat_ref=a),
+                                              Push(key="after", text="之后的通知", chat_ref=a)])
+    for _ in range(20):
+        await world["worker"].run_once()
+        world["clock"].advance(seconds=10)
+    fake = world["fake"]
+    shown = [m["text"]["content"] for m in fake.received["key-a"]]
+    assert fake.throttled == 0
+    numbered = [re.search(r"\((\d+)/(\d+)\)$", part) for part in shown[:-1]]
+    assert [(int(m[1]), int(m[2])) for m in numbered if m] == [(n, parts) for n in range(1, parts + 1)]  # each once
+    body = "".join(re.sub(r"\(\d+/\d+\)$", "", part) for part in shown[:-1])
+    assert re.sub(r"\s", "", body) == re.sub(r"\s", "", text)  # nothing lost or cut
+    assert shown[-1] == "之后的通知"  # the line waited behind it
+    assert busiest_minute(fake.shown_at["key-a"]) == 20
     assert set(await states(world["db"])) == {"sent"}
