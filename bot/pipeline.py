@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from bot.domain.actors import Actor, Role
 from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
-from bot.handlers.context import HandlerContext
+from bot.handlers.context import HandlerContext, write_audits
 from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -30,6 +31,13 @@ from bot.store.people import find_chat, identify
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # a unit of work that lost a write race is run again this many times in all
+
+_PROCESSED = cast(Table, ProcessedMessage.__table__)
+# Built once: every message runs these two.
+_SEEN = select(_PROCESSED.c.reply, _PROCESSED.c.private, _PROCESSED.c.command).where(
+    _PROCESSED.c.platform == bindparam("platform"), _PROCESSED.c.message_id == bindparam("message_id")
+)
+_RECORD = insert(_PROCESSED)
 
 ROLE_WORDS = {
     Role.GUARDIAN: "家长",
@@ -108,19 +116,16 @@ class Pipeline:
                 return seen
             outcome = await self._decide(session, msg, parsed)
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-            session.add(
-                ProcessedMessage(platform=str(msg.platform), message_id=msg.message_id[:128],
-                                 command=outcome.command[:30], reply=outcome.reply.text,
-                                 private=outcome.reply.private, handled_at=self.clock.now())
-            )
-            await session.flush()
+            await session.execute(_RECORD, {
+                "platform": str(msg.platform), "message_id": msg.message_id[:128], "command": outcome.command[:30],
+                "reply": outcome.reply.text, "private": outcome.reply.private, "handled_at": self.clock.now(),
+            })
+            await session.flush()  # whatever the handler left in the session, before the COMMIT
             return outcome
 
     async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
         row = (await session.execute(
-            select(ProcessedMessage.reply, ProcessedMessage.private, ProcessedMessage.command).where(
-                ProcessedMessage.platform == str(msg.platform), ProcessedMessage.message_id == msg.message_id[:128]
-            )
+            _SEEN, {"platform": str(msg.platform), "message_id": msg.message_id[:128]}
         )).first()
         if row is None:
             return None
@@ -139,6 +144,7 @@ class Pipeline:
         chat = await find_chat(session, str(msg.platform), msg.chat_id)
         ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
+        await write_audits(ctx)
         await self.store_pushes(ctx)
         return Outcome(reply, spec.name, list(ctx.pushes), actor)
 

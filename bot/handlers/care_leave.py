@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
@@ -17,6 +18,20 @@ from bot.store.care_tables import Leave
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
     r"不(去|来|参加|上)(托管|了)|托管|[,.!?;:,。!?;:、~]+"
+)
+
+
+_LEAVES = cast(Table, Leave.__table__)
+# Built once (Core): the leave command writes without the ORM's unit of work.
+_LEAVE_DAYS = select(_LEAVES.c.day, _LEAVES.c.cancelled_at).where(
+    _LEAVES.c.student_id == bindparam("student_id"), _LEAVES.c.day.in_(bindparam("days", expanding=True))
+)
+_NEW_LEAVE = insert(_LEAVES)
+_RENEW_LEAVE = (  # a cancelled leave asked for again
+    update(_LEAVES)
+    .where(_LEAVES.c.student_id == bindparam("kid"), _LEAVES.c.day == bindparam("on"))
+    .values(cancelled_at=None, cancelled_by=None, reason=bindparam("new_reason"), late_notice=bindparam("late"),
+            message_id=bindparam("msg"))
 )
 
 
@@ -40,23 +55,19 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
     now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
     lines, late_names = [], []
     for kid in kids:
-        existing = {
-            leave.day: leave
-            for leave in await ctx.session.scalars(
-                select(Leave).where(Leave.student_id == kid.id, Leave.day.in_(dated.days))
-            )
-        }
+        # day -> when it was cancelled (None: the leave stands)
+        existing = dict((await ctx.session.execute(_LEAVE_DAYS, {"student_id": kid.id, "days": list(dated.days)})).all())
         for day in dated.days:
             late = day == today and times.started(kid.grade, ctx.now_local())
-            leave = existing.get(day)
-            if leave is None:
-                ctx.session.add(
-                    Leave(student_id=kid.id, day=day, reason=reason, late_notice=late, created_by=ctx.actor.actor_ref,
-                          created_at=now, message_id=ctx.message.message_id)
-                )
-            elif leave.cancelled_at is not None:
-                leave.cancelled_at, leave.cancelled_by, leave.reason, leave.late_notice = None, None, reason, late
-                leave.message_id = ctx.message.message_id
+            if day not in existing:
+                await ctx.session.execute(_NEW_LEAVE, {
+                    "student_id": kid.id, "day": day, "reason": reason, "late_notice": late,
+                    "created_by": ctx.actor.actor_ref, "created_at": now, "message_id": ctx.message.message_id,
+                })
+            elif existing[day] is not None:
+                await ctx.session.execute(_RENEW_LEAVE, {
+                    "kid": kid.id, "on": day, "new_reason": reason, "late": late, "msg": ctx.message.message_id,
+                })
             if late:
                 late_names.append(kid.name)
         ctx.audit("leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in dated.days])

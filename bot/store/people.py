@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
@@ -21,16 +22,43 @@ class ChatInfo:
     school_id: int
 
 
+# The statements of every message are built once (Core, bound parameters): no per-call construction,
+# no ORM compile step, and SQLAlchemy's compiled cache keyed by a memoized key.
+_CH, _CG, _GU, _GS, _ID, _SF, _SR, _ST = (
+    cast(Table, m.__table__) for m in (Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student)
+)
+_CHAT = (
+    select(_CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id)
+    .select_from(_CH.join(_CG, _CH.c.class_group_id == _CG.c.id))
+    .where(_CH.c.chat_id == bindparam("chat_id"))
+)
+_CHAT_ON = _CHAT.where(_CH.c.platform == bindparam("platform")).order_by(_CH.c.id).limit(1)
+_CHAT_ANY = _CHAT.order_by(_CH.c.id).limit(1)
+_ACCOUNT = (
+    select(_ID.c.staff_id, _SF.c.school_id, _SF.c.name, _ID.c.guardian_id, _GU.c.school_id, _GU.c.name)
+    .select_from(_ID.outerjoin(_SF, _SF.c.id == _ID.c.staff_id).outerjoin(_GU, _GU.c.id == _ID.c.guardian_id))
+    .where(_ID.c.platform == bindparam("platform"), _ID.c.user_id == bindparam("user_id"))
+)
+_STAFF_ROLES = (
+    select(_SR.c.role, _SR.c.class_group_id, _CG.c.name)
+    .select_from(_SR.outerjoin(_CG, _SR.c.class_group_id == _CG.c.id))
+    .where(_SR.c.staff_id == bindparam("staff_id"))
+    .order_by(_SR.c.id)
+)
+_CHILDREN = (
+    select(_ST.c.id, _ST.c.name, _CG.c.id, _CG.c.name, _GS.c.relation, _GS.c.may_pickup)
+    .select_from(_ST.join(_GS, _GS.c.student_id == _ST.c.id).join(_CG, _ST.c.class_group_id == _CG.c.id))
+    .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
+    .order_by(_ST.c.id)
+)
+
+
 async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -> ChatInfo | None:
     """The class group behind a platform chat id (any platform when `platform` is None)."""
-    stmt = (
-        select(Chat.id, Chat.platform, Chat.chat_id, ClassGroup.id, ClassGroup.name, ClassGroup.school_id)
-        .join(ClassGroup, Chat.class_group_id == ClassGroup.id)
-        .where(Chat.chat_id == chat_id)
-    )
-    if platform is not None:
-        stmt = stmt.where(Chat.platform == platform)
-    row = (await session.execute(stmt.order_by(Chat.id).limit(1))).first()
+    if platform is None:
+        row = (await session.execute(_CHAT_ANY, {"chat_id": chat_id})).first()
+    else:
+        row = (await session.execute(_CHAT_ON, {"chat_id": chat_id, "platform": platform})).first()
     return ChatInfo(*row) if row else None
 
 
@@ -39,13 +67,7 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
 
     The account and the person behind it come in one statement, their children or classes in a second.
     """
-    row = (await session.execute(
-        select(Identity.staff_id, Staff.school_id, Staff.name, Identity.guardian_id, Guardian.school_id,
-               Guardian.name)
-        .outerjoin(Staff, Staff.id == Identity.staff_id)
-        .outerjoin(Guardian, Guardian.id == Identity.guardian_id)
-        .where(Identity.platform == platform, Identity.user_id == user_id)
-    )).first()
+    row = (await session.execute(_ACCOUNT, {"platform": platform, "user_id": user_id})).first()
     if row is None:
         return Actor(platform=platform, user_id=user_id)
     staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = row
@@ -65,14 +87,7 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
 async def _staff_actor(
     session: AsyncSession, platform: str, user_id: str, staff_id: int, school_id: int, name: str
 ) -> Actor:
-    rows = (
-        await session.execute(
-            select(StaffRole.role, StaffRole.class_group_id, ClassGroup.name)
-            .outerjoin(ClassGroup, StaffRole.class_group_id == ClassGroup.id)
-            .where(StaffRole.staff_id == staff_id)
-            .order_by(StaffRole.id)
-        )
-    ).all()
+    rows = (await session.execute(_STAFF_ROLES, {"staff_id": staff_id})).all()
     class_roles = tuple(ClassRole(Role(role), cg_id, cg_name or "") for role, cg_id, cg_name in rows)
     roles = frozenset(r.role for r in class_roles) or frozenset({Role.CARE_TEACHER})
     return Actor(
@@ -89,22 +104,7 @@ async def _staff_actor(
 async def _guardian_actor(
     session: AsyncSession, platform: str, user_id: str, guardian_id: int, school_id: int, name: str
 ) -> Actor:
-    rows = (
-        await session.execute(
-            select(
-                Student.id,
-                Student.name,
-                ClassGroup.id,
-                ClassGroup.name,
-                Guardianship.relation,
-                Guardianship.may_pickup,
-            )
-            .join(Guardianship, Guardianship.student_id == Student.id)
-            .join(ClassGroup, Student.class_group_id == ClassGroup.id)
-            .where(Guardianship.guardian_id == guardian_id, Student.active.is_(True))
-            .order_by(Student.id)
-        )
-    ).all()
+    rows = (await session.execute(_CHILDREN, {"guardian_id": guardian_id})).all()
     return Actor(
         platform=platform,
         user_id=user_id,
