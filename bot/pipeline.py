@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.inbound_tables import ProcessedMessage
 from bot.store.outbox import enqueue
-from bot.store.people import find_chat, identify
+from bot.store.people import FirstLook, actor_of, first_look
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,11 @@ class Pipeline:
 
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
         async with self.db.transaction() as session:
-            seen = await self._seen(session, msg)
-            if seen is not None:
-                return seen
-            outcome = await self._decide(session, msg, parsed)
+            look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
+            if look.seen is not None:
+                reply, private, command = look.seen
+                return Outcome(Reply(reply, private=private), command, result="duplicate")
+            outcome = await self._decide(session, msg, parsed, look)
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
             await session.execute(_RECORD, {
                 "platform": str(msg.platform), "message_id": msg.message_id[:128], "command": outcome.command[:30],
@@ -132,8 +133,10 @@ class Pipeline:
         reply, private, command = row
         return Outcome(Reply(reply, private=private), command, result="duplicate")
 
-    async def _decide(self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
-        actor = await identify(session, str(msg.platform), msg.sender_id)
+    async def _decide(
+        self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
+    ) -> Outcome:
+        actor = await actor_of(session, str(msg.platform), msg.sender_id, look.account)
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
@@ -141,8 +144,7 @@ class Pipeline:
         if not (spec.roles & actor.roles):
             result = "not_allowed" if actor.is_known else "unknown_sender"
             return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
-        chat = await find_chat(session, str(msg.platform), msg.chat_id)
-        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
+        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, look.chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
         await write_audits(ctx)
         await self.store_pushes(ctx)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
+from bot.store.inbound_tables import ProcessedMessage
 from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
 
 
@@ -62,15 +63,59 @@ async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -
     return ChatInfo(*row) if row else None
 
 
+_PM = cast(Table, ProcessedMessage.__table__)
+_ONE = select(literal_column("1").label("one")).subquery("one")
+# What every message needs first, in one statement of at most one row (each join is on a unique key):
+# its dedupe record, the sender's account and person, and the chat's class.
+_FIRST_LOOK = select(
+    _PM.c.reply, _PM.c.private, _PM.c.command,
+    _ID.c.id, *_ACCOUNT.selected_columns,
+    _CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id,
+).select_from(
+    _ONE.outerjoin(_PM, and_(_PM.c.platform == bindparam("platform"), _PM.c.message_id == bindparam("message_id")))
+    .outerjoin(_ID, and_(_ID.c.platform == bindparam("platform"), _ID.c.user_id == bindparam("user_id")))
+    .outerjoin(_SF, _SF.c.id == _ID.c.staff_id)
+    .outerjoin(_GU, _GU.c.id == _ID.c.guardian_id)
+    .outerjoin(_CH, and_(_CH.c.platform == bindparam("platform"), _CH.c.chat_id == bindparam("chat_id")))
+    .outerjoin(_CG, _CG.c.id == _CH.c.class_group_id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLook:
+    """The dedupe record of a message (reply, private, command) if handled before; its sender's account
+    row (as `identify` reads it) if bound; its chat if it belongs to a class."""
+
+    seen: tuple[str, bool, str] | None
+    account: tuple[Any, ...] | None
+    chat: ChatInfo | None
+
+
+async def first_look(session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str) -> FirstLook:
+    """The three read-only lookups every message starts with, in one round trip."""
+    row = (await session.execute(
+        _FIRST_LOOK, {"platform": platform, "message_id": message_id, "user_id": user_id, "chat_id": chat_id}
+    )).one()
+    seen = None if row[0] is None else (row[0], bool(row[1]), row[2])
+    account = None if row[3] is None else tuple(row[4:10])
+    chat = None if row[10] is None else ChatInfo(*row[10:16])
+    return FirstLook(seen, account, chat)
+
+
 async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
     """Resolve a platform account into an Actor with its children or classes; unknown if unbound.
 
     The account and the person behind it come in one statement, their children or classes in a second.
     """
     row = (await session.execute(_ACCOUNT, {"platform": platform, "user_id": user_id})).first()
-    if row is None:
+    return await actor_of(session, platform, user_id, None if row is None else tuple(row))
+
+
+async def actor_of(session: AsyncSession, platform: str, user_id: str, account: tuple[Any, ...] | None) -> Actor:
+    """The Actor behind an account row read by `identify` or `first_look` (None: not bound)."""
+    if account is None:
         return Actor(platform=platform, user_id=user_id)
-    staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = row
+    staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = account
     if staff_id is None:
         assert guardian_id is not None
         return await _guardian_actor(session, platform, user_id, guardian_id, guardian_school, guardian_name)
