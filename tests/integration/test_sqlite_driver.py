@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,8 @@ async def test_errors_surface_as_sqlalchemy_errors_and_roll_back(sqlite_db: Data
         assert await session.scalar(text("SELECT count(*) FROM hop_unique")) == 0
 
 
-async def test_one_call_into_the_thread_per_statement(sqlite_db: Database) -> None:
+async def test_one_call_into_the_thread_per_statement_begin_included(sqlite_db: Database) -> None:
     async with sqlite_db.engine.connect() as conn:
-        await conn.execute(select(School.id).limit(1))  # BEGIN IMMEDIATE is out of the way
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         real = driver._tx  # type: ignore[union-attr]
@@ -79,3 +79,32 @@ async def test_one_call_into_the_thread_per_statement(sqlite_db: Database) -> No
         finally:
             driver._tx = real  # type: ignore[union-attr]
         assert len(calls) == 5
+
+
+async def test_the_first_statement_takes_the_write_lock(sqlite_db: Database) -> None:
+    """BEGIN IMMEDIATE rides with the first statement: even a read-only transaction holds the lock."""
+    assert sqlite_db.url.database
+    other = sqlite3.connect(sqlite_db.url.database, timeout=0, isolation_level=None)
+    try:
+        async with sqlite_db.transaction() as session:
+            other.execute("BEGIN IMMEDIATE")  # nothing sent yet: the lock is free
+            other.execute("ROLLBACK")
+            await session.execute(select(School.id).limit(1))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # committed: free again
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_transaction_without_statements_ends_cleanly(sqlite_db: Database) -> None:
+    async with sqlite_db.transaction():
+        pass
+    with pytest.raises(RuntimeError):
+        async with sqlite_db.transaction():
+            raise RuntimeError("before any statement")
+    async with sqlite_db.transaction() as session:
+        session.add(School(name="四小"))
+    async with sqlite_db.transaction() as session:
+        assert (await session.scalars(select(School.name))).all() == ["四小"]
