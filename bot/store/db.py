@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.sqlite_driver import OneHopConnection, one_hop_dbapi
+from bot.store.sqlite_driver import one_hop_dbapi
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -31,12 +31,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Take the write lock up front: two writers then queue instead of failing on upgrade.
-        # It goes to SQLite with the transaction's first statement, in one hop (see sqlite_driver).
-        dbapi_conn = conn.connection.dbapi_connection
-        if isinstance(dbapi_conn, OneHopConnection):
-            dbapi_conn.begin_with_next_statement("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

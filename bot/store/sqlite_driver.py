@@ -5,9 +5,6 @@ cursor, execute, fetch the rows and close the cursor: four round trips through a
 loop's self-pipe for every statement, each dearer than the statement itself. This cursor sends one
 function that does all four in the thread and keeps the rows, description, rowcount and lastrowid.
 Same connection, same thread, same transactions: only the number of hops changes.
-
-A transaction's `BEGIN IMMEDIATE` (see db.py) travels with its first statement, in the same hop: every
-statement of the transaction still runs after it, holding the write lock.
 """
 
 from __future__ import annotations
@@ -29,10 +26,8 @@ from sqlalchemy.util.concurrency import await_
 _Result = tuple[Any, list[Any], int, int | None]
 
 
-def _run(conn: sqlite3.Connection, begin: str | None, operation: str, parameters: Any) -> _Result:
-    """In aiosqlite's thread: begin if asked, execute, fetch everything, close the cursor."""
-    if begin is not None:
-        conn.execute(begin)
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any) -> _Result:
+    """In aiosqlite's thread: execute, fetch everything, close the cursor."""
     cursor = conn.cursor()
     try:
         cursor.execute(operation, () if parameters is None else parameters)
@@ -43,9 +38,7 @@ def _run(conn: sqlite3.Connection, begin: str | None, operation: str, parameters
         cursor.close()
 
 
-def _run_many(conn: sqlite3.Connection, begin: str | None, operation: str, seq_of_parameters: Any) -> _Result:
-    if begin is not None:
-        conn.execute(begin)
+def _run_many(conn: sqlite3.Connection, operation: str, seq_of_parameters: Any) -> _Result:
     cursor = conn.cursor()
     try:
         cursor.executemany(operation, seq_of_parameters)
@@ -58,9 +51,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose execute is a single call into aiosqlite's thread."""
 
     __slots__ = ("_description", "_lastrowid", "_rowcount")
-    _adapt_connection: OneHopConnection
 
-    def __init__(self, adapt_connection: OneHopConnection) -> None:
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No aiosqlite cursor is opened here (that would be a hop): each execute opens and closes its own.
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
@@ -97,13 +89,13 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
-            conn, begin = self._connection, self._adapt_connection.take_begin()
-            self._keep(await conn._execute(_run, conn._conn, begin, operation, parameters))
+            conn = self._connection
+            self._keep(await conn._execute(_run, conn._conn, operation, parameters))
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
-            conn, begin = self._connection, self._adapt_connection.take_begin()
-            self._keep(await conn._execute(_run_many, conn._conn, begin, operation, seq_of_parameters))
+            conn = self._connection
+            self._keep(await conn._execute(_run_many, conn._conn, operation, seq_of_parameters))
 
     async def _async_soft_close(self) -> None:
         return None
@@ -123,28 +115,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin",)
+    __slots__ = ()
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
-
-    def __init__(self, dbapi: Any, connection: Any) -> None:
-        super().__init__(dbapi, connection)
-        self._begin: str | None = None
-
-    def begin_with_next_statement(self, sql: str) -> None:
-        """Send `sql` (BEGIN IMMEDIATE) in the same hop as the next statement."""
-        self._begin = sql
-
-    def take_begin(self) -> str | None:
-        begin, self._begin = self._begin, None
-        return begin
-
-    def commit(self) -> None:
-        if self.take_begin() is None:  # else no statement ran: no transaction was opened, none to end
-            super().commit()
-
-    def rollback(self) -> None:
-        if self.take_begin() is None:
-            super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
