@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import event
 
 from bot.app import SERVICES, create_app
 from bot.clock import SystemClock
@@ -114,16 +115,27 @@ async def bot_callbacks(db_url: str, n: int, concurrency: int, edge_only: bool =
     app = create_app(settings, db=db)
     if edge_only:
         app[SERVICES].pipeline = EdgeOnly()  # type: ignore[assignment]
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
     runner, port = await serve(app)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
-        return await load(f"http://127.0.0.1:{port}/wecom/callback", requests, concurrency)
+        result = await load(f"http://127.0.0.1:{port}/wecom/callback", requests, concurrency)
     finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
         await runner.cleanup()
+    result["statements"] = statements / n  # per request, BEGIN included; COMMIT is not a cursor execute
+    return result
 
 
 def show(label: str, r: dict[str, float]) -> None:
+    statements = f"  statements/request {r['statements']:.1f}" if "statements" in r else ""
     print(f"{label:<28} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-          f"max {r['max']:6.1f} ms  errors {int(r['errors'])}")
+          f"max {r['max']:6.1f} ms  errors {int(r['errors'])}{statements}")
 
 
 async def main() -> None:

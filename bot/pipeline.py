@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,18 +19,25 @@ from bot.domain.actors import Actor, Role
 from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
-from bot.handlers.context import HandlerContext
+from bot.handlers.context import HandlerContext, write_audits
 from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Backoff, Database, is_transient
 from bot.store.inbound_tables import ProcessedMessage
 from bot.store.outbox import enqueue
-from bot.store.people import find_chat, identify
+from bot.store.people import FirstLook, actor_of, first_look
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # a unit of work that lost a write race is run again this many times in all
+
+_PROCESSED = cast(Table, ProcessedMessage.__table__)
+# Built once: every message runs these two.
+_SEEN = select(_PROCESSED.c.reply, _PROCESSED.c.private, _PROCESSED.c.command).where(
+    _PROCESSED.c.platform == bindparam("platform"), _PROCESSED.c.message_id == bindparam("message_id")
+)
+_RECORD = insert(_PROCESSED)
 
 ROLE_WORDS = {
     Role.GUARDIAN: "家长",
@@ -112,32 +120,32 @@ class Pipeline:
 
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
         async with self.db.transaction() as session:
-            seen = await self._seen(session, msg)
-            if seen is not None:
-                return seen
-            outcome = await self._decide(session, msg, parsed)
+            look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
+            if look.seen is not None:
+                reply, private, command = look.seen
+                return Outcome(Reply(reply, private=private), command, result="duplicate")
+            outcome = await self._decide(session, msg, parsed, look)
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-            session.add(
-                ProcessedMessage(platform=str(msg.platform), message_id=msg.message_id[:128],
-                                 command=outcome.command[:30], reply=outcome.reply.text,
-                                 private=outcome.reply.private, handled_at=self.clock.now())
-            )
-            await session.flush()
+            await session.execute(_RECORD, {
+                "platform": str(msg.platform), "message_id": msg.message_id[:128], "command": outcome.command[:30],
+                "reply": outcome.reply.text, "private": outcome.reply.private, "handled_at": self.clock.now(),
+            })
+            await session.flush()  # whatever the handler left in the session, before the COMMIT
             return outcome
 
     async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
         row = (await session.execute(
-            select(ProcessedMessage.reply, ProcessedMessage.private, ProcessedMessage.command).where(
-                ProcessedMessage.platform == str(msg.platform), ProcessedMessage.message_id == msg.message_id[:128]
-            )
+            _SEEN, {"platform": str(msg.platform), "message_id": msg.message_id[:128]}
         )).first()
         if row is None:
             return None
         reply, private, command = row
         return Outcome(Reply(reply, private=private), command, result="duplicate")
 
-    async def _decide(self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
-        actor = await identify(session, str(msg.platform), msg.sender_id)
+    async def _decide(
+        self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
+    ) -> Outcome:
+        actor = await actor_of(session, str(msg.platform), msg.sender_id, look.account)
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
@@ -145,9 +153,9 @@ class Pipeline:
         if not (spec.roles & actor.roles):
             result = "not_allowed" if actor.is_known else "unknown_sender"
             return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
-        chat = await find_chat(session, str(msg.platform), msg.chat_id)
-        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, chat, self.table)
+        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, look.chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
+        await write_audits(ctx)
         await self.store_pushes(ctx)
         return Outcome(reply, spec.name, list(ctx.pushes), actor, result=reply.refused or "ok")
 

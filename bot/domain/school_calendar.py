@@ -24,11 +24,14 @@ class DateRange:
         return isinstance(day, date) and self.start <= day <= self.end
 
 
+@functools.lru_cache(maxsize=4096)
 def national_workday(day: date) -> bool:
     """A working day in China: Mon-Fri unless a public holiday, or a make-up workday (调休).
 
     chinese-calendar only knows the years the State Council has published; beyond them we fall back
     to Monday-Friday and say so, and the school adds its own entries with `tuoguan calendar`.
+    Remembered per day: the answer comes from the installed package's tables, which never change while
+    the process runs (the school's own calendar is not part of it and is read afresh every time).
     """
     try:
         return bool(chinese_calendar.is_workday(day))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import String, Table, bindparam, select
 
 from bot.domain.actors import ChildRef
 from bot.domain.care import CareTimes
@@ -17,6 +18,7 @@ from bot.handlers.resolve import children_named, find_kids, not_found_text, whic
 from bot.store.calendar import school_calendar
 from bot.store.care import Kid, kids_by_ids, kids_of_class
 from bot.store.people import staff_ids_with_role
+from bot.store.tables import Student
 
 WEEKDAY_CN = "一二三四五六日"
 
@@ -89,17 +91,18 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
     raise Refusal(which_child_text(children, example))
 
 
+_STUDENTS = cast(Table, Student.__table__)
+# Built once: the text (bound) contains the pupil's name, i.e. `? LIKE '%' || students.name || '%'`.
+_NAMED_IN_TEXT = select(_STUDENTS.c.id).where(
+    _STUDENTS.c.school_id == bindparam("school_id"), bindparam("text", type_=String).contains(_STUDENTS.c.name)
+)
+
+
 async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> bool:
     """Does the text name a pupil of the school who is not this guardian's child?"""
-    from sqlalchemy import literal
-
-    from bot.store.tables import Student
-
     own = {c.student_id for c in children}
-    found = await ctx.session.scalars(
-        select(Student.id).where(Student.school_id == ctx.actor.school_id, literal(text).contains(Student.name))
-    )
-    return any(sid not in own for sid in found)
+    found = await ctx.session.execute(_NAMED_IN_TEXT, {"school_id": ctx.actor.school_id, "text": text})
+    return any(sid not in own for sid in found.scalars())
 
 
 async def class_of_chat(ctx: HandlerContext) -> int:

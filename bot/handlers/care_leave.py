@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
@@ -13,10 +14,31 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, Args, CommandSpec
 from bot.store.care import head_teacher_of
 from bot.store.care_tables import Leave
+from bot.store.tables import ClassGroup
 
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
     r"不(去|来|参加|上)(托管|了)|托管|[,.!?;:,。!?;:、~]+"
+)
+
+
+_LEAVES = cast(Table, Leave.__table__)
+# Built once (Core): the leave command writes without the ORM's unit of work.
+_CLASSES = cast(Table, ClassGroup.__table__)
+# One row per leave of the child on those days (a single row of NULLs when none), each with the head teacher.
+_HEAD_AND_LEAVES = (
+    select(_CLASSES.c.head_teacher_id, _LEAVES.c.day, _LEAVES.c.cancelled_at)
+    .select_from(_CLASSES.outerjoin(_LEAVES, and_(
+        _LEAVES.c.student_id == bindparam("student_id"), _LEAVES.c.day.in_(bindparam("days", expanding=True))
+    )))
+    .where(_CLASSES.c.id == bindparam("class_group_id"))
+)
+_NEW_LEAVE = insert(_LEAVES)
+_RENEW_LEAVE = (  # a cancelled leave asked for again
+    update(_LEAVES)
+    .where(_LEAVES.c.student_id == bindparam("kid"), _LEAVES.c.day == bindparam("on"))
+    .values(cancelled_at=None, cancelled_by=None, reason=bindparam("new_reason"), late_notice=bindparam("late"),
+            message_id=bindparam("msg"))
 )
 
 
@@ -40,27 +62,29 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
     now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
     lines, late_names = [], []
     for kid in kids:
-        existing = {
-            leave.day: leave
-            for leave in await ctx.session.scalars(
-                select(Leave).where(Leave.student_id == kid.id, Leave.day.in_(dated.days))
-            )
-        }
+        # The class's head teacher, and day -> when that day's leave was cancelled (None: it stands).
+        rows = (await ctx.session.execute(
+            _HEAD_AND_LEAVES, {"class_group_id": kid.class_group_id, "student_id": kid.id, "days": list(dated.days)}
+        )).all()
+        head = rows[0][0] if rows else None
+        existing = {day: cancelled for _, day, cancelled in rows if day is not None}
+        new_rows = []
         for day in dated.days:
             late = day == today and times.started(kid.grade, ctx.now_local())
-            leave = existing.get(day)
-            if leave is None:
-                ctx.session.add(
-                    Leave(student_id=kid.id, day=day, reason=reason, late_notice=late, created_by=ctx.actor.actor_ref,
-                          created_at=now, message_id=ctx.message.message_id)
-                )
-            elif leave.cancelled_at is not None:
-                leave.cancelled_at, leave.cancelled_by, leave.reason, leave.late_notice = None, None, reason, late
-                leave.message_id = ctx.message.message_id
+            if day not in existing:
+                new_rows.append({
+                    "student_id": kid.id, "day": day, "reason": reason, "late_notice": late,
+                    "created_by": ctx.actor.actor_ref, "created_at": now, "message_id": ctx.message.message_id,
+                })
+            elif existing[day] is not None:
+                await ctx.session.execute(_RENEW_LEAVE, {
+                    "kid": kid.id, "on": day, "new_reason": reason, "late": late, "msg": ctx.message.message_id,
+                })
             if late:
                 late_names.append(kid.name)
+        if new_rows:
+            await ctx.session.execute(_NEW_LEAVE, new_rows)
         ctx.audit("leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in dated.days])
-        head = await head_teacher_of(ctx.session, kid.class_group_id)
         if head is not None and head != ctx.actor.staff_id:
             detail = f"原因: {reason}" if reason else "未写原因"
             ctx.push(Push(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -29,6 +30,7 @@ class HandlerContext:
     chat: ChatInfo | None
     table: CommandTable
     pushes: list[Push] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
 
     def now_local(self) -> datetime:
         return self.clock.now().astimezone(self.settings.school.tz)
@@ -41,15 +43,23 @@ class HandlerContext:
         self.pushes.append(push)
 
     def audit(self, action: str, subject: str = "", **detail: Any) -> None:
-        """Record who did what, when and from which message."""
-        self.session.add(
-            AuditEntry(
-                school_id=self.actor.school_id,
-                at=self.clock.now(),
-                actor=self.actor.actor_ref,
-                action=action,
-                subject=subject,
-                detail=detail,
-                message_id=self.message.message_id,
-            )
-        )
+        """Record who did what, when and from which message (written with the change, see write_audits)."""
+        self.audits.append({
+            "school_id": self.actor.school_id,
+            "at": self.clock.now(),
+            "actor": self.actor.actor_ref,
+            "action": action,
+            "subject": subject,
+            "detail": detail,
+            "message_id": self.message.message_id,
+        })
+
+
+_AUDIT_INSERT = insert(cast(Table, AuditEntry.__table__))
+
+
+async def write_audits(ctx: HandlerContext) -> None:
+    """The handler's audit entries, in its unit of work: one Core INSERT (executemany), no ORM flush."""
+    if ctx.audits:
+        await ctx.session.execute(_AUDIT_INSERT, ctx.audits)
+        ctx.audits.clear()

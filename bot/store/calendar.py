@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,14 +18,17 @@ KINDS = {"学期": "term", "停课": "closure", "补课": "workday", "term": "te
 KIND_LABELS = {"term": "学期", "closure": "停课", "workday": "补课"}
 
 
+_ENTRIES = cast(Table, CalendarEntry.__table__)
+# Built once (Core): read again for every dated message, never cached (an edit shows at once everywhere).
+_CALENDAR = (
+    select(_ENTRIES.c.kind, _ENTRIES.c.start_date, _ENTRIES.c.end_date, _ENTRIES.c.name)
+    .where(_ENTRIES.c.school_id == bindparam("school_id"))
+    .order_by(_ENTRIES.c.start_date)
+)
+
+
 async def school_calendar(session: AsyncSession, school_id: int) -> SchoolCalendar:
-    rows = (
-        await session.execute(
-            select(CalendarEntry.kind, CalendarEntry.start_date, CalendarEntry.end_date, CalendarEntry.name)
-            .where(CalendarEntry.school_id == school_id)
-            .order_by(CalendarEntry.start_date)
-        )
-    ).all()
+    rows = (await session.execute(_CALENDAR, {"school_id": school_id})).all()
     return SchoolCalendar.from_entries((r[0], r[1], r[2], r[3]) for r in rows)
 
 

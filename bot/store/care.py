@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
@@ -55,23 +56,25 @@ class ClassDay:
         ]
 
 
+_ST, _CG = cast(Table, Student.__table__), cast(Table, ClassGroup.__table__)
+# Built once (Core, bound parameters): the care-day commands run these on every message.
+_KIDS = select(_ST.c.id, _ST.c.name, _ST.c.class_group_id, _CG.c.grade, _ST.c.basic_care).select_from(
+    _ST.join(_CG, _CG.c.id == _ST.c.class_group_id)
+)
+_KIDS_OF_CLASS = _KIDS.where(_ST.c.class_group_id == bindparam("class_group_id"), _ST.c.active.is_(True)).order_by(
+    _ST.c.student_no
+)
+_KIDS_BY_IDS = _KIDS.where(_ST.c.id.in_(bindparam("ids", expanding=True))).order_by(_ST.c.student_no)
+_HEAD_TEACHER = select(_CG.c.head_teacher_id).where(_CG.c.id == bindparam("class_group_id"))
+
+
 async def kids_of_class(session: AsyncSession, class_group_id: int) -> list[Kid]:
-    rows = await session.execute(
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
-        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-        .where(Student.class_group_id == class_group_id, Student.active.is_(True))
-        .order_by(Student.student_no)
-    )
+    rows = await session.execute(_KIDS_OF_CLASS, {"class_group_id": class_group_id})
     return [Kid(*row) for row in rows.all()]
 
 
 async def kids_by_ids(session: AsyncSession, ids: list[int]) -> list[Kid]:
-    rows = await session.execute(
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
-        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-        .where(Student.id.in_(ids))
-        .order_by(Student.student_no)
-    )
+    rows = await session.execute(_KIDS_BY_IDS, {"ids": list(ids)})
     return [Kid(*row) for row in rows.all()]
 
 
@@ -136,7 +139,7 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
 
 
 async def head_teacher_of(session: AsyncSession, class_group_id: int) -> int | None:
-    return await session.scalar(select(ClassGroup.head_teacher_id).where(ClassGroup.id == class_group_id))
+    return (await session.execute(_HEAD_TEACHER, {"class_group_id": class_group_id})).scalar()
 
 
 async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[int, ClassDay]:

@@ -16,6 +16,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.store.sqlite_driver import one_hop_dbapi
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -109,6 +111,7 @@ class Database:
                 # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE): in-process callers
                 # queue for a single connection in order instead of polling the lock in busy_timeout sleeps.
                 kwargs.update(pool_size=1, max_overflow=0)
+            kwargs["module"] = one_hop_dbapi()
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)

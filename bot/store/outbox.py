@@ -55,10 +55,13 @@ async def enqueue(session: AsyncSession, pushes: Sequence[Push], now: datetime) 
     if not pushes:
         return
     rows = list({row["key"]: row for row in (_row(p, now) for p in pushes)}.values())
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # One cached Core statement executed for many rows (the driver's executemany): no per-call compile of
     # a multi-row VALUES clause, no bound-parameter cap to batch around, and (unlike an ORM bulk insert)
-    # no split into a statement per run of rows with the same None columns.
-    statement = insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-    await session.execute(statement, rows)
+    # no split into a statement per run of rows with the same None columns. Built once per dialect.
+    await session.execute(_ENQUEUE[session.get_bind().dialect.name == "postgresql"], rows)
+
+
+_ENQUEUE = (
+    sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+    postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+)

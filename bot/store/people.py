@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
+from bot.store.inbound_tables import ProcessedMessage
 from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
 
 
@@ -21,17 +23,83 @@ class ChatInfo:
     school_id: int
 
 
+# The statements of every message are built once (Core, bound parameters): no per-call construction,
+# no ORM compile step, and SQLAlchemy's compiled cache keyed by a memoized key.
+_CH, _CG, _GU, _GS, _ID, _SF, _SR, _ST = (
+    cast(Table, m.__table__) for m in (Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student)
+)
+_CHAT = (
+    select(_CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id)
+    .select_from(_CH.join(_CG, _CH.c.class_group_id == _CG.c.id))
+    .where(_CH.c.chat_id == bindparam("chat_id"))
+)
+_CHAT_ON = _CHAT.where(_CH.c.platform == bindparam("platform")).order_by(_CH.c.id).limit(1)
+_CHAT_ANY = _CHAT.order_by(_CH.c.id).limit(1)
+_ACCOUNT = (
+    select(_ID.c.staff_id, _SF.c.school_id, _SF.c.name, _ID.c.guardian_id, _GU.c.school_id, _GU.c.name)
+    .select_from(_ID.outerjoin(_SF, _SF.c.id == _ID.c.staff_id).outerjoin(_GU, _GU.c.id == _ID.c.guardian_id))
+    .where(_ID.c.platform == bindparam("platform"), _ID.c.user_id == bindparam("user_id"))
+)
+_STAFF_ROLES = (
+    select(_SR.c.role, _SR.c.class_group_id, _CG.c.name)
+    .select_from(_SR.outerjoin(_CG, _SR.c.class_group_id == _CG.c.id))
+    .where(_SR.c.staff_id == bindparam("staff_id"))
+    .order_by(_SR.c.id)
+)
+_CHILDREN = (
+    select(_ST.c.id, _ST.c.name, _CG.c.id, _CG.c.name, _GS.c.relation, _GS.c.may_pickup)
+    .select_from(_ST.join(_GS, _GS.c.student_id == _ST.c.id).join(_CG, _ST.c.class_group_id == _CG.c.id))
+    .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
+    .order_by(_ST.c.id)
+)
+
+
 async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -> ChatInfo | None:
     """The class group behind a platform chat id (any platform when `platform` is None)."""
-    stmt = (
-        select(Chat.id, Chat.platform, Chat.chat_id, ClassGroup.id, ClassGroup.name, ClassGroup.school_id)
-        .join(ClassGroup, Chat.class_group_id == ClassGroup.id)
-        .where(Chat.chat_id == chat_id)
-    )
-    if platform is not None:
-        stmt = stmt.where(Chat.platform == platform)
-    row = (await session.execute(stmt.order_by(Chat.id).limit(1))).first()
+    if platform is None:
+        row = (await session.execute(_CHAT_ANY, {"chat_id": chat_id})).first()
+    else:
+        row = (await session.execute(_CHAT_ON, {"chat_id": chat_id, "platform": platform})).first()
     return ChatInfo(*row) if row else None
+
+
+_PM = cast(Table, ProcessedMessage.__table__)
+_ONE = select(literal_column("1").label("one")).subquery("one")
+# What every message needs first, in one statement of at most one row (each join is on a unique key):
+# its dedupe record, the sender's account and person, and the chat's class.
+_FIRST_LOOK = select(
+    _PM.c.reply, _PM.c.private, _PM.c.command,
+    _ID.c.id, *_ACCOUNT.selected_columns,
+    _CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id,
+).select_from(
+    _ONE.outerjoin(_PM, and_(_PM.c.platform == bindparam("platform"), _PM.c.message_id == bindparam("message_id")))
+    .outerjoin(_ID, and_(_ID.c.platform == bindparam("platform"), _ID.c.user_id == bindparam("user_id")))
+    .outerjoin(_SF, _SF.c.id == _ID.c.staff_id)
+    .outerjoin(_GU, _GU.c.id == _ID.c.guardian_id)
+    .outerjoin(_CH, and_(_CH.c.platform == bindparam("platform"), _CH.c.chat_id == bindparam("chat_id")))
+    .outerjoin(_CG, _CG.c.id == _CH.c.class_group_id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLook:
+    """The dedupe record of a message (reply, private, command) if handled before; its sender's account
+    row (as `identify` reads it) if bound; its chat if it belongs to a class."""
+
+    seen: tuple[str, bool, str] | None
+    account: tuple[Any, ...] | None
+    chat: ChatInfo | None
+
+
+async def first_look(session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str) -> FirstLook:
+    """The three read-only lookups every message starts with, in one round trip."""
+    row = (await session.execute(
+        _FIRST_LOOK, {"platform": platform, "message_id": message_id, "user_id": user_id, "chat_id": chat_id}
+    )).one()
+    seen = None if row[0] is None else (row[0], bool(row[1]), row[2])
+    account = None if row[3] is None else tuple(row[4:10])
+    chat = None if row[10] is None else ChatInfo(*row[10:16])
+    return FirstLook(seen, account, chat)
 
 
 async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
@@ -39,16 +107,15 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
 
     The account and the person behind it come in one statement, their children or classes in a second.
     """
-    row = (await session.execute(
-        select(Identity.staff_id, Staff.school_id, Staff.name, Identity.guardian_id, Guardian.school_id,
-               Guardian.name)
-        .outerjoin(Staff, Staff.id == Identity.staff_id)
-        .outerjoin(Guardian, Guardian.id == Identity.guardian_id)
-        .where(Identity.platform == platform, Identity.user_id == user_id)
-    )).first()
-    if row is None:
+    row = (await session.execute(_ACCOUNT, {"platform": platform, "user_id": user_id})).first()
+    return await actor_of(session, platform, user_id, None if row is None else tuple(row))
+
+
+async def actor_of(session: AsyncSession, platform: str, user_id: str, account: tuple[Any, ...] | None) -> Actor:
+    """The Actor behind an account row read by `identify` or `first_look` (None: not bound)."""
+    if account is None:
         return Actor(platform=platform, user_id=user_id)
-    staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = row
+    staff_id, staff_school, staff_name, guardian_id, guardian_school, guardian_name = account
     if staff_id is None:
         assert guardian_id is not None
         return await _guardian_actor(session, platform, user_id, guardian_id, guardian_school, guardian_name)
@@ -65,14 +132,7 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
 async def _staff_actor(
     session: AsyncSession, platform: str, user_id: str, staff_id: int, school_id: int, name: str
 ) -> Actor:
-    rows = (
-        await session.execute(
-            select(StaffRole.role, StaffRole.class_group_id, ClassGroup.name)
-            .outerjoin(ClassGroup, StaffRole.class_group_id == ClassGroup.id)
-            .where(StaffRole.staff_id == staff_id)
-            .order_by(StaffRole.id)
-        )
-    ).all()
+    rows = (await session.execute(_STAFF_ROLES, {"staff_id": staff_id})).all()
     class_roles = tuple(ClassRole(Role(role), cg_id, cg_name or "") for role, cg_id, cg_name in rows)
     roles = frozenset(r.role for r in class_roles) or frozenset({Role.CARE_TEACHER})
     return Actor(
@@ -89,22 +149,7 @@ async def _staff_actor(
 async def _guardian_actor(
     session: AsyncSession, platform: str, user_id: str, guardian_id: int, school_id: int, name: str
 ) -> Actor:
-    rows = (
-        await session.execute(
-            select(
-                Student.id,
-                Student.name,
-                ClassGroup.id,
-                ClassGroup.name,
-                Guardianship.relation,
-                Guardianship.may_pickup,
-            )
-            .join(Guardianship, Guardianship.student_id == Student.id)
-            .join(ClassGroup, Student.class_group_id == ClassGroup.id)
-            .where(Guardianship.guardian_id == guardian_id, Student.active.is_(True))
-            .order_by(Student.id)
-        )
-    ).all()
+    rows = (await session.execute(_CHILDREN, {"guardian_id": guardian_id})).all()
     return Actor(
         platform=platform,
         user_id=user_id,

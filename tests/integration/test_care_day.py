@@ -112,6 +112,23 @@ async def test_leave_ranges_and_cancel(db: Database) -> None:
         assert active == []
 
 
+async def test_a_cancelled_leave_asked_for_again_stands_again(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    await say("parent-li", "请假 周三 看病", (9, 0))
+    await say("parent-li", "销假 周三", (9, 1))
+    out = await say("parent-li", "请假 周三 有事", (9, 2))  # message msg-3
+    assert "已为李华请假: 11月25日(周三)" in out.reply.text
+    async with db.transaction() as s:
+        leaves = (await s.scalars(select(Leave))).all()
+        assert len(leaves) == 1  # the same row, not a second one
+        leave = leaves[0]
+        assert (leave.day, leave.cancelled_at, leave.cancelled_by) == (date(2026, 11, 25), None, None)
+        assert (leave.reason, leave.message_id, leave.late_notice) == ("有事", "msg-3", False)
+        actions = (await s.scalars(select(AuditEntry.action).where(AuditEntry.message_id == "msg-3"))).all()
+        assert actions == ["leave"]
+
+
 async def test_repeated_lateness_is_flagged_to_the_principal_once(db: Database) -> None:
     services = await demo_services(db)
     say = sayer(services)

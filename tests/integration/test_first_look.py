@@ -1,0 +1,31 @@
+"""The one statement a message starts with: its dedupe record, the sender's account and the chat."""
+
+from __future__ import annotations
+
+from bot.demo import CHAT_32
+from bot.domain.actors import Role
+from bot.domain.messages import IncomingMessage, Platform
+from bot.store.db import Database
+from bot.store.people import actor_of, first_look, identify
+from tests.integration.care_day import demo_services
+
+
+async def test_first_look_matches_the_separate_lookups(db: Database) -> None:
+    services = await demo_services(db)
+    async with db.transaction() as s:
+        look = await first_look(s, "wecom", "never-seen", "parent-li", CHAT_32)
+        assert look.seen is None and look.chat is not None and look.chat.chat_id == CHAT_32
+        assert await actor_of(s, "wecom", "parent-li", look.account) == await identify(s, "wecom", "parent-li")
+        teacher = await first_look(s, "wecom", "never-seen", "teacher-li", CHAT_32)
+        assert Role.HEAD_TEACHER in (await actor_of(s, "wecom", "teacher-li", teacher.account)).roles
+        stranger = await first_look(s, "wecom", "never-seen", "nobody", "no-such-chat")
+        assert stranger.account is None and stranger.chat is None
+        assert not (await actor_of(s, "wecom", "nobody", None)).is_known
+        other_platform = await first_look(s, "dingtalk", "never-seen", "parent-li", CHAT_32)
+        assert other_platform.account is None and other_platform.chat is None
+
+    msg = IncomingMessage(Platform.WECOM, CHAT_32, "parent-li", "请假 明天", "msg-once", services.clock.now())
+    first = await services.pipeline.handle_message(msg)
+    async with db.transaction() as s:
+        look = await first_look(s, "wecom", "msg-once", "parent-li", CHAT_32)
+    assert look.seen == (first.reply.text, first.reply.private, first.command)
