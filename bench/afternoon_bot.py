@@ -63,14 +63,14 @@ def compress_scheduler_time(clock: ScaledClock) -> None:
         def now(cls, tz: tzinfo | None = None) -> Any:
             return clock.now().astimezone(tz)
 
-    scheduler_base.datetime = CompressedDatetime  # type: ignore[misc]
-    executor_base.datetime = CompressedDatetime  # type: ignore[misc]
+    scheduler_base.datetime = CompressedDatetime
+    executor_base.datetime = CompressedDatetime
     start_timer = AsyncIOScheduler._start_timer
 
     def scaled_timer(self: AsyncIOScheduler, wait_seconds: float | None) -> None:
         start_timer(self, None if wait_seconds is None else wait_seconds / clock.speed)
 
-    AsyncIOScheduler._start_timer = scaled_timer  # type: ignore[method-assign]
+    AsyncIOScheduler._start_timer = scaled_timer
     add_job = AsyncIOScheduler.add_job
 
     def add_job_wall_grace(self: AsyncIOScheduler, *args: Any, **kwargs: Any) -> Any:
@@ -78,7 +78,7 @@ def compress_scheduler_time(clock: ScaledClock) -> None:
             kwargs["misfire_grace_time"] = int(kwargs["misfire_grace_time"] * clock.speed)
         return add_job(self, *args, **kwargs)
 
-    AsyncIOScheduler.add_job = add_job_wall_grace  # type: ignore[method-assign]
+    AsyncIOScheduler.add_job = add_job_wall_grace
 
 
 def serve_bot(port: int, clock: ScaledClock) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bench.afternoon_load import Fakes, Result
 from bench.afternoon_school import DAY, TZ, Expected, Message
 from bot.clock import SystemClock
-from bot.outbox.apps import DingtalkApp, WecomApp
+from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
 from bot.outbox.robots import DingtalkRobot, Outgoing, WecomRobot
 from bot.settings import Settings
 from bot.store.calendar_tables import JobRun
@@ -119,8 +119,8 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
     report.check("outbox all delivered (none queued, sending, failed, no_channel)", set(states) <= {"sent"},
                  str(dict(states)))
     async with aiohttp.ClientSession() as http:
-        robots = {"wecom": WecomRobot(http, ""), "dingtalk": DingtalkRobot(http, "")}
-        apps = {"wecom": WecomApp(http, SystemClock(), settings.wecom), "dingtalk": DingtalkApp(http, SystemClock(),
+        robots: dict[str, WecomRobot | DingtalkRobot] = {"wecom": WecomRobot(http, ""), "dingtalk": DingtalkRobot(http, "")}
+        apps: dict[str, AppMessenger] = {"wecom": WecomApp(http, SystemClock(), settings.wecom), "dingtalk": DingtalkApp(http, SystemClock(),
                                                                                                  settings.dingtalk)}
         want: dict[str, Counter[str]] = {}
         for row in rows:
