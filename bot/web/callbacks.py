@@ -70,7 +70,13 @@ async def _post_when_done(app: web.Application, task: asyncio.Task[Outcome], pos
         async with app[HTTP].post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as resp:
             if resp.status != 200:
                 log.warning("late reply answered HTTP %s", resp.status)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+                return
+            # Both platforms answer HTTP 200 with an errcode (45009/410100 too fast, 93000/310000 robot gone).
+            answer = await resp.json(content_type=None)
+            code = answer.get("errcode", 0) if isinstance(answer, dict) else 0
+            if code not in (0, "0"):
+                log.warning("late reply refused: errcode %s %s", code, str(answer.get("errmsg", ""))[:100])
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         log.warning("late reply failed: %s", type(exc).__name__)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -236,3 +237,32 @@ async def test_slow_answers_go_to_response_url(db: Database, aiohttp_client: Cli
     assert resp.status == 200 and await resp.text() == ""
     await asyncio.wait_for(arrived.wait(), 5)
     assert received[0]["msgtype"] == "markdown" and "王小明" in received[0]["markdown"]["content"]
+
+
+async def test_a_late_reply_refused_with_an_errcode_is_logged(
+    db: Database, aiohttp_client: Client, aiohttp_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The platforms answer HTTP 200 even when they refuse (45009 too fast): the refusal is not taken as sent."""
+    arrived = asyncio.Event()
+
+    async def throttled(request: web.Request) -> web.Response:
+        await request.read()
+        arrived.set()
+        return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
+
+    fake = web.Application()
+    fake.router.add_post("/resp", throttled)
+    server = await aiohttp_server(fake)
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+                             server={"reply_budget_seconds": 0.0})
+    await load_demo(db, settings, SystemClock())
+    client = await aiohttp_client(create_app(settings, db=db))
+    caplog.set_level(logging.WARNING, logger="bot.web.callbacks")
+    query, body = ai_bot_body("查询", "ai-throttled", response_url=str(server.make_url("/resp")))
+    assert (await client.post("/wecom/callback", params=query, data=body)).status == 200
+    await asyncio.wait_for(arrived.wait(), 5)
+    for _ in range(100):
+        if "late reply refused: errcode 45009" in caplog.text:
+            break
+        await asyncio.sleep(0.02)
+    assert "late reply refused: errcode 45009" in caplog.text
