@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -25,8 +27,11 @@ class IncomingMessage:
     received_at: datetime
     sender_name: str = ""
     is_group: bool = True
-    # Where an asynchronous answer may be posted (WeCom response_url, DingTalk sessionWebhook).
+    # Where an asynchronous answer may be posted (WeCom response_url, DingTalk sessionWebhook), the body
+    # shape it takes (e.g. "wecom_ai_bot", "wecom_group_robot", "dingtalk") and until when it is valid.
     reply_url: str | None = None
+    reply_kind: str = ""
+    reply_expires_at: datetime | None = None
 
 
 REFUSED = "refused"
@@ -74,3 +79,26 @@ class Push:
     mention_phones: tuple[str, ...] = ()
     markdown: bool = False
     image_png: bytes | None = None
+
+
+class Accepted(ABC):
+    """A message taken in by `Receive`: durably stored before `receive` returned.
+
+    Only then may a platform be acknowledged (HTTP 200, a stream frame's ack). `fresh` is False for a
+    message already received (a platform retry, a replay): it is answered from the record, never re-run.
+    """
+
+    fresh: bool
+
+    @abstractmethod
+    async def answer(self, within: float) -> Reply | None:
+        """What to say back where the message came from, if ready within `within` seconds.
+
+        The reply is safe for where it goes (a private answer to a group message is already queued for
+        the sender; the group gets a short note). None: not ready in time, and the inbox now owns the
+        reply (posted later by the message's reply route while valid, else to the chat or privately).
+        """
+
+
+# What bootstrap hands every inbound adapter (HTTP callbacks, long connections): they never import the pipeline.
+Receive = Callable[[IncomingMessage], Awaitable[Accepted]]
