@@ -254,6 +254,7 @@ COMMANDS = [
         handle=handle_not_picked,
         roles=STAFF,
         priority=12,
+        writes=False,
     ),
     CommandSpec(
         name="已接走",

@@ -273,8 +273,8 @@ async def cancel_course(ctx: HandlerContext, course: Course) -> int:
 COMMANDS = [
     CommandSpec("报名", "报名 1类 / 报名 X类 课程 [孩子]", "报名基础托管或兴趣课程", "报名 X类 篮球",
                 ("报名",), parse_enroll, handle_enroll, roles=GUARDIANS),
-    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程", "课程"),
-                keyword_parser("我的课程", "课程"), handle_mine, roles=GUARDIANS),
+    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程",),
+                keyword_parser("我的课程", "孩子的课程", "报了什么课"), handle_mine, roles=GUARDIANS, writes=False),
     CommandSpec("退出课程", "退出 课程 [孩子]", "申请退出课程(需审核)", "退出 篮球", ("退出",),
                 parse_withdraw, handle_withdraw, roles=GUARDIANS),
     CommandSpec("同意报名", "同意 孩子 课程", "班级审核通过报名", "同意 王小明 篮球", ("同意",),

@@ -25,5 +25,6 @@ COMMANDS = [
         handle=handle_daily,
         roles=STAFF,
         priority=14,
+        writes=False,
     ),
 ]

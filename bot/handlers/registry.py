@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rapidfuzz import fuzz, process
 
 from bot.domain.actors import Actor, Role
+from bot.handlers.phenomena import is_question
 
 if TYPE_CHECKING:
     from bot.domain.messages import Reply
@@ -39,6 +40,8 @@ class CommandSpec:
     roles: frozenset[Role] = KNOWN
     # Lower tries first; use it where one phrasing could be read as two commands.
     priority: int = 100
+    # Does carrying it out change the register? A question is never parsed as a command that writes.
+    writes: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,14 @@ class CommandTable:
         raise KeyError(name)
 
     def parse(self, text: str) -> Parsed | ParseError:
-        """Pure: the first command whose parser accepts the text, else the closest by fuzzy match."""
+        """Pure: the first command whose parser accepts the text, else the closest by fuzzy match.
+
+        A question ("李华明天请假吗") is only ever read by commands that do not write: it gets an answer.
+        """
+        question = is_question(text)
         for spec in self.specs:
+            if question and spec.writes:
+                continue
             args = spec.parse(text)
             if args is not None:
                 return Parsed(spec, args)
