@@ -58,19 +58,28 @@ class Dated:
     days: tuple[date, ...]
     text: str  # the words that named them
     explicit: bool
+    skipped: tuple[date, ...] = ()  # days without care inside the range named
+
+    def skipped_note(self) -> str:
+        return f"({days_label(self.skipped)}没有托管,已跳过)" if self.skipped else ""
 
 
-async def days_in(ctx: HandlerContext, text: str) -> Dated:
+async def days_in(ctx: HandlerContext, text: str, verb: str = "请假") -> Dated:
+    """The care days a message names; a past day, a week without its days or a span without care is refused."""
     calendar = await calendar_of(ctx)
     found = find_dates(text, ctx.today(), calendar.is_care_day)
     if found is None:
         return Dated((ctx.today(),), "", explicit=False)
+    if found.vague:
+        raise Refusal(f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三")
+    if found.past:
+        raise Refusal(f"{days_label(found.past)}已经过去,不能{verb}。")
     if not found.days:
-        raise Refusal(f"「{found.text}」这段时间没有托管日,无需请假。")
+        raise Refusal(f"「{found.text}」这段时间没有托管日,无需{verb}。")
     if not found.is_range and not calendar.is_care_day(found.days[0]):
         day = found.days[0]
         raise Refusal(f"{day_label(day)}没有托管({calendar.why_not(day)}),无需处理。")
-    return Dated(found.days, found.text, explicit=True)
+    return Dated(found.days, found.text, explicit=True, skipped=found.skipped)
 
 
 async def guardian_children(ctx: HandlerContext, text: str, example: str) -> list[ChildRef]:

@@ -18,7 +18,8 @@ from bot.store.tables import ClassGroup
 
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
-    r"不(去|来|参加|上)(托管|了)|托管|[,.!?;:,。!?;:、~]+"
+    r"不(去|来|参加|上)(托管|了)|托管|请\s*[\d一二两三四五六七八九十]{1,2}\s*天(的)?假|[\d一二两三四五六七八九十]{1,2}\s*天|"
+    r"起|[,.!?;:,。!?;:、~]+"
 )
 
 
@@ -92,7 +93,7 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
                 text=f"{kid.name} 请假 {days_label(dated.days)}。{detail}" + ("(托管开始后才请假)" if late else ""),
                 staff_id=head,
             ))
-        lines.append(f"已为{kid.name}请假: {days_label(dated.days)}。")
+        lines.append(f"已为{kid.name}请假: {days_label(dated.days)}。{dated.skipped_note()}")
     lines.append("已告知班主任。")
     if late_names:
         lines.append("今天托管已开始,记为迟报。")
@@ -103,7 +104,7 @@ async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
     text = args["text"]
     try:
         kids = await kids_for(ctx, text, "销假 王小明 明天")
-        dated = await days_in(ctx, text)
+        dated = await days_in(ctx, text, "销假")
     except Refusal as refusal:
         return refusal.reply()
     now, lines = ctx.clock.now(), []

@@ -53,3 +53,37 @@ async def test_how_to_questions_get_the_rule_and_an_example(db: Database) -> Non
     assert "请假 明天" in out.reply.text
     out = await say("parent-li", "请假需要提前多久？", (8, 0))
     assert "托管开始前" in out.reply.text
+
+
+# 2. Dates resolve to concrete care days, or are refused with the reason.
+
+async def test_past_days_are_refused(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-li", "请假 昨天", (8, 0))
+    assert "11月22日(周日)已经过去" in out.reply.text and out.reply.refused
+    assert await leave_days(db, "李华") == []
+
+
+async def test_a_week_without_days_asks_which(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-li", "请假 下周", (8, 0), day=27)
+    assert "下周哪几天" in out.reply.text and await leave_days(db, "李华") == []
+
+
+async def test_ranges_record_every_day_and_name_the_skipped_ones(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("teacher-li", "下周一到周三 王小明 请假", (8, 0))
+    assert "11月30日(周一)、12月1日(周二)、12月2日(周三)" in out.reply.text
+    assert await leave_days(db, "王小明") == ["2026-11-30", "2026-12-01", "2026-12-02"]
+    async with db.transaction() as s:
+        reasons = set((await s.scalars(select(Leave.reason))).all())
+    assert reasons == {""}
+    out = await say("parent-li", "周四周五请假两天", (8, 1))
+    assert "11月26日(周四)、11月27日(周五)" in out.reply.text
+    out = await say("parent-li", "请假 11月30日至12月4日", (8, 2))
+    assert "12月4日(周五)" in out.reply.text
+    out = await say("parent-chen", "周五起请3天假", (8, 3))
+    assert "11月27日(周五)、11月30日(周一)、12月1日(周二)" in out.reply.text
+    assert "11月28日(周六)、11月29日(周日)没有托管,已跳过" in out.reply.text
+    out = await say("parent-liu", "请3天假", (8, 4))
+    assert "11月24日(周二)、11月25日(周三)、11月26日(周四)" in out.reply.text
