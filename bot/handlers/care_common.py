@@ -14,7 +14,15 @@ from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
 from bot.handlers.context import HandlerContext
-from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
+from bot.handlers.resolve import (
+    aliases,
+    children_named,
+    find_kids,
+    leading_name,
+    leading_word,
+    not_found_text,
+    which_child_text,
+)
 from bot.store.calendar import school_calendar
 from bot.store.care import Kid, kids_by_ids, kids_of_class
 from bot.store.people import staff_ids_with_role
@@ -90,11 +98,13 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
     named, unknown = children_named(text, children)
     if named:
         return named
+    # A name that is not one of the sender's children is refused: never applied to another child, never a reason.
+    other = await _names_someone_elses_child(ctx, text, children) or await _leading_name(ctx, text)
+    if other:
+        own = "、".join(c.name for c in children)
+        raise Refusal(f"您的孩子中没有「{other}」,您只能为自己的孩子({own})操作。", not_allowed=True)
     if unknown:
         raise Refusal(not_found_text(unknown))
-    if await _names_someone_elses_child(ctx, text, children):
-        own = "、".join(c.name for c in children)
-        raise Refusal(f"您只能为自己的孩子({own})操作。", not_allowed=True)
     if len(children) == 1:
         return children
     raise Refusal(which_child_text(children, example))
@@ -102,16 +112,25 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
 
 _STUDENTS = cast(Table, Student.__table__)
 # Built once: the text (bound) contains the pupil's name, i.e. `? LIKE '%' || students.name || '%'`.
-_NAMED_IN_TEXT = select(_STUDENTS.c.id).where(
+_NAMED_IN_TEXT = select(_STUDENTS.c.id, _STUDENTS.c.name).where(
     _STUDENTS.c.school_id == bindparam("school_id"), bindparam("text", type_=String).contains(_STUDENTS.c.name)
 )
 
 
-async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> bool:
-    """Does the text name a pupil of the school who is not this guardian's child?"""
+async def _leading_name(ctx: HandlerContext, text: str) -> str | None:
+    """A name standing at the start of the text; the school's given names are read only when a word stands there."""
+    if leading_word(text) is None:
+        return None
+    names = await ctx.session.scalars(select(_STUDENTS.c.name).where(_STUDENTS.c.school_id == ctx.actor.school_id))
+    return leading_name(text, {a for name in names for a in aliases(name)[1:]})
+
+
+async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> str | None:
+    """The name of a pupil of the school, not this guardian's child, that the text contains (longest)."""
     own = {c.student_id for c in children}
     found = await ctx.session.execute(_NAMED_IN_TEXT, {"school_id": ctx.actor.school_id, "text": text})
-    return any(sid not in own for sid in found.scalars())
+    names = [name for sid, name in found.all() if sid not in own]
+    return max(names, key=len) if names else None
 
 
 async def class_of_chat(ctx: HandlerContext) -> int:

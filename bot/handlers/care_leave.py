@@ -12,6 +12,7 @@ from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.resolve import aliases, join_han
 from bot.store.care import head_teacher_of
 from bot.store.care_tables import Leave
 from bot.store.tables import ClassGroup
@@ -19,7 +20,7 @@ from bot.store.tables import ClassGroup
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
     r"不(去|来|参加|上)(托管|了)|托管|请\s*[\d一二两三四五六七八九十]{1,2}\s*天(的)?假|[\d一二两三四五六七八九十]{1,2}\s*天|"
-    r"起|[,.!?;:,。!?;:、~]+"
+    r"起|请(?=[病事]假)|[,.!?;:,。!?;:、~]+"
 )
 
 
@@ -44,6 +45,7 @@ _RENEW_LEAVE = (  # a cancelled leave asked for again
 
 
 def reason_of(text: str, remove: list[str]) -> str:
+    text = join_han(text)
     for word in remove:
         if word:
             text = text.replace(word, " ")
@@ -59,7 +61,7 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
         dated = await days_in(ctx, text)
     except Refusal as refusal:
         return refusal.reply()
-    reason = reason_of(text, [dated.text, *(k.name for k in kids)])
+    reason = reason_of(text, [dated.text, *(a for k in kids for a in aliases(k.name))])
     now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
     lines, late_names = [], []
     for kid in kids:

@@ -32,7 +32,7 @@ async def test_guardian_cannot_act_on_another_familys_child(db: Database) -> Non
     say = sayer(await demo_services(db))
     for text in ("请假 王小明 明天", "王小明 已接走", "王小明 今天外婆接", "王小明 今天晚点接 18:30"):
         out = await say("parent-li", text, (16, 40))  # 王小明 is not parent-li's child
-        assert out.reply.text == "您只能为自己的孩子(李华)操作。", text
+        assert out.reply.text == "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", text
     assert await nothing_written(db)
 
 

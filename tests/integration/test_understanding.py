@@ -87,3 +87,26 @@ async def test_ranges_record_every_day_and_name_the_skipped_ones(db: Database) -
     assert "11月28日(周六)、11月29日(周日)没有托管,已跳过" in out.reply.text
     out = await say("parent-liu", "请3天假", (8, 4))
     assert "11月24日(周二)、11月25日(周三)、11月26日(周四)" in out.reply.text
+
+
+# 3. Names are matched against the sender's children, then the roster; never absorbed.
+
+async def test_a_name_that_is_not_the_senders_child_is_refused(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    for text, word in [("思远 请假 明天", "思远"), ("陈思远 请假 明天", "陈思远"), ("帮方明请下周一的假", "方明")]:
+        out = await say("parent-li", text, (8, 0))
+        assert f"您的孩子中没有「{word}」" in out.reply.text, (text, out.reply.text)
+    assert await leave_days(db, "李华") == [] and await leave_days(db, "陈思远") == []
+
+
+async def test_names_in_any_form_of_the_senders_children(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-wang", "小明 后天请假 看牙", (8, 0))
+    assert "已为王小明请假: 11月25日(周三)" in out.reply.text
+    out = await say("parent-wang", "王 小红明天请事假", (8, 1))
+    assert "已为王小红请假: 11月24日(周二)" in out.reply.text
+    out = await say("parent-li", "小华明天请病假", (8, 2))
+    assert "已为李华请假: 11月24日(周二)" in out.reply.text
+    async with db.transaction() as s:
+        reasons = sorted((await s.scalars(select(Leave.reason))).all())
+    assert reasons == ["事假", "病假", "看牙"]
