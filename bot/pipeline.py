@@ -20,6 +20,7 @@ from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext, write_audits
+from bot.handlers.proposals import settle_pending
 from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -146,6 +147,8 @@ class Pipeline:
         self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
     ) -> Outcome:
         actor = await actor_of(session, str(msg.platform), msg.sender_id, look.account)
+        if actor.is_known:
+            await settle_pending(session, msg, parsed)  # anything but an answer drops a pending proposal
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)

@@ -12,6 +12,7 @@ from bot.handlers import (
     family,
     fees,
     principal,
+    proposals,
     questions,
 )
 from bot.handlers.registry import CommandTable
@@ -20,4 +21,4 @@ from bot.handlers.registry import CommandTable
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS,
-                         *questions.COMMANDS])
+                         *questions.COMMANDS, *proposals.COMMANDS])

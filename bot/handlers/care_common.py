@@ -13,7 +13,9 @@ from bot.domain.care import CareTimes
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
+from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
+from bot.handlers.proposals import propose, rewritten
 from bot.handlers.resolve import (
     aliases,
     children_named,
@@ -104,10 +106,19 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
         own = "、".join(c.name for c in children)
         raise Refusal(f"您的孩子中没有「{other}」,您只能为自己的孩子({own})操作。", not_allowed=True)
     if unknown:
-        raise Refusal(not_found_text(unknown))
+        raise await _close_name(ctx, unknown)
     if len(children) == 1:
         return children
-    raise Refusal(which_child_text(children, example))
+    texts = [f"{c.name} {normalise(ctx.message.text)}" for c in children]
+    raise Refusal(await propose(ctx, which_child_text(children, example), texts, [c.name for c in children]))
+
+
+async def _close_name(ctx: HandlerContext, unknown: list[tuple[str, str | None]]) -> Refusal:
+    """A name close to one on the roster: propose it (是 carries the message out with the right name)."""
+    word, guess = unknown[0]
+    if guess is None:
+        return Refusal(not_found_text(unknown))
+    return Refusal(await propose(ctx, not_found_text(unknown), [rewritten(ctx, word, guess)]))
 
 
 _STUDENTS = cast(Table, Student.__table__)
@@ -150,7 +161,10 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     roster = await kids_of_class(ctx.session, class_group_id)
     found = find_kids(text, roster)
     if found.unknown:
-        raise Refusal(not_found_text(found.unknown))
+        raise await _close_name(ctx, found.unknown)
+    if found.short:  # 小明 for 王小明: a teacher is asked, the class may have more than one 小明 next term
+        word, kid = found.short[0]
+        raise Refusal(await propose(ctx, f"是「{kid.name}」吗?", [rewritten(ctx, word, kid.name)]))
     return found.kids
 
 

@@ -11,6 +11,7 @@ from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
+from bot.handlers.proposals import propose
 from bot.handlers.registry import KNOWN, Args, CommandSpec
 from bot.handlers.resolve import aliases, join_han
 from bot.store.care import head_teacher_of
@@ -110,10 +111,20 @@ async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
     except Refusal as refusal:
         return refusal.reply()
     now, lines = ctx.clock.now(), []
+    found = []
     for kid in kids:
         stmt = select(Leave).where(Leave.student_id == kid.id, Leave.cancelled_at.is_(None))
         stmt = stmt.where(Leave.day.in_(dated.days)) if dated.explicit else stmt.where(Leave.day >= ctx.today())
-        leaves = list(await ctx.session.scalars(stmt.order_by(Leave.day)))
+        found.append((kid, list(await ctx.session.scalars(stmt.order_by(Leave.day)))))
+    if not dated.explicit and sum(len(leaves) for _, leaves in found) > 1:
+        # A bare 销假 that would cancel several days: ask first, naming every day.
+        asked = [(kid, leaves) for kid, leaves in found if leaves]
+        texts = [f"销假 {kid.name} " + " ".join(x.day.isoformat() for x in leaves) for kid, leaves in asked]
+        labels = [f"{kid.name}: {days_label([x.day for x in leaves])}" for kid, leaves in asked]
+        question = (f"要为{labels[0].replace(': ', '销假: ')}吗?" if len(asked) == 1
+                    else "要为哪个孩子销假?")
+        return Refusal(await propose(ctx, question, texts, labels)).reply()
+    for kid, leaves in found:
         if not leaves:
             lines.append(f"{kid.name}没有可以销的假。")
             continue

@@ -141,5 +141,4 @@ def not_found_text(unknown: list[tuple[str, str | None]]) -> str:
 
 
 def which_child_text(children: Sequence[ChildRef], example: str) -> str:
-    names = "、".join(c.name for c in children)
-    return f"您有{len(children)}个孩子: {names}。请说明是哪一个,例如: {example}"
+    return f"您有{len(children)}个孩子,是哪一个?(也可以写上姓名,例如: {example})"

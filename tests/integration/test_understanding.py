@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.bootstrap import bootstrap
 from bot.store.care_tables import Leave
 from bot.store.db import Database
 from bot.store.tables import AuditEntry, Student
@@ -110,3 +111,57 @@ async def test_names_in_any_form_of_the_senders_children(db: Database) -> None:
     async with db.transaction() as s:
         reasons = sorted((await s.scalars(select(Leave.reason))).all())
     assert reasons == ["事假", "病假", "看牙"]
+
+
+# 4. Ask when unsure, and remember the answer (stored: a restart keeps it).
+
+async def test_a_short_name_is_proposed_and_yes_carries_it_out_after_a_restart(db: Database) -> None:
+    services = await demo_services(db)
+    out = await sayer(services)("teacher-li", "小明 后天请假 看牙", (8, 0))
+    assert "是「王小明」吗?" in out.reply.text and await leave_days(db, "王小明") == []
+    restarted = bootstrap(services.settings, clock=services.clock, db=db)  # a new process, the same database
+    say = sayer(restarted)
+    out = await say("parent-li", "是", (8, 1))  # someone else's 是 is not the answer
+    assert await leave_days(db, "王小明") == []
+    out = await say("teacher-li", "是", (8, 2), )
+    assert "已为王小明请假: 11月25日(周三)" in out.reply.text
+    assert await leave_days(db, "王小明") == ["2026-11-25"]
+    async with db.transaction() as s:
+        assert (await s.scalars(select(Leave.reason))).all() == ["看牙"]
+    out = await say("teacher-li", "是", (8, 3))  # answered once only
+    assert await leave_days(db, "王小明") == ["2026-11-25"] and "没看懂" not in out.reply.text
+
+
+async def test_anything_else_or_ten_minutes_drops_the_proposal(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    await say("teacher-li", "小明 后天请假", (8, 0))
+    await say("teacher-li", "点名", (8, 1))
+    await say("teacher-li", "是", (8, 2))
+    await say("teacher-li", "小明 后天请假", (9, 0))
+    await say("teacher-li", "对", (9, 11))
+    assert await leave_days(db, "王小明") == []
+    await say("teacher-li", "王晓明 后天请假", (9, 20))
+    out = await say("teacher-li", "确认", (9, 29))
+    assert await leave_days(db, "王小明") == ["2026-11-25"], out.reply.text
+
+
+async def test_which_child_is_answered_by_a_number(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-wang", "请假 明天 发烧", (8, 0))
+    assert "1. 王小明\n2. 王小红" in out.reply.text
+    out = await say("parent-wang", "2", (8, 1))
+    assert "已为王小红请假: 11月24日(周二)" in out.reply.text
+    assert await leave_days(db, "王小红") == ["2026-11-24"] and await leave_days(db, "王小明") == []
+
+
+async def test_a_bare_cancel_of_several_days_asks_first(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    await say("parent-li", "请假 明天到周四", (8, 0))
+    out = await say("parent-li", "销假", (8, 1))
+    assert "11月24日(周二)、11月25日(周三)、11月26日(周四)" in out.reply.text and "回复「是」" in out.reply.text
+    assert await leave_days(db, "李华") == ["2026-11-24", "2026-11-25", "2026-11-26"]
+    out = await say("parent-li", "是", (8, 2))
+    assert "已为李华销假" in out.reply.text and await leave_days(db, "李华") == []
+    await say("parent-li", "请假 明天", (8, 3))
+    out = await say("parent-li", "销假", (8, 4))  # one day: no need to ask
+    assert "已为李华销假: 11月24日(周二)" in out.reply.text

@@ -1,0 +1,82 @@
+"""Ask when unsure, and remember the answer.
+
+Where a reading is uncertain (a short or close name, which child, a 销假 of several days) the bot proposes one
+concrete reading, or numbered ones, as the message it would carry out. `是`/`对`/`确认` (or `1`, `2`, …) from the
+same sender in the same chat within ten minutes carries it out; any other message drops it. The proposal is
+stored with the message's unit of work, so a restart keeps it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.messages import IncomingMessage, Reply
+from bot.domain.text import normalise
+from bot.handlers.context import HandlerContext
+from bot.handlers.phenomena import confirmation
+from bot.handlers.registry import KNOWN, Args, CommandSpec, Parsed, ParseError
+from bot.store import proposals as store
+
+CONFIRM = "确认"
+CONFIRM_WITHIN = timedelta(minutes=10)
+NOTHING_PENDING = "好的。"
+
+
+def who_of(message: IncomingMessage) -> store.Who:
+    return store.Who(str(message.platform), message.chat_id, message.sender_id)
+
+
+async def propose(ctx: HandlerContext, question: str, texts: list[str], labels: list[str] | None = None) -> str:
+    """Remember the reading(s) and return the question to send (the caller refuses with it: nothing written)."""
+    await store.remember(ctx.session, who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now())
+    if len(texts) == 1:
+        return f"{question}\n回复「是」照此办理,回复其他内容则取消。"
+    lines = [question, *(f"{i}. {label}" for i, label in enumerate(labels or texts, start=1)), "请回复数字选择。"]
+    return "\n".join(lines)
+
+
+def rewritten(ctx: HandlerContext, word: str, by: str) -> str:
+    """The sender's message with `word` (its first standalone occurrence) read as `by`."""
+    text = normalise(ctx.message.text)
+    pattern = re.compile(rf"(?<!{re.escape(by[0])}){re.escape(word)}") if by.endswith(word) else re.compile(
+        re.escape(word))
+    return pattern.sub(by, text, count=1)
+
+
+def parse_confirm(text: str) -> Args | None:
+    answer = confirmation(text)
+    return {"answer": answer} if answer is not None else None
+
+
+async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
+    who = who_of(ctx.message)
+    texts = await store.pending(ctx.session, who, ctx.clock.now(), CONFIRM_WITHIN)
+    answer = args["answer"]
+    if texts is None:
+        return Reply(NOTHING_PENDING if answer == "yes" else "现在没有等您选择的事项。")
+    if answer == "yes" and len(texts) > 1:
+        return Reply(f"请回复数字 1-{len(texts)} 选择。")
+    index = 0 if answer == "yes" else int(answer) - 1
+    if not 0 <= index < len(texts):
+        return Reply(f"请回复数字 1-{len(texts)} 选择。")
+    await store.drop(ctx.session, who)
+    parsed = ctx.table.parse(texts[index])
+    if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or parsed.spec.name == CONFIRM:
+        return Reply.refusal("这项已失效,请重新发送。")
+    return await parsed.spec.handle(ctx, parsed.args)
+
+
+async def settle_pending(session: AsyncSession, message: IncomingMessage, parsed: Parsed | ParseError) -> None:
+    """Any message but an answer drops the sender's pending proposal in this chat."""
+    if isinstance(parsed, Parsed) and parsed.spec.name == CONFIRM:
+        return
+    await store.drop(session, who_of(message))
+
+
+COMMANDS = [
+    CommandSpec(CONFIRM, "是 / 1", "确认托管助手提出的理解(10分钟内)", "是", ("是", "确认"), parse_confirm,
+                handle_confirm, roles=KNOWN, priority=1),
+]
