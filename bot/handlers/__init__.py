@@ -8,6 +8,7 @@ from bot.handlers import (
     care_leave,
     care_pickup,
     care_rollcall,
+    chatter,
     enroll,
     family,
     fees,
@@ -21,4 +22,5 @@ from bot.handlers.registry import CommandTable
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS,
-                         *questions.COMMANDS, *proposals.COMMANDS])
+                         *questions.COMMANDS, *proposals.COMMANDS,
+                         *chatter.COMMANDS])

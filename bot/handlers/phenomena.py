@@ -54,6 +54,8 @@ def chatter_kind(text: str) -> str | None:
     One documented rule: a message made only of courtesy words (thanks, OK, received, a greeting) or only of
     emoji and punctuation is chatter. Thanks get a short answer, the rest none (a group stays quiet).
     """
+    if _MARKS.search(text):  # "?" asks for help, "好的?" asks something
+        return None
     core = re.sub(r"[\s,，。.!！~～、…]+", "", text)
     core = re.sub(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]+", "", core)
     if not core:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.bootstrap import bootstrap
-from bot.store.care_tables import Leave
+from bot.store.care_tables import Leave, PickupPlan
 from bot.store.db import Database
 from bot.store.tables import AuditEntry, Student
 from tests.integration.care_day import demo_services, sayer
@@ -165,3 +165,51 @@ async def test_a_bare_cancel_of_several_days_asks_first(db: Database) -> None:
     await say("parent-li", "请假 明天", (8, 3))
     out = await say("parent-li", "销假", (8, 4))  # one day: no need to ask
     assert "已为李华销假: 11月24日(周二)" in out.reply.text
+
+
+# 5. Natural phrasings for the commands parents use; polite chatter is never "没看懂".
+
+async def test_natural_enrollment(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-wang", "帮王小红报一下书法班", (8, 0))
+    assert "王小红" in out.reply.text and "书法" in out.reply.text and out.command == "报名", out.reply.text
+    out = await say("parent-wang", "王小明 报名 书法", (8, 1))
+    assert "王小明" in out.reply.text and "书法" in out.reply.text and not out.reply.refused, out.reply.text
+    out = await say("parent-li", "我想给孩子报个美术", (8, 2))
+    assert "美术" in out.reply.text and out.reply.refused  # understood; the school has no such course
+    before = await writes(db)
+    out = await say("parent-li", "帮王小红报一下书法班", (8, 3))
+    assert "您的孩子中没有「王小红」" in out.reply.text and await writes(db) == before
+
+
+async def test_natural_reads(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-li", "有哪些课", (8, 0))
+    assert "篮球" in out.reply.text and "书法" in out.reply.text
+    out = await say("parent-li", "课程", (8, 0))
+    assert "可报名的课程" in out.reply.text
+    for text in ["交了多少钱", "还欠多少", "我交了多少钱了？"]:
+        out = await say("parent-li", text, (8, 1))
+        assert out.reply.private and "费用明细" in out.reply.text, text
+
+
+async def test_natural_pickups_keep_the_persons_name(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-chen", "老师，陈思远今天由他姑姑陈红来接，麻烦了", (15, 0))
+    assert "姑姑陈红" in out.reply.text
+    out = await say("parent-li", "今天他舅舅来接，叫李明", (15, 1))
+    assert "舅舅李明" in out.reply.text
+    async with db.transaction() as s:
+        people = sorted((await s.scalars(select(PickupPlan.person))).all())
+    assert people == ["姑姑陈红", "舅舅李明"]
+    out = await say("parent-li", "孩子我已经接到啦😊", (17, 20))
+    assert out.command == "已接走"
+
+
+async def test_polite_chatter_gets_a_short_answer(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    before = await writes(db)
+    for text in ["谢谢老师", "好的", "收到", "👍👍", "老师辛苦了！", "好的，谢谢"]:
+        out = await say("parent-li", text, (8, 0))
+        assert out.command == "闲聊" and "没看懂" not in out.reply.text and len(out.reply.text) <= 40, text
+    assert await writes(db) == before

@@ -75,7 +75,8 @@ def test_typos_get_the_closest_command(text: str, closest: str) -> None:
 
 @pytest.mark.parametrize("text", ["今天天气不错", "谢谢老师", "收到", "好的", "哈哈哈", "👍"])
 def test_chatter_is_not_a_command(text: str) -> None:
-    assert not isinstance(TABLE.parse(normalise(text)), Parsed)
+    parsed = TABLE.parse(normalise(text))  # polite chatter gets a short answer (闲聊), never a write
+    assert not isinstance(parsed, Parsed) or not parsed.spec.writes
 
 
 @pytest.mark.parametrize(
