@@ -248,9 +248,16 @@ _TIME = re.compile(
 )
 
 
+def _a_little(text: str, m: re.Match[str]) -> bool:
+    """晚一点, 早一点, 快一点: 一点 meaning "a little", not one o'clock."""
+    return m.group(0).startswith("一点") and m.start() > 0 and text[m.start() - 1] in "晚早快慢有好多差稍再得迟"
+
+
 def find_time(text: str, *, afternoon: bool = True) -> tuple[time, str] | None:
     """18:10, 6点10分, 六点半, 5点一刻 -> a time; with `afternoon`, 1-11 o'clock means p.m."""
     m = _TIME.search(text)
+    while m is not None and _a_little(text, m):
+        m = _TIME.search(text, m.start() + 2)
     if m is None:
         return None
     try:

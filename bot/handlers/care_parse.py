@@ -25,7 +25,7 @@ _PICKED = re.compile(r"已接走|已经接走|接走了|已接|接到(了|啦|�
 _NOT_PICKED = re.compile(r"未接走|没接走|还没(被)?接|没被接|谁(还)?没接|未接|等待接|还有几个没接")
 _ALL = re.compile(r"全部|都|全体|所有(人|孩子|学生)?|全班")
 _LATE = re.compile(r"(晚|迟)(一)?(点|些|会儿)?(接|到|来)|晚接|会晚|左右到|才能到|(点|:\d\d).{0,4}(到|来接|接)")
-_PROXY = re.compile(rf"代接|(?P<who>{PEOPLE})(?P<name>[\u4e00-\u9fff]{{2,3}}?)?(来|去|过来)?接|由(?P<by>[\u4e00-\u9fff]{{2,3}}?)(来|去|过来)?接")
+_PROXY = re.compile(rf"代接|(?P<who>{PEOPLE})(?P<name>[\u4e00-\u9fff]{{2,3}}?)?(来|去|过来)?接|由(?P<by>[\u4e00-\u9fff]{{2,3}}?)(来|去|过来)?接|(?P<by2>换人|别人)(来|去|过来)?接")
 # The person's own name, said after the relation: 今天他舅舅来接，叫李明 / 名字是李明.
 _CALLED = re.compile(r"(?:叫|名字是|名字叫|姓名)[:：\s]*(?P<name>[\u4e00-\u9fff]{2,3})")
 _ROLLCALL = re.compile(r"^(点名|考勤|今天点名|点个名|到了几个|今天到了几个)$")
@@ -66,6 +66,8 @@ def parse_proxy(text: str) -> Args | None:
     m = _PROXY.search(text)
     if m is None:
         return None
+    if m["by2"]:  # 今天换人接: who is asked
+        return {"text": text, "who": ""}
     if m["by"]:
         return {"text": text, "who": m["by"]}
     who = m["who"] or text[m.end():].strip(" :,，。") or ""

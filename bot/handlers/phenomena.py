@@ -13,7 +13,7 @@ _FINAL = re.compile(r"(吗|么|呢|嘛|没|不|咩|啊吗)[\s.。~～!！…]*$"
 _MARKS = re.compile(r"[?？]")
 _WORDS = re.compile(
     r"怎么|怎样|如何|多久|几点|几号|哪天|哪几天|哪些|什么|为什么|为啥|咋|啥|是否|有没有|是不是|能不能|可不可以|"
-    r"要不要|用不用|需不需要|了没|没有呀|请问|多少|多长时间|什么时候|谁(来)?接|在哪|行不行|好不好"
+    r"要不要|用不用|需不需要|了没|没有呀|请问|多少|多长时间|什么时候|谁|哪|几(点|号|天|个|时|节|次|岁|月)|行不行|好不好"
 )
 # "A-not-A" questions: 去不去, 来不来, 接不接.
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
@@ -72,13 +72,16 @@ def chatter_kind(text: str) -> str | None:
 
 
 YES = frozenset({"是", "是的", "对", "对的", "确认", "确定", "嗯是", "是呀", "对呀", "没错", "好的确认", "是滴", "yes"})
+NO = frozenset({"不是", "不对", "不用", "不用了", "取消", "算了", "错了", "不", "否", "no"})
 _CHOICE = re.compile(r"^(?:选)?(?:第)?([1-9])(?:个)?$")
 
 
 def confirmation(text: str) -> str | int | None:
-    """'yes' for 是/对/确认, a choice number for 1/2/…, None for anything else."""
+    """'yes' for 是/对/确认, 'no' for 不是/取消, a choice number for 1/2/…, None for anything else."""
     core = re.sub(r"[\s,，。.!！~～]+", "", text)
     if core in YES or core.rstrip("的啊呀") in YES:
         return "yes"
+    if core in NO or core.rstrip("的啊呀了") in NO:
+        return "no"
     m = _CHOICE.match(core)
     return int(m.group(1)) if m else None

@@ -55,6 +55,10 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     who = who_of(ctx.message)
     texts = await store.pending(ctx.session, who, ctx.clock.now(), CONFIRM_WITHIN)
     answer = args["answer"]
+    if answer == "no":
+        if texts is not None:
+            await store.drop(ctx.session, who)
+        return Reply("好的,已取消。" if texts is not None else NOTHING_PENDING)
     if texts is None:
         return Reply(NOTHING_PENDING if answer == "yes" else "现在没有等您选择的事项。")
     if answer == "yes" and len(texts) > 1:

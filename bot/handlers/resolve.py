@@ -92,13 +92,16 @@ def find_kids(text: str, roster: Sequence[Kid], *, look_for_unknown: bool = True
     unknown: list[tuple[str, str | None]] = []
     if look_for_unknown:
         names = [k.name for k in roster]
-        for word in _HAN_RUN.findall(remaining):
-            if word in _NOT_NAMES or any(w in word for w in _NOT_NAMES):
-                continue
-            best = process.extractOne(word, names, scorer=fuzz.ratio, score_cutoff=50) if names else None
-            # Short names differ by one character at 50%: accept those only with the same surname.
-            if best is not None and (best[1] >= 60 or word[0] == best[0][0]):
-                unknown.append((word, best[0]))
+        for run in _HAN_RUN.findall(remaining):
+            # 刘阳没来: a run longer than a name may start with one.
+            for word in dict.fromkeys((run, run[:3], run[:2])):
+                if len(word) < 2 or word in _NOT_NAMES or any(w in word for w in _NOT_NAMES):
+                    continue
+                best = process.extractOne(word, names, scorer=fuzz.ratio, score_cutoff=50) if names else None
+                # Short names differ by one character at 50%: accept those only with the same surname.
+                if best is not None and (best[1] >= 60 or word[0] == best[0][0]):
+                    unknown.append((word, best[0]))
+                    break
     return Found(kids, unknown, [w for _, _, w, _ in hits], [(w, k) for _, k, w, short in hits if short])
 
 

@@ -125,3 +125,10 @@ def test_past_days_and_vague_weeks_are_told_apart() -> None:
     for text, word in [("请假 下周", "下周"), ("这周不来了", "这周"), ("下个星期请假", "下个星期")]:
         found = find_dates(text, MONDAY, national_workday)
         assert found is not None and found.vague == word and not found.days
+
+
+@pytest.mark.parametrize(("text", "expected"), [("今天会晚一点 6点15来接", time(18, 15)), ("今天晚一点来接 18:05", time(18, 5)),
+                                                ("早一点 五点", time(17, 0))])
+def test_a_little_is_not_one_oclock(text: str, expected: time) -> None:
+    found = find_time(normalise(text))
+    assert found is not None and found[0] == expected

@@ -49,7 +49,7 @@ def test_chatter(text: str, kind: str | None) -> None:
 
 @pytest.mark.parametrize(("text", "answer"), [
     ("是", "yes"), ("是的", "yes"), ("对", "yes"), ("确认", "yes"), ("1", 1), ("2", 2), ("第2个", 2),
-    ("不是", None), ("好的", None), ("是王小红", None),
+    ("不是", "no"), ("取消", "no"), ("好的", None), ("是王小红", None),
 ])
 def test_confirmation(text: str, answer: str | int | None) -> None:
     assert confirmation(normalise(text)) == answer
