@@ -23,6 +23,7 @@ from bot.handlers.resolve import (
     leading_name,
     leading_word,
     not_found_text,
+    spread_over_clauses,
     which_child_text,
 )
 from bot.store.calendar import school_calendar
@@ -31,6 +32,7 @@ from bot.store.people import staff_ids_with_role
 from bot.store.tables import Student
 
 WEEKDAY_CN = "一二三四五六日"
+SEPARATELY = "这条消息里几个孩子的安排不一样,请每个孩子分开发一条,例如: 王小明 今天外婆接"
 
 
 def day_label(day: date) -> str:
@@ -98,6 +100,8 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
     if not children:
         raise Refusal("您的账号还没有关联孩子,请联系班主任核对花名册。")
     named, unknown = children_named(text, children)
+    if len(named) > 1 and spread_over_clauses(text, [a for c in named for a in aliases(c.name)]):
+        raise Refusal(SEPARATELY)
     if named:
         return named
     # A name that is not one of the sender's children is refused: never applied to another child, never a reason.
@@ -162,6 +166,8 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     found = find_kids(text, roster)
     if found.unknown:
         raise await _close_name(ctx, found.unknown)
+    if spread_over_clauses(text, found.words):
+        raise Refusal(SEPARATELY)
     if found.short:  # 小明 for 王小明: a teacher is asked, the class may have more than one 小明 next term
         word, kid = found.short[0]
         raise Refusal(await propose(ctx, f"是「{kid.name}」吗?", [rewritten(ctx, word, kid.name)]))

@@ -223,6 +223,8 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
     except Refusal as refusal:
         return refusal.reply()
     lines, name = [], str(args.get("name") or "")
+    if who == "我":
+        who = ctx.actor.name
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)
         match = next((g for g in await guardians_of(ctx.session, kid.id)

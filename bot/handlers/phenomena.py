@@ -32,19 +32,24 @@ def is_question(text: str) -> bool:
     if m is None:
         return False
     particle = m.group(1)
-    # "不" and "没" end a question only after a verb of the command ("请假了没", "能去不"), not "去不了".
-    if particle in {"不", "没"}:
-        return bool(re.search(r"(了|过|能|会|要|可以)[没不]$", core.rstrip(" .。~～!！…")))
+    # "没" ends a question ("写完没", "请假了没") unless it means "not yet" (还没, 都没); "不" only after
+    # 了/过/能/会/要 ("能去不"), not "去不了".
+    tail = core.rstrip(" .。~～!！…")
+    if particle == "没":
+        return not re.search(r"[还都也]没$", tail)
+    if particle == "不":
+        return bool(re.search(r"(了|过|能|会|要|可以)不$", tail))
     return True
 
 
-_POLITE = re.compile(
-    r"^(谢谢|多谢|感谢|辛苦|麻烦)(您|你|了|啦)?(老师|大家|各位)?(们)?(了|啦|啊|呀)?$|"
-    r"^(老师)?(辛苦了|辛苦啦|谢谢|谢谢您|谢谢啦|太感谢了|感谢)(老师)?$|"
-    r"^(好的|好|好滴|好嘞|好哒|好呢|嗯|嗯嗯|哦|哦哦|OK|ok|Ok|okay|明白|明白了|知道了|了解|收到|收到了|已收到|"
-    r"收到谢谢|好的谢谢|好的老师|收到老师|好的收到|谢谢老师辛苦了|老师好|大家好|早上好|晚上好|您好|你好|"
-    r"在吗|在不在|在么)(老师|谢谢|了|啦|哈|呀|~)*$"
+# Courtesy words; a message made of nothing else (谢谢老师, 收到收到, 好的谢谢老师辛苦了) is chatter.
+_COURTESY = (
+    "谢谢您|谢谢你|谢谢|多谢|感谢|太感谢|辛苦了|辛苦啦|辛苦|麻烦您了|麻烦了|麻烦您|麻烦|有劳|"
+    "早上好|上午好|下午好|晚上好|老师好|大家好|您好|你好|在吗|在不在|在么|"
+    "好的|好滴|好嘞|好哒|好呢|好吧|好|嗯嗯|嗯|哦哦|哦|噢|OK|Ok|ok|okay|明白了|明白|知道了|知道|了解|"
+    "已收到|收到了|收到|老师们|老师|大家|各位|您|你|啦|了|呀|啊|哈|呢|滴|的"
 )
+_CHATTER = re.compile(rf"^(?:{_COURTESY})+$")
 _EMOJI_ONLY = re.compile(r"^[\W\d_]*$")
 
 
@@ -52,7 +57,7 @@ def chatter_kind(text: str) -> str | None:
     """'thanks', 'ack' or 'greeting' for polite chatter with nothing to do; None for anything else.
 
     One documented rule: a message made only of courtesy words (thanks, OK, received, a greeting) or only of
-    emoji and punctuation is chatter. Thanks get a short answer, the rest none (a group stays quiet).
+    emoji and punctuation is chatter; each kind gets one short line (bot/handlers/chatter.py), never 没看懂.
     """
     if _MARKS.search(text):  # "?" asks for help, "好的?" asks something
         return None
@@ -62,11 +67,11 @@ def chatter_kind(text: str) -> str | None:
         return "ack" if text.strip() else None
     if _EMOJI_ONLY.match(core):
         return "ack"
-    if not _POLITE.match(core) and not _POLITE.match(core.replace("老师", "")):
+    if not _CHATTER.match(core) or core in {"您", "你", "的", "了", "老师"}:
         return None
-    if "谢" in core or "辛苦" in core or "麻烦" in core:
+    if "谢" in core or "辛苦" in core or "麻烦" in core or "有劳" in core:
         return "thanks"
-    if "好" in core and ("老师好" in core or "大家好" in core or "上好" in core or core in {"您好", "你好"}):
+    if re.search(r"[早上下晚]上?好|老师好|大家好|您好|你好|在吗|在不在|在么", core):
         return "greeting"
     return "ack"
 

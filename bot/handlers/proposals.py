@@ -46,6 +46,31 @@ def rewritten(ctx: HandlerContext, word: str, by: str) -> str:
     return pattern.sub(by, text, count=1)
 
 
+# Command words as phone keyboards mistype them (same pinyin, a neighbouring shape): read, then proposed.
+TYPOS = {
+    "清假": "请假", "青假": "请假", "情假": "请假", "轻假": "请假", "请家": "请假", "请架": "请假", "请嫁": "请假",
+    "消假": "销假", "销加": "销假", "以接走": "已接走", "己接走": "已接走", "已借走": "已接走", "以经接走": "已经接走",
+    "晚点借": "晚点接", "报明": "报名", "抱名": "报名", "代借": "代接",
+}
+_TYPO = re.compile("|".join(sorted(TYPOS, key=len, reverse=True)))
+
+
+def parse_near_miss(text: str) -> Args | None:
+    """A command word mistyped (清假 明天): the corrected message, to be proposed, never carried out as is."""
+    corrected = _TYPO.sub(lambda m: TYPOS[m.group(0)], text)
+    return {"text": corrected} if corrected != text else None
+
+
+async def handle_near_miss(ctx: HandlerContext, args: Args) -> Reply:
+    corrected = args["text"]
+    parsed = ctx.table.parse(corrected)
+    if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles):
+        return Reply.refusal(f"没看懂「{normalise(ctx.message.text)[:30]}」。发送「帮助」查看全部命令。")
+    if not parsed.spec.writes:
+        return await parsed.spec.handle(ctx, parsed.args)
+    return Reply.refusal(await propose(ctx, f"您是想「{corrected}」吗?", [corrected]))
+
+
 def parse_confirm(text: str) -> Args | None:
     answer = confirmation(text)
     return {"answer": answer} if answer is not None else None
@@ -83,4 +108,6 @@ async def settle_pending(session: AsyncSession, message: IncomingMessage, parsed
 COMMANDS = [
     CommandSpec(CONFIRM, "是 / 1", "确认托管助手提出的理解(10分钟内)", "是", ("是", "确认"), parse_confirm,
                 handle_confirm, roles=KNOWN, priority=1),
+    CommandSpec("近似", "(错别字)", "命令写错了字时,先确认再办理", "清假 明天", ("清假",), parse_near_miss,
+                handle_near_miss, roles=KNOWN, priority=990, writes=False),
 ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rapidfuzz import fuzz, process
 
 from bot.domain.actors import Actor, Role
+from bot.domain.text import strip_decoration
 from bot.handlers.phenomena import is_question
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def keyword_parser(*keywords: str) -> ArgParser:
     words = frozenset(keywords)
 
     def parse(text: str) -> Args | None:
-        return {} if (text.strip(" ?？!！。.") or text.strip()) in words else None
+        return {} if (text.strip(" ?？!！。.") or text.strip()) in words or strip_decoration(text) in words else None
 
     return parse
 

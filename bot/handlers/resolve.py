@@ -105,6 +105,28 @@ def find_kids(text: str, roster: Sequence[Kid], *, look_for_unknown: bool = True
     return Found(kids, unknown, [w for _, _, w, _ in hits], [(w, k) for _, k, w, short in hits if short])
 
 
+_CLAUSE = re.compile(r"[,，;；。!！]")
+
+
+def spread_over_clauses(text: str, words: Sequence[str]) -> bool:
+    """Are the named children in different clauses that each say something ("小明今天外婆接，小红还是我来接")?
+
+    Then one command must not be applied to all of them. A clause of names only ("刘洋，陈思远 已接走") is a list.
+    """
+    if len(words) < 2:
+        return False
+    clauses = _CLAUSE.split(join_han(text))
+    saying = set()
+    for i, clause in enumerate(clauses):
+        rest = clause
+        named = [w for w in words if w in clause]
+        for w in named:
+            rest = rest.replace(w, "")
+        if named and rest.strip(" 、和跟"):
+            saying.add(i)
+    return len(saying) >= 2
+
+
 def join_han(text: str) -> str:
     """王 小明 -> 王小明: a space after a lone Chinese character (a surname) is dropped for name matching."""
     return re.sub(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", r"\1", text)

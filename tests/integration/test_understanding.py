@@ -213,3 +213,30 @@ async def test_polite_chatter_gets_a_short_answer(db: Database) -> None:
         out = await say("parent-li", text, (8, 0))
         assert out.command == "闲聊" and "没看懂" not in out.reply.text and len(out.reply.text) <= 40, text
     assert await writes(db) == before
+
+
+# Rules the corpus found.
+
+async def test_children_in_different_clauses_are_not_given_one_command(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    before = await writes(db)
+    out = await say("parent-wang", "小明今天外婆接，小红还是我来接", (8, 0))
+    assert "分开发" in out.reply.text and await writes(db) == before
+    out = await say("teacher-li", "刘洋没来，陈思远到了", (16, 20))
+    assert "分开发" in out.reply.text and await writes(db) == before
+    out = await say("teacher-li", "刘洋，陈思远 已接走", (17, 40))  # a list of names is one clause
+    assert "刘洋" in out.reply.text and "陈思远" in out.reply.text and await writes(db) > before
+
+
+async def test_a_mistyped_command_word_is_proposed(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-li", "清假 明天", (8, 0))
+    assert "您是想「请假 明天」吗?" in out.reply.text and await leave_days(db, "李华") == []
+    await say("parent-li", "是", (8, 1))
+    assert await leave_days(db, "李华") == ["2026-11-24"]
+
+
+async def test_i_will_pick_up_names_the_sender(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-zhang-grandma", "一一今天我来接我是她奶奶", (8, 0))
+    assert "张一一 今天由奶奶张奶奶接" in out.reply.text

@@ -67,6 +67,8 @@ def test_phrasing_maps_to_command(text: str, expected: str) -> None:
 )
 def test_typos_get_the_closest_command(text: str, closest: str) -> None:
     parsed = TABLE.parse(normalise(text))
+    if isinstance(parsed, Parsed) and parsed.spec.name == "近似":  # a known typo: corrected, then proposed
+        parsed = TABLE.parse(parsed.args["text"])
     if isinstance(parsed, Parsed):
         assert parsed.spec.name == closest
     else:
