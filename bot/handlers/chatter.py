@@ -8,6 +8,8 @@ something awaiting confirmation is for the command that awaits it, not for this 
 
 from __future__ import annotations
 
+import re
+
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import chatter_kind
@@ -18,6 +20,14 @@ ANSWERS = {
     "greeting": "您好!需要帮忙请直接说,例如「请假 明天」;发送「帮助」查看全部命令。",
     "ack": "好的👌",
 }
+
+
+_GRATITUDE = re.compile(r"^(?:老师)?[,，\s]*(?:谢谢|感谢|多谢|辛苦)[\u4e00-\u9fff,，!！~。🙏]{0,12}$")
+
+
+def parse_gratitude(text: str) -> Args | None:
+    """感谢老师的辛苦付出: thanks in a sentence of its own; tried only after every command (so never swallows one)."""
+    return {"kind": "thanks"} if _GRATITUDE.match(text) and not re.search(r"\d", text) else None
 
 
 def parse_chatter(text: str) -> Args | None:
@@ -32,4 +42,6 @@ async def handle_chatter(ctx: HandlerContext, args: Args) -> Reply:
 COMMANDS = [
     CommandSpec("闲聊", "谢谢 / 好的 / 收到", "礼貌用语,简短回应", "谢谢老师", ("谢谢", "好的", "收到"), parse_chatter,
                 handle_chatter, roles=KNOWN, priority=2, writes=False),
+    CommandSpec("致谢", "谢谢老师…", "感谢的话,简短回应", "感谢老师的辛苦付出", ("感谢",), parse_gratitude,
+                handle_chatter, roles=KNOWN, priority=995, writes=False),
 ]

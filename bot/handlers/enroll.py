@@ -81,9 +81,19 @@ def _course_only(verb: str) -> ArgParser:
     return parse
 
 
+_NATURAL_WITHDRAW = re.compile(
+    r"^(?:老师)?[,，\s]*(?:我|我们)?(?:想|要)?(?:给孩子|帮孩子)?(?:退掉|退了|退出|不上|不学|不想上|不想学)了?\s*"
+    r"(?P<course>[\u4e00-\u9fff]{1,6}?)(?:班|课)?(?:了|吧|啊)?$"
+)
+
+
 def parse_withdraw(text: str) -> Args | None:
+    """退出 篮球 [孩子], or 我想退掉篮球 (no name: the sender's only child)."""
     m = re.fullmatch(r"退出\s+(\S+)(?:\s+(\S+))?", text.strip())
-    return {"course": m.group(1), "child": m.group(2)} if m else None
+    if m:
+        return {"course": m.group(1), "child": m.group(2)}
+    m = _NATURAL_WITHDRAW.match(text.strip(" 。.!！~"))
+    return {"course": m["course"], "child": None} if m else None
 
 
 def pick_child(ctx: HandlerContext, name: str | None) -> ChildRef | str:
