@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -159,10 +160,10 @@ def judge(row: Row, actual: str, command: str, result: str) -> tuple[bool, bool]
     return actual == expected, bool(actual) and actual != expected
 
 
-async def run_file(rows: list[Row], workdir: Path) -> list[Result]:
+async def run_file(rows: list[Row], workdir: Path, template: Path) -> list[Result]:
     path = workdir / f"understanding-{rows[0].file}.db" if rows else workdir / "empty.db"
+    shutil.copy(template, path)  # migrated once, copied per file
     db = Database(f"sqlite+aiosqlite:///{path}")
-    await db.upgrade()
     settings = load_settings()
     clock = FixedClock(rows[0].sent_at if rows else datetime.now(SHANGHAI))
     await load_demo(db, settings, clock)
@@ -191,8 +192,12 @@ async def run_file(rows: list[Row], workdir: Path) -> list[Result]:
 async def evaluate(files: list[Path]) -> Report:
     report = Report()
     with tempfile.TemporaryDirectory() as tmp:
+        template = Path(tmp) / "template.db"
+        db = Database(f"sqlite+aiosqlite:///{template}")
+        await db.upgrade()
+        await db.dispose()
         for path in files:
-            report.results += await run_file(read_corpus(path), Path(tmp))
+            report.results += await run_file(read_corpus(path), Path(tmp), template)
     return report
 
 
