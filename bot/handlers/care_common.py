@@ -15,7 +15,7 @@ from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
 from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
-from bot.handlers.proposals import propose, rewritten
+from bot.handlers.proposals import DAYS, propose, rewritten
 from bot.handlers.resolve import (
     aliases,
     children_named,
@@ -82,8 +82,9 @@ async def days_in(ctx: HandlerContext, text: str, verb: str = "请假") -> Dated
     found = find_dates(text, ctx.today(), calendar.is_care_day)
     if found is None:
         return Dated((ctx.today(),), "", explicit=False)
-    if found.vague:
-        raise Refusal(f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三")
+    if found.vague:  # asked, and the sender's next message naming only days fills them in
+        template = normalise(ctx.message.text).replace(found.vague, DAYS, 1)
+        raise Refusal(await propose(ctx, f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三", [template]))
     if found.past:
         raise Refusal(f"{days_label(found.past)}已经过去,不能{verb}。")
     if not found.days:

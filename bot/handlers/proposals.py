@@ -9,10 +9,11 @@ stored with the message's unit of work, so a restart keeps it.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.dates import find_dates
 from bot.domain.messages import IncomingMessage, Reply
 from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
@@ -21,6 +22,8 @@ from bot.handlers.registry import KNOWN, Args, CommandSpec, Parsed, ParseError
 from bot.store import proposals as store
 
 CONFIRM = "确认"
+ANSWER_DAYS = "补日期"
+DAYS = "{days}"
 CONFIRM_WITHIN = timedelta(minutes=10)
 NOTHING_PENDING = "好的。"
 
@@ -30,8 +33,13 @@ def who_of(message: IncomingMessage) -> store.Who:
 
 
 async def propose(ctx: HandlerContext, question: str, texts: list[str], labels: list[str] | None = None) -> str:
-    """Remember the reading(s) and return the question to send (the caller refuses with it: nothing written)."""
+    """Remember the reading(s) and return the question to send (the caller refuses with it: nothing written).
+
+    A text holding DAYS is a message waiting for its days: the sender's next message naming only days fills it.
+    """
     await store.remember(ctx.session, who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now())
+    if len(texts) == 1 and DAYS in texts[0]:
+        return f"{question}\n直接回复日期即可,例如「下周一到周三」。"
     if len(texts) == 1:
         return f"{question}\n回复「是」照此办理,回复其他内容则取消。"
     lines = [question, *(f"{i}. {label}" for i, label in enumerate(labels or texts, start=1)), "请回复数字选择。"]
@@ -91,6 +99,8 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     index = 0 if answer == "yes" else int(answer) - 1
     if not 0 <= index < len(texts):
         return Reply(f"请回复数字 1-{len(texts)} 选择。")
+    if DAYS in texts[index]:
+        return Reply("请直接回复日期,例如「下周一到周三」。")
     await store.drop(ctx.session, who)
     parsed = ctx.table.parse(texts[index])
     if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or parsed.spec.name == CONFIRM:
@@ -98,9 +108,33 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     return await parsed.spec.handle(ctx, parsed.args)
 
 
+_ONLY_DAYS_REST = re.compile(r"^[\s,，。.、的吧啊呀]*$")
+_REFERENCE_DAY = date(2026, 1, 5)  # only the span of the words matters here, not the days they name
+
+
+def parse_days_answer(text: str) -> Args | None:
+    """A message that is only days ("下周一到周三"): the answer to "which days?"."""
+    found = find_dates(text, _REFERENCE_DAY, lambda _: True)
+    if found is None or not found.text or found.vague:
+        return None
+    return {"text": text} if _ONLY_DAYS_REST.match(text.replace(found.text, "")) else None
+
+
+async def handle_days_answer(ctx: HandlerContext, args: Args) -> Reply:
+    who = who_of(ctx.message)
+    texts = await store.pending(ctx.session, who, ctx.clock.now(), CONFIRM_WITHIN)
+    if not texts or DAYS not in texts[0]:
+        return Reply.refusal(f"「{args['text']}」要做什么?例如: 请假 {args['text']}")
+    await store.drop(ctx.session, who)
+    parsed = ctx.table.parse(texts[0].replace(DAYS, args["text"]))
+    if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or not parsed.spec.writes:
+        return Reply.refusal("这项已失效,请重新发送。")
+    return await parsed.spec.handle(ctx, parsed.args)
+
+
 async def settle_pending(session: AsyncSession, message: IncomingMessage, parsed: Parsed | ParseError) -> None:
     """Any message but an answer drops the sender's pending proposal in this chat."""
-    if isinstance(parsed, Parsed) and parsed.spec.name == CONFIRM:
+    if isinstance(parsed, Parsed) and parsed.spec.name in {CONFIRM, ANSWER_DAYS}:
         return
     await store.drop(session, who_of(message))
 
@@ -108,6 +142,8 @@ async def settle_pending(session: AsyncSession, message: IncomingMessage, parsed
 COMMANDS = [
     CommandSpec(CONFIRM, "是 / 1", "确认托管助手提出的理解(10分钟内)", "是", ("是", "确认"), parse_confirm,
                 handle_confirm, roles=KNOWN, priority=1),
+    CommandSpec(ANSWER_DAYS, "(日期)", "回答「哪几天」", "下周一到周三", ("下周一",), parse_days_answer,
+                handle_days_answer, roles=KNOWN, priority=996),
     CommandSpec("近似", "(错别字)", "命令写错了字时,先确认再办理", "清假 明天", ("清假",), parse_near_miss,
                 handle_near_miss, roles=KNOWN, priority=990, writes=False),
 ]

@@ -240,3 +240,16 @@ async def test_i_will_pick_up_names_the_sender(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("parent-zhang-grandma", "一一今天我来接我是她奶奶", (8, 0))
     assert "张一一 今天由奶奶张奶奶接" in out.reply.text
+
+
+async def test_which_days_is_answered_by_the_days(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("parent-li", "下周都请假 回老家", (8, 0), day=27)
+    assert "下周哪几天" in out.reply.text
+    out = await say("parent-li", "是", (8, 1), day=27)  # 是 is not an answer to "which days"
+    assert await leave_days(db, "李华") == []
+    out = await say("parent-li", "下周一到周三", (8, 2), day=27)
+    assert "11月30日(周一)、12月1日(周二)、12月2日(周三)" in out.reply.text
+    assert await leave_days(db, "李华") == ["2026-11-30", "2026-12-01", "2026-12-02"]
+    out = await say("parent-li", "周五", (8, 3), day=27)  # nothing asked: not a command by itself
+    assert out.reply.refused and await leave_days(db, "李华") == ["2026-11-30", "2026-12-01", "2026-12-02"]
