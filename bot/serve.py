@@ -33,11 +33,13 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
             yield
 
         app.cleanup_ctx.append(demo_ctx)
+    from bot.inbox import inbox_ctx
     from bot.jobs.lifecycle import scheduler_ctx
     from bot.outbox.lifecycle import outbox_ctx
 
     app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
     app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
     log.info("托管助手 listening on http://%s:%s", host, port)
     web.run_app(app, host=host, port=port, print=None, loop=asyncio.new_event_loop())
     return 0

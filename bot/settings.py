@@ -38,6 +38,15 @@ class ServerSettings(BaseModel):
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
 
 
+class InboxSettings(BaseModel):
+    # A message being handled is claimed this long; a claim that lapsed (the process died) is taken over.
+    lease_seconds: float = 30.0
+    # How often `tuoguan serve` looks for messages taken in and never handled (a crash, another instance's).
+    recover_every_seconds: float = 5.0
+    # A message whose handling was cut off this many times (it kills the process?) is given up, logged.
+    max_attempts: int = 5
+
+
 class WecomSettings(BaseModel):
     token: SecretStr = SecretStr("")
     encoding_aes_key: SecretStr = SecretStr("")
@@ -149,6 +158,7 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    inbox: InboxSettings = InboxSettings()
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()

@@ -12,12 +12,14 @@ from sqlalchemy import delete
 
 from bot.jobs.registry import JobContext, JobSpec, within
 from bot.store.inbound_tables import ProcessedMessage
+from bot.store.inbox import prune as prune_inbox
 
 
 async def housekeeping(ctx: JobContext) -> str:
     cutoff = ctx.at - timedelta(days=ctx.services.settings.server.dedupe_days)
     async with ctx.services.db.transaction() as s:
         result = await s.execute(delete(ProcessedMessage).where(ProcessedMessage.handled_at < cutoff))
+        await prune_inbox(s, cutoff)  # messages handled (or given up) long ago; unhandled ones stay
     return f"清理 {result.rowcount} 条 {cutoff:%m-%d %H:%M} 之前的消息记录"  # type: ignore[attr-defined]
 
 
