@@ -22,6 +22,7 @@ from bot.handlers.registry import EVERYONE, STAFF, Args, CommandSpec
 from bot.store.binding import (
     account_attempts_since,
     child_attempts_since,
+    one_attempt_at_a_time,
     other_accounts,
     pending_requests,
     pupils_named,
@@ -56,6 +57,7 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
     msg, now, limits = ctx.message, ctx.clock.now(), ctx.settings.binding
     platform, user_id = str(msg.platform), msg.sender_id
     school_id = ctx.chat.school_id if ctx.chat is not None else None
+    await one_attempt_at_a_time(ctx.session)
     by_account = await account_attempts_since(ctx.session, platform, user_id, now - timedelta(hours=1))
     by_child = await child_attempts_since(ctx.session, name, now - timedelta(days=1))
     if by_account >= limits.max_per_account_hour or by_child >= limits.max_per_child_day:

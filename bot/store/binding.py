@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.care_tables import BindingAttempt, BindingRequest
 from bot.store.tables import Guardian, Guardianship, Identity, Student
+
+BIND_LOCK = 0x62696E64  # pg_advisory_xact_lock key: binding attempts are counted one at a time
+
+
+async def one_attempt_at_a_time(session: AsyncSession) -> None:
+    """Concurrent attempts (from any instance) are counted one after another, so none slips over a limit.
+
+    PostgreSQL: a transaction-scoped advisory lock (attempts are rare); SQLite writers are serialised already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BIND_LOCK})
 
 
 def utc(moment: datetime) -> datetime:

@@ -3,6 +3,7 @@ the principal (issue 15, binding hijack)."""
 
 from __future__ import annotations
 
+import asyncio
 from itertools import count
 
 from sqlalchemy import func, select
@@ -150,3 +151,13 @@ async def test_rebinding_a_bound_guardian_needs_the_principal(db: Database) -> N
     assert out.reply.text == ("已确认绑定: 刘伟(刘伟(wecom:attacker))\n"
                               "注意: 刘伟此前已绑定账号 wecom:parent-liu,现在这些账号都可以使用。")
     assert await bound(db, "attacker") == father == await bound(db, "parent-liu")
+
+
+async def test_concurrent_attempts_do_not_exceed_the_limit(db: Database) -> None:
+    services, clock = await start(db)
+    clock.instant = shanghai(2026, 11, 23, 9, 0)
+    instances = [services, bootstrap(services.settings, clock=clock, db=db)]
+    msgs = [IncomingMessage(Platform.WECOM, CHAT_32, "racer", f"绑定 刘洋 139000001{i:02d}", f"race-{i}", clock.instant)
+            for i in range(12)]
+    outs = await asyncio.gather(*(instances[i % 2].pipeline.handle_message(m) for i, m in enumerate(msgs)))
+    assert sorted(o.reply.text for o in outs) == sorted([SUBMITTED] * 5 + [TOO_MANY] * 7)
