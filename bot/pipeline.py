@@ -21,7 +21,7 @@ from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext, write_audits
-from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
+from bot.handlers.registry import EVERYONE, CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Backoff, Database, is_transient
@@ -166,6 +166,10 @@ class Pipeline:
         if not (spec.roles & actor.roles):
             result = "not_allowed" if actor.is_known else "unknown_sender"
             return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
+        if msg.is_group and look.chat is None and actor.is_staff and spec.roles != EVERYONE:
+            # A group not in the roster: staff powers are not used there, and nothing is posted into it.
+            text = texts.UNKNOWN_GROUP.format(name=spec.name, platform=msg.platform, chat_id=msg.chat_id[:80])
+            return Outcome(Reply.refusal(text, private=True), spec.name, actor=actor, result="refused")
         ctx = HandlerContext(session, self.clock, self.settings, actor, msg, look.chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
         await write_audits(ctx)

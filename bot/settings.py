@@ -145,6 +145,13 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+class BindingSettings(BaseModel):
+    """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
+
+    max_per_account_hour: int = 5  # per platform account, in any 60 minutes
+    max_per_child_day: int = 10  # naming one child, from all accounts, in any 24 hours
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -165,6 +172,7 @@ class Settings(BaseSettings):
     care: CareSettings = CareSettings()
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
+    binding: BindingSettings = BindingSettings()
     log: LogSettings = LogSettings()
 
     @classmethod
