@@ -31,7 +31,16 @@ async def send(services: Services, user: str, text: str, chat: str, *, group: bo
 
 async def written(db: Database) -> list[int]:
     async with db.transaction() as s:
-        return [await s.scalar(select(func.count()).select_from(t)) or 0 for t in (Attendance, Pickup, OutboxMessage)]
+        counts = [await s.scalar(select(func.count()).select_from(t)) or 0 for t in (Attendance, Pickup)]
+        pushes = await s.scalar(select(func.count()).select_from(OutboxMessage)
+                                .where(~OutboxMessage.key.startswith("private-reply:")))
+        return [*counts, pushes or 0]
+
+
+async def private_answers(db: Database) -> list[tuple[int | None, str]]:
+    async with db.transaction() as s:
+        return [tuple(r) for r in (await s.execute(select(OutboxMessage.staff_id, OutboxMessage.text)
+                                                    .where(OutboxMessage.key.startswith("private-reply:")))).all()]
 
 
 @pytest.mark.parametrize(("user", "text"), [
@@ -49,6 +58,8 @@ async def test_staff_commands_from_an_unknown_group_are_refused_privately(db: Da
     assert not any(word in out.reply.text for word in ROSTER_WORDS)
     assert not out.pushes
     assert await written(db) == before  # nothing recorded, nothing queued for that group
+    answers = await private_answers(db)  # the refusal itself goes to the sender one-to-one
+    assert len(answers) == 1 and answers[0][0] is not None and answers[0][1] == out.reply.text
 
 
 async def test_help_and_whoami_still_answer_in_an_unknown_group(db: Database) -> None:

@@ -1,7 +1,7 @@
 """binding: every 绑定 attempt counted durably (limits per account and per child), the requester's name
 
 Revision ID: 0013_binding
-Revises: 0011_outbox_parts
+Revises: 0012_inbox
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_binding"
-down_revision = "0011_outbox_parts"
+down_revision = "0012_inbox"
 branch_labels = None
 depends_on = None
 
