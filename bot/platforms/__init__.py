@@ -1,5 +1,9 @@
 """Platform adapters: verify, decrypt and parse callbacks into IncomingMessage; build replies."""
 
+import json
+import re
+from typing import Any
+
 
 class Rejected(Exception):
     """A callback refused before any handling: `status` is the HTTP answer, `reason` goes to the log."""
@@ -25,3 +29,35 @@ def clean_id(value: object, what: str) -> str:
 def clean_text(value: str) -> str:
     """Message text and names: NUL and lone surrogates (invalid in UTF-8 and PostgreSQL text) become U+FFFD."""
     return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
+
+
+MAX_JSON_DEPTH = 64  # platform messages nest a few levels; Python's parser recurses and fails near 1,000
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in `body`, strings skipped (a regex scan, no recursion)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return body.count(b"[") + body.count(b"{")  # an upper bound, enough to pass
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(body):
+        char = token.group()[:1]
+        if char in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def load_json(body: bytes | str, what: str = "JSON") -> Any:
+    """json.loads for untrusted input: malformed or nested deeper than MAX_JSON_DEPTH is a 400 Rejected."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise Rejected(400, f"{what} nested too deeply")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise Rejected(400, f"{what} nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected(400, f"{what} malformed") from None

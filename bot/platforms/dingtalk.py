@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.messages import IncomingMessage, Platform
-from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms import Rejected, clean_id, clean_text, load_json
 
 WINDOW_MS = 60 * 60 * 1000  # one hour either way
 
@@ -44,10 +43,7 @@ class DingtalkInbound:
 
 
 def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected(400, "malformed JSON") from None
+    data = load_json(body)
     if not isinstance(data, dict):
         raise Rejected(400, "JSON is not an object")
     msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")

@@ -20,7 +20,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.domain.messages import IncomingMessage, Platform
-from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms import Rejected, clean_id, clean_text, load_json
 
 AI_BOT = "aibot"
 WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
@@ -105,10 +105,7 @@ def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:
     """(kind, Encrypt) from a callback body: JSON {"encrypt"} (AI bot) or <xml><Encrypt> (group robot)."""
     stripped = body.lstrip()
     if stripped.startswith(b"{"):
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise Rejected(400, "malformed JSON") from None
+        data = load_json(body)
         encrypt = data.get("encrypt") if isinstance(data, dict) else None
         if not isinstance(encrypt, str) or not encrypt:
             raise Rejected(400, "JSON without encrypt")
@@ -122,10 +119,7 @@ def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:
 
 
 def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomInbound:
-    try:
-        data = json.loads(plaintext)
-    except ValueError:
-        raise Rejected(400, "decrypted JSON malformed") from None
+    data = load_json(plaintext, "decrypted JSON")
     if not isinstance(data, dict):
         raise Rejected(400, "decrypted JSON is not an object")
     sender: dict[str, Any] = data["from"] if isinstance(data.get("from"), dict) else {}
