@@ -66,6 +66,8 @@ class DingtalkSettings(BaseModel):
     # code is the app key unless set. The new-style API lives on its own host.
     app_key: str = ""
     robot_code: str = ""
+    # Where set, a callback's chatbotCorpId (and robotCode, for robot_code) must match or it is refused.
+    corp_id: str = ""
     openapi_base: str = "https://api.dingtalk.com"
 
     @property

@@ -1,8 +1,12 @@
 """Platform adapters: verify, decrypt and parse callbacks into IncomingMessage; build replies."""
 
 import json
+import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
 
 
 class Rejected(Exception):
@@ -61,3 +65,31 @@ def load_json(body: bytes | str, what: str = "JSON") -> Any:
         raise Rejected(400, f"{what} nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise Rejected(400, f"{what} malformed") from None
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower().rstrip("."), port
+
+
+def platform_reply_url(url: object, api_base: str, what: str) -> str | None:
+    """`url` if it points at the platform's own host (scheme, host and port of `api_base`), else None.
+
+    A late reply is posted to the URL a callback names: one pointing anywhere else (an attacker's
+    server, an internal address) is dropped and logged, never fetched.
+    """
+    if not isinstance(url, str) or not url:
+        return None
+    own = _origin(api_base)
+    if own is not None and _origin(url) == own:
+        return url
+    shown = urlsplit(url).hostname if _origin(url) else "unparsable"
+    log.warning("%s refused: host %s is not the platform's (%s)", what, str(shown)[:80],
+                own[1] if own else "api_base unset")
+    return None

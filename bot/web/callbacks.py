@@ -21,6 +21,7 @@ from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Push
 from bot.pipeline import Outcome
 from bot.platforms import Rejected, dingtalk, wecom
+from bot.store.signs import claim_sign
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ async def wecom_callback(request: web.Request) -> web.Response:
         kind, encrypted = wecom.encrypted_field(await _body(request), request.content_type)
         plain = crypto.decrypt(encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
         parse = wecom.parse_ai_bot if kind == wecom.AI_BOT else wecom.parse_group_robot
-        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name)
+        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name, services.settings.wecom.api_base)
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     msg = inbound.message
@@ -177,7 +178,9 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         dingtalk.verify(request.headers, services.settings.dingtalk.app_secret.get_secret_value(), services.clock.now())
-        inbound = dingtalk.parse(await _body(request), services.clock.now())
+        inbound = dingtalk.parse(await _body(request), services.clock.now(), services.settings.dingtalk)
+        await claim_sign(services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"],
+                         inbound.message_id)
     except Rejected as exc:
         return _reject(request, "dingtalk", exc)
     msg = inbound.message

@@ -228,7 +228,8 @@ async def test_slow_answers_go_to_response_url(db: Database, aiohttp_client: Cli
     fake = web.Application()
     fake.router.add_post("/resp", response_url)
     server = await aiohttp_server(fake)
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY,
+                                    "api_base": str(server.make_url("")).rstrip("/")},  # the platform's host
                              server={"reply_budget_seconds": 0.0})  # nothing is fast enough: the late path
     await load_demo(db, settings, SystemClock())
     client = await aiohttp_client(create_app(settings, db=db))
@@ -253,7 +254,8 @@ async def test_a_late_reply_refused_with_an_errcode_is_logged(
     fake = web.Application()
     fake.router.add_post("/resp", throttled)
     server = await aiohttp_server(fake)
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY,
+                                    "api_base": str(server.make_url("")).rstrip("/")},  # the platform's host
                              server={"reply_budget_seconds": 0.0})
     await load_demo(db, settings, SystemClock())
     client = await aiohttp_client(create_app(settings, db=db))

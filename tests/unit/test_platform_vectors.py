@@ -99,11 +99,11 @@ def test_dingtalk_verify_window_and_fail_closed() -> None:
 def test_ai_bot_json_parsed() -> None:
     payload = {
         "msgid": "m1", "aibotid": "b", "chatid": "wrGROUP", "chattype": "group", "from": {"userid": "u1"},
-        "response_url": "https://example.invalid/r", "msgtype": "text", "text": {"content": "@托管助手 请假 明天"},
+        "response_url": "https://qyapi.weixin.qq.com/r", "msgtype": "text", "text": {"content": "@托管助手 请假 明天"},
     }
     inbound = wecom.parse_ai_bot(json.dumps(payload), NOW, "托管助手")
     assert inbound.message is not None and inbound.message.chat_id == "wrGROUP" and inbound.message.is_group
-    assert inbound.reply_to == "https://example.invalid/r"
+    assert inbound.reply_to == "https://qyapi.weixin.qq.com/r"
     image = {**payload, "msgtype": "image", "text": None}
     assert wecom.parse_ai_bot(json.dumps(image), NOW, "托管助手").message is None
 
