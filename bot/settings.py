@@ -38,6 +38,13 @@ class ServerSettings(BaseModel):
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
 
 
+class SimSettings(BaseModel):
+    # The simulator lets anyone speak as anyone: by default only loopback clients reach it, by a loopback
+    # name (127.0.0.1, localhost, [::1]). A LAN address or host name here also admits other clients that
+    # ask for it by that name; "0.0.0.0" admits any client by any IP address (never by another host name).
+    host: str = "127.0.0.1"
+
+
 class WecomSettings(BaseModel):
     token: SecretStr = SecretStr("")
     encoding_aes_key: SecretStr = SecretStr("")
@@ -151,6 +158,7 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    sim: SimSettings = SimSettings()
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()
