@@ -36,6 +36,11 @@ class ServerSettings(BaseModel):
     # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
     reply_budget_seconds: float = 3.0
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
+    # A connection that has not sent a whole request this long after connecting (or after its last
+    # answer) is closed: slow-header clients and idle keep-alives cannot pile up.
+    header_timeout_seconds: float = 15.0
+    # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
+    max_connections: int = 1000
 
 
 class SimSettings(BaseModel):
