@@ -78,18 +78,20 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     return parts.scheme.lower(), parts.hostname.lower().rstrip("."), port
 
 
-def platform_reply_url(url: object, api_base: str, what: str) -> str | None:
-    """`url` if it points at the platform's own host (scheme, host and port of `api_base`), else None.
+def platform_reply_url(url: object, api_base: str, what: str, also: tuple[str, ...] = ()) -> str | None:
+    """`url` if it points at the platform's own host (scheme, host and port of `api_base`, or one of the
+    host names in `also` over http/https on the default port), else None.
 
     A late reply is posted to the URL a callback names: one pointing anywhere else (an attacker's
     server, an internal address) is dropped and logged, never fetched.
     """
     if not isinstance(url, str) or not url:
         return None
-    own = _origin(api_base)
-    if own is not None and _origin(url) == own:
+    own, theirs = _origin(api_base), _origin(url)
+    default_port = {"http": 80, "https": 443}
+    if theirs is not None and (theirs == own or (theirs[1] in also and theirs[2] == default_port[theirs[0]])):
         return url
-    shown = urlsplit(url).hostname if _origin(url) else "unparsable"
+    shown = urlsplit(url).hostname if theirs else "unparsable"
     log.warning("%s refused: host %s is not the platform's (%s)", what, str(shown)[:80],
                 own[1] if own else "api_base unset")
     return None

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
@@ -145,7 +146,9 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str, api_base:
 def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE) -> WecomInbound:
     root = _xml(plaintext)
     msgid, user = clean_id(_text(root, "MsgId"), "MsgId"), clean_id(_text(root, "From/UserId"), "From/UserId")
-    webhook = platform_reply_url(_text(root, "WebhookUrl"), api_base, "WeCom WebhookUrl")
+    # WeCom names the group's webhook on its in.<api host> (e.g. http://in.qyapi.weixin.qq.com/cgi-bin/webhook/...).
+    inner = f"in.{urlsplit(api_base).hostname or ''}"
+    webhook = platform_reply_url(_text(root, "WebhookUrl"), api_base, "WeCom WebhookUrl", also=(inner,))
     content = _text(root, "Text/Content")
     is_group = _text(root, "ChatType") != "single"
     if _text(root, "MsgType") != "text" or (is_group and f"@{bot_name}" not in content):

@@ -12,26 +12,37 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.platforms import Rejected
-from bot.store.db import Database
+from bot.store.db import Database, retry_transient
 from bot.store.sign_tables import CallbackSign
 
 WINDOW = timedelta(hours=1)  # dingtalk.WINDOW_MS: a sign older than this is refused as stale anyway
 
 
-async def claim_sign(db: Database, platform: str, timestamp: str, sign: str, message_id: str) -> None:
-    """Bind (timestamp, sign) to `message_id`; Rejected(401) if it is already bound to another message."""
+async def claim_sign(db: Database, platform: str, timestamp: str, sign: str, message_id: str,
+                     budget: float = 3.0) -> None:
+    """Bind (timestamp, sign) to `message_id`; Rejected(401) if it is already bound to another message.
+
+    Fails closed: a database away for longer than `budget` seconds is a 503 (the platform retries)."""
     if len(sign) > 64 or len(timestamp) > 20:
         raise Rejected(401, "sign or timestamp too long")
     signed_at = datetime.fromtimestamp(int(timestamp) / 1000, UTC)
     insert = sqlite_insert if db.is_sqlite else pg_insert
     row = {"platform": platform, "timestamp": timestamp, "sign": sign, "message_id": message_id,
            "signed_at": signed_at}
-    async with db.transaction() as s:
-        await s.execute(insert(CallbackSign).values(**row).on_conflict_do_nothing())
-        owner = await s.scalar(select(CallbackSign.message_id).where(
-            CallbackSign.platform == platform, CallbackSign.timestamp == timestamp, CallbackSign.sign == sign))
+
+    async def claim() -> str | None:
+        async with db.transaction() as s:
+            await s.execute(insert(CallbackSign).values(**row).on_conflict_do_nothing())
+            return await s.scalar(select(CallbackSign.message_id).where(
+                CallbackSign.platform == platform, CallbackSign.timestamp == timestamp, CallbackSign.sign == sign))
+
+    try:
+        owner = await retry_transient(claim, budget, "sign check")
+    except (SQLAlchemyError, OSError) as exc:
+        raise Rejected(503, f"sign check: database unavailable ({type(exc).__name__})") from None
     if owner != message_id:
         raise Rejected(401, "sign already used for another message")
 

@@ -196,8 +196,13 @@ def test_parsers_keep_only_platform_reply_urls_and_set_route_kind_and_expiry() -
         assert (msg.reply_url, msg.reply_expires_at) == ((url, now + timedelta(hours=1)) if kept else (None, None))
     xml = ("<xml><WebhookUrl>{}</WebhookUrl><MsgId>9</MsgId><ChatId>wrC</ChatId><ChatType>group</ChatType>"
            "<From><UserId>u1</UserId></From><MsgType>text</MsgType><Text><Content>@托管助手 查询</Content></Text></xml>")
-    robot = wecom.parse_group_robot(xml.format("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"), now, "托管助手")
-    assert robot.message is not None and robot.message.reply_kind == "wecom_group_robot" and robot.reply_to
+    for hook in ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+                 "http://in.qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"):  # as WeCom's callbacks name it
+        robot = wecom.parse_group_robot(xml.format(hook), now, "托管助手")
+        assert robot.message is not None and robot.message.reply_kind == "wecom_group_robot"
+        assert robot.reply_to == robot.message.reply_url == hook and robot.message.reply_expires_at is None
+    for hook in ("http://in.qyapi.weixin.qq.com:8080/x", "http://evil.in.qyapi.weixin.qq.com/x"):
+        assert wecom.parse_group_robot(xml.format(hook), now, "托管助手").reply_to is None
     evil = wecom.parse_group_robot(xml.format("https://hooks.example/send"), now, "托管助手")
     assert evil.message is not None and evil.message.reply_url is None and evil.reply_to is None
     ding = DingtalkSettings()

@@ -58,3 +58,4 @@ async def test_prunes_dingtalk_signs_out_of_their_window(db: Database) -> None:
         raise AssertionError("a kept sign was accepted for another message")
     except Rejected as exc:
         assert exc.status == 401
+
