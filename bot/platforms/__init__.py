@@ -36,29 +36,33 @@ def clean_text(value: str) -> str:
 
 
 MAX_JSON_DEPTH = 64  # platform messages nest a few levels; Python's parser recurses and fails near 1,000
-_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_STRINGS = re.compile(rb'"(?:[^"\\]+|\\.)*"')
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")  # for depth, an object is as deep as an array
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects in `body`, strings skipped (a regex scan, no recursion)."""
-    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
-        return body.count(b"[") + body.count(b"{")  # an upper bound, enough to pass
-    depth = deepest = 0
-    for token in _JSON_TOKENS.finditer(body):
-        char = token.group()[:1]
-        if char in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in (b"]", b"}"):
-            depth -= 1
-    return deepest
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does `body` nest arrays/objects deeper than `limit` (or leave brackets unbalanced)?
+
+    No recursion and no Python loop per character: strings are cut out and everything but brackets
+    dropped (C speed), then innermost pairs are removed, one level per pass, at most `limit` passes.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    shape = _JSON_STRINGS.sub(b"", body).translate(_AS_SQUARE, _NOT_BRACKETS)
+    for _ in range(limit):
+        inner = shape.replace(b"[]", b"")  # non-overlapping, left to right: exactly the innermost level
+        if not inner or inner == shape:
+            return bool(inner)
+        shape = inner
+    return bool(shape)
 
 
 def load_json(body: bytes | str, what: str = "JSON") -> Any:
     """json.loads for untrusted input: malformed or nested deeper than MAX_JSON_DEPTH is a 400 Rejected."""
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    if json_depth(raw) > MAX_JSON_DEPTH:
-        raise Rejected(400, f"{what} nested too deeply")
+    if too_deep(raw):
+        raise Rejected(400, f"{what} nested too deeply (or unbalanced)")
     try:
         return json.loads(body)
     except RecursionError:

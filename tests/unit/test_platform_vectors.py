@@ -156,3 +156,21 @@ def test_xml_entity_expansion_is_refused() -> None:
 def test_passive_group_robot_reply_escapes_cdata() -> None:
     xml = wecom.passive_plaintext(wecom.GROUP_ROBOT, "9", "a]]>b", ("u1",))
     assert "<Item><![CDATA[u1]]></Item>" in xml and "a]]]]><![CDATA[>b" in xml
+
+
+def test_json_nesting_limit_is_exact_and_ignores_strings() -> None:
+    from bot.platforms import MAX_JSON_DEPTH, load_json, too_deep
+
+    def nested(depth: int) -> bytes:
+        return ("[" * depth + "]" * depth).encode()
+
+    def mixed(depth: int) -> bytes:
+        return ('{"a":[' * (depth // 2) + "1" + "]}" * (depth // 2)).encode()
+
+    assert not too_deep(nested(MAX_JSON_DEPTH)) and too_deep(nested(MAX_JSON_DEPTH + 1))
+    assert not too_deep(mixed(MAX_JSON_DEPTH)) and too_deep(mixed(MAX_JSON_DEPTH + 2))
+    quoted = json.dumps({"text": "[[[{{{" * 500 + '\\" ]]]', "list": [[1], [2]]}).encode()
+    assert not too_deep(quoted) and load_json(quoted)["list"] == [[1], [2]]
+    assert not too_deep(b"[]" * 30_000)  # wide, not deep
+    with pytest.raises(Rejected, match="nested too deeply"):
+        load_json(b"[" * 50_000)
