@@ -109,7 +109,7 @@ def guard_middleware(guard: SimGuard) -> Any:
             reason = guard.refusal(request)
             if reason is not None:
                 log.warning("simulator request refused: %s", reason, extra={"remote": request.remote})
-                return web.Response(status=403, text="模拟器只接受本机页面的请求")
+                return web.Response(status=403, text="模拟器只接受本机打开的 /sim 页面发来的请求,请刷新 /sim 页面重试")
         return await handler(request)
 
     return sim_guard
