@@ -187,3 +187,30 @@ async def test_at_the_cap_the_oldest_idle_connection_gives_way_never_a_busy_one(
                 conn.close()
     finally:
         await runner.cleanup()
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout() -> None:
+    from types import SimpleNamespace
+
+    from aiohttp import web
+
+    from bot.web.limits import start_server
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/ok", ok)
+    runner, site = await start_server(app, "127.0.0.1", 0, SimpleNamespace(header_timeout_seconds=0.5,
+                                                                           max_connections=10), access_log=False)
+    try:
+        async with asyncio.timeout(20):
+            reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+            writer.write(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")  # HTTP/1.1: keep-alive
+            assert (await reader.readuntil(b"ok")).startswith(b"HTTP/1.1 200")
+            answered = time.monotonic()
+            end = await closed_at(reader, answered + 10)
+            assert end is not None and end - answered >= 0.4
+            writer.close()
+    finally:
+        await runner.cleanup()
