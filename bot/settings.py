@@ -36,6 +36,18 @@ class ServerSettings(BaseModel):
     # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
     reply_budget_seconds: float = 3.0
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
+    # A connection that has not sent a whole request this long after connecting (or after its last
+    # answer) is closed: slow-header clients and idle keep-alives cannot pile up.
+    header_timeout_seconds: float = 15.0
+    # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
+    max_connections: int = 1000
+
+
+class SimSettings(BaseModel):
+    # The simulator lets anyone speak as anyone: by default only loopback clients reach it, by a loopback
+    # name (127.0.0.1, localhost, [::1]). A LAN address or host name here also admits other clients that
+    # ask for it by that name; "0.0.0.0" admits any client by any IP address (never by another host name).
+    host: str = "127.0.0.1"
 
 
 class InboxSettings(BaseModel):
@@ -75,6 +87,8 @@ class DingtalkSettings(BaseModel):
     # code is the app key unless set. The new-style API lives on its own host.
     app_key: str = ""
     robot_code: str = ""
+    # Where set, a callback's chatbotCorpId (and robotCode, for robot_code) must match or it is refused.
+    corp_id: str = ""
     openapi_base: str = "https://api.dingtalk.com"
 
     @property
@@ -166,6 +180,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
     inbox: InboxSettings = InboxSettings()
+    sim: SimSettings = SimSettings()
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()

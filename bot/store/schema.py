@@ -10,6 +10,7 @@ from bot.store import (  # noqa: F401
     family_tables,
     inbound_tables,
     outbox_tables,
+    sign_tables,
     tables,
 )
 from bot.store.tables import Base

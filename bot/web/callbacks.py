@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 from aiohttp import web
 
 from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Reply
 from bot.platforms import Rejected, dingtalk, wecom
+from bot.store.signs import claim_sign
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,12 @@ async def wecom_callback(request: web.Request) -> web.Response:
         kind, encrypted = wecom.encrypted_field(await _body(request), request.content_type)
         plain = crypto.decrypt(encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
         parse = wecom.parse_ai_bot if kind == wecom.AI_BOT else wecom.parse_group_robot
-        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name)
+        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name, services.settings.wecom.api_base)
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     msg = inbound.message
     if msg is None:
         return web.Response(text="")
-    if not msg.reply_kind:  # the reply route's shape, for a late reply
-        msg = replace(msg, reply_kind="wecom_ai_bot" if kind == wecom.AI_BOT else "wecom_group_robot")
     reply = await _answer(request, msg)
     if reply is None:
         return web.Response(text="")
@@ -115,14 +113,14 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         dingtalk.verify(request.headers, services.settings.dingtalk.app_secret.get_secret_value(), services.clock.now())
-        inbound = dingtalk.parse(await _body(request), services.clock.now())
+        inbound = dingtalk.parse(await _body(request), services.clock.now(), services.settings.dingtalk)
+        await claim_sign(services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"],
+                         inbound.message_id)
     except Rejected as exc:
         return _reject(request, "dingtalk", exc)
     msg = inbound.message
     if msg is None:
         return web.json_response(dingtalk.reply_body(None))
-    if not msg.reply_kind:
-        msg = replace(msg, reply_kind="dingtalk")
     reply = await _answer(request, msg)
     if reply is None:
         return web.json_response(dingtalk.reply_body(None))

@@ -216,7 +216,8 @@ async def test_dingtalk_fails_closed_without_a_secret(db: Database, aiohttp_clie
 async def _slow_callback(db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch, msgid: str,
                          resp_url: str) -> tuple[TestClient, Any]:
     """A 查询 whose handler is held until the callback has been answered 200 empty: the late path."""
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+    base = resp_url.rsplit("/", 1)[0]  # the fake platform's host: late replies go only there
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
                              server={"reply_budget_seconds": 0.05})
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)

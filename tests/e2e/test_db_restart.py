@@ -147,7 +147,7 @@ async def test_messages_and_a_job_fire_during_a_database_outage_are_recorded_onc
     hook = web.Application()
     hook.router.add_post("/reply/{msgid}", response_url)
     hook_base = str((await aiohttp_server(hook)).make_url("")).rstrip("/")
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": hook_base},
                              server={"reply_budget_seconds": 2.0}, database={"retry_seconds": 30})
     await load_demo(db, settings, clock)
     client = await aiohttp_client(create_app(settings, db=db, clock=clock))
