@@ -24,7 +24,8 @@ class Row:
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return str(value).strip()
+        # One line end (LF) whatever the file used: an .xlsx gives CR back as LF, so a CSV's CRLF would not round-trip.
+        return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 @dataclass

