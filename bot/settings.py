@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -136,6 +136,13 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+class RosterSettings(BaseModel):
+    """Limits on one `tuoguan roster import`, checked before the file is read whole."""
+
+    max_rows: int = Field(default=20_000, gt=0)  # data rows over all sheets of one import
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the files' total size
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -155,6 +162,7 @@ class Settings(BaseSettings):
     care: CareSettings = CareSettings()
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
+    roster: RosterSettings = RosterSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.roster.exporter import export_roster
 from bot.roster.importer import import_roster
+from bot.roster.reader import RosterReadError, read_roster
 from bot.roster.schema import SHEETS
 from bot.roster.template import write_template
+from bot.settings import RosterSettings
 from bot.store.db import Database
 from bot.store.tables import (
     ClassGroup,
@@ -288,3 +290,66 @@ async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Da
     async with db.transaction() as s:
         assert (await s.execute(select(Student.name, Student.note).where(Student.student_no == "D3201"))).one() == (
             "=1+1", "-过敏\n@花生")
+
+
+def _students(count: int) -> list[list[object]]:
+    return [[f"B{i:05d}", f"学生{i}", "三年级2班", "", "", "是", "无", "", "", ""] for i in range(count)]
+
+
+async def test_too_many_rows_in_a_csv_is_refused_before_anything_is_written(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"] += _students(30)
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    total = sum(len(r) for r in rows.values())
+    result = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK,
+                                 limits=RosterSettings(max_rows=total - 1))
+    assert not result.ok
+    assert result.errors == [
+        f"花名册行数太多: 至少 {total} 行,超过上限 {total - 1} 行(roster.max_rows)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    assert set((await counts(db)).values()) == {0}
+    at_limit = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=total))
+    assert at_limit.ok, at_limit.render()
+
+
+async def test_too_many_rows_in_a_workbook_names_its_declared_size(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"] += _students(300)
+    path = write_workbook(tmp_path / "big.xlsx", rows)
+    result = await import_roster(db, [path], school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=100))
+    assert result.errors == [
+        f"花名册行数太多: 约 {len(rows['班级']) + 320} 行,超过上限 100 行(roster.max_rows)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    assert set((await counts(db)).values()) == {0}
+
+
+async def test_too_big_a_file_is_refused_by_its_size_before_it_is_opened(db: Database, tmp_path: Path) -> None:
+    big = tmp_path / "花名册.xlsx"
+    big.write_bytes(b"x" * 3 * 1024 * 1024)  # not even a workbook: the size is checked first
+    result = await import_roster(db, [big], school_name=SCHOOL, clock=CLOCK,
+                                 limits=RosterSettings(max_bytes=2 * 1024 * 1024))
+    assert result.errors == [
+        "花名册文件太大: 花名册.xlsx 共 3.0 MB,超过上限 2.0 MB(roster.max_bytes)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    rows = demo_rows()
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    size = sum(p.stat().st_size for p in paths)
+    several = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size - 1))
+    assert several.errors[0].startswith("花名册文件太大: 班级.csv 等 5 个文件 共 0.0 MB")
+    assert (await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size))).ok
+
+
+def test_a_workbook_without_a_declared_size_stops_at_the_limit(tmp_path: Path) -> None:
+    wb = Workbook(write_only=True)  # writes no <dimension>: the reader cannot tell the size up front
+    ws = wb.create_sheet("学生")
+    ws.append([c.header for c in SHEETS["学生"]])
+    for row in _students(50):
+        ws.append(row)
+    wb.save(tmp_path / "w.xlsx")
+    with pytest.raises(RosterReadError) as refused:
+        read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=20))
+    assert str(refused.value).startswith("花名册行数太多: 超过上限 20 行(roster.max_rows)。")
+    assert read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=50))["学生"].rows[-1].text("学籍号") == "B00049"
