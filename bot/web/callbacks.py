@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Push
+from bot.domain.privacy import mask_phones
 from bot.pipeline import Outcome
 from bot.platforms import Rejected, dingtalk, wecom
 
@@ -108,10 +109,15 @@ async def queue_private_reply(app: web.Application, msg: IncomingMessage, outcom
 
 
 def _group_text(outcome: Outcome, msg: IncomingMessage) -> str:
-    """What may be said where the message came from: a private answer is not posted in a group."""
+    """What may be said where the message came from: a private answer is not posted in a group, nor a phone."""
     if outcome.reply.private and msg.is_group:
         return "已收到,详细信息不便在群里显示,请查看与托管助手的私聊。"
-    return outcome.reply.text
+    if not msg.is_group:
+        return outcome.reply.text
+    text, masked = mask_phones(outcome.reply.text)
+    if masked:
+        log.error("reply to %s: %s phone number(s) in group text masked", msg.message_id, masked)
+    return text
 
 
 async def wecom_verify(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.clock import SystemClock
 from bot.demo import load_demo
 from bot.domain.messages import IncomingMessage, Platform, Reply
+from bot.domain.privacy import has_phone
 from bot.pipeline import Outcome
 from bot.platforms import dingtalk, wecom
 from bot.settings import load_settings
@@ -266,3 +267,13 @@ async def test_a_late_reply_refused_with_an_errcode_is_logged(
             break
         await asyncio.sleep(0.02)
     assert "late reply refused: errcode 45009" in caplog.text
+
+
+async def test_no_phone_number_in_a_group_reply(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    hint = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-p1"))
+    content = (await hint.json())["text"]["content"]
+    assert "绑定 张小华" in content and not has_phone(content)  # the unknown sender's hint, read by the whole group
+    bad = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("绑定 13800001111", "d-p2"))
+    content = (await bad.json())["text"]["content"]
+    assert "绑定" in content and not has_phone(content)
+    assert "13800001111" not in caplog.text
