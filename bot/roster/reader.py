@@ -48,15 +48,20 @@ class RowBudget:
     """Data rows read so far over all sheets of one import; refuses the row past `roster.max_rows`."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.used = limit, 0
+        self.limit, self.used, self.seen = limit, 0, 0
 
     def take(self, values: Sequence[Any]) -> bool:
-        """Count one row; False (stop reading) once the limit is passed."""
+        """Count one row; False (stop reading) once the limit is passed, or twice the limit counting empty rows
+        (a sheet formatted down to row 1,048,576, or a CSV of blank lines, is not read to its end)."""
+        self.seen += 1
         if not _blank(values):
             self.used += 1
-        return self.used <= self.limit
+        return self.used <= self.limit and self.seen <= 2 * self.limit
 
     def refuse(self, rows: str = "") -> RosterReadError:
+        if self.used <= self.limit:
+            return RosterReadError(f"花名册空行太多: 读到第 {self.seen} 行仍未结束(其中有内容的 {self.used} 行),"
+                                   f"超过上限 {self.limit} 行(roster.max_rows)的两倍。请删除表中多余的空行后再导入。")
         size = f"{rows}," if rows else ""
         return RosterReadError(f"花名册行数太多: {size}超过上限 {self.limit} 行(roster.max_rows)。{SPLIT_HINT}")
 

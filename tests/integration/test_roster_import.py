@@ -353,3 +353,13 @@ def test_a_workbook_without_a_declared_size_stops_at_the_limit(tmp_path: Path) -
         read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=20))
     assert str(refused.value).startswith("花名册行数太多: 超过上限 20 行(roster.max_rows)。")
     assert read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=50))["学生"].rows[-1].text("学籍号") == "B00049"
+
+
+def test_a_file_of_empty_rows_is_not_read_to_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "学生.csv"
+    path.write_text("学籍号,姓名,班级\nA1,王一,三年级2班\n" + ",,\n" * 100 + "A2,王二,三年级2班\n", encoding="utf-8")
+    with pytest.raises(RosterReadError) as refused:
+        read_roster([path], RosterSettings(max_rows=20))
+    assert str(refused.value) == ("花名册空行太多: 读到第 41 行仍未结束(其中有内容的 1 行),超过上限 20 行(roster.max_rows)的两倍。"
+                                  "请删除表中多余的空行后再导入。")
+    assert [r.text("学籍号") for r in read_roster([path], RosterSettings(max_rows=60))["学生"].rows] == ["A1", "A2"]
