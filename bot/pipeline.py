@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.domain.actors import Actor, Role
 from bot.domain.messages import IncomingMessage, Push, Reply
+from bot.domain.privacy import mask_phones
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext, write_audits
@@ -202,10 +203,16 @@ class Pipeline:
 
 
 def group_safe(reply: Reply, msg: IncomingMessage) -> Reply:
-    """What may be said where the message came from: a private answer is not posted in a group."""
-    if reply.private and msg.is_group:
+    """What may be said where the message came from: a private answer is not posted in a group, nor a phone."""
+    if not msg.is_group:
+        return reply
+    if reply.private:
         return Reply(texts.PRIVATE_IN_GROUP, mention_user_ids=reply.mention_user_ids)
-    return reply
+    text, masked = mask_phones(reply.text)
+    if not masked:
+        return reply
+    log.error("reply to %s: %s phone number(s) in group text masked", msg.message_id, masked)
+    return replace(reply, text=text)
 
 
 def private_reply(msg: IncomingMessage, outcome: Outcome) -> Push | None:
