@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import suppress
 
 from aiohttp import web
 
@@ -33,11 +34,47 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
             yield
 
         app.cleanup_ctx.append(demo_ctx)
+    from bot.inbox import inbox_ctx
     from bot.jobs.lifecycle import scheduler_ctx
     from bot.outbox.lifecycle import outbox_ctx
 
     app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
     app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
     log.info("托管助手 listening on http://%s:%s", host, port)
-    web.run_app(app, host=host, port=port, print=None, loop=asyncio.new_event_loop())
+    serve_until_signal(app, host, port, settings)
     return 0
+
+
+async def _serve_forever(app: web.Application, host: str, port: int, settings: Settings) -> None:
+    from bot.web.limits import start_server
+
+    runner, _site = await start_server(app, host, port, settings.server, handle_signals=True)
+    try:
+        await asyncio.Event().wait()  # until SIGINT/SIGTERM (GracefulExit) or cancellation
+    finally:
+        await runner.cleanup()  # drains background replies, stops the scheduler and the outbox worker
+
+
+def serve_until_signal(app: web.Application, host: str, port: int, settings: Settings) -> None:
+    """What web.run_app does (SIGINT/SIGTERM end it gracefully), with the server limits of bot.web.limits."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_serve_forever(app, host, port, settings))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            if not main.done():
+                main.cancel()
+                with suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+        finally:
+            rest = asyncio.all_tasks(loop)
+            for task in rest:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,27 @@ class ServerSettings(BaseModel):
     # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
     reply_budget_seconds: float = 3.0
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
+    # A connection that has not sent a whole request this long after connecting (or after its last
+    # answer) is closed: slow-header clients and idle keep-alives cannot pile up.
+    header_timeout_seconds: float = 15.0
+    # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
+    max_connections: int = 1000
+
+
+class SimSettings(BaseModel):
+    # The simulator lets anyone speak as anyone: by default only loopback clients reach it, by a loopback
+    # name (127.0.0.1, localhost, [::1]). A LAN address or host name here also admits other clients that
+    # ask for it by that name; "0.0.0.0" admits any client by any IP address (never by another host name).
+    host: str = "127.0.0.1"
+
+
+class InboxSettings(BaseModel):
+    # A message being handled is claimed this long; a claim that lapsed (the process died) is taken over.
+    lease_seconds: float = 30.0
+    # How often `tuoguan serve` looks for messages taken in and never handled (a crash, another instance's).
+    recover_every_seconds: float = 5.0
+    # A message whose handling was cut off this many times (it kills the process?) is given up, logged.
+    max_attempts: int = 5
 
 
 class WecomSettings(BaseModel):
@@ -66,6 +87,8 @@ class DingtalkSettings(BaseModel):
     # code is the app key unless set. The new-style API lives on its own host.
     app_key: str = ""
     robot_code: str = ""
+    # Where set, a callback's chatbotCorpId (and robotCode, for robot_code) must match or it is refused.
+    corp_id: str = ""
     openapi_base: str = "https://api.dingtalk.com"
 
     @property
@@ -136,6 +159,19 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+class BindingSettings(BaseModel):
+    """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
+
+    max_per_account_hour: int = 5  # per platform account, in any 60 minutes
+    max_per_child_day: int = 10  # naming one child, from all accounts, in any 24 hours
+
+class RosterSettings(BaseModel):
+    """Limits on one `tuoguan roster import`, checked before the file is read whole."""
+
+    max_rows: int = Field(default=20_000, gt=0)  # data rows over all sheets of one import
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the files' total size
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -149,12 +185,16 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    inbox: InboxSettings = InboxSettings()
+    sim: SimSettings = SimSettings()
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()
     care: CareSettings = CareSettings()
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
+    binding: BindingSettings = BindingSettings()
+    roster: RosterSettings = RosterSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

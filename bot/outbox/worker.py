@@ -28,10 +28,19 @@ from sqlalchemy import ColumnElement, or_, select, text, update
 
 from bot.clock import Clock
 from bot.domain.messages import Push
+from bot.domain.privacy import mask_phones
 from bot.metrics import Metrics
 from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
 from bot.outbox.private import NoChannel, Recipient, resolve
-from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
+from bot.outbox.replies import post_reply, route_valid
+from bot.outbox.robots import (
+    DingtalkRobot,
+    Outgoing,
+    SendResult,
+    WecomRobot,
+    group_safe_bodies,
+    robot_identity,
+)
 from bot.settings import Settings
 from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
 from bot.store.db import Database
@@ -66,7 +75,7 @@ def heads_of_lines(rows: Iterable[Sequence[Any]], limit: int) -> list[int]:
     ids: list[int] = []
     for row_id, chat_ref, staff_id, guardian_id, due in rows:
         line = ("c", chat_ref) if chat_ref is not None else ("s", staff_id) if staff_id is not None \
-            else ("g", guardian_id)
+            else ("g", guardian_id) if guardian_id is not None else ("r", row_id)  # a late reply only
         if line in blocked:
             continue
         if not due:
@@ -106,7 +115,7 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """One pass: claim what is due, deliver per chat (chats in parallel), record each result."""
         now = self.clock.now()
-        claimed = await self._claim(now)
+        claimed = await self._replies(await self._claim(now))
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for row in claimed:
             if row.chat_ref is not None:
@@ -134,6 +143,40 @@ class OutboxWorker:
             )
             return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all())
 
+    async def _replies(self, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Late replies go by their reply route while it is valid; the rest (and replies whose route is gone
+        but that have a target) are returned for the chat and person lines."""
+        left: list[OutboxMessage] = []
+        for row in rows:
+            if row.reply_url is None:
+                left.append(row)
+                continue
+            platform = (row.reply_kind or "none").split("_")[0]
+            now = self.clock.now()
+            if route_valid(row.reply_url, row.reply_kind, row.reply_expires_at, now):
+                result = await post_reply(self.http, row.reply_url, row.reply_kind or "", row.text,
+                                          tuple(row.mentions.get("user_ids", [])))
+                self.metrics.pushes.labels(platform, result.outcome).inc()
+                if result.outcome == "ok":
+                    await self._finish(row, "sent", "reply")
+                    continue
+                if result.outcome == "throttled":
+                    await self._retry(row, now + timedelta(seconds=60), result, count=False)
+                    continue
+                if result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
+                    delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+                    await self._retry(row, now + timedelta(seconds=delay), result, count=True)
+                    continue
+                log.warning("late reply refused (%s %s): falling back", result.code, result.detail)
+            if row.chat_ref is None and row.staff_id is None and row.guardian_id is None:
+                await self._finish(row, "failed", "回复通道已失效")
+                continue
+            async with self.db.transaction() as s:  # the route is gone: the target's line takes it
+                await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(reply_url=None))
+            row.reply_url = None
+            left.append(row)
+        return left
+
     async def _deliver_chat(self, chat_ref: int, rows: list[OutboxMessage]) -> int:
         async with self.db.transaction() as s:
             chat = await s.get(Chat, chat_ref)
@@ -149,7 +192,7 @@ class OutboxWorker:
                 continue
             if not chat.webhook:
                 # No robot configured: the local simulator/console shows it instead of a platform.
-                log.info("push to %s (simulator only): %s", chat.chat_id, row.text[:80])
+                log.info("push to %s (simulator only): %s", chat.chat_id, mask_phones(row.text)[0][:80])
                 await self._finish(row, "sent", "simulator")
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
@@ -177,7 +220,7 @@ class OutboxWorker:
         robot = self.wecom if chat.platform == "wecom" else self.dingtalk
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
-        bodies = robot.bodies(msg)
+        bodies = group_safe_bodies(robot, msg)  # every group push passes here: no phone in its text
         # More than a minute's worth (over ~40 KB of text) goes out 20 parts a minute, resuming after the
         # parts already shown; a push that big would otherwise wait for a window it can never fit.
         batch = min(len(bodies) - row.parts_sent, PER_MINUTE)

@@ -1,7 +1,7 @@
 """proposals: a reading the bot proposed, carried out on 是 or a numbered choice from the same sender
 
 Revision ID: 0015_proposals
-Revises: 0011_outbox_parts
+Revises: 0014_callback_signs
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_proposals"
-down_revision = "0011_outbox_parts"
+down_revision = "0014_callback_signs"
 branch_labels = None
 depends_on = None
 
