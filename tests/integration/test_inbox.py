@@ -4,12 +4,14 @@ process that took it in dies before handling it; its reply then goes by the late
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import Services, bootstrap
 from bot.clock import FixedClock
@@ -143,3 +145,73 @@ async def test_a_message_that_keeps_killing_its_handler_is_given_up(services: Se
         await s.execute(InboxMessage.__table__.update().where(InboxMessage.id == inbox_id).values(attempts=5))
     assert await Inbox(services.pipeline, instance="new-host:2").recover() == 0
     assert (await counts(db))["inbox"] == [("poison-1", "failed")]
+
+
+async def test_a_message_found_handled_already_is_marked_handled_not_recovered_again(
+    services: Services, db: Database
+) -> None:
+    # The change and its record committed, the inbox row left unmarked (its handler's mark found no row):
+    # recovery answers it from the record and closes the row, instead of running into it until given up.
+    await taken_in_by_a_dead_process(db, message("done-1"))
+    await services.pipeline.handle_message(message("done-1"))
+    inbox = Inbox(services.pipeline, instance="new-host:2")
+    assert await inbox.recover() == 1
+    await inbox.drain(10)
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["done-1"]
+    assert after["inbox"] == [("done-1", "handled")]
+
+
+async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded_reply(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("one connection, transactions one at a time: the commit cannot fall between the reads")
+    release = asyncio.Event()
+    once = services.pipeline._once
+
+    async def held(*args: Any) -> Any:
+        await release.wait()
+        return await once(*args)
+
+    monkeypatch.setattr(services.pipeline, "_once", held)
+    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(services.pipeline, instance="two:2")
+    live = await first.receive(message("both-1"))
+    seen = await second.receive(message("both-1"))
+    assert live.fresh and not seen.fresh
+    find = store.find
+
+    async def commits_meanwhile(*args: Any) -> Any:
+        # The first instance's handler commits between the retry's reads.
+        release.set()
+        await first.drain(10)
+        return await find(*args)
+
+    monkeypatch.setattr(store, "find", commits_meanwhile)
+    reply = await seen.answer(10)
+    assert reply is not None and "王小明" in reply.text
+
+
+async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection drops at the intake's COMMIT (rolled back): the intake is tried again; nothing may
+    # start handling the message under the row that was never stored.
+    transaction, lost = db.transaction, []
+
+    @contextlib.asynccontextmanager
+    async def commit_lost_once() -> Any:
+        async with transaction() as s:
+            yield s
+            if not lost:
+                lost.append(True)
+                raise OperationalError("COMMIT", None, OSError("connection lost"), connection_invalidated=True)
+
+    monkeypatch.setattr(db, "transaction", commit_lost_once)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("lost-1"))).answer(10)
+    assert reply is not None and "王小明" in reply.text
+    await inbox.drain(10)
+    assert not inbox.inflight
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
