@@ -129,6 +129,10 @@ class Pipeline:
         async with self.db.transaction() as session:
             look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
             if look.seen is not None:
+                if inbox_id is not None:
+                    # Handled before under another inbox claim (its mark found no row): close this row too,
+                    # or recovery runs into it until it gives it up. Its reply was given then.
+                    await mark_handled(session, inbox_id, self.clock.now())
                 reply, private, command = look.seen
                 return Outcome(Reply(reply, private=private), command, result="duplicate")
             outcome = await self._decide(session, msg, parsed, look)

@@ -208,10 +208,21 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
                 raise OperationalError("COMMIT", None, OSError("connection lost"), connection_invalidated=True)
 
     monkeypatch.setattr(db, "transaction", commit_lost_once)
+    handle, ran = services.pipeline.handle_message, []
+
+    async def counted(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+        outcome = await handle(msg, inbox_id)
+        ran.append((inbox_id, outcome.result))
+        return outcome
+
+    monkeypatch.setattr(services.pipeline, "handle_message", counted)
     inbox = Inbox(services.pipeline, instance="here:1")
     reply = await (await inbox.receive(message("lost-1"))).answer(10)
     assert reply is not None and "王小明" in reply.text
     await inbox.drain(10)
     assert not inbox.inflight
+    async with db.transaction() as s:
+        stored = await s.scalar(select(InboxMessage.id))
+    assert ran == [(stored, "ok")]  # run once, under the row that was stored
     after = await counts(db)
     assert after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
