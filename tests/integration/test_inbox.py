@@ -226,3 +226,41 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
     assert ran == [(stored, "ok")]  # run once, under the row that was stored
     after = await counts(db)
     assert after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
+
+
+async def test_two_instances_sharing_the_database_handle_every_message_exactly_once(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes over one database: each platform message delivered to both at once (a retry landing on
+    # the other instance), some left behind by a dead process, both instances recovering meanwhile.
+    other = bootstrap(services.settings, clock=FixedClock(NOW), db=db)
+    ran: list[tuple[str, str]] = []
+    for pipeline in (services.pipeline, other.pipeline):
+        def counted(handle: Any) -> Any:
+            async def run(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+                outcome = await handle(msg, inbox_id)
+                ran.append((msg.message_id, outcome.result))
+                return outcome
+            return run
+        monkeypatch.setattr(pipeline, "handle_message", counted(pipeline.handle_message))
+    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(other.pipeline, instance="two:2")
+    dead = [message(f"dead-{i}") for i in range(8)]
+    for msg in dead:
+        await taken_in_by_a_dead_process(db, msg)
+    burst = [message(f"burst-{i}") for i in range(24)] + dead
+
+    async def deliver(inbox: Inbox, msg: IncomingMessage, within: float) -> Any:
+        return await (await inbox.receive(msg)).answer(within)
+
+    calls = [deliver(inbox, msg, within) for n, msg in enumerate(burst)
+             for inbox, within in ((first, n % 2 * 10.0), (second, (n + 1) % 2 * 10.0))]
+    answers = await asyncio.gather(*calls[:len(calls) // 2], first.recover(), second.recover(),
+                                   *calls[len(calls) // 2:])
+    await asyncio.gather(first.drain(20), second.drain(20))
+    assert await first.recover() == 0 and await second.recover() == 0
+    assert all(a is None or isinstance(a, int) or "请稍后再试" not in a.text for a in answers)
+    handled = [m for m, result in ran if result != "duplicate"]
+    assert sorted(handled) == sorted(m.message_id for m in burst)  # each run once, by one instance
+    after = await counts(db)
+    assert after["handled"] == sorted(m.message_id for m in burst)
+    assert {state for _, state in after["inbox"]} == {"handled"} and len(after["inbox"]) == len(burst)
