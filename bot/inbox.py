@@ -111,7 +111,8 @@ class Inbox:
             await stored
         outcome = await self.pipeline.handle_message(msg, inbox_id)
         if outcome.result == "error":
-            # Not recorded: the sender was told to try again; the inbox must not run it again later.
+            # Not recorded. Told live to try again: the inbox must not run it again later. Deferred (nobody
+            # was told): left for recovery, which runs it again once the claim lapsed (mark_failed).
             with contextlib.suppress(Exception):
                 async with self.pipeline.db.transaction() as s:
                     await store.mark_failed(s, inbox_id, self.pipeline.clock.now())

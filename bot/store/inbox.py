@@ -78,7 +78,10 @@ async def mark_handled(session: AsyncSession, inbox_id: int, now: datetime) -> b
 
 
 async def mark_failed(session: AsyncSession, inbox_id: int, now: datetime) -> None:
-    await session.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.state == RECEIVED)
+    """Handling failed and the sender was told so live. A deferred message (answered 200, or recovered) was
+    told nothing: it stays taken in, and is handled again once its claim lapsed (until `max_attempts`)."""
+    await session.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.state == RECEIVED,
+                                              INBOX.c.deferred.is_(False))
                           .values(state=FAILED, handled_at=now, claimed_until=None))
 
 

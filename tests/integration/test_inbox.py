@@ -264,3 +264,50 @@ async def test_two_instances_sharing_the_database_handle_every_message_exactly_o
     after = await counts(db)
     assert after["handled"] == sorted(m.message_id for m in burst)
     assert {state for _, state in after["inbox"]} == {"handled"} and len(after["inbox"]) == len(burst)
+
+
+async def test_a_deferred_message_whose_database_stayed_away_is_handled_once_it_is_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Answered 200 (its reply deferred), then the database stays away longer than the handler waits: the
+    # sender was told nothing, so the message stays in the inbox and is handled once the database is back.
+    settings = load_settings(inbox={"lease_seconds": 30}, database={"retry_seconds": 0})
+    clock = FixedClock(NOW)
+    await load_demo(db, settings, clock)
+    services = bootstrap(settings, clock=clock, db=db)
+    release = asyncio.Event()
+
+    async def away(*args: Any) -> Any:
+        await release.wait()
+        raise OperationalError("SELECT", None, OSError("connection refused"), connection_invalidated=True)
+
+    once = services.pipeline._once
+    monkeypatch.setattr(services.pipeline, "_once", away)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    assert await (await inbox.receive(message("away-1"))).answer(0.01) is None
+    release.set()
+    await inbox.drain(10)
+    monkeypatch.setattr(services.pipeline, "_once", once)  # the database is back
+    clock.advance(minutes=1)  # the claim lapsed
+    assert await inbox.recover() == 1
+    await inbox.drain(10)
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["away-1"] and after["inbox"] == [("away-1", "handled")]
+    assert after["late"] == [("late-reply:wecom:away-1", True, True)]
+
+
+async def test_a_failure_told_live_is_not_run_again(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any) -> Any:
+        raise ValueError("a handler bug")
+
+    monkeypatch.setattr(services.pipeline, "_once", broken)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("bug-1"))).answer(10)
+    assert reply is not None and "请稍后再试" in reply.text
+    await inbox.drain(10)
+    later = Inbox(bootstrap(services.settings, clock=FixedClock(NOW + timedelta(minutes=1)), db=db).pipeline,
+                  instance="new-host:2")
+    assert await later.recover() == 0
+    assert (await counts(db))["inbox"] == [("bug-1", "failed")]
