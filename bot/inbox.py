@@ -128,10 +128,14 @@ class Inbox:
         for inbox_id in given_up:
             log.error("inbox message given up after %d cut-off attempts", settings.max_attempts,
                       extra={"inbox_id": inbox_id})
+        tasks = []
         for row in rows:
             msg = from_record(row.message)
             log.info("recovering a message taken in and not handled", extra={"message_id": msg.message_id})
-            await self._start(row.id, msg)
+            # All in flight at once: a platform retry of any of them joins its handling instead of running
+            # it again, and none waits behind the others while its claim runs out.
+            tasks.append(self._start(row.id, msg))
+        await asyncio.gather(*tasks)
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:

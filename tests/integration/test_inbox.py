@@ -311,3 +311,34 @@ async def test_a_failure_told_live_is_not_run_again(
                   instance="new-host:2")
     assert await later.recover() == 0
     assert (await counts(db))["inbox"] == [("bug-1", "failed")]
+
+
+async def test_a_retry_of_a_message_recovery_claimed_joins_its_handling(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recovery claimed two messages and is still on the first when the platform retries the second: the
+    # retry waits for recovery's handling of it, it does not run it a second time.
+    for msgid in ("claimed-1", "claimed-2"):
+        await taken_in_by_a_dead_process(db, message(msgid))
+    started, release, ran = asyncio.Event(), asyncio.Event(), []
+    handle = services.pipeline.handle_message
+
+    async def held(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+        if msg.message_id == "claimed-1":
+            started.set()
+            await release.wait()
+        outcome = await handle(msg, inbox_id)
+        ran.append((msg.message_id, outcome.result))
+        return outcome
+
+    monkeypatch.setattr(services.pipeline, "handle_message", held)
+    inbox = Inbox(services.pipeline, instance="new-host:2")
+    recovering = asyncio.create_task(inbox.recover())
+    await started.wait()  # recovery has claimed them and started on the first
+    retry = await inbox.receive(message("claimed-2"))
+    reply = await retry.answer(10)
+    release.set()
+    assert await recovering == 2
+    await inbox.drain(10)
+    assert reply is not None and "王小明" in reply.text
+    assert sorted(ran) == [("claimed-1", "ok"), ("claimed-2", "ok")]
