@@ -165,6 +165,7 @@ class _Live(Accepted):
     fresh: bool = True
 
     async def answer(self, within: float) -> Reply | None:
+        started = time.perf_counter()
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self.task), within)
         except TimeoutError:
@@ -173,6 +174,8 @@ class _Live(Accepted):
             if deferred:
                 return None  # queued for the late route when the handler commits
             outcome = await self.task  # committed meanwhile, live: ours to say
+        if not self.fresh:  # a retry that joined the handling: counted as the record would answer it
+            self.inbox.pipeline.account(self.msg, outcome.command, "duplicate", time.perf_counter() - started)
         return group_safe(outcome.reply, self.msg)
 
 

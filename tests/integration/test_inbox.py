@@ -342,3 +342,17 @@ async def test_a_retry_of_a_message_recovery_claimed_joins_its_handling(
     await inbox.drain(10)
     assert reply is not None and "王小明" in reply.text
     assert sorted(ran) == [("claimed-1", "ok"), ("claimed-2", "ok")]
+
+
+async def test_a_retry_that_joins_the_handling_in_this_process_is_counted_a_duplicate(
+    services: Services, db: Database
+) -> None:
+    inbox = Inbox(services.pipeline, instance="here:1")
+    first = await inbox.receive(message("twice-1"))
+    again = await inbox.receive(message("twice-1"))  # the platform retried while the first is in hand
+    assert first.fresh and not again.fresh
+    replies = await asyncio.gather(first.answer(10), again.answer(10))
+    assert replies[0] == replies[1] and replies[0] is not None
+    messages = services.metrics.messages
+    assert messages.labels("请假", "ok")._value.get() == 1
+    assert messages.labels("请假", "duplicate")._value.get() == 1
