@@ -89,10 +89,10 @@ class Inbox:
                     stored.set_result(None)
                     return live
                 break
-            except Exception as exc:
+            except BaseException as exc:  # cancelled too: a handler waiting for a COMMIT that never came
                 if live is not None:
                     live.task.cancel()
-                if is_transient(exc) and await away.wait():
+                if isinstance(exc, Exception) and is_transient(exc) and await away.wait():
                     continue
                 raise
         if row is not None and row.id in self.inflight:

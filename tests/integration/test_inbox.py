@@ -356,3 +356,30 @@ async def test_a_retry_that_joins_the_handling_in_this_process_is_counted_a_dupl
     messages = services.metrics.messages
     assert messages.labels("请假", "ok")._value.get() == 1
     assert messages.labels("请假", "duplicate")._value.get() == 1
+
+
+async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caller gives up (cancelled) while the intake commits: whether it was stored or not, nothing waits
+    # for it in this process; if stored, recovery handles it once the claim lapsed.
+    transaction, committing = db.transaction, asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def slow_commit() -> Any:
+        async with transaction() as s:
+            yield s
+            if not committing.is_set():
+                committing.set()
+                await asyncio.Event().wait()  # cancelled here, before the COMMIT
+
+    monkeypatch.setattr(db, "transaction", slow_commit)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    intake = asyncio.create_task(inbox.receive(message("gone-1")))
+    await committing.wait()
+    intake.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await intake
+    await inbox.drain(10)
+    assert not inbox.inflight
+    assert (await counts(db))["inbox"] == [] and not await inbox.recover()  # rolled back: never acknowledged
