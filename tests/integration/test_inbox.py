@@ -383,3 +383,13 @@ async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
     await inbox.drain(10)
     assert not inbox.inflight
     assert (await counts(db))["inbox"] == [] and not await inbox.recover()  # rolled back: never acknowledged
+
+
+async def test_an_empty_message_is_closed_in_the_inbox(services: Services, db: Database) -> None:
+    # Nothing to do (an @ with no text), but taken in all the same: its row is closed, not recovered and
+    # run again until given up.
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("empty-1", text="  "))).answer(10)
+    assert reply is not None and reply.text
+    await inbox.drain(10)
+    assert (await counts(db))["inbox"] == [("empty-1", "handled")]
