@@ -68,42 +68,54 @@ class Inbox:
         platform, message_id = str(msg.platform), msg.message_id[:128]
         away = Backoff(self.pipeline.settings.database.retry_seconds if store_within is None else store_within)
         while True:
+            # Handling waits for the intake's COMMIT: its mark must find the row, and a row never stored
+            # (the COMMIT failed) is not handled at all.
+            stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            live: _Live | None = None
             try:
                 async with self.pipeline.db.transaction() as s:
                     now = self.pipeline.clock.now()
                     inbox_id = await store.take_in(s, platform, message_id, to_record(msg), now, self.instance,
                                                    self._lease)
                     if inbox_id is not None:
-                        return _Live(self, msg, inbox_id, self._start(inbox_id, msg), fresh=True)
-                    row = await store.find(s, platform, message_id)
-                    if row is not None and row.state == store.RECEIVED and row.id not in self.inflight \
-                            and await store.claim(s, row.id, self.instance, now, self._lease):
-                        # Taken in before by a process that died before handling it: ours now.
-                        return _Live(self, msg, row.id, self._start(row.id, msg), fresh=True)
+                        live = _Live(self, msg, inbox_id, self._start(inbox_id, msg, stored), fresh=True)
+                    else:
+                        row = await store.find(s, platform, message_id)
+                        if row is not None and row.state == store.RECEIVED and row.id not in self.inflight \
+                                and await store.claim(s, row.id, self.instance, now, self._lease):
+                            # Taken in before by a process that died before handling it: ours now.
+                            live = _Live(self, msg, row.id, self._start(row.id, msg, stored), fresh=True)
+                if live is not None:
+                    stored.set_result(None)
+                    return live
                 break
-            except Exception as exc:
-                if is_transient(exc) and await away.wait():
+            except BaseException as exc:  # cancelled too: a handler waiting for a COMMIT that never came
+                if live is not None:
+                    live.task.cancel()
+                if isinstance(exc, Exception) and is_transient(exc) and await away.wait():
                     continue
                 raise
         if row is not None and row.id in self.inflight:
             return _Live(self, msg, row.id, self.inflight[row.id], fresh=False)
         return _Seen(self, msg, row.id if row is not None else None)
 
-    def _start(self, inbox_id: int, msg: IncomingMessage) -> asyncio.Task[Outcome]:
-        task = asyncio.create_task(self._handle(inbox_id, msg))
+    def _start(self, inbox_id: int, msg: IncomingMessage,
+               stored: asyncio.Future[None] | None = None) -> asyncio.Task[Outcome]:
+        task = asyncio.create_task(self._handle(inbox_id, msg, stored))
         self.inflight[inbox_id] = task
-        task.add_done_callback(lambda _: self.inflight.pop(inbox_id, None))
+        task.add_done_callback(lambda t: self.inflight.pop(inbox_id) if self.inflight.get(inbox_id) is t else None)
         return task
 
-    async def _handle(self, inbox_id: int, msg: IncomingMessage) -> Outcome:
+    async def _handle(self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None) -> Outcome:
+        if stored is not None:
+            await stored
         outcome = await self.pipeline.handle_message(msg, inbox_id)
-        if outcome.result == "error" or outcome.command == "empty":
-            # Answered without a unit of work that marks the row: an error (the sender was told to try again)
-            # or an empty text. Either way the inbox must not run it again later.
-            state = store.FAILED if outcome.result == "error" else store.HANDLED
+        if outcome.result == "error":
+            # Not recorded. Told live to try again: the inbox must not run it again later. Deferred (nobody
+            # was told): left for recovery, which runs it again once the claim lapsed (mark_failed).
             with contextlib.suppress(Exception):
                 async with self.pipeline.db.transaction() as s:
-                    await store.finish(s, inbox_id, self.pipeline.clock.now(), state)
+                    await store.mark_failed(s, inbox_id, self.pipeline.clock.now())
         return outcome
 
     async def recover(self) -> int:
@@ -116,10 +128,14 @@ class Inbox:
         for inbox_id in given_up:
             log.error("inbox message given up after %d cut-off attempts", settings.max_attempts,
                       extra={"inbox_id": inbox_id})
+        tasks = []
         for row in rows:
             msg = from_record(row.message)
             log.info("recovering a message taken in and not handled", extra={"message_id": msg.message_id})
-            await self._start(row.id, msg)
+            # All in flight at once: a platform retry of any of them joins its handling instead of running
+            # it again, and none waits behind the others while its claim runs out.
+            tasks.append(self._start(row.id, msg))
+        await asyncio.gather(*tasks)
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -149,6 +165,7 @@ class _Live(Accepted):
     fresh: bool = True
 
     async def answer(self, within: float) -> Reply | None:
+        started = time.perf_counter()
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self.task), within)
         except TimeoutError:
@@ -157,6 +174,8 @@ class _Live(Accepted):
             if deferred:
                 return None  # queued for the late route when the handler commits
             outcome = await self.task  # committed meanwhile, live: ours to say
+        if not self.fresh:  # a retry that joined the handling: counted as the record would answer it
+            self.inbox.pipeline.account(self.msg, outcome.command, "duplicate", time.perf_counter() - started)
         return group_safe(outcome.reply, self.msg)
 
 
@@ -172,13 +191,13 @@ class _Seen(Accepted):
     async def answer(self, within: float) -> Reply | None:
         started = time.perf_counter()
         async with self.inbox.pipeline.db.transaction() as s:
-            recorded = await store.recorded_reply(s, str(self.msg.platform), self.msg.message_id[:128])
-            if recorded is None and self.inbox_id is not None:
+            if self.inbox_id is not None:
                 row = await store.find(s, str(self.msg.platform), self.msg.message_id[:128])
-                if row is not None and row.state == store.RECEIVED:
+                if row is not None and row.state == store.RECEIVED and await store.defer(s, self.inbox_id):
                     # Still being handled by another instance: its reply goes by the late route.
-                    await store.defer(s, self.inbox_id)
                     return None
+            # Read after the state: a handler that committed meanwhile committed its record with it.
+            recorded = await store.recorded_reply(s, str(self.msg.platform), self.msg.message_id[:128])
         if recorded is None:  # handling failed (the sender was told to try again)
             return Reply(texts.INTERNAL_ERROR)
         text, private, command = recorded

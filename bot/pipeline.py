@@ -98,7 +98,10 @@ class Pipeline:
 
     async def _handle(self, msg: IncomingMessage, text: str, inbox_id: int | None) -> Outcome:
         if not text:
-            return Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
+            empty = Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
+            if inbox_id is not None:
+                await self._close_empty(msg, empty, inbox_id)
+            return empty
         parsed = self.table.parse(text)
         conflicts, away = 0, Backoff(self.settings.database.retry_seconds)
         while conflicts < ATTEMPTS:
@@ -127,10 +130,24 @@ class Pipeline:
         log.error("write conflicts persisted", extra={"message_id": msg.message_id})
         return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
 
+    async def _close_empty(self, msg: IncomingMessage, outcome: Outcome, inbox_id: int) -> None:
+        """Nothing to record for an empty message, but its inbox row is closed (and a deferred answer queued)."""
+        try:
+            async with self.db.transaction() as session:
+                now = self.clock.now()
+                if await mark_handled(session, inbox_id, now):
+                    await self.queue_pushes(session, [p for p in (late_reply(msg, outcome, None, now),) if p])
+        except Exception:  # left taken in: recovery closes it later (running it again changes nothing)
+            log.exception("empty message not closed in the inbox", extra={"message_id": msg.message_id})
+
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None) -> Outcome:
         async with self.db.transaction() as session:
             look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
             if look.seen is not None:
+                if inbox_id is not None:
+                    # Handled before under another inbox claim (its mark found no row): close this row too,
+                    # or recovery runs into it until it gives it up. Its reply was given then.
+                    await mark_handled(session, inbox_id, self.clock.now())
                 reply, private, command = look.seen
                 return Outcome(Reply(reply, private=private), command, result="duplicate")
             outcome = await self._decide(session, msg, parsed, look)

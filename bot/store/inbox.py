@@ -77,10 +77,12 @@ async def mark_handled(session: AsyncSession, inbox_id: int, now: datetime) -> b
     return bool(await session.scalar(_HANDLED, {"inbox_id": inbox_id, "now": now}))
 
 
-async def finish(session: AsyncSession, inbox_id: int, now: datetime, state: str) -> None:
-    """Close a message the pipeline answered without a unit of work of its own (empty text, an error)."""
-    await session.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.state == RECEIVED)
-                          .values(state=state, handled_at=now, claimed_until=None))
+async def mark_failed(session: AsyncSession, inbox_id: int, now: datetime) -> None:
+    """Handling failed and the sender was told so live. A deferred message (answered 200, or recovered) was
+    told nothing: it stays taken in, and is handled again once its claim lapsed (until `max_attempts`)."""
+    await session.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.state == RECEIVED,
+                                              INBOX.c.deferred.is_(False))
+                          .values(state=FAILED, handled_at=now, claimed_until=None))
 
 
 async def recorded_reply(session: AsyncSession, platform: str, message_id: str) -> tuple[str, bool, str] | None:

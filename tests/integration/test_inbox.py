@@ -4,12 +4,14 @@ process that took it in dies before handling it; its reply then goes by the late
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import Services, bootstrap
 from bot.clock import FixedClock
@@ -149,4 +151,251 @@ async def test_an_empty_message_is_answered_and_not_left_for_recovery(services: 
     inbox = Inbox(services.pipeline, instance="here:1")
     reply = await (await inbox.receive(message("empty-1", text="\x00\x00"))).answer(10)
     assert reply is not None and "帮助" in reply.text
+
+
+async def test_a_message_found_handled_already_is_marked_handled_not_recovered_again(
+    services: Services, db: Database
+) -> None:
+    # The change and its record committed, the inbox row left unmarked (its handler's mark found no row):
+    # recovery answers it from the record and closes the row, instead of running into it until given up.
+    await taken_in_by_a_dead_process(db, message("done-1"))
+    await services.pipeline.handle_message(message("done-1"))
+    inbox = Inbox(services.pipeline, instance="new-host:2")
+    assert await inbox.recover() == 1
+    await inbox.drain(10)
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["done-1"]
+    assert after["inbox"] == [("done-1", "handled")]
+
+
+async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded_reply(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("one connection, transactions one at a time: the commit cannot fall between the reads")
+    release = asyncio.Event()
+    once = services.pipeline._once
+
+    async def held(*args: Any) -> Any:
+        await release.wait()
+        return await once(*args)
+
+    monkeypatch.setattr(services.pipeline, "_once", held)
+    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(services.pipeline, instance="two:2")
+    live = await first.receive(message("both-1"))
+    seen = await second.receive(message("both-1"))
+    assert live.fresh and not seen.fresh
+    find = store.find
+
+    async def commits_meanwhile(*args: Any) -> Any:
+        # The first instance's handler commits between the retry's reads.
+        release.set()
+        await first.drain(10)
+        return await find(*args)
+
+    monkeypatch.setattr(store, "find", commits_meanwhile)
+    reply = await seen.answer(10)
+    assert reply is not None and "王小明" in reply.text
+
+
+async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection drops at the intake's COMMIT (rolled back): the intake is tried again; nothing may
+    # start handling the message under the row that was never stored.
+    transaction, lost = db.transaction, []
+
+    @contextlib.asynccontextmanager
+    async def commit_lost_once() -> Any:
+        async with transaction() as s:
+            yield s
+            if not lost:
+                lost.append(True)
+                raise OperationalError("COMMIT", None, OSError("connection lost"), connection_invalidated=True)
+
+    monkeypatch.setattr(db, "transaction", commit_lost_once)
+    handle, ran = services.pipeline.handle_message, []
+
+    async def counted(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+        outcome = await handle(msg, inbox_id)
+        ran.append((inbox_id, outcome.result))
+        return outcome
+
+    monkeypatch.setattr(services.pipeline, "handle_message", counted)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("lost-1"))).answer(10)
+    assert reply is not None and "王小明" in reply.text
+    await inbox.drain(10)
+    assert not inbox.inflight
+    async with db.transaction() as s:
+        stored = await s.scalar(select(InboxMessage.id))
+    assert ran == [(stored, "ok")]  # run once, under the row that was stored
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
+
+
+async def test_two_instances_sharing_the_database_handle_every_message_exactly_once(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes over one database: each platform message delivered to both at once (a retry landing on
+    # the other instance), some left behind by a dead process, both instances recovering meanwhile.
+    other = bootstrap(services.settings, clock=FixedClock(NOW), db=db)
+    ran: list[tuple[str, str]] = []
+    for pipeline in (services.pipeline, other.pipeline):
+        def counted(handle: Any) -> Any:
+            async def run(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+                outcome = await handle(msg, inbox_id)
+                ran.append((msg.message_id, outcome.result))
+                return outcome
+            return run
+        monkeypatch.setattr(pipeline, "handle_message", counted(pipeline.handle_message))
+    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(other.pipeline, instance="two:2")
+    dead = [message(f"dead-{i}") for i in range(8)]
+    for msg in dead:
+        await taken_in_by_a_dead_process(db, msg)
+    burst = [message(f"burst-{i}") for i in range(24)] + dead
+
+    async def deliver(inbox: Inbox, msg: IncomingMessage, within: float) -> Any:
+        return await (await inbox.receive(msg)).answer(within)
+
+    calls = [deliver(inbox, msg, within) for n, msg in enumerate(burst)
+             for inbox, within in ((first, n % 2 * 10.0), (second, (n + 1) % 2 * 10.0))]
+    answers = await asyncio.gather(*calls[:len(calls) // 2], first.recover(), second.recover(),
+                                   *calls[len(calls) // 2:])
+    await asyncio.gather(first.drain(20), second.drain(20))
+    assert await first.recover() == 0 and await second.recover() == 0
+    assert all(a is None or isinstance(a, int) or "请稍后再试" not in a.text for a in answers)
+    handled = [m for m, result in ran if result != "duplicate"]
+    assert sorted(handled) == sorted(m.message_id for m in burst)  # each run once, by one instance
+    after = await counts(db)
+    assert after["handled"] == sorted(m.message_id for m in burst)
+    assert {state for _, state in after["inbox"]} == {"handled"} and len(after["inbox"]) == len(burst)
+
+
+async def test_a_deferred_message_whose_database_stayed_away_is_handled_once_it_is_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Answered 200 (its reply deferred), then the database stays away longer than the handler waits: the
+    # sender was told nothing, so the message stays in the inbox and is handled once the database is back.
+    settings = load_settings(inbox={"lease_seconds": 30}, database={"retry_seconds": 0})
+    clock = FixedClock(NOW)
+    await load_demo(db, settings, clock)
+    services = bootstrap(settings, clock=clock, db=db)
+    release = asyncio.Event()
+
+    async def away(*args: Any) -> Any:
+        await release.wait()
+        raise OperationalError("SELECT", None, OSError("connection refused"), connection_invalidated=True)
+
+    once = services.pipeline._once
+    monkeypatch.setattr(services.pipeline, "_once", away)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    assert await (await inbox.receive(message("away-1"))).answer(0.01) is None
+    release.set()
+    await inbox.drain(10)
+    monkeypatch.setattr(services.pipeline, "_once", once)  # the database is back
+    clock.advance(minutes=1)  # the claim lapsed
+    assert await inbox.recover() == 1
+    await inbox.drain(10)
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["away-1"] and after["inbox"] == [("away-1", "handled")]
+    assert after["late"] == [("late-reply:wecom:away-1", True, True)]
+
+
+async def test_a_failure_told_live_is_not_run_again(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any) -> Any:
+        raise ValueError("a handler bug")
+
+    monkeypatch.setattr(services.pipeline, "_once", broken)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("bug-1"))).answer(10)
+    assert reply is not None and "请稍后再试" in reply.text
+    await inbox.drain(10)
+    later = Inbox(bootstrap(services.settings, clock=FixedClock(NOW + timedelta(minutes=1)), db=db).pipeline,
+                  instance="new-host:2")
+    assert await later.recover() == 0
+    assert (await counts(db))["inbox"] == [("bug-1", "failed")]
+
+
+async def test_a_retry_of_a_message_recovery_claimed_joins_its_handling(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recovery claimed two messages and is still on the first when the platform retries the second: the
+    # retry waits for recovery's handling of it, it does not run it a second time.
+    for msgid in ("claimed-1", "claimed-2"):
+        await taken_in_by_a_dead_process(db, message(msgid))
+    started, release, ran = asyncio.Event(), asyncio.Event(), []
+    handle = services.pipeline.handle_message
+
+    async def held(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
+        if msg.message_id == "claimed-1":
+            started.set()
+            await release.wait()
+        outcome = await handle(msg, inbox_id)
+        ran.append((msg.message_id, outcome.result))
+        return outcome
+
+    monkeypatch.setattr(services.pipeline, "handle_message", held)
+    inbox = Inbox(services.pipeline, instance="new-host:2")
+    recovering = asyncio.create_task(inbox.recover())
+    await started.wait()  # recovery has claimed them and started on the first
+    retry = await inbox.receive(message("claimed-2"))
+    reply = await retry.answer(10)
+    release.set()
+    assert await recovering == 2
+    await inbox.drain(10)
+    assert reply is not None and "王小明" in reply.text
+    assert sorted(ran) == [("claimed-1", "ok"), ("claimed-2", "ok")]
+
+
+async def test_a_retry_that_joins_the_handling_in_this_process_is_counted_a_duplicate(
+    services: Services, db: Database
+) -> None:
+    inbox = Inbox(services.pipeline, instance="here:1")
+    first = await inbox.receive(message("twice-1"))
+    again = await inbox.receive(message("twice-1"))  # the platform retried while the first is in hand
+    assert first.fresh and not again.fresh
+    replies = await asyncio.gather(first.answer(10), again.answer(10))
+    assert replies[0] == replies[1] and replies[0] is not None
+    messages = services.metrics.messages
+    assert messages.labels("请假", "ok")._value.get() == 1
+    assert messages.labels("请假", "duplicate")._value.get() == 1
+
+
+async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caller gives up (cancelled) while the intake commits: whether it was stored or not, nothing waits
+    # for it in this process; if stored, recovery handles it once the claim lapsed.
+    transaction, committing = db.transaction, asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def slow_commit() -> Any:
+        async with transaction() as s:
+            yield s
+            if not committing.is_set():
+                committing.set()
+                await asyncio.Event().wait()  # cancelled here, before the COMMIT
+
+    monkeypatch.setattr(db, "transaction", slow_commit)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    intake = asyncio.create_task(inbox.receive(message("gone-1")))
+    await committing.wait()
+    intake.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await intake
+    await inbox.drain(10)
+    assert not inbox.inflight
+    assert (await counts(db))["inbox"] == [] and not await inbox.recover()  # rolled back: never acknowledged
+
+
+async def test_an_empty_message_is_closed_in_the_inbox(services: Services, db: Database) -> None:
+    # Nothing to do (an @ with no text), but taken in all the same: its row is closed, not recovered and
+    # run again until given up.
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("empty-1", text="  "))).answer(10)
+    assert reply is not None and reply.text
+    await inbox.drain(10)
     assert (await counts(db))["inbox"] == [("empty-1", "handled")]
