@@ -9,6 +9,7 @@ so the platform retries.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -45,14 +46,17 @@ async def _answer(request: web.Request, msg: IncomingMessage) -> Reply | None:
 
     None: not ready within the budget; the inbox queues the reply for the late route when it is handled.
     """
+    budget = request.app[BUDGET]
+    started = asyncio.get_running_loop().time()
     try:
-        # Stored within the budget or refused: the platform must get its answer in time (WeCom: 5 s).
-        accepted = await request.app[SERVICES].inbox.receive(msg, store_within=request.app[BUDGET])
+        # Stored and answered within one budget, or refused: the platform needs its answer in time (WeCom: 5 s).
+        accepted = await request.app[SERVICES].inbox.receive(msg, store_within=budget)
+        return await accepted.answer(max(0.0, budget - (asyncio.get_running_loop().time() - started)))
     except Exception:
-        # Not stored, so not acknowledged: the platform retries (WeCom within seconds).
+        # Not stored, or the reply's route could not be settled (the database went away): not acknowledged,
+        # so the platform retries, and the retry is answered from the inbox (never run twice).
         log.exception("message not taken in", extra={"message_id": msg.message_id})
         raise web.HTTPServiceUnavailable(text="try again") from None
-    return await accepted.answer(request.app[BUDGET])
 
 
 async def wecom_verify(request: web.Request) -> web.Response:

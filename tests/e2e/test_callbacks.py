@@ -288,3 +288,33 @@ async def test_no_phone_number_in_a_group_reply(client: TestClient, caplog: pyte
     content = (await bad.json())["text"]["content"]
     assert "绑定" in content and not has_phone(content)
     assert "13800001111" not in caplog.text
+
+
+async def test_storing_and_answering_share_one_reply_budget(
+    db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow intake leaves less time to wait for the answer: the callback never takes two budgets."""
+    from bot import inbox as inbox_module
+
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, server={"reply_budget_seconds": 1.0})
+    await load_demo(db, settings, SystemClock())
+    app = create_app(settings, db=db)
+    services = app[SERVICES]
+    receive, waited = services.inbox.receive, []
+
+    async def slow_receive(msg: Any, store_within: float | None = None) -> Any:
+        await asyncio.sleep(0.4)  # the database is slow to take the message in
+        return await receive(msg, store_within)
+
+    answer = inbox_module._Live.answer
+
+    async def recording_answer(self: Any, within: float) -> Any:
+        waited.append(within)
+        return await answer(self, within)
+
+    monkeypatch.setattr(services.inbox, "receive", slow_receive)
+    monkeypatch.setattr(inbox_module._Live, "answer", recording_answer)
+    client = await aiohttp_client(app)
+    query, body = ai_bot_body("查询", "ai-budget")
+    assert (await client.post("/wecom/callback", params=query, data=body)).status == 200
+    assert len(waited) == 1 and waited[0] <= 0.6 + 0.05  # what is left of the 1.0 s, not a fresh 1.0 s
