@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # ok | retry | throttled | broken | failed
+    # ok | retry | throttled | broken (robot gone) | config (a setting to fix, told to the admins) |
+    # quota (the organisation's API quota: sending pauses) | unsure (cut off mid-send) | failed
+    outcome: str
     code: str
     detail: str = ""
 
@@ -65,7 +67,8 @@ async def _post(http: aiohttp.ClientSession, url: str, body: dict[str, Any], lim
             return 200, None
 
 
-def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int]) -> SendResult:
+def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int],
+              config: frozenset[int] = frozenset(), quota: frozenset[int] = frozenset()) -> SendResult:
     if status != 200:
         return SendResult("retry", f"http {status}")
     if not isinstance(data, dict) or "errcode" not in data:
@@ -77,6 +80,10 @@ def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozens
         return SendResult("throttled", str(code), str(data.get("errmsg", ""))[:100])
     if code in broken:
         return SendResult("broken", str(code), str(data.get("errmsg", ""))[:100])
+    if code in config:
+        return SendResult("config", str(code), str(data.get("errmsg", ""))[:100])
+    if code in quota:
+        return SendResult("quota", str(code), str(data.get("errmsg", ""))[:100])
     if code == -1:
         return SendResult("retry", "-1", "busy")
     return SendResult("failed", str(code), str(data.get("errmsg", ""))[:100])
@@ -124,7 +131,9 @@ class WecomRobot:
 
 class DingtalkRobot:
     THROTTLED = frozenset({410100, 130101})
-    BROKEN = frozenset({310000})
+    BROKEN = frozenset({300001})  # robot or its token gone
+    CONFIG = frozenset({310000})  # security setting check failed (加签, 关键词, IP): not a removed robot
+    QUOTA = frozenset({90020})  # the organisation's monthly API quota
     backoff_seconds = 600  # DingTalk throttles a robot for 10 minutes
 
     def __init__(self, http: aiohttp.ClientSession, api_base: str, timeout: float = 10.0) -> None:
@@ -163,4 +172,4 @@ class DingtalkRobot:
             status, data = await _post(self.http, self.url(webhook, secret, now), body, self.timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
-        return _classify(status, data, self.THROTTLED, self.BROKEN)
+        return _classify(status, data, self.THROTTLED, self.BROKEN, self.CONFIG, self.QUOTA)
