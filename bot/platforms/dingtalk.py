@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms.content import CAN_DO, dingtalk_text
 
 WINDOW_MS = 60 * 60 * 1000  # one hour either way
 
@@ -41,6 +42,7 @@ def verify(headers: Any, secret: str, now: datetime) -> None:
 class DingtalkInbound:
     message: IncomingMessage | None
     session_webhook: str | None
+    notice: str = ""  # no message for the pipeline, but an answer (a picture or file alone: what the bot can do)
 
 
 def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
@@ -53,15 +55,15 @@ def parse(body: bytes, received_at: datetime) -> DingtalkInbound:
     msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")
     user = clean_id(data.get("senderStaffId") or data.get("senderId"), "sender")
     webhook = data.get("sessionWebhook") if isinstance(data.get("sessionWebhook"), str) else None
-    text = data.get("text")
+    text = dingtalk_text(data)  # text, audio (content.recognition), richText's text parts
     is_group = data.get("conversationType") == "2"
-    if data.get("msgtype") != "text" or not isinstance(text, dict) or not isinstance(text.get("content"), str):
-        return DingtalkInbound(None, webhook)
     if is_group and data.get("isInAtList") is False:
         return DingtalkInbound(None, webhook)
+    if text is None:
+        return DingtalkInbound(None, webhook, CAN_DO if data.get("msgtype") in ("picture", "file", "video") else "")
     sender_name = clean_text(str(data.get("senderNick") or ""))
     message = IncomingMessage(
-        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text["content"]),
+        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text),
         message_id=msg_id, received_at=received_at, sender_name=sender_name, is_group=is_group,
         reply_url=webhook,
     )
