@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SendResult:
     # ok | retry | throttled | broken (robot gone) | config (a setting to fix, told to the admins) |
-    # quota (the organisation's API quota: sending pauses) | unsure (cut off mid-send) | failed
+    # quota (the organisation's API quota: sending pauses) | unsure (cut off mid-send) |
+    # away (a long connection down or held by another instance: nothing sent) | failed
     outcome: str
     code: str
     detail: str = ""

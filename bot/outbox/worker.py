@@ -29,9 +29,11 @@ from sqlalchemy import ColumnElement, or_, select, text, update
 from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.metrics import Metrics
-from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
+from bot.outbox.apps import AppMessenger, WecomApp
+from bot.outbox.links import DingtalkAppLink, WecomLink
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
+from bot.platforms.dingtalk_openapi import DingtalkAppRobot
 from bot.settings import Settings
 from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
 from bot.store.db import Database
@@ -100,8 +102,14 @@ class OutboxWorker:
     def __post_init__(self) -> None:
         self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
         self.dingtalk = DingtalkRobot(self.http, self.settings.dingtalk.api_base)
+        ding_app = DingtalkAppRobot(self.http, self.clock, self.settings.dingtalk)  # one token for both uses
         self.apps: dict[str, AppMessenger] = {"wecom": WecomApp(self.http, self.clock, self.settings.wecom),
-                                              "dingtalk": DingtalkApp(self.http, self.clock, self.settings.dingtalk)}
+                                              "dingtalk": ding_app}
+        # Group pushes for chats with a 群ID and no custom robot: the DingTalk app robot when configured; the
+        # WeCom long connection is handed in by the serve wiring (`links["wecom"]`) when it runs.
+        self.links: dict[str, WecomLink | DingtalkAppLink] = {}
+        if self.settings.dingtalk.app_configured:
+            self.links["dingtalk"] = DingtalkAppLink(ding_app)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         while not stop.is_set():
@@ -156,14 +164,15 @@ class OutboxWorker:
             if chat is None or chat.broken_reason:
                 await self._finish(row, "failed", f"群不可用: {chat.broken_reason if chat else '不存在'}")
                 continue
-            if not chat.webhook:
+            if not chat.webhook and chat.platform not in self.links:
                 # No robot configured: the local simulator/console shows it instead of a platform.
                 log.info("push to %s (simulator only): %s", chat.chat_id, row.text[:80])
                 await self._finish(row, "sent", "simulator")
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
                 continue
-            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}")
+            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}") if chat.webhook \
+                else Bucket(f"{chat.platform}-link:{chat.chat_id}", f"link:{chat.platform}")
             result = await self._send(chat, row, bucket)
             if isinstance(result, datetime):  # the robot is at its limit: hand the rest back, in order
                 await self._release(rows[index:], result)
@@ -183,7 +192,11 @@ class OutboxWorker:
 
     async def _send(self, chat: Chat, row: OutboxMessage, bucket: Bucket) -> SendResult | datetime:
         """Every body of one push, once the shared budget has room for all of them; else when it will."""
-        robot = self.wecom if chat.platform == "wecom" else self.dingtalk
+        robot: WecomRobot | DingtalkRobot | WecomLink | DingtalkAppLink = \
+            self.wecom if chat.platform == "wecom" else self.dingtalk
+        address = chat.webhook
+        if not chat.webhook:  # a 群ID and no custom robot: the long connection / the app robot
+            robot, address = self.links[chat.platform], chat.chat_id
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = robot.bodies(msg)
@@ -196,7 +209,7 @@ class OutboxWorker:
         result = SendResult("ok", "0")
         last = row.parts_sent + batch
         for done, body in enumerate(bodies[row.parts_sent:last], start=row.parts_sent + 1):
-            result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
+            result = await robot.send_body(address, chat.webhook_secret, body, row.key, self.clock.now())
             if result.outcome != "ok":
                 break
             await self._progress(row, done, len(bodies))
@@ -213,11 +226,18 @@ class OutboxWorker:
             await self._finish(row, "sent", "")
             return False
         if result.outcome == "throttled":
-            backoff = WecomRobot.backoff_seconds if chat.platform == "wecom" else DingtalkRobot.backoff_seconds
+            backoff = (WecomRobot if chat.platform == "wecom" else DingtalkRobot).backoff_seconds
             await pause(self.db, bucket, now + timedelta(seconds=backoff), now)
             log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
             await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
             return True
+        if result.outcome == "away":  # the long connection is down or held by another instance: nothing sent
+            await self._retry(row, now + timedelta(seconds=5), result, count=False)
+            return True
+        if result.outcome == "unsure":  # cut off before the platform's ack: it may be shown; never sent twice
+            log.error("push %s: the connection dropped before the ack; not resent", row.key)
+            await self._finish(row, "unsure", "发送中断,平台无去重,未重发")
+            return False
         if result.outcome == "quota":
             await pause(self.db, bucket, now + QUOTA_PAUSE, now)
             log.error("%s organisation API quota spent (%s): pausing pushes", chat.platform, result.code)

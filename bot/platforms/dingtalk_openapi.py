@@ -58,12 +58,13 @@ class DingtalkAppRobot(DingtalkApp):
         """Every part of one push to a group, in order; the first part that fails decides."""
         result = SendResult("ok", "0")
         for body in self.group_bodies(conversation_id, msg):
-            result = await self._send_group_refreshing(body)
+            result = await self.send_group_body(body)
             if result.outcome != "ok":
                 break
         return result
 
-    async def _send_group_refreshing(self, body: dict[str, Any]) -> SendResult:
+    async def send_group_body(self, body: dict[str, Any]) -> SendResult:
+        """One groupMessages/send body; a refused token is fetched again once."""
         try:
             token = await self.access_token()
             result = await self._post_group(token, body)

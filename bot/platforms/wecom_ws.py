@@ -349,7 +349,7 @@ class WecomLongConnection:
         try:
             ack = await self._request("aibot_send_msg", body)
         except NotConnected:
-            return SendResult("retry", "not connected", "WeCom long connection down")
+            return SendResult("away", "not connected", "WeCom long connection down or held by another instance")
         except Cut:
             return SendResult("unsure", "cut", "socket lost before the ack")
         code = ack.get("errcode")

@@ -180,7 +180,7 @@ async def test_push_awaits_its_ack_and_reads_the_errcode(fake: tuple[FakeWecomWs
     server, url = fake
     async with aiohttp.ClientSession() as http:
         client = WecomLongConnection(http, settings(url), Inbox().receive, SystemClock())
-        assert (await client.send_markdown("grp-1", "x")).outcome == "retry"  # not connected: nothing sent
+        assert (await client.send_markdown("grp-1", "x")).outcome == "away"  # not connected: nothing sent
         run = Running(client)
         await asyncio.wait_for(client.connected.wait(), 10)
         ok = await client.send_markdown("grp-1", "**放学提醒**")
