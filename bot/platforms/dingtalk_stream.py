@@ -208,7 +208,11 @@ class DingtalkStream:
             if msg is not None:
                 await self._answer(msg, Reply(CAN_DO))
             return
-        accepted = await self.receive(msg)  # durably stored: only now may DingTalk forget it
+        try:
+            accepted = await self.receive(msg)  # durably stored: only now may DingTalk forget it
+        except Exception:  # not stored: not acked
+            log.exception("DingTalk message not stored; not acked", extra={"message_id": msg.message_id})
+            return
         await self._ack(ws, headers, json.dumps({"response": None}))
         reply = await accepted.answer(within=ANSWER_WITHIN)
         if reply is not None:

@@ -315,7 +315,11 @@ class WecomLongConnection:
         if msg is None:
             await self._respond_stream(req_id, str(body.get("msgid", "")), CAN_DO)
             return
-        accepted = await self.receive(msg)
+        try:
+            accepted = await self.receive(msg)
+        except Exception:  # not stored: nothing acknowledged, nothing answered (the platform may resend)
+            log.exception("WeCom message not stored", extra={"message_id": msg.message_id})
+            return
         reply = await accepted.answer(within=ANSWER_WITHIN)
         if reply is None:
             return  # the inbox owns the late reply
