@@ -44,7 +44,7 @@ class DingtalkAppRobot(DingtalkApp):
     """DingTalk app robot: one-to-one (inherited) and group pushes with the same cached token."""
 
     def group_bodies(self, conversation_id: str, msg: Outgoing) -> list[dict[str, Any]]:
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, GROUP_BYTES - 200):  # room for the JSON around the text
             if msg.markdown:
                 key, param = "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
@@ -52,6 +52,9 @@ class DingtalkAppRobot(DingtalkApp):
                 key, param = "sampleText", {"content": part}
             bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
                            "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+        if msg.image is not None:  # the daily chart: uploaded just before it is sent, after the text
+            bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
+                           "msgKey": "sampleImageMsg", "image": msg.image})
         return bodies
 
     async def send_group(self, conversation_id: str, msg: Outgoing) -> SendResult:
@@ -65,6 +68,11 @@ class DingtalkAppRobot(DingtalkApp):
 
     async def send_group_body(self, body: dict[str, Any]) -> SendResult:
         """One groupMessages/send body; a refused token is fetched again once."""
+        if isinstance(body.get("image"), bytes):
+            uploaded = await self._upload(body["image"])
+            if isinstance(uploaded, SendResult):
+                return uploaded
+            body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
         try:
             token = await self.access_token()
             result = await self._post_group(token, body)

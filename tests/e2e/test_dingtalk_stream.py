@@ -169,3 +169,14 @@ async def test_app_robot_group_push_caches_its_token_and_reports_the_org_quota(f
     assert fake.group_sends[0]["msgKey"] == "sampleMarkdown"
     assert len(fake.group_sends) == 4  # 30,000 bytes went as three parts under 15,000 bytes each
     assert (quota.outcome, quota.code) == ("quota", "Forbidden.AccessDenied.ApiCountLimitForOrg")
+
+
+async def test_app_robot_group_push_sends_the_chart_as_an_image_after_the_text(fake: FakeDingtalk) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"chart" * 100
+    async with aiohttp.ClientSession() as http:
+        robot = DingtalkAppRobot(http, FixedClock(datetime(2026, 3, 2, 8, tzinfo=UTC)), settings(fake.base))
+        result = await robot.send_group("cid-class-1", Outgoing("chart", "今日托管", image=png))
+    assert result.outcome == "ok"
+    assert [s["msgKey"] for s in fake.group_sends] == ["sampleText", "sampleImageMsg"]
+    photo = json.loads(fake.group_sends[1]["msgParam"])["photoURL"]
+    assert fake.media[photo] == png

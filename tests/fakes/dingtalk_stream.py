@@ -36,7 +36,9 @@ class FakeDingtalk:
     private_sends: list[dict[str, Any]] = field(default_factory=list)
     session_posts: list[dict[str, Any]] = field(default_factory=list)
     live: list[web.WebSocketResponse] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)
     _token: str = ""
+    _oapi_token: str = ""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _note(self) -> None:
@@ -113,6 +115,22 @@ class FakeDingtalk:
         self._note()
         return web.json_response({"processQueryKey": uuid.uuid4().hex})
 
+    async def oapi_token(self, request: web.Request) -> web.Response:
+        if request.query.get("appkey") != self.app_key or request.query.get("appsecret") != self.app_secret:
+            return web.json_response({"errcode": 40089, "errmsg": "invalid appkey or appsecret"})
+        self._oapi_token = uuid.uuid4().hex
+        return web.json_response({"errcode": 0, "access_token": self._oapi_token, "expires_in": 7200})
+
+    async def media_upload(self, request: web.Request) -> web.Response:
+        if not self._oapi_token or request.query.get("access_token") != self._oapi_token:
+            return web.json_response({"errcode": 40014, "errmsg": "invalid token"})
+        form = await request.post()
+        media = form["media"]
+        assert isinstance(media, web.FileField)
+        media_id = f"@media-{uuid.uuid4().hex[:8]}"
+        self.media[media_id] = media.file.read()
+        return web.json_response({"errcode": 0, "media_id": media_id, "type": "image"})
+
     async def session_webhook(self, request: web.Request) -> web.Response:
         self.session_posts.append({"session": request.query.get("session"), **(await request.json())})
         self._note()
@@ -170,8 +188,10 @@ def robot_data(msg_id: str, text: str, *, group: bool = True, msgtype: str = "te
 @asynccontextmanager
 async def dingtalk_server(fake: FakeDingtalk) -> AsyncIterator[str]:
     """Serve the fake on a free port; yields its http:// base (OpenAPI, oapi and the stream on one host)."""
-    app = web.Application()
+    app = web.Application(client_max_size=4 * 1024 * 1024)
     app.router.add_post("/v1.0/oauth2/accessToken", fake.access_token)
+    app.router.add_get("/gettoken", fake.oapi_token)
+    app.router.add_post("/media/upload", fake.media_upload)
     app.router.add_post("/v1.0/gateway/connections/open", fake.open_connection)
     app.router.add_get("/connect", fake.connect)
     app.router.add_post("/v1.0/robot/groupMessages/send", fake.group_send)
