@@ -208,6 +208,8 @@ class DingtalkStream:
             if msg is not None:
                 await self._answer(msg, Reply(CAN_DO))
             return
+        # The chat id is what the roster's 群ID needs: a school reads it here after its first message.
+        log.info("message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id})
         try:
             accepted = await self.receive(msg)  # durably stored: only now may DingTalk forget it
         except Exception:  # not stored: not acked

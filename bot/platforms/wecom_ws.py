@@ -315,6 +315,8 @@ class WecomLongConnection:
         if msg is None:
             await self._respond_stream(req_id, str(body.get("msgid", "")), CAN_DO)
             return
+        # The chat id is what the roster's 群ID needs: a school reads it here after its first message.
+        log.info("message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id})
         try:
             accepted = await self.receive(msg)
         except Exception:  # not stored: nothing acknowledged, nothing answered (the platform may resend)
