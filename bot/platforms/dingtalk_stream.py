@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
 ANSWER_WITHIN = 60.0
+DRAIN_SECONDS = 8.0
 STOPPED, LOST, REFUSED = "stopped", "lost", "refused"
 
 
@@ -155,6 +156,10 @@ class DingtalkStream:
             await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
             return STOPPED if stop.is_set() else LOST
         finally:
+            if self._tasks and not ws.closed:
+                # Shutting down or told to reconnect (the server closes 10 s later): messages being stored
+                # still get their ack on this socket.
+                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
             self.connected.clear()
             stopping.cancel()
             reader.cancel()

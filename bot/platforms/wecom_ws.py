@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 STREAM_BYTES = 20480  # a stream reply's content
 ANSWER_WITHIN = 60.0  # seconds the reply may take before the inbox owns it
 ACK_SECONDS = 10.0  # a request's ack (subscribe, reply, push) must come within this
+DRAIN_SECONDS = 10.0  # on shutdown, messages being handled may finish on the open socket this long
 
 STOPPED, LOST, KICKED, REFUSED, LEASE_LOST = "stopped", "lost", "kicked", "refused", "lease_lost"
 
@@ -107,11 +108,15 @@ class WecomLongConnection:
                 if outcome == STOPPED:
                     break
                 if outcome == KICKED:
-                    log.error("WeCom long connection taken over by a newer connection of bot %s (another "
-                              "process or machine?); trying again in %.0f s", self.settings.bot_id,
+                    # Still holding the lease: the newer connection is not one of our instances (another
+                    # program or PC uses this bot). Keep the lease while waiting, so no instance of ours
+                    # fights over the bot either.
+                    ours = self.lease is not None and await self._renew()
+                    log.error("WeCom long connection taken over by a newer connection of bot %s (%s); trying "
+                              "again in %.0f s", self.settings.bot_id,
+                              "another program or PC uses this bot" if ours else "another instance",
                               self.settings.kicked_wait_seconds)
-                    await self._release()
-                    await self._wait(stop, self.settings.kicked_wait_seconds)
+                    await self._hold(stop, self.settings.kicked_wait_seconds, ours)
                     continue
                 failures = 1 if outcome == LOST and self._served else failures + 1
                 delay = backoff(failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
@@ -133,6 +138,15 @@ class WecomLongConnection:
         if self.lease is not None:
             with contextlib.suppress(Exception):
                 await self.lease.release()
+
+    async def _hold(self, stop: asyncio.Event, seconds: float, renewing: bool) -> None:
+        """Wait `seconds` (or until stopped), renewing the lease meanwhile when `renewing`."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while not stop.is_set() and (left := until - loop.time()) > 0:
+            await self._wait(stop, min(left, self.settings.lease_seconds / 3) if renewing else left)
+            if renewing and not stop.is_set() and not await self._renew():
+                renewing = False
 
     @staticmethod
     async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -168,6 +182,9 @@ class WecomLongConnection:
         except (NotConnected, Cut):
             return LOST
         finally:
+            if stop.is_set() and self._tasks and not reader.done():
+                # Shutting down: let the messages being handled send their replies on this socket first.
+                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
             self.connected.clear()
             self._ws = None
             reader.cancel()

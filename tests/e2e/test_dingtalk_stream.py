@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -180,3 +181,29 @@ async def test_app_robot_group_push_sends_the_chart_as_an_image_after_the_text(f
     assert [s["msgKey"] for s in fake.group_sends] == ["sampleText", "sampleImageMsg"]
     photo = json.loads(fake.group_sends[1]["msgParam"])["photoURL"]
     assert fake.media[photo] == png
+
+
+@pytest.mark.parametrize("how", ["stop", "disconnect"])
+async def test_a_message_being_stored_is_still_acked_on_shutdown_or_disconnect(fake: FakeDingtalk, how: str) -> None:
+    stored, entered = asyncio.Event(), asyncio.Event()
+
+    async def slow_receive(msg: IncomingMessage) -> Accepted:
+        entered.set()
+        await stored.wait()
+        return Answered(Reply("好"))
+
+    async with aiohttp.ClientSession() as http:
+        run = Running(http, settings(fake.base), slow_receive)
+        await asyncio.wait_for(run.client.connected.wait(), 10)
+        mid = await fake.robot_message(robot_data("d9", "已接走", webhook=fake.session_url()))
+        await asyncio.wait_for(entered.wait(), 10)
+        if how == "stop":
+            run.stop.set()
+        else:
+            await fake.disconnect()
+        # Code that closed the socket at once would have done so by now (and its ack would then be lost).
+        with contextlib.suppress(TimeoutError):
+            await fake.wait_for(lambda: not fake.live, 0.5)
+        stored.set()
+        await fake.wait_for(lambda: fake.acked(mid) is not None)
+        await run.close()

@@ -75,3 +75,34 @@ async def test_one_connection_between_two_instances_and_takeover_after_sigkill(d
             if holder.returncode is None:
                 holder.kill()
                 await holder.wait()
+
+
+async def test_kicked_by_a_foreign_connection_the_holder_keeps_its_lease(db: Database) -> None:
+    """Another program using the bot kicks us: no instance of ours jumps in to kick it back."""
+    server = FakeWecomWs("bot-1", SECRET)
+    async with wecom_ws_server(server) as url, aiohttp.ClientSession() as http:
+        clock = SystemClock()
+        settings = WecomSettings(bot_id="bot-1", bot_secret=SecretStr(SECRET), ws_url=url, heartbeat_seconds=0.1,
+                                 lease_seconds=0.6, reconnect_min_seconds=0.05, reconnect_max_seconds=0.2,
+                                 kicked_wait_seconds=30)
+
+        async def receive(msg: IncomingMessage) -> Answered:
+            return Answered(None)
+
+        ours = WecomLongConnection(http, settings, receive, clock,
+                                   DbLease(db, clock, "wecom-bot:bot-1", "ours-a", 0.6))
+        stop = asyncio.Event()
+        task = asyncio.create_task(ours.run(stop))
+        await server.wait_for(lambda: server.subscribes == 1)
+        foreign = WecomLongConnection(http, settings, receive, clock)  # no lease: another program
+        foreign_stop = asyncio.Event()
+        foreign_task = asyncio.create_task(foreign.run(foreign_stop))
+        await server.wait_for(lambda: server.subscribes == 2 and ours.last_outcome == "kicked")
+        other = CountingLease(db, clock, "wecom-bot:bot-1", "ours-b", 0.6)
+        pings = server.pings
+        await server.wait_for(lambda: server.pings >= pings + 10)  # a few lease periods pass
+        assert not await other.acquire()  # still held by the kicked instance, renewed while it waits
+        assert server.subscribes == 2
+        stop.set()
+        foreign_stop.set()
+        await asyncio.wait_for(asyncio.gather(task, foreign_task), 10)

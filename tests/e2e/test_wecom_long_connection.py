@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -202,3 +203,27 @@ async def test_a_refused_reply_is_logged(fake: tuple[FakeWecomWs, str], caplog: 
         await server.wait_for(lambda: len(server.replies) == 1)
         await run.close()
     assert "WeCom refused a reply (aibot_respond_msg): errcode 846607" in caplog.text
+
+
+async def test_a_message_being_handled_on_shutdown_still_gets_its_reply(fake: tuple[FakeWecomWs, str]) -> None:
+    server, url = fake
+    stored, entered = asyncio.Event(), asyncio.Event()
+
+    async def slow_receive(msg: IncomingMessage) -> Accepted:
+        entered.set()
+        await stored.wait()
+        return Answered(Reply("好"))
+
+    async with aiohttp.ClientSession() as http:
+        client = WecomLongConnection(http, settings(url), slow_receive, SystemClock())
+        run = Running(client)
+        await asyncio.wait_for(client.connected.wait(), 10)
+        req = await server.message(text_body("s1", "mum", "已接走"))
+        await asyncio.wait_for(entered.wait(), 10)
+        run.stop.set()
+        # Code that closed the socket at once would have done so by now (and the reply would then be lost).
+        with contextlib.suppress(TimeoutError):
+            await server.wait_for(lambda: not server.live, 0.5)
+        stored.set()
+        await run.close()
+    assert [r["headers"]["req_id"] for r in server.replies] == [req]
