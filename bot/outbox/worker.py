@@ -30,7 +30,7 @@ from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.metrics import Metrics
 from bot.outbox.apps import AppMessenger, WecomApp
-from bot.outbox.links import DingtalkAppLink, WecomLink
+from bot.outbox.links import DingtalkAppLink, WecomLink, WecomLinkApp
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
 from bot.platforms.dingtalk_openapi import DingtalkAppRobot
@@ -359,8 +359,15 @@ class OutboxWorker:
                                       for to, r in by_person.items()))
         return sum(sent)
 
+    def _app(self, platform: str) -> AppMessenger | WecomLinkApp:
+        """The platform's app; for WeCom without a self-built app, the AI bot's long connection."""
+        if platform == "wecom" and not self.settings.wecom.app_configured and isinstance(
+                link := self.links.get("wecom"), WecomLink):
+            return WecomLinkApp(link, self.clock)
+        return self.apps[platform]
+
     async def _deliver_person(self, to: Recipient, rows: list[OutboxMessage]) -> int:
-        app = self.apps[to.platform]
+        app = self._app(to.platform)
         # One window per person (20 per 60 s, as before) and one pause for the whole app, shared by instances.
         person = Bucket(f"{to.platform}-app:{to.user_id}", f"app-user:{to.platform}")
         whole_app = Bucket(f"{to.platform}-app", f"app:{to.platform}")
@@ -412,6 +419,10 @@ class OutboxWorker:
                 await self._retry(row, until, result, count=False)
                 await self._release(rows[index + 1:], until)
                 break
+            if result.outcome == "away":  # the long connection is down or held elsewhere: nothing was sent
+                await self._retry(row, self.clock.now() + timedelta(seconds=5), result, count=False)
+                await self._release(rows[index + 1:], self.clock.now() + timedelta(seconds=5))
+                break
             if result.outcome == "quota":
                 until = now + QUOTA_PAUSE
                 await pause(self.db, whole_app, until, now)
@@ -432,7 +443,7 @@ class OutboxWorker:
                 break
         return delivered
 
-    def _unsure(self, app: AppMessenger, row: OutboxMessage) -> bool:
+    def _unsure(self, app: AppMessenger | WecomLinkApp, row: OutboxMessage) -> bool:
         """A send began before a crash and was never recorded: resend only inside the platform's dedupe window."""
         started = row.send_started_at
         if started is None:

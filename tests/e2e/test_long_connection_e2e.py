@@ -159,3 +159,20 @@ async def test_dingtalk_socket_dropped_mid_run_loses_nothing(ding: tuple[FakeDin
     await server.wait_for(lambda: server.opens == 2 and len(server.live) == 1)
     second = await server.robot_message(robot_data("x2", "查询", webhook=hook))
     await server.wait_for(lambda: server.acked(second) is not None and len(server.session_posts) == 2)
+
+
+async def test_wecom_private_push_goes_over_the_long_connection_without_an_app(
+        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    server, _, _ = wecom
+    async with db.transaction() as s:
+        mum = (await s.scalars(select(Identity.guardian_id).where(Identity.platform == "wecom",
+                                                                   Identity.user_id == "parent-wang"))).one()
+        await enqueue(s, [Push(key="private:e2e", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now())
+    await server.wait_for(lambda: len(server.pushes) == 1)
+    body = server.pushes[0]["body"]
+    assert body["chatid"] == "parent-wang" and body["markdown"]["content"] == "王小明 今日已签到"
+    for _ in range(50):
+        if (await outbox_states(db)).get("private:e2e") == "sent":
+            break
+        await asyncio.sleep(0.1)
+    assert (await outbox_states(db))["private:e2e"] == "sent"
