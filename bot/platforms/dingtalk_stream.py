@@ -40,6 +40,7 @@ BOT_TOPIC = "/v1.0/im/bot/messages/get"
 ANSWER_WITHIN = 60.0
 DRAIN_SECONDS = 8.0
 STOPPED, LOST, REFUSED = "stopped", "lost", "refused"
+UNREACHABLE = "connections/open unreachable"
 
 
 def message_from_data(data: dict[str, Any], received_at: datetime) -> tuple[IncomingMessage | None, bool]:
@@ -129,7 +130,7 @@ class DingtalkStream:
                 data = await resp.json(content_type=None)
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            return f"connections/open failed: {type(exc).__name__}"
+            return f"{UNREACHABLE}: {type(exc).__name__}"
         if status == 200 and isinstance(data, dict) and data.get("endpoint") and data.get("ticket"):
             return str(data["endpoint"]), str(data["ticket"])
         code = data.get("code", "") if isinstance(data, dict) else ""
@@ -137,6 +138,9 @@ class DingtalkStream:
 
     async def _session(self, stop: asyncio.Event) -> str:
         opened = await self.open_connection()
+        if isinstance(opened, str) and opened.startswith(UNREACHABLE):
+            log.warning("DingTalk stream: %s (network or dingtalk.openapi_base)", opened)
+            return LOST
         if isinstance(opened, str):
             log.error("DingTalk stream: %s. Check dingtalk.app_key and TUOGUAN_DINGTALK__APP_SECRET.", opened)
             return REFUSED

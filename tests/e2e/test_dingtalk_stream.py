@@ -207,3 +207,19 @@ async def test_a_message_being_stored_is_still_acked_on_shutdown_or_disconnect(f
         stored.set()
         await fake.wait_for(lambda: fake.acked(mid) is not None)
         await run.close()
+
+
+async def test_an_unreachable_openapi_is_a_network_problem_not_wrong_credentials(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conf = settings(f"http://127.0.0.1:{port}")
+    async with aiohttp.ClientSession() as http:
+        clock = SystemClock()
+        robot = DingtalkAppRobot(http, clock, conf)
+        client = DingtalkStream(http, conf, Inbox().receive, clock, DingtalkReplies(http, conf, robot, clock))
+        assert await client._session(asyncio.Event()) == "lost"
+    assert "unreachable" in caplog.text and "Check dingtalk.app_key" not in caplog.text
