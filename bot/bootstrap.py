@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.handlers import build_table
+from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     pipeline: Pipeline
     metrics: Metrics
+    inbox: Inbox
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -31,7 +33,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     db = db or Database(settings.database.url, echo=settings.database.echo)
     metrics = Metrics()
     pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table(), metrics=metrics)
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics)
+    from bot.jobs.runner import instance_name
+
+    inbox = Inbox(pipeline, instance=instance_name())
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox)
 
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

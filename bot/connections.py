@@ -22,7 +22,6 @@ from bot.platforms.dingtalk_openapi import DingtalkAppRobot
 from bot.platforms.dingtalk_stream import DingtalkReplies, DingtalkStream
 from bot.platforms.wecom_ws import WecomLongConnection
 from bot.settings import Settings
-from bot.standin_inbox import pipeline_receive
 from bot.store.leases import DbLease
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def _dingtalk_ctx(services: Services, receive: Receive) -> Ctx:
 def setup_connections(app: web.Application, services: Services) -> list[str]:
     """Add a cleanup_ctx per configured long connection (before the outbox's); what will be opened."""
     app[LINKS] = {}
-    receive = pipeline_receive(services.pipeline, services.db)  # STAND-IN: the durable inbox's receive
+    receive = services.inbox.receive  # stored before any acknowledgement; handled and answered from there
     if services.settings.wecom.long_connection:
         app.cleanup_ctx.append(_wecom_ctx(services, receive))
     if services.settings.dingtalk.stream:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -20,11 +21,12 @@ from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext, write_audits
-from bot.handlers.registry import CommandSpec, CommandTable, Parsed, ParseError
+from bot.handlers.registry import EVERYONE, CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Backoff, Database, is_transient
 from bot.store.inbound_tables import ProcessedMessage
+from bot.store.inbox import mark_handled
 from bot.store.outbox import enqueue
 from bot.store.people import FirstLook, actor_of, first_look
 
@@ -68,26 +70,31 @@ class Pipeline:
     table: CommandTable
     metrics: Metrics = field(default_factory=Metrics)
 
-    async def handle_message(self, msg: IncomingMessage) -> Outcome:
+    async def handle_message(self, msg: IncomingMessage, inbox_id: int | None = None) -> Outcome:
+        """Handle one message; with `inbox_id`, its inbox row is marked handled in the same unit of work
+        (and, when its live answer was given up, the reply is queued for the late route there too)."""
         started = time.perf_counter()
         text = normalise(msg.text)
-        outcome = await self._handle(msg, text)
-        elapsed = time.perf_counter() - started
-        self.metrics.messages.labels(outcome.command, outcome.result).inc()
+        outcome = await self._handle(msg, text, inbox_id)
+        self.account(msg, outcome.command, outcome.result, time.perf_counter() - started)
+        return outcome
+
+    def account(self, msg: IncomingMessage, command: str, result: str, elapsed: float) -> None:
+        """The metrics and the one log line of a message that went through (or was answered from the record)."""
+        self.metrics.messages.labels(command, result).inc()
         self.metrics.reply_seconds.observe(elapsed)
         log.info(
             "message handled",
             extra={
                 "message_id": msg.message_id,
                 "platform": str(msg.platform),
-                "command": outcome.command,
-                "outcome": outcome.result,
+                "command": command,
+                "outcome": result,
                 "duration_ms": round(elapsed * 1000, 1),
             },
         )
-        return outcome
 
-    async def _handle(self, msg: IncomingMessage, text: str) -> Outcome:
+    async def _handle(self, msg: IncomingMessage, text: str, inbox_id: int | None) -> Outcome:
         if not text:
             return Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
         parsed = self.table.parse(text)
@@ -95,7 +102,7 @@ class Pipeline:
         while conflicts < ATTEMPTS:
             try:
                 try:
-                    return await self._once(msg, parsed)
+                    return await self._once(msg, parsed, inbox_id)
                 except IntegrityError:
                     # Another transaction wrote the same row first (PostgreSQL): the same message raced in
                     # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
@@ -118,18 +125,24 @@ class Pipeline:
         log.error("write conflicts persisted", extra={"message_id": msg.message_id})
         return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
 
-    async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError) -> Outcome:
+    async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None) -> Outcome:
         async with self.db.transaction() as session:
             look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
             if look.seen is not None:
                 reply, private, command = look.seen
                 return Outcome(Reply(reply, private=private), command, result="duplicate")
             outcome = await self._decide(session, msg, parsed, look)
+            now = self.clock.now()
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
             await session.execute(_RECORD, {
                 "platform": str(msg.platform), "message_id": msg.message_id[:128], "command": outcome.command[:30],
-                "reply": outcome.reply.text, "private": outcome.reply.private, "handled_at": self.clock.now(),
+                "reply": outcome.reply.text, "private": outcome.reply.private, "handled_at": now,
             })
+            replies = [p for p in (private_reply(msg, outcome),) if p is not None]
+            if inbox_id is not None and await mark_handled(session, inbox_id, now):
+                replies += [p for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
+                            if p is not None]
+            await self.queue_pushes(session, replies)
             await session.flush()  # whatever the handler left in the session, before the COMMIT
             return outcome
 
@@ -153,6 +166,10 @@ class Pipeline:
         if not (spec.roles & actor.roles):
             result = "not_allowed" if actor.is_known else "unknown_sender"
             return Outcome(self._not_allowed(spec, actor), spec.name, actor=actor, result=result)
+        if msg.is_group and look.chat is None and actor.is_staff and spec.roles != EVERYONE:
+            # A group not in the roster: staff powers are not used there, and nothing is posted into it.
+            text = texts.UNKNOWN_GROUP.format(name=spec.name, platform=msg.platform, chat_id=msg.chat_id[:80])
+            return Outcome(Reply.refusal(text, private=True), spec.name, actor=actor, result="refused")
         ctx = HandlerContext(session, self.clock, self.settings, actor, msg, look.chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
         await write_audits(ctx)
@@ -182,3 +199,43 @@ class Pipeline:
             return Reply(texts.UNKNOWN_SENDER)
         who = "、".join(ROLE_WORDS[r] for r in sorted(spec.roles, key=list(Role).index) if r in ROLE_WORDS)
         return Reply(texts.NOT_ALLOWED.format(name=spec.name, who=who) + "\n" + texts.SEE_HELP)
+
+
+def group_safe(reply: Reply, msg: IncomingMessage) -> Reply:
+    """What may be said where the message came from: a private answer is not posted in a group."""
+    if reply.private and msg.is_group:
+        return Reply(texts.PRIVATE_IN_GROUP, mention_user_ids=reply.mention_user_ids)
+    return reply
+
+
+def private_reply(msg: IncomingMessage, outcome: Outcome) -> Push | None:
+    """A private answer to a group message, for the sender one-to-one (queued with the change it answers)."""
+    actor = outcome.actor
+    if not (outcome.reply.private and msg.is_group) or actor is None:
+        return None
+    if actor.staff_id is None and actor.guardian_id is None:
+        return None
+    return Push(key=f"private-reply:{msg.platform}:{msg.message_id}"[:200], text=outcome.reply.text,
+                staff_id=actor.staff_id, guardian_id=None if actor.staff_id is not None else actor.guardian_id)
+
+
+def late_reply(msg: IncomingMessage, outcome: Outcome, chat_ref: int | None, now: datetime) -> Push | None:
+    """The answer to a message whose live answer was given up: by its reply route while that is valid,
+    else in its class group, else to the sender one-to-one (a private answer is already on its way)."""
+    reply = group_safe(outcome.reply, msg)
+    if not reply.text:
+        return None
+    url = msg.reply_url if msg.reply_url and (msg.reply_expires_at is None or msg.reply_expires_at > now) else None
+    chat = staff = guardian = None
+    actor = outcome.actor
+    if not (outcome.reply.private and msg.is_group):
+        if msg.is_group and chat_ref is not None:
+            chat = chat_ref
+        elif actor is not None:
+            staff, guardian = actor.staff_id, None if actor.staff_id is not None else actor.guardian_id
+    if url is None and chat is None and staff is None and guardian is None:
+        log.warning("late reply has no route left", extra={"message_id": msg.message_id})
+        return None
+    return Push(key=f"late-reply:{msg.platform}:{msg.message_id}"[:200], text=reply.text, chat_ref=chat,
+                staff_id=staff, guardian_id=guardian, mention_user_ids=reply.mention_user_ids,
+                reply_url=url, reply_kind=msg.reply_kind, reply_expires_at=msg.reply_expires_at if url else None)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import suppress
 
 from aiohttp import web
 
@@ -16,8 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def wire_background(app: web.Application, *, scheduler: bool = True) -> list[str]:
-    """The scheduler, the long connections and the outbox worker, each a cleanup_ctx; the connections opened."""
+    """The scheduler, the long connections, the outbox worker and the inbox's recovery, each a cleanup_ctx;
+    the connections opened."""
     from bot.connections import setup_connections
+    from bot.inbox import inbox_ctx
     from bot.jobs.lifecycle import scheduler_ctx
     from bot.outbox.lifecycle import outbox_ctx
 
@@ -25,6 +28,7 @@ def wire_background(app: web.Application, *, scheduler: bool = True) -> list[str
         app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
     opened = setup_connections(app, app[SERVICES])  # before the outbox: it pushes over them
     app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
     return opened
 
 
@@ -56,5 +60,39 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
 
     if sim_enabled(settings):
         log.info("本地群聊模拟器: http://%s:%s/sim", host, port)
-    web.run_app(app, host=host, port=port, print=None, loop=asyncio.new_event_loop())
+    serve_until_signal(app, host, port, settings)
     return 0
+
+
+async def _serve_forever(app: web.Application, host: str, port: int, settings: Settings) -> None:
+    from bot.web.limits import start_server
+
+    runner, _site = await start_server(app, host, port, settings.server, handle_signals=True)
+    try:
+        await asyncio.Event().wait()  # until SIGINT/SIGTERM (GracefulExit) or cancellation
+    finally:
+        await runner.cleanup()  # drains background replies, stops the scheduler and the outbox worker
+
+
+def serve_until_signal(app: web.Application, host: str, port: int, settings: Settings) -> None:
+    """What web.run_app does (SIGINT/SIGTERM end it gracefully), with the server limits of bot.web.limits."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_serve_forever(app, host, port, settings))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            if not main.done():
+                main.cancel()
+                with suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+        finally:
+            rest = asyncio.all_tasks(loop)
+            for task in rest:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()

@@ -36,6 +36,27 @@ class ServerSettings(BaseModel):
     # Answer a callback in its HTTP response if the reply is ready this fast; else post it later.
     reply_budget_seconds: float = 3.0
     dedupe_days: int = 7  # handled message ids kept to answer retries and replays, then pruned
+    # A connection that has not sent a whole request this long after connecting (or after its last
+    # answer) is closed: slow-header clients and idle keep-alives cannot pile up.
+    header_timeout_seconds: float = 15.0
+    # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
+    max_connections: int = 1000
+
+
+class SimSettings(BaseModel):
+    # The simulator lets anyone speak as anyone: by default only loopback clients reach it, by a loopback
+    # name (127.0.0.1, localhost, [::1]). A LAN address or host name here also admits other clients that
+    # ask for it by that name; "0.0.0.0" admits any client by any IP address (never by another host name).
+    host: str = "127.0.0.1"
+
+
+class InboxSettings(BaseModel):
+    # A message being handled is claimed this long; a claim that lapsed (the process died) is taken over.
+    lease_seconds: float = 30.0
+    # How often `tuoguan serve` looks for messages taken in and never handled (a crash, another instance's).
+    recover_every_seconds: float = 5.0
+    # A message whose handling was cut off this many times (it kills the process?) is given up, logged.
+    max_attempts: int = 5
 
 
 class WecomSettings(BaseModel):
@@ -79,6 +100,8 @@ class DingtalkSettings(BaseModel):
     # code is the app key unless set. The new-style API lives on its own host.
     app_key: str = ""
     robot_code: str = ""
+    # Where set, a callback's chatbotCorpId (and robotCode, for robot_code) must match or it is refused.
+    corp_id: str = ""
     openapi_base: str = "https://api.dingtalk.com"
     # stream (a long connection, no public host) or http (callbacks only). Empty: stream when app_key and
     # app_secret are set. /dingtalk/callback answers in every mode.
@@ -158,6 +181,13 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+class BindingSettings(BaseModel):
+    """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
+
+    max_per_account_hour: int = 5  # per platform account, in any 60 minutes
+    max_per_child_day: int = 10  # naming one child, from all accounts, in any 24 hours
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -171,12 +201,15 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    inbox: InboxSettings = InboxSettings()
+    sim: SimSettings = SimSettings()
     wecom: WecomSettings = WecomSettings()
     dingtalk: DingtalkSettings = DingtalkSettings()
     school: SchoolSettings = SchoolSettings()
     care: CareSettings = CareSettings()
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
+    binding: BindingSettings = BindingSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

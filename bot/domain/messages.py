@@ -65,7 +65,8 @@ class Push:
     """A message the bot sends on its own: to a class group, or privately to one person.
 
     `key` makes it idempotent: the same key is delivered at most once, whoever queues it.
-    Exactly one of `chat_ref` (a chats.id), `staff_id`, `guardian_id` names the target.
+    Exactly one of `chat_ref` (a chats.id), `staff_id`, `guardian_id` names the target; a late reply with
+    a `reply_url` may have none.
     `image_png` (PNG or JPEG bytes, at most 2 MB) follows the text as an image message where the
     platform channel has one (WeCom); elsewhere only the text goes out.
     """
@@ -79,6 +80,11 @@ class Push:
     mention_phones: tuple[str, ...] = ()
     markdown: bool = False
     image_png: bytes | None = None
+    # A late reply to a message: posted to its reply route (e.g. "wecom_ai_bot" to a response_url) while
+    # valid; the target above, if any, gets it instead once the route has expired or refused it.
+    reply_url: str | None = None
+    reply_kind: str = ""
+    reply_expires_at: datetime | None = None
 
 
 class Accepted(ABC):

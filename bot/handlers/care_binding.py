@@ -1,22 +1,49 @@
-"""绑定 and 同意绑定: link a platform account to a roster guardian, confirmed by the head teacher."""
+"""绑定 and 同意绑定: link a platform account to a roster guardian, confirmed by the head teacher.
+
+Every attempt gets the same answer whether the phone matched or not (no phone guessing), attempts are
+counted in the database (per account per hour, per child per day), and the head teacher hears of each
+one: which account asked and whether the phone matched. A guardian already bound to another account is
+bound again only with the principal's approval.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.domain.actors import Role
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, class_of_chat, kids_named_in_class
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import EVERYONE, STAFF, Args, CommandSpec
+from bot.store.binding import (
+    account_attempts_since,
+    child_attempts_since,
+    one_attempt_at_a_time,
+    other_accounts,
+    pending_requests,
+    pupils_named,
+    roster_match,
+    utc,
+)
 from bot.store.care import head_teacher_of
-from bot.store.care_tables import BindingRequest
+from bot.store.care_tables import BindingAttempt, BindingRequest
 from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
 
 _PHONE = re.compile(r"1[3-9]\d{9}")
-MISMATCH = "手机号和孩子姓名与花名册对不上,请核对后再试,或联系班主任。"
+_NUMBER = re.compile(r"\s*(\d{1,3})\s*$")
+USAGE = "请发送: 绑定 孩子姓名 您在花名册登记的手机号,例如: 绑定 王小明 13800001111"
+SUBMITTED = "已提交绑定申请,班主任确认后即可使用。"
+TOO_MANY = "绑定尝试次数过多,已暂停受理,请稍后再试或直接联系班主任。"
+
+
+def _who(sender_name: str, platform: str, user_id: str) -> str:
+    """The requesting account as the teacher sees it: its display name (if the platform gave one) and id."""
+    account = f"{platform}:{user_id}"
+    return f"{sender_name[:30]}({account})" if sender_name else account
 
 
 async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
@@ -24,88 +51,174 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal("您的账号已绑定,发送「查询」查看。")
     rest = re.sub(r"[\s-]", "", args["rest"])
     phone = _PHONE.search(rest)
-    name = _PHONE.sub("", rest).strip(",.:;")
+    name = _PHONE.sub("", rest).strip(",.:;")[:50]
     if phone is None or not name:
-        return Reply.refusal("请发送: 绑定 孩子姓名 您在花名册登记的手机号,例如: 绑定 王小明 13800001111")
-    stmt = (
-        select(Guardian, Student)
-        .join(Guardianship, Guardianship.guardian_id == Guardian.id)
-        .join(Student, Student.id == Guardianship.student_id)
-        .where(Guardian.phone == phone.group(0), Student.name == name, Student.active.is_(True))
-    )
-    if ctx.chat is not None:
-        stmt = stmt.where(Guardian.school_id == ctx.chat.school_id)
-    row = (await ctx.session.execute(stmt.limit(1))).first()
-    if row is None:
-        return Reply.refusal(MISMATCH)
-    guardian, student = row
-    platform, user_id = str(ctx.message.platform), ctx.message.sender_id
+        return Reply.refusal(USAGE)
+    msg, now, limits = ctx.message, ctx.clock.now(), ctx.settings.binding
+    platform, user_id = str(msg.platform), msg.sender_id
+    school_id = ctx.chat.school_id if ctx.chat is not None else None
+    await one_attempt_at_a_time(ctx.session)
+    by_account = await account_attempts_since(ctx.session, platform, user_id, now - timedelta(hours=1))
+    by_child = await child_attempts_since(ctx.session, name, now - timedelta(days=1))
+    if by_account >= limits.max_per_account_hour or by_child >= limits.max_per_child_day:
+        await _tell_limit(ctx, school_id, name, by_account if by_account >= limits.max_per_account_hour else None,
+                          by_child)
+        ctx.audit("bind_limited", name, platform=platform, user_id=user_id[:64])
+        return Reply.refusal(TOO_MANY)
+    match = await roster_match(ctx.session, school_id, name, phone.group(0))
+    attempt = BindingAttempt(platform=platform, user_id=user_id, sender_name=msg.sender_name[:100], child_name=name,
+                             phone_matched=match is not None, at=utc(now), message_id=msg.message_id[:128])
+    ctx.session.add(attempt)
+    await ctx.session.flush()
+    if match is None:
+        await _tell_mismatch(ctx, school_id, name, attempt.id)
+        ctx.audit("bind_attempt_unmatched", name, platform=platform)
+    else:
+        await _request(ctx, *match)
+    # The same answer whether the phone matched or not: a guess learns nothing.
+    return Reply(SUBMITTED)
+
+
+async def _request(ctx: HandlerContext, guardian: Guardian, student: Student, link: Guardianship) -> None:
+    msg = ctx.message
+    platform, user_id = str(msg.platform), msg.sender_id
     request = await ctx.session.scalar(
         select(BindingRequest).where(BindingRequest.platform == platform, BindingRequest.user_id == user_id,
                                      BindingRequest.guardian_id == guardian.id)
     )
     if request is None:
-        request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian.id, student_id=student.id,
-                                 requested_at=ctx.clock.now(), message_id=ctx.message.message_id)
+        request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian.id, student_id=student.id)
         ctx.session.add(request)
-    elif request.state == "rejected":
-        request.state, request.requested_at = "pending", ctx.clock.now()
-    ctx.session.add(request)
+    request.state, request.requested_at, request.decided_by = "pending", ctx.clock.now(), None
+    request.message_id, request.sender_name = msg.message_id[:128], msg.sender_name[:100]
     await ctx.session.flush()
+    number = [r.id for r in await pending_requests(ctx.session, [student.id])].index(request.id) + 1
+    others = await other_accounts(ctx.session, guardian.id, platform, user_id)
     head = await head_teacher_of(ctx.session, student.class_group_id)
     if head is not None:
-        ctx.push(Push(key=f"bind:{request.id}:{request.requested_at.isoformat()}",
-                      text=f"{guardian.name}申请绑定为{student.name}的家长。确认请在班级群回复: 同意绑定 {student.name}",
+        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{student.name}的家长"
+                 f"「{guardian.name}」({link.relation}),手机号与花名册一致。"]
+        if others:
+            lines.append(f"注意: {guardian.name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
+        lines.append(f"确认请在班级群回复: 同意绑定 {student.name} {number};不同意: 拒绝绑定 {student.name} {number}")
+        ctx.push(Push(key=f"bind:{request.id}:{request.requested_at.isoformat()}", text="\n".join(lines),
                       staff_id=head))
     ctx.audit("bind_requested", student.name, guardian_id=guardian.id, platform=platform)
-    return Reply("已提交绑定申请,班主任确认后即可使用。")
+
+
+async def _tell_mismatch(ctx: HandlerContext, school_id: int | None, name: str, attempt_id: int) -> None:
+    """The head teacher of a pupil with this name hears of an attempt whose phone is not on the roster."""
+    who = _who(ctx.message.sender_name, str(ctx.message.platform), ctx.message.sender_id)
+    for pupil in await pupils_named(ctx.session, school_id, name):
+        head = await head_teacher_of(ctx.session, pupil.class_group_id)
+        if head is not None:
+            ctx.push(Push(key=f"bind-miss:{attempt_id}:{pupil.id}", staff_id=head, text=(
+                f"{who}申请绑定为{pupil.name}的家长,但手机号与花名册不符,未生成申请。"
+                "如确是家长,请核对花名册里的手机号。")))
+
+
+async def _tell_limit(
+    ctx: HandlerContext, school_id: int | None, name: str, by_account: int | None, by_child: int
+) -> None:
+    """Over a limit: the head teacher of a pupil with this name is told once per account-hour / child-day."""
+    msg, local = ctx.message, ctx.now_local()
+    who = _who(msg.sender_name, str(msg.platform), msg.sender_id)
+    for pupil in await pupils_named(ctx.session, school_id, name):
+        head = await head_teacher_of(ctx.session, pupil.class_group_id)
+        if head is None:
+            continue
+        if by_account is not None:
+            key = f"bind-limit:{msg.platform}:{msg.sender_id}:{pupil.id}:{local:%Y%m%d%H}"
+            text = f"{who}一小时内已{by_account}次尝试绑定{pupil.name}的家长,之后的尝试已拒绝。"
+        else:
+            key = f"bind-limit:child:{pupil.id}:{local:%Y%m%d}"
+            text = f"24小时内已有{by_child}次尝试绑定{pupil.name}的家长(最近一次: {who}),之后的尝试暂不受理。"
+        ctx.push(Push(key=key[:200], staff_id=head, text=text + "如是家长本人,请核对花名册里的手机号后让其稍后再试。"))
+
+
+def _accounts(identities: list[Identity]) -> str:
+    return "、".join(f"{i.platform}:{i.user_id}" for i in identities)
 
 
 async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
+    approve, rest = bool(args["approve"]), args["rest"]
+    word = "同意绑定" if approve else "拒绝绑定"
+    found = _NUMBER.search(rest)
+    number = int(found.group(1)) if found else None
     try:
         class_id = await class_of_chat(ctx)
-        kids = await kids_named_in_class(ctx, args["rest"], class_id)
+        kids = await kids_named_in_class(ctx, rest[: found.start()] if found else rest, class_id)
     except Refusal as refusal:
         return refusal.reply()
     if not kids:
-        return Reply.refusal("请写出孩子的姓名,例如: 同意绑定 王小明")
+        return Reply.refusal(f"请写出孩子的姓名,例如: {word} 王小明")
     head = await head_teacher_of(ctx.session, class_id)
     if not ctx.actor.is_school_wide and head != ctx.actor.staff_id:
         class_name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
         return Reply.refusal(f"只有{class_name}的班主任或校长可以确认绑定。", not_allowed=True)
-    requests = list(await ctx.session.scalars(
-        select(BindingRequest).where(BindingRequest.student_id.in_([k.id for k in kids]),
-                                     BindingRequest.state == "pending")
-    ))
+    requests = await pending_requests(ctx.session, [k.id for k in kids])
     if not requests:
         return Reply.refusal("没有待确认的绑定申请。")
-    approve, lines = bool(args["approve"]), []
-    for request in requests:
-        request.state, request.decided_by = ("approved" if approve else "rejected"), ctx.actor.actor_ref
+    kid_names = {k.id: k.name for k in kids}
+    if (number is None and len(requests) > 1) or (number is not None and not 1 <= number <= len(requests)):
+        return Reply.refusal(await _listing(ctx, requests, kid_names, word, number))
+    index = (number or 1) - 1
+    request = requests[index]
+    guardian = await ctx.session.get(Guardian, request.guardian_id)
+    assert guardian is not None
+    who = _who(request.sender_name, request.platform, request.user_id)
+    if not approve:
+        request.state, request.decided_by = "rejected", ctx.actor.actor_ref
+        ctx.audit("bind_rejected", guardian.name, guardian_id=guardian.id, platform=request.platform)
+        return Reply(f"已拒绝绑定: {guardian.name}({who})")
+    others = await other_accounts(ctx.session, guardian.id, request.platform, request.user_id)
+    if others and Role.PRINCIPAL not in ctx.actor.roles:
+        return Reply.refusal(
+            f"{guardian.name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
+            f"请校长在本群发送 同意绑定 {kid_names[request.student_id]} {index + 1}", not_allowed=True)
+    await _bind(ctx, request, guardian)
+    text = f"已确认绑定: {guardian.name}({who})"
+    if others:
+        text += f"\n注意: {guardian.name}此前已绑定账号 {_accounts(others)},现在这些账号都可以使用。"
+    return Reply(text)
+
+
+async def _bind(ctx: HandlerContext, request: BindingRequest, guardian: Guardian) -> None:
+    request.state, request.decided_by = "approved", ctx.actor.actor_ref
+    identity = await ctx.session.scalar(select(Identity).where(
+        Identity.platform == request.platform, Identity.user_id == request.user_id))
+    if identity is None:
+        ctx.session.add(Identity(platform=request.platform, user_id=request.user_id,
+                                 guardian_id=request.guardian_id, source="binding", bound_at=ctx.clock.now()))
+    else:
+        identity.guardian_id = request.guardian_id
+    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=guardian.id,
+                  text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。"))
+    ctx.audit("bind_approved", guardian.name, guardian_id=guardian.id, platform=request.platform)
+
+
+async def _listing(
+    ctx: HandlerContext, requests: list[BindingRequest], kid_names: dict[int, str], word: str, number: int | None
+) -> str:
+    """The pending requests, numbered, and how to pick one."""
+    lines = [f"没有第{number}个申请。" if number is not None else f"有{len(requests)}个待确认的绑定申请:"]
+    for i, request in enumerate(requests, start=1):
         guardian = await ctx.session.get(Guardian, request.guardian_id)
         assert guardian is not None
-        if approve:
-            identity = await ctx.session.scalar(select(Identity).where(
-                Identity.platform == request.platform, Identity.user_id == request.user_id))
-            if identity is None:
-                ctx.session.add(Identity(platform=request.platform, user_id=request.user_id,
-                                         guardian_id=request.guardian_id, source="binding", bound_at=ctx.clock.now()))
-            else:
-                identity.guardian_id = request.guardian_id
-            ctx.push(Push(key=f"bind:{request.id}:approved", guardian_id=guardian.id,
-                          text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。"))
-        ctx.audit("bind_approved" if approve else "bind_rejected", guardian.name, guardian_id=guardian.id)
-        lines.append(guardian.name)
-    word = "已确认绑定" if approve else "已拒绝绑定"
-    return Reply(f"{word}: " + "、".join(lines))
+        bound = await other_accounts(ctx.session, guardian.id, request.platform, request.user_id)
+        lines.append(f"{i}. {kid_names[request.student_id]}: {_who(request.sender_name, request.platform, request.user_id)}"
+                     f" 申请绑定为「{guardian.name}」" + (",该家长已绑定其他账号" if bound else ""))
+    example = kid_names[requests[0].student_id]
+    lines.append(f"请回复编号,例如: {word} {example} 1")
+    return "\n".join(lines)
 
 
 COMMANDS = [
     CommandSpec(
         name="同意绑定",
-        usage="同意绑定 孩子姓名",
-        summary="班主任确认家长的绑定申请",
-        example="同意绑定 王小明",
+        usage="同意绑定 孩子姓名 [编号]",
+        summary="班主任确认家长的绑定申请(有多个申请时写编号)",
+        example="同意绑定 王小明 1",
         keywords=("同意绑定", "确认绑定"),
         parse=care_parse.parse_approve_bind,
         handle=handle_decide_bind,
@@ -114,9 +227,9 @@ COMMANDS = [
     ),
     CommandSpec(
         name="拒绝绑定",
-        usage="拒绝绑定 孩子姓名",
+        usage="拒绝绑定 孩子姓名 [编号]",
         summary="拒绝家长的绑定申请",
-        example="拒绝绑定 王小明",
+        example="拒绝绑定 王小明 1",
         keywords=("拒绝绑定",),
         parse=care_parse.parse_reject_bind,
         handle=handle_decide_bind,

@@ -17,6 +17,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
 from bot.store.calendar import school_calendar
 from bot.store.care import Kid, kids_by_ids, kids_of_class
+from bot.store.like import contains_literally
 from bot.store.people import staff_ids_with_role
 from bot.store.tables import Student
 
@@ -92,9 +93,11 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
 
 
 _STUDENTS = cast(Table, Student.__table__)
-# Built once: the text (bound) contains the pupil's name, i.e. `? LIKE '%' || students.name || '%'`.
+# Built once: the text (bound) contains the pupil's name as written, i.e. `? LIKE '%' || name || '%' ESCAPE`
+# with the name's `%`, `_` and escape char escaped (a pupil named `%` is not a wildcard).
 _NAMED_IN_TEXT = select(_STUDENTS.c.id).where(
-    _STUDENTS.c.school_id == bindparam("school_id"), bindparam("text", type_=String).contains(_STUDENTS.c.name)
+    _STUDENTS.c.school_id == bindparam("school_id"),
+    contains_literally(bindparam("text", type_=String), _STUDENTS.c.name),
 )
 
 

@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.outbox.apps import AppMessenger, WecomApp
 from bot.outbox.links import DingtalkAppLink, WecomLink, WecomLinkApp
 from bot.outbox.private import NoChannel, Recipient, resolve
+from bot.outbox.replies import post_reply, route_valid
 from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
 from bot.platforms.dingtalk_openapi import DingtalkAppRobot
 from bot.settings import Settings
@@ -77,7 +78,7 @@ def heads_of_lines(rows: Iterable[Sequence[Any]], limit: int) -> list[int]:
     ids: list[int] = []
     for row_id, chat_ref, staff_id, guardian_id, due in rows:
         line = ("c", chat_ref) if chat_ref is not None else ("s", staff_id) if staff_id is not None \
-            else ("g", guardian_id)
+            else ("g", guardian_id) if guardian_id is not None else ("r", row_id)  # a late reply only
         if line in blocked:
             continue
         if not due:
@@ -123,7 +124,7 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """One pass: claim what is due, deliver per chat (chats in parallel), record each result."""
         now = self.clock.now()
-        claimed = await self._claim(now)
+        claimed = await self._replies(await self._claim(now))
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for row in claimed:
             if row.chat_ref is not None:
@@ -150,6 +151,40 @@ class OutboxWorker:
                 .values(state="sending", claimed_by=self.instance, claimed_until=now + LEASE)
             )
             return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all())
+
+    async def _replies(self, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Late replies go by their reply route while it is valid; the rest (and replies whose route is gone
+        but that have a target) are returned for the chat and person lines."""
+        left: list[OutboxMessage] = []
+        for row in rows:
+            if row.reply_url is None:
+                left.append(row)
+                continue
+            platform = (row.reply_kind or "none").split("_")[0]
+            now = self.clock.now()
+            if route_valid(row.reply_url, row.reply_kind, row.reply_expires_at, now):
+                result = await post_reply(self.http, row.reply_url, row.reply_kind or "", row.text,
+                                          tuple(row.mentions.get("user_ids", [])))
+                self.metrics.pushes.labels(platform, result.outcome).inc()
+                if result.outcome == "ok":
+                    await self._finish(row, "sent", "reply")
+                    continue
+                if result.outcome == "throttled":
+                    await self._retry(row, now + timedelta(seconds=60), result, count=False)
+                    continue
+                if result.outcome == "retry" and row.attempts + 1 < MAX_ATTEMPTS:
+                    delay = min(600.0, 5 * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+                    await self._retry(row, now + timedelta(seconds=delay), result, count=True)
+                    continue
+                log.warning("late reply refused (%s %s): falling back", result.code, result.detail)
+            if row.chat_ref is None and row.staff_id is None and row.guardian_id is None:
+                await self._finish(row, "failed", "回复通道已失效")
+                continue
+            async with self.db.transaction() as s:  # the route is gone: the target's line takes it
+                await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(reply_url=None))
+            row.reply_url = None
+            left.append(row)
+        return left
 
     async def _deliver_chat(self, chat_ref: int, rows: list[OutboxMessage]) -> int:
         async with self.db.transaction() as s:

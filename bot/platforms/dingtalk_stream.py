@@ -27,7 +27,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.domain.messages import IncomingMessage, Platform, Receive, Reply
 from bot.outbox.robots import Outgoing, SendResult
-from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms import Rejected, clean_id, clean_text, platform_reply_url
 from bot.platforms.content import CAN_DO, dingtalk_text
 from bot.platforms.dingtalk import reply_body
 from bot.platforms.dingtalk_openapi import DingtalkAppRobot
@@ -43,15 +43,18 @@ STOPPED, LOST, REFUSED = "stopped", "lost", "refused"
 UNREACHABLE = "connections/open unreachable"
 
 
-def message_from_data(data: dict[str, Any], received_at: datetime) -> tuple[IncomingMessage | None, bool]:
-    """A robot message as an IncomingMessage (None: not for the bot), and whether it holds any text."""
+def message_from_data(data: dict[str, Any], received_at: datetime,
+                      api_base: str = "https://oapi.dingtalk.com") -> tuple[IncomingMessage | None, bool]:
+    """A robot message as an IncomingMessage (None: not for the bot), and whether it holds any text.
+
+    A sessionWebhook off `api_base`'s host is dropped (never posted to, now or late)."""
     msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")
     user = clean_id(data.get("senderStaffId") or data.get("senderId"), "sender")
     is_group = data.get("conversationType") == "2"
     if is_group and data.get("isInAtList") is False:
         return None, False
     text = dingtalk_text(data)
-    webhook = data.get("sessionWebhook") if isinstance(data.get("sessionWebhook"), str) else None
+    webhook = platform_reply_url(data.get("sessionWebhook"), api_base, "DingTalk sessionWebhook")
     expires = data.get("sessionWebhookExpiredTime")
     return IncomingMessage(
         platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text or "").strip(),
@@ -207,7 +210,7 @@ class DingtalkStream:
             data = json.loads(raw) if isinstance(raw, str) else None
             if not isinstance(data, dict):
                 raise Rejected(400, "data is not a JSON object")
-            msg, has_text = message_from_data(data, self.clock.now())
+            msg, has_text = message_from_data(data, self.clock.now(), self.settings.api_base)
         except (Rejected, ValueError) as exc:
             log.warning("DingTalk stream: message refused: %s", getattr(exc, "reason", type(exc).__name__))
             await self._ack(ws, headers, json.dumps({"response": None}))

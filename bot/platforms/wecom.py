@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
@@ -20,12 +21,14 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.domain.messages import IncomingMessage, Platform
-from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms import Rejected, clean_id, clean_text, load_json, platform_reply_url
 from bot.platforms.content import CAN_DO, WELCOME, wecom_text
 
 AI_BOT = "aibot"
 WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
 GROUP_ROBOT = "robot"
+API_BASE = "https://qyapi.weixin.qq.com"  # wecom.api_base's default: late replies go to this host only
+RESPONSE_URL_LIFE = timedelta(hours=1)  # an AI bot's response_url may be used within an hour of the message
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,7 @@ def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:
     """(kind, Encrypt) from a callback body: JSON {"encrypt"} (AI bot) or <xml><Encrypt> (group robot)."""
     stripped = body.lstrip()
     if stripped.startswith(b"{"):
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise Rejected(400, "malformed JSON") from None
+        data = load_json(body)
         encrypt = data.get("encrypt") if isinstance(data, dict) else None
         if not isinstance(encrypt, str) or not encrypt:
             raise Rejected(400, "JSON without encrypt")
@@ -125,16 +125,13 @@ def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:
     raise Rejected(400, f"unsupported body ({content_type or 'no content type'})")
 
 
-def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomInbound:
-    try:
-        data = json.loads(plaintext)
-    except ValueError:
-        raise Rejected(400, "decrypted JSON malformed") from None
+def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE) -> WecomInbound:
+    data = load_json(plaintext, "decrypted JSON")
     if not isinstance(data, dict):
         raise Rejected(400, "decrypted JSON is not an object")
     sender: dict[str, Any] = data["from"] if isinstance(data.get("from"), dict) else {}
     msgid, user = clean_id(data.get("msgid"), "msgid"), clean_id(sender.get("userid"), "from.userid")
-    reply_to = data.get("response_url") if isinstance(data.get("response_url"), str) else None
+    reply_to = platform_reply_url(data.get("response_url"), api_base, "WeCom response_url")
     text = wecom_text(data)  # text, voice (transcribed), mixed's text items
     if text is None:
         event: dict[str, Any] = data["event"] if isinstance(data.get("event"), dict) else {}
@@ -150,15 +147,18 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str) -> WecomI
         platform=Platform.WECOM, chat_id=chat, sender_id=user,
         text=strip_mention(clean_text(text), bot_name),
         message_id=msgid,
-        received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to,
+        received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to, reply_kind="wecom_ai_bot",
+        reply_expires_at=received_at + RESPONSE_URL_LIFE if reply_to else None,
     )
     return WecomInbound(AI_BOT, message, reply_to)
 
 
-def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str) -> WecomInbound:
+def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE) -> WecomInbound:
     root = _xml(plaintext)
     msgid, user = clean_id(_text(root, "MsgId"), "MsgId"), clean_id(_text(root, "From/UserId"), "From/UserId")
-    webhook = _text(root, "WebhookUrl") or None
+    # WeCom names the group's webhook on its in.<api host> (e.g. http://in.qyapi.weixin.qq.com/cgi-bin/webhook/...).
+    inner = f"in.{urlsplit(api_base).hostname or ''}"
+    webhook = platform_reply_url(_text(root, "WebhookUrl"), api_base, "WeCom WebhookUrl", also=(inner,))
     content = _text(root, "Text/Content")
     is_group = _text(root, "ChatType") != "single"
     if _text(root, "MsgType") != "text" or (is_group and f"@{bot_name}" not in content):
@@ -167,7 +167,7 @@ def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str) -> W
         platform=Platform.WECOM, chat_id=clean_id(_text(root, "ChatId") or user, "ChatId"), sender_id=user,
         text=strip_mention(clean_text(content), bot_name), message_id=msgid, received_at=received_at,
         sender_name=clean_text(_text(root, "From/Name")), is_group=is_group,
-        reply_url=webhook,
+        reply_url=webhook, reply_kind="wecom_group_robot",  # the group's own webhook: no expiry
     )
     return WecomInbound(GROUP_ROBOT, message, webhook)
 

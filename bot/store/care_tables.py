@@ -1,10 +1,10 @@
-"""The care day's records: leaves, roll-call marks, pickups, pickup plans, binding requests."""
+"""The care day's records: leaves, roll-call marks, pickups, pickup plans, binding requests and attempts."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -88,4 +88,23 @@ class BindingRequest(Base):
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | approved | rejected
     requested_at: Mapped[datetime]
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(128))
+    sender_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+
+class BindingAttempt(Base):
+    """One 绑定 attempt as it was handled (matched or not): the durable count behind the binding limits."""
+
+    __tablename__ = "binding_attempts"
+    __table_args__ = (
+        Index("ix_binding_attempts_account", "platform", "user_id", "at"),
+        Index("ix_binding_attempts_child", "child_name", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    sender_name: Mapped[str] = mapped_column(String(100), default="")
+    child_name: Mapped[str] = mapped_column(String(50))
+    phone_matched: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime]  # UTC
     message_id: Mapped[str] = mapped_column(String(128))

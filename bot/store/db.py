@@ -102,8 +102,9 @@ class Database:
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = make_url(url)
-        # Statement parameters (phones, webhook keys) stay out of exception texts and so out of the logs.
-        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": not echo}
+        # Statement parameters (phones, health notes, webhook keys) stay out of exception texts and out of
+        # the logs, echo or not: echo shows the SQL only.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:":

@@ -29,9 +29,9 @@ def check_image(key: str, image: bytes) -> None:
 
 
 def _row(push: Push, now: datetime) -> dict[str, Any]:
-    targets = [push.chat_ref, push.staff_id, push.guardian_id]
-    if sum(t is not None for t in targets) != 1:
-        raise ValueError(f"push {push.key} must name exactly one target")
+    targets = sum(t is not None for t in (push.chat_ref, push.staff_id, push.guardian_id))
+    if targets > 1 or (targets == 0 and not push.reply_url):
+        raise ValueError(f"push {push.key} must name exactly one target (or a reply route)")
     if push.image_png is not None:
         check_image(push.key, push.image_png)
     return {
@@ -44,6 +44,9 @@ def _row(push: Push, now: datetime) -> dict[str, Any]:
         "markdown": push.markdown,
         "image": push.image_png,
         "state": "queued" if push.chat_ref is not None else "private",
+        "reply_url": push.reply_url,
+        "reply_kind": push.reply_kind or None,
+        "reply_expires_at": push.reply_expires_at,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,

@@ -36,6 +36,11 @@ class OutboxMessage(Base):
     send_started_at: Mapped[datetime | None]  # set before a one-to-one send, so a crash is not resent blind
     # parts (text pieces, the image) of a multi-part push already through: a retry sends only the rest
     parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A late reply to a message: posted to the platform's reply route (WeCom response_url, DingTalk
+    # sessionWebhook) while it is valid; otherwise, where a target is set, pushed there instead.
+    reply_url: Mapped[str | None] = mapped_column(Text)
+    reply_kind: Mapped[str | None] = mapped_column(String(24))
+    reply_expires_at: Mapped[datetime | None]
 
 
 class SendBudget(Base):

@@ -1,32 +1,28 @@
 """`/wecom/callback` and `/dingtalk/callback`: verify, dedupe (in the pipeline), answer fast.
 
-A reply ready within the budget goes back in the HTTP answer (encrypted for WeCom); otherwise the
-callback is answered 200 at once and the reply is posted later to response_url / the session webhook
-by a tracked task that shutdown drains. Bad input is a 4xx and one log line, never a 500.
+Every message is written to the durable inbox before the callback is answered. A reply ready within the
+budget goes back in the HTTP answer (encrypted for WeCom); otherwise the callback is answered 200 and the
+reply goes through the outbox to response_url / the session webhook (or the group, or the sender) once the
+message is handled. Bad input is a 4xx and one log line, never a 500; a database that stays away is a 503,
+so the platform retries.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
-import aiohttp
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import SERVICES
-from bot.domain.messages import IncomingMessage, Push
-from bot.pipeline import Outcome
+from bot.domain.messages import IncomingMessage, Reply
 from bot.platforms import Rejected, dingtalk, wecom
+from bot.store.signs import claim_sign
 
 log = logging.getLogger(__name__)
 
 WECOM_CRYPTO = web.AppKey("wecom_crypto", wecom.WecomCrypto)
-HTTP = web.AppKey("http_client", aiohttp.ClientSession)
-TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("background_tasks")
 BUDGET = web.AppKey("reply_budget", float)
 
 
@@ -44,74 +40,19 @@ async def _body(request: web.Request) -> bytes:
         raise Rejected(413, "body too large") from None
 
 
-async def _answer(request: web.Request, msg: IncomingMessage, post_later: Any) -> Outcome | None:
-    """Run the pipeline; None if it is not done within the budget (then `post_later` sends the reply)."""
-    services = request.app[SERVICES]
-    task = asyncio.create_task(services.pipeline.handle_message(msg))
-    tasks: set[asyncio.Task[Any]] = request.app[TASKS]
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-    task.add_done_callback(lambda done: _private_follow_up(request.app, msg, done))
+async def _answer(request: web.Request, msg: IncomingMessage) -> Reply | None:
+    """Take the message into the inbox (durable before we answer 200), then its reply if ready in time.
+
+    None: not ready within the budget; the inbox queues the reply for the late route when it is handled.
+    """
     try:
-        return await asyncio.wait_for(asyncio.shield(task), request.app[BUDGET])
-    except TimeoutError:
-        follow = asyncio.create_task(_post_when_done(request.app, task, post_later))
-        tasks.add(follow)
-        follow.add_done_callback(tasks.discard)
-        return None
-
-
-async def _post_when_done(app: web.Application, task: asyncio.Task[Outcome], post_later: Any) -> None:
-    outcome = await task
-    url, body = post_later(outcome)
-    if not url or body is None:
-        return
-    try:
-        async with app[HTTP].post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as resp:
-            if resp.status != 200:
-                log.warning("late reply answered HTTP %s", resp.status)
-                return
-            # Both platforms answer HTTP 200 with an errcode (45009/410100 too fast, 93000/310000 robot gone).
-            answer = await resp.json(content_type=None)
-            code = answer.get("errcode", 0) if isinstance(answer, dict) else 0
-            if code not in (0, "0"):
-                log.warning("late reply refused: errcode %s %s", code, str(answer.get("errmsg", ""))[:100])
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        log.warning("late reply failed: %s", type(exc).__name__)
-
-
-def _private_follow_up(app: web.Application, msg: IncomingMessage, done: asyncio.Task[Outcome]) -> None:
-    """When the pipeline finished with a private answer to a group message, queue it (tracked task)."""
-    if done.cancelled() or done.exception() is not None or not done.result().reply.private:
-        return
-    task = asyncio.create_task(queue_private_reply(app, msg, done.result()))
-    tasks: set[asyncio.Task[Any]] = app[TASKS]
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-
-
-async def queue_private_reply(app: web.Application, msg: IncomingMessage, outcome: Outcome) -> None:
-    """A private answer to a group message goes to the outbox for the sender (idempotent by message id)."""
-    actor = outcome.actor
-    if not (outcome.reply.private and msg.is_group) or actor is None:
-        return
-    if actor.staff_id is None and actor.guardian_id is None:
-        return
-    push = Push(key=f"private-reply:{msg.platform}:{msg.message_id}"[:200], text=outcome.reply.text,
-                staff_id=actor.staff_id, guardian_id=None if actor.staff_id is not None else actor.guardian_id)
-    services = app[SERVICES]
-    try:
-        async with services.db.transaction() as session:
-            await services.pipeline.queue_pushes(session, [push])
-    except SQLAlchemyError as exc:
-        log.error("private reply not queued: %s", type(exc).__name__, extra={"message_id": msg.message_id})
-
-
-def _group_text(outcome: Outcome, msg: IncomingMessage) -> str:
-    """What may be said where the message came from: a private answer is not posted in a group."""
-    if outcome.reply.private and msg.is_group:
-        return "已收到,详细信息不便在群里显示,请查看与托管助手的私聊。"
-    return outcome.reply.text
+        # Stored within the budget or refused: the platform must get its answer in time (WeCom: 5 s).
+        accepted = await request.app[SERVICES].inbox.receive(msg, store_within=request.app[BUDGET])
+    except Exception:
+        # Not stored, so not acknowledged: the platform retries (WeCom within seconds).
+        log.exception("message not taken in", extra={"message_id": msg.message_id})
+        raise web.HTTPServiceUnavailable(text="try again") from None
+    return await accepted.answer(request.app[BUDGET])
 
 
 async def wecom_verify(request: web.Request) -> web.Response:
@@ -146,7 +87,7 @@ async def wecom_callback(request: web.Request) -> web.Response:
         kind, encrypted = wecom.encrypted_field(await _body(request), request.content_type)
         plain = crypto.decrypt(encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
         parse = wecom.parse_ai_bot if kind == wecom.AI_BOT else wecom.parse_group_robot
-        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name)
+        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name, services.settings.wecom.api_base)
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     msg = inbound.message
@@ -155,15 +96,10 @@ async def wecom_callback(request: web.Request) -> web.Response:
         return web.json_response(crypto.encrypt(json.dumps(inbound.notice_body, ensure_ascii=False), timestamp))
     if msg is None:
         return web.Response(text="")
-
-    def later(outcome: Outcome) -> tuple[str | None, dict[str, Any] | None]:
-        mentions = outcome.reply.mention_user_ids
-        return inbound.reply_to, wecom.active_reply(kind, _group_text(outcome, msg), mentions)
-
-    outcome = await _answer(request, msg, later)
-    if outcome is None:
+    reply = await _answer(request, msg)
+    if reply is None:
         return web.Response(text="")
-    plaintext = wecom.passive_plaintext(kind, msg.message_id, _group_text(outcome, msg), outcome.reply.mention_user_ids)
+    plaintext = wecom.passive_plaintext(kind, msg.message_id, reply.text, reply.mention_user_ids)
     timestamp = str(int(services.clock.now().timestamp()))
     sealed = crypto.encrypt(plaintext, timestamp)
     if kind == wecom.AI_BOT:
@@ -180,21 +116,19 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         dingtalk.verify(request.headers, services.settings.dingtalk.app_secret.get_secret_value(), services.clock.now())
-        inbound = dingtalk.parse(await _body(request), services.clock.now())
+        inbound = dingtalk.parse(await _body(request), services.clock.now(), services.settings.dingtalk)
+        await claim_sign(services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"],
+                         inbound.message_id)
     except Rejected as exc:
         return _reject(request, "dingtalk", exc)
     msg = inbound.message
     if msg is None:
         body = dingtalk.reply_body(inbound.notice or None)
         return web.Response(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
-
-    def later(outcome: Outcome) -> tuple[str | None, dict[str, Any] | None]:
-        return inbound.session_webhook, dingtalk.reply_body(_group_text(outcome, msg), outcome.reply.mention_user_ids)
-
-    outcome = await _answer(request, msg, later)
-    if outcome is None:
+    reply = await _answer(request, msg)
+    if reply is None:
         return web.json_response(dingtalk.reply_body(None))
-    body = dingtalk.reply_body(_group_text(outcome, msg), outcome.reply.mention_user_ids)
+    body = dingtalk.reply_body(reply.text, reply.mention_user_ids)
     return web.Response(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
@@ -205,20 +139,13 @@ def setup_callbacks(app: web.Application) -> None:
             settings.wecom.token.get_secret_value(), settings.wecom.encoding_aes_key.get_secret_value(),
             settings.wecom.corp_id,
         )
-    app[TASKS] = set()
     app[BUDGET] = settings.server.reply_budget_seconds
 
-    async def client_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[HTTP] = aiohttp.ClientSession()
+    async def drain_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
-        running: set[asyncio.Task[Any]] = app[TASKS]
-        deadline = asyncio.get_running_loop().time() + 15
-        while running and (left := deadline - asyncio.get_running_loop().time()) > 0:
-            log.info("draining %d background replies", len(running))
-            await asyncio.wait(set(running), timeout=left)  # follow-ups may add tasks: loop until none
-        await app[HTTP].close()
+        await app[SERVICES].inbox.drain(15)  # messages being handled finish (their late replies are queued)
 
-    app.cleanup_ctx.append(client_ctx)
+    app.cleanup_ctx.append(drain_ctx)
     app.router.add_get("/wecom/callback", wecom_verify)
     app.router.add_post("/wecom/callback", wecom_callback)
     app.router.add_post("/dingtalk/callback", dingtalk_callback)

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import create_app
+from bot.app import SERVICES, create_app
 from bot.clock import SystemClock
 from bot.demo import load_demo
-from bot.domain.messages import IncomingMessage, Platform, Reply
-from bot.pipeline import Outcome
+from bot.handlers import texts
+from bot.outbox.worker import OutboxWorker
 from bot.platforms import dingtalk, wecom
 from bot.settings import load_settings
 from bot.store.care_tables import Leave
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.people import identify
-from bot.web.callbacks import queue_private_reply
 
 TOKEN, AES_KEY = "tuoguan-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 DING_SECRET = "ding-app-secret"
@@ -89,16 +87,15 @@ async def test_racing_identical_callbacks_record_once_and_answer_the_same(client
 
 
 async def test_a_private_answer_to_a_group_message_is_queued_for_the_sender(client: TestClient, db: Database) -> None:
-    msg = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-wang", "查询", "ai-private", datetime.now(UTC))
+    """The private answer is queued in the message's own unit of work: a retry queues nothing more."""
+    query, body = ai_bot_body("费用", "ai-private")
+    for _ in range(2):
+        resp = await client.post("/wecom/callback", params=query, data=body)
+        assert open_reply(await resp.json())["stream"]["content"] == texts.PRIVATE_IN_GROUP
     async with db.transaction() as s:
         actor = await identify(s, "wecom", "parent-wang")
-    assert actor.guardian_id is not None
-    outcome = Outcome(Reply("王小明 今日请假", private=True), "查询", actor=actor)
-    for _ in range(2):  # a retry queues nothing more
-        await queue_private_reply(client.server.app, msg, outcome)
-    async with db.transaction() as s:
-        rows = (await s.execute(select(OutboxMessage.guardian_id, OutboxMessage.text, OutboxMessage.state))).all()
-    assert [tuple(r) for r in rows] == [(actor.guardian_id, "王小明 今日请假", "private")]
+        rows = (await s.execute(select(OutboxMessage.guardian_id, OutboxMessage.key, OutboxMessage.state))).all()
+    assert [tuple(r) for r in rows] == [(actor.guardian_id, "private-reply:wecom:ai-private", "private")]
 
 
 async def test_group_robot_xml_callback(client: TestClient) -> None:
@@ -216,53 +213,67 @@ async def test_dingtalk_fails_closed_without_a_secret(db: Database, aiohttp_clie
     assert resp.status == 403
 
 
-async def test_slow_answers_go_to_response_url(db: Database, aiohttp_client: Client, aiohttp_server: Any) -> None:
+async def _slow_callback(db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch, msgid: str,
+                         resp_url: str) -> tuple[TestClient, Any]:
+    """A 查询 whose handler is held until the callback has been answered 200 empty: the late path."""
+    base = resp_url.rsplit("/", 1)[0]  # the fake platform's host: late replies go only there
+    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
+                             server={"reply_budget_seconds": 0.05})
+    await load_demo(db, settings, SystemClock())
+    app = create_app(settings, db=db)
+    services = app[SERVICES]
+    release = asyncio.Event()
+    handle = services.pipeline._once
+
+    async def held(*args: Any) -> Any:
+        await release.wait()
+        return await handle(*args)
+
+    monkeypatch.setattr(services.pipeline, "_once", held)
+    client = await aiohttp_client(app)
+    query, body = ai_bot_body("查询", msgid, response_url=resp_url)
+    resp = await client.post("/wecom/callback", params=query, data=body)
+    assert resp.status == 200 and await resp.text() == ""
+    release.set()
+    await services.inbox.drain(5)
+    return client, services
+
+
+async def test_slow_answers_go_to_response_url(
+    db: Database, aiohttp_client: Client, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     received: list[dict[str, Any]] = []
-    arrived = asyncio.Event()
 
     async def response_url(request: web.Request) -> web.Response:
         received.append(await request.json())
-        arrived.set()
         return web.json_response({"errcode": 0})
 
     fake = web.Application()
     fake.router.add_post("/resp", response_url)
     server = await aiohttp_server(fake)
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
-                             server={"reply_budget_seconds": 0.0})  # nothing is fast enough: the late path
-    await load_demo(db, settings, SystemClock())
-    client = await aiohttp_client(create_app(settings, db=db))
-    query, body = ai_bot_body("查询", "ai-slow", response_url=str(server.make_url("/resp")))
-    resp = await client.post("/wecom/callback", params=query, data=body)
-    assert resp.status == 200 and await resp.text() == ""
-    await asyncio.wait_for(arrived.wait(), 5)
+    _, services = await _slow_callback(db, aiohttp_client, monkeypatch, "ai-slow", str(server.make_url("/resp")))
+    async with aiohttp.ClientSession() as http:  # the late reply was queued with the change: the outbox posts it
+        await OutboxWorker(db, services.settings, services.clock, http, services.metrics).run_once()
+    assert len(received) == 1
     assert received[0]["msgtype"] == "markdown" and "王小明" in received[0]["markdown"]["content"]
 
 
-async def test_a_late_reply_refused_with_an_errcode_is_logged(
-    db: Database, aiohttp_client: Client, aiohttp_server: Any, caplog: pytest.LogCaptureFixture
+async def test_a_late_reply_refused_with_an_errcode_is_not_taken_as_sent(
+    db: Database, aiohttp_client: Client, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The platforms answer HTTP 200 even when they refuse (45009 too fast): the refusal is not taken as sent."""
-    arrived = asyncio.Event()
 
     async def throttled(request: web.Request) -> web.Response:
         await request.read()
-        arrived.set()
         return web.json_response({"errcode": 45009, "errmsg": "api freq out of limit"})
 
     fake = web.Application()
     fake.router.add_post("/resp", throttled)
     server = await aiohttp_server(fake)
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
-                             server={"reply_budget_seconds": 0.0})
-    await load_demo(db, settings, SystemClock())
-    client = await aiohttp_client(create_app(settings, db=db))
-    caplog.set_level(logging.WARNING, logger="bot.web.callbacks")
-    query, body = ai_bot_body("查询", "ai-throttled", response_url=str(server.make_url("/resp")))
-    assert (await client.post("/wecom/callback", params=query, data=body)).status == 200
-    await asyncio.wait_for(arrived.wait(), 5)
-    for _ in range(100):
-        if "late reply refused: errcode 45009" in caplog.text:
-            break
-        await asyncio.sleep(0.02)
-    assert "late reply refused: errcode 45009" in caplog.text
+    _, services = await _slow_callback(db, aiohttp_client, monkeypatch, "ai-throttled", str(server.make_url("/resp")))
+    async with aiohttp.ClientSession() as http:
+        await OutboxWorker(db, services.settings, services.clock, http, services.metrics).run_once()
+    async with db.transaction() as s:
+        row = (await s.execute(select(OutboxMessage.state, OutboxMessage.last_error)
+                               .where(OutboxMessage.key == "late-reply:wecom:ai-throttled"))).one()
+    assert tuple(row) == ("queued", "45009")  # waits for another try (in the class group's line)

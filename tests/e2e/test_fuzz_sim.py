@@ -29,13 +29,15 @@ async def test_sim_say_never_fails(db: Database, aiohttp_client: Client) -> None
     settings_ = load_settings(server={"sim": True})
     await load_demo(db, settings_, SystemClock())
     client = await aiohttp_client(create_app(settings_, db=db))
+    page = await (await client.get("/sim")).text()
+    token = page.split('name="sim-token" content="', 1)[1].split('"', 1)[0]  # as the page's script sends it
     call = in_loop(asyncio.get_running_loop())
 
     @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
     @given(BODY)
     def run(body: object) -> None:
         answer = call(post(client, "/sim/api/say", data=json.dumps(body),
-                           headers={"Content-Type": "application/json"}))
+                           headers={"Content-Type": "application/json", "X-Sim-Token": token}))
         assert answer.status in (200, 400), answer
         if answer.status == 200:
             reply = json.loads(answer.text)

@@ -81,8 +81,10 @@ async def test_a_mother_of_two_is_asked_which_child(db: Database) -> None:
 
 async def test_binding_needs_a_roster_match_and_the_head_teacher(db: Database) -> None:
     say = sayer(await demo_services(db))
-    out = await say("new-user", "绑定 王小明 13800009999", (9, 0))
-    assert out.reply.text.startswith("手机号和孩子姓名与花名册对不上")
+    out = await say("new-user", "绑定 王小明 13800009999", (9, 0))  # not on the roster: the same answer
+    assert out.reply.text == "已提交绑定申请,班主任确认后即可使用。"
+    assert [p.text for p in out.pushes] == ["wecom:new-user申请绑定为王小明的家长,但手机号与花名册不符,未生成申请。"
+                                            "如确是家长,请核对花名册里的手机号。"]
     out = await say("new-user", "绑定 刘洋 13800004449", (9, 1))  # 刘小姨, on the roster without an account
     assert out.reply.text == "已提交绑定申请,班主任确认后即可使用。"
     assert out.pushes and "同意绑定 刘洋" in out.pushes[0].text and out.pushes[0].staff_id is not None
@@ -92,7 +94,7 @@ async def test_binding_needs_a_roster_match_and_the_head_teacher(db: Database) -
     out = await say("teacher-zhou", "同意绑定 刘洋", (9, 3))  # a care teacher is not the head teacher
     assert "班主任或校长" in out.reply.text
     out = await say("teacher-li", "同意绑定 刘洋", (9, 4))
-    assert out.reply.text == "已确认绑定: 刘小姨"
+    assert out.reply.text == "已确认绑定: 刘小姨(wecom:new-user)"
     out = await say("new-user", "查询", (9, 5))
     assert "刘洋(三年级2班,其他,不可接送)" in out.reply.text
     out = await say("new-user", "绑定 刘洋 13800004449", (9, 6))

@@ -45,3 +45,34 @@ async def test_migrations_match_the_models(db: Database) -> None:
     async with db.engine.connect() as conn:
         changes = await conn.run_sync(diff)
     assert changes == []
+
+
+async def test_echo_never_logs_statement_parameters(
+    db: Database, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """database.echo=true shows the SQL, never its values (a health note, a phone, a webhook key)."""
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # as configure_logging does: its own DEBUG lines
+    secret = "哮喘-13800138000-SeCrEt"
+    echoing = Database(db.url.render_as_string(hide_password=False), echo=True)
+    try:
+        async with echoing.transaction() as session:
+            await session.execute(text("SELECT :note AS note"), {"note": secret})
+            session.add(School(name=secret))
+        with pytest.raises(IntegrityError) as failed:  # an error text logged by a caller
+            async with echoing.transaction() as session:
+                await session.execute(text("INSERT INTO schools (id, name) VALUES (:i, :n)"),
+                                      {"i": 1, "n": secret})
+                await session.execute(text("INSERT INTO schools (id, name) VALUES (:i, :n)"),
+                                      {"i": 1, "n": secret})
+    finally:
+        await echoing.dispose()
+    logged = "\n".join(logging.Formatter().format(r) for r in caplog.records)
+    assert "SELECT" in logged, "echo logged nothing: the test would prove nothing"
+    out = capsys.readouterr()
+    for where in (logged, out.out, out.err, str(failed.value)):
+        assert secret not in where

@@ -34,3 +34,28 @@ async def test_prunes_only_old_message_ids(db: Database) -> None:
     async with db.transaction() as s:
         assert (await s.scalars(select(Leave.id))).all() == []  # deduplicated: the replay recorded nothing
     assert "请假" not in again.reply.text  # and got the first answer again
+
+
+async def test_prunes_dingtalk_signs_out_of_their_window(db: Database) -> None:
+    from datetime import timedelta
+
+    from bot.platforms import Rejected
+    from bot.store.sign_tables import CallbackSign
+    from bot.store.signs import claim_sign
+
+    services = await demo_services(db)
+    at = shanghai(2026, 11, 22, 3, 20)
+    for name, age in (("old", timedelta(hours=2)), ("fresh", timedelta(minutes=30))):
+        await claim_sign(db, "dingtalk", str(int((at - age).timestamp() * 1000)), f"sign-{name}", f"m-{name}")
+    services.clock.instant = at
+    result = await run_job(services, HOUSEKEEPING, at)
+    assert result[0].status == "done" and "1 条过期签名" in result[0].detail
+    async with db.transaction() as s:
+        assert (await s.scalars(select(CallbackSign.message_id))).all() == ["m-fresh"]
+    fresh_ts = str(int((at - timedelta(minutes=30)).timestamp() * 1000))
+    try:  # the fresh one still binds its message
+        await claim_sign(db, "dingtalk", fresh_ts, "sign-fresh", "m-other")
+        raise AssertionError("a kept sign was accepted for another message")
+    except Rejected as exc:
+        assert exc.status == 401
+

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.handlers import texts
 from bot.store.db import Database
+from bot.store.outbox_tables import OutboxMessage
 from tests.e2e.fuzzing import row_counts
 from tests.integration.care_day import Say, demo_services, sayer
 
@@ -25,6 +27,9 @@ async def applied(db: Database) -> Say:
 async def written(db: Database) -> dict[str, int]:
     counts = await row_counts(db)
     counts.pop("processed_messages")  # the dedupe record of the refused message itself
+    async with db.transaction() as s:  # and a private refusal's own answer, queued for the sender
+        counts["outbox"] -= await s.scalar(select(func.count()).select_from(OutboxMessage)
+                                           .where(OutboxMessage.key.startswith("private-reply:"))) or 0
     return counts
 
 

@@ -99,11 +99,11 @@ def test_dingtalk_verify_window_and_fail_closed() -> None:
 def test_ai_bot_json_parsed() -> None:
     payload = {
         "msgid": "m1", "aibotid": "b", "chatid": "wrGROUP", "chattype": "group", "from": {"userid": "u1"},
-        "response_url": "https://example.invalid/r", "msgtype": "text", "text": {"content": "@托管助手 请假 明天"},
+        "response_url": "https://qyapi.weixin.qq.com/r", "msgtype": "text", "text": {"content": "@托管助手 请假 明天"},
     }
     inbound = wecom.parse_ai_bot(json.dumps(payload), NOW, "托管助手")
     assert inbound.message is not None and inbound.message.chat_id == "wrGROUP" and inbound.message.is_group
-    assert inbound.reply_to == "https://example.invalid/r"
+    assert inbound.reply_to == "https://qyapi.weixin.qq.com/r"
     image = {**payload, "msgtype": "image", "text": None}
     assert wecom.parse_ai_bot(json.dumps(image), NOW, "托管助手").message is None
 
@@ -156,3 +156,21 @@ def test_xml_entity_expansion_is_refused() -> None:
 def test_passive_group_robot_reply_escapes_cdata() -> None:
     xml = wecom.passive_plaintext(wecom.GROUP_ROBOT, "9", "a]]>b", ("u1",))
     assert "<Item><![CDATA[u1]]></Item>" in xml and "a]]]]><![CDATA[>b" in xml
+
+
+def test_json_nesting_limit_is_exact_and_ignores_strings() -> None:
+    from bot.platforms import MAX_JSON_DEPTH, load_json, too_deep
+
+    def nested(depth: int) -> bytes:
+        return ("[" * depth + "]" * depth).encode()
+
+    def mixed(depth: int) -> bytes:
+        return ('{"a":[' * (depth // 2) + "1" + "]}" * (depth // 2)).encode()
+
+    assert not too_deep(nested(MAX_JSON_DEPTH)) and too_deep(nested(MAX_JSON_DEPTH + 1))
+    assert not too_deep(mixed(MAX_JSON_DEPTH)) and too_deep(mixed(MAX_JSON_DEPTH + 2))
+    quoted = json.dumps({"text": "[[[{{{" * 500 + '\\" ]]]', "list": [[1], [2]]}).encode()
+    assert not too_deep(quoted) and load_json(quoted)["list"] == [[1], [2]]
+    assert not too_deep(b"[]" * 30_000)  # wide, not deep
+    with pytest.raises(Rejected, match="nested too deeply"):
+        load_json(b"[" * 50_000)

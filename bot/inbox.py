@@ -1,0 +1,200 @@
+"""The durable inbox: every platform message is written before it is acknowledged, then handled from there.
+
+`Inbox.receive` is the `Receive` every inbound adapter (HTTP callbacks, long connections) is handed. It
+returns once the message is stored; `Accepted.answer(within)` gives the reply if it is ready in time, or
+marks the message deferred, so the pipeline queues its reply for the late route in the message's own unit
+of work. A message taken in and never handled (the process died) is found by `recover` (run by
+`tuoguan serve`, here and in every other instance) once its claim lapsed, handled once, and answered late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.messages import Accepted, IncomingMessage, Platform, Reply
+from bot.handlers import texts
+from bot.pipeline import Outcome, Pipeline, group_safe
+from bot.store import inbox as store
+from bot.store.db import Backoff, is_transient
+
+log = logging.getLogger(__name__)
+
+
+def to_record(msg: IncomingMessage) -> dict[str, Any]:
+    """The message as the inbox keeps it: enough to handle it and answer it after a restart."""
+    return {
+        "platform": str(msg.platform), "chat_id": msg.chat_id, "sender_id": msg.sender_id, "text": msg.text,
+        "message_id": msg.message_id, "received_at": msg.received_at.isoformat(), "sender_name": msg.sender_name,
+        "is_group": msg.is_group, "reply_url": msg.reply_url, "reply_kind": msg.reply_kind,
+        "reply_expires_at": msg.reply_expires_at.isoformat() if msg.reply_expires_at else None,
+    }
+
+
+def from_record(data: dict[str, Any]) -> IncomingMessage:
+    expires = data.get("reply_expires_at")
+    return IncomingMessage(
+        platform=Platform(data["platform"]), chat_id=data["chat_id"], sender_id=data["sender_id"],
+        text=data["text"], message_id=data["message_id"], received_at=datetime.fromisoformat(data["received_at"]),
+        sender_name=data.get("sender_name", ""), is_group=bool(data.get("is_group", True)),
+        reply_url=data.get("reply_url"), reply_kind=data.get("reply_kind", ""),
+        reply_expires_at=datetime.fromisoformat(expires) if expires else None,
+    )
+
+
+@dataclass
+class Inbox:
+    pipeline: Pipeline
+    instance: str
+    # message handling in flight in this process, by inbox id: tracked, drained on shutdown
+    inflight: dict[int, asyncio.Task[Outcome]] = field(default_factory=dict)
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.pipeline.settings.inbox.lease_seconds)
+
+    async def receive(self, msg: IncomingMessage, store_within: float | None = None) -> Accepted:
+        """Store the message, then start handling it. While the database is away the write is tried again for
+        `store_within` seconds (default `database.retry_seconds`), then the error is raised: a message is
+        never acknowledged to its platform unless it is stored."""
+        platform, message_id = str(msg.platform), msg.message_id[:128]
+        away = Backoff(self.pipeline.settings.database.retry_seconds if store_within is None else store_within)
+        while True:
+            try:
+                async with self.pipeline.db.transaction() as s:
+                    now = self.pipeline.clock.now()
+                    inbox_id = await store.take_in(s, platform, message_id, to_record(msg), now, self.instance,
+                                                   self._lease)
+                    if inbox_id is not None:
+                        return _Live(self, msg, inbox_id, self._start(inbox_id, msg), fresh=True)
+                    row = await store.find(s, platform, message_id)
+                    if row is not None and row.state == store.RECEIVED and row.id not in self.inflight \
+                            and await store.claim(s, row.id, self.instance, now, self._lease):
+                        # Taken in before by a process that died before handling it: ours now.
+                        return _Live(self, msg, row.id, self._start(row.id, msg), fresh=True)
+                break
+            except Exception as exc:
+                if is_transient(exc) and await away.wait():
+                    continue
+                raise
+        if row is not None and row.id in self.inflight:
+            return _Live(self, msg, row.id, self.inflight[row.id], fresh=False)
+        return _Seen(self, msg, row.id if row is not None else None)
+
+    def _start(self, inbox_id: int, msg: IncomingMessage) -> asyncio.Task[Outcome]:
+        task = asyncio.create_task(self._handle(inbox_id, msg))
+        self.inflight[inbox_id] = task
+        task.add_done_callback(lambda _: self.inflight.pop(inbox_id, None))
+        return task
+
+    async def _handle(self, inbox_id: int, msg: IncomingMessage) -> Outcome:
+        outcome = await self.pipeline.handle_message(msg, inbox_id)
+        if outcome.result == "error":
+            # Not recorded: the sender was told to try again; the inbox must not run it again later.
+            with contextlib.suppress(Exception):
+                async with self.pipeline.db.transaction() as s:
+                    await store.mark_failed(s, inbox_id, self.pipeline.clock.now())
+        return outcome
+
+    async def recover(self) -> int:
+        """Handle every message taken in whose claim lapsed (its process died); their replies go late."""
+        settings = self.pipeline.settings.inbox
+        async with self.pipeline.db.transaction() as s:
+            rows, given_up = await store.claim_lapsed(
+                s, self.pipeline.clock.now(), self.instance, self._lease, skip=set(self.inflight),
+                max_attempts=settings.max_attempts)
+        for inbox_id in given_up:
+            log.error("inbox message given up after %d cut-off attempts", settings.max_attempts,
+                      extra={"inbox_id": inbox_id})
+        for row in rows:
+            msg = from_record(row.message)
+            log.info("recovering a message taken in and not handled", extra={"message_id": msg.message_id})
+            await self._start(row.id, msg)
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        every = self.pipeline.settings.inbox.recover_every_seconds
+        while not stop.is_set():
+            try:
+                await self.recover()
+            except Exception:
+                log.exception("inbox recovery pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+
+    async def drain(self, seconds: float) -> None:
+        if self.inflight:
+            log.info("draining %d messages being handled", len(self.inflight))
+            await asyncio.wait(set(self.inflight.values()), timeout=seconds)
+
+
+@dataclass
+class _Live(Accepted):
+    """A message being handled in this process."""
+
+    inbox: Inbox
+    msg: IncomingMessage
+    inbox_id: int
+    task: asyncio.Task[Outcome]
+    fresh: bool = True
+
+    async def answer(self, within: float) -> Reply | None:
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(self.task), within)
+        except TimeoutError:
+            async with self.inbox.pipeline.db.transaction() as s:
+                deferred = await store.defer(s, self.inbox_id)
+            if deferred:
+                return None  # queued for the late route when the handler commits
+            outcome = await self.task  # committed meanwhile, live: ours to say
+        return group_safe(outcome.reply, self.msg)
+
+
+@dataclass
+class _Seen(Accepted):
+    """A message taken in before (a retry, a replay): answered from the record, never run again."""
+
+    inbox: Inbox
+    msg: IncomingMessage
+    inbox_id: int | None
+    fresh: bool = False
+
+    async def answer(self, within: float) -> Reply | None:
+        started = time.perf_counter()
+        async with self.inbox.pipeline.db.transaction() as s:
+            recorded = await store.recorded_reply(s, str(self.msg.platform), self.msg.message_id[:128])
+            if recorded is None and self.inbox_id is not None:
+                row = await store.find(s, str(self.msg.platform), self.msg.message_id[:128])
+                if row is not None and row.state == store.RECEIVED:
+                    # Still being handled by another instance: its reply goes by the late route.
+                    await store.defer(s, self.inbox_id)
+                    return None
+        if recorded is None:  # handling failed (the sender was told to try again)
+            return Reply(texts.INTERNAL_ERROR)
+        text, private, command = recorded
+        self.inbox.pipeline.account(self.msg, command, "duplicate", time.perf_counter() - started)
+        return group_safe(Reply(text, private=private), self.msg)
+
+
+def inbox_ctx(inbox: Inbox) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Recovery alongside the server; messages in flight drained on shutdown."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(inbox.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            await inbox.drain(15)
+
+    return ctx
