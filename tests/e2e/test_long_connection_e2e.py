@@ -176,3 +176,31 @@ async def test_wecom_private_push_goes_over_the_long_connection_without_an_app(
             break
         await asyncio.sleep(0.1)
     assert (await outbox_states(db))["private:e2e"] == "sent"
+
+
+async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: Database, aiohttp_client: Client) -> None:
+    """Its req_id died with the socket: the answer goes as aibot_send_msg to the class group."""
+    from datetime import timedelta
+
+    from bot.inbox import to_record
+    from bot.platforms.wecom_ws import message_from_frame
+    from bot.store import inbox as inbox_store
+
+    server = FakeWecomWs("bot-1", SECRET)
+    async with wecom_ws_server(server) as url:
+        settings = load_settings(wecom={"bot_id": "bot-1", "bot_secret": SECRET, "ws_url": url,
+                                        "heartbeat_seconds": 0.2, "lease_seconds": 3.0, **FAST},
+                                 inbox={"recover_every_seconds": 0.2})
+        await load_demo(db, settings, SystemClock())
+        now = SystemClock().now()
+        msg = message_from_frame(text_body("lost-1", "parent-wang", "@托管助手 查询", chatid=CHAT_32), now, "托管助手")
+        assert msg is not None
+        async with db.transaction() as s:  # taken in by a process that died before handling it
+            await inbox_store.take_in(s, "wecom", "lost-1", to_record(msg), now - timedelta(minutes=1), "dead-host",
+                                      timedelta(seconds=1))
+        app = create_app(settings, db=db)
+        wire_background(app, scheduler=False)
+        await aiohttp_client(app)
+        await server.wait_for(lambda: any(p["body"]["chatid"] == CHAT_32 for p in server.pushes), 30)
+    push = next(p["body"] for p in server.pushes if p["body"]["chatid"] == CHAT_32)
+    assert "王小明(三年级2班" in push["markdown"]["content"]
