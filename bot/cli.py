@@ -114,7 +114,8 @@ async def cmd_roster(services: Services, args: argparse.Namespace) -> int:
         print(f"已导出花名册: {args.file}")
         return 0
     result = await importer.import_roster(
-        services.db, args.files, school_name=services.settings.school.name, clock=services.clock
+        services.db, args.files, school_name=services.settings.school.name, clock=services.clock,
+        limits=services.settings.roster,
     )
     print(result.render())
     return 0 if result.ok else 1

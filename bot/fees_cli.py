@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Services
 from bot.domain import fees as rules
+from bot.spreadsheet import append_row
 from bot.store import fees as store
 from bot.store.calendar import school_calendar
 from bot.store.settlement import settle_term
@@ -76,7 +77,7 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
             ws.title = "台账"
             ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
             for e, name in await store.school_ledger(s, school_id, start):
-                ws.append([name, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
+                append_row(ws, [name, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
             wb.save(args.out)
             print(f"已导出 {args.out}")
         else:
@@ -89,7 +90,7 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
             ws.title = args.month
             ws.append(["教师", "课程", "课时", "人数", "人课时"])
             for w in await store.workload(s, school_id, first, last, cal.is_care_day):
-                ws.append([w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
+                append_row(ws, [w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
             wb.save(args.out)
             print(f"已导出 {args.out}")
     return 0

@@ -97,11 +97,13 @@ class Inbox:
 
     async def _handle(self, inbox_id: int, msg: IncomingMessage) -> Outcome:
         outcome = await self.pipeline.handle_message(msg, inbox_id)
-        if outcome.result == "error":
-            # Not recorded: the sender was told to try again; the inbox must not run it again later.
+        if outcome.result == "error" or outcome.command == "empty":
+            # Answered without a unit of work that marks the row: an error (the sender was told to try again)
+            # or an empty text. Either way the inbox must not run it again later.
+            state = store.FAILED if outcome.result == "error" else store.HANDLED
             with contextlib.suppress(Exception):
                 async with self.pipeline.db.transaction() as s:
-                    await store.mark_failed(s, inbox_id, self.pipeline.clock.now())
+                    await store.finish(s, inbox_id, self.pipeline.clock.now(), state)
         return outcome
 
     async def recover(self) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
 
@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.domain.actors import Actor, Role
 from bot.domain.messages import IncomingMessage, Push, Reply
+from bot.domain.privacy import mask_phones
 from bot.domain.text import normalise
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext, write_audits
+from bot.handlers.proposals import settle_pending
 from bot.handlers.registry import EVERYONE, CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -159,6 +161,8 @@ class Pipeline:
         self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
     ) -> Outcome:
         actor = await actor_of(session, str(msg.platform), msg.sender_id, look.account)
+        if actor.is_known:
+            await settle_pending(session, msg, parsed)  # anything but an answer drops a pending proposal
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
@@ -202,10 +206,16 @@ class Pipeline:
 
 
 def group_safe(reply: Reply, msg: IncomingMessage) -> Reply:
-    """What may be said where the message came from: a private answer is not posted in a group."""
-    if reply.private and msg.is_group:
+    """What may be said where the message came from: a private answer is not posted in a group, nor a phone."""
+    if not msg.is_group:
+        return reply
+    if reply.private:
         return Reply(texts.PRIVATE_IN_GROUP, mention_user_ids=reply.mention_user_ids)
-    return reply
+    text, masked = mask_phones(reply.text)
+    if not masked:
+        return reply
+    log.error("reply to %s: %s phone number(s) in group text masked", msg.message_id, masked)
+    return replace(reply, text=text)
 
 
 def private_reply(msg: IncomingMessage, outcome: Outcome) -> Push | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -187,6 +187,12 @@ class BindingSettings(BaseModel):
     max_per_account_hour: int = 5  # per platform account, in any 60 minutes
     max_per_child_day: int = 10  # naming one child, from all accounts, in any 24 hours
 
+class RosterSettings(BaseModel):
+    """Limits on one `tuoguan roster import`, checked before the file is read whole."""
+
+    max_rows: int = Field(default=20_000, gt=0)  # data rows over all sheets of one import
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the files' total size
+
 
 class LogSettings(BaseModel):
     level: str = "INFO"
@@ -210,6 +216,7 @@ class Settings(BaseSettings):
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
     binding: BindingSettings = BindingSettings()
+    roster: RosterSettings = RosterSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

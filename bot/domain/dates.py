@@ -18,7 +18,10 @@ CareDay = Callable[[date], bool]
 _CN_DIGITS = "零〇一二两三四五六七八九十"
 _NUM = rf"(?:\d{{1,2}}|[{_CN_DIGITS}]{{1,3}})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
-_RELATIVE = {"今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1, "后天": 2, "大后天": 3}
+_RELATIVE = {
+    "今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1, "后天": 2, "大后天": 3,
+    "昨天": -1, "昨日": -1, "昨儿": -1, "前天": -2, "大前天": -3,
+}
 
 
 @lru_cache(maxsize=256)
@@ -36,7 +39,7 @@ _ONE = (
     rf"|(?P<mdot>(?P<m2>\d{{1,2}})[./](?P<d2>\d{{1,2}})(?![\d:]))"
     rf"|(?P<dom>(?P<d3>{_NUM})[日号])"
     rf"|(?P<wk>(?P<wprefix>下下|下|这|本|上)?(?:个)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7]))"
-    r"|(?P<rel>大后天|今天|今日|今儿|明天|明日|明儿|后天)"
+    r"|(?P<rel>大后天|大前天|今天|今日|今儿|明天|明日|明儿|后天|昨天|昨日|昨儿|前天)"
 )
 _ONE_RE = re.compile(_ONE)
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–)\s*"
@@ -46,11 +49,36 @@ _MULTI = re.compile(r"(?P<multi>明后(?:两)?天|今明(?:两)?天|这两天|�
 
 @dataclass(frozen=True)
 class DateMatch:
-    """Days a message names, and the text that named them (to cut out before reading a reason)."""
+    """Days a message names, and the text that named them (to cut out before reading a reason).
+
+    `days` are the care days named (a single day is kept as is, even when it has no care); `skipped` the
+    days without care inside a range or a count; `past` the named days before today; `vague` a week named
+    without its days ("下周"), which the caller must ask about.
+    """
 
     days: tuple[date, ...]
     text: str
     is_range: bool = False
+    skipped: tuple[date, ...] = ()
+    past: tuple[date, ...] = ()
+    vague: str = ""
+
+
+_VAGUE_WEEK = re.compile(r"(下下|下|这|本)(?:个)?(?:周|星期|礼拜)(?![一二三四五六日天七1-7])")
+_COUNT = re.compile(rf"(?:请|休)\s*(?P<n>{_NUM})\s*(?:个)?(?:天|日)(?:的)?(?:病|事)?假|请(?:病|事)?假\s*(?P<n2>{_NUM})\s*(?:天|日)")
+_LIST_SEP = re.compile(r"\s*(?:、|和|跟|及|与|,|，|\s)\s*|(?<=[一二三四五六日天七])(?=周|星期|礼拜)")
+
+
+def _days_counted(text: str) -> int:
+    """请3天假, 请两天假, 请假三天 -> 3, 2, 3; 0 when no count is given."""
+    m = _COUNT.search(text)
+    if m is None:
+        return 0
+    try:
+        n = cn_number(m["n"] or m["n2"])
+    except ValueError:
+        return 0
+    return n if 1 <= n <= 31 else 0
 
 
 def _weekday(m: re.Match[str], today: date) -> date:
@@ -109,40 +137,109 @@ def _multi(word: str, today: date) -> tuple[date, ...]:
     return (today, today + timedelta(days=1))
 
 
-def find_dates(text: str, today: date, is_care_day: CareDay) -> DateMatch | None:
-    """The first date or date range in `text`. Ranges keep only care days; a single day is kept as is."""
-    multi = _MULTI.search(text)
-    if multi:
-        days = tuple(d for d in _multi(multi["multi"], today) if is_care_day(d))
-        return DateMatch(days, multi.group(0), is_range=True)
-    first = _ONE_RE.search(text)
+def _second(m: re.Match[str], first: re.Match[str], start: date, today: date) -> date:
+    """The end of a range: a bare weekday after 下周一 stays in that week (下周一到周三)."""
+    if m["wk"] and not m["wprefix"] and first["wk"]:
+        monday = start - timedelta(days=start.weekday())
+        raw = m["wd"]
+        return monday + timedelta(days=_WEEKDAY.get(raw, int(raw) - 1 if raw.isdigit() else 0))
+    if m["dom"] and (first["md"] or first["ymd"] or first["mdot"]):
+        day = cn_number(m["d3"])
+        candidate = start.replace(day=day) if day >= start.day else _day_of_month(day, start)
+        return candidate
+    return _one(m, today)
+
+
+def _span(start: date, end: date) -> tuple[date, ...]:
+    return tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
+
+
+def _expression(text: str, pos: int, today: date, prev: tuple[re.Match[str], date] | None
+                ) -> tuple[tuple[date, ...], int, bool, re.Match[str], date] | None:
+    """One day or one range starting exactly at `pos`: (days, end position, is a range, first match, start)."""
+    first = _ONE_RE.match(text, pos)
     if first is None:
         return None
     try:
-        start = _one(first, today)
+        start = _second(first, prev[0], prev[1], today) if prev else _one(first, today)
     except (ValueError, KeyError):
         return None
-    rest = text[first.end():]
-    sep = re.match(_RANGE_SEP, rest)
+    sep = re.compile(_RANGE_SEP).match(text, first.end())
     if sep:
-        tail = rest[sep.end():]
-        second = _ONE_RE.match(tail)
         end: date | None = None
-        consumed = 0
+        consumed = sep.end()
+        second = _ONE_RE.match(text, sep.end())
         try:
             if second:
-                end, consumed = _one(second, today), second.end()
+                end, consumed = _second(second, first, start, today), second.end()
             else:
-                bare = re.match(rf"(?P<d>{_NUM})[日号]?", tail)
+                bare = re.compile(rf"(?P<d>{_NUM})[日号]?").match(text, sep.end())
                 if bare:
                     end, consumed = start.replace(day=cn_number(bare["d"])), bare.end()
         except ValueError:
             end = None
         if end is not None and end >= start and (end - start).days <= 62:
-            span = tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
-            matched = text[first.start(): first.end() + sep.end() + consumed]
-            return DateMatch(tuple(d for d in span if is_care_day(d)), matched, is_range=True)
-    return DateMatch((start,), first.group(0))
+            return _span(start, end), consumed, True, first, start
+    return (start,), first.end(), False, first, start
+
+
+def find_dates(text: str, today: date, is_care_day: CareDay) -> DateMatch | None:
+    """The days a message names: one day, a range, a list (周四周五, 周三、周四), or a count (请3天假).
+
+    Ranges and counts keep only care days and name the others as skipped; a single day is kept as is.
+    """
+    count = _days_counted(text)
+    multi = _MULTI.search(text)
+    if multi:
+        named = _multi(multi["multi"], today)
+        return _result(named, multi.group(0), True, today, is_care_day)
+    first = _ONE_RE.search(text)
+    if first is None:
+        vague = _VAGUE_WEEK.search(text)
+        if vague:
+            return DateMatch((), vague.group(0), vague=vague.group(0))
+        if count:  # 请3天假: counted from the next care day
+            span = _COUNT.search(text)
+            return _counted(today + timedelta(days=1), count, span.group(0) if span else "", today, is_care_day)
+        return None
+    parsed = _expression(text, first.start(), today, None)
+    if parsed is None:
+        return None
+    days, end, is_range, m, start = parsed
+    all_days, last_end = list(days), end
+    while True:  # a list: 周四周五, 周三 周四, 周一、周三和周五
+        sep = _LIST_SEP.match(text, last_end)
+        at = sep.end() if sep else last_end
+        more = _expression(text, at, today, (m, start)) if at < len(text) else None
+        if more is None:
+            break
+        days, last_end, _, m, start = more
+        all_days.extend(days)
+        is_range = True
+    named_text = text[first.start():last_end]
+    if count > 1 and len(all_days) == 1:  # 明天起请3天假: that many care days from the day named
+        return _counted(all_days[0], count, named_text, today, is_care_day)
+    return _result(tuple(sorted(set(all_days))), named_text, is_range, today, is_care_day)
+
+
+def _counted(first: date, count: int, named: str, today: date, is_care_day: CareDay) -> DateMatch:
+    days: list[date] = []
+    skipped: list[date] = []
+    day = first
+    while len(days) < count and (day - first).days < 62:
+        (days if is_care_day(day) else skipped).append(day)
+        day += timedelta(days=1)
+    skipped = [d for d in skipped if d < days[-1]] if days else skipped
+    return DateMatch(tuple(days), named, True, tuple(skipped), tuple(d for d in days if d < today))
+
+
+def _result(named: tuple[date, ...], text: str, is_range: bool, today: date, is_care_day: CareDay) -> DateMatch:
+    past = tuple(d for d in named if d < today)
+    if not is_range:
+        return DateMatch(named, text, False, (), past)
+    days = tuple(d for d in named if is_care_day(d))
+    skipped = tuple(d for d in named if not is_care_day(d))
+    return DateMatch(days, text, True, skipped, past)
 
 
 _TIME = re.compile(
@@ -151,9 +248,16 @@ _TIME = re.compile(
 )
 
 
+def _a_little(text: str, m: re.Match[str]) -> bool:
+    """晚一点, 早一点, 快一点: 一点 meaning "a little", not one o'clock."""
+    return m.group(0).startswith("一点") and m.start() > 0 and text[m.start() - 1] in "晚早快慢有好多差稍再得迟"
+
+
 def find_time(text: str, *, afternoon: bool = True) -> tuple[time, str] | None:
     """18:10, 6点10分, 六点半, 5点一刻 -> a time; with `afternoon`, 1-11 o'clock means p.m."""
     m = _TIME.search(text)
+    while m is not None and _a_little(text, m):
+        m = _TIME.search(text, m.start() + 2)
     if m is None:
         return None
     try:

@@ -18,3 +18,11 @@ def normalise(text: str, bot_names: tuple[str, ...] = DEFAULT_BOT_NAMES) -> str:
         text = text.replace(f"@{name}", " ")
     text = _WS.sub(" ", text)
     return text.strip()
+
+
+_DECORATION = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\s?？!！。.~～]+")
+
+
+def strip_decoration(text: str) -> str:
+    """点名 🙏 -> 点名: emoji and punctuation around a one-word command are decoration."""
+    return _DECORATION.sub("", text) if text else text

@@ -8,14 +8,19 @@ from bot.handlers import (
     care_leave,
     care_pickup,
     care_rollcall,
+    chatter,
     enroll,
     family,
     fees,
     principal,
+    proposals,
+    questions,
 )
 from bot.handlers.registry import CommandTable
 
 
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
-    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS])
+    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS,
+                         *questions.COMMANDS, *proposals.COMMANDS,
+                         *chatter.COMMANDS])

@@ -50,6 +50,7 @@ COMMANDS = [
         handle=handle_help,
         roles=EVERYONE,
         priority=10,
+        writes=False,
     ),
     CommandSpec(
         name="查询",
@@ -61,5 +62,6 @@ COMMANDS = [
         handle=handle_whoami,
         roles=EVERYONE,
         priority=10,
+        writes=False,
     ),
 ]

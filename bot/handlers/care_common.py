@@ -13,8 +13,19 @@ from bot.domain.care import CareTimes
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
+from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
-from bot.handlers.resolve import children_named, find_kids, not_found_text, which_child_text
+from bot.handlers.proposals import DAYS, propose, rewritten
+from bot.handlers.resolve import (
+    aliases,
+    children_named,
+    find_kids,
+    leading_name,
+    leading_word,
+    not_found_text,
+    spread_over_clauses,
+    which_child_text,
+)
 from bot.store.calendar import school_calendar
 from bot.store.care import Kid, kids_by_ids, kids_of_class
 from bot.store.like import contains_literally
@@ -22,6 +33,7 @@ from bot.store.people import staff_ids_with_role
 from bot.store.tables import Student
 
 WEEKDAY_CN = "一二三四五六日"
+SEPARATELY = "这条消息里几个孩子的安排不一样,请每个孩子分开发一条,例如: 王小明 今天外婆接"
 
 
 def day_label(day: date) -> str:
@@ -59,19 +71,29 @@ class Dated:
     days: tuple[date, ...]
     text: str  # the words that named them
     explicit: bool
+    skipped: tuple[date, ...] = ()  # days without care inside the range named
+
+    def skipped_note(self) -> str:
+        return f"({days_label(self.skipped)}没有托管,已跳过)" if self.skipped else ""
 
 
-async def days_in(ctx: HandlerContext, text: str) -> Dated:
+async def days_in(ctx: HandlerContext, text: str, verb: str = "请假") -> Dated:
+    """The care days a message names; a past day, a week without its days or a span without care is refused."""
     calendar = await calendar_of(ctx)
     found = find_dates(text, ctx.today(), calendar.is_care_day)
     if found is None:
         return Dated((ctx.today(),), "", explicit=False)
+    if found.vague:  # asked, and the sender's next message naming only days fills them in
+        template = normalise(ctx.message.text).replace(found.vague, DAYS, 1)
+        raise Refusal(await propose(ctx, f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三", [template]))
+    if found.past:
+        raise Refusal(f"{days_label(found.past)}已经过去,不能{verb}。")
     if not found.days:
-        raise Refusal(f"「{found.text}」这段时间没有托管日,无需请假。")
+        raise Refusal(f"「{found.text}」这段时间没有托管日,无需{verb}。")
     if not found.is_range and not calendar.is_care_day(found.days[0]):
         day = found.days[0]
         raise Refusal(f"{day_label(day)}没有托管({calendar.why_not(day)}),无需处理。")
-    return Dated(found.days, found.text, explicit=True)
+    return Dated(found.days, found.text, explicit=True, skipped=found.skipped)
 
 
 async def guardian_children(ctx: HandlerContext, text: str, example: str) -> list[ChildRef]:
@@ -80,32 +102,54 @@ async def guardian_children(ctx: HandlerContext, text: str, example: str) -> lis
     if not children:
         raise Refusal("您的账号还没有关联孩子,请联系班主任核对花名册。")
     named, unknown = children_named(text, children)
+    if len(named) > 1 and spread_over_clauses(text, [a for c in named for a in aliases(c.name)]):
+        raise Refusal(SEPARATELY)
     if named:
         return named
-    if unknown:
-        raise Refusal(not_found_text(unknown))
-    if await _names_someone_elses_child(ctx, text, children):
+    # A name that is not one of the sender's children is refused: never applied to another child, never a reason.
+    other = await _names_someone_elses_child(ctx, text, children) or await _leading_name(ctx, text)
+    if other:
         own = "、".join(c.name for c in children)
-        raise Refusal(f"您只能为自己的孩子({own})操作。", not_allowed=True)
+        raise Refusal(f"您的孩子中没有「{other}」,您只能为自己的孩子({own})操作。", not_allowed=True)
+    if unknown:
+        raise await _close_name(ctx, unknown)
     if len(children) == 1:
         return children
-    raise Refusal(which_child_text(children, example))
+    texts = [f"{c.name} {normalise(ctx.message.text)}" for c in children]
+    raise Refusal(await propose(ctx, which_child_text(children, example), texts, [c.name for c in children]))
+
+
+async def _close_name(ctx: HandlerContext, unknown: list[tuple[str, str | None]]) -> Refusal:
+    """A name close to one on the roster: propose it (是 carries the message out with the right name)."""
+    word, guess = unknown[0]
+    if guess is None:
+        return Refusal(not_found_text(unknown))
+    return Refusal(await propose(ctx, not_found_text(unknown), [rewritten(ctx, word, guess)]))
 
 
 _STUDENTS = cast(Table, Student.__table__)
 # Built once: the text (bound) contains the pupil's name as written, i.e. `? LIKE '%' || name || '%' ESCAPE`
 # with the name's `%`, `_` and escape char escaped (a pupil named `%` is not a wildcard).
-_NAMED_IN_TEXT = select(_STUDENTS.c.id).where(
+_NAMED_IN_TEXT = select(_STUDENTS.c.id, _STUDENTS.c.name).where(
     _STUDENTS.c.school_id == bindparam("school_id"),
     contains_literally(bindparam("text", type_=String), _STUDENTS.c.name),
 )
 
 
-async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> bool:
-    """Does the text name a pupil of the school who is not this guardian's child?"""
+async def _leading_name(ctx: HandlerContext, text: str) -> str | None:
+    """A name standing at the start of the text; the school's given names are read only when a word stands there."""
+    if leading_word(text) is None:
+        return None
+    names = await ctx.session.scalars(select(_STUDENTS.c.name).where(_STUDENTS.c.school_id == ctx.actor.school_id))
+    return leading_name(text, {a for name in names for a in aliases(name)[1:]})
+
+
+async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> str | None:
+    """The name of a pupil of the school, not this guardian's child, that the text contains (longest)."""
     own = {c.student_id for c in children}
     found = await ctx.session.execute(_NAMED_IN_TEXT, {"school_id": ctx.actor.school_id, "text": text})
-    return any(sid not in own for sid in found.scalars())
+    names = [name for sid, name in found.all() if sid not in own]
+    return max(names, key=len) if names else None
 
 
 async def class_of_chat(ctx: HandlerContext) -> int:
@@ -125,7 +169,12 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     roster = await kids_of_class(ctx.session, class_group_id)
     found = find_kids(text, roster)
     if found.unknown:
-        raise Refusal(not_found_text(found.unknown))
+        raise await _close_name(ctx, found.unknown)
+    if spread_over_clauses(text, found.words):
+        raise Refusal(SEPARATELY)
+    if found.short:  # 小明 for 王小明: a teacher is asked, the class may have more than one 小明 next term
+        word, kid = found.short[0]
+        raise Refusal(await propose(ctx, f"是「{kid.name}」吗?", [rewritten(ctx, word, kid.name)]))
     return found.kids
 
 

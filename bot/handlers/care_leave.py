@@ -11,14 +11,17 @@ from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
+from bot.handlers.proposals import propose
 from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.resolve import aliases, join_han
 from bot.store.care import head_teacher_of
 from bot.store.care_tables import Leave
 from bot.store.tables import ClassGroup
 
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
-    r"不(去|来|参加|上)(托管|了)|托管|[,.!?;:,。!?;:、~]+"
+    r"不(去|来|参加|上)(托管|了)|托管|请\s*[\d一二两三四五六七八九十]{1,2}\s*天(的)?假|[\d一二两三四五六七八九十]{1,2}\s*天|"
+    r"起|请(?=[病事]假)|[,.!?;:,。!?;:、~]+"
 )
 
 
@@ -43,6 +46,7 @@ _RENEW_LEAVE = (  # a cancelled leave asked for again
 
 
 def reason_of(text: str, remove: list[str]) -> str:
+    text = join_han(text)
     for word in remove:
         if word:
             text = text.replace(word, " ")
@@ -58,7 +62,7 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
         dated = await days_in(ctx, text)
     except Refusal as refusal:
         return refusal.reply()
-    reason = reason_of(text, [dated.text, *(k.name for k in kids)])
+    reason = reason_of(text, [dated.text, *(a for k in kids for a in aliases(k.name))])
     now, today, times = ctx.clock.now(), ctx.today(), care_times(ctx)
     lines, late_names = [], []
     for kid in kids:
@@ -92,7 +96,7 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
                 text=f"{kid.name} 请假 {days_label(dated.days)}。{detail}" + ("(托管开始后才请假)" if late else ""),
                 staff_id=head,
             ))
-        lines.append(f"已为{kid.name}请假: {days_label(dated.days)}。")
+        lines.append(f"已为{kid.name}请假: {days_label(dated.days)}。{dated.skipped_note()}")
     lines.append("已告知班主任。")
     if late_names:
         lines.append("今天托管已开始,记为迟报。")
@@ -103,14 +107,24 @@ async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
     text = args["text"]
     try:
         kids = await kids_for(ctx, text, "销假 王小明 明天")
-        dated = await days_in(ctx, text)
+        dated = await days_in(ctx, text, "销假")
     except Refusal as refusal:
         return refusal.reply()
     now, lines = ctx.clock.now(), []
+    found = []
     for kid in kids:
         stmt = select(Leave).where(Leave.student_id == kid.id, Leave.cancelled_at.is_(None))
         stmt = stmt.where(Leave.day.in_(dated.days)) if dated.explicit else stmt.where(Leave.day >= ctx.today())
-        leaves = list(await ctx.session.scalars(stmt.order_by(Leave.day)))
+        found.append((kid, list(await ctx.session.scalars(stmt.order_by(Leave.day)))))
+    if not dated.explicit and sum(len(leaves) for _, leaves in found) > 1:
+        # A bare 销假 that would cancel several days: ask first, naming every day.
+        asked = [(kid, leaves) for kid, leaves in found if leaves]
+        texts = [f"销假 {kid.name} " + " ".join(x.day.isoformat() for x in leaves) for kid, leaves in asked]
+        labels = [f"{kid.name}: {days_label([x.day for x in leaves])}" for kid, leaves in asked]
+        question = (f"要为{labels[0].replace(': ', '销假: ')}吗?" if len(asked) == 1
+                    else "要为哪个孩子销假?")
+        return Refusal(await propose(ctx, question, texts, labels)).reply()
+    for kid, leaves in found:
         if not leaves:
             lines.append(f"{kid.name}没有可以销的假。")
             continue

@@ -222,13 +222,15 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
         kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
     except Refusal as refusal:
         return refusal.reply()
-    lines = []
+    lines, name = [], str(args.get("name") or "")
+    if who == "我":
+        who = ctx.actor.name
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)
         match = next((g for g in await guardians_of(ctx.session, kid.id)
-                      if g.relation == relation or g.name == who), None)
+                      if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
         authorised = match is not None and match.may_pickup
-        person = f"{match.relation}{match.name}" if match else who
+        person = f"{match.relation}{match.name}" if match else f"{who}{name}"
         await _plan(ctx, kid, person=person, person_authorised=authorised)
         ctx.audit("pickup_person", kid.name, student_id=kid.id, person=person, authorised=authorised)
         if authorised:
@@ -237,9 +239,9 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
         head = await head_teacher_of(ctx.session, kid.class_group_id)
         if head is not None:
             ctx.push(Push(key=f"proxy:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} 今天将由「{who}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
+                          text=f"{kid.name} 今天将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
                           staff_id=head))
-        lines.append(f"已记录: {kid.name} 今天由「{who}」接。此人不在可接送名单中,老师交接时会核实。")
+        lines.append(f"已记录: {kid.name} 今天由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
     return Reply("\n".join(lines))
 
 
@@ -254,6 +256,7 @@ COMMANDS = [
         handle=handle_not_picked,
         roles=STAFF,
         priority=12,
+        writes=False,
     ),
     CommandSpec(
         name="已接走",

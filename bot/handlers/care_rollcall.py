@@ -103,6 +103,7 @@ COMMANDS = [
         handle=handle_rollcall,
         roles=STAFF,
         priority=15,
+        writes=False,
     ),
     CommandSpec(
         name="缺席",

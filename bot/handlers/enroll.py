@@ -10,6 +10,7 @@ from bot.domain import enrollment as rules
 from bot.domain.actors import ChildRef
 from bot.domain.enrollment import State
 from bot.domain.messages import Push, Reply
+from bot.handlers.care_common import Refusal, guardian_children
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, ArgParser, Args, CommandSpec, keyword_parser
 from bot.settings import Settings
@@ -41,6 +42,29 @@ def parse_enroll(text: str) -> Args | None:
     return {"basic": basic, "course": words[0], "child": words[1] if len(words) == 2 else None}
 
 
+_NATURAL_VERB = re.compile(r"报名|报个|报一下|报一个|想报|要报|报上|报了?个|给.{0,4}报|帮.{0,4}报")
+_NOT_ENROLL = re.compile(r"退|撤|复核|同意|驳回|日报|报告|报销|汇报|报警|报到|通知|请假|接")
+_COURSE_FILLER = re.compile(r"^(?:名|个|一下|一个|上|了)*\s*(?:1\+[Xx]类?|1类|[Xx]类|兴趣班|兴趣课)?\s*")
+
+
+def parse_enroll_natural(text: str) -> Args | None:
+    """我想给孩子报个美术, 王小红 报名 书法, 帮王小红报一下书法班: the course is found at handle time."""
+    m = _NATURAL_VERB.search(text)
+    if m is None or _NOT_ENROLL.search(text):
+        return None
+    tail = _COURSE_FILLER.sub("", text[m.end():].strip())
+    word = re.match(r"[\u4e00-\u9fff]{1,8}", tail)
+    course = re.sub(r"(班|课程|课|吧|了|呗|哈|啊)+$", "", word.group(0)) if word else ""
+    basic = bool(re.search(r"1类|基础托管|1\+[Xx]", text))
+    if not course and not basic:
+        return None
+    return {"basic": basic, "course": course or None, "child": None, "text": text}
+
+
+def parse_enroll_any(text: str) -> Args | None:
+    return parse_enroll(text) or parse_enroll_natural(text)
+
+
 def _two_names(verb: str) -> ArgParser:
     def parse(text: str) -> Args | None:
         m = re.fullmatch(verb + r"\s+(\S+)\s+(\S+)", text.strip())
@@ -57,16 +81,26 @@ def _course_only(verb: str) -> ArgParser:
     return parse
 
 
+_NATURAL_WITHDRAW = re.compile(
+    r"^(?:老师)?[,，\s]*(?:我|我们)?(?:想|要)?(?:给孩子|帮孩子)?(?:退掉|退了|退出|不上|不学|不想上|不想学)了?\s*"
+    r"(?P<course>[\u4e00-\u9fff]{1,6}?)(?:班|课)?(?:了|吧|啊)?$"
+)
+
+
 def parse_withdraw(text: str) -> Args | None:
+    """退出 篮球 [孩子], or 我想退掉篮球 (no name: the sender's only child)."""
     m = re.fullmatch(r"退出\s+(\S+)(?:\s+(\S+))?", text.strip())
-    return {"course": m.group(1), "child": m.group(2)} if m else None
+    if m:
+        return {"course": m.group(1), "child": m.group(2)}
+    m = _NATURAL_WITHDRAW.match(text.strip(" 。.!！~"))
+    return {"course": m["course"], "child": None} if m else None
 
 
 def pick_child(ctx: HandlerContext, name: str | None) -> ChildRef | str:
     kids = ctx.actor.children
     if name:
         named = [c for c in kids if c.name == name]
-        return named[0] if named else f"没有找到您的孩子「{name}」。"
+        return named[0] if named else f"您的孩子中没有「{name}」。"
     if len(kids) == 1:
         return kids[0]
     if not kids:
@@ -98,7 +132,26 @@ async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -
             f"({grade}年级),不能报名。发送「我的课程」查看已报课程。")
 
 
+async def _natural(ctx: HandlerContext, args: Args) -> Args:
+    """A natural phrasing: the school's course named in the text (longest), the child named in any form."""
+    text = args["text"]
+    names = sorted((c.name for c in await store.open_courses(ctx.session, ctx.actor.school_id)), key=len, reverse=True)
+    course = next((n for n in names if n in text and n != "基础托管"), args["course"])
+    named = await guardian_children(ctx, text, "报名 X类 篮球")
+    child = named[0].name if len(named) == 1 else None
+    if course is not None and course.startswith(("1类", "基础")):
+        course = None
+    return {"basic": args["basic"] or (course is None and "基础托管" in text), "course": course, "child": child}
+
+
 async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
+    if "text" in args:
+        try:
+            args = await _natural(ctx, args)
+        except Refusal as refused:
+            return refused.reply()
+        if not args["basic"] and args["course"] is None:
+            return Reply.refusal("想报哪门课?例如: 报名 X类 篮球。发送「课程」查看可报名的课程。")
     child = pick_child(ctx, args["child"])
     if isinstance(child, str):
         return Reply.refusal(child)
@@ -272,9 +325,9 @@ async def cancel_course(ctx: HandlerContext, course: Course) -> int:
 
 COMMANDS = [
     CommandSpec("报名", "报名 1类 / 报名 X类 课程 [孩子]", "报名基础托管或兴趣课程", "报名 X类 篮球",
-                ("报名",), parse_enroll, handle_enroll, roles=GUARDIANS),
-    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程", "课程"),
-                keyword_parser("我的课程", "课程"), handle_mine, roles=GUARDIANS),
+                ("报名",), parse_enroll_any, handle_enroll, roles=GUARDIANS),
+    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程",),
+                keyword_parser("我的课程", "孩子的课程", "报了什么课"), handle_mine, roles=GUARDIANS, writes=False),
     CommandSpec("退出课程", "退出 课程 [孩子]", "申请退出课程(需审核)", "退出 篮球", ("退出",),
                 parse_withdraw, handle_withdraw, roles=GUARDIANS),
     CommandSpec("同意报名", "同意 孩子 课程", "班级审核通过报名", "同意 王小明 篮球", ("同意",),

@@ -14,7 +14,7 @@ from bot.store.care import Kid
 from bot.store.family import LeftBehind
 
 _CONTACT = r"(通话|通电话|电话|视频|写信|回信|书信)"
-_DONE = re.compile(rf"^(已经?|刚刚?|今天|昨天|本月|这个月).{{0,10}}{_CONTACT}|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}")
+_DONE = re.compile(rf"^(已经?|刚刚?|刚才|今天|今晚|昨天|昨晚|本月|这个月).{{0,10}}{_CONTACT}|(视频|通话|通电话)(了|过)|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}")
 _NOT_A_CALL = re.compile(r"请假|报名|退出|接|缴费|费用|谈心|绑定|吗|[??]")
 
 

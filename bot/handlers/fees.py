@@ -58,7 +58,8 @@ async def handle_pay(ctx: HandlerContext, args: Args) -> Reply:
 
 COMMANDS = [
     CommandSpec("费用", "费用", "查看本学期费用明细(私信回复)", "费用", ("费用", "缴费情况", "账单"),
-                keyword_parser("费用", "我的费用", "账单", "缴费情况"), handle_statement, roles=GUARDIANS),
+                keyword_parser("费用", "我的费用", "账单", "缴费情况"), handle_statement, roles=GUARDIANS,
+                writes=False),
     CommandSpec("缴费", "缴费 孩子 金额", "登记家长缴费(元)", "缴费 王小明 160", ("缴费",),
                 parse_pay, handle_pay, roles=STAFF),
 ]

@@ -21,9 +21,11 @@ COMMANDS = [
         summary="今天全校各班的应到、实到、请假、缺席、晚接、未接",
         example="日报",
         keywords=("日报", "今天情况", "今日"),
-        parse=keyword_parser("日报", "今天情况", "今日", "今日情况", "今天的情况", "汇总"),
+        parse=keyword_parser("日报", "今天情况", "今日", "今日情况", "今天的情况", "汇总", "全校情况", "今天全校情况",
+                             "今日全校情况", "今天全校的情况", "今天各班情况"),
         handle=handle_daily,
         roles=STAFF,
         priority=14,
+        writes=False,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from rapidfuzz import fuzz, process
 
 from bot.domain.actors import Actor, Role
+from bot.domain.text import strip_decoration
+from bot.handlers.phenomena import is_question
 
 if TYPE_CHECKING:
     from bot.domain.messages import Reply
@@ -39,6 +42,8 @@ class CommandSpec:
     roles: frozenset[Role] = KNOWN
     # Lower tries first; use it where one phrasing could be read as two commands.
     priority: int = 100
+    # Does carrying it out change the register? A question is never parsed as a command that writes.
+    writes: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,20 @@ class ParseError:
     closest: CommandSpec | None = None
 
 
+# Asking for a reading politely: 费用明细发我一下, 帮我查一下费用, 看看日报.
+_REQUEST = re.compile(r"^(?:请|麻烦)?(?:帮我|给我)?(?:查看|查一下|查|看一下|看看|我要看|我想看)?|"
+                      r"(?:明细|清单)?(?:发我一下|发给我|发一下|看一下|查一下|给我看看|看看|一下)?(?:吧|呢)?$")
+
+
 def keyword_parser(*keywords: str) -> ArgParser:
-    """A parser for commands without arguments: the text is exactly one of the keywords."""
+    """A parser for commands without arguments: the text is one of the keywords (asked for politely or not)."""
     words = frozenset(keywords)
 
     def parse(text: str) -> Args | None:
-        return {} if (text.strip(" ?？!！。.") or text.strip()) in words else None
+        core = strip_decoration(text)
+        if (text.strip(" ?？!！。.") or text.strip()) in words or core in words:
+            return {}
+        return {} if core and _REQUEST.sub("", core) in words else None
 
     return parse
 
@@ -80,8 +93,14 @@ class CommandTable:
         raise KeyError(name)
 
     def parse(self, text: str) -> Parsed | ParseError:
-        """Pure: the first command whose parser accepts the text, else the closest by fuzzy match."""
+        """Pure: the first command whose parser accepts the text, else the closest by fuzzy match.
+
+        A question ("李华明天请假吗") is only ever read by commands that do not write: it gets an answer.
+        """
+        question = is_question(text)
         for spec in self.specs:
+            if question and spec.writes:
+                continue
             args = spec.parse(text)
             if args is not None:
                 return Parsed(spec, args)

@@ -1,7 +1,7 @@
 """User-facing Chinese texts shared by several handlers."""
 
 UNKNOWN_SENDER = (
-    "您好,我还不认识您。请发送「绑定 孩子姓名 您的手机号」(例如: 绑定 张小华 13912345678),"
+    "您好,我还不认识您。请发送「绑定 孩子姓名 您的手机号」(例如: 绑定 张小华 139xxxx5678),"
     "班主任确认后即可使用。"
 )
 NOT_UNDERSTOOD = "没看懂「{text}」。"

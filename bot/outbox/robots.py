@@ -8,16 +8,20 @@ import hmac
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import aiohttp
 
+from bot.domain.privacy import mask_phones
 from bot.outbox.split import DINGTALK_BYTES, WECOM_MARKDOWN_BYTES, WECOM_TEXT_BYTES, split_text
 
 log = logging.getLogger(__name__)
+
+# Said in a DingTalk group instead of @-mentioning guardians who have no account by phone.
+UNBOUND_GUARDIANS = "(未绑定托管助手的家长请留意本群消息)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,34 @@ class Outgoing:
     mention_phones: tuple[str, ...] = ()
     markdown: bool = False
     image: bytes | None = None
+
+
+class MakesBodies(Protocol):
+    """A group sender (custom robot, long connection, app robot): the bodies one push becomes."""
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]: ...
+
+
+def group_safe_bodies(robot: MakesBodies, msg: Outgoing) -> list[dict[str, Any]]:
+    """The bodies of a group push, with any phone number in the text the group will read masked and logged.
+
+    Masked before the text is split (a part stays within the byte limit) and again in what the robot
+    rendered. Mention fields outside the text (WeCom's mentioned_mobile_list) are not shown and are kept.
+    """
+    text, masked = mask_phones(msg.text)
+    bodies = robot.bodies(replace(msg, text=text))
+    for body in bodies:
+        for field in ("text", "markdown"):
+            section = body.get(field)
+            if not isinstance(section, dict):
+                continue
+            for name in ("content", "text", "title"):
+                if isinstance(section.get(name), str):
+                    section[name], found = mask_phones(section[name])
+                    masked += found
+    if masked:
+        log.error("push %s: %s phone number(s) in group text masked before sending", msg.key, masked)
+    return bodies
 
 
 def robot_identity(platform: str, webhook: str) -> str:
@@ -161,12 +193,19 @@ class DingtalkRobot:
                 continue
             body: dict[str, Any] = {"msgtype": "text", "text": {"content": part}, "msgUuid": uuid}
             if index == 0 and (msg.mention_user_ids or msg.mention_phones):
-                # The @ must also appear in the content for DingTalk to highlight it.
-                tags = " ".join(f"@{m}" for m in (*msg.mention_phones, *msg.mention_user_ids) if f"@{m}" not in part)
-                body["text"]["content"] = f"{part} {tags}".strip()
-                body["at"] = {"atMobiles": list(msg.mention_phones), "atUserIds": list(msg.mention_user_ids)}
+                body["text"]["content"] = self._mentioned(part, msg)
+                if msg.mention_user_ids:
+                    body["at"] = {"atUserIds": list(msg.mention_user_ids)}
             bodies.append(body)
         return bodies
+
+    @staticmethod
+    def _mentioned(part: str, msg: Outgoing) -> str:
+        """The @ must appear in the content for DingTalk to highlight it, so guardians without an account are
+        not @-mentioned by phone (the whole group would read the number): one neutral line asks them to look."""
+        tags = " ".join(f"@{m}" for m in msg.mention_user_ids if f"@{m}" not in part)
+        text = f"{part} {tags}".strip()
+        return f"{text}\n{UNBOUND_GUARDIANS}" if msg.mention_phones else text
 
     async def send_body(self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
         try:

@@ -28,12 +28,20 @@ from sqlalchemy import ColumnElement, or_, select, text, update
 
 from bot.clock import Clock
 from bot.domain.messages import Push
+from bot.domain.privacy import mask_phones
 from bot.metrics import Metrics
 from bot.outbox.apps import AppMessenger, WecomApp
 from bot.outbox.links import DingtalkAppLink, WecomLink, WecomLinkApp
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.replies import post_reply, route_valid
-from bot.outbox.robots import DingtalkRobot, Outgoing, SendResult, WecomRobot, robot_identity
+from bot.outbox.robots import (
+    DingtalkRobot,
+    Outgoing,
+    SendResult,
+    WecomRobot,
+    group_safe_bodies,
+    robot_identity,
+)
 from bot.platforms.dingtalk_openapi import DingtalkAppRobot
 from bot.settings import Settings
 from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
@@ -201,7 +209,7 @@ class OutboxWorker:
                 continue
             if not chat.webhook and chat.platform not in self.links:
                 # No robot configured: the local simulator/console shows it instead of a platform.
-                log.info("push to %s (simulator only): %s", chat.chat_id, row.text[:80])
+                log.info("push to %s (simulator only): %s", chat.chat_id, mask_phones(row.text)[0][:80])
                 await self._finish(row, "sent", "simulator")
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
@@ -234,7 +242,7 @@ class OutboxWorker:
             robot, address = self.links[chat.platform], chat.chat_id
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
-        bodies = robot.bodies(msg)
+        bodies = group_safe_bodies(robot, msg)  # every group push passes here: no phone in its text
         # More than a minute's worth (over ~40 KB of text) goes out 20 parts a minute, resuming after the
         # parts already shown; a push that big would otherwise wait for a window it can never fit.
         batch = min(len(bodies) - row.parts_sent, PER_MINUTE)

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
+from bot.settings import RosterSettings
 from bot.store.db import Database
 from bot.store.tables import (
     AuditEntry,
@@ -64,10 +65,12 @@ class _Invalid(Exception):
         self.errors = errors
 
 
-async def import_roster(db: Database, paths: list[Path], *, school_name: str, clock: Clock) -> ImportResult:
-    """Import .xlsx or per-sheet .csv files."""
+async def import_roster(
+    db: Database, paths: list[Path], *, school_name: str, clock: Clock, limits: RosterSettings | None = None
+) -> ImportResult:
+    """Import .xlsx or per-sheet .csv files, within `roster.max_rows` and `roster.max_bytes`."""
     try:
-        sheets = read_roster(list(paths))
+        sheets = read_roster(list(paths), limits)
     except RosterReadError as exc:
         return ImportResult(errors=[str(exc)])
     return await import_sheets(db, sheets, source=",".join(p.name for p in paths), school_name=school_name,

@@ -10,6 +10,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.roster.schema import EXAMPLES, NOTES_SHEET, SHEETS
+from bot.spreadsheet import append_row
 
 HEADER_FONT = Font(bold=True)
 REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -32,7 +33,7 @@ def write_sheet(ws: Worksheet, name: str, rows: Iterable[Sequence[object]]) -> N
         if column.required:
             cell.fill = REQUIRED_FILL
     for row in rows:
-        ws.append(list(row))
+        append_row(ws, row)  # a name like =HYPERLINK(...) stays text and re-imports unchanged
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[ws.cell(1, index).column_letter].width = max(10, len(column.header) * 2 + 2)
     ws.freeze_panes = "A2"

@@ -219,3 +219,11 @@ async def _guardian_batch(session: AsyncSession, student_ids: list[int],
         result.setdefault(sid, []).append(
             GuardianContact(gid, name, relation, phone, may_pickup, tuple(accounts.get(gid, ())))
         )
+
+
+async def leaves_of(session: AsyncSession, student_ids: list[int], days: list[date] | None,
+                    since: date) -> list[tuple[int, date]]:
+    """Standing leaves of these children: on `days`, or (days None) from `since` on; (student id, day)."""
+    stmt = select(Leave.student_id, Leave.day).where(Leave.student_id.in_(student_ids), Leave.cancelled_at.is_(None))
+    stmt = stmt.where(Leave.day.in_(days)) if days is not None else stmt.where(Leave.day >= since)
+    return [(sid, day) for sid, day in (await session.execute(stmt.order_by(Leave.day))).all()]

@@ -140,3 +140,9 @@ async def window_refusal(
         if (await session.execute(q)).first() is None:
             return "二次报名仅面向所报课程被撤班的学生。"
     return None
+
+
+async def open_courses(session: AsyncSession, school_id: int | None) -> list[Course]:
+    """The school's courses still taking sign-ups, basic care first."""
+    stmt = select(Course).where(Course.school_id == school_id, Course.state == "open")
+    return list(await session.scalars(stmt.order_by(Course.category, Course.name)))

@@ -77,9 +77,10 @@ async def mark_handled(session: AsyncSession, inbox_id: int, now: datetime) -> b
     return bool(await session.scalar(_HANDLED, {"inbox_id": inbox_id, "now": now}))
 
 
-async def mark_failed(session: AsyncSession, inbox_id: int, now: datetime) -> None:
+async def finish(session: AsyncSession, inbox_id: int, now: datetime, state: str) -> None:
+    """Close a message the pipeline answered without a unit of work of its own (empty text, an error)."""
     await session.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.state == RECEIVED)
-                          .values(state=FAILED, handled_at=now, claimed_until=None))
+                          .values(state=state, handled_at=now, claimed_until=None))
 
 
 async def recorded_reply(session: AsyncSession, platform: str, message_id: str) -> tuple[str, bool, str] | None:

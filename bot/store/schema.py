@@ -11,6 +11,7 @@ from bot.store import (  # noqa: F401
     inbound_tables,
     lease_tables,
     outbox_tables,
+    proposal_tables,
     sign_tables,
     tables,
 )

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.app import SERVICES, create_app
 from bot.clock import SystemClock
 from bot.demo import load_demo
+from bot.domain.privacy import has_phone
 from bot.handlers import texts
 from bot.outbox.worker import OutboxWorker
 from bot.platforms import dingtalk, wecom
@@ -277,3 +278,13 @@ async def test_a_late_reply_refused_with_an_errcode_is_not_taken_as_sent(
         row = (await s.execute(select(OutboxMessage.state, OutboxMessage.last_error)
                                .where(OutboxMessage.key == "late-reply:wecom:ai-throttled"))).one()
     assert tuple(row) == ("queued", "45009")  # waits for another try (in the class group's line)
+
+
+async def test_no_phone_number_in_a_group_reply(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    hint = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-p1"))
+    content = (await hint.json())["text"]["content"]
+    assert "绑定 张小华" in content and not has_phone(content)  # the unknown sender's hint, read by the whole group
+    bad = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("绑定 13800001111", "d-p2"))
+    content = (await bad.json())["text"]["content"]
+    assert "绑定" in content and not has_phone(content)
+    assert "13800001111" not in caplog.text

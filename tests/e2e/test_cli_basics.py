@@ -94,3 +94,13 @@ def test_report_daily_and_jobs_list(cli) -> None:  # type: ignore[no-untyped-def
     assert "篮球" in cli("course", "list").stdout
     assert "done" in cli("jobs", "run", "close-enrollment", "--at", "2026-11-23T08:00").stdout
     assert "done" in cli("jobs", "run", "daily-summary", "--at", "2026-11-23T18:30").stdout
+
+
+def test_roster_import_over_the_row_limit_exits_nonzero(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "limits.toml").write_text("[roster]\nmax_rows = 2\n", encoding="utf-8")
+    (tmp_path / "学生.csv").write_text(
+        "学籍号,姓名,班级\nA1,王一,三年级2班\nA2,王二,三年级2班\nA3,王三,三年级2班\n", encoding="utf-8"
+    )
+    proc = cli("--config", "limits.toml", "roster", "import", "学生.csv", ok=False)
+    assert proc.returncode == 1
+    assert "花名册行数太多: 至少 3 行,超过上限 2 行(roster.max_rows)" in proc.stdout

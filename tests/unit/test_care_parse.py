@@ -67,6 +67,8 @@ def test_phrasing_maps_to_command(text: str, expected: str) -> None:
 )
 def test_typos_get_the_closest_command(text: str, closest: str) -> None:
     parsed = TABLE.parse(normalise(text))
+    if isinstance(parsed, Parsed) and parsed.spec.name == "近似":  # a known typo: corrected, then proposed
+        parsed = TABLE.parse(parsed.args["text"])
     if isinstance(parsed, Parsed):
         assert parsed.spec.name == closest
     else:
@@ -75,7 +77,8 @@ def test_typos_get_the_closest_command(text: str, closest: str) -> None:
 
 @pytest.mark.parametrize("text", ["今天天气不错", "谢谢老师", "收到", "好的", "哈哈哈", "👍"])
 def test_chatter_is_not_a_command(text: str) -> None:
-    assert not isinstance(TABLE.parse(normalise(text)), Parsed)
+    parsed = TABLE.parse(normalise(text))  # polite chatter gets a short answer (闲聊), never a write
+    assert not isinstance(parsed, Parsed) or not parsed.spec.writes
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,37 @@ def test_times(text: str, expected: time) -> None:
 
 def test_no_time() -> None:
     assert find_time("晚点接") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "skipped"),
+    [
+        ("下周一到周三 王小明 请假", [D(2026, 11, 30), D(2026, 12, 1), D(2026, 12, 2)], []),
+        ("周四周五请假两天", [D(2026, 11, 26), D(2026, 11, 27)], []),
+        ("请假 周一、周三和周五", [D(2026, 11, 23), D(2026, 11, 25), D(2026, 11, 27)], []),
+        ("请假 11月25日至27日", [D(2026, 11, 25), D(2026, 11, 26), D(2026, 11, 27)], []),
+        ("请3天假", [D(2026, 11, 24), D(2026, 11, 25), D(2026, 11, 26)], []),
+        ("周四起请3天假", [D(2026, 11, 26), D(2026, 11, 27), D(2026, 11, 30)], [D(2026, 11, 28), D(2026, 11, 29)]),
+        ("请假 11月27日到12月1日", [D(2026, 11, 27), D(2026, 11, 30), D(2026, 12, 1)], [D(2026, 11, 28), D(2026, 11, 29)]),
+        ("下下周一", [D(2026, 12, 7)], []),
+        ("这周五下午", [D(2026, 11, 27)], []),
+    ],
+)
+def test_lists_ranges_and_counts(text: str, days: list[date], skipped: list[date]) -> None:
+    found = find_dates(normalise(text), MONDAY, national_workday)
+    assert found is not None and list(found.days) == days and list(found.skipped) == skipped
+
+
+def test_past_days_and_vague_weeks_are_told_apart() -> None:
+    past = find_dates("请假 昨天", MONDAY, national_workday)
+    assert past is not None and past.past == (D(2026, 11, 22),)
+    for text, word in [("请假 下周", "下周"), ("这周不来了", "这周"), ("下个星期请假", "下个星期")]:
+        found = find_dates(text, MONDAY, national_workday)
+        assert found is not None and found.vague == word and not found.days
+
+
+@pytest.mark.parametrize(("text", "expected"), [("今天会晚一点 6点15来接", time(18, 15)), ("今天晚一点来接 18:05", time(18, 5)),
+                                                ("早一点 五点", time(17, 0))])
+def test_a_little_is_not_one_oclock(text: str, expected: time) -> None:
+    found = find_time(normalise(text))
+    assert found is not None and found[0] == expected

@@ -16,6 +16,7 @@ def test_defaults_come_from_default_toml() -> None:
     assert settings.database.url.startswith("sqlite+aiosqlite:///")
     assert settings.school.timezone == "Asia/Shanghai"
     assert settings.wecom.api_base == "https://qyapi.weixin.qq.com"
+    assert (settings.roster.max_rows, settings.roster.max_bytes) == (20_000, 10 * 1024 * 1024)
 
 
 def test_config_file_then_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

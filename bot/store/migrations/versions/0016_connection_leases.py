@@ -1,7 +1,7 @@
 """connection leases: which instance holds a platform's single long connection
 
 Revision ID: 0016_connection_leases
-Revises: 0014_callback_signs
+Revises: 0015_proposals
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_connection_leases"
-down_revision = "0014_callback_signs"
+down_revision = "0015_proposals"
 branch_labels = None
 depends_on = None
 
