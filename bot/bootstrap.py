@@ -88,6 +88,8 @@ def configure_logging(settings: Settings) -> None:
         settings.wecom.token.get_secret_value(),
         settings.wecom.encoding_aes_key.get_secret_value(),
         settings.dingtalk.app_secret.get_secret_value(),
+        settings.wecom.corp_secret.get_secret_value(),
+        settings.wecom.bot_secret.get_secret_value(),
     ]
     handler = logging.StreamHandler()
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import enroll_cli, fees_cli, jobs_cli
+from bot import check_cli, enroll_cli, fees_cli, jobs_cli
 from bot.bootstrap import Services, bootstrap, configure_logging
 from bot.clock import Clock, FixedClock, SystemClock, parse_at
 from bot.domain.messages import IncomingMessage, Platform
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cli.add_parsers(sub, common)
     enroll_cli.add_course_parser(sub, common)
     fees_cli.add_fees_parser(sub, common)
+    check_cli.add_check_parser(sub, common)
     return parser
 
 
@@ -79,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.serve import run_server
 
         return run_server(settings, args)
+    if args.command == "check":
+        return asyncio.run(check_cli.run_check(settings))
     return asyncio.run(_run(settings, args))
 
 

@@ -16,6 +16,22 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def wire_background(app: web.Application, *, scheduler: bool = True) -> list[str]:
+    """The scheduler, the long connections, the outbox worker and the inbox's recovery, each a cleanup_ctx;
+    the connections opened."""
+    from bot.connections import setup_connections
+    from bot.inbox import inbox_ctx
+    from bot.jobs.lifecycle import scheduler_ctx
+    from bot.outbox.lifecycle import outbox_ctx
+
+    if scheduler:
+        app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
+    opened = setup_connections(app, app[SERVICES])  # before the outbox: it pushes over them
+    app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
+    return opened
+
+
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
     if args.sim is not None:
         settings.server.sim = args.sim
@@ -34,14 +50,16 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
             yield
 
         app.cleanup_ctx.append(demo_ctx)
-    from bot.inbox import inbox_ctx
-    from bot.jobs.lifecycle import scheduler_ctx
-    from bot.outbox.lifecycle import outbox_ctx
-
-    app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
-    app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
-    app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
+    opened = wire_background(app)
     log.info("托管助手 listening on http://%s:%s", host, port)
+    for line in opened:
+        log.info("长连接: %s", line)
+    if not opened:
+        log.info("长连接: 未配置 (只接收 HTTP 回调)")
+    from bot.web.sim import sim_enabled
+
+    if sim_enabled(settings):
+        log.info("本地群聊模拟器: http://%s:%s/sim", host, port)
     serve_until_signal(app, host, port, settings)
     return 0
 

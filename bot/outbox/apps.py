@@ -193,6 +193,8 @@ class WecomApp(AppMessenger):
             return SendResult("token", str(code), detail)
         if code in self.THROTTLED:
             return SendResult("throttled", str(code), detail)
+        if code == 60020:  # the sending IP is not among the app's 企业可信IP
+            return SendResult("config", "60020", detail)
         if code == -1:
             return SendResult("retry", "-1", "busy")
         return SendResult("failed", str(code), detail)
@@ -268,6 +270,8 @@ class DingtalkApp(AppMessenger):
                                    json=body, headers={"x-acs-dingtalk-access-token": token})
         data = data if isinstance(data, dict) else {}
         code = str(data.get("code", ""))
+        if code in ("90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"):  # the org's monthly API quota
+            return SendResult("quota", code, str(data.get("message", ""))[:100])
         if status == 401 or code == "InvalidAuthentication":
             return SendResult("token", code or "401", str(data.get("message", ""))[:100])
         if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):

@@ -28,8 +28,8 @@ class NoChannel:
 
 
 def app_platforms(settings: Settings) -> set[str]:
-    """Platforms whose app credentials are configured for one-to-one pushes."""
-    return {p for p, ok in (("wecom", settings.wecom.app_configured),
+    """Platforms configured for one-to-one pushes: an app, or (WeCom) the AI bot's long connection."""
+    return {p for p, ok in (("wecom", settings.wecom.app_configured or settings.wecom.long_connection),
                             ("dingtalk", settings.dingtalk.app_configured)) if ok}
 
 

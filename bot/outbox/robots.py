@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import aiohttp
@@ -26,7 +26,10 @@ UNBOUND_GUARDIANS = "(未绑定托管助手的家长请留意本群消息)"
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # ok | retry | throttled | broken | failed
+    # ok | retry | throttled | broken (robot gone) | config (a setting to fix, told to the admins) |
+    # quota (the organisation's API quota: sending pauses) | unsure (cut off mid-send) |
+    # away (a long connection down or held by another instance: nothing sent) | failed
+    outcome: str
     code: str
     detail: str = ""
 
@@ -41,7 +44,13 @@ class Outgoing:
     image: bytes | None = None
 
 
-def group_safe_bodies(robot: WecomRobot | DingtalkRobot, msg: Outgoing) -> list[dict[str, Any]]:
+class MakesBodies(Protocol):
+    """A group sender (custom robot, long connection, app robot): the bodies one push becomes."""
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]: ...
+
+
+def group_safe_bodies(robot: MakesBodies, msg: Outgoing) -> list[dict[str, Any]]:
     """The bodies of a group push, with any phone number in the text the group will read masked and logged.
 
     Masked before the text is split (a part stays within the byte limit) and again in what the robot
@@ -91,7 +100,8 @@ async def _post(http: aiohttp.ClientSession, url: str, body: dict[str, Any], lim
             return 200, None
 
 
-def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int]) -> SendResult:
+def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int],
+              config: frozenset[int] = frozenset(), quota: frozenset[int] = frozenset()) -> SendResult:
     if status != 200:
         return SendResult("retry", f"http {status}")
     if not isinstance(data, dict) or "errcode" not in data:
@@ -103,6 +113,10 @@ def _classify(status: int, data: Any, throttled: frozenset[int], broken: frozens
         return SendResult("throttled", str(code), str(data.get("errmsg", ""))[:100])
     if code in broken:
         return SendResult("broken", str(code), str(data.get("errmsg", ""))[:100])
+    if code in config:
+        return SendResult("config", str(code), str(data.get("errmsg", ""))[:100])
+    if code in quota:
+        return SendResult("quota", str(code), str(data.get("errmsg", ""))[:100])
     if code == -1:
         return SendResult("retry", "-1", "busy")
     return SendResult("failed", str(code), str(data.get("errmsg", ""))[:100])
@@ -150,7 +164,9 @@ class WecomRobot:
 
 class DingtalkRobot:
     THROTTLED = frozenset({410100, 130101})
-    BROKEN = frozenset({310000})
+    BROKEN = frozenset({300001})  # robot or its token gone
+    CONFIG = frozenset({310000})  # security setting check failed (加签, 关键词, IP): not a removed robot
+    QUOTA = frozenset({90020})  # the organisation's monthly API quota
     backoff_seconds = 600  # DingTalk throttles a robot for 10 minutes
 
     def __init__(self, http: aiohttp.ClientSession, api_base: str, timeout: float = 10.0) -> None:
@@ -196,4 +212,4 @@ class DingtalkRobot:
             status, data = await _post(self.http, self.url(webhook, secret, now), body, self.timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
-        return _classify(status, data, self.THROTTLED, self.BROKEN)
+        return _classify(status, data, self.THROTTLED, self.BROKEN, self.CONFIG, self.QUOTA)

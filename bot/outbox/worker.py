@@ -30,7 +30,8 @@ from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.domain.privacy import mask_phones
 from bot.metrics import Metrics
-from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
+from bot.outbox.apps import AppMessenger, WecomApp
+from bot.outbox.links import DingtalkAppLink, WecomLink, WecomLinkApp
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.replies import post_reply, route_valid
 from bot.outbox.robots import (
@@ -41,13 +42,14 @@ from bot.outbox.robots import (
     group_safe_bodies,
     robot_identity,
 )
+from bot.platforms.dingtalk_openapi import DingtalkAppRobot
 from bot.settings import Settings
 from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
 from bot.store.db import Database
 from bot.store.outbox import enqueue
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.people import staff_ids_with_role
-from bot.store.tables import Chat, ClassGroup
+from bot.store.tables import Chat, ClassGroup, School
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,15 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 20
 CLAIM_LOCK = 0x74756F67  # pg_advisory_xact_lock key: one instance claims at a time
 UNFINISHED = ("queued", "private", "sending")
+QUOTA_PAUSE = timedelta(hours=1)  # the organisation's API quota is spent: try again this much later
+CONFIG_TEXT = {
+    "310000": "{cls}的钉钉群机器人推送被安全设置拒绝(310000 {detail}): 机器人仍在群里,请在群机器人设置中核对"
+              "加签密钥、自定义关键词或IP地址段,与花名册中该班的推送地址和密钥一致后重新导入。",
+    "60020": "企业微信拒绝了应用消息(60020 {detail}): 本机的公网IP不在企业可信IP中。请在企业微信管理后台"
+             "「应用管理 → 托管助手应用 → 企业可信IP」添加本机公网IP;或改用智能机器人长连接(无需公网IP)。",
+}
+QUOTA_TEXT = ("{platform}组织本月的接口调用次数已用完({code}),推送已暂停,每小时自动重试。"
+              "请在开发者后台查看用量或升级套餐。")
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -100,8 +111,14 @@ class OutboxWorker:
     def __post_init__(self) -> None:
         self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
         self.dingtalk = DingtalkRobot(self.http, self.settings.dingtalk.api_base)
+        ding_app = DingtalkAppRobot(self.http, self.clock, self.settings.dingtalk)  # one token for both uses
         self.apps: dict[str, AppMessenger] = {"wecom": WecomApp(self.http, self.clock, self.settings.wecom),
-                                              "dingtalk": DingtalkApp(self.http, self.clock, self.settings.dingtalk)}
+                                              "dingtalk": ding_app}
+        # Group pushes for chats with a 群ID and no custom robot: the DingTalk app robot when configured; the
+        # WeCom long connection is handed in by the serve wiring (`links["wecom"]`) when it runs.
+        self.links: dict[str, WecomLink | DingtalkAppLink] = {}
+        if self.settings.dingtalk.app_configured:
+            self.links["dingtalk"] = DingtalkAppLink(ding_app)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         while not stop.is_set():
@@ -190,14 +207,15 @@ class OutboxWorker:
             if chat is None or chat.broken_reason:
                 await self._finish(row, "failed", f"群不可用: {chat.broken_reason if chat else '不存在'}")
                 continue
-            if not chat.webhook:
+            if not chat.webhook and chat.platform not in self.links:
                 # No robot configured: the local simulator/console shows it instead of a platform.
                 log.info("push to %s (simulator only): %s", chat.chat_id, mask_phones(row.text)[0][:80])
                 await self._finish(row, "sent", "simulator")
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
                 continue
-            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}")
+            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}") if chat.webhook \
+                else Bucket(f"{chat.platform}-link:{chat.chat_id}", f"link:{chat.platform}")
             result = await self._send(chat, row, bucket)
             if isinstance(result, datetime):  # the robot is at its limit: hand the rest back, in order
                 await self._release(rows[index:], result)
@@ -217,7 +235,11 @@ class OutboxWorker:
 
     async def _send(self, chat: Chat, row: OutboxMessage, bucket: Bucket) -> SendResult | datetime:
         """Every body of one push, once the shared budget has room for all of them; else when it will."""
-        robot = self.wecom if chat.platform == "wecom" else self.dingtalk
+        robot: WecomRobot | DingtalkRobot | WecomLink | DingtalkAppLink = \
+            self.wecom if chat.platform == "wecom" else self.dingtalk
+        address = chat.webhook
+        if not chat.webhook:  # a 群ID and no custom robot: the long connection / the app robot
+            robot, address = self.links[chat.platform], chat.chat_id
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = group_safe_bodies(robot, msg)  # every group push passes here: no phone in its text
@@ -230,7 +252,7 @@ class OutboxWorker:
         result = SendResult("ok", "0")
         last = row.parts_sent + batch
         for done, body in enumerate(bodies[row.parts_sent:last], start=row.parts_sent + 1):
-            result = await robot.send_body(chat.webhook, chat.webhook_secret, body, row.key, self.clock.now())
+            result = await robot.send_body(address, chat.webhook_secret, body, row.key, self.clock.now())
             if result.outcome != "ok":
                 break
             await self._progress(row, done, len(bodies))
@@ -247,12 +269,32 @@ class OutboxWorker:
             await self._finish(row, "sent", "")
             return False
         if result.outcome == "throttled":
-            backoff = WecomRobot.backoff_seconds if chat.platform == "wecom" else DingtalkRobot.backoff_seconds
+            backoff = (WecomRobot if chat.platform == "wecom" else DingtalkRobot).backoff_seconds
             await pause(self.db, bucket, now + timedelta(seconds=backoff), now)
             log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
             await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
             return True
-        if result.outcome == "broken":
+        if result.outcome == "away":  # the long connection is down or held by another instance: nothing sent
+            await self._retry(row, now + timedelta(seconds=5), result, count=False)
+            return True
+        if result.outcome == "unsure":  # cut off before the platform's ack: it may be shown; never sent twice
+            log.error("push %s: the connection dropped before the ack; not resent", row.key)
+            await self._finish(row, "unsure", "发送中断,平台无去重,未重发")
+            return False
+        if result.outcome == "quota":
+            await pause(self.db, bucket, now + QUOTA_PAUSE, now)
+            log.error("%s organisation API quota spent (%s): pausing pushes", chat.platform, result.code)
+            await self._tell_admins(chat.class_group_id, None, f"quota:{chat.platform}:{now.date()}",
+                                    QUOTA_TEXT.format(platform=_PLATFORM_WORD[chat.platform], code=result.code))
+            await self._retry(row, now + QUOTA_PAUSE, result, count=False)
+            return True
+        if result.outcome == "config":
+            log.error("robot refused by a security setting (%s): chat %s; admins told", result.code, chat.chat_id)
+            text = CONFIG_TEXT.get(result.code, "{cls}的群机器人配置有误({code} {detail}),请核对推送地址和密钥。")
+            await self._tell_admins(chat.class_group_id, chat.id, f"chat-config:{chat.id}:{result.code}:{now.date()}",
+                                    text, code=result.code, detail=result.detail)
+            await self._finish(row, "failed", f"{result.code} {result.detail}")
+        elif result.outcome == "broken":
             log.error("robot refused (%s): chat %s marked broken", result.code, chat.chat_id)
             await self._mark_broken(chat, result)
             await self._finish(row, "failed", f"{result.code} {result.detail}")
@@ -326,6 +368,21 @@ class OutboxWorker:
             await enqueue(s, [Push(key=f"chat-broken:{chat.id}:{result.code}:s{a}", text=text, staff_id=a)
                               for a in admins], self.clock.now())
 
+    async def _tell_admins(self, class_group_id: int | None, chat_ref: int | None, key: str, text: str,
+                           **values: str) -> None:
+        """Queue a notice to the admins and principals (of the class's school; all schools when none)."""
+        async with self.db.transaction() as s:
+            if class_group_id is not None:
+                school_id, class_name = (await s.execute(
+                    select(ClassGroup.school_id, ClassGroup.name).where(ClassGroup.id == class_group_id))).one()
+                schools = [school_id]
+            else:
+                class_name, schools = "", list((await s.scalars(select(School.id))).all())
+            message = text.format(cls=class_name, **values)
+            admins = [a for school in schools for a in await staff_ids_with_role(s, school, ("admin", "principal"))]
+            await enqueue(s, [Push(key=f"{key}:s{a}"[:200], text=message, staff_id=a) for a in admins],
+                          self.clock.now())
+
     async def _deliver_private(self, rows: list[OutboxMessage]) -> int:
         """One-to-one pushes: each person's in order, people in parallel; no account or app -> no_channel."""
         if not rows:
@@ -345,8 +402,15 @@ class OutboxWorker:
                                       for to, r in by_person.items()))
         return sum(sent)
 
+    def _app(self, platform: str) -> AppMessenger | WecomLinkApp:
+        """The platform's app; for WeCom without a self-built app, the AI bot's long connection."""
+        if platform == "wecom" and not self.settings.wecom.app_configured and isinstance(
+                link := self.links.get("wecom"), WecomLink):
+            return WecomLinkApp(link, self.clock)
+        return self.apps[platform]
+
     async def _deliver_person(self, to: Recipient, rows: list[OutboxMessage]) -> int:
-        app = self.apps[to.platform]
+        app = self._app(to.platform)
         # One window per person (20 per 60 s, as before) and one pause for the whole app, shared by instances.
         person = Bucket(f"{to.platform}-app:{to.user_id}", f"app-user:{to.platform}")
         whole_app = Bucket(f"{to.platform}-app", f"app:{to.platform}")
@@ -371,7 +435,12 @@ class OutboxWorker:
                 self.metrics.pushes.labels(to.platform, "failed").inc()
                 await self._finish(row, "failed", f"消息过长({parts}段),超过每分钟{PER_MINUTE}条的限制")
                 continue
-            wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
+            wait = None
+            if to.platform == "wecom":  # WeCom silently drops app messages past 1,000 an hour to one member
+                wait = await reserve(self.db, wecom_hour_bucket(to.user_id), parts - row.parts_sent, now,
+                                     limit=WECOM_APP_PER_HOUR, seconds=3600.0)
+            if wait is None:
+                wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
             if wait is not None:
                 await self._release(rows[index:], wait)
                 break
@@ -393,12 +462,31 @@ class OutboxWorker:
                 await self._retry(row, until, result, count=False)
                 await self._release(rows[index + 1:], until)
                 break
+            if result.outcome == "away":  # the long connection is down or held elsewhere: nothing was sent
+                await self._retry(row, self.clock.now() + timedelta(seconds=5), result, count=False)
+                await self._release(rows[index + 1:], self.clock.now() + timedelta(seconds=5))
+                break
+            if result.outcome == "quota":
+                until = now + QUOTA_PAUSE
+                await pause(self.db, whole_app, until, now)
+                log.error("%s organisation API quota spent (%s): pausing app pushes", to.platform, result.code)
+                await self._tell_admins(None, None, f"quota:{to.platform}:{now.date()}",
+                                        QUOTA_TEXT.format(platform=_PLATFORM_WORD[to.platform], code=result.code))
+                await self._retry(row, until, result, count=False)
+                await self._release(rows[index + 1:], until)
+                break
+            if result.outcome == "config":
+                log.error("%s app refused by a configuration check (%s %s); admins told", to.platform, result.code,
+                          result.detail)
+                text = CONFIG_TEXT.get(result.code, "应用消息配置有误({code} {detail}),请核对应用设置。")
+                await self._tell_admins(None, None, f"app-config:{to.platform}:{result.code}:{now.date()}", text,
+                                        code=result.code, detail=result.detail)
             if await self._record_failure(row, result):
                 await self._release(rows[index + 1:], self.clock.now())  # the person's line waits behind it
                 break
         return delivered
 
-    def _unsure(self, app: AppMessenger, row: OutboxMessage) -> bool:
+    def _unsure(self, app: AppMessenger | WecomLinkApp, row: OutboxMessage) -> bool:
         """A send began before a crash and was never recorded: resend only inside the platform's dedupe window."""
         started = row.send_started_at
         if started is None:
@@ -431,6 +519,16 @@ class OutboxWorker:
     async def _gauge(self) -> None:
         async with self.db.transaction() as s:
             await self.metrics.refresh_outbox(s, self.clock.now())
+
+
+_PLATFORM_WORD = {"wecom": "企业微信", "dingtalk": "钉钉"}
+# WeCom app messages to one member: at most 30 a minute (the 20-per-minute window stays under it) and 1,000 an
+# hour (this window), else WeCom drops them without an error.
+WECOM_APP_PER_HOUR = 990
+
+
+def wecom_hour_bucket(user_id: str) -> Bucket:
+    return Bucket(f"wecom-app-hour:{user_id}", "app-user-hour:wecom")
 
 
 def waiting_state(row: OutboxMessage) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected, clean_id, clean_text, load_json, platform_reply_url
+from bot.platforms.content import CAN_DO, dingtalk_text
 
 WINDOW_MS = 60 * 60 * 1000  # one hour either way
 API_BASE = "https://oapi.dingtalk.com"  # dingtalk.api_base's default: sessionWebhook must be on this host
@@ -43,6 +44,7 @@ class DingtalkInbound:
     message: IncomingMessage | None
     session_webhook: str | None
     message_id: str = ""  # the callback's msgId, also when the message is not for the bot
+    notice: str = ""  # no message for the pipeline, but an answer (a picture or file alone: what the bot can do)
 
 
 def _expires(value: object, received_at: datetime) -> datetime:
@@ -70,15 +72,15 @@ def parse(body: bytes, received_at: datetime, settings: Any = None) -> DingtalkI
     user = clean_id(data.get("senderStaffId") or data.get("senderId"), "sender")
     api_base = settings.api_base if settings is not None else API_BASE
     webhook = platform_reply_url(data.get("sessionWebhook"), api_base, "DingTalk sessionWebhook")
-    text = data.get("text")
+    text = dingtalk_text(data)  # text, audio (content.recognition), richText's text parts
     is_group = data.get("conversationType") == "2"
-    if data.get("msgtype") != "text" or not isinstance(text, dict) or not isinstance(text.get("content"), str):
-        return DingtalkInbound(None, webhook, msg_id)
     if is_group and data.get("isInAtList") is False:
         return DingtalkInbound(None, webhook, msg_id)
+    if text is None:
+        return DingtalkInbound(None, webhook, msg_id, CAN_DO if data.get("msgtype") in ("picture", "file", "video") else "")
     sender_name = clean_text(str(data.get("senderNick") or ""))
     message = IncomingMessage(
-        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text["content"]),
+        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text),
         message_id=msg_id, received_at=received_at, sender_name=sender_name, is_group=is_group,
         reply_url=webhook, reply_kind="dingtalk",
         reply_expires_at=_expires(data.get("sessionWebhookExpiredTime"), received_at) if webhook else None,

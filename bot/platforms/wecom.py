@@ -22,6 +22,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected, clean_id, clean_text, load_json, platform_reply_url
+from bot.platforms.content import CAN_DO, WELCOME, wecom_text
 
 AI_BOT = "aibot"
 WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
@@ -37,6 +38,9 @@ class WecomInbound:
     kind: str
     message: IncomingMessage | None
     reply_to: str | None  # response_url (AI bot) or the group's WebhookUrl (group robot)
+    # No message for the pipeline, but an answer: a picture alone (what the bot can do), enter_chat (welcome).
+    notice: str = ""
+    notice_body: dict[str, Any] | None = None  # the passive answer's plaintext JSON (AI bot)
 
 
 def _xml(text: str | bytes) -> Element:
@@ -128,14 +132,20 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str, api_base:
     sender: dict[str, Any] = data["from"] if isinstance(data.get("from"), dict) else {}
     msgid, user = clean_id(data.get("msgid"), "msgid"), clean_id(sender.get("userid"), "from.userid")
     reply_to = platform_reply_url(data.get("response_url"), api_base, "WeCom response_url")
-    text_part = data.get("text")
-    if data.get("msgtype") != "text" or not isinstance(text_part, dict) or not isinstance(text_part.get("content"), str):
+    text = wecom_text(data)  # text, voice (transcribed), mixed's text items
+    if text is None:
+        event: dict[str, Any] = data["event"] if isinstance(data.get("event"), dict) else {}
+        if data.get("msgtype") == "event" and event.get("eventtype") == "enter_chat":
+            return WecomInbound(AI_BOT, None, reply_to, WELCOME, {"msgtype": "text", "text": {"content": WELCOME}})
+        if data.get("msgtype") in ("image", "file", "video"):
+            return WecomInbound(AI_BOT, None, reply_to, CAN_DO, {"msgtype": "stream", "stream": {
+                "id": msgid, "finish": True, "content": CAN_DO}})
         return WecomInbound(AI_BOT, None, reply_to)
     is_group = data.get("chattype") == "group"
     chat = clean_id(data["chatid"], "chatid") if isinstance(data.get("chatid"), str) and data["chatid"] else user
     message = IncomingMessage(
         platform=Platform.WECOM, chat_id=chat, sender_id=user,
-        text=strip_mention(clean_text(text_part["content"]), bot_name),
+        text=strip_mention(clean_text(text), bot_name),
         message_id=msgid,
         received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to, reply_kind="wecom_ai_bot",
         reply_expires_at=received_at + RESPONSE_URL_LIFE if reply_to else None,

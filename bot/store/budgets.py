@@ -55,21 +55,23 @@ async def _locked(session: AsyncSession, buckets: Sequence[Bucket], now: datetim
 
 
 async def reserve(db: Database, window: Bucket, parts: int, now: datetime,
-                  pauses: Sequence[Bucket] = ()) -> datetime | None:
-    """Take `parts` send slots of `window` now (None), or say when they will be free.
+                  pauses: Sequence[Bucket] = (), limit: int = PER_MINUTE,
+                  seconds: float = WINDOW_SECONDS) -> datetime | None:
+    """Take `parts` send slots of `window` (at most `limit` in any `seconds`) now (None), or say when they
+    will be free.
 
     A pause on the window or on any of `pauses` (e.g. the whole app after its frequency limit) also waits.
     """
     async with db.transaction() as session:
         rows = await _locked(session, [window, *pauses], now)
         budget, stamp = rows[window.id], now.timestamp()
-        recent = sorted(t for t in budget.sent if stamp - t < WINDOW_SECONDS)
+        recent = sorted(t for t in budget.sent if stamp - t < seconds)
         free = stamp
-        over = len(recent) + parts - PER_MINUTE
-        if parts > PER_MINUTE:
-            raise ValueError(f"{parts} parts can never fit one {PER_MINUTE}-per-minute window: send them in turns")
+        over = len(recent) + parts - limit
+        if parts > limit:
+            raise ValueError(f"{parts} parts can never fit one {limit}-per-{seconds:.0f}s window: send them in turns")
         if over > 0:
-            free = recent[over - 1] + WINDOW_SECONDS
+            free = recent[over - 1] + seconds
         at = datetime.fromtimestamp(free, UTC)
         for row in rows.values():
             paused = _aware(row.paused_until)

@@ -9,6 +9,7 @@ from bot.store import (  # noqa: F401
     enroll_tables,
     family_tables,
     inbound_tables,
+    lease_tables,
     outbox_tables,
     proposal_tables,
     sign_tables,

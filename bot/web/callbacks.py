@@ -95,6 +95,9 @@ async def wecom_callback(request: web.Request) -> web.Response:
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     msg = inbound.message
+    if msg is None and inbound.notice_body is not None:  # a picture alone, enter_chat: a short fixed answer
+        timestamp = str(int(services.clock.now().timestamp()))
+        return web.json_response(crypto.encrypt(json.dumps(inbound.notice_body, ensure_ascii=False), timestamp))
     if msg is None:
         return web.Response(text="")
     reply = await _answer(request, msg)
@@ -124,7 +127,8 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
         return _reject(request, "dingtalk", exc)
     msg = inbound.message
     if msg is None:
-        return web.json_response(dingtalk.reply_body(None))
+        body = dingtalk.reply_body(inbound.notice or None)
+        return web.Response(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
     reply = await _answer(request, msg)
     if reply is None:
         return web.json_response(dingtalk.reply_body(None))

@@ -207,7 +207,7 @@ async def feed(request: web.Request) -> web.Response:
 def sim_enabled(settings: Any) -> bool:
     if settings.server.sim is not None:
         return bool(settings.server.sim)
-    return not (settings.wecom.configured or settings.dingtalk.configured)
+    return not (settings.wecom.configured or settings.dingtalk.configured or settings.wecom.long_connection)
 
 
 def setup_sim(app: web.Application) -> None:

@@ -143,3 +143,22 @@ def test_debug_logging_keeps_sql_parameters_out(root_stream: io.StringIO) -> Non
 
 async def test_database_errors_do_not_carry_parameters(db: Database) -> None:
     assert db.engine.sync_engine.hide_parameters  # an IntegrityError logged by the pipeline shows no values
+
+
+def test_the_long_connection_and_app_secrets_are_masked_too() -> None:
+    from bot.settings import load_settings
+
+    bot_secret, corp_secret = "wecom-bot-secret-51c9", "wecom-corp-secret-0d3e"
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings(wecom={"bot_secret": bot_secret, "corp_secret": corp_secret}))
+        stream = io.StringIO()
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        logging.getLogger("bot.test").error("subscribe body %s / corp %s", {"secret": bot_secret}, corp_secret)
+    finally:
+        root.handlers[:], root.level = saved, level
+    out = stream.getvalue()
+    assert bot_secret not in out and corp_secret not in out and "***" in out

@@ -36,7 +36,7 @@ class FakeApps:
     app_secret: str = "ding-APP-secret"
     robot_code: str = "ding-app-key"
     dingtalk_users: set[str] = field(default_factory=set)
-    # "wecom"/"dingtalk" -> ok | 5xx | hang; "dingtalk-upload" -> 5xx; "dingtalk-image" -> hang (an image send)
+    # "wecom"/"dingtalk" -> ok | 5xx | hang ("wecom" also untrusted-ip: 60020); "dingtalk-upload" -> 5xx; "dingtalk-image" -> hang (an image send)
     modes: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # user -> msgs
     token_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -106,6 +106,9 @@ class FakeApps:
     async def wecom_send(self, request: web.Request) -> web.Response:
         if (bad := await self._misbehave("wecom")) is not None:
             return bad
+        if self.modes.get("wecom") == "untrusted-ip":
+            self.refused.append("60020")
+            return web.json_response({"errcode": 60020, "errmsg": "not allow to access from your ip"})
         if (refused := self._wecom_token_refusal(request)) is not None:
             return refused
         body = await request.json()

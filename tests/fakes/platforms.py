@@ -26,7 +26,8 @@ class FakePlatforms:
     clock: Clock
     wecom_keys: set[str] = field(default_factory=set)
     dingtalk_secrets: dict[str, str] = field(default_factory=dict)  # access_token -> secret
-    modes: dict[str, str] = field(default_factory=dict)  # key/token -> ok | busy | 5xx | hang | broken | image-busy
+    # key/token -> ok | busy | 5xx | hang | broken (WeCom 93000, DingTalk 300001) | image-busy | quota (DingTalk 90020)
+    modes: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     shown_at: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # parallel to received
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -88,8 +89,12 @@ class FakePlatforms:
             hmac.new((secret or "").encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
         ).decode()
         stale = not timestamp.isdigit() or abs(int(timestamp) - self.clock.now().timestamp() * 1000) > 3600_000
-        if secret is None or stale or not hmac.compare_digest(expected, sign) or self.modes.get(token) == "broken":
+        if secret is None or self.modes.get(token) == "broken":
+            return web.json_response({"errcode": 300001, "errmsg": "robot not exist"})
+        if stale or not hmac.compare_digest(expected, sign):
             return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
+        if self.modes.get(token) == "quota":
+            return web.json_response({"errcode": 90020, "errmsg": "org api quota exceeded"})
         if (bad := await self._misbehave(token)) is not None:
             return bad
         if self._over_limit(token):

@@ -1,0 +1,91 @@
+"""The DingTalk app robot on the new-style OpenAPI: group pushes (groupMessages/send) besides one-to-one ones.
+
+One token cache (POST /v1.0/oauth2/accessToken) serves both. A group is named by its openConversationId (the
+class's 群ID, the conversationId of its messages); the robot is `dingtalk.robot_code` (the app key by default).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from bot.outbox.apps import DingtalkApp, TokenError, _call
+from bot.outbox.robots import Outgoing, SendResult
+from bot.outbox.split import split_text
+
+GROUP_BYTES = 15000  # msgParam at most
+# The organisation's monthly API quota is spent: sending pauses, the admins are told.
+QUOTA_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"})
+
+
+def classify(status: int, data: Any) -> SendResult:
+    """An OpenAPI answer: ok with a processQueryKey; a quota, a token or a throttle; else retry or failed."""
+    data = data if isinstance(data, dict) else {}
+    code = str(data.get("code", ""))
+    detail = str(data.get("message", ""))[:100]
+    if code in QUOTA_CODES:
+        return SendResult("quota", code, detail)
+    if status == 401 or code == "InvalidAuthentication":
+        return SendResult("token", code or "401", detail)
+    if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):
+        return SendResult("throttled", code or str(status), "flow controlled")
+    if status >= 500:
+        return SendResult("retry", f"http {status}")
+    if status != 200:
+        return SendResult("failed", code or str(status), detail)
+    if not data.get("processQueryKey"):
+        return SendResult("retry", "bad answer")
+    return SendResult("ok", "0")
+
+
+class DingtalkAppRobot(DingtalkApp):
+    """DingTalk app robot: one-to-one (inherited) and group pushes with the same cached token."""
+
+    def group_bodies(self, conversation_id: str, msg: Outgoing) -> list[dict[str, Any]]:
+        bodies: list[dict[str, Any]] = []
+        for part in split_text(msg.text, GROUP_BYTES - 200):  # room for the JSON around the text
+            if msg.markdown:
+                key, param = "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
+            else:
+                key, param = "sampleText", {"content": part}
+            bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
+                           "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+        if msg.image is not None:  # the daily chart: uploaded just before it is sent, after the text
+            bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
+                           "msgKey": "sampleImageMsg", "image": msg.image})
+        return bodies
+
+    async def send_group(self, conversation_id: str, msg: Outgoing) -> SendResult:
+        """Every part of one push to a group, in order; the first part that fails decides."""
+        result = SendResult("ok", "0")
+        for body in self.group_bodies(conversation_id, msg):
+            result = await self.send_group_body(body)
+            if result.outcome != "ok":
+                break
+        return result
+
+    async def send_group_body(self, body: dict[str, Any]) -> SendResult:
+        """One groupMessages/send body; a refused token is fetched again once."""
+        if isinstance(body.get("image"), bytes):
+            uploaded = await self._upload(body["image"])
+            if isinstance(uploaded, SendResult):
+                return uploaded
+            body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
+        try:
+            token = await self.access_token()
+            result = await self._post_group(token, body)
+            if result.outcome == "token":
+                result = await self._post_group(await self.access_token(stale=token), body)
+        except TokenError as exc:
+            return exc.result
+        return SendResult("failed", result.code, "token refused twice") if result.outcome == "token" else result
+
+    async def _post_group(self, token: str, body: dict[str, Any]) -> SendResult:
+        try:
+            status, data = await _call(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
+                                       self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult("retry", type(exc).__name__)
+        return classify(status, data)

@@ -1,0 +1,392 @@
+"""WeCom AI bot long connection (智能机器人 长连接): one outbound WebSocket, no public host needed.
+
+Subscribes with bot_id + secret, pings every `heartbeat_seconds` and drops the socket when two pings go
+unanswered, and reconnects with capped exponential back-off and jitter after ANY loss (a dropped socket or a
+clean close frame alike). Being kicked by a newer connection of the same bot (`disconnected_event`) is logged
+and retried only after `kicked_wait_seconds`, never fought over in a loop. With a lease, only the instance
+holding it connects. Messages go to `receive` (they are durably stored when it returns), the answer goes back
+as a finished stream with the frame's req_id; pushes go out as `aibot_send_msg`, each awaiting its ack.
+
+A small aiohttp client of the documented frames, not the official SDK: the SDK (websockets-based) stops for
+good on a clean close frame, runs its own reconnect/heartbeat loop we could not hold to a lease, and cannot be
+pointed at a local test server through our shared aiohttp session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.domain.messages import IncomingMessage, Platform, Receive, Reply
+from bot.outbox.robots import SendResult
+from bot.outbox.split import split_text
+from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms.content import CAN_DO, WELCOME, wecom_text
+from bot.platforms.wecom import strip_mention
+from bot.settings import WecomSettings
+
+log = logging.getLogger(__name__)
+
+STREAM_BYTES = 20480  # a stream reply's content
+ANSWER_WITHIN = 60.0  # seconds the reply may take before the inbox owns it
+ACK_SECONDS = 10.0  # a request's ack (subscribe, reply, push) must come within this
+DRAIN_SECONDS = 10.0  # on shutdown, messages being handled may finish on the open socket this long
+
+STOPPED, LOST, KICKED, REFUSED, LEASE_LOST = "stopped", "lost", "kicked", "refused", "lease_lost"
+
+
+class Lease(Protocol):
+    """The database lease that says which instance may hold the bot's one connection."""
+
+    async def acquire(self) -> bool: ...
+    async def renew(self) -> bool: ...
+    async def release(self) -> None: ...
+
+
+class NotConnected(Exception):
+    """No live, subscribed connection: nothing was sent."""
+
+
+class Cut(Exception):
+    """The socket went away after the frame was written and before its ack: the platform may have it."""
+
+
+def message_from_frame(body: dict[str, Any], received_at: Any, bot_name: str) -> IncomingMessage | None:
+    """An `aibot_msg_callback` body as an IncomingMessage; None when it holds no text (a picture, a file)."""
+    sender: dict[str, Any] = body["from"] if isinstance(body.get("from"), dict) else {}
+    msgid, user = clean_id(body.get("msgid"), "msgid"), clean_id(sender.get("userid"), "from.userid")
+    text = wecom_text(body)
+    if text is None:
+        return None
+    is_group = body.get("chattype") == "group"
+    chat = clean_id(body["chatid"], "chatid") if is_group and isinstance(body.get("chatid"), str) \
+        and body["chatid"] else user
+    return IncomingMessage(platform=Platform.WECOM, chat_id=chat, sender_id=user,
+                           text=strip_mention(clean_text(text), bot_name), message_id=msgid,
+                           received_at=received_at, is_group=is_group, reply_kind="wecom_long_connection")
+
+
+def backoff(failures: int, low: float, high: float, rand: Callable[[], float] = random.random) -> float:
+    """Capped exponential back-off with jitter: low, 2*low, 4*low ... up to high, each times 0.5-1.0."""
+    return min(high, low * 2 ** max(0, failures - 1)) * (0.5 + rand() / 2)
+
+
+class WecomLongConnection:
+    def __init__(self, http: aiohttp.ClientSession, settings: WecomSettings, receive: Receive, clock: Clock,
+                 lease: Lease | None = None) -> None:
+        self.http, self.settings, self.receive, self.clock, self.lease = http, settings, receive, clock, lease
+        self.connected = asyncio.Event()  # subscribed and serving
+        self.connections = 0  # successful subscriptions so far (for the log and tests)
+        self.last_outcome = ""
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._kicked = False
+        self._served = False
+
+    # -- the connection's life -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect, serve, reconnect until `stop` is set; then wait for the messages being handled."""
+        failures = 0
+        try:
+            while not stop.is_set():
+                if self.lease is not None and not await self._acquire():
+                    await self._wait(stop, max(0.2, self.settings.lease_seconds / 3))
+                    continue
+                outcome = await self._session(stop)
+                self.last_outcome = outcome
+                if outcome == STOPPED:
+                    break
+                if outcome == KICKED:
+                    # Still holding the lease: the newer connection is not one of our instances (another
+                    # program or PC uses this bot). Keep the lease while waiting, so no instance of ours
+                    # fights over the bot either.
+                    ours = self.lease is not None and await self._renew()
+                    log.error("WeCom long connection taken over by a newer connection of bot %s (%s); trying "
+                              "again in %.0f s", self.settings.bot_id,
+                              "another program or PC uses this bot" if ours else "another instance",
+                              self.settings.kicked_wait_seconds)
+                    await self._hold(stop, self.settings.kicked_wait_seconds, ours)
+                    continue
+                failures = 1 if outcome == LOST and self._served else failures + 1
+                delay = backoff(failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
+                log.warning("WeCom long connection %s; reconnecting in %.1f s", outcome, delay)
+                await self._wait(stop, delay)
+        finally:
+            await self._drain()
+            await self._release()
+
+    async def _acquire(self) -> bool:
+        assert self.lease is not None
+        try:
+            return await self.lease.acquire()
+        except Exception as exc:  # the database away: try again later, never connect without the lease
+            log.warning("WeCom connection lease not checked: %s", type(exc).__name__)
+            return False
+
+    async def _release(self) -> None:
+        if self.lease is not None:
+            with contextlib.suppress(Exception):
+                await self.lease.release()
+
+    async def _hold(self, stop: asyncio.Event, seconds: float, renewing: bool) -> None:
+        """Wait `seconds` (or until stopped), renewing the lease meanwhile when `renewing`."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while not stop.is_set() and (left := until - loop.time()) > 0:
+            await self._wait(stop, min(left, self.settings.lease_seconds / 3) if renewing else left)
+            if renewing and not stop.is_set() and not await self._renew():
+                renewing = False
+
+    @staticmethod
+    async def _wait(stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+    async def _session(self, stop: asyncio.Event) -> str:
+        self._served, self._kicked = False, False
+        try:
+            ws = await self.http.ws_connect(self.settings.ws_url, autoping=True, heartbeat=None,
+                                            timeout=aiohttp.ClientWSTimeout(ws_close=5))
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("WeCom long connection failed to open: %s", type(exc).__name__)
+            return LOST
+        self._ws = ws
+        reader = asyncio.create_task(self._read(ws))
+        try:
+            secret = self.settings.bot_secret.get_secret_value()
+            ack = await self._until(reader, self._request("aibot_subscribe",
+                                                          {"bot_id": self.settings.bot_id, "secret": secret}))
+            if ack is None:
+                return LOST
+            if ack.get("errcode") != 0:
+                log.error("WeCom refused the subscription: errcode %s %s. Check wecom.bot_id and "
+                          "TUOGUAN_WECOM__BOT_SECRET (智能机器人 → API模式 → 长连接).",
+                          ack.get("errcode"), str(ack.get("errmsg", ""))[:100])
+                return REFUSED
+            self._served = True
+            self.connections += 1
+            self.connected.set()
+            log.info("WeCom long connection open (bot %s)", self.settings.bot_id)
+            return await self._serve(reader, stop)
+        except (NotConnected, Cut):
+            return LOST
+        finally:
+            if stop.is_set() and self._tasks and not reader.done():
+                # Shutting down: let the messages being handled send their replies on this socket first.
+                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+            self.connected.clear()
+            self._ws = None
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(Cut())
+            self._pending.clear()
+            await ws.close()
+
+    async def _until(self, reader: asyncio.Task[str], request: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
+        """The ack of a request, or None when the socket ended first."""
+        task = asyncio.ensure_future(request)
+        await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Cut, NotConnected):
+                await task
+            return None
+        try:
+            return task.result()
+        except (Cut, NotConnected, TimeoutError):
+            return None
+
+    async def _serve(self, reader: asyncio.Task[str], stop: asyncio.Event) -> str:
+        """Heartbeat and lease renewal until the socket ends, `stop` is set or the lease is lost."""
+        loop = asyncio.get_running_loop()
+        hb = self.settings.heartbeat_seconds
+        tick = min(hb, self.settings.lease_seconds / 3) if self.lease is not None else hb
+        stopping = asyncio.ensure_future(stop.wait())
+        ping: asyncio.Future[dict[str, Any]] | None = None
+        missed, next_ping = 0, loop.time() + hb
+        try:
+            while True:
+                await asyncio.wait({reader, stopping}, timeout=max(0.0, min(tick, next_ping - loop.time())),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if reader.done():
+                    return KICKED if self._kicked else LOST
+                if stop.is_set():
+                    return STOPPED
+                if self.lease is not None and not await self._renew():
+                    log.warning("WeCom connection lease lost: closing this instance's connection")
+                    return LEASE_LOST
+                if loop.time() < next_ping:
+                    continue
+                next_ping = loop.time() + hb
+                missed = missed + 1 if ping is not None and not ping.done() else 0
+                if missed >= 2:
+                    log.warning("WeCom long connection: two pings unanswered")
+                    return LOST
+                if ping is not None and not ping.done():
+                    ping.cancel()
+                ping = asyncio.ensure_future(self._request("ping", None, wait=hb * 2))
+                ping.add_done_callback(lambda f: f.cancelled() or f.exception())
+        finally:
+            stopping.cancel()
+            if ping is not None and not ping.done():
+                ping.cancel()
+
+    async def _renew(self) -> bool:
+        assert self.lease is not None
+        try:
+            return await self.lease.renew()
+        except Exception as exc:
+            log.warning("WeCom connection lease not renewed: %s", type(exc).__name__)
+            return False
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> str:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+            except ValueError:
+                log.warning("WeCom long connection: a frame that is not JSON")
+                continue
+            if isinstance(data, dict):
+                self._dispatch(data)
+        return "closed"
+
+    def _dispatch(self, data: dict[str, Any]) -> None:
+        headers: dict[str, Any] = data["headers"] if isinstance(data.get("headers"), dict) else {}
+        req_id = str(headers.get("req_id", ""))
+        cmd, body = data.get("cmd"), data.get("body")
+        if not cmd:
+            future = self._pending.pop(req_id, None)
+            if future is not None and not future.done():
+                future.set_result(data)
+            return
+        if not isinstance(body, dict):
+            return
+        if cmd == "aibot_msg_callback":
+            self._track(self._on_message(req_id, body))
+        elif cmd == "aibot_event_callback":
+            event: dict[str, Any] = body["event"] if isinstance(body.get("event"), dict) else {}
+            kind = event.get("eventtype")
+            if kind == "disconnected_event":
+                self._kicked = True
+            elif kind == "enter_chat":
+                self._track(self._respond(req_id, {"msgtype": "text", "text": {"content": WELCOME}},
+                                          "aibot_respond_welcome_msg"))
+
+    def _track(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, seconds: float = 15.0) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=seconds)
+
+    # -- frames ----------------------------------------------------------------------------------------------
+
+    async def _request(self, cmd: str, body: dict[str, Any] | None, wait: float = ACK_SECONDS,
+                       req_id: str = "") -> dict[str, Any]:
+        """Send one frame and wait for its ack (the frame with the same req_id and no cmd)."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise NotConnected()
+        req_id = req_id or f"{cmd}_{uuid.uuid4().hex}"
+        frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
+        if body is not None:
+            frame["body"] = body
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[req_id] = future
+        try:
+            await ws.send_str(json.dumps(frame, ensure_ascii=False))
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):
+            self._pending.pop(req_id, None)
+            raise NotConnected() from None
+        try:
+            return await asyncio.wait_for(future, wait)
+        except TimeoutError:
+            raise Cut() from None
+        finally:
+            self._pending.pop(req_id, None)
+
+    async def _on_message(self, req_id: str, body: dict[str, Any]) -> None:
+        try:
+            msg = message_from_frame(body, self.clock.now(), self.settings.bot_name)
+        except Rejected as exc:
+            log.warning("WeCom long connection: message refused: %s", exc.reason)
+            return
+        if msg is None:
+            await self._respond_stream(req_id, str(body.get("msgid", "")), CAN_DO)
+            return
+        # The chat id is what the roster's 群ID needs: a school reads it here after its first message.
+        log.info("message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id})
+        try:
+            accepted = await self.receive(msg)
+        except Exception:  # not stored: nothing acknowledged, nothing answered (the platform may resend)
+            log.exception("WeCom message not stored", extra={"message_id": msg.message_id})
+            return
+        reply = await accepted.answer(within=ANSWER_WITHIN)
+        if reply is None:
+            return  # the inbox owns the late reply
+        first, *rest = split_text(reply_markdown(reply), STREAM_BYTES)
+        await self._respond_stream(req_id, msg.message_id, first)
+        for part in rest:  # over the stream's limit: the rest follows as pushes, nothing dropped
+            sent = await self.send_markdown(msg.chat_id, part)
+            if sent.outcome != "ok":
+                log.warning("WeCom reply part not sent: %s %s", sent.code, sent.detail)
+
+    async def _respond_stream(self, req_id: str, stream_id: str, content: str) -> None:
+        body = {"msgtype": "stream", "stream": {"id": stream_id or uuid.uuid4().hex, "finish": True,
+                                                "content": content}}
+        await self._respond(req_id, body, "aibot_respond_msg")
+
+    async def _respond(self, req_id: str, body: dict[str, Any], cmd: str) -> None:
+        try:
+            ack = await self._request(cmd, body, req_id=req_id)
+        except (NotConnected, Cut) as exc:
+            log.warning("WeCom reply (%s) not confirmed: %s", cmd, type(exc).__name__)
+            return
+        if ack.get("errcode") != 0:
+            log.warning("WeCom refused a reply (%s): errcode %s %s", cmd, ack.get("errcode"),
+                        str(ack.get("errmsg", ""))[:100])
+
+    # -- pushes ----------------------------------------------------------------------------------------------
+
+    async def send_markdown(self, chatid: str, content: str) -> SendResult:
+        """Push one markdown message to a group (its chatid) or a person (userid), awaiting the ack."""
+        body = {"chatid": chatid, "msgtype": "markdown", "markdown": {"content": content}}
+        try:
+            ack = await self._request("aibot_send_msg", body)
+        except NotConnected:
+            return SendResult("away", "not connected", "WeCom long connection down or held by another instance")
+        except Cut:
+            return SendResult("unsure", "cut", "socket lost before the ack")
+        code = ack.get("errcode")
+        if code == 0:
+            return SendResult("ok", "0")
+        detail = str(ack.get("errmsg", ""))[:100]
+        if code == 45009:
+            return SendResult("throttled", str(code), detail)
+        if code == -1:
+            return SendResult("retry", "-1", "busy")
+        return SendResult("failed", str(code), detail)
+
+
+def reply_markdown(reply: Reply) -> str:
+    """A reply as the markdown of a stream message: mentions as <@userid>."""
+    tags = " ".join(f"<@{m}>" for m in reply.mention_user_ids)
+    return f"{reply.text}\n{tags}" if tags else reply.text
