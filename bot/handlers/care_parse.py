@@ -51,6 +51,15 @@ def parse_picked(text: str) -> Args | None:
     return {"text": text, "all": bool(_ALL.search(text))}
 
 
+_BARE_TIME = re.compile(r"^(接走时间\s*)?\d{1,2}[:：]\d{2}$")
+
+
+def parse_bare_time(text: str) -> Args | None:
+    """`17:35` alone: a teacher answering when a late batch was picked up."""
+    t = text.strip(" 。.")
+    return {"text": t.replace("：", ":").removeprefix("接走时间").strip()} if _BARE_TIME.match(t) else None
+
+
 def parse_late(text: str) -> Args | None:
     if "请假" in text:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -21,8 +21,17 @@ from bot.handlers.care_common import (
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
-from bot.store.care_tables import Pickup, PickupPlan
+from bot.store.care import (
+    ClassDay,
+    Kid,
+    class_day,
+    guardians_of,
+    head_teacher_of,
+    kids_by_ids,
+    kids_of_class,
+    late_count,
+)
+from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.enroll_tables import LedgerEntry
 from bot.store.fees import calendar_term
 from bot.store.tables import Guardianship, Student
@@ -40,7 +49,7 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
                 if args["all"]:
                     return Reply("没有待接的孩子了。")
                 return Reply.refusal("请写出孩子的姓名,例如: 王小明 已接走")
-            return await _confirm(ctx, day, kids)
+            return await _confirm(ctx, day, kids, given_time(ctx, text), batch=args["all"] or len(kids) > 1)
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
         return refusal.reply()
@@ -48,17 +57,39 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
     return await _claim(ctx, day, kids)
 
 
-def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+def given_time(ctx: HandlerContext, text: str) -> datetime | None:
+    """The time a teacher says the children left (`17:35 全部已接走`); never later than now."""
+    found = find_time(text)
+    if found is None:
+        return None
+    at = datetime.combine(ctx.today(), found[0], tzinfo=ctx.settings.school.tz)
+    if at > ctx.now_local():
+        raise Refusal(f"接走时间 {found[0]:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
+    return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
+
+
+def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
+    """When the child is due to be picked up: care end, or the late notice's time."""
     plan = day.plans.get(kid.id)
     end = care_times(ctx).end_for(day.day)
-    return minutes_late(
-        expected_pickup(end, plan.expected_time if plan else None), ctx.now_local(),
-        ctx.settings.care.pickup_grace_minutes,
-    )
+    return datetime.combine(day.day, expected_pickup(end, plan.expected_time if plan else None),
+                            tzinfo=ctx.settings.school.tz)
 
 
-async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
-    now, done, notes, late = ctx.clock.now(), [], [], 0
+def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Kid, moment: datetime) -> int:
+    """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
+    agreed = agreed_time(ctx, day, kid)
+    return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
+                        ctx.settings.care.pickup_grace_minutes)
+
+
+def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+    return minutes_late_at(ctx, day, kid, ctx.now_local())
+
+
+async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: datetime | None = None, *,
+                   batch: bool = False) -> Reply:
+    now, done, notes, late, unknown = ctx.clock.now(), [], [], 0, []
     for kid in kids:
         if day.on_leave(kid):
             notes.append(f"{kid.name}今天请假")
@@ -69,13 +100,22 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply
             continue
         if pickup is None:
             plan = day.plans.get(kid.id)
-            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=now,
-                            picked_up_by=plan.person if plan else "", minutes_late=_expected(ctx, day, kid),
-                            message_id=ctx.message.message_id)
+            left = at or now
+            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
+                            picked_up_by=plan.person if plan else "", minutes_late=minutes_late_at(ctx, day, kid, left),
+                            time_known=True, message_id=ctx.message.message_id)
+            if at is None and batch and pickup.minutes_late > 0:
+                # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
+                pickup.minutes_late, pickup.time_known = 0, False
+                unknown.append(kid)
             ctx.session.add(pickup)
             day.pickups[kid.id] = pickup
+        elif at is not None:
+            pickup.picked_up_at, pickup.time_known = at, True
+            pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
-        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late)
+        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
+                  time_known=pickup.time_known)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
@@ -86,12 +126,69 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply
         lines.append("已确认接走: " + "、".join(done))
     if late:
         lines.append(f"其中 {late} 人晚于约定时间接走,已记录。")
+    if unknown:
+        ask_pickup_time(ctx, day, unknown)
+        lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
     if notes:
         lines.append(";".join(notes) + "。")
     waiting = [k.name for k in day.waiting()] if len(day.kids) > len(kids) else []
     if waiting:
         lines.append(f"还有 {len(waiting)} 人待接。")
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
+
+
+def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
+    """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
+    minutes = ctx.settings.care.answer_minutes
+    if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
+        ctx.push(Push(
+            key=f"pickup-time:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
+            text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
+                 f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
+        ))
+    ctx.session.add(PickupTimeQuestion(
+        class_group_id=kids[0].class_group_id, day=day.day, asked_of=ctx.actor.actor_ref,
+        student_ids=",".join(str(k.id) for k in kids), asked_at=ctx.clock.now(), message_id=ctx.message.message_id,
+    ))
+
+
+async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
+    """A teacher's bare `17:35`: the time the children of their last late batch left."""
+    since = ctx.clock.now() - timedelta(minutes=ctx.settings.care.answer_minutes)
+    question = await ctx.session.scalar(
+        select(PickupTimeQuestion)
+        .where(PickupTimeQuestion.asked_of == ctx.actor.actor_ref, PickupTimeQuestion.answered_at.is_(None),
+               PickupTimeQuestion.asked_at >= since)
+        .order_by(PickupTimeQuestion.asked_at.desc()).limit(1)
+    )
+    if question is None:
+        return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
+    try:
+        at = given_time(ctx, args["text"])
+    except Refusal as refusal:
+        return refusal.reply()
+    assert at is not None  # the parser only accepts a time
+    kids = await kids_by_ids(ctx.session, [int(i) for i in question.student_ids.split(",") if i])
+    day = await class_day(ctx.session, kids, question.day)
+    names, late = [], 0
+    for kid in kids:
+        pickup = day.pickups.get(kid.id)
+        if pickup is None or pickup.time_known:
+            continue
+        pickup.picked_up_at, pickup.time_known = at, True
+        pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
+        ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
+        await ctx.session.flush()
+        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await _charge_late_fee(ctx, kid, pickup, day.day)
+        names.append(kid.name)
+        late += pickup.minutes_late > 0
+    question.answered_at = ctx.clock.now()
+    if not names:
+        return Reply("这些孩子的接走时间已经记录过了。", private=True)
+    tail = f",其中 {late} 人晚于约定时间,已记录" if late else ",均未超过约定时间"
+    local = at.astimezone(ctx.settings.school.tz)
+    return Reply(f"已记录 {'、'.join(names)} 于 {local:%H:%M} 接走{tail}。", private=True)
 
 
 async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
@@ -104,7 +201,7 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
         if pickup is None:
             pickup = Pickup(student_id=kid.id, day=day.day, state="claimed", picked_up_at=now,
                             picked_up_by=ctx.actor.name, minutes_late=_expected(ctx, day, kid),
-                            message_id=ctx.message.message_id)
+                            time_known=True, message_id=ctx.message.message_id)
             ctx.session.add(pickup)
         pickup.claimed_by = ctx.actor.actor_ref
         if self_confirm and pickup.state != "confirmed":
@@ -254,6 +351,17 @@ COMMANDS = [
         handle=handle_not_picked,
         roles=STAFF,
         priority=12,
+    ),
+    CommandSpec(
+        name="接走时间",
+        usage="17:35",
+        summary="回复晚确认的一批孩子实际接走的时间",
+        example="17:35",
+        keywords=("接走时间",),
+        parse=care_parse.parse_bare_time,
+        handle=handle_pickup_time,
+        roles=STAFF,
+        priority=11,
     ),
     CommandSpec(
         name="已接走",

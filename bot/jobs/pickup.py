@@ -95,7 +95,7 @@ async def late_pickup(ctx: JobContext) -> str:
     A child a guardian said they took is not waiting here: the teacher confirms, no alarm."""
     settings = ctx.services.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
-    grace, escalate = timedelta(minutes=settings.late_grace_minutes), timedelta(minutes=settings.escalate_minutes)
+    grace, escalate = timedelta(minutes=settings.pickup_grace_minutes), timedelta(minutes=settings.escalate_minutes)
     async with ctx.services.db.transaction() as s:
         school = await _load(s, ctx)
     late: list[tuple[WaitingChild, datetime]] = []

@@ -1,0 +1,114 @@
+"""The care register as the day really happens (issue 14): pickup times, unconfirmed claims, privacy,
+absences, notices for another day; through the pipeline on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.store.care_tables import Pickup, PickupTimeQuestion
+from bot.store.db import Database
+from bot.store.tables import Student
+from tests.conftest import shanghai
+from tests.integration.care_day import demo_services, sayer
+
+MON = date(2026, 11, 23)
+
+
+def at(hour: int, minute: int, day: int = 23) -> datetime:
+    """A local time (the test clock's zone) as SQLite gives it back: naive."""
+    return shanghai(2026, 11, day, hour, minute).replace(tzinfo=None)
+
+
+def left(pickup: Pickup) -> datetime:
+    t = pickup.picked_up_at
+    return t.astimezone(shanghai(2026, 11, 23, 0).tzinfo).replace(tzinfo=None) if t.tzinfo else t
+
+
+async def pickups_by_name(db: Database, day: date = MON) -> dict[str, Pickup]:
+    async with db.transaction() as s:
+        rows = (await s.execute(select(Student.name, Pickup).join(Pickup, Pickup.student_id == Student.id)
+                                .where(Pickup.day == day))).all()
+    return {name: pickup for name, pickup in rows}
+
+
+# --- point 3: pickup time is when the child left -----------------------------------------------------
+
+
+async def test_a_time_the_teacher_gives_is_the_pickup_time(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("teacher-li", "陈思远 17:45 已接走", (17, 58))
+    assert "已确认接走: 陈思远" in out.reply.text and "晚于约定时间" in out.reply.text
+    out = await say("teacher-li", "17:35 全部已接走", (17, 59))  # 5 minutes past 17:30: within the grace
+    assert "已确认接走" in out.reply.text and "晚于" not in out.reply.text and "私信" not in out.reply.text
+    pickups = await pickups_by_name(db)
+    assert pickups["陈思远"].minutes_late == 15
+    assert left(pickups["陈思远"]) == at(17, 45)
+    assert left(pickups["李华"]) == at(17, 35)
+    assert all(p.time_known for p in pickups.values())
+    assert sorted(p.minutes_late for p in pickups.values()) == [0] * (len(pickups) - 1) + [15]
+    out = await say("teacher-li", "刘洋 18:30 已接走", (18, 0))  # a time still to come is refused
+    assert "还没到" in out.reply.text
+
+
+async def test_a_late_batch_asks_the_teacher_and_an_unanswered_time_is_unknown(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("teacher-li", "全部已接走", (17, 45))
+    assert "已过约定时间" in out.reply.text
+    for name in ("李华", "刘洋"):  # the group reply names nobody late
+        assert name not in out.reply.text.split("\n", 1)[1]
+    asked = [p for p in out.pushes if p.staff_id is not None]
+    assert len(asked) == 1 and "李华" in asked[0].text
+    async with db.transaction() as s:
+        assert len((await s.scalars(select(PickupTimeQuestion))).all()) == 1  # stored, not in memory
+    # Another teacher's bare time does not answer it; the same teacher's after 10 minutes does not either.
+    out = await say("teacher-zhou", "17:35", (17, 47))
+    assert out.reply.refused and "没有等您回复" in out.reply.text
+    out = await say("teacher-li", "17:35", (17, 56))
+    assert out.reply.refused
+    pickups = await pickups_by_name(db)
+    assert pickups and all(not p.time_known and p.minutes_late == 0 for p in pickups.values())
+
+
+async def test_three_late_batches_flag_no_family(db: Database) -> None:
+    """The old rule: the teacher's confirmation time was the pickup time, so every family got flagged."""
+    say = sayer(await demo_services(db))
+    flagged = []
+    for day in (23, 24, 25):
+        out = await say("teacher-li", "全部已接走", (17, 45), day=day)
+        flagged += [p for p in out.pushes if p.key.startswith("late-flag")]
+    assert flagged == []
+
+
+async def test_an_answer_within_ten_minutes_sets_the_time(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    await say("teacher-li", "全部已接走", (17, 45))
+    out = await say("teacher-li", "17：38", (17, 54))
+    assert out.reply.private and "于 17:38 接走,均未超过约定时间" in out.reply.text
+    pickups = await pickups_by_name(db)
+    assert all(p.time_known and p.minutes_late == 0 for p in pickups.values())
+    assert {left(p) for p in pickups.values()} == {at(17, 38)}
+    out = await say("teacher-li", "17:40", (17, 55))  # answered already
+    assert out.reply.refused
+
+
+async def test_a_claim_time_is_the_pickup_time_and_the_grace_counts_for_records(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    await say("parent-li", "已接走", (17, 38))  # within 17:30 + 10
+    await say("teacher-li", "李华 已接走", (17, 58))  # confirmed later: still the claim's time
+    await say("teacher-li", "刘洋 已接走", (17, 39))  # one child named: the confirmation is the moment
+    pickups = await pickups_by_name(db)
+    assert left(pickups["李华"]) == at(17, 38) and pickups["李华"].minutes_late == 0
+    assert pickups["李华"].state == "confirmed"
+    assert pickups["刘洋"].minutes_late == 0  # 9 minutes: the one grace, as the alert has it
+
+
+def test_late_grace_minutes_is_a_deprecated_alias() -> None:
+    from bot.settings import CareSettings
+
+    assert CareSettings().pickup_grace_minutes == 10
+    assert CareSettings(late_grace_minutes=5).pickup_grace_minutes == 5
+    assert CareSettings(late_grace_minutes=5, pickup_grace_minutes=7).pickup_grace_minutes == 7
+    assert not hasattr(CareSettings(), "late_grace_minutes")
