@@ -34,7 +34,7 @@ from bot.store.care import (
 from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.enroll_tables import LedgerEntry
 from bot.store.fees import calendar_term
-from bot.store.tables import Guardianship, Student
+from bot.store.tables import Guardianship, StaffRole, Student
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -204,15 +204,42 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
                             time_known=True, message_id=ctx.message.message_id)
             ctx.session.add(pickup)
         pickup.claimed_by = ctx.actor.actor_ref
-        if self_confirm and pickup.state != "confirmed":
+        may_pickup = await _claimant_may_pickup(ctx, kid)
+        if self_confirm and may_pickup and pickup.state != "confirmed":
             pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
-        ctx.audit("pickup_claimed", kid.name, student_id=kid.id)
+        if not may_pickup:
+            await _warn_not_authorised(ctx, kid)
+        ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
         lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
+        if not may_pickup:
+            lines.append("您不在可接送名单中,老师会核实。")
     return Reply("\n".join(lines))
+
+
+async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
+    """Is the sender on the child's pickup list (可接送)? Someone not a guardian of the child is not."""
+    guardians = await guardians_of(ctx.session, kid.id)
+    return any(g.guardian_id == ctx.actor.guardian_id and g.may_pickup for g in guardians)
+
+
+async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
+    """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
+    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
+        StaffRole.class_group_id == kid.class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
+    head = await head_teacher_of(ctx.session, kid.class_group_id)
+    if head is not None:
+        teachers.add(head)
+    for teacher in sorted(teachers):
+        ctx.push(Push(
+            key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
+            text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
+                 "此记录不算确认,请立即核实孩子去向并与家长电话联系。",
+            staff_id=teacher,
+        ))
 
 
 async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:

@@ -77,7 +77,7 @@ async def pickup_reminder(ctx: JobContext) -> str:
         school = await _load(s, ctx)
     waiting: dict[int, list[GuardianContact]] = {}
     for kid in school.waiting:
-        if kid.class_group_id in school.chats and not _late_notice_covers(kid, end):
+        if kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end):
             waiting.setdefault(kid.class_group_id, []).extend(kid.guardians)
     for class_id, contacts in waiting.items():
         users, phones = _mentions(contacts)
@@ -92,7 +92,8 @@ async def pickup_reminder(ctx: JobContext) -> str:
 async def late_pickup(ctx: JobContext) -> str:
     """After the expected time plus grace: tell the group (mentioning the guardians) and the care teachers;
     after the escalation delay, the principal gets every child still unaccounted for, with phones.
-    A child a guardian said they took is not waiting here: the teacher confirms, no alarm."""
+    A child a guardian said they took but no teacher confirmed stays on the teachers' and the principal's
+    lists, marked 待确认; their guardians are not called on in the group."""
     settings = ctx.services.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
     grace, escalate = timedelta(minutes=settings.pickup_grace_minutes), timedelta(minutes=settings.escalate_minutes)
@@ -106,21 +107,24 @@ async def late_pickup(ctx: JobContext) -> str:
     escalations = []
     for kid, expected in late:
         class_id, day_key = kid.class_group_id, f"{kid.id}:{ctx.day.isoformat()}"
-        if class_id in school.chats:
+        pending = "(家长称已接走,待确认)" if kid.claimed else ""
+        if class_id in school.chats and not kid.claimed:
             users, phones = _mentions(kid.guardians)
             ctx.push(Push(key=f"late-pickup:{day_key}:group", chat_ref=school.chats[class_id],
                           text=f"{kid.name}还在托管班等候(约定 {expected:%H:%M}),请家长尽快来接,谢谢!",
                           mention_user_ids=users, mention_phones=phones))
         for teacher in school.teachers.get(class_id, []):
             ctx.push(Push(key=f"late-pickup:{day_key}:t{teacher}", staff_id=teacher,
-                          text=f"{school.names[class_id]} {kid.name} 超过 {expected:%H:%M} 仍未接走,请留意并联系家长。"))
+                          text=f"{school.names[class_id]} {kid.name}{pending} 超过 {expected:%H:%M} 仍未确认接走,"
+                               "请核实并联系家长。"))
         if ctx.at >= expected + escalate:
             escalations.append(kid)
     if escalations:
         lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
         for kid in escalations:
             numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in kid.guardians)
-            lines.append(f"· {school.names[kid.class_group_id]} {kid.name}: {numbers or '无联系人'}")
+            pending = "(待确认)" if kid.claimed else ""
+            lines.append(f"· {school.names[kid.class_group_id]} {kid.name}{pending}: {numbers or '无联系人'}")
         ids = "-".join(str(k.id) for k in escalations)
         for principal in school.principals:
             ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200], staff_id=principal,

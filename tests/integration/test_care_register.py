@@ -7,13 +7,19 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from bot.bootstrap import Services
+from bot.jobs.pickup import JOBS as PICKUP_JOBS
+from bot.jobs.registry import JobSpec
+from bot.jobs.runner import run_job
 from bot.store.care_tables import Pickup, PickupTimeQuestion
 from bot.store.db import Database
-from bot.store.tables import Student
+from bot.store.outbox_tables import OutboxMessage
+from bot.store.tables import Guardian, Identity, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
 MON = date(2026, 11, 23)
+REMINDER, LATE = PICKUP_JOBS
 
 
 def at(hour: int, minute: int, day: int = 23) -> datetime:
@@ -112,3 +118,59 @@ def test_late_grace_minutes_is_a_deprecated_alias() -> None:
     assert CareSettings(late_grace_minutes=5).pickup_grace_minutes == 5
     assert CareSettings(late_grace_minutes=5, pickup_grace_minutes=7).pickup_grace_minutes == 7
     assert not hasattr(CareSettings(), "late_grace_minutes")
+
+
+# --- point 4: an unconfirmed claim keeps the child on the lists ----------------------------------------
+
+
+async def queued(db: Database, prefix: str) -> list[OutboxMessage]:
+    async with db.transaction() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
+                                .order_by(OutboxMessage.id))).all()
+    return list(rows)
+
+
+async def fire(services: Services, spec: JobSpec, hour: int, minute: int, day: int = 23) -> None:
+    moment = shanghai(2026, 11, day, hour, minute)
+    services.clock.instant = moment  # type: ignore[attr-defined]
+    await run_job(services, spec, moment)
+
+
+async def test_an_unconfirmed_claim_stays_on_the_teachers_and_principals_lists(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    await say("parent-li", "孩子我接走了", (17, 10))
+    await say("teacher-li", "陈思远 杨雨涵 王小明 张一一 刘洋 黄欣怡 周博文 吴佳琪 已接走", (17, 30))
+    await fire(services, REMINDER, 17, 15)
+    assert all("parent-li" not in r.mentions["user_ids"] for r in await queued(db, "pickup-reminder"))
+    out = await say("teacher-li", "未接走", (17, 41))
+    assert out.reply.text.startswith("未接走 1 人") and "李华" in out.reply.text and "待确认" in out.reply.text
+    await fire(services, LATE, 17, 40)
+    alerts = [a for a in await queued(db, "late-pickup") if "三年级2班" in a.text or "李华" in a.text]
+    private = [a for a in alerts if a.staff_id is not None]
+    assert private and all("李华" in a.text and "待确认" in a.text for a in private), [a.text for a in private]
+    assert all("parent-li" not in a.mentions.get("user_ids", ()) for a in alerts if a.chat_ref is not None)
+    await fire(services, LATE, 18, 0)
+    escalation = await queued(db, "late-escalation")
+    assert len(escalation) == 1 and "李华(待确认)" in escalation[0].text
+    await say("teacher-li", "李华 已接走", (18, 2))
+    out = await say("teacher-li", "未接走", (18, 3))
+    assert out.reply.text == "全部已接走 ✓"
+
+
+async def test_a_guardian_not_allowed_to_pick_up_is_never_self_confirmed(db: Database) -> None:
+    services = await demo_services(db)
+    services.settings.care.guardian_self_confirm = True
+    async with db.transaction() as s:
+        aunt = await s.scalar(select(Guardian.id).where(Guardian.name == "刘小姨"))
+        s.add(Identity(platform="wecom", user_id="aunt-liu", guardian_id=aunt, source="test",
+                       bound_at=shanghai(2026, 11, 23, 8)))
+    say = sayer(services)
+    out = await say("aunt-liu", "刘洋 已接走", (17, 20))
+    assert "等老师确认" in out.reply.text and "不在可接送名单" in out.reply.text
+    warned = [p for p in out.pushes if p.key.startswith("unauthorised-claim")]
+    assert warned and all(p.staff_id is not None and p.chat_ref is None for p in warned)
+    assert all("刘洋" in p.text for p in warned)
+    assert (await pickups_by_name(db))["刘洋"].state == "claimed"
+    out = await say("parent-liu", "已接走", (17, 22))  # the father may: self-confirm applies to him
+    assert "(已确认)" in out.reply.text and not [p for p in out.pushes if p.key.startswith("unauthorised")]
