@@ -20,6 +20,7 @@ from bot.roster.schema import SHEETS
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 24)  # a Tuesday in term; care ends 17:30 (winter schedule)
+CARE_END = time(17, 30)
 KINDS = ("aibot", "robot", "dingtalk")  # WeCom AI bot (JSON), WeCom group robot (XML), DingTalk
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "涵欣怡浩然梓萱宇轩雨桐俊杰诗琪博文佳思远晨曦若汐墨嘉懿煜城烨"
@@ -131,7 +132,7 @@ class Expected:
     late_leave: set[str] = field(default_factory=set)  # 学籍号 on leave today, told after care began
     pickups: dict[str, str] = field(default_factory=dict)  # 学籍号 -> claimed | confirmed
     plans: dict[str, time] = field(default_factory=dict)  # 学籍号 -> late-notice time
-    alerted: set[str] = field(default_factory=set)  # late-pickup alert (group + head teacher)
+    alerted: set[str] = field(default_factory=set)  # late-pickup alert (head teacher; group unless claimed)
     escalated: set[str] = field(default_factory=set)  # on the principal's list
     leave_notes: list[tuple[str, date, str]] = field(default_factory=list)  # (学籍号, first day, msgid)
     cancel_notes: list[tuple[str, str]] = field(default_factory=list)  # (学籍号, msgid)
@@ -200,6 +201,9 @@ class _Script:
             if style in ("both", "teacher"):
                 self.confirm[kid.klass.index].append((picked + timedelta(seconds=rng.uniform(30, 150)), kid))
             exp.pickups[kid.no] = "claimed" if style == "guardian" else "confirmed"
+            if style == "guardian":  # an unconfirmed claim stays on the teachers' and principal's lists
+                exp.alerted.add(kid.no)
+                exp.escalated.add(kid.no)
         if fate != "today_leave" and rng.random() < 0.4:
             text, offsets = rng.choice(FUTURE_LEAVES)
             when = _uniform(rng, MESSAGES_FROM, at(17, 22))

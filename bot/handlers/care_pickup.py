@@ -124,8 +124,8 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     lines = []
     if done:
         lines.append("已确认接走: " + "、".join(done))
-    if late:
-        lines.append(f"其中 {late} 人晚于约定时间接走,已记录。")
+    if late:  # not in the reply: a group must not learn which named child was late
+        _tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
     if unknown:
         ask_pickup_time(ctx, day, unknown)
         lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
@@ -135,6 +135,18 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     if waiting:
         lines.append(f"还有 {len(waiting)} 人待接。")
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
+
+
+def _tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
+    """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
+    if ctx.actor.staff_id is None or not kids:
+        return
+    ctx.push(Push(key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
+                  text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
+
+
+def kids_names(kids: list[Kid]) -> list[str]:
+    return [k.name for k in kids]
 
 
 def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
@@ -305,7 +317,9 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         note = f"(约{plan.expected_time:%H:%M})" if plan and plan.expected_time else ""
         claimed = "(家长说已接,待确认)" if kid.id in day.pickups else ""
         names.append(f"{kid.name}{note}{claimed}")
-    return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names))
+    # Past their agreed time, the names say who is late: then the list goes to the teacher privately.
+    overdue = any(_expected(ctx, day, kid) > 0 for kid in waiting)
+    return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names), private=overdue)
 
 
 async def _plan(ctx: HandlerContext, kid: Kid, **values: object) -> None:

@@ -38,7 +38,8 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
     present = [k.name for k in day.expected if day.present(k)]
     lines.append("在托: " + ("、".join(present) if present else "无"))
     lines.append("没来的孩子请回复: 缺席 姓名")
-    return Reply("\n".join(lines))
+    # Who is on leave or absent is not for the class group to read: the teacher gets the list privately.
+    return Reply("\n".join(lines), private=bool(on_leave or absent))
 
 
 async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
@@ -68,7 +69,8 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
             lines.append(f"已记录: {kid.name} 今天缺席(未请假),已私信告知家长。")
         else:
             lines.append(f"已记录: {kid.name} 已到。")
-    return Reply("\n".join(lines))
+    # An absence of a named child is never said in a group: the teacher gets it one-to-one, the group a note.
+    return Reply("\n".join(lines), private=status == "absent")
 
 
 async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str) -> None:

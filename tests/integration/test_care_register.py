@@ -45,7 +45,9 @@ async def pickups_by_name(db: Database, day: date = MON) -> dict[str, Pickup]:
 async def test_a_time_the_teacher_gives_is_the_pickup_time(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("teacher-li", "陈思远 17:45 已接走", (17, 58))
-    assert "已确认接走: 陈思远" in out.reply.text and "晚于约定时间" in out.reply.text
+    assert "已确认接走: 陈思远" in out.reply.text and "晚于" not in out.reply.text  # the group hears no lateness
+    late = [p for p in out.pushes if p.key.startswith("late-recorded")]
+    assert len(late) == 1 and late[0].staff_id is not None and "陈思远" in late[0].text
     out = await say("teacher-li", "17:35 全部已接走", (17, 59))  # 5 minutes past 17:30: within the grace
     assert "已确认接走" in out.reply.text and "晚于" not in out.reply.text and "私信" not in out.reply.text
     pickups = await pickups_by_name(db)
@@ -174,3 +176,35 @@ async def test_a_guardian_not_allowed_to_pick_up_is_never_self_confirmed(db: Dat
     assert (await pickups_by_name(db))["刘洋"].state == "claimed"
     out = await say("parent-liu", "已接走", (17, 22))  # the father may: self-confirm applies to him
     assert "(已确认)" in out.reply.text and not [p for p in out.pushes if p.key.startswith("unauthorised")]
+
+
+# --- point 7: group privacy ----------------------------------------------------------------------------
+
+
+async def test_the_late_pickup_job_sends_one_group_message_per_class_naming_no_child(db: Database) -> None:
+    services = await demo_services(db)
+    async with db.transaction() as s:
+        names = list((await s.scalars(select(Student.name))).all())
+    await fire(services, LATE, 17, 40)
+    await fire(services, LATE, 17, 45)  # a second fire adds nothing for the same children
+    group = [a for a in await queued(db, "late-pickup") if a.chat_ref is not None]
+    assert len(group) == 2  # one per class, not one per waiting child
+    for message in group:
+        assert not any(name in message.text for name in names), message.text
+        assert message.mentions["user_ids"]  # the guardians concerned are called on
+    class32 = next(a for a in group if "三年级2班" in a.text)
+    assert {"parent-li", "parent-liu", "parent-wang"} <= set(class32.mentions["user_ids"])
+    private = [a for a in await queued(db, "late-pickup") if a.staff_id is not None]
+    assert any("李华" in a.text for a in private)  # the teachers get the names
+
+
+async def test_an_absence_or_a_late_list_is_never_said_in_the_group(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("teacher-li", "缺席 刘洋", (16, 30))
+    assert out.reply.private and "刘洋" in out.reply.text  # to the teacher one-to-one; the group a neutral note
+    out = await say("teacher-li", "点名", (16, 31))
+    assert out.reply.private
+    out = await say("teacher-li", "未接走", (17, 20))  # nobody late yet: the group may see it
+    assert not out.reply.private
+    out = await say("teacher-li", "未接走", (17, 45))
+    assert out.reply.private
