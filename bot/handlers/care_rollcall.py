@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
-from bot.handlers.care_common import Refusal, class_of_chat, day_label, kids_named_in_class
+from bot.handlers.care_common import (
+    Refusal,
+    calendar_of,
+    class_of_chat,
+    day_label,
+    kids_named_in_class,
+    staff_with_role,
+)
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
-from bot.store.care import ClassDay, class_day, guardians_of, head_teacher_of, kids_of_class
+from bot.store.care import (
+    ClassDay,
+    class_day,
+    guardians_of,
+    head_teacher_of,
+    kids_of_class,
+    unnotified_absence_count,
+)
 from bot.store.care_tables import Attendance
+from bot.store.fees import calendar_term
 from bot.store.tables import ClassGroup
 
 
@@ -66,6 +83,8 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
         ctx.audit(f"mark_{status}", kid.name, student_id=kid.id, day=day.day.isoformat())
         if status == "absent":
             await _tell_unnotified_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day.isoformat())
+            await ctx.session.flush()
+            await _flag_repeated_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day)
             lines.append(f"已记录: {kid.name} 今天缺席(未请假),已私信告知家长。")
         else:
             lines.append(f"已记录: {kid.name} 已到。")
@@ -84,6 +103,25 @@ async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: s
     if head is not None and head != ctx.actor.staff_id:
         ctx.push(Push(key=f"absent:{student_id}:{day}:head", text=f"{name} 今天未请假缺席托管,已私信家长。",
                       staff_id=head))
+
+
+async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: date) -> None:
+    """The Nth unnotified absence of a child in a term (`care.absence_flag_count`) goes, privately and once, to
+    the head teacher and the principal (the seeds: repeated absence without notice may end the place)."""
+    start, end = calendar_term(await calendar_of(ctx), day)
+    count = await unnotified_absence_count(ctx.session, student_id, start, end)
+    if count != ctx.settings.care.absence_flag_count:
+        return
+    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await guardians_of(ctx.session, student_id))
+    head = await head_teacher_of(ctx.session, class_id)
+    targets = dict.fromkeys([*([head] if head is not None else []), *await staff_with_role(ctx, ("principal",))])
+    for staff in targets:
+        ctx.push(Push(
+            key=f"absence-flag:{student_id}:{start.isoformat()}:{count}:s{staff}",
+            text=f"{name} 本学期第{count}次未请假缺席托管(今天 {day_label(day)})。请与家长联系。家长: {phones}",
+            staff_id=staff,
+        ))
+    ctx.audit("absence_flag", name, student_id=student_id, count=count)
 
 
 async def handle_absent(ctx: HandlerContext, args: Args) -> Reply:

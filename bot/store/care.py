@@ -138,6 +138,21 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
     )
 
 
+async def unnotified_absence_count(session: AsyncSession, student_id: int, start: date, end: date) -> int:
+    """Days within a term the child was marked absent with no leave standing for that day."""
+    leave = select(Leave.id).where(Leave.student_id == Attendance.student_id, Leave.day == Attendance.day,
+                                   Leave.cancelled_at.is_(None))
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Attendance).where(
+                Attendance.student_id == student_id, Attendance.status == "absent",
+                Attendance.day.between(start, end), ~leave.exists(),
+            )
+        )
+        or 0
+    )
+
+
 async def head_teacher_of(session: AsyncSession, class_group_id: int) -> int | None:
     return (await session.execute(_HEAD_TEACHER, {"class_group_id": class_group_id})).scalar()
 

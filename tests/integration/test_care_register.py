@@ -14,7 +14,7 @@ from bot.jobs.runner import run_job
 from bot.store.care_tables import Pickup, PickupTimeQuestion
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Guardian, Identity, Student
+from bot.store.tables import Guardian, Identity, Staff, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
@@ -208,3 +208,28 @@ async def test_an_absence_or_a_late_list_is_never_said_in_the_group(db: Database
     assert not out.reply.private
     out = await say("teacher-li", "未接走", (17, 45))
     assert out.reply.private
+
+
+# --- point 6: repeated unnotified absence ----------------------------------------------------------------
+
+
+async def test_the_third_unnotified_absence_in_a_term_is_flagged_privately_once(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    async with db.transaction() as s:
+        staff = dict((await s.execute(select(Staff.name, Staff.id))).all())
+    flags = []
+    await say("parent-liu", "请假 11月24日", (8, 0))  # a notified day does not count
+    for day in (23, 24, 25, 26, 27):
+        out = await say("teacher-li", "缺席 刘洋", (16, 30), day=day)
+        flags += [p for p in out.pushes if p.key.startswith("absence-flag")]
+    assert {p.staff_id for p in flags} == {staff["李梅"], staff["赵建国"]} and len(flags) == 2
+    assert all(p.chat_ref is None and "第3次" in p.text and "11月26日" in p.text for p in flags)
+    assert all("13800004441" in p.text for p in flags)  # phones to staff only
+
+
+async def test_the_absence_threshold_is_configurable(db: Database) -> None:
+    services = await demo_services(db)
+    services.settings.care.absence_flag_count = 1
+    out = await sayer(services)("teacher-li", "刘洋没来", (16, 30))
+    assert [p for p in out.pushes if p.key.startswith("absence-flag")]
