@@ -60,6 +60,14 @@ def parse_bare_time(text: str) -> Args | None:
     return {"text": t.replace("：", ":").removeprefix("接走时间").strip()} if _BARE_TIME.match(t) else None
 
 
+_EARLY = re.compile(r"早(一)?(点|些)(来)?接|提前(来)?接|提早(来)?接|早接")
+
+
+def parse_early(text: str) -> Args | None:
+    """`明天早点接 16:00`, `提前接`: an early pickup (checked before the late notice, which matches 点接)."""
+    return {"text": text} if _EARLY.search(text) and "请假" not in text else None
+
+
 def parse_late(text: str) -> Args | None:
     if "请假" in text:
         return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from bot.handlers.care_common import (
     calendar_of,
     care_times,
     class_of_chat,
+    days_in,
+    days_label,
     kids_for,
     kids_named_in_class,
     staff_with_role,
@@ -240,12 +243,7 @@ async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
 
 async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
     """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
-    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
-        StaffRole.class_group_id == kid.class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
-    head = await head_teacher_of(ctx.session, kid.class_group_id)
-    if head is not None:
-        teachers.add(head)
-    for teacher in sorted(teachers):
+    for teacher in await _class_teachers(ctx, kid.class_group_id):
         ctx.push(Push(
             key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
             text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
@@ -322,17 +320,32 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names), private=overdue)
 
 
-async def _plan(ctx: HandlerContext, kid: Kid, **values: object) -> None:
+async def _plan(ctx: HandlerContext, kid: Kid, day: date | None = None, **values: object) -> None:
+    day = day or ctx.today()
     plan = await ctx.session.scalar(
-        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == ctx.today())
+        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == day)
     )
     if plan is None:
-        plan = PickupPlan(student_id=kid.id, day=ctx.today(), created_by=ctx.actor.actor_ref,
+        plan = PickupPlan(student_id=kid.id, day=day, created_by=ctx.actor.actor_ref,
                           created_at=ctx.clock.now(), message_id=ctx.message.message_id)
         ctx.session.add(plan)
     for key, value in values.items():
         setattr(plan, key, value)
     plan.message_id = ctx.message.message_id
+
+
+async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
+    """The care days a pickup notice is for: the day it names (今天, 明天, 周三, 11月25日), else today while
+    today's care is still on; after that the sender is asked to name the day."""
+    dated = await days_in(ctx, text)
+    if dated.explicit:
+        return dated.days
+    today = ctx.today()
+    over = datetime.combine(today, care_times(ctx).end_for(today), tzinfo=ctx.settings.school.tz) + timedelta(
+        minutes=ctx.settings.care.max_late_minutes)
+    if ctx.now_local() > over:
+        raise Refusal(f"今天的托管已经结束。如果是明天,请写: 明天{example}")
+    return dated.days
 
 
 async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
@@ -342,14 +355,67 @@ async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
     at, _ = found
     try:
+        days = await notice_days(ctx, text, "晚点接 18:10")
+        end = care_times(ctx).end_for(days[0])
+        if at < end and not _LATE_WORD.search(text):  # 三点半来接: before care ends, an early pickup
+            return await _early(ctx, text, at, days)
+        latest = (datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)).time()
+        if at < end:
+            return Reply.refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}")
+        if at > latest:
+            return Reply.refusal(f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
+                                 f"能在此前到,请写: 晚点接 {latest:%H:%M}")
         kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
     except Refusal as refusal:
         return refusal.reply()
     for kid in kids:
-        await _plan(ctx, kid, expected_time=at)
-        ctx.audit("late_notice", kid.name, student_id=kid.id, expected=at.isoformat())
+        for day in days:
+            await _plan(ctx, kid, day, expected_time=at, early_time=None)
+            ctx.audit("late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat())
     names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} 今天约 {at:%H:%M} 接,老师会照看到那时。")
+    return Reply(f"好的,已记录: {names} {days_label(days)} 约 {at:%H:%M} 接,老师会照看到那时。")
+
+
+_LATE_WORD = re.compile(r"晚|迟")
+
+
+async def handle_early(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    found = find_time(text)
+    if found is None:
+        return Reply.refusal("请告诉我几点来接,例如: 明天早点接 16:00")
+    try:
+        days = await notice_days(ctx, text, "早点接 16:00")
+        return await _early(ctx, text, found[0], days)
+    except Refusal as refusal:
+        return refusal.reply()
+
+
+async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...]) -> Reply:
+    """The child leaves care early that day: recorded, the class's teachers told privately, never late."""
+    end = care_times(ctx).end_for(days[0])
+    if at >= end:
+        raise Refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 不算提前。晚到请写: 晚点接 {at:%H:%M}")
+    kids = await kids_for(ctx, text, "王小明 明天早点接 16:00")
+    for kid in kids:
+        for day in days:
+            await _plan(ctx, kid, day, early_time=at, expected_time=None)
+            ctx.audit("early_pickup", kid.name, student_id=kid.id, day=day.isoformat(), at=at.isoformat())
+        for teacher in await _class_teachers(ctx, kid.class_group_id):
+            ctx.push(Push(key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
+                          staff_id=teacher,
+                          text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。"))
+    names = "、".join(k.name for k in kids)
+    return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
+
+
+async def _class_teachers(ctx: HandlerContext, class_group_id: int) -> list[int]:
+    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
+        StaffRole.class_group_id == class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
+    head = await head_teacher_of(ctx.session, class_group_id)
+    if head is not None:
+        teachers.add(head)
+    return sorted(teachers)
 
 
 async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
@@ -357,9 +423,11 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
     if not who:
         return Reply.refusal("请说明谁来接,例如: 今天外婆接")
     try:
+        days = await notice_days(ctx, args["text"], f"{who}接")
         kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
     except Refusal as refusal:
         return refusal.reply()
+    on = days_label(days)
     lines = []
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)
@@ -367,17 +435,19 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
                       if g.relation == relation or g.name == who), None)
         authorised = match is not None and match.may_pickup
         person = f"{match.relation}{match.name}" if match else who
-        await _plan(ctx, kid, person=person, person_authorised=authorised)
-        ctx.audit("pickup_person", kid.name, student_id=kid.id, person=person, authorised=authorised)
+        for day in days:
+            await _plan(ctx, kid, day, person=person, person_authorised=authorised)
+            ctx.audit("pickup_person", kid.name, student_id=kid.id, day=day.isoformat(), person=person,
+                      authorised=authorised)
         if authorised:
-            lines.append(f"好的,{kid.name} 今天由{person}接。")
+            lines.append(f"好的,{kid.name} {on}由{person}接。")
             continue
         head = await head_teacher_of(ctx.session, kid.class_group_id)
         if head is not None:
-            ctx.push(Push(key=f"proxy:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} 今天将由「{who}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
+            ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
+                          text=f"{kid.name} {on}将由「{who}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
                           staff_id=head))
-        lines.append(f"已记录: {kid.name} 今天由「{who}」接。此人不在可接送名单中,老师交接时会核实。")
+        lines.append(f"已记录: {kid.name} {on}由「{who}」接。此人不在可接送名单中,老师交接时会核实。")
     return Reply("\n".join(lines))
 
 
@@ -425,6 +495,17 @@ COMMANDS = [
         handle=handle_late,
         roles=KNOWN,
         priority=35,
+    ),
+    CommandSpec(
+        name="早点接",
+        usage="明天早点接 16:00 / 今天三点半来接",
+        summary="提前接孩子离开托管(老师会收到私信)",
+        example="明天早点接 16:00",
+        keywords=("早点接", "提前接"),
+        parse=care_parse.parse_early,
+        handle=handle_early,
+        roles=KNOWN,
+        priority=34,
     ),
     CommandSpec(
         name="代接",

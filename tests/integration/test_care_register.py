@@ -11,7 +11,7 @@ from bot.bootstrap import Services
 from bot.jobs.pickup import JOBS as PICKUP_JOBS
 from bot.jobs.registry import JobSpec
 from bot.jobs.runner import run_job
-from bot.store.care_tables import Pickup, PickupTimeQuestion
+from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import Guardian, Identity, Staff, Student
@@ -233,3 +233,65 @@ async def test_the_absence_threshold_is_configurable(db: Database) -> None:
     services.settings.care.absence_flag_count = 1
     out = await sayer(services)("teacher-li", "刘洋没来", (16, 30))
     assert [p for p in out.pushes if p.key.startswith("absence-flag")]
+
+
+# --- point 1: every pickup notice carries its day; early pickup; a bounded late notice ---------------------
+
+
+async def plans_by_name(db: Database) -> dict[tuple[str, date], PickupPlan]:
+    async with db.transaction() as s:
+        rows = (await s.execute(select(Student.name, PickupPlan).join(PickupPlan, PickupPlan.student_id == Student.id)
+                                )).all()
+    return {(name, plan.day): plan for name, plan in rows}
+
+
+async def test_notices_sent_the_evening_before_are_for_tomorrow(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("parent-wang", "王小明 明天晚点接 18:10", (20, 0))
+    assert "11月24日(周二) 约 18:10 接" in out.reply.text
+    out = await say("parent-zhang-grandma", "明天奶奶接", (20, 1))
+    assert "11月24日(周二)由奶奶张奶奶接" in out.reply.text
+    out = await say("parent-li", "晚点接 18:10", (20, 2))  # no day, today's care is over: ask
+    assert out.reply.refused and "明天晚点接 18:10" in out.reply.text
+    plans = await plans_by_name(db)
+    tue = date(2026, 11, 24)
+    assert set(plans) == {("王小明", tue), ("张一一", tue)}
+    assert str(plans[("王小明", tue)].expected_time) == "18:10:00"
+    # Tuesday: 王小明's notice holds (no alert at 17:40), and confirmed at 18:05 he is not late.
+    await fire(services, LATE, 17, 40, day=24)
+    teachers = [a for a in await queued(db, "late-pickup") if a.staff_id is not None]
+    assert teachers and not any("王小明" in a.text for a in teachers)
+    await say("teacher-li", "王小明 已接走", (18, 5), day=24)
+    assert (await pickups_by_name(db, tue))["王小明"].minutes_late == 0
+
+
+async def test_early_pickup_is_its_own_command(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("parent-li", "明天早点接 16:00", (20, 0))
+    assert "11月24日(周二) 16:00 提前接走" in out.reply.text
+    told = [p for p in out.pushes if p.key.startswith("early-pickup")]
+    assert told and all(p.staff_id is not None and "李华" in p.text for p in told)
+    out = await say("parent-chen", "今天三点半来接", (9, 0))
+    assert "15:30 提前接走" in out.reply.text
+    out = await say("parent-liu", "提前接 17:50", (9, 1))
+    assert out.reply.refused and "晚点接 17:50" in out.reply.text
+    plans = await plans_by_name(db)
+    assert plans[("李华", date(2026, 11, 24))].early_time is not None
+    assert plans[("李华", date(2026, 11, 24))].expected_time is None
+    await say("teacher-li", "陈思远 已接走", (15, 31))
+    assert (await pickups_by_name(db))["陈思远"].minutes_late == 0
+
+
+async def test_a_late_notice_is_bounded_by_the_service_end(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("parent-li", "今天晚点接 23:30", (9, 0))
+    assert out.reply.refused and "老师" in out.reply.text and "18:30" in out.reply.text
+    out = await say("parent-li", "今天晚点接 18:30", (9, 1))  # 17:30 + 60 minutes: accepted
+    assert "约 18:30 接" in out.reply.text
+    services.settings.care.max_late_minutes = 30
+    out = await say("parent-li", "今天晚点接 18:10", (9, 2))
+    assert out.reply.refused
+    assert str((await plans_by_name(db))[("李华", MON)].expected_time) == "18:30:00"
