@@ -88,6 +88,14 @@ def parse_rollcall(text: str) -> Args | None:
     return {} if _ROLLCALL.match(text.strip(" ?？!！。")) else None
 
 
+_ALL_PRESENT = re.compile(r"^(全部到齐|全员到齐|都到齐了|全到了|都到了|全部已到|全部到了)$")
+
+
+def parse_all_present(text: str) -> Args | None:
+    """`全部到齐`: the teacher confirms every expected child not on leave or absent is there."""
+    return {} if _ALL_PRESENT.match(text.strip(" 。.!！")) else None
+
+
 def parse_absent(text: str) -> Args | None:
     return {"text": text} if _ABSENT.search(text) and "请假" not in text else None
 

@@ -54,7 +54,7 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         lines.append("缺席: " + "、".join(absent))
     present = [k.name for k in day.expected if day.present(k)]
     lines.append("在托: " + ("、".join(present) if present else "无"))
-    lines.append("没来的孩子请回复: 缺席 姓名")
+    lines.append("没来的孩子请回复: 缺席 姓名" + ("" if day.roll_called else ";都在请回复: 全部到齐(今天还未点名)"))
     # Who is on leave or absent is not for the class group to read: the teacher gets the list privately.
     return Reply("\n".join(lines), private=bool(on_leave or absent))
 
@@ -124,6 +124,26 @@ async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str
     ctx.audit("absence_flag", name, student_id=student_id, count=count)
 
 
+async def handle_all_present(ctx: HandlerContext, args: Args) -> Reply:
+    """Presence is positive: every expected child not on leave and not marked absent is recorded present."""
+    try:
+        class_id = await class_of_chat(ctx)
+    except Refusal as refusal:
+        return refusal.reply()
+    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    now, marked = ctx.clock.now(), 0
+    for kid in day.expected:
+        if day.on_leave(kid) or kid.id in day.marks:
+            continue
+        ctx.session.add(Attendance(student_id=kid.id, day=day.day, status="present", marked_by=ctx.actor.actor_ref,
+                                   marked_at=now, message_id=ctx.message.message_id))
+        ctx.audit("mark_present", kid.name, student_id=kid.id, day=day.day.isoformat())
+        marked += 1
+    await ctx.session.flush()
+    day = await class_day(ctx.session, day.kids, day.day)
+    return Reply(f"已点名: {counts_line(day)}")
+
+
 async def handle_absent(ctx: HandlerContext, args: Args) -> Reply:
     return await _mark(ctx, args["text"], "absent")
 
@@ -143,6 +163,17 @@ COMMANDS = [
         handle=handle_rollcall,
         roles=STAFF,
         priority=15,
+    ),
+    CommandSpec(
+        name="全部到齐",
+        usage="全部到齐",
+        summary="点名: 确认应到的孩子(请假、缺席除外)都在",
+        example="全部到齐",
+        keywords=("全部到齐", "都到了"),
+        parse=care_parse.parse_all_present,
+        handle=handle_all_present,
+        roles=STAFF,
+        priority=14,
     ),
     CommandSpec(
         name="缺席",

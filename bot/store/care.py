@@ -35,8 +35,17 @@ class ClassDay:
 
     @property
     def expected(self) -> list[Kid]:
-        """Children in basic care today (the class's care register)."""
-        return [k for k in self.kids if k.basic_care]
+        """Children in care today: basic care, and drop-ins a teacher marked present (`到了 赵子轩`)."""
+        return [k for k in self.kids if k.basic_care or self.dropped_in(k)]
+
+    def dropped_in(self, kid: Kid) -> bool:
+        mark = self.marks.get(kid.id)
+        return not kid.basic_care and mark is not None and mark.status == "present"
+
+    @property
+    def roll_called(self) -> bool:
+        """Did a teacher take the roll (name someone present or absent) today? Else presence is unconfirmed."""
+        return bool(self.marks)
 
     def on_leave(self, kid: Kid) -> bool:
         return kid.id in self.leaves

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlalchemy import Subquery, and_, exists, select
+from sqlalchemy import Subquery, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.care import GuardianContact
@@ -15,7 +15,7 @@ from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Stude
 
 @dataclass(slots=True)
 class WaitingChild:
-    """A child in basic care today, not on leave, not marked absent, not picked up as confirmed by a teacher;
+    """A child in care today (basic care or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
     `expected_time` is a late notice's time, if any; `claimed`: a guardian said they took the child (待确认)."""
 
     id: int
@@ -36,7 +36,9 @@ def _waiting(school_id: int, day: date) -> Subquery:
         .where(
             ClassGroup.school_id == school_id,
             Student.active.is_(True),
-            Student.basic_care.is_(True),
+            or_(Student.basic_care.is_(True),  # or a drop-in a teacher marked present today
+                exists().where(Attendance.student_id == Student.id, Attendance.day == day,
+                               Attendance.status == "present")),
             ~exists().where(Leave.student_id == Student.id, Leave.day == day, Leave.cancelled_at.is_(None)),
             ~exists().where(Pickup.student_id == Student.id, Pickup.day == day, Pickup.state == "confirmed"),
             ~exists().where(Attendance.student_id == Student.id, Attendance.day == day,

@@ -295,3 +295,38 @@ async def test_a_late_notice_is_bounded_by_the_service_end(db: Database) -> None
     out = await say("parent-li", "今天晚点接 18:10", (9, 2))
     assert out.reply.refused
     assert str((await plans_by_name(db))[("李华", MON)].expected_time) == "18:30:00"
+
+
+# --- point 2 (part): drop-ins on the lists, positive roll call, 未点名 ----------------------------------------
+
+
+async def test_a_drop_in_is_on_every_list_until_picked_up(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("teacher-li", "到了 赵子轩", (16, 0))  # no basic care: a drop-in today
+    assert "赵子轩" in out.reply.text
+    out = await say("teacher-li", "点名", (16, 1))
+    assert out.reply.text.startswith("应到 10 实到 10")
+    out = await say("teacher-li", "未接走", (17, 20))
+    assert "赵子轩" in out.reply.text
+    await fire(services, LATE, 18, 0)
+    escalation = await queued(db, "late-escalation")
+    assert escalation and "赵子轩" in escalation[0].text
+    await say("teacher-li", "赵子轩 已接走", (18, 1))
+    out = await say("teacher-li", "未接走", (18, 2))
+    assert "赵子轩" not in out.reply.text
+    # Another day he is not in care: not expected.
+    out = await say("teacher-li", "点名", (16, 1), day=24)
+    assert out.reply.text.startswith("应到 9 ")
+
+
+async def test_a_class_without_a_roll_call_is_marked_in_the_daily_summary(db: Database) -> None:
+    say = sayer(await demo_services(db))
+    out = await say("principal-zhao", "日报", (18, 31))
+    assert "三年级2班 应到 9" in out.reply.text and "未点名" in out.reply.text
+    out = await say("teacher-li", "全部到齐", (16, 0))
+    assert out.reply.text.startswith("已点名: 应到 9 实到 9")
+    out = await say("principal-zhao", "日报", (18, 32))
+    line32 = next(line for line in out.reply.text.splitlines() if line.startswith("三年级2班"))
+    line51 = next(line for line in out.reply.text.splitlines() if line.startswith("五年级1班"))
+    assert "未点名" not in line32 and line51.endswith("未点名")
