@@ -225,3 +225,14 @@ async def test_money_is_stored_in_fen(db: Database, tmp_path: Path) -> None:
     await run_import(db, write_workbook(tmp_path / "a.xlsx", rows))
     async with db.transaction() as s:
         assert await s.scalar(select(Course.price_fen).where(Course.name == "篮球")) == 2050
+
+
+async def test_same_name_pupils_in_a_class_are_imported_with_a_warning(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"][1][1] = rows["学生"][0][1]  # two pupils named alike in one class
+    result = await run_import(db, write_workbook(tmp_path / "same.xlsx", rows))
+    assert result.ok and (await counts(db))["students"] == 20
+    name, class_name = rows["学生"][0][1], rows["学生"][0][2]
+    assert len(result.warnings) == 1 and name in result.warnings[0] and class_name in result.warnings[0]
+    assert f"注意: 学生: {class_name}有 2 名同名学生" in result.render()
+    assert rows["学生"][1][0][-4:] in result.render()  # the 学籍号 tail that tells them apart
