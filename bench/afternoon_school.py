@@ -136,7 +136,7 @@ class Expected:
     escalated: set[str] = field(default_factory=set)  # on the principal's list
     leave_notes: list[tuple[str, date, str]] = field(default_factory=list)  # (学籍号, first day, msgid)
     cancel_notes: list[tuple[str, str]] = field(default_factory=list)  # (学籍号, msgid)
-    private_replies: set[str] = field(default_factory=set)  # msgid of 费用 (answered privately)
+    private_replies: set[str] = field(default_factory=set)  # msgid of 费用, 点名, 未接走 (answered privately)
 
 
 FUTURE_LEAVES = [
@@ -164,6 +164,7 @@ class _Script:
         self.messages: list[Message] = []
         self.expected = Expected()
         self.confirm: dict[int, list[tuple[datetime, Child]]] = defaultdict(list)
+        self.leaves_told: dict[int, list[datetime]] = defaultdict(list)  # class -> when a leave today was sent
 
     def say(self, when: datetime, klass: ClassSpec, sender: str, text: str) -> str:
         msg_id = f"{klass.kind}-{len(self.messages):06d}"
@@ -174,7 +175,9 @@ class _Script:
         rng, exp, said = self.rng, self.expected, 0
         window = (MESSAGES_FROM, STATE_UNTIL)
         if fate == "today_leave":
-            msg = self.say(_uniform(rng, *window), kid.klass, kid.account, rng.choice(TODAY_LEAVES))
+            when = _uniform(rng, *window)
+            self.leaves_told[kid.klass.index].append(when)
+            msg = self.say(when, kid.klass, kid.account, rng.choice(TODAY_LEAVES))
             exp.leaves[(kid.no, DAY)] = False
             exp.late_leave.add(kid.no)
             exp.leave_notes.append((kid.no, DAY, msg))
@@ -235,10 +238,15 @@ class _Script:
             names = " ".join(k.name for _, k in batch)
             text = f"{names} 已接走" if self.rng.random() < 0.7 else f"已接走 {names}"
             self.say(when, klass, klass.teacher_account, text)
+        # 点名 naming a child on leave, and 未接走: answered to the teacher one-to-one.
         for hh, mm in ((17, 6), (17, 20), (17, 31)):
-            self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "点名")
+            when = at(hh, mm, self.rng.uniform(0, 50))
+            msg = self.say(when, klass, klass.teacher_account, "点名")
+            if any(told < when for told in self.leaves_told[klass.index]):
+                self.expected.private_replies.add(msg)
         for hh, mm in ((17, 32), (17, 34)):
-            self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走")
+            self.expected.private_replies.add(
+                self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走"))
 
     def retries(self) -> None:
         """Platform retries: the same msgid again 5 s later (WeCom's retry) or a minute later (a replay)."""

@@ -315,9 +315,8 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         note = f"(约{plan.expected_time:%H:%M})" if plan and plan.expected_time else ""
         claimed = "(家长说已接,待确认)" if kid.id in day.pickups else ""
         names.append(f"{kid.name}{note}{claimed}")
-    # Past their agreed time, the names say who is late: then the list goes to the teacher privately.
-    overdue = any(_expected(ctx, day, kid) > 0 for kid in waiting)
-    return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names), private=overdue)
+    # The names say who is (or soon is) late: the list goes to the teacher privately, the group gets a note.
+    return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
 
 
 async def _plan(ctx: HandlerContext, kid: Kid, day: date | None = None, **values: object) -> None:

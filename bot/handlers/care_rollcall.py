@@ -45,7 +45,7 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         return refusal.reply()
     day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
     name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
-    lines = [counts_line(day), f"{name} {day_label(day.day)} 点名"]
+    lines = [counts_line(day), f"{name} {day_label(day.day)} {ctx.now_local():%H:%M} 点名"]
     on_leave = [k.name for k in day.expected if day.on_leave(k)]
     absent = [k.name for k in day.expected if day.absent(k)]
     if on_leave:
