@@ -15,7 +15,7 @@ import aiohttp
 from sqlalchemy import select
 
 from bench.afternoon_load import Fakes, Result
-from bench.afternoon_school import DAY, TZ, Expected, Message
+from bench.afternoon_school import CARE_END, DAY, TZ, Expected, Message
 from bot.clock import SystemClock
 from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
 from bot.outbox.robots import DingtalkRobot, Outgoing, WecomRobot
@@ -92,8 +92,11 @@ async def expected_keys(db: Database, expected: Expected, ids: dict[str, int], c
         principals = list((await s.scalars(select(Identity.staff_id).where(Identity.user_id == "principal-1"))).all())
     day = DAY.isoformat()
     keys = {f"pickup-reminder:{class_ids[name]}:{day}" for name in classes}
-    for no in expected.alerted:
-        keys |= {f"late-pickup:{ids[no]}:{day}:group", f"late-pickup:{ids[no]}:{day}:t{heads[klass[no]]}"}
+    for no in expected.alerted:  # one alert per class and agreed time; the group's only for unclaimed children
+        batch = f"{klass[no]}:{day}:{expected.plans.get(no, CARE_END):%H%M}"
+        keys.add(f"late-pickup:{batch}:t{heads[klass[no]]}")
+        if expected.pickups.get(no) != "claimed":
+            keys.add(f"late-pickup:{batch}:group")
     if expected.escalated:
         order = sorted(expected.escalated, key=lambda no: (klass[no], no))
         joined = "-".join(str(ids[no]) for no in order)

@@ -20,6 +20,7 @@ from bot.roster.schema import SHEETS
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 24)  # a Tuesday in term; care ends 17:30 (winter schedule)
+CARE_END = time(17, 30)
 KINDS = ("aibot", "robot", "dingtalk")  # WeCom AI bot (JSON), WeCom group robot (XML), DingTalk
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "涵欣怡浩然梓萱宇轩雨桐俊杰诗琪博文佳思远晨曦若汐墨嘉懿煜城烨"
@@ -131,11 +132,11 @@ class Expected:
     late_leave: set[str] = field(default_factory=set)  # 学籍号 on leave today, told after care began
     pickups: dict[str, str] = field(default_factory=dict)  # 学籍号 -> claimed | confirmed
     plans: dict[str, time] = field(default_factory=dict)  # 学籍号 -> late-notice time
-    alerted: set[str] = field(default_factory=set)  # late-pickup alert (group + head teacher)
+    alerted: set[str] = field(default_factory=set)  # late-pickup alert (head teacher; group unless claimed)
     escalated: set[str] = field(default_factory=set)  # on the principal's list
     leave_notes: list[tuple[str, date, str]] = field(default_factory=list)  # (学籍号, first day, msgid)
     cancel_notes: list[tuple[str, str]] = field(default_factory=list)  # (学籍号, msgid)
-    private_replies: set[str] = field(default_factory=set)  # msgid of 费用 (answered privately)
+    private_replies: set[str] = field(default_factory=set)  # msgid of 费用, 点名, 未接走 (answered privately)
 
 
 FUTURE_LEAVES = [
@@ -163,6 +164,7 @@ class _Script:
         self.messages: list[Message] = []
         self.expected = Expected()
         self.confirm: dict[int, list[tuple[datetime, Child]]] = defaultdict(list)
+        self.leaves_told: dict[int, list[datetime]] = defaultdict(list)  # class -> when a leave today was sent
 
     def say(self, when: datetime, klass: ClassSpec, sender: str, text: str) -> str:
         msg_id = f"{klass.kind}-{len(self.messages):06d}"
@@ -173,7 +175,9 @@ class _Script:
         rng, exp, said = self.rng, self.expected, 0
         window = (MESSAGES_FROM, STATE_UNTIL)
         if fate == "today_leave":
-            msg = self.say(_uniform(rng, *window), kid.klass, kid.account, rng.choice(TODAY_LEAVES))
+            when = _uniform(rng, *window)
+            self.leaves_told[kid.klass.index].append(when)
+            msg = self.say(when, kid.klass, kid.account, rng.choice(TODAY_LEAVES))
             exp.leaves[(kid.no, DAY)] = False
             exp.late_leave.add(kid.no)
             exp.leave_notes.append((kid.no, DAY, msg))
@@ -200,6 +204,9 @@ class _Script:
             if style in ("both", "teacher"):
                 self.confirm[kid.klass.index].append((picked + timedelta(seconds=rng.uniform(30, 150)), kid))
             exp.pickups[kid.no] = "claimed" if style == "guardian" else "confirmed"
+            if style == "guardian":  # an unconfirmed claim stays on the teachers' and principal's lists
+                exp.alerted.add(kid.no)
+                exp.escalated.add(kid.no)
         if fate != "today_leave" and rng.random() < 0.4:
             text, offsets = rng.choice(FUTURE_LEAVES)
             when = _uniform(rng, MESSAGES_FROM, at(17, 22))
@@ -231,10 +238,15 @@ class _Script:
             names = " ".join(k.name for _, k in batch)
             text = f"{names} 已接走" if self.rng.random() < 0.7 else f"已接走 {names}"
             self.say(when, klass, klass.teacher_account, text)
+        # 点名 naming a child on leave, and 未接走: answered to the teacher one-to-one.
         for hh, mm in ((17, 6), (17, 20), (17, 31)):
-            self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "点名")
+            when = at(hh, mm, self.rng.uniform(0, 50))
+            msg = self.say(when, klass, klass.teacher_account, "点名")
+            if any(told < when for told in self.leaves_told[klass.index]):
+                self.expected.private_replies.add(msg)
         for hh, mm in ((17, 32), (17, 34)):
-            self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走")
+            self.expected.private_replies.add(
+                self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走"))
 
     def retries(self) -> None:
         """Platform retries: the same msgid again 5 s later (WeCom's retry) or a minute later (a replay)."""

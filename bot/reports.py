@@ -35,10 +35,11 @@ class ClassLine:
     absent: int
     late: int
     waiting: int
+    roll_called: bool = True  # False: no teacher took the roll; 实到 is the expected children, unconfirmed
 
     def render(self) -> str:
         return (f"应到 {self.expected} 实到 {self.present} 请假 {self.leave} 缺席 {self.absent} "
-                f"晚接 {self.late} 未接 {self.waiting}")
+                f"晚接 {self.late} 未接 {self.waiting}" + ("" if self.roll_called else " 未点名"))
 
 
 async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[ClassLine]:
@@ -59,7 +60,7 @@ async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[
         absent = sum(1 for k in expected if d.absent(k))
         late = sum(1 for k in expected if k.id in d.pickups and d.pickups[k.id].minutes_late > 0)
         lines.append(ClassLine(name, len(expected), len(expected) - leave - absent, leave, absent, late,
-                               len(d.waiting())))
+                               len(d.waiting()), d.roll_called or not expected))
     return lines
 
 

@@ -5,17 +5,20 @@ Built once in `main()` (or by a test) and passed in; nothing here runs at import
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 
@@ -146,10 +149,24 @@ class CareSettings(BaseModel):
     late_flag_count: int = 3  # late pickups per family per term flagged to the principal
     late_fee_fen_per_minute: int = 0  # off by default
     guardian_self_confirm: bool = False  # a guardian's 已接走 counts as confirmed
-    pickup_grace_minutes: int = 0  # minutes after the expected time before a pickup counts as late
+    # The one grace: a child is late (alert and record) only past their agreed time plus this many minutes.
+    pickup_grace_minutes: int = 10
     reminder_minutes: int = 15  # pickup-reminder: this long before care ends
-    late_grace_minutes: int = 10  # late-pickup: alert this long after the expected time
     escalate_minutes: int = 30  # late-pickup: to the principal this long after the expected time
+    max_late_minutes: int = 60  # a late notice may reach at most this long after care ends
+    absence_flag_count: int = 3  # unnotified absences per child per term flagged to head teacher and principal
+    answer_minutes: int = 10  # a teacher's bare `17:35` answers the bot's 'what time?' this long after
+
+    @model_validator(mode="before")
+    @classmethod
+    def _late_grace_alias(cls, data: Any) -> Any:
+        """`late_grace_minutes` (deprecated) is read as `pickup_grace_minutes` when that is not given."""
+        if isinstance(data, dict) and "late_grace_minutes" in data:
+            data = dict(data)
+            alias = data.pop("late_grace_minutes")
+            log.warning("care.late_grace_minutes is deprecated: use care.pickup_grace_minutes")
+            data.setdefault("pickup_grace_minutes", alias)
+        return data
 
 
 class EnrollmentSettings(BaseModel):

@@ -55,6 +55,23 @@ def parse_picked(text: str) -> Args | None:
     return {"text": text, "all": bool(_ALL.search(text))}
 
 
+_BARE_TIME = re.compile(r"^(接走时间\s*)?\d{1,2}[:：]\d{2}$")
+
+
+def parse_bare_time(text: str) -> Args | None:
+    """`17:35` alone: a teacher answering when a late batch was picked up."""
+    t = text.strip(" 。.")
+    return {"text": t.replace("：", ":").removeprefix("接走时间").strip()} if _BARE_TIME.match(t) else None
+
+
+_EARLY = re.compile(r"早(一)?(点|些)(来)?接|提前(来)?接|提早(来)?接|早接")
+
+
+def parse_early(text: str) -> Args | None:
+    """`明天早点接 16:00`, `提前接`: an early pickup (checked before the late notice, which matches 点接)."""
+    return {"text": text} if _EARLY.search(text) and "请假" not in text else None
+
+
 def parse_late(text: str) -> Args | None:
     if "请假" in text:
         return None
@@ -84,6 +101,14 @@ def parse_proxy(text: str) -> Args | None:
 
 def parse_rollcall(text: str) -> Args | None:
     return {} if _ROLLCALL.match(text.strip(" ?？!！。")) or _ROLLCALL.match(strip_decoration(text)) else None
+
+
+_ALL_PRESENT = re.compile(r"^(全部到齐|全员到齐|都到齐了|全到了|都到了|全部已到|全部到了)$")
+
+
+def parse_all_present(text: str) -> Args | None:
+    """`全部到齐`: the teacher confirms every expected child not on leave or absent is there."""
+    return {} if _ALL_PRESENT.match(text.strip(" 。.!！")) else None
 
 
 def parse_absent(text: str) -> Args | None:

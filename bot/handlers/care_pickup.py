@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -15,17 +16,28 @@ from bot.handlers.care_common import (
     calendar_of,
     care_times,
     class_of_chat,
+    days_in,
+    days_label,
     kids_for,
     kids_named_in_class,
     staff_with_role,
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import ClassDay, Kid, class_day, guardians_of, head_teacher_of, kids_of_class, late_count
-from bot.store.care_tables import Pickup, PickupPlan
+from bot.store.care import (
+    ClassDay,
+    Kid,
+    class_day,
+    guardians_of,
+    head_teacher_of,
+    kids_by_ids,
+    kids_of_class,
+    late_count,
+)
+from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.enroll_tables import LedgerEntry
 from bot.store.fees import calendar_term
-from bot.store.tables import Guardianship, Student
+from bot.store.tables import Guardianship, StaffRole, Student
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -40,7 +52,7 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
                 if args["all"]:
                     return Reply("没有待接的孩子了。")
                 return Reply.refusal("请写出孩子的姓名,例如: 王小明 已接走")
-            return await _confirm(ctx, day, kids)
+            return await _confirm(ctx, day, kids, given_time(ctx, text), batch=args["all"] or len(kids) > 1)
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
         return refusal.reply()
@@ -48,17 +60,39 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
     return await _claim(ctx, day, kids)
 
 
-def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+def given_time(ctx: HandlerContext, text: str) -> datetime | None:
+    """The time a teacher says the children left (`17:35 全部已接走`); never later than now."""
+    found = find_time(text)
+    if found is None:
+        return None
+    at = datetime.combine(ctx.today(), found[0], tzinfo=ctx.settings.school.tz)
+    if at > ctx.now_local():
+        raise Refusal(f"接走时间 {found[0]:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
+    return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
+
+
+def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
+    """When the child is due to be picked up: care end, or the late notice's time."""
     plan = day.plans.get(kid.id)
     end = care_times(ctx).end_for(day.day)
-    return minutes_late(
-        expected_pickup(end, plan.expected_time if plan else None), ctx.now_local(),
-        ctx.settings.care.pickup_grace_minutes,
-    )
+    return datetime.combine(day.day, expected_pickup(end, plan.expected_time if plan else None),
+                            tzinfo=ctx.settings.school.tz)
 
 
-async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
-    now, done, notes, late = ctx.clock.now(), [], [], 0
+def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Kid, moment: datetime) -> int:
+    """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
+    agreed = agreed_time(ctx, day, kid)
+    return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
+                        ctx.settings.care.pickup_grace_minutes)
+
+
+def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+    return minutes_late_at(ctx, day, kid, ctx.now_local())
+
+
+async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: datetime | None = None, *,
+                   batch: bool = False) -> Reply:
+    now, done, notes, late, unknown = ctx.clock.now(), [], [], 0, []
     for kid in kids:
         if day.on_leave(kid):
             notes.append(f"{kid.name}今天请假")
@@ -69,13 +103,22 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply
             continue
         if pickup is None:
             plan = day.plans.get(kid.id)
-            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=now,
-                            picked_up_by=plan.person if plan else "", minutes_late=_expected(ctx, day, kid),
-                            message_id=ctx.message.message_id)
+            left = at or now
+            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
+                            picked_up_by=plan.person if plan else "", minutes_late=minutes_late_at(ctx, day, kid, left),
+                            time_known=True, message_id=ctx.message.message_id)
+            if at is None and batch and pickup.minutes_late > 0:
+                # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
+                pickup.minutes_late, pickup.time_known = 0, False
+                unknown.append(kid)
             ctx.session.add(pickup)
             day.pickups[kid.id] = pickup
+        elif at is not None:
+            pickup.picked_up_at, pickup.time_known = at, True
+            pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
-        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late)
+        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
+                  time_known=pickup.time_known)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
@@ -84,14 +127,83 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply
     lines = []
     if done:
         lines.append("已确认接走: " + "、".join(done))
-    if late:
-        lines.append(f"其中 {late} 人晚于约定时间接走,已记录。")
+    if late:  # not in the reply: a group must not learn which named child was late
+        _tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
+    if unknown:
+        ask_pickup_time(ctx, day, unknown)
+        lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
     if notes:
         lines.append(";".join(notes) + "。")
     waiting = [k.name for k in day.waiting()] if len(day.kids) > len(kids) else []
     if waiting:
         lines.append(f"还有 {len(waiting)} 人待接。")
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
+
+
+def _tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
+    """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
+    if ctx.actor.staff_id is None or not kids:
+        return
+    ctx.push(Push(key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
+                  text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
+
+
+def kids_names(kids: list[Kid]) -> list[str]:
+    return [k.name for k in kids]
+
+
+def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
+    """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
+    minutes = ctx.settings.care.answer_minutes
+    if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
+        ctx.push(Push(
+            key=f"pickup-time:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
+            text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
+                 f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
+        ))
+    ctx.session.add(PickupTimeQuestion(
+        class_group_id=kids[0].class_group_id, day=day.day, asked_of=ctx.actor.actor_ref,
+        student_ids=",".join(str(k.id) for k in kids), asked_at=ctx.clock.now(), message_id=ctx.message.message_id,
+    ))
+
+
+async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
+    """A teacher's bare `17:35`: the time the children of their last late batch left."""
+    since = ctx.clock.now() - timedelta(minutes=ctx.settings.care.answer_minutes)
+    question = await ctx.session.scalar(
+        select(PickupTimeQuestion)
+        .where(PickupTimeQuestion.asked_of == ctx.actor.actor_ref, PickupTimeQuestion.answered_at.is_(None),
+               PickupTimeQuestion.asked_at >= since)
+        .order_by(PickupTimeQuestion.asked_at.desc()).limit(1)
+    )
+    if question is None:
+        return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
+    try:
+        at = given_time(ctx, args["text"])
+    except Refusal as refusal:
+        return refusal.reply()
+    assert at is not None  # the parser only accepts a time
+    kids = await kids_by_ids(ctx.session, [int(i) for i in question.student_ids.split(",") if i])
+    day = await class_day(ctx.session, kids, question.day)
+    names, late = [], 0
+    for kid in kids:
+        pickup = day.pickups.get(kid.id)
+        if pickup is None or pickup.time_known:
+            continue
+        pickup.picked_up_at, pickup.time_known = at, True
+        pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
+        ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
+        await ctx.session.flush()
+        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await _charge_late_fee(ctx, kid, pickup, day.day)
+        names.append(kid.name)
+        late += pickup.minutes_late > 0
+    question.answered_at = ctx.clock.now()
+    if not names:
+        return Reply("这些孩子的接走时间已经记录过了。", private=True)
+    tail = f",其中 {late} 人晚于约定时间,已记录" if late else ",均未超过约定时间"
+    local = at.astimezone(ctx.settings.school.tz)
+    return Reply(f"已记录 {'、'.join(names)} 于 {local:%H:%M} 接走{tail}。", private=True)
 
 
 async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
@@ -104,18 +216,40 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
         if pickup is None:
             pickup = Pickup(student_id=kid.id, day=day.day, state="claimed", picked_up_at=now,
                             picked_up_by=ctx.actor.name, minutes_late=_expected(ctx, day, kid),
-                            message_id=ctx.message.message_id)
+                            time_known=True, message_id=ctx.message.message_id)
             ctx.session.add(pickup)
         pickup.claimed_by = ctx.actor.actor_ref
-        if self_confirm and pickup.state != "confirmed":
+        may_pickup = await _claimant_may_pickup(ctx, kid)
+        if self_confirm and may_pickup and pickup.state != "confirmed":
             pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
-        ctx.audit("pickup_claimed", kid.name, student_id=kid.id)
+        if not may_pickup:
+            await _warn_not_authorised(ctx, kid)
+        ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)
         await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
         lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
+        if not may_pickup:
+            lines.append("您不在可接送名单中,老师会核实。")
     return Reply("\n".join(lines))
+
+
+async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
+    """Is the sender on the child's pickup list (可接送)? Someone not a guardian of the child is not."""
+    guardians = await guardians_of(ctx.session, kid.id)
+    return any(g.guardian_id == ctx.actor.guardian_id and g.may_pickup for g in guardians)
+
+
+async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
+    """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
+    for teacher in await _class_teachers(ctx, kid.class_group_id):
+        ctx.push(Push(
+            key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
+            text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
+                 "此记录不算确认,请立即核实孩子去向并与家长电话联系。",
+            staff_id=teacher,
+        ))
 
 
 async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
@@ -181,20 +315,36 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         note = f"(约{plan.expected_time:%H:%M})" if plan and plan.expected_time else ""
         claimed = "(家长说已接,待确认)" if kid.id in day.pickups else ""
         names.append(f"{kid.name}{note}{claimed}")
-    return Reply(f"未接走 {len(waiting)} 人: " + "、".join(names))
+    # The names say who is (or soon is) late: the list goes to the teacher privately, the group gets a note.
+    return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
 
 
-async def _plan(ctx: HandlerContext, kid: Kid, **values: object) -> None:
+async def _plan(ctx: HandlerContext, kid: Kid, day: date | None = None, **values: object) -> None:
+    day = day or ctx.today()
     plan = await ctx.session.scalar(
-        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == ctx.today())
+        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == day)
     )
     if plan is None:
-        plan = PickupPlan(student_id=kid.id, day=ctx.today(), created_by=ctx.actor.actor_ref,
+        plan = PickupPlan(student_id=kid.id, day=day, created_by=ctx.actor.actor_ref,
                           created_at=ctx.clock.now(), message_id=ctx.message.message_id)
         ctx.session.add(plan)
     for key, value in values.items():
         setattr(plan, key, value)
     plan.message_id = ctx.message.message_id
+
+
+async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
+    """The care days a pickup notice is for: the day it names (今天, 明天, 周三, 11月25日), else today while
+    today's care is still on; after that the sender is asked to name the day."""
+    dated = await days_in(ctx, text)
+    if dated.explicit:
+        return dated.days
+    today = ctx.today()
+    over = datetime.combine(today, care_times(ctx).end_for(today), tzinfo=ctx.settings.school.tz) + timedelta(
+        minutes=ctx.settings.care.max_late_minutes)
+    if ctx.now_local() > over:
+        raise Refusal(f"今天的托管已经结束。如果是明天,请写: 明天{example}")
+    return dated.days
 
 
 async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
@@ -204,14 +354,67 @@ async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
     at, _ = found
     try:
+        days = await notice_days(ctx, text, "晚点接 18:10")
+        end = care_times(ctx).end_for(days[0])
+        if at < end and not _LATE_WORD.search(text):  # 三点半来接: before care ends, an early pickup
+            return await _early(ctx, text, at, days)
+        latest = (datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)).time()
+        if at < end:
+            return Reply.refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}")
+        if at > latest:
+            return Reply.refusal(f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
+                                 f"能在此前到,请写: 晚点接 {latest:%H:%M}")
         kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
     except Refusal as refusal:
         return refusal.reply()
     for kid in kids:
-        await _plan(ctx, kid, expected_time=at)
-        ctx.audit("late_notice", kid.name, student_id=kid.id, expected=at.isoformat())
+        for day in days:
+            await _plan(ctx, kid, day, expected_time=at, early_time=None)
+            ctx.audit("late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat())
     names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} 今天约 {at:%H:%M} 接,老师会照看到那时。")
+    return Reply(f"好的,已记录: {names} {days_label(days)} 约 {at:%H:%M} 接,老师会照看到那时。")
+
+
+_LATE_WORD = re.compile(r"晚|迟")
+
+
+async def handle_early(ctx: HandlerContext, args: Args) -> Reply:
+    text = args["text"]
+    found = find_time(text)
+    if found is None:
+        return Reply.refusal("请告诉我几点来接,例如: 明天早点接 16:00")
+    try:
+        days = await notice_days(ctx, text, "早点接 16:00")
+        return await _early(ctx, text, found[0], days)
+    except Refusal as refusal:
+        return refusal.reply()
+
+
+async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...]) -> Reply:
+    """The child leaves care early that day: recorded, the class's teachers told privately, never late."""
+    end = care_times(ctx).end_for(days[0])
+    if at >= end:
+        raise Refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 不算提前。晚到请写: 晚点接 {at:%H:%M}")
+    kids = await kids_for(ctx, text, "王小明 明天早点接 16:00")
+    for kid in kids:
+        for day in days:
+            await _plan(ctx, kid, day, early_time=at, expected_time=None)
+            ctx.audit("early_pickup", kid.name, student_id=kid.id, day=day.isoformat(), at=at.isoformat())
+        for teacher in await _class_teachers(ctx, kid.class_group_id):
+            ctx.push(Push(key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
+                          staff_id=teacher,
+                          text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。"))
+    names = "、".join(k.name for k in kids)
+    return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
+
+
+async def _class_teachers(ctx: HandlerContext, class_group_id: int) -> list[int]:
+    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
+        StaffRole.class_group_id == class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
+    head = await head_teacher_of(ctx.session, class_group_id)
+    if head is not None:
+        teachers.add(head)
+    return sorted(teachers)
 
 
 async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
@@ -219,9 +422,11 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
     if not who:
         return Reply.refusal("请说明谁来接,例如: 今天外婆接")
     try:
+        days = await notice_days(ctx, args["text"], f"{who}接")
         kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
     except Refusal as refusal:
         return refusal.reply()
+    on = days_label(days)
     lines, name = [], str(args.get("name") or "")
     if who == "我":
         who = ctx.actor.name
@@ -231,17 +436,19 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
                       if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
         authorised = match is not None and match.may_pickup
         person = f"{match.relation}{match.name}" if match else f"{who}{name}"
-        await _plan(ctx, kid, person=person, person_authorised=authorised)
-        ctx.audit("pickup_person", kid.name, student_id=kid.id, person=person, authorised=authorised)
+        for day in days:
+            await _plan(ctx, kid, day, person=person, person_authorised=authorised)
+            ctx.audit("pickup_person", kid.name, student_id=kid.id, day=day.isoformat(), person=person,
+                      authorised=authorised)
         if authorised:
-            lines.append(f"好的,{kid.name} 今天由{person}接。")
+            lines.append(f"好的,{kid.name} {on}由{person}接。")
             continue
         head = await head_teacher_of(ctx.session, kid.class_group_id)
         if head is not None:
-            ctx.push(Push(key=f"proxy:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} 今天将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
+            ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
+                          text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
                           staff_id=head))
-        lines.append(f"已记录: {kid.name} 今天由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
+        lines.append(f"已记录: {kid.name} {on}由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
     return Reply("\n".join(lines))
 
 
@@ -257,6 +464,17 @@ COMMANDS = [
         roles=STAFF,
         priority=12,
         writes=False,
+    ),
+    CommandSpec(
+        name="接走时间",
+        usage="17:35",
+        summary="回复晚确认的一批孩子实际接走的时间",
+        example="17:35",
+        keywords=("接走时间",),
+        parse=care_parse.parse_bare_time,
+        handle=handle_pickup_time,
+        roles=STAFF,
+        priority=11,
     ),
     CommandSpec(
         name="已接走",
@@ -279,6 +497,17 @@ COMMANDS = [
         handle=handle_late,
         roles=KNOWN,
         priority=35,
+    ),
+    CommandSpec(
+        name="早点接",
+        usage="明天早点接 16:00 / 今天三点半来接",
+        summary="提前接孩子离开托管(老师会收到私信)",
+        example="明天早点接 16:00",
+        keywords=("早点接", "提前接"),
+        parse=care_parse.parse_early,
+        handle=handle_early,
+        roles=KNOWN,
+        priority=34,
     ),
     CommandSpec(
         name="代接",

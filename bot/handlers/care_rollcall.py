@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
-from bot.handlers.care_common import Refusal, class_of_chat, day_label, kids_named_in_class
+from bot.handlers.care_common import (
+    Refusal,
+    calendar_of,
+    class_of_chat,
+    day_label,
+    kids_named_in_class,
+    staff_with_role,
+)
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
-from bot.store.care import ClassDay, class_day, guardians_of, head_teacher_of, kids_of_class
+from bot.store.care import (
+    ClassDay,
+    class_day,
+    guardians_of,
+    head_teacher_of,
+    kids_of_class,
+    unnotified_absence_count,
+)
 from bot.store.care_tables import Attendance
+from bot.store.fees import calendar_term
 from bot.store.tables import ClassGroup
 
 
@@ -28,7 +45,7 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         return refusal.reply()
     day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
     name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
-    lines = [counts_line(day), f"{name} {day_label(day.day)} 点名"]
+    lines = [counts_line(day), f"{name} {day_label(day.day)} {ctx.now_local():%H:%M} 点名"]
     on_leave = [k.name for k in day.expected if day.on_leave(k)]
     absent = [k.name for k in day.expected if day.absent(k)]
     if on_leave:
@@ -37,8 +54,9 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         lines.append("缺席: " + "、".join(absent))
     present = [k.name for k in day.expected if day.present(k)]
     lines.append("在托: " + ("、".join(present) if present else "无"))
-    lines.append("没来的孩子请回复: 缺席 姓名")
-    return Reply("\n".join(lines))
+    lines.append("没来的孩子请回复: 缺席 姓名" + ("" if day.roll_called else ";都在请回复: 全部到齐(今天还未点名)"))
+    # Who is on leave or absent is not for the class group to read: the teacher gets the list privately.
+    return Reply("\n".join(lines), private=bool(on_leave or absent))
 
 
 async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
@@ -65,10 +83,13 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
         ctx.audit(f"mark_{status}", kid.name, student_id=kid.id, day=day.day.isoformat())
         if status == "absent":
             await _tell_unnotified_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day.isoformat())
+            await ctx.session.flush()
+            await _flag_repeated_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day)
             lines.append(f"已记录: {kid.name} 今天缺席(未请假),已私信告知家长。")
         else:
             lines.append(f"已记录: {kid.name} 已到。")
-    return Reply("\n".join(lines))
+    # An absence of a named child is never said in a group: the teacher gets it one-to-one, the group a note.
+    return Reply("\n".join(lines), private=status == "absent")
 
 
 async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str) -> None:
@@ -82,6 +103,45 @@ async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: s
     if head is not None and head != ctx.actor.staff_id:
         ctx.push(Push(key=f"absent:{student_id}:{day}:head", text=f"{name} 今天未请假缺席托管,已私信家长。",
                       staff_id=head))
+
+
+async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: date) -> None:
+    """The Nth unnotified absence of a child in a term (`care.absence_flag_count`) goes, privately and once, to
+    the head teacher and the principal (the seeds: repeated absence without notice may end the place)."""
+    start, end = calendar_term(await calendar_of(ctx), day)
+    count = await unnotified_absence_count(ctx.session, student_id, start, end)
+    if count != ctx.settings.care.absence_flag_count:
+        return
+    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await guardians_of(ctx.session, student_id))
+    head = await head_teacher_of(ctx.session, class_id)
+    targets = dict.fromkeys([*([head] if head is not None else []), *await staff_with_role(ctx, ("principal",))])
+    for staff in targets:
+        ctx.push(Push(
+            key=f"absence-flag:{student_id}:{start.isoformat()}:{count}:s{staff}",
+            text=f"{name} 本学期第{count}次未请假缺席托管(今天 {day_label(day)})。请与家长联系。家长: {phones}",
+            staff_id=staff,
+        ))
+    ctx.audit("absence_flag", name, student_id=student_id, count=count)
+
+
+async def handle_all_present(ctx: HandlerContext, args: Args) -> Reply:
+    """Presence is positive: every expected child not on leave and not marked absent is recorded present."""
+    try:
+        class_id = await class_of_chat(ctx)
+    except Refusal as refusal:
+        return refusal.reply()
+    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    now, marked = ctx.clock.now(), 0
+    for kid in day.expected:
+        if day.on_leave(kid) or kid.id in day.marks:
+            continue
+        ctx.session.add(Attendance(student_id=kid.id, day=day.day, status="present", marked_by=ctx.actor.actor_ref,
+                                   marked_at=now, message_id=ctx.message.message_id))
+        ctx.audit("mark_present", kid.name, student_id=kid.id, day=day.day.isoformat())
+        marked += 1
+    await ctx.session.flush()
+    day = await class_day(ctx.session, day.kids, day.day)
+    return Reply(f"已点名: {counts_line(day)}")
 
 
 async def handle_absent(ctx: HandlerContext, args: Args) -> Reply:
@@ -104,6 +164,17 @@ COMMANDS = [
         roles=STAFF,
         priority=15,
         writes=False,
+    ),
+    CommandSpec(
+        name="全部到齐",
+        usage="全部到齐",
+        summary="点名: 确认应到的孩子(请假、缺席除外)都在",
+        example="全部到齐",
+        keywords=("全部到齐", "都到了"),
+        parse=care_parse.parse_all_present,
+        handle=handle_all_present,
+        roles=STAFF,
+        priority=14,
     ),
     CommandSpec(
         name="缺席",

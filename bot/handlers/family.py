@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from bot.domain import family as rules
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
@@ -12,6 +14,7 @@ from bot.handlers.resolve import find_kids, not_found_text
 from bot.store import family as store
 from bot.store.care import Kid
 from bot.store.family import LeftBehind
+from bot.store.tables import Guardianship
 
 _CONTACT = r"(通话|通电话|电话|视频|写信|回信|书信)"
 _DONE = re.compile(rf"^(已经?|刚刚?|刚才|今天|今晚|昨天|昨晚|本月|这个月).{{0,10}}{_CONTACT}|(视频|通话|通电话)(了|过)|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}")
@@ -76,12 +79,25 @@ async def handle_call(ctx: HandlerContext, args: Args) -> Reply:
     done = await store.calls_in_month(ctx.session, [c.id for c in named], month)
     lines = []
     for child in named:
+        away = ctx.actor.is_staff or await _is_parent_away(ctx, child)
         store.record_call(ctx.session, child.id, today, month, kind, ctx.actor.actor_ref, ctx.clock.now(),
-                          ctx.message.message_id)
-        ctx.audit("family.call", child.name, kind=kind, month=month)
-        lines.append(f"{child.name} {today.month}月亲情{rules.KIND_LABELS[kind]}已记录(本月第 {len(done.get(child.id, [])) + 1} 次)")
+                          ctx.message.message_id, by_parent_away=away)
+        ctx.audit("family.call", child.name, kind=kind, month=month, by_parent_away=away)
+        label = rules.KIND_LABELS[kind]
+        if not away:  # an entrusted grandparent's word: the guardian's own contact, not the parents' call
+            lines.append(f"{child.name} {today.month}月{label}已记录为您(家中监护人)的联系,另行显示;"
+                         "本月亲情通话仍需外出的父母完成,可请他们发送: 已通话")
+            continue
+        lines.append(f"{child.name} {today.month}月亲情{label}已记录(本月第 {len(done.get(child.id, [])) + 1} 次)")
     thanks = "谢谢您!" if not ctx.actor.is_staff else ""
     return Reply("\n".join(lines) + ("\n" + thanks if thanks else ""), private=True)
+
+
+async def _is_parent_away(ctx: HandlerContext, child: LeftBehind) -> bool:
+    """Is the guardian sending this a parent away from home (by the roster's relation and 留守 status)?"""
+    relation = await ctx.session.scalar(select(Guardianship.relation).where(
+        Guardianship.student_id == child.id, Guardianship.guardian_id == ctx.actor.guardian_id))
+    return relation is not None and rules.away_relation(child.status, relation)
 
 
 async def handle_talk(ctx: HandlerContext, args: Args) -> Reply:

@@ -50,7 +50,7 @@ _COURTESY = (
     "已收到|收到了|收到|老师们|老师|大家|各位|您|你|啦|了|呀|啊|哈|呢|滴|的"
 )
 _CHATTER = re.compile(rf"^(?:{_COURTESY})+$")
-_EMOJI_ONLY = re.compile(r"^[\W\d_]*$")
+_EMOJI_ONLY = re.compile(r"^[\W_]*$")  # emoji and punctuation only; a bare time or number is not chatter
 
 
 def chatter_kind(text: str) -> str | None:

@@ -96,6 +96,7 @@ async def _completion(ctx: JobContext, s: AsyncSession, children: list[LeftBehin
     month = rules.month_key(ctx.day)
     ids = [c.id for c in children]
     calls, talks = await store.calls_in_month(s, ids, month), await store.talks_in_month(s, ids, month)
+    at_home = await store.calls_in_month(s, ids, month, by_parent_away=False)
     names = await store.staff_names(s, [c.carer_id for c in children])
     principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
     lines = [f"{ctx.day.month}月留守儿童关爱完成情况: 通话 {sum(1 for i in ids if i in calls)}/{len(ids)} "
@@ -104,7 +105,8 @@ async def _completion(ctx: JobContext, s: AsyncSession, children: list[LeftBehin
         kinds = "、".join(rules.KIND_LABELS[k] for k in dict.fromkeys(calls.get(c.id, [])))
         call = f"通话 {len(calls[c.id])} 次({kinds})" if c.id in calls else "通话 未完成"
         talk = "谈心 ✓" if c.id in talks else "谈心 未完成"
-        lines.append(f"· {c.class_name} {c.name}(帮扶 {names.get(c.carer_id or 0, '未指定')}): {call} {talk}")
+        home = f" 家中监护人联系 {len(at_home[c.id])} 次(不计入通话)" if c.id in at_home else ""
+        lines.append(f"· {c.class_name} {c.name}(帮扶 {names.get(c.carer_id or 0, '未指定')}): {call} {talk}{home}")
     for principal in principals:
         ctx.push(Push(key=f"family-call:{month}:completion:p{principal}", staff_id=principal, text="\n".join(lines)))
     return len(principals)

@@ -1,8 +1,8 @@
 """`pickup-reminder` and `late-pickup`: pushes into class groups around the end of care.
 
 Both run every five minutes in the afternoon and decide per class what is due at that moment, so
-per-grade end times and the summer schedule need no cron of their own. Push keys are per class or
-child and day, so a re-run (another instance, a restart, a misfire catch-up) never sends twice.
+per-grade end times and the summer schedule need no cron of their own. Push keys are per class and
+day (and agreed time), so a re-run (another instance, a restart, a misfire catch-up) never sends twice.
 The whole school is read in a fixed number of queries, however many classes it has.
 """
 
@@ -77,7 +77,7 @@ async def pickup_reminder(ctx: JobContext) -> str:
         school = await _load(s, ctx)
     waiting: dict[int, list[GuardianContact]] = {}
     for kid in school.waiting:
-        if kid.class_group_id in school.chats and not _late_notice_covers(kid, end):
+        if kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end):
             waiting.setdefault(kid.class_group_id, []).extend(kid.guardians)
     for class_id, contacts in waiting.items():
         users, phones = _mentions(contacts)
@@ -92,10 +92,11 @@ async def pickup_reminder(ctx: JobContext) -> str:
 async def late_pickup(ctx: JobContext) -> str:
     """After the expected time plus grace: tell the group (mentioning the guardians) and the care teachers;
     after the escalation delay, the principal gets every child still unaccounted for, with phones.
-    A child a guardian said they took is not waiting here: the teacher confirms, no alarm."""
+    A child a guardian said they took but no teacher confirmed stays on the teachers' and the principal's
+    lists, marked 待确认; their guardians are not called on in the group."""
     settings = ctx.services.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
-    grace, escalate = timedelta(minutes=settings.late_grace_minutes), timedelta(minutes=settings.escalate_minutes)
+    grace, escalate = timedelta(minutes=settings.pickup_grace_minutes), timedelta(minutes=settings.escalate_minutes)
     async with ctx.services.db.transaction() as s:
         school = await _load(s, ctx)
     late: list[tuple[WaitingChild, datetime]] = []
@@ -104,28 +105,43 @@ async def late_pickup(ctx: JobContext) -> str:
         if ctx.at >= expected + grace:
             late.append((kid, expected))
     escalations = []
+    batches: dict[tuple[int, datetime], list[WaitingChild]] = {}
     for kid, expected in late:
-        class_id, day_key = kid.class_group_id, f"{kid.id}:{ctx.day.isoformat()}"
-        if class_id in school.chats:
-            users, phones = _mentions(kid.guardians)
-            ctx.push(Push(key=f"late-pickup:{day_key}:group", chat_ref=school.chats[class_id],
-                          text=f"{kid.name}还在托管班等候(约定 {expected:%H:%M}),请家长尽快来接,谢谢!",
-                          mention_user_ids=users, mention_phones=phones))
-        for teacher in school.teachers.get(class_id, []):
-            ctx.push(Push(key=f"late-pickup:{day_key}:t{teacher}", staff_id=teacher,
-                          text=f"{school.names[class_id]} {kid.name} 超过 {expected:%H:%M} 仍未接走,请留意并联系家长。"))
+        batches.setdefault((kid.class_group_id, expected), []).append(kid)
         if ctx.at >= expected + escalate:
             escalations.append(kid)
+    for (class_id, expected), kids in batches.items():
+        _alert_class(ctx, school, class_id, expected, kids)
     if escalations:
         lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
         for kid in escalations:
             numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in kid.guardians)
-            lines.append(f"· {school.names[kid.class_group_id]} {kid.name}: {numbers or '无联系人'}")
+            pending = "(待确认)" if kid.claimed else ""
+            lines.append(f"· {school.names[kid.class_group_id]} {kid.name}{pending}: {numbers or '无联系人'}")
         ids = "-".join(str(k.id) for k in escalations)
         for principal in school.principals:
             ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200], staff_id=principal,
                           text="\n".join(lines)))
     return f"晚接提醒 {len(late)} 人,上报 {len(escalations)} 人"
+
+
+def _alert_class(ctx: JobContext, school: SchoolAfternoon, class_id: int, expected: datetime,
+                 kids: list[WaitingChild]) -> None:
+    """One group message per class and agreed time, @-mentioning the guardians and naming no child (who is
+    late is not for the class to read); the class's teachers get the names privately."""
+    batch_key = f"{class_id}:{ctx.day.isoformat()}:{expected:%H%M}"
+    calling = [k for k in kids if not k.claimed]
+    if class_id in school.chats and calling:
+        users, phones = _mentions([g for k in calling for g in k.guardians])
+        ctx.push(Push(key=f"late-pickup:{batch_key}:group", chat_ref=school.chats[class_id],
+                      text=f"{school.names[class_id]}托管已过约定接孩子的时间({expected:%H:%M}),"
+                           "被提到的家长请尽快来接,谢谢!",
+                      mention_user_ids=users, mention_phones=phones))
+    names = "、".join(f"{k.name}{'(家长称已接走,待确认)' if k.claimed else ''}" for k in kids)
+    for teacher in school.teachers.get(class_id, []):
+        ctx.push(Push(key=f"late-pickup:{batch_key}:t{teacher}", staff_id=teacher,
+                      text=f"{school.names[class_id]} 超过 {expected:%H:%M} 仍未确认接走 {len(kids)} 人: {names}。"
+                           "请核实并联系家长。"))
 
 
 JOBS = [

@@ -36,6 +36,7 @@ from bot.store.tables import (
 class ImportResult:
     errors: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -49,14 +50,15 @@ class ImportResult:
         if self.errors:
             head = f"花名册有 {len(self.errors)} 处问题,未导入任何数据:"
             return "\n".join([head, *self.errors])
+        notes = [f"注意: {w}" for w in self.warnings]
         if not self.changed:
-            return "导入完成: 无变化"
+            return "\n".join(["导入完成: 无变化", *notes])
         lines = ["导入完成:"]
         for sheet in SHEET_ORDER:
             c = self.counts.get(sheet)
             if c:
                 lines.append(f"{sheet}: 新增 {c['新增']}, 更新 {c['更新']}, 无变化 {c['无变化']}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *notes])
 
 
 class _Invalid(Exception):
@@ -100,7 +102,7 @@ async def import_sheets(
             )
     except _Invalid as exc:
         return ImportResult(errors=exc.errors)
-    return ImportResult(counts=counts)
+    return ImportResult(counts=counts, warnings=validated.warnings)
 
 
 async def _school(session: AsyncSession, name: str) -> School:

@@ -96,6 +96,7 @@ class Validated:
     teachers: list[TeacherRec] = field(default_factory=list)
     courses: list[CourseRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # imported all the same, but told
 
 
 class Validator:
@@ -256,7 +257,19 @@ class Validator:
         )
 
     # -- across sheets -------------------------------------------------------------------------
+    def _same_names(self) -> None:
+        """Pupils sharing a name in one class are imported, with a warning: messages must tell them apart."""
+        seen: dict[tuple[str, str], list[str]] = {}
+        for st in self.out.students:
+            seen.setdefault((st.class_name, st.name), []).append(st.student_no)
+        for (class_name, name), numbers in seen.items():
+            if len(numbers) > 1:
+                self.out.warnings.append(
+                    f'学生: {class_name}有 {len(numbers)} 名同名学生"{name}"(学籍号 {"、".join(numbers)}),'
+                    f"消息中按姓名无法区分,请在姓名中加以区分(例如 {name}A、{name}B)后重新导入")
+
     def _cross_checks(self) -> None:
+        self._same_names()
         for cls in self.out.classes:
             if not cls.head_teacher:
                 continue

@@ -35,8 +35,17 @@ class ClassDay:
 
     @property
     def expected(self) -> list[Kid]:
-        """Children in basic care today (the class's care register)."""
-        return [k for k in self.kids if k.basic_care]
+        """Children in care today: basic care, and drop-ins a teacher marked present (`到了 赵子轩`)."""
+        return [k for k in self.kids if k.basic_care or self.dropped_in(k)]
+
+    def dropped_in(self, kid: Kid) -> bool:
+        mark = self.marks.get(kid.id)
+        return not kid.basic_care and mark is not None and mark.status == "present"
+
+    @property
+    def roll_called(self) -> bool:
+        """Did a teacher take the roll (name someone present or absent) today? Else presence is unconfirmed."""
+        return bool(self.marks)
 
     def on_leave(self, kid: Kid) -> bool:
         return kid.id in self.leaves
@@ -133,6 +142,21 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
             select(func.count())
             .select_from(Pickup)
             .where(Pickup.student_id.in_(student_ids), Pickup.minutes_late > 0, Pickup.day.between(start, end))
+        )
+        or 0
+    )
+
+
+async def unnotified_absence_count(session: AsyncSession, student_id: int, start: date, end: date) -> int:
+    """Days within a term the child was marked absent with no leave standing for that day."""
+    leave = select(Leave.id).where(Leave.student_id == Attendance.student_id, Leave.day == Attendance.day,
+                                   Leave.cancelled_at.is_(None))
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Attendance).where(
+                Attendance.student_id == student_id, Attendance.status == "absent",
+                Attendance.day.between(start, end), ~leave.exists(),
+            )
         )
         or 0
     )

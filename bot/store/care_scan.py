@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlalchemy import Subquery, and_, exists, select
+from sqlalchemy import Subquery, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.care import GuardianContact
@@ -15,28 +15,32 @@ from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Stude
 
 @dataclass(slots=True)
 class WaitingChild:
-    """A child in basic care today, not on leave, not marked absent, with no pickup recorded (not even
-    a guardian's claim); `expected_time` is a late notice's time, if any."""
+    """A child in care today (basic care or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
+    `expected_time` is a late notice's time, if any; `claimed`: a guardian said they took the child (待确认)."""
 
     id: int
     name: str
     class_group_id: int
     expected_time: time | None
+    claimed: bool = False
     guardians: list[GuardianContact] = field(default_factory=list)
 
 
 def _waiting(school_id: int, day: date) -> Subquery:
     """The filter runs in the database: only the few children still there come back."""
     return (
-        select(Student.id, Student.name, Student.class_group_id, Student.student_no, PickupPlan.expected_time)
+        select(Student.id, Student.name, Student.class_group_id, Student.student_no, PickupPlan.expected_time,
+               exists().where(Pickup.student_id == Student.id, Pickup.day == day).label("claimed"))
         .join(ClassGroup, ClassGroup.id == Student.class_group_id)
         .outerjoin(PickupPlan, and_(PickupPlan.student_id == Student.id, PickupPlan.day == day))
         .where(
             ClassGroup.school_id == school_id,
             Student.active.is_(True),
-            Student.basic_care.is_(True),
+            or_(Student.basic_care.is_(True),  # or a drop-in a teacher marked present today
+                exists().where(Attendance.student_id == Student.id, Attendance.day == day,
+                               Attendance.status == "present")),
             ~exists().where(Leave.student_id == Student.id, Leave.day == day, Leave.cancelled_at.is_(None)),
-            ~exists().where(Pickup.student_id == Student.id, Pickup.day == day),
+            ~exists().where(Pickup.student_id == Student.id, Pickup.day == day, Pickup.state == "confirmed"),
             ~exists().where(Attendance.student_id == Student.id, Attendance.day == day,
                             Attendance.status == "absent"),
         )
@@ -51,7 +55,7 @@ async def waiting_children(session: AsyncSession, school_id: int, day: date) -> 
     """
     w = _waiting(school_id, day)
     rows = await session.execute(
-        select(w.c.id, w.c.name, w.c.class_group_id, w.c.expected_time, Guardian.id, Guardian.name,
+        select(w.c.id, w.c.name, w.c.class_group_id, w.c.expected_time, w.c.claimed, Guardian.id, Guardian.name,
                Guardianship.relation, Guardian.phone, Guardianship.may_pickup, Identity.user_id)
         .select_from(w)
         .outerjoin(Guardianship, Guardianship.student_id == w.c.id)
@@ -62,9 +66,9 @@ async def waiting_children(session: AsyncSession, school_id: int, day: date) -> 
     children: list[WaitingChild] = []
     child: WaitingChild | None = None
     contact: GuardianContact | None = None
-    for sid, name, class_id, expected, gid, g_name, relation, phone, may_pickup, user_id in rows:
+    for sid, name, class_id, expected, claimed, gid, g_name, relation, phone, may_pickup, user_id in rows:
         if child is None or child.id != sid:
-            child = WaitingChild(sid, name, class_id, expected)
+            child = WaitingChild(sid, name, class_id, expected, bool(claimed))
             children.append(child)
             contact = None
         if gid is None:

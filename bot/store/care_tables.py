@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -56,6 +56,23 @@ class Pickup(Base):
     confirmed_by: Mapped[str | None] = mapped_column(String(100))
     confirmed_at: Mapped[datetime | None]
     minutes_late: Mapped[int] = mapped_column(Integer, default=0)
+    # False: a teacher confirmed a late batch and never said when the child left (not counted late)
+    time_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    message_id: Mapped[str] = mapped_column(String(128))
+
+
+class PickupTimeQuestion(Base):
+    """A teacher asked when the children of a late batch really left; a bare time from them answers it."""
+
+    __tablename__ = "pickup_time_questions"
+    __table_args__ = (Index("ix_pickup_time_questions_asker", "asked_of", "asked_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_group_id: Mapped[int] = mapped_column(ForeignKey("class_groups.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    asked_of: Mapped[str] = mapped_column(String(100))  # the teacher's actor ref
+    student_ids: Mapped[str] = mapped_column(Text)  # comma-separated
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
     message_id: Mapped[str] = mapped_column(String(128))
 
 
@@ -68,6 +85,7 @@ class PickupPlan(Base):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     expected_time: Mapped[time | None] = mapped_column(Time)
+    early_time: Mapped[time | None] = mapped_column(Time)  # 早点接: the child leaves care early
     person: Mapped[str] = mapped_column(String(50), default="")
     person_authorised: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(100))

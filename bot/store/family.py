@@ -52,14 +52,17 @@ async def left_behind_children(session: AsyncSession, school_id: int,
     return [LeftBehind(*row) for row in (await session.execute(q)).all()]
 
 
-async def calls_in_month(session: AsyncSession, student_ids: Sequence[int], month: str) -> dict[int, list[str]]:
-    """Kinds of contact recorded per child for a month (YYYY-MM)."""
+async def calls_in_month(session: AsyncSession, student_ids: Sequence[int], month: str, *,
+                         by_parent_away: bool = True) -> dict[int, list[str]]:
+    """Kinds of contact recorded per child for a month (YYYY-MM): the parents away's (the month's call), or
+    with `by_parent_away=False` those told by a guardian at home (shown apart, never completing the month)."""
     done: dict[int, list[str]] = {}
     if not student_ids:
         return done
     rows = await session.execute(
         select(FamilyCall.student_id, FamilyCall.kind)
-        .where(FamilyCall.student_id.in_(list(student_ids)), FamilyCall.month == month)
+        .where(FamilyCall.student_id.in_(list(student_ids)), FamilyCall.month == month,
+               FamilyCall.by_parent_away.is_(by_parent_away))
         .order_by(FamilyCall.day, FamilyCall.id)
     )
     for sid, kind in rows.all():
@@ -85,9 +88,9 @@ async def staff_names(session: AsyncSession, staff_ids: Sequence[int | None]) ->
 
 
 def record_call(session: AsyncSession, student_id: int, day: date, month: str, kind: str, by: str, at: datetime,
-                message_id: str) -> None:
+                message_id: str, *, by_parent_away: bool = True) -> None:
     session.add(FamilyCall(student_id=student_id, day=day, month=month, kind=kind, recorded_by=by, recorded_at=at,
-                           message_id=message_id))
+                           message_id=message_id, by_parent_away=by_parent_away))
 
 
 def record_talk(session: AsyncSession, student_id: int, staff_id: int | None, day: date, month: str, note: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -20,6 +20,8 @@ class FamilyCall(Base):
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the month it counts for
     day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(10))  # phone | video | letter
+    # False: told by a guardian at home (an entrusted grandparent), shown apart, not the month's call
+    by_parent_away: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
     message_id: Mapped[str] = mapped_column(String(128))

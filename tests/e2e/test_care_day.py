@@ -41,12 +41,13 @@ def test_a_care_day_through_the_cli(say) -> None:  # type: ignore[no-untyped-def
     assert "已为李华请假: 11月23日(周一)" in group and "已告知班主任" in group
     assert "发烧" not in group and "发烧" in private  # the reason goes to the head teacher only
 
-    out = say("teacher-li", "16:30", "点名")
-    assert out.startswith("[群回复] 应到 9 实到 8 请假 1 缺席 0")
+    out = say("teacher-li", "16:30", "点名")  # it names who is on leave: to the teacher one-to-one
+    assert out.startswith("[私聊回复] 应到 9 实到 8 请假 1 缺席 0"), out
     assert "发烧" not in out
 
     out = say("teacher-li", "17:50", "刘洋 已接走")
-    assert "已确认接走: 刘洋" in out and "晚于约定时间" in out
+    group, private = out.split("[推送", 1)
+    assert "已确认接走: 刘洋" in group and "晚于约定时间" not in group and "晚于约定时间" in private
 
     out = say("stranger", "17:51", "点名")
     assert "绑定" in out and "应到" not in out

@@ -68,8 +68,12 @@ async def test_a_whole_day(db: Database) -> None:
     out = await say("teacher-li", "未接走", (17, 40))
     assert out.reply.text.startswith("未接走 5 人") and "王小明(约18:10)" in out.reply.text
     out = await say("teacher-li", "王小明 已接走", (18, 5))  # before his announced 18:10: not late
-    out = await say("teacher-li", "全部已接走", (18, 20))
-    assert "其中 4 人晚于约定时间接走" in out.reply.text
+    out = await say("teacher-li", "全部已接走", (18, 20))  # confirmed late: when did they leave?
+    assert "其中 4 人已过约定时间" in out.reply.text and "张一一" not in out.reply.text.splitlines()[1]
+    asked = [p for p in out.pushes if p.staff_id is not None and "17:35" in p.text]
+    assert len(asked) == 1 and "张一一" in asked[0].text and asked[0].chat_ref is None
+    out = await say("teacher-li", "18:15", (18, 22))
+    assert "于 18:15 接走,其中 4 人晚于约定时间" in out.reply.text and out.reply.private
     out = await say("teacher-li", "未接走", (18, 21))
     assert out.reply.text == "全部已接走 ✓"
 
@@ -83,7 +87,7 @@ async def test_a_whole_day(db: Database) -> None:
         wang = await s.scalar(select(Student.id).where(Student.name == "王小明"))
         assert pickups[wang].minutes_late == 0
         late = sorted(p.minutes_late for p in pickups.values() if p.minutes_late)
-        assert late == [50, 50, 50, 50]
+        assert late == [45, 45, 45, 45]  # the time the teacher gave, not 18:20
         plans = (await s.scalars(select(PickupPlan))).all()
         assert {(p.person_authorised, bool(p.expected_time)) for p in plans} == {(True, True), (False, False)}
         # Every change is in the audit trail with the message it came from.

@@ -33,7 +33,8 @@ async def test_scan_matches_the_class_day_rules(db: Database) -> None:
         assert school_id is not None
         scanned = await waiting_children(s, school_id, DAY)
         days = await school_day(s, school_id, DAY)
-        expected = [(cid, k) for cid, d in days.items() for k in d.waiting() if k.id not in d.pickups]
+        # A guardian's unconfirmed claim stays on the lists (marked claimed) until a teacher confirms.
+        expected = [(cid, k) for cid, d in days.items() for k in d.waiting()]
         contacts = await guardian_contacts(s, [k.id for _, k in expected])
     assert [(c.id, c.name, c.class_group_id) for c in scanned] == [(k.id, k.name, cid) for cid, k in expected]
     names = {c.name for c in scanned}
@@ -42,6 +43,8 @@ async def test_scan_matches_the_class_day_rules(db: Database) -> None:
         plan = days[child.class_group_id].plans.get(child.id)
         assert child.expected_time == (plan.expected_time if plan else None)
         assert child.guardians == contacts.get(child.id, [])
+        assert child.claimed == (child.id in days[child.class_group_id].pickups)
+    assert [c.name for c in scanned if c.claimed] == ["张一一"]
     assert any(c.expected_time is not None for c in scanned)  # 王小明's 18:10
     assert any(g.user_ids for c in scanned for g in c.guardians)
 

@@ -19,7 +19,8 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
     await say("parent-li", "请假 今天 发烧", (9, 0))
     await say("teacher-li", "刘洋没来", (16, 30))
     await say("teacher-li", "陈思远 已接走", (17, 50))  # 20 minutes late
-    await say("teacher-li", "全部已接走", (17, 55))
+    await say("teacher-li", "全部已接走", (17, 55))  # confirmed late: the bot asks when they left
+    await say("teacher-li", "17:50", (17, 56))
     out = await say("principal-zhao", "日报", (18, 31))
     lines = out.reply.text.splitlines()
     assert lines[0] == "全校 应到 19 实到 17 请假 1 缺席 1 晚接 7 未接 10"

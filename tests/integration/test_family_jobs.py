@@ -177,3 +177,19 @@ async def test_catch_up_after_a_day_long_outage_still_sends_the_morning_prompts(
     prompts = await outbox(db, "family-call:2026-12:prompt")
     assert [p.guardian_id for p in prompts if p.guardian_id] == [(await ids(db))["张国庆"]]
     assert await catch_up(services, [FAMILY_CALL]) == []  # both recorded: a second restart does nothing
+
+
+async def test_a_grandparents_letter_is_recorded_as_theirs_and_does_not_complete_the_month(db: Database) -> None:
+    services = await demo_services(db)
+    who = await ids(db)
+    out = await say(services, "parent-zhang-grandma", "给孩子写信了", shanghai(2026, 12, 3, 20), "g1")
+    assert out.reply.private and "家中监护人" in out.reply.text and "已通话" in out.reply.text
+    async with db.transaction() as s:
+        rows = (await s.execute(select(FamilyCall.kind, FamilyCall.by_parent_away))).all()
+    assert [tuple(r) for r in rows] == [("letter", False)]
+    await fire(services, FAMILY_CALL, shanghai(2026, 12, 15, 9))
+    chased = await outbox(db, "family-call:2026-12:follow-up")
+    assert {p.guardian_id for p in chased if p.guardian_id} == {who["张国庆"]}  # the father is still asked
+    await fire(services, FAMILY_CALL, shanghai(2026, 12, 31, 17))
+    table = (await outbox(db, "family-call:2026-12:completion"))[0].text
+    assert "通话 0/1" in table and "通话 未完成" in table and "家中监护人联系 1 次(不计入通话)" in table

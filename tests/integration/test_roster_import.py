@@ -363,3 +363,12 @@ def test_a_file_of_empty_rows_is_not_read_to_its_end(tmp_path: Path) -> None:
     assert str(refused.value) == ("花名册空行太多: 读到第 41 行仍未结束(其中有内容的 1 行),超过上限 20 行(roster.max_rows)的两倍。"
                                   "请删除表中多余的空行后再导入。")
     assert [r.text("学籍号") for r in read_roster([path], RosterSettings(max_rows=60))["学生"].rows] == ["A1", "A2"]
+async def test_same_name_pupils_in_a_class_are_imported_with_a_warning(db: Database, tmp_path: Path) -> None:
+    rows = demo_rows()
+    rows["学生"][1][1] = rows["学生"][0][1]  # two pupils named alike in one class
+    result = await run_import(db, write_workbook(tmp_path / "same.xlsx", rows))
+    assert result.ok and (await counts(db))["students"] == 20
+    name, class_name = rows["学生"][0][1], rows["学生"][0][2]
+    assert len(result.warnings) == 1 and name in result.warnings[0] and class_name in result.warnings[0]
+    assert f"注意: 学生: {class_name}有 2 名同名学生" in result.render()
+    assert rows["学生"][1][0][-4:] in result.render()  # the 学籍号 tail that tells them apart

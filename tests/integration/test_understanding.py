@@ -239,7 +239,7 @@ async def test_a_mistyped_command_word_is_proposed(db: Database) -> None:
 async def test_i_will_pick_up_names_the_sender(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("parent-zhang-grandma", "一一今天我来接我是她奶奶", (8, 0))
-    assert "张一一 今天由奶奶张奶奶接" in out.reply.text
+    assert "张一一 11月23日(周一)由奶奶张奶奶接" in out.reply.text  # the day is always said
 
 
 async def test_which_days_is_answered_by_the_days(db: Database) -> None:
