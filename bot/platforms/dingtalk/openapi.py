@@ -1,4 +1,5 @@
-"""The DingTalk app robot on the new-style OpenAPI: group pushes (groupMessages/send) besides one-to-one ones.
+"""The DingTalk app robot on the new-style OpenAPI: group pushes (groupMessages/send) besides one-to-one ones,
+and the link the outbox sends a class's pushes through when it has a 群ID and no custom-robot 推送地址.
 
 One token cache (POST /v1.0/oauth2/accessToken) serves both. A group is named by its openConversationId (the
 class's 群ID, the conversationId of its messages); the robot is `dingtalk.robot_code` (the app key by default).
@@ -7,13 +8,15 @@ class's 群ID, the conversationId of its messages); the robot is `dingtalk.robot
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 
-from bot.outbox.apps import DingtalkApp, TokenError, _call
-from bot.outbox.robots import Outgoing, SendResult
-from bot.outbox.split import split_text
+from bot.platforms.apps import TokenError
+from bot.platforms.base import Outgoing, SendResult, call_json
+from bot.platforms.dingtalk.app import DingtalkApp
+from bot.platforms.split import split_text
 
 GROUP_BYTES = 15000  # msgParam at most
 # The organisation's monthly API quota is spent: sending pauses, the admins are told.
@@ -84,8 +87,23 @@ class DingtalkAppRobot(DingtalkApp):
 
     async def _post_group(self, token: str, body: dict[str, Any]) -> SendResult:
         try:
-            status, data = await _call(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
+            status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
                                        self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
         return classify(status, data)
+
+
+class DingtalkAppLink:
+    """groupMessages/send with the app robot (openConversationId = the class's 群ID)."""
+
+    backoff_seconds = 600
+
+    def __init__(self, robot: DingtalkAppRobot) -> None:
+        self.robot = robot
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
+        return self.robot.group_bodies("", msg)
+
+    async def send_body(self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+        return await self.robot.send_group_body({**body, "openConversationId": chat_id})
