@@ -378,7 +378,7 @@ class OutboxWorker:
         if not rows:
             return 0
         async with self.db.transaction() as s:
-            targets = await resolve(s, rows, self.settings)
+            targets = await resolve(s, rows, [p for p, m in self.messengers.items() if m.private_ready])
         by_person: dict[Recipient, list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             target = targets[row.id]

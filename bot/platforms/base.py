@@ -89,6 +89,7 @@ class PlatformMessengers:
     robot: RobotMessenger  # custom group robots
     app: PrivateMessenger  # one-to-one pushes
     link: GroupMessenger | None = None  # group pushes by 群ID for chats without a custom robot
+    private_ready: bool = False  # configured for one-to-one pushes (an app, or a long connection standing in)
     late_routes: Mapping[str, LateRoute] = field(default_factory=dict)
     # One-to-one pushes over a long connection's link, when the platform has no app configured for them.
     private_over_link: Callable[[GroupMessenger], PrivateMessenger] | None = None

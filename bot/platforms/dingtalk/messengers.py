@@ -18,4 +18,5 @@ def dingtalk_messengers(http: aiohttp.ClientSession, clock: Clock, settings: Din
     return PlatformMessengers(
         platform="dingtalk", word="钉钉", robot=DingtalkRobot(http, settings.api_base), app=app,
         link=DingtalkAppLink(app) if settings.app_configured else None, late_routes=LATE_ROUTES,
+        private_ready=settings.app_configured,
     )

@@ -22,5 +22,6 @@ def wecom_messengers(http: aiohttp.ClientSession, clock: Clock, settings: WecomS
     return PlatformMessengers(
         platform="wecom", word="企业微信", robot=WecomRobot(http, settings.api_base),
         app=WecomApp(http, clock, settings), late_routes=LATE_ROUTES,
+        private_ready=settings.app_configured or settings.long_connection,
         private_over_link=None if settings.app_configured else over_link,
     )
