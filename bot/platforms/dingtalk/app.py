@@ -18,6 +18,29 @@ from bot.settings import DingtalkSettings
 
 log = logging.getLogger(__name__)
 
+# The organisation's monthly API quota is spent: sending pauses, the admins are told.
+QUOTA_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"})
+
+
+def classify(status: int, data: Any) -> SendResult:
+    """An OpenAPI answer: ok with a processQueryKey; a quota, a token or a throttle; else retry or failed."""
+    data = data if isinstance(data, dict) else {}
+    code = str(data.get("code", ""))
+    detail = str(data.get("message", ""))[:100]
+    if code in QUOTA_CODES:
+        return SendResult("quota", code, detail)
+    if status == 401 or code == "InvalidAuthentication":
+        return SendResult("token", code or "401", detail)
+    if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):
+        return SendResult("throttled", code or str(status), "flow controlled")
+    if status >= 500:
+        return SendResult("retry", f"http {status}")
+    if status != 200:
+        return SendResult("failed", code or str(status), detail)
+    if not data.get("processQueryKey"):
+        return SendResult("retry", "bad answer")
+    return SendResult("ok", "0")
+
 
 class DingtalkApp(AppMessenger):
     """DingTalk app robot: POST /v1.0/oauth2/accessToken, then /v1.0/robot/oToMessages/batchSend.
@@ -86,24 +109,12 @@ class DingtalkApp(AppMessenger):
                 return uploaded
             body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
         status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/oToMessages/batchSend", self.timeout,
-                                   json=body, headers={"x-acs-dingtalk-access-token": token})
-        data = data if isinstance(data, dict) else {}
-        code = str(data.get("code", ""))
-        if code in ("90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"):  # the org's monthly API quota
-            return SendResult("quota", code, str(data.get("message", ""))[:100])
-        if status == 401 or code == "InvalidAuthentication":
-            return SendResult("token", code or "401", str(data.get("message", ""))[:100])
-        if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):
-            return SendResult("throttled", code or str(status), "flow controlled")
-        if status >= 500:
-            return SendResult("retry", f"http {status}")
-        if status != 200:
-            return SendResult("failed", code or str(status), str(data.get("message", ""))[:100])
-        if data.get("invalidStaffIdList"):
+                                       json=body, headers={"x-acs-dingtalk-access-token": token})
+        result = classify(status, data)
+        if result.outcome in ("ok", "retry") and status == 200 and isinstance(data, dict) \
+                and data.get("invalidStaffIdList"):
             return SendResult("failed", "invalidStaffId", "user not in the organisation")
-        if not data.get("processQueryKey"):
-            return SendResult("retry", "bad answer")
-        return SendResult("ok", "0")
+        return result
 
     async def _upload(self, image: bytes) -> str | SendResult:
         """The image's media_id from oapi media/upload (a refused oapi token is fetched again once)."""
@@ -122,7 +133,7 @@ class DingtalkApp(AppMessenger):
         name, kind = ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
         form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
         status, data = await call_json(self.http, "POST", f"{self.oapi}/media/upload", self.timeout,
-                                   params={"access_token": token, "type": "image"}, data=form)
+                                       params={"access_token": token, "type": "image"}, data=form)
         if status >= 500 or status == 429 or not isinstance(data, dict) or "errcode" not in data:
             return SendResult("retry", f"http {status}" if status != 200 else "bad answer", "media/upload"), ""
         code = data["errcode"]

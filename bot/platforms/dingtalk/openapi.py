@@ -15,32 +15,10 @@ import aiohttp
 
 from bot.platforms.apps import TokenError
 from bot.platforms.base import Outgoing, SendResult, call_json
-from bot.platforms.dingtalk.app import DingtalkApp
+from bot.platforms.dingtalk.app import DingtalkApp, classify
 from bot.platforms.split import split_text
 
 GROUP_BYTES = 15000  # msgParam at most
-# The organisation's monthly API quota is spent: sending pauses, the admins are told.
-QUOTA_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"})
-
-
-def classify(status: int, data: Any) -> SendResult:
-    """An OpenAPI answer: ok with a processQueryKey; a quota, a token or a throttle; else retry or failed."""
-    data = data if isinstance(data, dict) else {}
-    code = str(data.get("code", ""))
-    detail = str(data.get("message", ""))[:100]
-    if code in QUOTA_CODES:
-        return SendResult("quota", code, detail)
-    if status == 401 or code == "InvalidAuthentication":
-        return SendResult("token", code or "401", detail)
-    if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):
-        return SendResult("throttled", code or str(status), "flow controlled")
-    if status >= 500:
-        return SendResult("retry", f"http {status}")
-    if status != 200:
-        return SendResult("failed", code or str(status), detail)
-    if not data.get("processQueryKey"):
-        return SendResult("retry", "bad answer")
-    return SendResult("ok", "0")
 
 
 class DingtalkAppRobot(DingtalkApp):
@@ -88,7 +66,7 @@ class DingtalkAppRobot(DingtalkApp):
     async def _post_group(self, token: str, body: dict[str, Any]) -> SendResult:
         try:
             status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
-                                       self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
+                                           self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
         return classify(status, data)

@@ -66,7 +66,7 @@ class WecomApp(AppMessenger):
             body = {**body, "image": {"media_id": uploaded}}
         url = f"{self.base}/cgi-bin/message/send"
         status, data = await call_json(self.http, "POST", url, self.timeout, params={"access_token": token},
-                                   data=json.dumps(body, ensure_ascii=False).encode(),
+                                       data=json.dumps(body, ensure_ascii=False).encode(),
                                    headers={"Content-Type": "application/json"})
         return self._classify(status, data)
 
@@ -75,7 +75,7 @@ class WecomApp(AppMessenger):
         name, kind = ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
         form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
         status, data = await call_json(self.http, "POST", f"{self.base}/cgi-bin/media/upload", self.timeout,
-                                   params={"access_token": token, "type": "image"}, data=form)
+                                       params={"access_token": token, "type": "image"}, data=form)
         result = self._classify(status, data)
         if result.outcome != "ok":
             return result
