@@ -17,8 +17,12 @@ from sqlalchemy import select
 from bench.afternoon_load import Fakes, Result
 from bench.afternoon_school import CARE_END, DAY, TZ, Expected, Message
 from bot.clock import SystemClock
-from bot.outbox.apps import AppMessenger, DingtalkApp, WecomApp
-from bot.outbox.robots import DingtalkRobot, Outgoing, WecomRobot
+from bot.platforms.apps import AppMessenger
+from bot.platforms.base import Outgoing
+from bot.platforms.dingtalk.app import DingtalkApp
+from bot.platforms.dingtalk.robot import DingtalkRobot
+from bot.platforms.wecom.app import WecomApp
+from bot.platforms.wecom.robot import WecomRobot
 from bot.settings import Settings
 from bot.store.calendar_tables import JobRun
 from bot.store.care_tables import Leave, Pickup, PickupPlan

@@ -141,12 +141,12 @@ def reply_text(request: Request, status: int, raw: bytes, crypto: WecomCrypto) -
         sealed = json.loads(raw)
         plain = crypto.decrypt(sealed["encrypt"], sealed["msgsignature"], sealed["timestamp"], sealed["nonce"])
         return str(json.loads(plain)["stream"]["content"])
-    from bot.platforms.wecom import _text, _xml
+    from bot.platforms.wecom.crypto import xml_node, xml_text
 
-    envelope = _xml(raw)
-    plain = crypto.decrypt(_text(envelope, "Encrypt"), _text(envelope, "MsgSignature"), _text(envelope, "TimeStamp"),
-                           _text(envelope, "Nonce"))
-    return _text(_xml(plain), "Text/Content")
+    envelope = xml_node(raw)
+    plain = crypto.decrypt(xml_text(envelope, "Encrypt"), xml_text(envelope, "MsgSignature"), xml_text(envelope, "TimeStamp"),
+                           xml_text(envelope, "Nonce"))
+    return xml_text(xml_node(plain), "Text/Content")
 
 
 def is_error_reply(text: str) -> bool:

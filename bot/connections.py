@@ -17,10 +17,10 @@ from bot.bootstrap import Services
 from bot.domain.messages import Receive
 from bot.jobs.runner import instance_name
 from bot.outbox.lifecycle import LINKS
-from bot.outbox.links import WecomLink
-from bot.platforms.dingtalk_openapi import DingtalkAppRobot
-from bot.platforms.dingtalk_stream import DingtalkReplies, DingtalkStream
-from bot.platforms.wecom_ws import WecomLongConnection
+from bot.platforms.dingtalk.openapi import DingtalkAppRobot
+from bot.platforms.dingtalk.stream import DingtalkReplies, DingtalkStream
+from bot.platforms.wecom.link import WecomLink
+from bot.platforms.wecom.long_connection import WecomLongConnection
 from bot.settings import Settings
 from bot.store.leases import DbLease
 

@@ -10,22 +10,23 @@ from aiohttp import web
 
 from bot.bootstrap import Services
 from bot.jobs.runner import instance_name
-from bot.outbox.links import DingtalkAppLink, WecomLink
 from bot.outbox.worker import OutboxWorker
+from bot.platforms.base import GroupMessenger
+from bot.platforms.registry import build_messengers
 
-# Group links a long connection offers the worker (e.g. "wecom": WecomLink), set up before the outbox starts.
-LINKS: web.AppKey[dict[str, WecomLink | DingtalkAppLink]] = web.AppKey("outbox_links")
+# Links a long connection offers the outbox, by platform (e.g. the WeCom AI bot's), set up before it starts.
+LINKS: web.AppKey[dict[str, GroupMessenger]] = web.AppKey("outbox_links")
 
 
 def outbox_ctx(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         async with aiohttp.ClientSession() as http:
+            messengers = build_messengers(http, services.clock, services.settings)  # the registry, by platform
+            for platform, link in app.get(LINKS, {}).items():
+                messengers[platform].attach(link)
             worker = OutboxWorker(services.db, services.settings, services.clock, http, services.metrics,
-                                  instance=instance_name())
-            if LINKS in app:
-                links: dict[str, WecomLink | DingtalkAppLink] = app[LINKS]
-                worker.links.update(links)
+                                  instance=instance_name(), messengers=messengers)
             task = asyncio.create_task(worker.run(stop))
             try:
                 yield

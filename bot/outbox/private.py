@@ -1,4 +1,5 @@
-"""Who a one-to-one push goes to: the person's platform account (identities) on a platform whose app is set up."""
+"""Who a one-to-one push goes to: the person's platform account (identities) on a platform whose app is set up
+(the messenger registry says which are, in order of preference)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import Identity
-
-PREFERENCE = ("wecom", "dingtalk")  # a person with accounts on both gets it on WeCom
 
 
 @dataclass(frozen=True)
@@ -27,19 +25,14 @@ class NoChannel:
     reason: str
 
 
-def app_platforms(settings: Settings) -> set[str]:
-    """Platforms configured for one-to-one pushes: an app, or (WeCom) the AI bot's long connection."""
-    return {p for p, ok in (("wecom", settings.wecom.app_configured or settings.wecom.long_connection),
-                            ("dingtalk", settings.dingtalk.app_configured)) if ok}
-
-
 def _person(row: OutboxMessage) -> tuple[str, int | None]:
     return ("staff", row.staff_id) if row.staff_id is not None else ("guardian", row.guardian_id)
 
 
 async def resolve(session: AsyncSession, rows: Sequence[OutboxMessage],
-                  settings: Settings) -> dict[int, Recipient | NoChannel]:
-    """For each private outbox row, its recipient, or why there is none (one query for all rows)."""
+                  usable: Sequence[str]) -> dict[int, Recipient | NoChannel]:
+    """For each private outbox row, its recipient on the first of the `usable` platforms (configured for
+    one-to-one pushes, in order of preference) where the person has an account, or why there is none."""
     staff = {r.staff_id for r in rows if r.staff_id is not None}
     guardians = {r.guardian_id for r in rows if r.guardian_id is not None}
     accounts: dict[tuple[str, int | None], list[tuple[str, str]]] = defaultdict(list)
@@ -52,11 +45,10 @@ async def resolve(session: AsyncSession, rows: Sequence[OutboxMessage],
         for staff_id, guardian_id, platform, user_id in found:
             who = ("staff", staff_id) if staff_id is not None else ("guardian", guardian_id)
             accounts[who].append((platform, user_id))
-    usable = app_platforms(settings)
     out: dict[int, Recipient | NoChannel] = {}
     for row in rows:
         mine = accounts.get(_person(row), [])
-        ranked = sorted((a for a in mine if a[0] in usable), key=lambda a: PREFERENCE.index(a[0]))
+        ranked = sorted((a for a in mine if a[0] in usable), key=lambda a: usable.index(a[0]))
         if ranked:
             out[row.id] = Recipient(*ranked[0])
         elif not mine:

@@ -19,7 +19,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,19 +30,11 @@ from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.domain.privacy import mask_phones
 from bot.metrics import Metrics
-from bot.outbox.apps import AppMessenger, WecomApp
-from bot.outbox.links import DingtalkAppLink, WecomLink, WecomLinkApp
+from bot.outbox.privacy import group_safe_bodies
 from bot.outbox.private import NoChannel, Recipient, resolve
-from bot.outbox.replies import post_reply, route_valid
-from bot.outbox.robots import (
-    DingtalkRobot,
-    Outgoing,
-    SendResult,
-    WecomRobot,
-    group_safe_bodies,
-    robot_identity,
-)
-from bot.platforms.dingtalk_openapi import DingtalkAppRobot
+from bot.platforms.base import GroupMessenger, Outgoing, PlatformMessengers, PrivateMessenger, SendResult
+from bot.platforms.late_reply import post_reply, route_valid
+from bot.platforms.registry import build_messengers
 from bot.settings import Settings
 from bot.store.budgets import PER_MINUTE, Bucket, pause, reserve
 from bot.store.db import Database
@@ -107,18 +99,14 @@ class OutboxWorker:
     metrics: Metrics
     instance: str = "worker"
     batch: int = 100
+    # Each platform's messengers, keyed by platform (the serve wiring builds them and attaches the long
+    # connections' links); built here from the settings when not handed in.
+    messengers: dict[str, PlatformMessengers] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.wecom = WecomRobot(self.http, self.settings.wecom.api_base)
-        self.dingtalk = DingtalkRobot(self.http, self.settings.dingtalk.api_base)
-        ding_app = DingtalkAppRobot(self.http, self.clock, self.settings.dingtalk)  # one token for both uses
-        self.apps: dict[str, AppMessenger] = {"wecom": WecomApp(self.http, self.clock, self.settings.wecom),
-                                              "dingtalk": ding_app}
-        # Group pushes for chats with a 群ID and no custom robot: the DingTalk app robot when configured; the
-        # WeCom long connection is handed in by the serve wiring (`links["wecom"]`) when it runs.
-        self.links: dict[str, WecomLink | DingtalkAppLink] = {}
-        if self.settings.dingtalk.app_configured:
-            self.links["dingtalk"] = DingtalkAppLink(ding_app)
+        if not self.messengers:
+            self.messengers = build_messengers(self.http, self.clock, self.settings)
+        self.late_routes = {kind: route for m in self.messengers.values() for kind, route in m.late_routes.items()}
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         while not stop.is_set():
@@ -170,8 +158,9 @@ class OutboxWorker:
                 continue
             platform = (row.reply_kind or "none").split("_")[0]
             now = self.clock.now()
-            if route_valid(row.reply_url, row.reply_kind, row.reply_expires_at, now):
-                result = await post_reply(self.http, row.reply_url, row.reply_kind or "", row.text,
+            route = self.late_routes.get(row.reply_kind or "")
+            if route is not None and route_valid(row.reply_url, route, row.reply_expires_at, now):
+                result = await post_reply(self.http, row.reply_url, route, row.text,
                                           tuple(row.mentions.get("user_ids", [])))
                 self.metrics.pushes.labels(platform, result.outcome).inc()
                 if result.outcome == "ok":
@@ -207,14 +196,15 @@ class OutboxWorker:
             if chat is None or chat.broken_reason:
                 await self._finish(row, "failed", f"群不可用: {chat.broken_reason if chat else '不存在'}")
                 continue
-            if not chat.webhook and chat.platform not in self.links:
+            messengers = self.messengers[chat.platform]
+            if not chat.webhook and messengers.link is None:
                 # No robot configured: the local simulator/console shows it instead of a platform.
                 log.info("push to %s (simulator only): %s", chat.chat_id, mask_phones(row.text)[0][:80])
                 await self._finish(row, "sent", "simulator")
                 self.metrics.pushes.labels(chat.platform, "simulator").inc()
                 delivered += 1
                 continue
-            bucket = Bucket(robot_identity(chat.platform, chat.webhook), f"robot:{chat.platform}") if chat.webhook \
+            bucket = Bucket(messengers.robot.identity(chat.webhook), f"robot:{chat.platform}") if chat.webhook \
                 else Bucket(f"{chat.platform}-link:{chat.chat_id}", f"link:{chat.platform}")
             result = await self._send(chat, row, bucket)
             if isinstance(result, datetime):  # the robot is at its limit: hand the rest back, in order
@@ -235,11 +225,11 @@ class OutboxWorker:
 
     async def _send(self, chat: Chat, row: OutboxMessage, bucket: Bucket) -> SendResult | datetime:
         """Every body of one push, once the shared budget has room for all of them; else when it will."""
-        robot: WecomRobot | DingtalkRobot | WecomLink | DingtalkAppLink = \
-            self.wecom if chat.platform == "wecom" else self.dingtalk
+        messengers = self.messengers[chat.platform]
+        robot: GroupMessenger = messengers.robot
         address = chat.webhook
-        if not chat.webhook:  # a 群ID and no custom robot: the long connection / the app robot
-            robot, address = self.links[chat.platform], chat.chat_id
+        if not chat.webhook and messengers.link is not None:  # a 群ID, no custom robot: long connection / app robot
+            robot, address = messengers.link, chat.chat_id
         msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
                        tuple(row.mentions.get("phones", [])), row.markdown, row.image)
         bodies = group_safe_bodies(robot, msg)  # every group push passes here: no phone in its text
@@ -269,7 +259,7 @@ class OutboxWorker:
             await self._finish(row, "sent", "")
             return False
         if result.outcome == "throttled":
-            backoff = (WecomRobot if chat.platform == "wecom" else DingtalkRobot).backoff_seconds
+            backoff = self.messengers[chat.platform].robot.backoff_seconds
             await pause(self.db, bucket, now + timedelta(seconds=backoff), now)
             log.warning("robot throttled (%s): pausing %s s", result.code, backoff, extra={"chat": chat.chat_id})
             await self._retry(row, now + timedelta(seconds=backoff), result, count=False)
@@ -285,7 +275,7 @@ class OutboxWorker:
             await pause(self.db, bucket, now + QUOTA_PAUSE, now)
             log.error("%s organisation API quota spent (%s): pausing pushes", chat.platform, result.code)
             await self._tell_admins(chat.class_group_id, None, f"quota:{chat.platform}:{now.date()}",
-                                    QUOTA_TEXT.format(platform=_PLATFORM_WORD[chat.platform], code=result.code))
+                                    QUOTA_TEXT.format(platform=self.messengers[chat.platform].word, code=result.code))
             await self._retry(row, now + QUOTA_PAUSE, result, count=False)
             return True
         if result.outcome == "config":
@@ -388,7 +378,7 @@ class OutboxWorker:
         if not rows:
             return 0
         async with self.db.transaction() as s:
-            targets = await resolve(s, rows, self.settings)
+            targets = await resolve(s, rows, [p for p, m in self.messengers.items() if m.private_ready])
         by_person: dict[Recipient, list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             target = targets[row.id]
@@ -402,15 +392,8 @@ class OutboxWorker:
                                       for to, r in by_person.items()))
         return sum(sent)
 
-    def _app(self, platform: str) -> AppMessenger | WecomLinkApp:
-        """The platform's app; for WeCom without a self-built app, the AI bot's long connection."""
-        if platform == "wecom" and not self.settings.wecom.app_configured and isinstance(
-                link := self.links.get("wecom"), WecomLink):
-            return WecomLinkApp(link, self.clock)
-        return self.apps[platform]
-
     async def _deliver_person(self, to: Recipient, rows: list[OutboxMessage]) -> int:
-        app = self._app(to.platform)
+        app = self.messengers[to.platform].app  # the app, or a long connection standing in for it
         # One window per person (20 per 60 s, as before) and one pause for the whole app, shared by instances.
         person = Bucket(f"{to.platform}-app:{to.user_id}", f"app-user:{to.platform}")
         whole_app = Bucket(f"{to.platform}-app", f"app:{to.platform}")
@@ -436,9 +419,9 @@ class OutboxWorker:
                 await self._finish(row, "failed", f"消息过长({parts}段),超过每分钟{PER_MINUTE}条的限制")
                 continue
             wait = None
-            if to.platform == "wecom":  # WeCom silently drops app messages past 1,000 an hour to one member
-                wait = await reserve(self.db, wecom_hour_bucket(to.user_id), parts - row.parts_sent, now,
-                                     limit=WECOM_APP_PER_HOUR, seconds=3600.0)
+            if app.per_hour:  # WeCom silently drops app messages past 1,000 an hour to one member
+                wait = await reserve(self.db, hour_bucket(to.platform, to.user_id), parts - row.parts_sent, now,
+                                     limit=app.per_hour, seconds=3600.0)
             if wait is None:
                 wait = await reserve(self.db, person, parts - row.parts_sent, now, pauses=(whole_app,))
             if wait is not None:
@@ -471,7 +454,7 @@ class OutboxWorker:
                 await pause(self.db, whole_app, until, now)
                 log.error("%s organisation API quota spent (%s): pausing app pushes", to.platform, result.code)
                 await self._tell_admins(None, None, f"quota:{to.platform}:{now.date()}",
-                                        QUOTA_TEXT.format(platform=_PLATFORM_WORD[to.platform], code=result.code))
+                                        QUOTA_TEXT.format(platform=self.messengers[to.platform].word, code=result.code))
                 await self._retry(row, until, result, count=False)
                 await self._release(rows[index + 1:], until)
                 break
@@ -486,7 +469,7 @@ class OutboxWorker:
                 break
         return delivered
 
-    def _unsure(self, app: AppMessenger | WecomLinkApp, row: OutboxMessage) -> bool:
+    def _unsure(self, app: PrivateMessenger, row: OutboxMessage) -> bool:
         """A send began before a crash and was never recorded: resend only inside the platform's dedupe window."""
         started = row.send_started_at
         if started is None:
@@ -521,14 +504,9 @@ class OutboxWorker:
             await self.metrics.refresh_outbox(s, self.clock.now())
 
 
-_PLATFORM_WORD = {"wecom": "企业微信", "dingtalk": "钉钉"}
-# WeCom app messages to one member: at most 30 a minute (the 20-per-minute window stays under it) and 1,000 an
-# hour (this window), else WeCom drops them without an error.
-WECOM_APP_PER_HOUR = 990
-
-
-def wecom_hour_bucket(user_id: str) -> Bucket:
-    return Bucket(f"wecom-app-hour:{user_id}", "app-user-hour:wecom")
+def hour_bucket(platform: str, user_id: str) -> Bucket:
+    """The hourly window of one person's one-to-one pushes, on a platform that caps them (`per_hour`)."""
+    return Bucket(f"{platform}-app-hour:{user_id}", f"app-user-hour:{platform}")
 
 
 def waiting_state(row: OutboxMessage) -> str:

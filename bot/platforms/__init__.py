@@ -1,8 +1,13 @@
-"""Platform adapters: verify, decrypt and parse callbacks into IncomingMessage; build replies."""
+"""Platform adapters, one package per platform (`wecom`, `dingtalk`): inbound (HTTP callback, long connection)
+into the one IncomingMessage, replies, outbound messengers, crypto/signing. Here: what every inbound adapter
+shares (refusals, id and text cleaning, untrusted JSON, reply-URL checks, reconnect back-off); the outbound
+contracts are in `base`."""
 
 import json
 import logging
+import random
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,3 +104,8 @@ def platform_reply_url(url: object, api_base: str, what: str, also: tuple[str, .
     log.warning("%s refused: host %s is not the platform's (%s)", what, str(shown)[:80],
                 own[1] if own else "api_base unset")
     return None
+
+
+def backoff(failures: int, low: float, high: float, rand: Callable[[], float] = random.random) -> float:
+    """Capped exponential back-off with jitter: low, 2*low, 4*low ... up to high, each times 0.5-1.0."""
+    return min(high, low * 2 ** max(0, failures - 1)) * (0.5 + rand() / 2)

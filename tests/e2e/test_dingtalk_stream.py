@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from bot.clock import FixedClock, SystemClock
 from bot.domain.messages import Accepted, IncomingMessage, Reply
-from bot.outbox.robots import Outgoing
+from bot.platforms.base import Outgoing
 from bot.platforms.content import CAN_DO
-from bot.platforms.dingtalk_openapi import DingtalkAppRobot
-from bot.platforms.dingtalk_stream import DingtalkReplies, DingtalkStream
+from bot.platforms.dingtalk.openapi import DingtalkAppRobot
+from bot.platforms.dingtalk.stream import DingtalkReplies, DingtalkStream
 from bot.settings import DingtalkSettings
 from tests.e2e.test_wecom_long_connection import Answered, Inbox
 from tests.fakes.dingtalk_stream import FakeDingtalk, dingtalk_server, robot_data

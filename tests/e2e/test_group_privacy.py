@@ -19,8 +19,8 @@ from bot.domain.privacy import MASK, has_phone
 from bot.jobs import family, fees, pickup
 from bot.jobs.runner import run_job
 from bot.metrics import Metrics
-from bot.outbox.robots import UNBOUND_GUARDIANS
 from bot.outbox.worker import OutboxWorker
+from bot.platforms.dingtalk.robot import UNBOUND_GUARDIANS
 from bot.settings import load_settings
 from bot.store.db import Database
 from bot.store.outbox import enqueue
@@ -121,7 +121,7 @@ async def test_a_phone_written_into_a_group_push_is_masked_and_logged(
             Push(key="bug-1", chat_ref=chat_ref, text="王小明的家长请回电 138-0000-1111 或 010-12345678"),
             Push(key="bug-2", chat_ref=chat_ref, text="**值班**\n电话 13900000001", markdown=True),
         ], services.clock.now())
-    with caplog.at_level(logging.ERROR, logger="bot.outbox.robots"):
+    with caplog.at_level(logging.ERROR, logger="bot.outbox.privacy"):
         bodies = await deliver(school)
     assert [shown(b).strip() for b in bodies][:1] == [f"王小明的家长请回电 {MASK} 或 {MASK}"]
     assert not any(has_phone(shown(b)) for b in bodies) and len(bodies) == 2

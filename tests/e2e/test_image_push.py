@@ -175,7 +175,7 @@ async def test_a_dingtalk_image_send_cut_off_by_a_crash_is_not_sent_again(world:
 
 
 async def test_the_fake_refuses_an_image_message_with_an_unknown_media_id(world: World) -> None:
-    app = ding_worker(world).apps["dingtalk"]
+    app = ding_worker(world).messengers["dingtalk"].app
     body = {"robotCode": "ding-app-key", "userIds": ["ding-zhao"], "msgKey": "sampleImageMsg",
             "msgParam": json.dumps({"photoURL": "@never-uploaded"})}
     result = await app._send_body(await app.access_token(), body)

@@ -113,7 +113,7 @@ async def test_a_refused_wecom_token_is_refreshed_once_and_the_push_retried(worl
     if how == "revoked":
         world.apps.revoke_tokens()
     else:
-        worker.apps["wecom"].token.value = "not-a-token"
+        worker.messengers["wecom"].app.token.value = "not-a-token"
     await world.queue(world.push("t1", "teacher-li", "令牌过期后仍送达"))
     await worker.run_once()
     assert world.apps.refused == [code] and world.apps.token_calls["wecom"] == 2

@@ -12,8 +12,8 @@ from bot.clock import FixedClock
 from bot.demo import load_demo
 from bot.domain.messages import Push
 from bot.metrics import Metrics
-from bot.outbox.robots import UNBOUND_GUARDIANS
 from bot.outbox.worker import OutboxWorker
+from bot.platforms.dingtalk.robot import UNBOUND_GUARDIANS
 from bot.settings import Settings, load_settings
 from bot.store.db import Database
 from bot.store.outbox import enqueue
@@ -154,9 +154,9 @@ async def test_a_worker_dying_mid_delivery_loses_nothing(world: Any) -> None:
     async with world["db"].transaction() as s:
         await s.execute(update(OutboxMessage).values(state="sending", claimed_by="dead",
                                                      claimed_until=world["clock"].now() + __import__("datetime").timedelta(minutes=2)))
-    robot = world["worker"].dingtalk
+    robot = world["worker"].messengers["dingtalk"].robot
     for i in range(2):
-        body = robot.bodies(__import__("bot.outbox.robots", fromlist=["Outgoing"]).Outgoing(f"c{i}", f"消息{i}"))[0]
+        body = robot.bodies(__import__("bot.platforms.base", fromlist=["Outgoing"]).Outgoing(f"c{i}", f"消息{i}"))[0]
         await robot.send_body("tok-d", "SECret", body, f"c{i}", world["clock"].now())
     await world["worker"].run_once()
     assert len(world["fake"].received["tok-d"]) == 2  # the lease has not expired yet

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.domain.messages import Push
 from bot.metrics import Metrics
-from bot.outbox.robots import Outgoing
 from bot.outbox.worker import OutboxWorker
+from bot.platforms.base import Outgoing
 from bot.store.db import Database
 from bot.store.outbox_tables import SendBudget
 from bot.store.tables import Chat
@@ -138,7 +138,7 @@ async def test_a_push_longer_than_a_minutes_budget_goes_out_over_two_minutes(wor
     """More than 20 parts (over ~40 KB) never fits one window: 20 now, the rest a minute later, each part once."""
     a = world["chats"][0]
     text = "\n".join(f"第{i}行:" + "托管日报内容" * 30 for i in range(80))
-    parts = len(world["worker"].wecom.bodies(Outgoing("long", text)))
+    parts = len(world["worker"].messengers["wecom"].robot.bodies(Outgoing("long", text)))
     assert parts > 20
     await queue(world["db"], world["clock"], [Push(key="long", text=text, chat_ref=a),
                                               Push(key="after", text="之后的通知", chat_ref=a)])

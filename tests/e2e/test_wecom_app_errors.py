@@ -18,12 +18,13 @@ async def test_wecom_60020_alerts_the_admins_with_what_to_set(world: World) -> N
 async def test_wecom_app_stays_under_1000_an_hour_per_member(world: World) -> None:  # noqa: F811
     from datetime import timedelta
 
-    from bot.outbox.worker import WECOM_APP_PER_HOUR, wecom_hour_bucket
+    from bot.outbox.worker import hour_bucket
+    from bot.platforms.wecom.app import PER_HOUR as WECOM_APP_PER_HOUR
     from bot.store.budgets import reserve
 
     start = world.clock.now()
     for minute in range(WECOM_APP_PER_HOUR // 18):  # ~55 minutes of 18 a minute, under 30/min, to one parent
-        assert await reserve(world.db, wecom_hour_bucket("parent-li"), 18, start + timedelta(minutes=minute),
+        assert await reserve(world.db, hour_bucket("wecom", "parent-li"), 18, start + timedelta(minutes=minute),
                              limit=WECOM_APP_PER_HOUR, seconds=3600.0) is None
     world.clock.advance(minutes=56)
     await world.queue(world.push("n1", "parent-li", "明天托管照常"), world.push("n2", "teacher-li", "好"))

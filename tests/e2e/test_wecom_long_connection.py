@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from bot.clock import SystemClock
 from bot.domain.messages import Accepted, IncomingMessage, Reply
+from bot.platforms import backoff
 from bot.platforms.content import CAN_DO, WELCOME
-from bot.platforms.wecom_ws import KICKED, WecomLongConnection, backoff
+from bot.platforms.wecom.long_connection import KICKED, WecomLongConnection
 from bot.settings import WecomSettings
 from tests.fakes.wecom_ws import FakeWecomWs, text_body, wecom_ws_server
 

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from bot.clock import SystemClock
 from bot.domain.messages import Accepted, IncomingMessage, Reply
-from bot.platforms.wecom_ws import WecomLongConnection
+from bot.platforms.wecom.long_connection import WecomLongConnection
 from bot.settings import WecomSettings
 from bot.store.db import Database
 from bot.store.leases import DbLease

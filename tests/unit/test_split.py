@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.outbox.split import WECOM_TEXT_BYTES, split_text
+from bot.platforms.split import WECOM_TEXT_BYTES, split_text
 
 
 def test_short_text_is_one_part() -> None:

@@ -18,20 +18,19 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import aiohttp
 
 from bot.clock import Clock
 from bot.domain.messages import IncomingMessage, Platform, Receive, Reply
-from bot.outbox.robots import SendResult
-from bot.outbox.split import split_text
-from bot.platforms import Rejected, clean_id, clean_text
+from bot.platforms import Rejected, backoff, clean_id, clean_text
+from bot.platforms.base import SendResult
 from bot.platforms.content import CAN_DO, WELCOME, wecom_text
-from bot.platforms.wecom import strip_mention
+from bot.platforms.split import split_text
+from bot.platforms.wecom.callback import strip_mention
 from bot.settings import WecomSettings
 
 log = logging.getLogger(__name__)
@@ -73,11 +72,6 @@ def message_from_frame(body: dict[str, Any], received_at: Any, bot_name: str) ->
     return IncomingMessage(platform=Platform.WECOM, chat_id=chat, sender_id=user,
                            text=strip_mention(clean_text(text), bot_name), message_id=msgid,
                            received_at=received_at, is_group=is_group, reply_kind="wecom_long_connection")
-
-
-def backoff(failures: int, low: float, high: float, rand: Callable[[], float] = random.random) -> float:
-    """Capped exponential back-off with jitter: low, 2*low, 4*low ... up to high, each times 0.5-1.0."""
-    return min(high, low * 2 ** max(0, failures - 1)) * (0.5 + rand() / 2)
 
 
 class WecomLongConnection:

@@ -1,10 +1,7 @@
-"""DingTalk enterprise robot callbacks (HTTP mode): header signature, parsing, replies in the response."""
+"""DingTalk enterprise robot callbacks (HTTP mode): a verified body parsed into the one IncomingMessage."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,30 +10,8 @@ from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected, clean_id, clean_text, load_json, platform_reply_url
 from bot.platforms.content import CAN_DO, dingtalk_text
 
-WINDOW_MS = 60 * 60 * 1000  # one hour either way
 API_BASE = "https://oapi.dingtalk.com"  # dingtalk.api_base's default: sessionWebhook must be on this host
 WEBHOOK_LIFE = timedelta(hours=1)  # when a message carries no sessionWebhookExpiredTime
-
-
-def sign(timestamp: str, secret: str) -> str:
-    """base64(HmacSHA256(key=secret, msg=f"{timestamp}\\n{secret}")), as DingTalk signs callbacks and robots."""
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def verify(headers: Any, secret: str, now: datetime) -> None:
-    """Fail closed: no secret configured, a missing header, a stale time or a wrong sign is refused."""
-    if not secret:
-        raise Rejected(403, "dingtalk.app_secret not configured")
-    timestamp, signature = headers.get("timestamp"), headers.get("sign")
-    if not timestamp or not signature:
-        raise Rejected(401, "missing timestamp or sign header")
-    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20):  # '²'.isdigit() is True
-        raise Rejected(401, "timestamp not a number")
-    if abs(int(now.timestamp() * 1000) - int(timestamp)) > WINDOW_MS:
-        raise Rejected(401, "stale timestamp")
-    if not hmac.compare_digest(sign(timestamp, secret).encode(), signature.encode()):
-        raise Rejected(403, "bad signature")
 
 
 @dataclass(frozen=True)
@@ -86,12 +61,3 @@ def parse(body: bytes, received_at: datetime, settings: Any = None) -> DingtalkI
         reply_expires_at=_expires(data.get("sessionWebhookExpiredTime"), received_at) if webhook else None,
     )
     return DingtalkInbound(message, webhook, msg_id)
-
-
-def reply_body(text: str | None, mention_user_ids: tuple[str, ...] = ()) -> dict[str, Any]:
-    if not text:
-        return {"msgtype": "empty"}
-    body: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
-    if mention_user_ids:
-        body["at"] = {"atUserIds": list(mention_user_ids)}
-    return body

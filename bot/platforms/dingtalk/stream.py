@@ -26,12 +26,11 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.domain.messages import IncomingMessage, Platform, Receive, Reply
-from bot.outbox.robots import Outgoing, SendResult
-from bot.platforms import Rejected, clean_id, clean_text, platform_reply_url
+from bot.platforms import Rejected, backoff, clean_id, clean_text, platform_reply_url
+from bot.platforms.base import Outgoing, SendResult
 from bot.platforms.content import CAN_DO, dingtalk_text
-from bot.platforms.dingtalk import reply_body
-from bot.platforms.dingtalk_openapi import DingtalkAppRobot
-from bot.platforms.wecom_ws import backoff
+from bot.platforms.dingtalk.openapi import DingtalkAppRobot
+from bot.platforms.dingtalk.replies import reply_body
 from bot.settings import DingtalkSettings
 
 log = logging.getLogger(__name__)

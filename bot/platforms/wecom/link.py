@@ -1,9 +1,6 @@
-"""Group pushes without a custom robot: over the WeCom AI bot's long connection (aibot_send_msg) or through
-the DingTalk app robot (groupMessages/send). They speak the robots' interface (bodies, send_body), the chat's
-群ID standing where a robot's address would.
-
-A class whose roster row names a custom-robot 推送地址 keeps using that robot; a class with a 群ID and no
-推送地址 uses these when its platform has one configured.
+"""Pushes over the WeCom AI bot's long connection (aibot_send_msg): group pushes for a class with a 群ID and no
+custom-robot 推送地址 (the robots' interface, the 群ID standing where a robot's address would), and one-to-one
+pushes when no self-built app is configured.
 """
 
 from __future__ import annotations
@@ -13,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
-from bot.outbox.robots import Outgoing, SendResult
-from bot.outbox.split import split_text
-from bot.platforms.dingtalk_openapi import DingtalkAppRobot
-from bot.platforms.wecom_ws import STREAM_BYTES, WecomLongConnection
+from bot.platforms.base import GroupMessenger, Outgoing, SendResult
+from bot.platforms.split import split_text
+from bot.platforms.wecom.app import PER_HOUR
+from bot.platforms.wecom.long_connection import STREAM_BYTES, WecomLongConnection
 
 
 class WecomLink:
@@ -43,8 +40,9 @@ class WecomLinkApp:
     platform = "wecom"
     backoff_seconds = 60
     dedupe = timedelta(0)
+    per_hour = PER_HOUR  # WeCom's cap on messages to one member an hour, kept on this channel too
 
-    def __init__(self, link: WecomLink, clock: Clock) -> None:
+    def __init__(self, link: GroupMessenger, clock: Clock) -> None:
         self.link, self.clock = link, clock
 
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]:
@@ -60,18 +58,3 @@ class WecomLinkApp:
             if on_part is not None:
                 await on_part(index)
         return result
-
-
-class DingtalkAppLink:
-    """groupMessages/send with the app robot (openConversationId = the class's 群ID)."""
-
-    backoff_seconds = 600
-
-    def __init__(self, robot: DingtalkAppRobot) -> None:
-        self.robot = robot
-
-    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
-        return self.robot.group_bodies("", msg)
-
-    async def send_body(self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
-        return await self.robot.send_group_body({**body, "openConversationId": chat_id})

@@ -1,4 +1,5 @@
-"""The DingTalk app robot on the new-style OpenAPI: group pushes (groupMessages/send) besides one-to-one ones.
+"""The DingTalk app robot on the new-style OpenAPI: group pushes (groupMessages/send) besides one-to-one ones,
+and the link the outbox sends a class's pushes through when it has a 群ID and no custom-robot 推送地址.
 
 One token cache (POST /v1.0/oauth2/accessToken) serves both. A group is named by its openConversationId (the
 class's 群ID, the conversationId of its messages); the robot is `dingtalk.robot_code` (the app key by default).
@@ -7,37 +8,17 @@ class's 群ID, the conversationId of its messages); the robot is `dingtalk.robot
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 
-from bot.outbox.apps import DingtalkApp, TokenError, _call
-from bot.outbox.robots import Outgoing, SendResult
-from bot.outbox.split import split_text
+from bot.platforms.apps import TokenError
+from bot.platforms.base import Outgoing, SendResult, call_json
+from bot.platforms.dingtalk.app import DingtalkApp, classify
+from bot.platforms.split import split_text
 
 GROUP_BYTES = 15000  # msgParam at most
-# The organisation's monthly API quota is spent: sending pauses, the admins are told.
-QUOTA_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"})
-
-
-def classify(status: int, data: Any) -> SendResult:
-    """An OpenAPI answer: ok with a processQueryKey; a quota, a token or a throttle; else retry or failed."""
-    data = data if isinstance(data, dict) else {}
-    code = str(data.get("code", ""))
-    detail = str(data.get("message", ""))[:100]
-    if code in QUOTA_CODES:
-        return SendResult("quota", code, detail)
-    if status == 401 or code == "InvalidAuthentication":
-        return SendResult("token", code or "401", detail)
-    if status == 429 or "QpsLimit" in code or data.get("flowControlledStaffIdList"):
-        return SendResult("throttled", code or str(status), "flow controlled")
-    if status >= 500:
-        return SendResult("retry", f"http {status}")
-    if status != 200:
-        return SendResult("failed", code or str(status), detail)
-    if not data.get("processQueryKey"):
-        return SendResult("retry", "bad answer")
-    return SendResult("ok", "0")
 
 
 class DingtalkAppRobot(DingtalkApp):
@@ -84,8 +65,23 @@ class DingtalkAppRobot(DingtalkApp):
 
     async def _post_group(self, token: str, body: dict[str, Any]) -> SendResult:
         try:
-            status, data = await _call(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
-                                       self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
+            status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
+                                           self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
         return classify(status, data)
+
+
+class DingtalkAppLink:
+    """groupMessages/send with the app robot (openConversationId = the class's 群ID)."""
+
+    backoff_seconds = 600
+
+    def __init__(self, robot: DingtalkAppRobot) -> None:
+        self.robot = robot
+
+    def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
+        return self.robot.group_bodies("", msg)
+
+    async def send_body(self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+        return await self.robot.send_group_body({**body, "openConversationId": chat_id})
