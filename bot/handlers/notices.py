@@ -1,4 +1,4 @@
-"""通知 (a notice with read confirmation) and 通知情况 (who has confirmed, privately).
+"""通知 (a notice with read confirmation), 通知情况 (who has confirmed, privately) and 停课 (a closure, told).
 
 A head teacher's `通知 TEXT` goes to their class group; the principal's `通知 全校 TEXT` / `通知 三年级 TEXT`
 to every class (of the grade). Families confirm with `收到` (see bot/handlers/chatter.py): a child counts as
@@ -7,13 +7,19 @@ confirmed once any of its guardians replied. Group texts never name a child.
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 from bot.domain import notices as rules
 from bot.domain.actors import Role
+from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
+from bot.handlers.care_common import calendar_of, day_label, days_label
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import Args, CommandSpec, keyword_parser
+from bot.handlers.registry import PRINCIPALS, Args, CommandSpec, keyword_parser
 from bot.notices import Sent, send_notice
 from bot.store import notices as store
+from bot.store.calendar import add_entry
 
 SENDERS = frozenset({Role.HEAD_TEACHER, Role.PRINCIPAL, Role.ADMIN})
 NAMES_PER_CLASS = 60
@@ -33,6 +39,12 @@ def parse_status(text: str) -> Args | None:
     if n is not None:
         return {"n": n}
     return {"n": 1} if _STATUS_POLITELY(text) is not None else None
+
+
+def parse_closure(text: str) -> Args | None:
+    """`停课 明天 运动会`: the days and the reason are read by the handler (they need the calendar)."""
+    m = re.match(r"^\s*(?:临时)?停课\s*[:：]?\s*(.*)$", text, re.DOTALL)
+    return {"text": m.group(1).strip()} if m else None
 
 
 def _sender_label(ctx: HandlerContext, class_names: list[str]) -> str:
@@ -113,9 +125,53 @@ async def handle_status(ctx: HandlerContext, args: Args) -> Reply:
     return Reply("\n".join(lines), private=True)
 
 
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (start, end) ranges, for calendar entries."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+async def handle_closure(ctx: HandlerContext, args: Args) -> Reply:
+    school_id = ctx.actor.school_id
+    assert school_id is not None
+    calendar = await calendar_of(ctx)
+    text = args["text"]
+    found = find_dates(text, ctx.today(), calendar.is_care_day) if text else None
+    if found is None or not found.days or found.vague:
+        return Reply.refusal("请写明哪天停课和原因,例如: 停课 明天 运动会")
+    if found.past:
+        return Reply.refusal(f"{days_label(list(found.past))}已经过去,不能停课。")
+    days = [d for d in found.days if calendar.is_care_day(d)]
+    if not days:
+        day = found.days[0]
+        return Reply.refusal(f"{day_label(day)}本来就没有托管({calendar.why_not(day)}),无需停课。")
+    reason = re.sub(r"^[\s,，:：、]+|[\s,，。.!！]+$", "", text.replace(found.text, " ", 1)).strip()
+    reason = re.sub(r"^(因为?|由于)", "", reason).strip()[:100]
+    for start, end in _runs(days):
+        await add_entry(ctx.session, school_id, "closure", start, end, reason or "停课")
+    classes = await store.classes_with_pupils(ctx.session, school_id)
+    label = rules.days_text(days)
+    sent = await send_notice(
+        ctx.session, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
+        sender=_sender_label(ctx, []), kind="closure", scope="全校", text=rules.closure_text(label, reason),
+        classes=classes, now=ctx.clock.now(), closure_day=days[0], message_id=ctx.message.message_id)
+    for push in sent.pushes:
+        ctx.push(push)
+    ctx.audit("calendar.closure", label, reason=reason, notice=sent.notice_id)
+    reply = _sent_reply(sent)
+    return Reply(f"已登记 {label} 停课,当天的接送提醒和晚接提醒不再发送。\n{reply.text}")
+
+
 COMMANDS = [
     CommandSpec("通知", "通知 [全校|三年级] 内容", "给班级群发通知,家长回复「收到」确认", "通知 周五下午开家长会",
                 ("通知", "发通知"), parse_notice, handle_notice, roles=SENDERS, priority=30, free_text=True),
     CommandSpec("通知情况", "通知情况 [2]", "我发的通知的确认情况(私信回复)", "通知情况", ("通知情况",),
                 parse_status, handle_status, roles=SENDERS, priority=29, writes=False),
+    CommandSpec("停课", "停课 日期 原因", "登记停课并通知全校家长(当天不发接送提醒)", "停课 明天 运动会",
+                ("停课",), parse_closure, handle_closure, roles=PRINCIPALS, priority=31),
 ]

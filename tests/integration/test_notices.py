@@ -1,24 +1,27 @@
-"""Notices with read confirmation (通知 / 收到 / 通知情况 / notice-reminder / daily summary), on the demo
-school, on SQLite and PostgreSQL."""
+"""Notices with read confirmation (通知 / 收到 / 通知情况 / notice-reminder / daily summary) and closures told
+(停课 in chat, `tuoguan calendar add 停课`), on the demo school, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bootstrap import Services
 from bot.demo import CHAT_32, CHAT_51
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
+from bot.jobs_cli import cmd_calendar
 from bot.reports import daily_summary
 from bot.settings import load_settings
-from bot.store.calendar import school_ids
+from bot.store.calendar import school_calendar, school_ids
 from bot.store.db import Database
 from bot.store.notice_tables import Notice, NoticeTarget
 from bot.store.notices import as_utc
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import AuditEntry, Chat, Student
+from bot.store.tables import AuditEntry, Chat, ClassGroup, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
@@ -198,3 +201,103 @@ async def test_daily_summary_lists_open_notices_with_their_rate(db: Database) ->
         assert "未结束通知 1 条" in text and "三年级2班「周五下午开家长会」已确认 1 / 应确认 10(10%)" in text
         assert "李华" not in text
         assert "未结束通知: 无" in await daily_summary(s, school_id, date(2026, 12, 1))
+
+
+async def test_principal_closure_is_told_at_once_and_that_day_has_no_pickup_jobs(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("principal-zhao", "停课 明天 运动会", (10, 0))
+    assert out.command == "停课" and "11月24日(周二)" in out.reply.text and "应确认 20 名" in out.reply.text
+    async with db.transaction() as s:
+        (school_id,) = await school_ids(s)
+        calendar = await school_calendar(s, school_id)
+        notice = (await s.scalars(select(Notice))).one()
+    assert not calendar.is_care_day(date(2026, 11, 24)) and calendar.why_not(date(2026, 11, 24)) == "学校停课"
+    assert notice.kind == "closure" and as_utc(notice.closes_at) == shanghai(2026, 11, 25, 0, 0)
+    pushes = await outbox(db, "notice:")
+    assert len(pushes) == 2 and all("11月24日(周二)停课(运动会)" in p.text and "收到" in p.text for p in pushes)
+    assert_group_safe(pushes)
+    assert (await say("parent-li", "收到", (12, 0))).reply.text == "已确认收到通知,谢谢您!"
+
+    # That day: no pickup reminder, no late alert, no daily summary (the runner skips a closed day).
+    for name, at in (("pickup-reminder", (17, 15)), ("late-pickup", (17, 45)), ("daily-summary", (18, 30))):
+        services.clock.instant = shanghai(2026, 11, 24, *at)  # type: ignore[attr-defined]
+        (result,) = await run_job(services, JOBS[name], shanghai(2026, 11, 24, *at))
+        assert result.status == "skipped" and "学校停课" in result.detail
+    for prefix in ("pickup-reminder", "late-pickup", "late-escalation", "daily-summary"):
+        assert await outbox(db, prefix) == []
+    # The day after is a care day again.
+    services.clock.instant = shanghai(2026, 11, 25, 17, 15)  # type: ignore[attr-defined]
+    (result,) = await run_job(services, JOBS["pickup-reminder"], shanghai(2026, 11, 25, 17, 15))
+    assert result.status == "done"
+
+
+async def test_closure_refusals_write_nothing(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    assert (await say("principal-zhao", "停课 昨天 停电", (10, 0))).reply.refused
+    assert "本来就没有托管" in (await say("principal-zhao", "停课 周六 运动会", (10, 1))).reply.text
+    assert (await say("principal-zhao", "停课", (10, 2))).reply.refused
+    assert (await say("teacher-li", "停课 明天 运动会", (10, 3))).result == "not_allowed"
+    asked = await say("principal-zhao", "明天停课吗", (10, 4))
+    assert asked.command != "停课"
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Notice)) == 0
+        (school_id,) = await school_ids(s)
+        assert (await school_calendar(s, school_id)).closures == ()
+
+
+async def test_closure_range_skips_days_without_care_and_is_one_notice(db: Database) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    out = await say("principal-zhao", "停课 11月26日到11月30日 流感", (10, 0))  # Thu-Mon: the weekend is skipped
+    assert "11月26日(周四)、11月27日(周五)、11月30日(周一)" in out.reply.text
+    async with db.transaction() as s:
+        (school_id,) = await school_ids(s)
+        calendar = await school_calendar(s, school_id)
+    assert [(c.start, c.end) for c in calendar.closures] == [(date(2026, 11, 26), date(2026, 11, 27)),
+                                                            (date(2026, 11, 30), date(2026, 11, 30))]
+    assert len(await outbox(db, "notice:")) == 2
+
+
+def calendar_args(start: date, end: date | None = None, name: str = "", no_notice: bool = False) -> argparse.Namespace:
+    return argparse.Namespace(calendar_command="add", kind="停课", start=start, end=end, name=name, no_notice=no_notice)
+
+
+async def test_calendar_add_closure_tells_the_classes_with_confirmation(db: Database, capsys: Any) -> None:
+    services = await demo_services(db)
+    services.clock.instant = shanghai(2026, 11, 23, 8)  # type: ignore[attr-defined]
+    assert await cmd_calendar(services, calendar_args(date(2026, 11, 25), date(2026, 11, 26), "流感停课")) == 0
+    printed = capsys.readouterr().out
+    assert "已通知 2 个班级群,应确认 20 名学生" in printed
+    pushes = await outbox(db, "notice:")
+    assert len(pushes) == 2 and all("11月25日(周三)、11月26日(周四)停课(流感停课)" in p.text for p in pushes)
+    assert_group_safe(pushes)
+    say = sayer(services)
+    assert (await say("parent-wang", "收到", (12, 0))).reply.text == "已确认收到通知,谢谢您!"
+    status = await say("principal-zhao", "通知情况", (12, 30))  # a closure no one sent is the principal's to follow
+    assert "已确认 2 / 应确认 20(10%)" in status.reply.text
+
+
+async def test_calendar_add_past_or_quiet_closure_sends_nothing(db: Database, capsys: Any) -> None:
+    services = await demo_services(db)
+    services.clock.instant = shanghai(2026, 11, 23, 8)  # type: ignore[attr-defined]
+    assert await cmd_calendar(services, calendar_args(date(2026, 11, 16))) == 0  # past
+    assert await cmd_calendar(services, calendar_args(date(2026, 11, 28))) == 0  # a Saturday: no care anyway
+    assert await cmd_calendar(services, calendar_args(date(2026, 11, 25), no_notice=True)) == 0
+    assert "已通知" not in capsys.readouterr().out
+    assert await outbox(db, "notice:") == []
+    async with db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+async def test_a_class_without_a_working_chat_is_named_to_the_sender(db: Database) -> None:
+    services = await demo_services(db)
+    async with db.transaction() as s:
+        class51 = await s.scalar(select(ClassGroup.id).where(ClassGroup.name == "五年级1班"))
+        for chat in (await s.scalars(select(Chat).where(Chat.class_group_id == class51))).all():
+            chat.broken_reason = "robot removed"
+    out = await sayer(services)("principal-zhao", "通知 全校 周五运动会", (9, 0))
+    assert "五年级1班 没有可用的班级群" in out.reply.text and "应确认 20 名" in out.reply.text
+    assert len(await outbox(db, "notice:")) == 1
+

@@ -77,6 +77,7 @@ def parsed(text: str) -> Parsed:
     ("通知 明天春游,带什么请看公告?", "通知"),  # a question inside a notice is the notice's
     ("通知情况", "通知情况"),
     ("通知情况 2", "通知情况"),
+    ("停课 明天 运动会", "停课"),
     ("收到", "闲聊"),
     ("已收到", "闲聊"),
     ("收到,谢谢老师", "闲聊"),
@@ -93,7 +94,18 @@ def test_received_is_flagged_only_for_a_statement() -> None:
     assert not (isinstance(received_question, Parsed) and received_question.args.get("received"))
 
 
-@pytest.mark.parametrize("text", ["收到了吗?", "有通知吗"])
+@pytest.mark.parametrize("text", ["明天停课吗", "明天停课吗?", "收到了吗?", "有通知吗"])
 def test_questions_write_nothing(text: str) -> None:
     result = TABLE.parse(text)
     assert not (isinstance(result, Parsed) and (result.spec.writes or result.args.get("received")))
+
+
+def test_closure_reading_and_runs() -> None:
+    from bot.handlers.notices import _runs, parse_closure
+
+    assert parse_closure("停课 明天 运动会") == {"text": "明天 运动会"}
+    assert parse_closure("临时停课:周五 停电") == {"text": "周五 停电"}
+    assert parse_closure("停课") == {"text": ""}
+    assert parse_closure("明天停课") is None  # the command word comes first
+    days = [date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 30)]
+    assert _runs(days) == [(date(2026, 11, 26), date(2026, 11, 27)), (date(2026, 11, 30), date(2026, 11, 30))]
