@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     add.add_argument("start", type=date.fromisoformat, help="开始日期 2026-09-01")
     add.add_argument("end", type=date.fromisoformat, nargs="?", help="结束日期 (默认同开始)")
     add.add_argument("--name", default="", help="说明,如 2026秋季学期")
+    add.add_argument("--no-notice", action="store_true", help="停课: 不通知家长(默认立即通知受影响的班级群)")
     rm = cal_sub.add_parser("remove", parents=[common], help="删除一条校历")
     rm.add_argument("id", type=int)
 
@@ -81,8 +82,11 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
             if end < args.start:
                 print("结束日期不能早于开始日期")
                 return 2
+            closed = await _closed_care_days(services, session, school_id, args.start, end, args.kind)
             entry_id = await add_entry(session, school_id, args.kind, args.start, end, args.name)
             print(f"已添加 #{entry_id}: {KIND_LABELS[KINDS[args.kind]]} {args.start} ~ {end} {args.name}".rstrip())
+            if closed and not args.no_notice:
+                print(await _tell_closure(services, session, school_id, closed, args.name))
             return 0
         if args.calendar_command == "remove":
             ok = await remove_entry(session, args.id)
@@ -94,6 +98,32 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
         for e in entries:
             print(f"#{e.id} {KIND_LABELS[e.kind]} {e.start_date} ~ {e.end_date} {e.name}".rstrip())
         return 0
+
+
+async def _closed_care_days(services: Services, session: AsyncSession, school_id: int, start: date, end: date,
+                            kind: str) -> list[date]:
+    """The care days from today on that a closure being added takes away (before it is added)."""
+    if KINDS[kind] != "closure":
+        return []
+    calendar = await school_calendar(session, school_id)
+    today = services.clock.now().astimezone(services.settings.school.tz).date()
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return [d for d in days if d >= today and calendar.is_care_day(d)]
+
+
+async def _tell_closure(services: Services, session: AsyncSession, school_id: int, days: list[date], reason: str) -> str:
+    """A closure told at once: a notice (with confirmation) to every class group, in the same transaction."""
+    from bot.domain.notices import closure_text, days_text
+    from bot.notices import send_notice
+    from bot.store.notices import classes_with_pupils
+
+    sent = await send_notice(
+        session, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
+        scope="全校", text=closure_text(days_text(days), reason), classes=await classes_with_pupils(session, school_id),
+        now=services.clock.now(), closure_day=days[0])
+    await services.pipeline.queue_pushes(session, sent.pushes)
+    missing = f";没有可用班级群: {'、'.join(sent.no_chat)}" if sent.no_chat else ""
+    return f"已通知 {len(sent.pushes)} 个班级群,应确认 {sent.reached} 名学生{missing}"
 
 
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.enrollment import State
 from bot.domain.family import month_key
 from bot.domain.fees import yuan
+from bot.notices import notice_summary
 from bot.store.calendar import school_calendar
 from bot.store.care import school_day
 from bot.store.care_tables import Attendance, Leave, Pickup
@@ -99,7 +100,7 @@ async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str
     if total.waiting:
         out.append(f"注意: 还有 {total.waiting} 名孩子未接走,请班主任跟进。")
     out += [await _reviews(session, school_id), await _left_behind(session, school_id, day),
-            await _fees(session, school_id, day)]
+            await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
     return "\n".join(out)
 
 

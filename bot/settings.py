@@ -198,6 +198,13 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+class NoticeSettings(BaseModel):
+    """Notices with read confirmation (通知): how long one stays open, when the unconfirmed are reminded."""
+
+    open_days: int = Field(default=7, gt=0)  # a notice collects 收到 this many days
+    remind_after_hours: int = Field(default=20, gt=0)  # notice-reminder @-mentions the unconfirmed after this
+
+
 class BindingSettings(BaseModel):
     """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
 
@@ -232,6 +239,7 @@ class Settings(BaseSettings):
     care: CareSettings = CareSettings()
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
+    notices: NoticeSettings = NoticeSettings()
     binding: BindingSettings = BindingSettings()
     roster: RosterSettings = RosterSettings()
     log: LogSettings = LogSettings()

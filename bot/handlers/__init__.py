@@ -12,6 +12,7 @@ from bot.handlers import (
     enroll,
     family,
     fees,
+    notices,
     principal,
     proposals,
     questions,
@@ -21,6 +22,6 @@ from bot.handlers.registry import CommandTable
 
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
-    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS,
+    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])

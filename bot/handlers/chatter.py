@@ -2,8 +2,9 @@
 
 The one rule (see `phenomena.chatter_kind`): a message made only of courtesy words (thanks, OK, received, a
 greeting) or only of emoji and punctuation is chatter. Thanks get "不客气", a greeting a one-line hint, an
-acknowledgement ("好的", "收到", "👍") a one-word acknowledgement. Nothing is written. A `收到` that answers
-something awaiting confirmation is for the command that awaits it, not for this one.
+acknowledgement ("好的", "收到", "👍") a one-word acknowledgement. A `收到` from a guardian confirms every
+open notice (通知) reaching their children (bot/handlers/notices.py); with none open it is chatter and
+nothing is written. A `收到` that answers a pending proposal is for the command that awaits it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
-from bot.handlers.phenomena import chatter_kind
+from bot.handlers.phenomena import chatter_kind, is_question
 from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.store.notices import confirm
 
 ANSWERS = {
     "thanks": "不客气😊",
@@ -32,10 +34,19 @@ def parse_gratitude(text: str) -> Args | None:
 
 def parse_chatter(text: str) -> Args | None:
     kind = chatter_kind(text)
-    return {"kind": kind} if kind else None
+    if not kind:
+        return None
+    # 收到 / 已收到 / 收到,谢谢老师: the reply a notice asks for (never a question: 收到了吗 is not one).
+    return {"kind": kind, "received": "收到" in text and not is_question(text)}
 
 
 async def handle_chatter(ctx: HandlerContext, args: Args) -> Reply:
+    if args.get("received") and ctx.actor.guardian_id is not None and ctx.actor.children:
+        confirmed = await confirm(ctx.session, [c.student_id for c in ctx.actor.children], ctx.actor.guardian_id,
+                                  ctx.clock.now())
+        if confirmed:
+            ctx.audit("notice.confirm", "", notices=confirmed)
+            return Reply("已确认收到通知,谢谢您!" if confirmed == 1 else f"已确认收到 {confirmed} 条通知,谢谢您!")
     return Reply(ANSWERS[args["kind"]])
 
 

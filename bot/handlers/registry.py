@@ -44,6 +44,9 @@ class CommandSpec:
     priority: int = 100
     # Does carrying it out change the register? A question is never parsed as a command that writes.
     writes: bool = True
+    # Its argument is text passed on to others (a notice): a question in it is the notice's, not the sender's,
+    # so the command is tried on a question too (its parser must then want its own leading word).
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class CommandTable:
         """
         question = is_question(text)
         for spec in self.specs:
-            if question and spec.writes:
+            if question and spec.writes and not spec.free_text:
                 continue
             args = spec.parse(text)
             if args is not None:

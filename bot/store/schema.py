@@ -10,6 +10,7 @@ from bot.store import (  # noqa: F401
     family_tables,
     inbound_tables,
     lease_tables,
+    notice_tables,
     outbox_tables,
     proposal_tables,
     sign_tables,
