@@ -11,10 +11,10 @@ from bot.bootstrap import Services
 from bot.jobs.pickup import JOBS as PICKUP_JOBS
 from bot.jobs.registry import JobSpec
 from bot.jobs.runner import run_job
-from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
+from bot.store.care_tables import Attendance, Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Guardian, Identity, Staff, Student
+from bot.store.tables import Guardian, Guardianship, Identity, Staff, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
@@ -328,3 +328,53 @@ async def test_a_class_without_a_roll_call_is_marked_in_the_daily_summary(db: Da
     line32 = next(line for line in out.reply.text.splitlines() if line.startswith("三年级2班"))
     line51 = next(line for line in out.reply.text.splitlines() if line.startswith("五年级1班"))
     assert "未点名" not in line32 and line51.endswith("未点名")
+
+
+# --- point 5: same-name pupils in one class: which child? ------------------------------------------------
+
+
+async def add_second_wang_xiaoming(db: Database) -> int:
+    """A second 王小明 in 三年级2班 (学籍号 D3211), his mother 王芳 without an account."""
+    async with db.transaction() as s:
+        first = await s.scalar(select(Student).where(Student.student_no == "D3201"))
+        assert first is not None
+        twin = Student(school_id=first.school_id, student_no="D3211", name="王小明",
+                       class_group_id=first.class_group_id)
+        mother = Guardian(school_id=first.school_id, name="王芳", phone="13800031111")
+        s.add_all([twin, mother])
+        await s.flush()
+        s.add(Guardianship(student_id=twin.id, guardian_id=mother.id, relation="母亲", may_pickup=True))
+        return twin.id
+
+
+async def test_a_name_two_pupils_share_asks_which_child_and_the_number_carries_it_out(db: Database) -> None:
+    services = await demo_services(db)
+    twin = await add_second_wang_xiaoming(db)
+    say = sayer(services)
+    out = await say("teacher-li", "王小明 已接走", (17, 40))
+    assert out.reply.refused and "本班有2个王小明" in out.reply.text
+    assert "1. 王小明(学号尾号01,母亲刘芳)" in out.reply.text
+    assert "2. 王小明(学号尾号11,母亲王芳)" in out.reply.text
+    assert "1380003" not in out.reply.text  # no phone in the group
+    assert await pickups_by_name(db) == {}  # nothing written while unsure
+    out = await say("teacher-li", "2", (17, 41))
+    assert "已确认接走: 王小明" in out.reply.text
+    async with db.transaction() as s:
+        picked = (await s.scalars(select(Pickup.student_id).where(Pickup.day == MON))).all()
+    assert picked == [twin]
+    # The roll call asks too, and `1` marks the other one.
+    out = await say("teacher-li", "缺席 王小明", (16, 30), day=24)
+    assert out.reply.refused and "本班有2个王小明" in out.reply.text
+    await say("teacher-li", "1", (16, 31), day=24)
+    async with db.transaction() as s:
+        absent = (await s.execute(select(Student.student_no).join(Attendance, Attendance.student_id == Student.id)
+                                  .where(Attendance.day == date(2026, 11, 24)))).all()
+    assert [a for (a,) in absent] == ["D3201"]
+
+
+async def test_a_guardian_naming_their_own_child_is_not_asked(db: Database) -> None:
+    services = await demo_services(db)
+    await add_second_wang_xiaoming(db)
+    out = await sayer(services)("parent-wang", "王小明 已接走", (17, 40))
+    assert "本班有" not in out.reply.text and not out.reply.refused
+    assert set(await pickups_by_name(db)) == {"王小明"}
