@@ -190,11 +190,13 @@ async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) ->
     numbers = dict((await ctx.session.execute(
         select(Student.id, Student.student_no).where(Student.id.in_([k.id for k in same]))
     )).all())
+    nos = [str(numbers.get(k.id) or "") for k in same]
+    tail = next((n for n in range(2, max(map(len, nos)) + 1) if len({no[-n:] for no in nos}) == len(nos)), 0)
     labels = []
-    for k in same:
+    for k, no in zip(same, nos, strict=True):
         guardians = await guardians_of(ctx.session, k.id)
         parent = f",{guardians[0].relation}{guardians[0].name}" if guardians else ""
-        labels.append(f"{k.name}(学号尾号{str(numbers.get(k.id, ''))[-2:]}{parent})")
+        labels.append(f"{k.name}(学号尾号{no[-tail:] if tail else no}{parent})")
     text = current_text(ctx)
     texts = [with_chosen(ctx.chosen | {k.id}, text) for k in same]
     raise Refusal(await propose(ctx, f"本班有{len(same)}个{kid.name},是哪一个?", texts, labels))

@@ -378,3 +378,50 @@ async def test_a_guardian_naming_their_own_child_is_not_asked(db: Database) -> N
     out = await sayer(services)("parent-wang", "王小明 已接走", (17, 40))
     assert "本班有" not in out.reply.text and not out.reply.refused
     assert set(await pickups_by_name(db)) == {"王小明"}
+
+
+# --- point 2 (X courses): per-session course attendance ---------------------------------------------------
+
+
+async def enroll(db: Database, course: str, student_nos: list[str]) -> None:
+    from bot.store.enroll_tables import Enrollment
+    from bot.store.tables import Course
+
+    async with db.transaction() as s:
+        course_id = await s.scalar(select(Course.id).where(Course.name == course))
+        for no in student_nos:
+            sid = await s.scalar(select(Student.id).where(Student.student_no == no))
+            s.add(Enrollment(course_id=course_id, student_id=sid, state="active",
+                             applied_at=shanghai(2026, 11, 1, 8), updated_at=shanghai(2026, 11, 2, 8)))
+
+
+async def test_a_course_roll_call_records_the_session_for_the_courses_children(db: Database) -> None:
+    from bot.store.care_tables import CourseAttendance
+
+    services = await demo_services(db)
+    await enroll(db, "篮球", ["D3201", "D3204", "D5102"])  # 王小明, 刘洋 (三年级2班), 孙浩然 (五年级1班)
+    say = sayer(services)
+    out = await say("teacher-chen", "点名 篮球", (16, 5))  # Monday: no basketball
+    assert out.reply.refused and "周三、周五上课" in out.reply.text
+    out = await say("teacher-chen", "点名 足球", (16, 5), day=25)
+    assert out.reply.refused and "没有叫「足球」的兴趣课" in out.reply.text
+    await say("parent-liu", "刘洋今天请假", (8, 0), day=25)
+    out = await say("teacher-chen", "点名 篮球 缺席 孙浩然", (16, 5), day=25)
+    assert out.reply.text.startswith("篮球 11月25日(周三) 点名: 应到 3 实到 1 请假 1 缺席 1"), out.reply.text
+    assert out.reply.private  # it names leave and absence
+    out = await say("teacher-chen", "点名 篮球 缺席 李华", (16, 6), day=25)  # not in the course: nothing written
+    assert out.reply.refused and "篮球的孩子中没有" in out.reply.text
+
+    async def session() -> dict[str, str]:
+        async with db.transaction() as s:
+            rows = (await s.execute(select(Student.name, CourseAttendance.status)
+                                    .join(CourseAttendance, CourseAttendance.student_id == Student.id)
+                                    .where(CourseAttendance.day == date(2026, 11, 25)))).all()
+        return dict(rows)
+
+    assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "absent"}
+    out = await say("teacher-chen", "点名 篮球", (16, 20), day=25)  # he came late: the session's roll again
+    assert "实到 2" in out.reply.text
+    assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "present"}
+    out = await say("teacher-li", "点名", (16, 21), day=25)  # the class roll call is its own command
+    assert out.reply.text.startswith("应到 9 ")
