@@ -425,3 +425,26 @@ async def test_a_course_roll_call_records_the_session_for_the_courses_children(d
     assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "present"}
     out = await say("teacher-li", "点名", (16, 21), day=25)  # the class roll call is its own command
     assert out.reply.text.startswith("应到 9 ")
+
+
+async def test_an_x_course_child_without_basic_care_is_on_every_list_on_course_days(db: Database) -> None:
+    services = await demo_services(db)
+    await enroll(db, "篮球", ["D3207"])  # 赵子轩: no basic care, basketball on Wednesdays and Fridays
+    say = sayer(services)
+    out = await say("teacher-li", "点名", (16, 1), day=24)  # Tuesday: not in care
+    assert out.reply.text.startswith("应到 9 ")
+    out = await say("teacher-li", "点名", (16, 1), day=25)
+    assert out.reply.text.startswith("应到 10 实到 10") and "赵子轩" in out.reply.text
+    out = await say("teacher-li", "未接走", (17, 20), day=25)
+    assert "赵子轩" in out.reply.text
+    await fire(services, REMINDER, 17, 15, day=25)
+    reminder = next(r for r in await queued(db, "pickup-reminder") if "三年级2班" in r.text)
+    assert "13800007771" in reminder.mentions["phones"]  # his father is called on
+    await fire(services, LATE, 18, 0, day=25)
+    escalation = await queued(db, "late-escalation")
+    assert escalation and "赵子轩" in escalation[0].text
+    await say("teacher-li", "赵子轩 已接走", (18, 1), day=25)
+    out = await say("teacher-li", "未接走", (18, 2), day=25)
+    assert "赵子轩" not in out.reply.text
+    out = await say("principal-zhao", "日报", (18, 31), day=25)
+    assert "三年级2班 应到 10 实到 10" in out.reply.text
