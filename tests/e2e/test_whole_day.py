@@ -1,12 +1,12 @@
 """The whole-day proof (issue 14, point 8): one care day of the demo school (a class of grade 3 and one of
-grade 5) through the pipeline and the jobs, as the scheduler would fire them. At 19:00 every child is
+grade 5, a drop-in and an X-course child among them) through the pipeline and the jobs, as the scheduler would fire them. At 19:00 every child is
 accounted for, the day's records match what happened, and `tuoguan report daily` shows the same day."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,9 +19,11 @@ from bot.jobs_cli import cmd_report
 from bot.pipeline import Outcome
 from bot.reports import class_lines
 from bot.store.care import school_day
+from bot.store.care_tables import CourseAttendance
 from bot.store.db import Database
+from bot.store.enroll_tables import Enrollment
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Guardian, Identity, School, Staff
+from bot.store.tables import Course, Guardian, Identity, School, Staff, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
@@ -82,6 +84,18 @@ async def the_day(db: Database) -> tuple[Services, Day]:
         aunt = await s.scalar(select(Guardian.id).where(Guardian.name == "刘小姨"))
         s.add(Identity(platform="wecom", user_id="aunt-liu", guardian_id=aunt, source="test",
                        bound_at=shanghai(2026, 11, 1, 8)))
+    async with db.transaction() as s:  # 何雨桐 has no basic care: she stays for 围棋, an X course on Mondays
+        school_id = await s.scalar(select(School.id))
+        go = Course(school_id=school_id, name="围棋", category="X", weekdays="1", start_time=time(16, 0),
+                    end_time=time(17, 0), capacity=20, min_size=2, grades="")
+        s.add(go)
+        await s.flush()
+        for no in ("D5107", "D5101"):
+            kid = await s.scalar(select(Student).where(Student.student_no == no))
+            assert kid is not None
+            kid.basic_care = no != "D5107"
+            s.add(Enrollment(course_id=go.id, student_id=kid.id, state="active",
+                             applied_at=shanghai(2026, 11, 1, 8), updated_at=shanghai(2026, 11, 1, 8)))
     day = Day(services)
     # 杨雨涵 missed care twice last week without a word.
     for earlier in (18, 19):
@@ -110,6 +124,8 @@ async def the_day(db: Database) -> tuple[Services, Day]:
     out = await day("teacher-li", "点名", (16, 2))
     assert out.reply.text.startswith("应到 10 实到 8 请假 1 缺席 1"), out.reply.text
     out = await day("teacher-chen", "缺席 马诗琪", (16, 5), chat=CHAT_51)
+    out = await day("teacher-chen", "点名 围棋", (16, 10), chat=CHAT_51)
+    assert out.reply.text.startswith("围棋 11月23日(周一) 点名: 应到 2 实到 2"), out.reply.text
     await day("parent-wang", "王小红 已接走", (16, 30), chat=CHAT_51)
     await day("teacher-chen", "王小红 已接走", (16, 40), chat=CHAT_51)
     # End of care: the reminder (17:15) has run; claims, confirmations, a claim by someone not allowed.
@@ -187,7 +203,7 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
         "朱俊杰": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
         "胡梓萱": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
         "郭宇航": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
-        "何雨桐": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
+        "何雨桐": Whereabouts("picked-up", "", "17:33", "陈刚", 0),  # no basic care: 围棋 today
         "林子豪": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
         "罗梦洁": Whereabouts("picked-up", "", "17:45", "陈刚", 15),
         "高天宇": Whereabouts("picked-up", "", "17:45", "陈刚", 15),
@@ -214,6 +230,12 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     group = [m for m in await queued(db, "") if m.chat_ref is not None]
     for message in group:
         assert not any(name in message.text for name in ("杨雨涵", "马诗琪", "刘洋", "赵子轩", "孙浩然")), message.text
+
+    # The course session was recorded for its two children.
+    async with db.transaction() as s:
+        session = dict((await s.execute(select(Student.name, CourseAttendance.status).join(
+            CourseAttendance, CourseAttendance.student_id == Student.id).where(CourseAttendance.day == MON))).all())
+    assert session == {"王小红": "present", "何雨桐": "present"}
 
     # The daily report says the same, class by class.
     async with db.transaction() as s:
