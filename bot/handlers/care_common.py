@@ -15,7 +15,7 @@ from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
 from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
-from bot.handlers.proposals import DAYS, propose, rewritten
+from bot.handlers.proposals import DAYS, current_text, propose, rewritten, with_chosen
 from bot.handlers.resolve import (
     aliases,
     children_named,
@@ -27,7 +27,7 @@ from bot.handlers.resolve import (
     which_child_text,
 )
 from bot.store.calendar import school_calendar
-from bot.store.care import Kid, kids_by_ids, kids_of_class
+from bot.store.care import Kid, guardians_of, kids_by_ids, kids_of_class
 from bot.store.like import contains_literally
 from bot.store.people import staff_ids_with_role
 from bot.store.tables import Student
@@ -175,7 +175,31 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     if found.short:  # 小明 for 王小明: a teacher is asked, the class may have more than one 小明 next term
         word, kid = found.short[0]
         raise Refusal(await propose(ctx, f"是「{kid.name}」吗?", [rewritten(ctx, word, kid.name)]))
-    return found.kids
+    return [await _one_of_same_name(ctx, kid, roster) for kid in found.kids]
+
+
+async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) -> Kid:
+    """The pupil meant by a name two or more pupils of the class share: the one chosen, or ask which (by 学号
+    tail and guardian, numbered; `1`/`2` carries the message out for that child). Never the first by chance."""
+    same = [k for k in roster if k.name == kid.name]
+    if len(same) == 1:
+        return kid
+    chosen = [k for k in same if k.id in ctx.chosen]
+    if len(chosen) == 1:
+        return chosen[0]
+    numbers = dict((await ctx.session.execute(
+        select(Student.id, Student.student_no).where(Student.id.in_([k.id for k in same]))
+    )).all())
+    nos = [str(numbers.get(k.id) or "") for k in same]
+    tail = next((n for n in range(2, max(map(len, nos)) + 1) if len({no[-n:] for no in nos}) == len(nos)), 0)
+    labels = []
+    for k, no in zip(same, nos, strict=True):
+        guardians = await guardians_of(ctx.session, k.id)
+        parent = f",{guardians[0].relation}{guardians[0].name}" if guardians else ""
+        labels.append(f"{k.name}(学号尾号{no[-tail:] if tail else no}{parent})")
+    text = current_text(ctx)
+    texts = [with_chosen(ctx.chosen | {k.id}, text) for k in same]
+    raise Refusal(await propose(ctx, f"本班有{len(same)}个{kid.name},是哪一个?", texts, labels))
 
 
 async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:

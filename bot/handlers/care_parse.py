@@ -103,6 +103,18 @@ def parse_rollcall(text: str) -> Args | None:
     return {} if _ROLLCALL.match(text.strip(" ?？!！。")) or _ROLLCALL.match(strip_decoration(text)) else None
 
 
+_COURSE_ROLLCALL = re.compile(r"^(点名|考勤)\s*(?P<course>[\u4e00-\u9fffA-Za-z]{1,12}?)(?:课)?"
+                              r"(?:\s*[,，]?\s*(缺席|没来|没到|未到)\s*(?P<absent>.+))?$")
+
+
+def parse_course_rollcall(text: str) -> Args | None:
+    """`点名 篮球`, `点名 篮球 缺席 王小明`: the roll of one X-course session today."""
+    m = _COURSE_ROLLCALL.match(text.strip(" ?？!！。"))
+    if m is None or m["course"] in ("今天", "本班", "全班"):
+        return None
+    return {"course": m["course"], "absent": m["absent"] or ""}
+
+
 _ALL_PRESENT = re.compile(r"^(全部到齐|全员到齐|都到齐了|全到了|都到了|全部已到|全部到了)$")
 
 

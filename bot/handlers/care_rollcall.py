@@ -6,9 +6,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.domain.enrollment import State
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
+    WEEKDAY_CN,
     Refusal,
     calendar_of,
     class_of_chat,
@@ -18,17 +20,21 @@ from bot.handlers.care_common import (
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.resolve import find_kids
 from bot.store.care import (
     ClassDay,
     class_day,
     guardians_of,
     head_teacher_of,
+    kids_by_ids,
     kids_of_class,
+    leaves_of,
     unnotified_absence_count,
 )
-from bot.store.care_tables import Attendance
+from bot.store.care_tables import Attendance, CourseAttendance
+from bot.store.enroll_tables import Enrollment
 from bot.store.fees import calendar_term
-from bot.store.tables import ClassGroup
+from bot.store.tables import ClassGroup, Course
 
 
 def counts_line(day: ClassDay) -> str:
@@ -152,6 +158,60 @@ async def handle_present(ctx: HandlerContext, args: Args) -> Reply:
     return await _mark(ctx, args["text"], "present")
 
 
+async def handle_course_rollcall(ctx: HandlerContext, args: Args) -> Reply:
+    """One session of an X course: its enrolled children present, on leave (a care leave that day) or absent
+    (named by the teacher); recorded per child and day, changed by a later roll call of the same session."""
+    course = await ctx.session.scalar(select(Course).where(
+        Course.school_id == ctx.actor.school_id, Course.name == args["course"], Course.category == "X"))
+    if course is None:
+        return Reply.refusal(f"没有叫「{args['course']}」的兴趣课。本班点名请发: 点名")
+    today = ctx.today()
+    weekdays = [int(d) for d in course.weekdays.split(",") if d.strip().isdigit()]
+    if today.isoweekday() not in weekdays:
+        days = "、".join(f"周{WEEKDAY_CN[d - 1]}" for d in weekdays)
+        return Reply.refusal(f"{course.name}今天({day_label(today)})没有课({days}上课)。")
+    ids = list((await ctx.session.scalars(select(Enrollment.student_id).where(
+        Enrollment.course_id == course.id, Enrollment.state.in_([State.ACTIVE.value, State.WITHDRAW_REQ.value])
+    ))).all())
+    kids = await kids_by_ids(ctx.session, ids)
+    if not kids:
+        return Reply.refusal(f"{course.name}还没有已报名的孩子。")
+    found = find_kids(args["absent"], kids, look_for_unknown=True) if args["absent"] else None
+    if found is not None and (found.unknown or not found.kids):
+        return Reply.refusal(f"{course.name}的孩子中没有「{args['absent'][:12]}」。例如: 点名 {course.name} 缺席 "
+                             f"{kids[0].name}")
+    absent = {k.id for k in found.kids} if found is not None else set()
+    on_leave = {sid for sid, _ in await leaves_of(ctx.session, ids, [today], today)}
+    marks = {m.student_id: m for m in (await ctx.session.scalars(select(CourseAttendance).where(
+        CourseAttendance.course_id == course.id, CourseAttendance.day == today))).all()}
+    now = ctx.clock.now()
+    groups: dict[str, list[str]] = {"present": [], "leave": [], "absent": []}
+    for kid in kids:
+        status = "leave" if kid.id in on_leave else "absent" if kid.id in absent else "present"
+        groups[status].append(kid.name)
+        mark = marks.get(kid.id)
+        if mark is None:
+            ctx.session.add(CourseAttendance(course_id=course.id, student_id=kid.id, day=today, status=status,
+                                             marked_by=ctx.actor.actor_ref, marked_at=now,
+                                             message_id=ctx.message.message_id))
+        elif mark.status != status:
+            mark.status, mark.marked_by, mark.marked_at = status, ctx.actor.actor_ref, now
+            mark.message_id = ctx.message.message_id
+    ctx.audit("course_rollcall", course.name, day=today.isoformat(), present=len(groups["present"]),
+              leave=len(groups["leave"]), absent=len(groups["absent"]))
+    lines = [f"{course.name} {day_label(today)} 点名: 应到 {len(kids)} 实到 {len(groups['present'])} "
+             f"请假 {len(groups['leave'])} 缺席 {len(groups['absent'])}"]
+    if groups["leave"]:
+        lines.append("请假: " + "、".join(groups["leave"]))
+    if groups["absent"]:
+        lines.append("缺席: " + "、".join(groups["absent"]))
+    lines.append("在课: " + ("、".join(groups["present"]) or "无"))
+    if not groups["absent"]:
+        lines.append(f"没来的孩子请发: 点名 {course.name} 缺席 姓名")
+    # Who is on leave or absent is not for a group to read.
+    return Reply("\n".join(lines), private=bool(groups["leave"] or groups["absent"]))
+
+
 COMMANDS = [
     CommandSpec(
         name="点名",
@@ -164,6 +224,17 @@ COMMANDS = [
         roles=STAFF,
         priority=15,
         writes=False,
+    ),
+    CommandSpec(
+        name="课程点名",
+        usage="点名 课程名 [缺席 姓名…]",
+        summary="兴趣课(X类)本次课的点名: 已报名的孩子在课、请假、缺席",
+        example="点名 篮球",
+        keywords=("课程点名",),
+        parse=care_parse.parse_course_rollcall,
+        handle=handle_course_rollcall,
+        roles=STAFF,
+        priority=16,
     ),
     CommandSpec(
         name="全部到齐",

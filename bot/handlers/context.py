@@ -31,6 +31,9 @@ class HandlerContext:
     table: CommandTable
     pushes: list[Push] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
+    # A proposal answered: the pupils already chosen among same-name ones, and the message carried out.
+    chosen: frozenset[int] = frozenset()
+    replayed_text: str | None = None
 
     def now_local(self) -> datetime:
         return self.clock.now().astimezone(self.settings.school.tz)

@@ -28,6 +28,27 @@ CONFIRM_WITHIN = timedelta(minutes=10)
 NOTHING_PENDING = "好的。"
 
 
+# A choice among same-name pupils travels with the proposed message: `⟦12,15⟧王小明 已接走` (student ids).
+_CHOSEN = re.compile(r"^⟦(?P<ids>\d+(?:,\d+)*)⟧")
+
+
+def with_chosen(ids: frozenset[int], text: str) -> str:
+    """The message to carry out once chosen, holding the pupils picked so far (never shown to the sender)."""
+    return f"⟦{','.join(str(i) for i in sorted(ids))}⟧{text}"
+
+
+def split_chosen(text: str) -> tuple[frozenset[int], str]:
+    m = _CHOSEN.match(text)
+    if m is None:
+        return frozenset(), text
+    return frozenset(int(i) for i in m["ids"].split(",")), text[m.end():]
+
+
+def current_text(ctx: HandlerContext) -> str:
+    """The message being carried out: the chosen reading when answering a proposal, else the sender's own."""
+    return ctx.replayed_text if ctx.replayed_text is not None else normalise(ctx.message.text)
+
+
 def who_of(message: IncomingMessage) -> store.Who:
     return store.Who(str(message.platform), message.chat_id, message.sender_id)
 
@@ -102,7 +123,9 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     if DAYS in texts[index]:
         return Reply("请直接回复日期,例如「下周一到周三」。")
     await store.drop(ctx.session, who)
-    parsed = ctx.table.parse(texts[index])
+    ctx.chosen, text = split_chosen(texts[index])
+    ctx.replayed_text = text
+    parsed = ctx.table.parse(text)
     if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or parsed.spec.name == CONFIRM:
         return Reply.refusal("这项已失效,请重新发送。")
     return await parsed.spec.handle(ctx, parsed.args)

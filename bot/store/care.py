@@ -6,11 +6,30 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
-from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
+from bot.store.enroll_tables import Enrollment
+from bot.store.tables import ClassGroup, Course, Guardian, Guardianship, Identity, Student
+
+ENROLLED = ("active", "withdraw_req")  # in the course (a withdrawal asked for is not yet granted)
+
+
+def has_course_today(student_id: ColumnElement[int] | InstrumentedAttribute[int], day: date) -> ColumnElement[bool]:
+    """The child is enrolled in an X course that meets on `day` (weekdays stored as "3,5")."""
+    return exists().where(
+        Enrollment.student_id == student_id, Enrollment.state.in_(ENROLLED), Course.id == Enrollment.course_id,
+        Course.category == "X", (literal(",") + Course.weekdays + literal(",")).like(f"%,{day.isoweekday()},%"),
+    )
+
+
+async def course_kids(session: AsyncSession, student_ids: object, day: date) -> set[int]:
+    """Which of these children (a list or a subquery of ids) have an X course on `day`."""
+    return set((await session.scalars(
+        select(Student.id).where(Student.id.in_(student_ids), has_course_today(Student.id, day))  # type: ignore[arg-type]
+    )).all())
 
 
 @dataclass(frozen=True)
@@ -32,11 +51,13 @@ class ClassDay:
     marks: dict[int, Attendance] = field(default_factory=dict)
     pickups: dict[int, Pickup] = field(default_factory=dict)
     plans: dict[int, PickupPlan] = field(default_factory=dict)
+    course_day: set[int] = field(default_factory=set)  # without basic care, with an X course today
 
     @property
     def expected(self) -> list[Kid]:
-        """Children in care today: basic care, and drop-ins a teacher marked present (`到了 赵子轩`)."""
-        return [k for k in self.kids if k.basic_care or self.dropped_in(k)]
+        """Children in care today: basic care, X-course children on their course days, and drop-ins a teacher
+        marked present (`到了 赵子轩`)."""
+        return [k for k in self.kids if k.basic_care or k.id in self.course_day or self.dropped_in(k)]
 
     def dropped_in(self, kid: Kid) -> bool:
         mark = self.marks.get(kid.id)
@@ -102,6 +123,9 @@ async def class_day(session: AsyncSession, kids: list[Kid], day: date) -> ClassD
     result.pickups = {p.student_id: p for p in pickups}
     plans = await session.scalars(select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day))
     result.plans = {p.student_id: p for p in plans}
+    others = [k.id for k in kids if not k.basic_care]
+    if others:
+        result.course_day = await course_kids(session, others, day)
     return result
 
 
@@ -202,6 +226,9 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
     ):
         if plan.student_id in class_of:
             days[class_of[plan.student_id]].plans[plan.student_id] = plan
+    for sid in await course_kids(session, in_school.where(Student.basic_care.is_(False)), day):
+        if sid in class_of:
+            days[class_of[sid]].course_day.add(sid)
     return days
 
 

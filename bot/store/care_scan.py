@@ -8,14 +8,14 @@ from datetime import date, time
 from sqlalchemy import Subquery, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.care import GuardianContact
+from bot.store.care import GuardianContact, has_course_today
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
 
 
 @dataclass(slots=True)
 class WaitingChild:
-    """A child in care today (basic care or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
+    """A child in care today (basic care, an X course today, or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
     `expected_time` is a late notice's time, if any; `claimed`: a guardian said they took the child (待确认)."""
 
     id: int
@@ -38,7 +38,8 @@ def _waiting(school_id: int, day: date) -> Subquery:
             Student.active.is_(True),
             or_(Student.basic_care.is_(True),  # or a drop-in a teacher marked present today
                 exists().where(Attendance.student_id == Student.id, Attendance.day == day,
-                               Attendance.status == "present")),
+                               Attendance.status == "present"),
+                has_course_today(Student.id, day)),  # or an X-course child on a course day
             ~exists().where(Leave.student_id == Student.id, Leave.day == day, Leave.cancelled_at.is_(None)),
             ~exists().where(Pickup.student_id == Student.id, Pickup.day == day, Pickup.state == "confirmed"),
             ~exists().where(Attendance.student_id == Student.id, Attendance.day == day,

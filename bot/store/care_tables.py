@@ -126,3 +126,18 @@ class BindingAttempt(Base):
     phone_matched: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime]  # UTC
     message_id: Mapped[str] = mapped_column(String(128))
+
+
+class CourseAttendance(Base):
+    """One session of an X course: each of its children present, absent or on leave that day (`点名 篮球`)."""
+
+    __tablename__ = "course_attendance"
+    __table_args__ = (UniqueConstraint("course_id", "student_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(10))  # present | absent | leave
+    marked_by: Mapped[str] = mapped_column(String(100))
+    marked_at: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(128))

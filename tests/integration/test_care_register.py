@@ -11,10 +11,10 @@ from bot.bootstrap import Services
 from bot.jobs.pickup import JOBS as PICKUP_JOBS
 from bot.jobs.registry import JobSpec
 from bot.jobs.runner import run_job
-from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
+from bot.store.care_tables import Attendance, Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Guardian, Identity, Staff, Student
+from bot.store.tables import Guardian, Guardianship, Identity, Staff, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
@@ -328,3 +328,123 @@ async def test_a_class_without_a_roll_call_is_marked_in_the_daily_summary(db: Da
     line32 = next(line for line in out.reply.text.splitlines() if line.startswith("三年级2班"))
     line51 = next(line for line in out.reply.text.splitlines() if line.startswith("五年级1班"))
     assert "未点名" not in line32 and line51.endswith("未点名")
+
+
+# --- point 5: same-name pupils in one class: which child? ------------------------------------------------
+
+
+async def add_second_wang_xiaoming(db: Database) -> int:
+    """A second 王小明 in 三年级2班 (学籍号 D3211), his mother 王芳 without an account."""
+    async with db.transaction() as s:
+        first = await s.scalar(select(Student).where(Student.student_no == "D3201"))
+        assert first is not None
+        twin = Student(school_id=first.school_id, student_no="D3211", name="王小明",
+                       class_group_id=first.class_group_id)
+        mother = Guardian(school_id=first.school_id, name="王芳", phone="13800031111")
+        s.add_all([twin, mother])
+        await s.flush()
+        s.add(Guardianship(student_id=twin.id, guardian_id=mother.id, relation="母亲", may_pickup=True))
+        return twin.id
+
+
+async def test_a_name_two_pupils_share_asks_which_child_and_the_number_carries_it_out(db: Database) -> None:
+    services = await demo_services(db)
+    twin = await add_second_wang_xiaoming(db)
+    say = sayer(services)
+    out = await say("teacher-li", "王小明 已接走", (17, 40))
+    assert out.reply.refused and "本班有2个王小明" in out.reply.text
+    assert "1. 王小明(学号尾号01,母亲刘芳)" in out.reply.text
+    assert "2. 王小明(学号尾号11,母亲王芳)" in out.reply.text
+    assert "1380003" not in out.reply.text  # no phone in the group
+    assert await pickups_by_name(db) == {}  # nothing written while unsure
+    out = await say("teacher-li", "2", (17, 41))
+    assert "已确认接走: 王小明" in out.reply.text
+    async with db.transaction() as s:
+        picked = (await s.scalars(select(Pickup.student_id).where(Pickup.day == MON))).all()
+    assert picked == [twin]
+    # The roll call asks too, and `1` marks the other one.
+    out = await say("teacher-li", "缺席 王小明", (16, 30), day=24)
+    assert out.reply.refused and "本班有2个王小明" in out.reply.text
+    await say("teacher-li", "1", (16, 31), day=24)
+    async with db.transaction() as s:
+        absent = (await s.execute(select(Student.student_no).join(Attendance, Attendance.student_id == Student.id)
+                                  .where(Attendance.day == date(2026, 11, 24)))).all()
+    assert [a for (a,) in absent] == ["D3201"]
+
+
+async def test_a_guardian_naming_their_own_child_is_not_asked(db: Database) -> None:
+    services = await demo_services(db)
+    await add_second_wang_xiaoming(db)
+    out = await sayer(services)("parent-wang", "王小明 已接走", (17, 40))
+    assert "本班有" not in out.reply.text and not out.reply.refused
+    assert set(await pickups_by_name(db)) == {"王小明"}
+
+
+# --- point 2 (X courses): per-session course attendance ---------------------------------------------------
+
+
+async def enroll(db: Database, course: str, student_nos: list[str]) -> None:
+    from bot.store.enroll_tables import Enrollment
+    from bot.store.tables import Course
+
+    async with db.transaction() as s:
+        course_id = await s.scalar(select(Course.id).where(Course.name == course))
+        for no in student_nos:
+            sid = await s.scalar(select(Student.id).where(Student.student_no == no))
+            s.add(Enrollment(course_id=course_id, student_id=sid, state="active",
+                             applied_at=shanghai(2026, 11, 1, 8), updated_at=shanghai(2026, 11, 2, 8)))
+
+
+async def test_a_course_roll_call_records_the_session_for_the_courses_children(db: Database) -> None:
+    from bot.store.care_tables import CourseAttendance
+
+    services = await demo_services(db)
+    await enroll(db, "篮球", ["D3201", "D3204", "D5102"])  # 王小明, 刘洋 (三年级2班), 孙浩然 (五年级1班)
+    say = sayer(services)
+    out = await say("teacher-chen", "点名 篮球", (16, 5))  # Monday: no basketball
+    assert out.reply.refused and "周三、周五上课" in out.reply.text
+    out = await say("teacher-chen", "点名 足球", (16, 5), day=25)
+    assert out.reply.refused and "没有叫「足球」的兴趣课" in out.reply.text
+    await say("parent-liu", "刘洋今天请假", (8, 0), day=25)
+    out = await say("teacher-chen", "点名 篮球 缺席 孙浩然", (16, 5), day=25)
+    assert out.reply.text.startswith("篮球 11月25日(周三) 点名: 应到 3 实到 1 请假 1 缺席 1"), out.reply.text
+    assert out.reply.private  # it names leave and absence
+    out = await say("teacher-chen", "点名 篮球 缺席 李华", (16, 6), day=25)  # not in the course: nothing written
+    assert out.reply.refused and "篮球的孩子中没有" in out.reply.text
+
+    async def session() -> dict[str, str]:
+        async with db.transaction() as s:
+            rows = (await s.execute(select(Student.name, CourseAttendance.status)
+                                    .join(CourseAttendance, CourseAttendance.student_id == Student.id)
+                                    .where(CourseAttendance.day == date(2026, 11, 25)))).all()
+        return dict(rows)
+
+    assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "absent"}
+    out = await say("teacher-chen", "点名 篮球", (16, 20), day=25)  # he came late: the session's roll again
+    assert "实到 2" in out.reply.text
+    assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "present"}
+    out = await say("teacher-li", "点名", (16, 21), day=25)  # the class roll call is its own command
+    assert out.reply.text.startswith("应到 9 ")
+
+
+async def test_an_x_course_child_without_basic_care_is_on_every_list_on_course_days(db: Database) -> None:
+    services = await demo_services(db)
+    await enroll(db, "篮球", ["D3207"])  # 赵子轩: no basic care, basketball on Wednesdays and Fridays
+    say = sayer(services)
+    out = await say("teacher-li", "点名", (16, 1), day=24)  # Tuesday: not in care
+    assert out.reply.text.startswith("应到 9 ")
+    out = await say("teacher-li", "点名", (16, 1), day=25)
+    assert out.reply.text.startswith("应到 10 实到 10") and "赵子轩" in out.reply.text
+    out = await say("teacher-li", "未接走", (17, 20), day=25)
+    assert "赵子轩" in out.reply.text
+    await fire(services, REMINDER, 17, 15, day=25)
+    reminder = next(r for r in await queued(db, "pickup-reminder") if "三年级2班" in r.text)
+    assert "13800007771" in reminder.mentions["phones"]  # his father is called on
+    await fire(services, LATE, 18, 0, day=25)
+    escalation = await queued(db, "late-escalation")
+    assert escalation and "赵子轩" in escalation[0].text
+    await say("teacher-li", "赵子轩 已接走", (18, 1), day=25)
+    out = await say("teacher-li", "未接走", (18, 2), day=25)
+    assert "赵子轩" not in out.reply.text
+    out = await say("principal-zhao", "日报", (18, 31), day=25)
+    assert "三年级2班 应到 10 实到 10" in out.reply.text
