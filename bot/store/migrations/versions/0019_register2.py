@@ -1,7 +1,7 @@
 """register2: per-session attendance of X courses (`点名 篮球`)
 
 Revision ID: 0019_register2
-Revises: 0017_register
+Revises: 0018_notices
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_register2"
-down_revision = "0017_register"
+down_revision = "0018_notices"
 branch_labels = None
 depends_on = None
 
