@@ -5,7 +5,6 @@ pipeline. The WeCom connection also carries the group pushes of chats without a 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
+from bot.background import running
 from bot.bootstrap import Services
 from bot.domain.messages import Receive
 from bot.jobs.runner import instance_name
@@ -43,18 +43,13 @@ def _wecom_ctx(services: Services, receive: Receive) -> Ctx:
     settings = services.settings.wecom
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
         async with aiohttp.ClientSession() as http:
             lease = DbLease(services.db, services.clock, f"wecom-bot:{settings.bot_id}"[:64],
                             f"{instance_name()}:{uuid.uuid4().hex[:8]}", settings.lease_seconds)
             client = WecomLongConnection(http, settings, receive, services.clock, lease)
             app[LINKS]["wecom"] = WecomLink(client)
-            task = asyncio.create_task(client.run(stop))
-            try:
+            async with running(client.run):
                 yield
-            finally:
-                stop.set()
-                await task
 
     return ctx
 
@@ -63,17 +58,12 @@ def _dingtalk_ctx(services: Services, receive: Receive) -> Ctx:
     settings = services.settings.dingtalk
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
         async with aiohttp.ClientSession() as http:
             robot = DingtalkAppRobot(http, services.clock, settings)
             client = DingtalkStream(http, settings, receive, services.clock,
                                     DingtalkReplies(http, settings, robot, services.clock))
-            task = asyncio.create_task(client.run(stop))
-            try:
+            async with running(client.run):
                 yield
-            finally:
-                stop.set()
-                await task
 
     return ctx
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.background import running
 from bot.domain.messages import Accepted, IncomingMessage, Platform, Reply
 from bot.handlers import texts
 from bot.pipeline import Outcome, Pipeline, group_safe
@@ -209,13 +210,8 @@ def inbox_ctx(inbox: Inbox) -> Callable[[web.Application], AsyncIterator[None]]:
     """Recovery alongside the server; messages in flight drained on shutdown."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(inbox.run(stop))
-        try:
+        async with running(inbox.run):
             yield
-        finally:
-            stop.set()
-            await task
-            await inbox.drain(15)
+        await inbox.drain(15)
 
     return ctx

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
 
+from bot.background import running
 from bot.bootstrap import Services
 from bot.jobs.runner import instance_name
 from bot.outbox.worker import OutboxWorker
@@ -20,18 +20,13 @@ LINKS: web.AppKey[dict[str, GroupMessenger]] = web.AppKey("outbox_links")
 
 def outbox_ctx(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
         async with aiohttp.ClientSession() as http:
             messengers = build_messengers(http, services.clock, services.settings)  # the registry, by platform
             for platform, link in app.get(LINKS, {}).items():
                 messengers[platform].attach(link)
             worker = OutboxWorker(services.db, services.settings, services.clock, http, services.metrics,
                                   instance=instance_name(), messengers=messengers)
-            task = asyncio.create_task(worker.run(stop))
-            try:
+            async with running(worker.run):
                 yield
-            finally:
-                stop.set()
-                await task
 
     return ctx
