@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.store.sqlite_driver import one_hop_dbapi
+from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,6 +130,12 @@ class Database:
         """A unit of work: commits when the block ends normally, rolls back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work with its repositories: commits when the block ends normally, else rolls back."""
+        async with self.sessions() as session, session.begin():
+            yield UnitOfWork(session)
 
     async def upgrade(self, revision: str = "heads") -> None:
         """Create or migrate the schema with Alembic (the same migrations on SQLite and PostgreSQL)."""

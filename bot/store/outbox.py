@@ -64,6 +64,17 @@ async def enqueue(session: AsyncSession, pushes: Sequence[Push], now: datetime) 
     await session.execute(_ENQUEUE[session.get_bind().dialect.name == "postgresql"], rows)
 
 
+class OutboxRepo:
+    """The durable push line: writing pushes (one way for handlers, jobs, CLI and the pipeline)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, pushes: Sequence[Push], now: datetime) -> None:
+        """Queue `pushes` in this unit of work; a key seen before is skipped, never sent twice."""
+        await enqueue(self.session, pushes, now)
+
+
 _ENQUEUE = (
     sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
     postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
