@@ -21,8 +21,9 @@ from bot.store.calendar import school_calendar, school_ids
 AGREEMENT_COLUMNS = ["学籍号", "姓名", "协议", "同意时间", "学平险", "登记时间"]
 
 
-def add_report_parsers(report_sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                       common: argparse.ArgumentParser) -> None:
+def add_report_parsers(
+    report_sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     ag = report_sub.add_parser("agreements", parents=[common], help="本学期协议和学平险登记情况(按班级)")
     ag.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
     ag.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx (每班一个工作表)")
@@ -49,9 +50,16 @@ async def cmd_agreements(services: Services, args: argparse.Namespace) -> int:
     classes: dict[str, list[list[str]]] = {}
     for child in children:
         mark = marks.get(child.id, store.Marks())
-        classes.setdefault(child.class_name, []).append([
-            child.student_no, child.name, "已同意" if mark.agreed_at else "未同意", _local(mark.agreed_at, services),
-            "已登记" if mark.insured_at else "未登记", _local(mark.insured_at, services)])
+        classes.setdefault(child.class_name, []).append(
+            [
+                child.student_no,
+                child.name,
+                "已同意" if mark.agreed_at else "未同意",
+                _local(mark.agreed_at, services),
+                "已登记" if mark.insured_at else "未登记",
+                _local(mark.insured_at, services),
+            ]
+        )
     print(f"{rules.term_label(term)}({term[0]} ~ {term[1]}) 协议和学平险登记情况")
     if not classes:
         print("没有参加托管的学生")
@@ -83,8 +91,16 @@ def _write_agreements(path: Path, classes: dict[str, list[list[str]]]) -> None:
     summary.title = "汇总"
     append_row(summary, ["班级", "参加托管", "已同意协议", "已登记学平险", "已办齐"])
     for name, rows in classes.items():
-        append_row(summary, [name, len(rows), sum(r[2] == "已同意" for r in rows), sum(r[4] == "已登记" for r in rows),
-                             sum(r[2] == "已同意" and r[4] == "已登记" for r in rows)])
+        append_row(
+            summary,
+            [
+                name,
+                len(rows),
+                sum(r[2] == "已同意" for r in rows),
+                sum(r[4] == "已登记" for r in rows),
+                sum(r[2] == "已同意" and r[4] == "已登记" for r in rows),
+            ],
+        )
         ws = wb.create_sheet(_sheet_title(name))
         append_row(ws, AGREEMENT_COLUMNS)
         for row in rows:

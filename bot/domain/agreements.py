@@ -19,15 +19,20 @@ IsDay = Callable[[date], bool]
 AGREE_HINT = "同意请回复「同意协议」(有几个孩子时可写「同意协议 刘洋」)"
 INSURE_HINT = "学平险购买后请回复「已买学平险」"
 _NAMES = r"\s*[,，:：]?\s*(?P<names>[\u4e00-\u9fff、,，\s和]{0,20})\s*[。.!！]*\s*$"
-_AGREE = re.compile(r"^\s*(?:我|本人|家长)?(?:已经?)?同意(?:了)?\s*(?:签订)?(?:《)?(?:自愿)?(?:托管)?(?:服务)?协议(?:书)?(?:》)?(?:了)?"
-                    + _NAMES)
+_AGREE = re.compile(
+    r"^\s*(?:我|本人|家长)?(?:已经?)?同意(?:了)?\s*(?:签订)?(?:《)?(?:自愿)?(?:托管)?(?:服务)?协议(?:书)?(?:》)?(?:了)?"
+    + _NAMES
+)
 _INSURANCE = r"(?:学平险|学生平安险|学生平安保险|学生意外险)"
 _INSURED = re.compile(
     rf"^\s*(?:我们?|家里|我家)?(?:(?:已经?|都)(?:购买|买|交|办|上)(?:了|好了|好)?|(?:购买|买|交|办)(?:了|好了)){_INSURANCE}(?:了)?"
-    + _NAMES)
+    + _NAMES
+)
 _INSURED_AFTER = re.compile(rf"^\s*{_INSURANCE}(?:已经?|都)(?:购买|买|交|办)(?:了|好了|好)?" + _NAMES)
-_READ = re.compile(r"^\s*(?:请|麻烦)?(?:发一下|发我|看一下|看看|查看|查看一下|看)?(?:托管)?(?:自愿)?(?:服务)?协议(?:书)?(?:内容|全文)?"
-                   r"(?:发一下|发我一下|看一下)?\s*[。.!！]*\s*$")
+_READ = re.compile(
+    r"^\s*(?:请|麻烦)?(?:发一下|发我|看一下|看看|查看|查看一下|看)?(?:托管)?(?:自愿)?(?:服务)?协议(?:书)?(?:内容|全文)?"
+    r"(?:发一下|发我一下|看一下)?\s*[。.!！]*\s*$"
+)
 
 
 def parse_agree(text: str) -> str | None:
@@ -120,12 +125,15 @@ def missing_label(agreed: bool, insured: bool) -> str:
     return "、".join(w for w, done in (("未同意协议", agreed), ("未登记学平险", insured)) if not done)
 
 
-
-def check_text(class_name: str, term: Term, missing: Sequence[tuple[str, str]], in_care: int, before: bool) -> str:
+def check_text(
+    class_name: str, term: Term, missing: Sequence[tuple[str, str]], in_care: int, before: bool
+) -> str:
     """The head teacher's private list: the class's children in care still missing the agreement or insurance."""
     when = "新学期托管即将开始" if before else "每周提醒"
-    lines = [f"{class_name} {term_label(term)}协议和学平险({when}): 参加托管 {in_care} 名,"
-             f"还有 {len(missing)} 名未办齐(仅您可见):"]
+    lines = [
+        f"{class_name} {term_label(term)}协议和学平险({when}): 参加托管 {in_care} 名,"
+        f"还有 {len(missing)} 名未办齐(仅您可见):"
+    ]
     lines += [f"· {name}: {label}" for name, label in missing]
     lines.append("请提醒这些家长私信托管助手回复「同意协议」(发送「协议」可看全文)和「已买学平险」。")
     return "\n".join(lines)

@@ -13,12 +13,29 @@ from bot.domain.family import last_school_day, month_key
 IsDay = Callable[[date], bool]
 RESULTS_ON_SCHOOL_DAY = 3  # the principal gets last month's results on the third school day of the next month
 CORRECTION = "评分请用 1-5 的数字,例如: 评价 5 老师很负责"
-ASK = ("您好!{month}月的课后托管服务即将结束,请为本月的服务打分(1-5 分,5 分最满意),也可以写几句意见,"
-       "直接回复例如「评价 5 老师很负责」。评价不公开家长姓名,谢谢您的支持!")
-_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "零": 0}
+ASK = (
+    "您好!{month}月的课后托管服务即将结束,请为本月的服务打分(1-5 分,5 分最满意),也可以写几句意见,"
+    "直接回复例如「评价 5 老师很负责」。评价不公开家长姓名,谢谢您的支持!"
+)
+_CN = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "零": 0,
+}
 _RATE = re.compile(r"^\s*(?:服务)?评价\s*[:：]?\s*(?P<body>.*)$", re.DOTALL)
-_SCORE = re.compile(r"^(?P<n>-?\d+(?:\.\d+)?|[零一二两三四五六七八九十])\s*(?:分|星|颗星)?\s*[,，。.!！:：]?\s*(?P<comment>.*)$",
-                    re.DOTALL)
+_SCORE = re.compile(
+    r"^(?P<n>-?\d+(?:\.\d+)?|[零一二两三四五六七八九十])\s*(?:分|星|颗星)?\s*[,，。.!！:：]?\s*(?P<comment>.*)$",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +150,9 @@ def render(summary: Summary) -> str:
     label = f"{int(summary.month[5:])}月" if len(summary.month) == 7 else summary.month
     if not summary.families or summary.average is None:
         return f"{summary.month} 托管服务评价: 暂无家庭评价。"
-    lines = [f"{summary.month} 托管服务评价({label}): {summary.families} 个家庭参与,{average_text(summary.average)}"]
+    lines = [
+        f"{summary.month} 托管服务评价({label}): {summary.families} 个家庭参与,{average_text(summary.average)}"
+    ]
     lines.append("按班级:")
     lines += [f"· {name}: {average_text(avg)}({n} 名学生)" for name, avg, n in summary.per_class]
     if summary.per_course:
@@ -143,4 +162,3 @@ def render(summary: Summary) -> str:
         lines.append(f"家长意见 {len(summary.comments)} 条(不含姓名):")
         lines += [f"· {score}分 {comment}" for score, comment in summary.comments]
     return "\n".join(lines)
-

@@ -17,7 +17,9 @@ from bot.store import survey as survey_store
 from bot.store.care import Kid
 
 WHAT = {"agree": "已同意{term}《自愿服务协议书》", "insure": "已登记{term}学平险"}
-INSURANCE_ANSWER = "学平险请按学校通知自愿购买(学校不代收费用)。购买后请回复「已买学平险」登记,老师就不再提醒。"
+INSURANCE_ANSWER = (
+    "学平险请按学校通知自愿购买(学校不代收费用)。购买后请回复「已买学平险」登记,老师就不再提醒。"
+)
 
 
 def parse_agree(text: str) -> Args | None:
@@ -70,11 +72,16 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     what = args["what"]
     new = await store.record(ctx.session, ids, term, what, ctx.actor.guardian_id, ctx.clock.now())
     marks = await store.marks_of(ctx.session, ids, term[0])
-    ctx.audit(f"agreement.{what}", "、".join(c.name for c in children), students=ids, term=term[0].isoformat())
+    ctx.audit(
+        f"agreement.{what}", "、".join(c.name for c in children), students=ids, term=term[0].isoformat()
+    )
     label = rules.term_label(term)
     done = "、".join(c.name for c in children)
-    lines = [f"已记录: {done} {WHAT[what].format(term=label)}。" if new else
-             f"{done} 本学期已经登记过了,无需重复。"]
+    lines = [
+        f"已记录: {done} {WHAT[what].format(term=label)}。"
+        if new
+        else f"{done} 本学期已经登记过了,无需重复。"
+    ]
     if what == "agree" and any(marks.get(i, store.Marks()).insured_at is None for i in ids):
         lines.append(f"还请为孩子购买学平险,{rules.INSURE_HINT}。")
     if what == "insure" and any(marks.get(i, store.Marks()).agreed_at is None for i in ids):
@@ -101,20 +108,67 @@ async def handle_rating(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal("评价由有孩子参加托管的家长填写,您的孩子目前没有参加托管。", private=True)
     calendar = await calendar_of(ctx)
     month = survey.rating_month(ctx.today(), calendar.is_care_day)
-    replaced = await survey_store.record_rating(ctx.session, school_id, [c.student_id for c in children], month,
-                                                ctx.actor.guardian_id, score, args["comment"], ctx.clock.now())
+    replaced = await survey_store.record_rating(
+        ctx.session,
+        school_id,
+        [c.student_id for c in children],
+        month,
+        ctx.actor.guardian_id,
+        score,
+        args["comment"],
+        ctx.clock.now(),
+    )
     ctx.audit("survey.rate", month, score=score, students=[c.student_id for c in children])
     again = "(已替换您之前的评价)" if replaced else ""
-    return Reply(f"已收到您对{int(month[5:])}月托管服务的评价: {score} 分{again}。谢谢您的支持!", private=True)
+    return Reply(
+        f"已收到您对{int(month[5:])}月托管服务的评价: {score} 分{again}。谢谢您的支持!", private=True
+    )
 
 
 COMMANDS = [
-    CommandSpec("同意协议", "同意协议 [孩子]", "同意本学期《自愿服务协议书》(私信回复)", "同意协议",
-                ("同意协议",), parse_agree, handle_record, roles=GUARDIANS, priority=40),
-    CommandSpec("已买学平险", "已买学平险 [孩子]", "登记本学期已购买学平险(私信回复)", "已买学平险",
-                ("已买学平险", "学平险"), parse_insured, handle_record, roles=GUARDIANS, priority=41),
-    CommandSpec("协议", "协议", "查看《自愿服务协议书》全文", "协议", ("协议", "服务协议"), parse_read, handle_read,
-                roles=KNOWN, priority=42, writes=False),
-    CommandSpec("评价", "评价 1-5 [意见]", "本月托管服务评价(私信回复,不公开姓名)", "评价 5 老师很负责", ("评价",),
-                parse_rating, handle_rating, roles=GUARDIANS, priority=43),
+    CommandSpec(
+        "同意协议",
+        "同意协议 [孩子]",
+        "同意本学期《自愿服务协议书》(私信回复)",
+        "同意协议",
+        ("同意协议",),
+        parse_agree,
+        handle_record,
+        roles=GUARDIANS,
+        priority=40,
+    ),
+    CommandSpec(
+        "已买学平险",
+        "已买学平险 [孩子]",
+        "登记本学期已购买学平险(私信回复)",
+        "已买学平险",
+        ("已买学平险", "学平险"),
+        parse_insured,
+        handle_record,
+        roles=GUARDIANS,
+        priority=41,
+    ),
+    CommandSpec(
+        "协议",
+        "协议",
+        "查看《自愿服务协议书》全文",
+        "协议",
+        ("协议", "服务协议"),
+        parse_read,
+        handle_read,
+        roles=KNOWN,
+        priority=42,
+        writes=False,
+    ),
+    CommandSpec(
+        "评价",
+        "评价 1-5 [意见]",
+        "本月托管服务评价(私信回复,不公开姓名)",
+        "评价 5 老师很负责",
+        ("评价",),
+        parse_rating,
+        handle_rating,
+        roles=GUARDIANS,
+        priority=43,
+    ),
 ]

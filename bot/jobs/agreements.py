@@ -46,8 +46,13 @@ async def agreement_check(ctx: JobContext) -> str:
         if head is None:
             no_head.append(name)
             continue
-        ctx.push(Push(key=f"agreement-check:{due.term[0].isoformat()}:{ctx.day.isoformat()}:class{class_id}",
-                      staff_id=head, text=rules.check_text(name, due.term, rows, in_care[class_id], due.before_term)))
+        ctx.push(
+            Push(
+                key=f"agreement-check:{due.term[0].isoformat()}:{ctx.day.isoformat()}:class{class_id}",
+                staff_id=head,
+                text=rules.check_text(name, due.term, rows, in_care[class_id], due.before_term),
+            )
+        )
         told += 1
     left = sum(len(rows) for rows in missing.values())
     without = f";无班主任: {'、'.join(no_head)}" if no_head else ""
@@ -69,8 +74,13 @@ async def _ask_families(ctx: JobContext) -> str:
             continue
         asked.add(reachable[0].guardian_id)
     for guardian_id in sorted(asked):
-        ctx.push(Push(key=f"survey:{month}:g{guardian_id}", guardian_id=guardian_id,
-                      text=survey.ASK.format(month=ctx.day.month)))
+        ctx.push(
+            Push(
+                key=f"survey:{month}:g{guardian_id}",
+                guardian_id=guardian_id,
+                text=survey.ASK.format(month=ctx.day.month),
+            )
+        )
     return f"评价邀请 私信 {len(asked)} 个家庭,无平台账号 {unreachable} 名学生"
 
 
@@ -80,7 +90,9 @@ async def _send_results(ctx: JobContext) -> str:
         summary = await survey_store.month_summary(s, ctx.school_id, month)
         principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
     for principal in principals:
-        ctx.push(Push(key=f"survey-results:{month}:p{principal}", staff_id=principal, text=survey.render(summary)))
+        ctx.push(
+            Push(key=f"survey-results:{month}:p{principal}", staff_id=principal, text=survey.render(summary))
+        )
     return f"{month} 评价结果({summary.families} 个家庭)发给 {len(principals)} 位校长"
 
 
@@ -94,9 +106,19 @@ async def survey_monthly(ctx: JobContext) -> str:
 
 
 JOBS = [
-    JobSpec("agreement-check", "协议和学平险: 开学前最后一个工作日和之后每周,私信班主任未办齐的名单",
-            {"day_of_week": "mon-sun", "hour": 8, "minute": 10}, agreement_check, still_useful=same_evening,
-            care_days_only=False),
-    JobSpec("survey-monthly", "服务评价: 每月最后一个上学日私信家长评价,次月第3个上学日结果私信校长",
-            {"day_of_week": "mon-sun", "hour": 16, "minute": 0}, survey_monthly, still_useful=same_evening),
+    JobSpec(
+        "agreement-check",
+        "协议和学平险: 开学前最后一个工作日和之后每周,私信班主任未办齐的名单",
+        {"day_of_week": "mon-sun", "hour": 8, "minute": 10},
+        agreement_check,
+        still_useful=same_evening,
+        care_days_only=False,
+    ),
+    JobSpec(
+        "survey-monthly",
+        "服务评价: 每月最后一个上学日私信家长评价,次月第3个上学日结果私信校长",
+        {"day_of_week": "mon-sun", "hour": 16, "minute": 0},
+        survey_monthly,
+        still_useful=same_evening,
+    ),
 ]

@@ -46,15 +46,31 @@ def as_utc(at: datetime | None) -> datetime | None:
 
 async def children_in_care(session: AsyncSession, school_id: int) -> list[CareChild]:
     """Active children in basic care or enrolled in a course, by class then 学籍号."""
-    enrolled = exists().where(Enrollment.student_id == Student.id, Enrollment.state.in_(ENROLLED),
-                              Course.id == Enrollment.course_id, Course.school_id == school_id)
-    rows = (await session.execute(
-        select(Student.id, Student.name, Student.student_no, ClassGroup.id, ClassGroup.name,
-               ClassGroup.head_teacher_id)
-        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-        .where(Student.school_id == school_id, Student.active.is_(True), or_(Student.basic_care.is_(True), enrolled))
-        .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
-    )).all()
+    enrolled = exists().where(
+        Enrollment.student_id == Student.id,
+        Enrollment.state.in_(ENROLLED),
+        Course.id == Enrollment.course_id,
+        Course.school_id == school_id,
+    )
+    rows = (
+        await session.execute(
+            select(
+                Student.id,
+                Student.name,
+                Student.student_no,
+                ClassGroup.id,
+                ClassGroup.name,
+                ClassGroup.head_teacher_id,
+            )
+            .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+            .where(
+                Student.school_id == school_id,
+                Student.active.is_(True),
+                or_(Student.basic_care.is_(True), enrolled),
+            )
+            .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
+        )
+    ).all()
     return [CareChild(*r) for r in rows]
 
 
@@ -63,22 +79,39 @@ async def marks_of(session: AsyncSession, student_ids: Sequence[int], term_start
     ids = list(student_ids)
     result: dict[int, Marks] = {}
     for start in range(0, len(ids), IN_BATCH):  # drivers cap bound parameters (PostgreSQL at 32,767)
-        rows = (await session.execute(
-            select(TermAgreement.student_id, TermAgreement.agreed_at, TermAgreement.insured_at)
-            .where(TermAgreement.student_id.in_(ids[start:start + IN_BATCH]), TermAgreement.term_start == term_start)
-        )).all()
+        rows = (
+            await session.execute(
+                select(TermAgreement.student_id, TermAgreement.agreed_at, TermAgreement.insured_at).where(
+                    TermAgreement.student_id.in_(ids[start : start + IN_BATCH]),
+                    TermAgreement.term_start == term_start,
+                )
+            )
+        ).all()
         result.update({r[0]: Marks(as_utc(r[1]), as_utc(r[2])) for r in rows})
     return result
 
 
-async def record(session: AsyncSession, student_ids: Sequence[int], term: tuple[date, date], what: str,
-                 guardian_id: int | None, now: datetime) -> list[int]:
+async def record(
+    session: AsyncSession,
+    student_ids: Sequence[int],
+    term: tuple[date, date],
+    what: str,
+    guardian_id: int | None,
+    now: datetime,
+) -> list[int]:
     """Record the agreement (`agree`) or the insurance (`insure`) for the children's term; the children for
     whom it was not yet recorded are returned (a repeat keeps the first record)."""
     at_field, by_field = FIELDS[what]
-    rows = {r.student_id: r for r in (await session.scalars(
-        select(TermAgreement).where(TermAgreement.student_id.in_(list(student_ids)),
-                                    TermAgreement.term_start == term[0]))).all()}
+    rows = {
+        r.student_id: r
+        for r in (
+            await session.scalars(
+                select(TermAgreement).where(
+                    TermAgreement.student_id.in_(list(student_ids)), TermAgreement.term_start == term[0]
+                )
+            )
+        ).all()
+    }
     new: list[int] = []
     for sid in student_ids:
         row = rows.get(sid)

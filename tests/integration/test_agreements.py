@@ -31,17 +31,27 @@ AUTUMN = date(2026, 9, 1)
 async def recorded(db: Database, term_start: date = AUTUMN) -> dict[str, tuple[bool, bool]]:
     """Child name -> (agreed, insured) for the term."""
     async with db.transaction() as s:
-        rows = (await s.execute(
-            select(Student.name, TermAgreement.agreed_at, TermAgreement.insured_at)
-            .join(TermAgreement, TermAgreement.student_id == Student.id)
-            .where(TermAgreement.term_start == term_start))).all()
+        rows = (
+            await s.execute(
+                select(Student.name, TermAgreement.agreed_at, TermAgreement.insured_at)
+                .join(TermAgreement, TermAgreement.student_id == Student.id)
+                .where(TermAgreement.term_start == term_start)
+            )
+        ).all()
     return {r[0]: (r[1] is not None, r[2] is not None) for r in rows}
 
 
 async def outbox(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def staff_id(db: Database, name: str) -> int:
@@ -65,7 +75,11 @@ async def test_guardian_agrees_for_all_children_or_the_one_named_privately(db: D
     private = await outbox(db, "private-reply:")
     assert private[-1].guardian_id is not None and "王小明、王小红" in private[-1].text
     insured = await say("parent-wang-dad", "已买学平险 王小明", (9, 5))
-    assert insured.command == "已买学平险" and "王小明" in insured.reply.text and "王小红" not in insured.reply.text
+    assert (
+        insured.command == "已买学平险"
+        and "王小明" in insured.reply.text
+        and "王小红" not in insured.reply.text
+    )
     assert await recorded(db) == {"王小明": (True, True), "王小红": (True, False)}
 
     again = await say("parent-wang", "同意协议", (9, 6))
@@ -130,15 +144,16 @@ async def test_agreement_check_before_a_new_term_and_agreeing_before_it(db: Data
     assert await recorded(db, date(2027, 2, 22)) == {"孙浩然": (True, False)}
 
 
-async def test_report_agreements_per_class_and_xlsx(db: Database, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+async def test_report_agreements_per_class_and_xlsx(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     services = await demo_services(db)
     say = sayer(services)
     await say("parent-wang", "同意协议", (9, 0))
     await say("parent-wang", "已买学平险", (9, 1))
     await say("parent-li", "已买学平险", (9, 2))
     async with db.transaction() as s:
-        await s.execute(update(Student).where(Student.name == "刘洋").values(name="=HYPERLINK(\"x\")"))
+        await s.execute(update(Student).where(Student.name == "刘洋").values(name='=HYPERLINK("x")'))
     out = tmp_path / "agreements.xlsx"
     assert await cmd_agreements(services, argparse.Namespace(date=None, out=out)) == 0
     printed = capsys.readouterr().out
@@ -149,5 +164,5 @@ async def test_report_agreements_per_class_and_xlsx(db: Database, tmp_path: Path
     rows = {r[1]: r for r in wb["三年级2班"].iter_rows(min_row=2, values_only=True)}
     assert rows["王小明"][2] == "已同意" and rows["王小明"][4] == "已登记"
     assert rows["李华"][2] == "未同意" and rows["李华"][4] == "已登记"
-    formula = next(c for row in wb["三年级2班"].iter_rows() for c in row if c.value == "=HYPERLINK(\"x\")")
+    formula = next(c for row in wb["三年级2班"].iter_rows() for c in row if c.value == '=HYPERLINK("x")')
     assert formula.data_type == "s" and formula.quotePrefix

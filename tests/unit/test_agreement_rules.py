@@ -22,28 +22,48 @@ def care_day(d: date) -> bool:
     return in_term and workday(d) and d != CLOSED_MONDAY
 
 
-@pytest.mark.parametrize(("text", "names"), [
-    ("同意协议", ""),
-    ("同意协议 刘洋", "刘洋"),
-    ("我同意服务协议", ""),
-    ("已同意《自愿服务协议书》", ""),
-    ("同意托管协议 王小明、王小红", "王小明 王小红"),
-    ("同意协议。", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("同意协议", ""),
+        ("同意协议 刘洋", "刘洋"),
+        ("我同意服务协议", ""),
+        ("已同意《自愿服务协议书》", ""),
+        ("同意托管协议 王小明、王小红", "王小明 王小红"),
+        ("同意协议。", ""),
+    ],
+)
 def test_agree_is_read_with_the_names_after_it(text: str, names: str) -> None:
     assert rules.parse_agree(text) == names
 
 
-@pytest.mark.parametrize("text", ["不同意协议", "我不同意协议", "同意报名 刘洋 篮球", "协议", "同意 王小明 篮球",
-                                  "同意协议但是孩子周三要上补习班所以只能来四天请老师安排一下"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不同意协议",
+        "我不同意协议",
+        "同意报名 刘洋 篮球",
+        "协议",
+        "同意 王小明 篮球",
+        "同意协议但是孩子周三要上补习班所以只能来四天请老师安排一下",
+    ],
+)
 def test_not_an_agreement(text: str) -> None:
     assert rules.parse_agree(text) is None
 
 
-@pytest.mark.parametrize(("text", "names"), [
-    ("已买学平险", ""), ("已经买了学平险", ""), ("买了学平险", ""), ("学平险已买 刘洋", "刘洋"),
-    ("已购买学平险 王小明", "王小明"), ("我们已经交了学平险", ""), ("学平险已经买好了", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("已买学平险", ""),
+        ("已经买了学平险", ""),
+        ("买了学平险", ""),
+        ("学平险已买 刘洋", "刘洋"),
+        ("已购买学平险 王小明", "王小明"),
+        ("我们已经交了学平险", ""),
+        ("学平险已经买好了", ""),
+    ],
+)
 def test_insurance_is_read_with_the_names_after_it(text: str, names: str) -> None:
     assert rules.parse_insured(text) == names
 
@@ -53,10 +73,18 @@ def test_not_an_insurance_claim(text: str) -> None:
     assert rules.parse_insured(text) is None
 
 
-@pytest.mark.parametrize(("text", "read"), [
-    ("协议", True), ("协议书", True), ("服务协议", True), ("看一下协议", True), ("发一下协议", True),
-    ("同意协议", False), ("协议我看过了没问题", False),
-])
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("协议", True),
+        ("协议书", True),
+        ("服务协议", True),
+        ("看一下协议", True),
+        ("发一下协议", True),
+        ("同意协议", False),
+        ("协议我看过了没问题", False),
+    ],
+)
 def test_asking_for_the_text(text: str, read: bool) -> None:
     assert rules.parse_read(text) is read
 
@@ -81,8 +109,13 @@ def check_days(start: date, end: date) -> list[tuple[date, bool]]:
 
 def test_before_the_first_care_day_then_first_care_day_of_each_later_week() -> None:
     days = check_days(date(2026, 8, 20), date(2026, 9, 30))
-    assert days == [(date(2026, 8, 31), True), (date(2026, 9, 7), False), (date(2026, 9, 15), False),
-                    (date(2026, 9, 21), False), (date(2026, 9, 28), False)]
+    assert days == [
+        (date(2026, 8, 31), True),
+        (date(2026, 9, 7), False),
+        (date(2026, 9, 15), False),
+        (date(2026, 9, 21), False),
+        (date(2026, 9, 28), False),
+    ]
 
 
 def test_pre_term_day_is_the_last_working_day_before_the_term() -> None:

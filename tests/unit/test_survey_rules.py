@@ -13,13 +13,16 @@ def school_day(d: date) -> bool:
     return d.weekday() < 5 and d != date(2026, 12, 1)  # a closure on Tuesday 1 December
 
 
-@pytest.mark.parametrize(("text", "score", "comment"), [
-    ("评价 5 老师很负责", 5, "老师很负责"),
-    ("评价5分", 5, ""),
-    ("评价 五星 很好", 5, "很好"),
-    ("服务评价: 4,作业辅导可以再多一些", 4, "作业辅导可以再多一些"),
-    ("评价 1", 1, ""),
-])
+@pytest.mark.parametrize(
+    ("text", "score", "comment"),
+    [
+        ("评价 5 老师很负责", 5, "老师很负责"),
+        ("评价5分", 5, ""),
+        ("评价 五星 很好", 5, "很好"),
+        ("服务评价: 4,作业辅导可以再多一些", 4, "作业辅导可以再多一些"),
+        ("评价 1", 1, ""),
+    ],
+)
 def test_a_rating_and_its_comment(text: str, score: int, comment: str) -> None:
     assert survey.parse_rating(text) == survey.Rating(score, comment)
 
