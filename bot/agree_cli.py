@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from bot.bootstrap import Services
 from bot.domain import agreements as rules
 from bot.domain import survey
+from bot.domain.school_calendar import national_workday
 from bot.spreadsheet import append_row
 from bot.store import agreements as store
 from bot.store import survey as survey_store
@@ -44,7 +45,9 @@ async def cmd_agreements(services: Services, args: argparse.Namespace) -> int:
             print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
             return 1
         calendar = await school_calendar(s, schools[0])
-        term = rules.term_for(today, [(t.start, t.end) for t in calendar.terms])
+        term = rules.term_for(
+            today, [(t.start, t.end) for t in calendar.terms], calendar.is_care_day, national_workday
+        )
         children = await store.children_in_care(s, schools[0])
         marks = await store.marks_of(s, [c.id for c in children], term[0])
     classes: dict[str, list[list[str]]] = {}

@@ -61,15 +61,28 @@ def days(term: Term) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def term_for(day: date, terms: Sequence[Term]) -> Term:
-    """The term an agreement given on `day` counts for: the term holding it, else the next one entered,
-    else the default term (Sep-Jan / Feb-Aug) holding the day."""
+def term_for(day: date, terms: Sequence[Term], is_care_day: IsDay, is_workday: IsDay) -> Term:
+    """The term an agreement given on `day` counts for: the term holding it, else the next one entered.
+
+    Without terms entered, the default term (Sep-Jan / Feb-Aug) holding the day, or the next one from the day
+    its families are first asked (the last working day before its first care day), as `check_due` does.
+    """
     ordered = sorted(terms)
     for start, end in ordered:
         if start <= day <= end:
             return start, end
     upcoming = [t for t in ordered if t[0] > day]
-    return upcoming[0] if upcoming else term_bounds(day)
+    if upcoming:
+        return upcoming[0]
+    current, following = _default_terms(day)
+    first = first_care_day(following, is_care_day)
+    return following if first is not None and day >= last_workday_before(first, is_workday) else current
+
+
+def _default_terms(day: date) -> tuple[Term, Term]:
+    """The default term holding the day and the one after it."""
+    current = term_bounds(day)
+    return current, term_bounds(current[1] + timedelta(days=1))
 
 
 def first_care_day(term: Term, is_care_day: IsDay) -> date | None:
@@ -101,7 +114,8 @@ def check_due(day: date, terms: Sequence[Term], is_care_day: IsDay, is_workday: 
     The last working day before a term's first care day, then the first care day of every later week of
     the term (Monday, or the day after a Monday holiday). Without terms entered: the default terms.
     """
-    candidates = sorted(terms) or [term_bounds(day), term_bounds(term_bounds(day)[1] + timedelta(days=1))]
+    # Without terms: the next default term first (its pre-term day lies inside the current one).
+    candidates = sorted(terms) or list(reversed(_default_terms(day)))
     for term in candidates:
         first = first_care_day(term, is_care_day)
         if first is None:

@@ -79,12 +79,13 @@ def _days_until(day: date) -> Iterable[date]:
 
 
 def rating_month(day: date, is_school_day: IsDay) -> str:
-    """The month a rating sent on `day` counts for: the latest month whose survey was asked (its last school
-    day has come), so a rating sent in the first days of December counts for November."""
+    """The month a rating sent on `day` counts for: this month from its last school day (the survey is asked),
+    the month before until this month's results day (a late answer to that survey), else this month."""
     last = last_school_day(day, is_school_day)
     if last is not None and day >= last:
         return month_key(day)
-    return month_key(day.replace(day=1) - timedelta(days=1))
+    school_days = sum(1 for d in _days_until(day) if is_school_day(d))
+    return previous_month(day) if school_days <= RESULTS_ON_SCHOOL_DAY else month_key(day)
 
 
 def previous_month(day: date) -> str:

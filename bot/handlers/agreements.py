@@ -7,6 +7,7 @@ from bot.domain import agreements as rules
 from bot.domain import survey
 from bot.domain.actors import ChildRef
 from bot.domain.messages import Reply
+from bot.domain.school_calendar import national_workday
 from bot.handlers.care_common import calendar_of
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
@@ -67,7 +68,9 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     if refusal is not None:
         return refusal
     calendar = await calendar_of(ctx)
-    term = rules.term_for(ctx.today(), [(t.start, t.end) for t in calendar.terms])
+    term = rules.term_for(
+        ctx.today(), [(t.start, t.end) for t in calendar.terms], calendar.is_care_day, national_workday
+    )
     ids = [c.student_id for c in children]
     what = args["what"]
     new = await store.record(ctx.session, ids, term, what, ctx.actor.guardian_id, ctx.clock.now())

@@ -90,10 +90,19 @@ def test_asking_for_the_text(text: str, read: bool) -> None:
 
 
 def test_term_for_a_day_in_a_term_before_it_and_without_terms() -> None:
-    assert rules.term_for(date(2026, 11, 23), [TERM, NEXT]) == TERM
-    assert rules.term_for(date(2027, 2, 19), [TERM, NEXT]) == NEXT  # the winter break: the coming term
-    assert rules.term_for(date(2026, 11, 23), []) == (date(2026, 9, 1), date(2027, 1, 31))
-    assert rules.term_for(date(2027, 8, 1), [TERM, NEXT]) == (date(2027, 2, 1), date(2027, 8, 31))
+    assert rules.term_for(date(2026, 11, 23), [TERM, NEXT], care_day, workday) == TERM
+    assert (
+        rules.term_for(date(2027, 2, 19), [TERM, NEXT], care_day, workday) == NEXT
+    )  # the break: the coming term
+    assert rules.term_for(date(2027, 8, 1), [TERM, NEXT], care_day, workday) == (
+        date(2027, 2, 1),
+        date(2027, 8, 31),
+    )
+    autumn = (date(2026, 9, 1), date(2027, 1, 31))
+    assert rules.term_for(date(2026, 11, 23), [], workday, workday) == autumn
+    assert rules.term_for(date(2026, 8, 28), [], workday, workday) == (date(2026, 2, 1), date(2026, 8, 31))
+    # From the day the autumn term's families are first asked (Monday 31 August), agreements count for it.
+    assert rules.term_for(date(2026, 8, 31), [], workday, workday) == autumn
 
 
 def check_days(start: date, end: date) -> list[tuple[date, bool]]:
@@ -129,6 +138,8 @@ def test_without_terms_the_default_term_is_checked() -> None:
     due = rules.check_due(date(2026, 11, 23), [], workday, workday)
     assert due is not None and due.term == (date(2026, 9, 1), date(2027, 1, 31)) and not due.before_term
     assert rules.check_due(date(2026, 11, 24), [], workday, workday) is None
+    before = rules.check_due(date(2026, 8, 31), [], workday, workday)  # Monday before Tuesday 1 September
+    assert before == rules.CheckDay((date(2026, 9, 1), date(2027, 1, 31)), True)
 
 
 def test_missing_label_and_check_text_name_only_what_is_missing() -> None:

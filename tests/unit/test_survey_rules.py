@@ -47,7 +47,9 @@ def test_survey_and_results_days() -> None:
 def test_rating_month_is_the_latest_month_asked() -> None:
     assert survey.rating_month(date(2026, 11, 30), school_day) == "2026-11"
     assert survey.rating_month(date(2026, 12, 2), school_day) == "2026-11"
-    assert survey.rating_month(date(2026, 11, 27), school_day) == "2026-10"
+    assert survey.rating_month(date(2026, 12, 4), school_day) == "2026-11"  # the results day
+    assert survey.rating_month(date(2026, 12, 7), school_day) == "2026-12"  # unasked, mid-month: this month
+    assert survey.rating_month(date(2026, 11, 27), school_day) == "2026-11"
     assert survey.rating_month(date(2026, 1, 5), school_day) == "2025-12"
 
 
