@@ -17,10 +17,14 @@ Term = tuple[date, date]
 IsDay = Callable[[date], bool]
 
 AGREE_HINT = "同意请回复「同意协议」(有几个孩子时可写「同意协议 刘洋」)"
+NEXT_TERM_WITHIN_DAYS = 31
 INSURE_HINT = "学平险购买后请回复「已买学平险」"
 _NAMES = r"\s*[,，:：]?\s*(?P<names>[\u4e00-\u9fff、,，\s和]{0,20})\s*[。.!！]*\s*$"
+_COURTESY = r"(?:(?:好的|好|老师|老师好|您好|收到)[,，!！\s]*)*"
 _AGREE = re.compile(
-    r"^\s*(?:我|本人|家长)?(?:已经?)?同意(?:了)?\s*(?:签订)?(?:《)?(?:自愿)?(?:托管)?(?:服务)?协议(?:书)?(?:》)?(?:了)?"
+    r"^\s*"
+    + _COURTESY
+    + r"(?:我|本人|家长)?(?:已经?)?同意(?:了)?\s*(?:签订)?(?:《)?(?:自愿)?(?:托管)?(?:服务)?协议(?:书)?(?:》)?(?:了)?"
     + _NAMES
 )
 _INSURANCE = r"(?:学平险|学生平安险|学生平安保险|学生意外险)"
@@ -74,15 +78,21 @@ def term_for(day: date, terms: Sequence[Term], is_care_day: IsDay, is_workday: I
     upcoming = [t for t in ordered if t[0] > day]
     if upcoming:
         return upcoming[0]
-    current, following = _default_terms(day)
-    first = first_care_day(following, is_care_day)
-    return following if first is not None and day >= last_workday_before(first, is_workday) else current
+    *following, current = _default_terms(day)
+    for term in following:
+        first = first_care_day(term, is_care_day)
+        if first is not None and day >= last_workday_before(first, is_workday):
+            return term
+    return current
 
 
-def _default_terms(day: date) -> tuple[Term, Term]:
-    """The default term holding the day and the one after it."""
+def _default_terms(day: date) -> list[Term]:
+    """The default term holding the day, preceded by the next one in the current one's last month (when the
+    next one's first families may be asked)."""
     current = term_bounds(day)
-    return current, term_bounds(current[1] + timedelta(days=1))
+    if (current[1] - day).days > NEXT_TERM_WITHIN_DAYS:
+        return [current]
+    return [term_bounds(current[1] + timedelta(days=1)), current]
 
 
 def first_care_day(term: Term, is_care_day: IsDay) -> date | None:
@@ -115,7 +125,7 @@ def check_due(day: date, terms: Sequence[Term], is_care_day: IsDay, is_workday: 
     the term (Monday, or the day after a Monday holiday). Without terms entered: the default terms.
     """
     # Without terms: the next default term first (its pre-term day lies inside the current one).
-    candidates = sorted(terms) or list(reversed(_default_terms(day)))
+    candidates = sorted(terms) or _default_terms(day)
     for term in candidates:
         first = first_care_day(term, is_care_day)
         if first is None:

@@ -50,6 +50,10 @@ def parse_rating(text: str) -> Rating | None:
     if m is None:
         return None
     body = m.group("body").strip()
+    stars = re.match(r"^([⭐★]+)\s*(.*)$", body, re.DOTALL)
+    if stars:
+        count = len(stars.group(1))
+        return Rating(count, stars.group(2).strip()[:500]) if count <= 5 else Rating(None)
     s = _SCORE.match(body)
     if s is None:
         return Rating(None)

@@ -19,7 +19,7 @@ from bot.store.care import Kid
 
 WHAT = {"agree": "已同意{term}《自愿服务协议书》", "insure": "已登记{term}学平险"}
 INSURANCE_ANSWER = (
-    "学平险请按学校通知自愿购买(学校不代收费用)。购买后请回复「已买学平险」登记,老师就不再提醒。"
+    "学平险请按学校通知购买;购买后请回复「已买学平险」登记(有几个孩子时可写「已买学平险 刘洋」)。"
 )
 
 
@@ -86,7 +86,7 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
         else f"{done} 本学期已经登记过了,无需重复。"
     ]
     if what == "agree" and any(marks.get(i, store.Marks()).insured_at is None for i in ids):
-        lines.append(f"还请为孩子购买学平险,{rules.INSURE_HINT}。")
+        lines.append(f"另外请为孩子购买学平险,{rules.INSURE_HINT.removeprefix('学平险')}。")
     if what == "insure" and any(marks.get(i, store.Marks()).agreed_at is None for i in ids):
         lines.append(f"本学期的《自愿服务协议书》还未同意: 发送「协议」查看全文,{rules.AGREE_HINT}。")
     return Reply("\n".join(lines), private=True)

@@ -31,6 +31,8 @@ def care_day(d: date) -> bool:
         ("已同意《自愿服务协议书》", ""),
         ("同意托管协议 王小明、王小红", "王小明 王小红"),
         ("同意协议。", ""),
+        ("好的,同意协议", ""),
+        ("老师，同意协议 刘洋", "刘洋"),
     ],
 )
 def test_agree_is_read_with_the_names_after_it(text: str, names: str) -> None:

@@ -21,13 +21,17 @@ def school_day(d: date) -> bool:
         ("评价 五星 很好", 5, "很好"),
         ("服务评价: 4,作业辅导可以再多一些", 4, "作业辅导可以再多一些"),
         ("评价 1", 1, ""),
+        ("评价 ⭐⭐⭐⭐ 不错", 4, "不错"),
+        ("评价：5分，老师很负责", 5, "老师很负责"),
     ],
 )
 def test_a_rating_and_its_comment(text: str, score: int, comment: str) -> None:
     assert survey.parse_rating(text) == survey.Rating(score, comment)
 
 
-@pytest.mark.parametrize("text", ["评价 8", "评价 0", "评价 -1", "评价 4.5", "评价 很好", "评价", "评价 六"])
+@pytest.mark.parametrize(
+    "text", ["评价 8", "评价 ★★★★★★", "评价 0", "评价 -1", "评价 4.5", "评价 很好", "评价", "评价 六"]
+)
 def test_outside_one_to_five_is_to_be_corrected(text: str) -> None:
     assert survey.parse_rating(text) == survey.Rating(None)
 
