@@ -16,6 +16,7 @@ from bot.handlers.resolve import find_kids, not_found_text
 from bot.store import agreements as store
 from bot.store import survey as survey_store
 from bot.store.care import Kid
+from bot.store.notices import confirm
 
 WHAT = {"agree": "已同意{term}《自愿服务协议书》", "insure": "已登记{term}学平险"}
 INSURANCE_ANSWER = (
@@ -25,12 +26,12 @@ INSURANCE_ANSWER = (
 
 def parse_agree(text: str) -> Args | None:
     names = rules.parse_agree(text)
-    return None if names is None else {"names": names, "what": "agree"}
+    return None if names is None else {"names": names, "what": "agree", "received": "收到" in text}
 
 
 def parse_insured(text: str) -> Args | None:
     names = rules.parse_insured(text)
-    return None if names is None else {"names": names, "what": "insure"}
+    return None if names is None else {"names": names, "what": "insure", "received": "收到" in text}
 
 
 def parse_read(text: str) -> Args | None:
@@ -89,7 +90,18 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
         lines.append(f"另外请为孩子购买学平险,{rules.INSURE_HINT.removeprefix('学平险')}。")
     if what == "insure" and any(marks.get(i, store.Marks()).agreed_at is None for i in ids):
         lines.append(f"本学期的《自愿服务协议书》还未同意: 发送「协议」查看全文,{rules.AGREE_HINT}。")
+    if args.get("received") and await _confirm_notices(ctx):
+        lines.append("也已确认收到通知,谢谢!")
     return Reply("\n".join(lines), private=True)
+
+
+async def _confirm_notices(ctx: HandlerContext) -> int:
+    """`收到,同意协议`: the 收到 confirms the open notices for the sender's children, as a bare 收到 does."""
+    ids = [c.student_id for c in ctx.actor.children]
+    confirmed = await confirm(ctx.session, ids, ctx.actor.guardian_id, ctx.clock.now())
+    if confirmed:
+        ctx.audit("notice.confirm", "", notices=confirmed)
+    return confirmed
 
 
 async def handle_read(ctx: HandlerContext, args: Args) -> Reply:

@@ -93,6 +93,22 @@ async def test_guardian_agrees_for_all_children_or_the_one_named_privately(db: D
     assert set(await recorded(db)) == {"王小明", "王小红"}
 
 
+async def test_received_and_agree_in_one_reply_also_confirms_the_open_notice(db: Database) -> None:
+    from bot.store.notice_tables import NoticeTarget
+
+    services = await demo_services(db)
+    say = sayer(services)
+    await say("teacher-li", "通知 本学期托管协议已发,请家长私信回复同意协议", (8, 30))
+    out = await say("parent-li", "收到,同意协议", (9, 0))
+    assert out.command == "同意协议" and "确认收到通知" in out.reply.text
+    async with db.transaction() as s:
+        confirmed = (
+            await s.scalars(select(NoticeTarget.confirmed_by).where(NoticeTarget.confirmed_at.is_not(None)))
+        ).all()
+    assert len(confirmed) == 1
+    assert await recorded(db) == {"李华": (True, False)}
+
+
 async def test_agreement_text_from_config_on_request(db: Database) -> None:
     from bot.settings import load_settings
 

@@ -64,6 +64,8 @@ def test_not_an_agreement(text: str) -> None:
         ("已购买学平险 王小明", "王小明"),
         ("我们已经交了学平险", ""),
         ("学平险已经买好了", ""),
+        ("收到,已买学平险", ""),
+        ("好的 学平险已买 刘洋", "刘洋"),
     ],
 )
 def test_insurance_is_read_with_the_names_after_it(text: str, names: str) -> None:
