@@ -35,6 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
     daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
     daily.add_argument("--chart", metavar="FILE.png", help="另存近20个托管日出勤与晚接图 (PNG)")
+    agreements = report_sub.add_parser("agreements", parents=[common], help="本学期协议和学平险(按班级)")
+    agreements.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
+    agreements.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx (每班一个工作表)")
+    survey = report_sub.add_parser("survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见")
+    survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
+    survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -129,6 +135,10 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from bot.reports import daily_summary
 
+    if args.report_command == "agreements":
+        return await cmd_report_agreements(services, args)
+    if args.report_command == "survey":
+        return await cmd_report_survey(services, args)
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as session:
         schools = await school_ids(session)
@@ -154,3 +164,40 @@ async def write_chart(session: AsyncSession, school_id: int, day: date, path: st
         target = target.with_name(f"{target.stem}-{school_id}{target.suffix}")
     target.write_bytes(png)
     return str(target)
+
+
+async def cmd_report_agreements(services: Services, args: argparse.Namespace) -> int:
+    """`tuoguan report agreements [--date D] [--out FILE.xlsx]`."""
+    from bot.services import agreement_reports as reports
+
+    tz = services.settings.school.tz
+    day = args.date or services.clock.now().astimezone(tz).date()
+    report = await reports.load_agreements(services.db, day, tz)
+    if report is None:
+        print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+        return 1
+    print(reports.render_agreements(report))
+    if args.out:
+        reports.write_agreements(args.out, report)
+        print(f"已导出: {args.out}")
+    return 0
+
+
+async def cmd_report_survey(services: Services, args: argparse.Namespace) -> int:
+    """`tuoguan report survey [--month YYYY-MM] [--out FILE.xlsx]`."""
+    from bot.domain.survey import render
+    from bot.services import agreement_reports as reports
+
+    if args.month is not None and not reports.is_month(args.month):
+        print(f"月份格式应为 YYYY-MM,例如 2026-11,而不是「{args.month}」")
+        return 2
+    today = services.clock.now().astimezone(services.settings.school.tz).date()
+    summary = await reports.load_survey(services.db, args.month, today)
+    if summary is None:
+        print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+        return 1
+    print(render(summary))
+    if args.out:
+        reports.write_survey(args.out, summary)
+        print(f"已导出: {args.out}")
+    return 0

@@ -4,6 +4,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import (  # noqa: F401
+    agreement_tables,
     calendar_tables,
     care_tables,
     enroll_tables,
