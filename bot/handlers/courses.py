@@ -13,11 +13,13 @@ FOOTER = "报名请发送: 报名 X类 篮球 [孩子姓名](基础托管: 报�
 
 async def handle_course_list(ctx: HandlerContext, args: Args) -> Reply:
     """A guardian sees the courses their children's grades may take (not cancelled ones); staff see all."""
-    kids = ctx.actor.children
+    kids, school_id = ctx.actor.children, ctx.actor.school_id
+    if school_id is None:
+        return Reply("现在没有课程。")
     grades = await store.grades_of_classes(ctx.session, [k.class_group_id for k in kids]) if kids else []
     now, tz = ctx.clock.now(), ctx.settings.school.tz
     lines = []
-    for course, window, facts in await store.board(ctx.session, ctx.actor.school_id):
+    for course, window, facts in await store.board(ctx.session, school_id):
         if kids and not rules.for_grades(course.grades, grades):
             continue
         phase = rules.phase(course.state, window, now)
@@ -26,4 +28,4 @@ async def handle_course_list(ctx: HandlerContext, args: Args) -> Reply:
         lines.append(rules.course_line(facts, phase, window, tz))
     if not lines:
         return Reply("现在没有面向您孩子年级的课程。" if kids else "现在没有课程。")
-    return Reply("\n".join(["课程:", *lines, FOOTER]))
+    return Reply("\n".join(["可报名的课程:", *lines, FOOTER]))
