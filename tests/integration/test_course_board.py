@@ -91,7 +91,7 @@ async def test_added_course_is_browsable_and_opens_for_24_hours_at_publish(
     assert await course(db, T0, *ADD_GO) == 0
     assert await window(db, "围棋") is None
     say = sayer(db, T0)
-    assert "没有可报名的课程" in (await say(u0, "报名 围棋")).reply.text
+    assert "尚未开放报名" in (await say(u0, "报名 围棋")).reply.text
     assert await enrolled(db, "围棋") == 0
     listing = (await say(u0, "课程")).reply.text
     assert "围棋" in listing and "尚未开放报名" in listing and "25元/课时" in listing
