@@ -27,7 +27,7 @@ from bot.store.term_facts import weekdays
 
 
 def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    course = sub.add_parser("course", parents=[common], help="课程: 添加、列表、报名时间")
+    course = sub.add_parser("course", parents=[common], help="课程: 添加、发布、列表、报名时间")
     csub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
     csub.add_parser("list", parents=[common], help="列出课程和报名人数")
     course_cli.add_parsers(csub, common)

@@ -116,7 +116,8 @@ async def test_added_course_is_browsable_and_opens_for_24_hours_at_publish(
 async def test_add_with_publish_fen_compat_hours_and_no_default_window(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await seed(db, families=1)
+    school = await seed(db, families=1)
+    u0 = school.families[0][0]
     assert await course(db, T0, *add("舞蹈", "--price-fen", "1500", "--publish")) == 0
     assert await window(db, "舞蹈") == (T0, T0 + DAY)
     assert await course(db, T0, *add("舞蹈")) == 1
@@ -128,6 +129,11 @@ async def test_add_with_publish_fen_compat_hours_and_no_default_window(
     async with db.transaction() as s:
         prices = dict((await s.execute(select(Course.name, Course.price_fen))).all())
     assert prices["舞蹈"] == 1500 and prices["美术"] == 2000
+
+    assert await course(db, T0, *add("剪纸")) == 0
+    assert await course(db, T0, "window", "剪纸", "2026-09-02T08:00", "2026-09-03T08:00") == 0  # publishes it
+    assert await window(db, "剪纸") == (shanghai(2026, 9, 2, 8, 0), shanghai(2026, 9, 3, 8, 0))
+    assert "尚未开始" in (await sayer(db, T0)(u0, "报名 剪纸")).reply.text
 
     monkeypatch.setenv("TUOGUAN_ENROLLMENT__WINDOW_HOURS", "0")
     assert await course(db, T0, *add("书画", "--publish")) == 0
