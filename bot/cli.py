@@ -115,7 +115,7 @@ async def cmd_roster(services: Services, args: argparse.Namespace) -> int:
         return 0
     result = await importer.import_roster(
         services.db, args.files, school_name=services.settings.school.name, clock=services.clock,
-        limits=services.settings.roster,
+        limits=services.settings.roster, window_hours=services.settings.enrollment.window_hours,
     )
     print(result.render())
     return 0 if result.ok else 1

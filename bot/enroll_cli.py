@@ -1,15 +1,19 @@
-"""`tuoguan course add|list|window` and the close-enrollment job (撤班 of under-filled courses, second round)."""
+"""`tuoguan course list|window|cancel-session|priority` (add, publish: bot/course_cli.py) and the
+close-enrollment job (撤班 of under-filled courses, second round, the 公示)."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import course_cli
 from bot.bootstrap import Services
+from bot.course_news import gongshi_pushes
 from bot.domain import enrollment as rules
+from bot.domain.course_board import price_text
 from bot.domain.enrollment import State
 from bot.domain.fees import yuan
 from bot.domain.messages import Push
@@ -18,23 +22,15 @@ from bot.store.calendar import school_calendar
 from bot.store.enroll_tables import CourseWindow, PriorityMark, as_utc
 from bot.store.enrollment import held_counts, open_enrollments, promote_waitlist, set_state
 from bot.store.fees import calendar_term, cancel_session
-from bot.store.tables import Course, School, Staff, Student
+from bot.store.tables import Course, School, Student
 from bot.store.term_facts import weekdays
 
 
 def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    course = sub.add_parser("course", parents=[common], help="课程: 添加、列表、报名时间")
+    course = sub.add_parser("course", parents=[common], help="课程: 添加、发布、列表、报名时间")
     csub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
     csub.add_parser("list", parents=[common], help="列出课程和报名人数")
-    add = csub.add_parser("add", parents=[common], help="添加 X类 课程")
-    add.add_argument("name")
-    add.add_argument("--weekdays", required=True, help="星期几上课, 如 3,5")
-    add.add_argument("--time", required=True, help="16:30-17:10")
-    add.add_argument("--capacity", type=int, required=True)
-    add.add_argument("--min-size", type=int, default=15)
-    add.add_argument("--price-fen", type=int, default=2000, help="每课时价格(分)")
-    add.add_argument("--grades", default="", help="1,2,3 (默认全部)")
-    add.add_argument("--teacher", default="", help="教师姓名")
+    course_cli.add_parsers(csub, common)
     win = csub.add_parser("window", parents=[common], help="设置报名时间")
     win.add_argument("name")
     win.add_argument("opens", type=datetime.fromisoformat)
@@ -58,21 +54,17 @@ async def cmd_course(services: Services, args: argparse.Namespace) -> int:
             print("还没有学校,请先导入花名册。")
             return 1
         if args.course_command == "add":
-            start, _, end = args.time.partition("-")
-            teacher = (await s.execute(select(Staff.id).where(Staff.school_id == school_id,
-                                                              Staff.name == args.teacher))).scalars().first()
-            s.add(Course(school_id=school_id, name=args.name, category="X", weekdays=args.weekdays,
-                         start_time=time.fromisoformat(start), end_time=time.fromisoformat(end),
-                         capacity=args.capacity, min_size=args.min_size, price_fen=args.price_fen,
-                         grades=args.grades, teacher_id=teacher))
-            print(f"已添加课程 {args.name}")
-        elif args.course_command == "window":
+            return await course_cli.add_course(services, s, school_id, args)
+        if args.course_command == "publish":
+            return await course_cli.publish_course(services, s, school_id, args)
+        if args.course_command == "window":
             course = (await s.execute(select(Course).where(Course.school_id == school_id,
                                                            Course.name == args.name))).scalars().first()
             if course is None:
                 print(f"没有课程 {args.name}")
                 return 1
             early = _aware(services, args.priority_opens) if args.priority_opens else None
+            course.state = "open" if course.state == "draft" else course.state  # a window publishes it
             await s.merge(CourseWindow(course_id=course.id, opens_at=_aware(services, args.opens),
                                        closes_at=_aware(services, args.closes), round=1,
                                        reserved_places=args.reserved, priority_opens_at=early))
@@ -84,7 +76,7 @@ async def cmd_course(services: Services, args: argparse.Namespace) -> int:
         else:
             held = await held_counts(s, school_id)
             for c in (await s.execute(select(Course).where(Course.school_id == school_id))).scalars():
-                print(f"{c.name}\t{c.state}\t{held.get(c.id, 0)}/{c.capacity}\t最少{c.min_size}\t{c.price_fen}分/课时")
+                print(f"{c.name}\t{c.state}\t{held.get(c.id, 0)}/{c.capacity}\t最少{c.min_size}\t{price_text(c.price_fen)}")
     return 0
 
 
@@ -179,7 +171,11 @@ async def close_windows(
                 pushes.append(Push(key=f"enroll:{e.id}:cancelled", guardian_id=e.guardian_id,
                                    text=f"「{course.name}」报名人数不足已撤班。二次报名已开放 {second_round_days} 天,"
                                         "请发送「报名 课程名」选择其他课程。"))
-    await outbox.enqueue(s, pushes, at)
+    await s.flush()
+    told = len(pushes)
+    published = await gongshi_pushes(s, [course for course, _ in due])
+    await outbox.enqueue(s, pushes + published, at)
     if not due:
         return "没有到期的报名。"
-    return f"报名截止 {len(due)} 门课程;撤班: {'、'.join(cancelled) or '无'};通知 {len(pushes)} 位家长。"
+    return (f"报名截止 {len(due)} 门课程;撤班: {'、'.join(cancelled) or '无'};通知 {told} 位家长;"
+            f"公示 {len(published)} 条。")

@@ -176,6 +176,7 @@ class EnrollmentSettings(BaseModel):
     reserved_places: int = 0  # per course, for the priority groups (a course's window may set its own)
     priority_early_hours: int = 0  # priority groups may apply this many hours before a window opens
     second_round_days: int = 3  # length of the second-round window after 撤班
+    window_hours: int = 24  # a course added or imported gets this window from its publication (0 = none)
 
     @field_validator("priority_groups")
     @classmethod

@@ -12,10 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain.course_board import default_window
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
 from bot.settings import RosterSettings
+from bot.store.courses import open_new_courses
 from bot.store.db import Database
 from bot.store.tables import (
     AuditEntry,
@@ -68,7 +70,8 @@ class _Invalid(Exception):
 
 
 async def import_roster(
-    db: Database, paths: list[Path], *, school_name: str, clock: Clock, limits: RosterSettings | None = None
+    db: Database, paths: list[Path], *, school_name: str, clock: Clock, limits: RosterSettings | None = None,
+    window_hours: int = 24,
 ) -> ImportResult:
     """Import .xlsx or per-sheet .csv files, within `roster.max_rows` and `roster.max_bytes`."""
     try:
@@ -76,20 +79,24 @@ async def import_roster(
     except RosterReadError as exc:
         return ImportResult(errors=[str(exc)])
     return await import_sheets(db, sheets, source=",".join(p.name for p in paths), school_name=school_name,
-                               clock=clock)
+                               clock=clock, window_hours=window_hours)
 
 
 async def import_sheets(
-    db: Database, sheets: dict[str, SheetData], *, source: str, school_name: str, clock: Clock
+    db: Database, sheets: dict[str, SheetData], *, source: str, school_name: str, clock: Clock,
+    window_hours: int = 24,
 ) -> ImportResult:
-    """Validate every row, then write all of it in one transaction, or nothing."""
+    """Validate every row, then write all of it in one transaction, or nothing. New X courses open their
+    enrollment window (`window_hours` from now; 0 = none) in the same transaction."""
     try:
         async with db.transaction() as session:
             school = await _school(session, school_name)
             validated = Validator(sheets, await _known(session, school.id)).run()
             if validated.errors:
                 raise _Invalid(validated.errors)
-            counts = await _Apply(session, school.id, validated, clock.now()).run()
+            apply = _Apply(session, school.id, validated, clock.now())
+            counts = await apply.run()
+            await open_new_courses(session, apply.new_courses, default_window(clock.now(), window_hours))
             session.add(
                 AuditEntry(
                     school_id=school.id,
@@ -151,6 +158,7 @@ class _Apply:
         self.school_id = school_id
         self.data = data
         self.counts: dict[str, Counter[str]] = {}
+        self.new_courses: list[int] = []
 
     def _count(self, sheet: str, created: bool, changed: bool) -> None:
         counter = self.counts.setdefault(sheet, Counter({"新增": 0, "更新": 0, "无变化": 0}))
@@ -316,6 +324,7 @@ class _Apply:
 
     async def _courses(self) -> None:
         courses = {c.name: c for c in await self._all(Course, Course.school_id == self.school_id)}
+        added: list[Course] = []
         for rec in self.data.courses:
             teacher = self._staff_named(rec.teacher) if rec.teacher else None
             values = {
@@ -333,9 +342,12 @@ class _Apply:
             if course is None:
                 course = courses[rec.name] = Course(school_id=self.school_id, name=rec.name, **values)
                 self.s.add(course)
+                added.append(course)
                 self._count("课程", True, False)
             else:
                 self._count("课程", False, _assign(course, **values))
+        await self.s.flush()
+        self.new_courses = [c.id for c in added]
 
     async def _identities(self) -> None:
         identities = {(i.platform, i.user_id): i for i in await self._all(Identity)}
