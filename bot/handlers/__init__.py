@@ -16,12 +16,13 @@ from bot.handlers import (
     principal,
     proposals,
     questions,
+    staff,
 )
 from bot.handlers.registry import CommandTable
 
 
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
-    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
+    return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS, *staff.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])
