@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import staff_cli
 from bot.bootstrap import Services
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
@@ -35,6 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
     daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
     daily.add_argument("--chart", metavar="FILE.png", help="另存近20个托管日出勤与晚接图 (PNG)")
+    staff_cli.add_report_parsers(report_sub, common)
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -128,6 +130,9 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
 
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from bot.reports import daily_summary
+
+    if args.report_command in staff_cli.REPORTS:
+        return await staff_cli.cmd_report(services, args)
 
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as session:

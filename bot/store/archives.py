@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.archive_tables import CareRecord, StudentArchive
-from bot.store.family_tables import PastoralTalk
+from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.tables import Staff, Student
 
 FIELDS = ("guardian_job", "guardian_age", "guardian_health", "employer", "employer_phone", "caring_mother_id")
@@ -112,3 +112,25 @@ async def talks_between(session: AsyncSession, student_ids: Sequence[int], start
         if staff_id is not None and student_id is not None:
             out[staff_id].append((student_id, day))
     return dict(out)
+
+
+async def term_counts(session: AsyncSession, student_ids: Sequence[int], start: date, end: date
+                      ) -> dict[int, Counter[str]]:
+    """Per child in [start, end]: family calls by the parents away (call), 谈心 (talk), and care records by
+    kind (care, visit, meeting); three grouped statements."""
+    out: dict[int, Counter[str]] = defaultdict(Counter)
+    if not student_ids:
+        return out
+    ids = list(student_ids)
+    calls = select(FamilyCall.student_id, literal("call"), func.count()).where(
+        FamilyCall.student_id.in_(ids), FamilyCall.by_parent_away.is_(True), FamilyCall.day.between(start, end)
+    ).group_by(FamilyCall.student_id)
+    talks = select(PastoralTalk.student_id, literal("talk"), func.count()).where(
+        PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end)).group_by(PastoralTalk.student_id)
+    cares = select(CareRecord.student_id, CareRecord.kind, func.count()).where(
+        CareRecord.student_id.in_(ids), CareRecord.day.between(start, end)
+    ).group_by(CareRecord.student_id, CareRecord.kind)
+    for stmt in (calls, talks, cares):
+        for student_id, kind, n in (await session.execute(stmt)).all():
+            out[student_id][str(kind)] += int(n)
+    return out
