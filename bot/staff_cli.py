@@ -16,8 +16,9 @@ from bot.store.fees import calendar_term
 REPORTS = ("workload", "family")
 
 
-def add_report_parsers(report_sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                       common: argparse.ArgumentParser) -> None:
+def add_report_parsers(
+    report_sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     wl = report_sub.add_parser("workload", parents=[common], help="教师到岗、课时、人时和课酬(按月)")
     wl.add_argument("--month", required=True, help="月份 2026-10")
     wl.add_argument("--out", type=Path, metavar="FILE.xlsx", help="另存为 .xlsx(含计算明细)")
@@ -43,8 +44,18 @@ async def month_workload(services: Services, month: str) -> list[workload.MonthW
         out = []
         for school_id in schools:
             calendar = await school_calendar(s, school_id)
-            out.append(await workload.month_workload(s, school_id, month, today, CareTimes.from_settings(settings.care),
-                                                     calendar.is_care_day, rates(services), settings.school.tz))
+            out.append(
+                await workload.month_workload(
+                    s,
+                    school_id,
+                    month,
+                    today,
+                    CareTimes.from_settings(settings.care),
+                    calendar.is_care_day,
+                    rates(services),
+                    settings.school.tz,
+                )
+            )
         return out
 
 

@@ -78,25 +78,34 @@ class TeacherWork:
     substitute_days: int = 0  # class days or sessions taken as a substitute (代班)
     late: int = 0  # checked in after their care start
     early: int = 0  # checked out before care end
+    unconfirmed_days: int = 0  # class days without roll call or pickup: nothing to count, not paid
 
     def pay_fen(self, rates: Rates) -> int:
-        return basic_pay_fen(self.child_minutes, rates.basic_per_child_hour_fen) + self.sessions * rates.x_per_session_fen
+        return (
+            basic_pay_fen(self.child_minutes, rates.basic_per_child_hour_fen)
+            + self.sessions * rates.x_per_session_fen
+        )
 
     def basis(self, rates: Rates) -> str:
         """How the pay was computed, in the report's words."""
         basic = basic_pay_fen(self.child_minutes, rates.basic_per_child_hour_fen)
         x = self.sessions * rates.x_per_session_fen
-        return (f"基础托管 {hours_text(self.child_minutes)} 人时 × {yuan(rates.basic_per_child_hour_fen)}元"
-                f" = {yuan(basic)}元 + X课 {self.sessions} 课时 × {yuan(rates.x_per_session_fen)}元 = {yuan(x)}元")
+        return (
+            f"基础托管 {hours_text(self.child_minutes)} 人时 × {yuan(rates.basic_per_child_hour_fen)}元"
+            f" = {yuan(basic)}元 + X课 {self.sessions} 课时 × {yuan(rates.x_per_session_fen)}元 = {yuan(x)}元"
+        )
 
     def line(self, rates: Rates) -> str:
         extra = [f"代班 {self.substitute_days} 次"] if self.substitute_days else []
         extra += [f"迟到 {self.late} 次"] if self.late else []
         extra += [f"早退 {self.early} 次"] if self.early else []
+        extra += [f"未点名 {self.unconfirmed_days} 班次未计"] if self.unconfirmed_days else []
         note = f"({','.join(extra)})" if extra else ""
-        return (f"{self.name}: 到岗 {len(self.days)} 天{note},{self.sessions} 课时,"
-                f"{hours_text(self.child_minutes)} 人时,应发 {yuan(self.pay_fen(rates))} 元"
-                f" [{self.basis(rates)}]")
+        return (
+            f"{self.name}: 到岗 {len(self.days)} 天{note},{self.sessions} 课时,"
+            f"{hours_text(self.child_minutes)} 人时,应发 {yuan(self.pay_fen(rates))} 元"
+            f" [{self.basis(rates)}]"
+        )
 
 
 def local_time(at: datetime, day: date, tz: tzinfo) -> time:

@@ -22,8 +22,11 @@ from bot.store.family import LeftBehind, left_behind_children
 
 KINDS = {"关爱记录": "care", "家访": "visit", "座谈会": "meeting"}
 LABELS = {v: k for k, v in KINDS.items()}
-EXAMPLES = {"care": "关爱记录 张一一 陪她读了绘本,情绪好多了", "visit": "家访 张一一 与奶奶交流学习情况",
-            "meeting": "座谈会 留守儿童家长座谈,10人参加"}
+EXAMPLES = {
+    "care": "关爱记录 张一一 陪她读了绘本,情绪好多了",
+    "visit": "家访 张一一 与奶奶交流学习情况",
+    "meeting": "座谈会 留守儿童家长座谈,10人参加",
+}
 NOT_YOURS = "「{name}」不是您结对、担任爱心妈妈或班主任的留守儿童,不能登记。"
 
 
@@ -40,8 +43,11 @@ def _parser(word: str) -> ArgParser:
 def _may_record(ctx: HandlerContext, child: LeftBehind, mother: int | None) -> bool:
     actor = ctx.actor
     heads = {r.class_group_id for r in actor.staff_roles if r.role == Role.HEAD_TEACHER}
-    return (actor.is_school_wide or actor.staff_id in (child.paired_teacher_id, mother, child.head_teacher_id)
-            or child.class_group_id in heads)
+    return (
+        actor.is_school_wide
+        or actor.staff_id in (child.paired_teacher_id, mother, child.head_teacher_id)
+        or child.class_group_id in heads
+    )
 
 
 async def _children(ctx: HandlerContext) -> tuple[list[LeftBehind], list[LeftBehind]]:
@@ -49,7 +55,11 @@ async def _children(ctx: HandlerContext) -> tuple[list[LeftBehind], list[LeftBeh
     assert ctx.actor.school_id is not None
     everyone = await left_behind_children(ctx.session, ctx.actor.school_id)
     mothers = await archives_of(ctx.session, [c.id for c in everyone])
-    mine = [c for c in everyone if _may_record(ctx, c, mothers[c.id].caring_mother_id if c.id in mothers else None)]
+    mine = [
+        c
+        for c in everyone
+        if _may_record(ctx, c, mothers[c.id].caring_mother_id if c.id in mothers else None)
+    ]
     return everyone, mine
 
 
@@ -62,7 +72,7 @@ async def _day_of(ctx: HandlerContext, note: str) -> tuple[date, str] | Reply:
     day = found.days[0]
     if day > ctx.today():
         return Reply.refusal(f"{day_label(day)}还没到,记录请在当天或之后登记。", private=True)
-    return day, note[len(found.text):].strip(" ,，:：")
+    return day, note[len(found.text) :].strip(" ,，:：")
 
 
 def _kids(children: list[LeftBehind]) -> list[Kid]:
@@ -78,7 +88,9 @@ async def _named(ctx: HandlerContext, text: str) -> tuple[list[LeftBehind], Repl
         if kid.id not in allowed:
             return [], Reply.refusal(NOT_YOURS.format(name=kid.name), private=True, not_allowed=True)
     if found.unknown and not found.kids:
-        return [], Reply.refusal(NOT_YOURS.format(name=found.unknown[0][0][:10]), private=True, not_allowed=True)
+        return [], Reply.refusal(
+            NOT_YOURS.format(name=found.unknown[0][0][:10]), private=True, not_allowed=True
+        )
     ids = {k.id for k in found.kids}
     return [c for c in everyone if c.id in ids], None
 
@@ -93,8 +105,13 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
         return refusal
     if kind != "meeting" and len(named) != 1:
         return Reply.refusal(f"请写明一个孩子和内容,例如: {EXAMPLES[kind]}", private=True)
-    if kind == "meeting" and not named and not (ctx.actor.is_school_wide or Role.HEAD_TEACHER in ctx.actor.roles
-                                                or (await _children(ctx))[1]):
+    if (
+        kind == "meeting"
+        and not named
+        and not (
+            ctx.actor.is_school_wide or Role.HEAD_TEACHER in ctx.actor.roles or (await _children(ctx))[1]
+        )
+    ):
         return Reply.refusal("座谈会由班主任、帮扶教师、爱心妈妈或校长登记。", private=True, not_allowed=True)
     note = text
     for child in named:
@@ -106,19 +123,57 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     if kind != "meeting" and not note:
         return Reply.refusal(f"请写上内容,例如: {EXAMPLES[kind]}", private=True)
     now = ctx.clock.now()
-    for student_id in [c.id for c in named] or [None]:
-        add_record(ctx.session, ctx.actor.school_id, student_id, kind, day, ctx.actor.staff_id, note[:1000],
-                   ctx.actor.actor_ref, now, ctx.message.message_id)
+    targets: list[int | None] = [c.id for c in named] or [None]
+    for student_id in targets:
+        add_record(
+            ctx.session,
+            ctx.actor.school_id,
+            student_id,
+            kind,
+            day,
+            ctx.actor.staff_id,
+            note[:1000],
+            ctx.actor.actor_ref,
+            now,
+            ctx.message.message_id,
+        )
     ctx.audit(f"archive.{kind}", "、".join(c.name for c in named)[:100], day=day.isoformat())
     who = "、".join(c.name for c in named) or "全体"
     return Reply(f"已记录 {who} {day_label(day)} {LABELS[kind]}(仅教师可见)。", private=True)
 
 
 COMMANDS = [
-    CommandSpec("关爱记录", "关爱记录 孩子 内容", "登记留守儿童关爱记录(计入本周谈心,仅教师可见)", EXAMPLES["care"],
-                ("关爱记录",), _parser("关爱记录"), handle_record, roles=STAFF, priority=50),
-    CommandSpec("家访", "家访 孩子 内容", "登记家访(仅教师可见)", EXAMPLES["visit"],
-                ("家访",), _parser("家访"), handle_record, roles=STAFF, priority=50),
-    CommandSpec("座谈会", "座谈会 [孩子] 内容", "登记留守儿童座谈会(仅教师可见)", EXAMPLES["meeting"],
-                ("座谈会",), _parser("座谈会"), handle_record, roles=STAFF, priority=50),
+    CommandSpec(
+        "关爱记录",
+        "关爱记录 孩子 内容",
+        "登记留守儿童关爱记录(计入本周谈心,仅教师可见)",
+        EXAMPLES["care"],
+        ("关爱记录",),
+        _parser("关爱记录"),
+        handle_record,
+        roles=STAFF,
+        priority=50,
+    ),
+    CommandSpec(
+        "家访",
+        "家访 孩子 内容",
+        "登记家访(仅教师可见)",
+        EXAMPLES["visit"],
+        ("家访",),
+        _parser("家访"),
+        handle_record,
+        roles=STAFF,
+        priority=50,
+    ),
+    CommandSpec(
+        "座谈会",
+        "座谈会 [孩子] 内容",
+        "登记留守儿童座谈会(仅教师可见)",
+        EXAMPLES["meeting"],
+        ("座谈会",),
+        _parser("座谈会"),
+        handle_record,
+        roles=STAFF,
+        priority=50,
+    ),
 ]

@@ -68,8 +68,14 @@ async def handle_check_in(ctx: HandlerContext, args: Args) -> Reply:
     if refusal:
         return refusal
     today = ctx.today()
-    at, new = await store.check_in(ctx.session, ctx.actor.school_id, ctx.actor.staff_id, today,
-                                   _utc(ctx.clock.now()), ctx.message.message_id)
+    at, new = await store.check_in(
+        ctx.session,
+        ctx.actor.school_id,
+        ctx.actor.staff_id,
+        today,
+        _utc(ctx.clock.now()),
+        ctx.message.message_id,
+    )
     if not new:
         return Reply(f"您今天 {_hm(ctx, at, today)} 已到岗,无需重复登记。", private=True)
     ctx.audit("staff.check_in", ctx.actor.name, day=today.isoformat())
@@ -82,8 +88,14 @@ async def handle_check_out(ctx: HandlerContext, args: Args) -> Reply:
     if refusal:
         return refusal
     today = ctx.today()
-    at, new, came = await store.check_out(ctx.session, ctx.actor.school_id, ctx.actor.staff_id, today,
-                                          _utc(ctx.clock.now()), ctx.message.message_id)
+    at, new, came = await store.check_out(
+        ctx.session,
+        ctx.actor.school_id,
+        ctx.actor.staff_id,
+        today,
+        _utc(ctx.clock.now()),
+        ctx.message.message_id,
+    )
     if not new:
         return Reply(f"您今天 {_hm(ctx, at, today)} 已离岗,无需重复登记。", private=True)
     ctx.audit("staff.check_out", ctx.actor.name, day=today.isoformat())
@@ -114,8 +126,11 @@ async def _target(ctx: HandlerContext, name: str) -> tuple[str, str] | Reply:
     found = await store.class_named(ctx.session, school_id, name)
     if found is not None:
         if not ctx.actor.teaches(found.id):
-            return Reply.refusal(f"只能为您的班级登记代班;{found.name}的代班请由其班主任或校长登记。",
-                                 private=True, not_allowed=True)
+            return Reply.refusal(
+                f"只能为您的班级登记代班;{found.name}的代班请由其班主任或校长登记。",
+                private=True,
+                not_allowed=True,
+            )
         return f"class:{found.id}", found.name
     course = await store.x_course_named(ctx.session, school_id, name)
     if course is None:
@@ -142,19 +157,57 @@ async def handle_substitute(ctx: HandlerContext, args: Args) -> Reply:
         why = f"有几位老师: {many},请写全名" if teachers else "教师名单里没有这位老师,请写全名"
         return Reply.refusal(f"「{args['teacher'][:10]}」{why}。{SUB_USAGE}", private=True)
     teacher = teachers[0]
-    before = await store.set_substitute(ctx.session, school_id, target[0], day, teacher.id, ctx.actor.actor_ref,
-                                        _utc(ctx.clock.now()), ctx.message.message_id)
+    before = await store.set_substitute(
+        ctx.session,
+        school_id,
+        target[0],
+        day,
+        teacher.id,
+        ctx.actor.actor_ref,
+        _utc(ctx.clock.now()),
+        ctx.message.message_id,
+    )
     ctx.audit("staff.substitute", target[1], day=day.isoformat(), staff=teacher.id, replaced=before)
     again = "(已改为这位老师)" if before is not None and before != teacher.id else ""
-    return Reply(f"已登记代班: {day_label(day)} {target[1]} 由 {teacher.name} 代班{again},"
-                 "当天的课时和人时计入代班老师。", private=True)
+    return Reply(
+        f"已登记代班: {day_label(day)} {target[1]} 由 {teacher.name} 代班{again},"
+        "当天的课时和人时计入代班老师。",
+        private=True,
+    )
 
 
 COMMANDS = [
-    CommandSpec("到岗", "到岗", "托管教师到岗签到(记录时间,私信回复)", "到岗", ("到岗", "签到"),
-                parse_check_in, handle_check_in, roles=STAFF, priority=45),
-    CommandSpec("离岗", "离岗", "托管教师离岗签退(记录时间,私信回复)", "离岗", ("离岗", "签退"),
-                parse_check_out, handle_check_out, roles=STAFF, priority=45),
-    CommandSpec("代班", "代班 班级 老师", "登记某天的代班老师(课时和人时计入代班老师)", "代班 三年级2班 张老师",
-                ("代班",), parse_substitute, handle_substitute, roles=STAFF, priority=45),
+    CommandSpec(
+        "到岗",
+        "到岗",
+        "托管教师到岗签到(记录时间,私信回复)",
+        "到岗",
+        ("到岗", "签到"),
+        parse_check_in,
+        handle_check_in,
+        roles=STAFF,
+        priority=45,
+    ),
+    CommandSpec(
+        "离岗",
+        "离岗",
+        "托管教师离岗签退(记录时间,私信回复)",
+        "离岗",
+        ("离岗", "签退"),
+        parse_check_out,
+        handle_check_out,
+        roles=STAFF,
+        priority=45,
+    ),
+    CommandSpec(
+        "代班",
+        "代班 班级 老师",
+        "登记某天的代班老师(课时和人时计入代班老师)",
+        "代班 三年级2班 张老师",
+        ("代班",),
+        parse_substitute,
+        handle_substitute,
+        roles=STAFF,
+        priority=45,
+    ),
 ]

@@ -19,8 +19,10 @@ def _prompt(children: list[LeftBehind], archives: dict[int, Archive]) -> str:
         missing = archives.get(child.id, Archive(child.id)).missing()
         todo = f"待补 {'、'.join(missing)}" if missing else "档案齐全,请核对有无变化"
         lines.append(f"· {child.name}({child.status_label}): {todo}")
-    lines.append("在花名册 学生 表填写 务工单位、务工单位电话、监护人职业/年龄/健康、爱心妈妈 后重新导入;"
-                 "家访后可发「家访 姓名 内容」登记。")
+    lines.append(
+        "在花名册 学生 表填写 务工单位、务工单位电话、监护人职业/年龄/健康、爱心妈妈 后重新导入;"
+        "家访后可发「家访 姓名 内容」登记。"
+    )
     return "\n".join(lines)
 
 
@@ -38,11 +40,20 @@ async def archive_update(ctx: JobContext) -> str:
             by_head[child.head_teacher_id].append(child)
     for head, kids in by_head.items():
         # One prompt per head teacher and term, whichever day of the week first runs it.
-        ctx.push(Push(key=f"archive-update:{start.isoformat()}:t{head}", staff_id=head, text=_prompt(kids, archives)))
+        ctx.push(
+            Push(
+                key=f"archive-update:{start.isoformat()}:t{head}", staff_id=head, text=_prompt(kids, archives)
+            )
+        )
     return f"提醒 {len(by_head)} 位班主任更新留守儿童档案(每学期一次)"
 
 
 JOBS = [
-    JobSpec("archive-update", "学期第一周: 私信提醒班主任核对、更新留守儿童档案",
-            {"day_of_week": "mon-fri", "hour": 8, "minute": 30}, archive_update, still_useful=same_evening),
+    JobSpec(
+        "archive-update",
+        "学期第一周: 私信提醒班主任核对、更新留守儿童档案",
+        {"day_of_week": "mon-fri", "hour": 8, "minute": 30},
+        archive_update,
+        still_useful=same_evening,
+    ),
 ]

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 KIND_LABELS = {"care": "关爱记录", "visit": "家访", "meeting": "座谈会"}
-COUNT_LABELS = (("call", "亲情通话"), ("talk", "谈心"), ("care", "关爱记录"), ("visit", "家访"), ("meeting", "座谈会"))
+COUNT_LABELS = (
+    ("call", "亲情通话"),
+    ("talk", "谈心"),
+    ("care", "关爱记录"),
+    ("visit", "家访"),
+    ("meeting", "座谈会"),
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,10 @@ class ChildLine:
         counts = " ".join(f"{label} {self.counts.get(key, 0)}" for key, label in COUNT_LABELS)
         missing = self.archive.missing()
         todo = f" 档案待补: {'、'.join(missing)}" if missing else " 档案完整"
-        return (f"{self.child.class_name} {self.child.name}({self.child.status_label}) 帮扶 {self.paired or '未指定'}"
-                f" 爱心妈妈 {self.mother or '未指定'}: {counts};{todo}")
+        return (
+            f"{self.child.class_name} {self.child.name}({self.child.status_label}) 帮扶 {self.paired or '未指定'}"
+            f" 爱心妈妈 {self.mother or '未指定'}: {counts};{todo}"
+        )
 
 
 @dataclass
@@ -63,15 +71,26 @@ async def term_report(session: AsyncSession, school_id: int, start: date, end: d
     archives = await school_archives(session, school_id)
     ids = [c.id for c in children]
     counts = await term_counts(session, ids, start, end)
-    staff = await staff_names(session, [*(c.paired_teacher_id for c in children),
-                                        *(a.caring_mother_id for a in archives.values())])
+    staff = await staff_names(
+        session, [*(c.paired_teacher_id for c in children), *(a.caring_mother_id for a in archives.values())]
+    )
     report = TermReport(start, end, names={c.id: f"{c.class_name} {c.name}" for c in children})
     for child in children:
         archive = archives.get(child.id, Archive(child.id))
-        report.children.append(ChildLine(child, archive, staff.get(child.paired_teacher_id or 0, ""),
-                                         staff.get(archive.caring_mother_id or 0, ""), counts.get(child.id, Counter())))
-    report.records = [r for r in await records_between(session, school_id, start, end)
-                      if r.student_id is None or r.student_id in report.names]
+        report.children.append(
+            ChildLine(
+                child,
+                archive,
+                staff.get(child.paired_teacher_id or 0, ""),
+                staff.get(archive.caring_mother_id or 0, ""),
+                counts.get(child.id, Counter()),
+            )
+        )
+    report.records = [
+        r
+        for r in await records_between(session, school_id, start, end)
+        if r.student_id is None or r.student_id in report.names
+    ]
     return report
 
 
@@ -81,14 +100,43 @@ def write_xlsx(report: TermReport, path: Path) -> None:
     ws = wb.active
     assert ws is not None
     ws.title = "留守儿童"
-    ws.append(["班级", "姓名", "留守", "外出务工地", "务工单位", "务工单位电话", "监护人职业", "监护人年龄",
-               "监护人健康", "帮扶教师", "爱心妈妈", *(label for _, label in COUNT_LABELS), "档案待补"])
+    ws.append(
+        [
+            "班级",
+            "姓名",
+            "留守",
+            "外出务工地",
+            "务工单位",
+            "务工单位电话",
+            "监护人职业",
+            "监护人年龄",
+            "监护人健康",
+            "帮扶教师",
+            "爱心妈妈",
+            *(label for _, label in COUNT_LABELS),
+            "档案待补",
+        ]
+    )
     for line in report.children:
         c, a = line.child, line.archive
-        append_row(ws, [c.class_name, c.name, c.status_label, c.away_place, a.employer, a.employer_phone,
-                        a.guardian_job, a.guardian_age if a.guardian_age is not None else "", a.guardian_health,
-                        line.paired, line.mother, *(line.counts.get(key, 0) for key, _ in COUNT_LABELS),
-                        "、".join(a.missing())])
+        append_row(
+            ws,
+            [
+                c.class_name,
+                c.name,
+                c.status_label,
+                c.away_place,
+                a.employer,
+                a.employer_phone,
+                a.guardian_job,
+                a.guardian_age if a.guardian_age is not None else "",
+                a.guardian_health,
+                line.paired,
+                line.mother,
+                *(line.counts.get(key, 0) for key, _ in COUNT_LABELS),
+                "、".join(a.missing()),
+            ],
+        )
     records = wb.create_sheet("记录")
     records.append(["日期", "类别", "学生", "教师", "内容"])
     for r in report.records:

@@ -2,7 +2,8 @@
 
 Basic care: per care day and class, the children present (per the register: in basic care or dropped in,
 not on leave, not absent) × their hours in care (care start to pickup or care end), counted for the class's
-substitute or care teachers (bot/domain/workload.py). X courses: sessions held (roll-called) and attended.
+substitute or care teachers (bot/domain/workload.py); a class day the register has nothing of (no roll call,
+no pickup) is not paid, and is shown as such. X courses: sessions held (roll-called) and attended.
 """
 
 from __future__ import annotations
@@ -58,18 +59,26 @@ class MonthWorkload:
 
 
 def month_bounds(month: str) -> tuple[date, date]:
-    """"2026-10" -> (2026-10-01, 2026-10-31); ValueError if not a month."""
+    """ "2026-10" -> (2026-10-01, 2026-10-31); ValueError if not a month."""
     year, mon = (int(x) for x in month.split("-"))
     first = date(year, mon, 1)
     return first, (date(year + mon // 12, mon % 12 + 1, 1) - timedelta(days=1))
+
+
+def _or_unassigned(teachers: list[int]) -> list[int | None]:
+    """The teachers, or the one 'unassigned' line when the day has none."""
+    return [*teachers] if teachers else [None]
 
 
 class _Tally:
     def __init__(self, facts: Teaching) -> None:
         self.facts = facts
         self.work: dict[int | None, rules.TeacherWork] = {}
-        for staff_id in [*(t for ts in facts.care_teachers.values() for t in ts), facts.basic_teacher,
-                         *facts.course_teachers]:
+        for staff_id in [
+            *(t for ts in facts.care_teachers.values() for t in ts),
+            facts.basic_teacher,
+            *facts.course_teachers,
+        ]:
             if staff_id is not None:
                 self.of(staff_id)
 
@@ -97,29 +106,60 @@ def _class_minutes(day: ClassDay, care: CareTimes, tz: tzinfo) -> tuple[int, int
     return children, minutes
 
 
-async def _basic_care(session: AsyncSession, school_id: int, days: list[date], tally: _Tally, care: CareTimes,
-                      tz: tzinfo, subs: dict[tuple[str, date], int], checked_in: dict[date, set[int]],
-                      out: MonthWorkload) -> None:
+async def _basic_care(
+    session: AsyncSession,
+    school_id: int,
+    days: list[date],
+    tally: _Tally,
+    care: CareTimes,
+    tz: tzinfo,
+    subs: dict[tuple[str, date], int],
+    checked_in: dict[date, set[int]],
+    out: MonthWorkload,
+) -> None:
     facts = tally.facts
     for day in days:
         for class_id, class_day in sorted((await school_day(session, school_id, day)).items()):
+            sub = subs.get((f"class:{class_id}", day))
+            regular = facts.care_teachers.get(class_id) or (
+                [facts.basic_teacher] if facts.basic_teacher else []
+            )
+            teachers = rules.day_teachers(sub, regular, checked_in.get(day, set()))
+            if not (class_day.roll_called or class_day.pickups):
+                # Nothing in the register that day (no roll call, no pickup): no presence to pay for.
+                for staff_id in _or_unassigned(teachers):
+                    tally.of(staff_id).unconfirmed_days += 1
+                continue
             children, minutes = _class_minutes(class_day, care, tz)
             if not children:
                 continue
-            sub = subs.get((f"class:{class_id}", day))
-            regular = facts.care_teachers.get(class_id) or ([facts.basic_teacher] if facts.basic_teacher else [])
-            teachers = rules.day_teachers(sub, regular, checked_in.get(day, set()))
-            for staff_id, share in (rules.shares(minutes, teachers) or {None: minutes}).items():
+            split: dict[int | None, int] = {t: m for t, m in rules.shares(minutes, teachers).items()} or {
+                None: minutes
+            }
+            for staff_id, share in split.items():
                 work = tally.of(staff_id)
                 work.child_minutes += share
                 work.care_days.add(day.isoformat())
                 work.substitute_days += 1 if sub is not None else 0
-            out.details.append(Detail(day, facts.class_names.get(class_id, "?"), tally.names(teachers), children,
-                                      minutes, sub is not None))
+            out.details.append(
+                Detail(
+                    day,
+                    facts.class_names.get(class_id, "?"),
+                    tally.names(teachers),
+                    children,
+                    minutes,
+                    sub is not None,
+                )
+            )
 
 
-def _attendance(tally: _Tally, rows: dict[tuple[int, date], tuple[datetime | None, datetime | None]],
-                care: CareTimes, tz: tzinfo, through: date) -> None:
+def _attendance(
+    tally: _Tally,
+    rows: dict[tuple[int, date], tuple[datetime | None, datetime | None]],
+    care: CareTimes,
+    tz: tzinfo,
+    through: date,
+) -> None:
     """Days checked in, late check-ins (after the earliest care start of their classes), early check-outs."""
     facts = tally.facts
     for (staff_id, day), (came, left) in sorted(rows.items(), key=lambda r: (r[0][1], r[0][0])):
@@ -135,8 +175,16 @@ def _attendance(tally: _Tally, rows: dict[tuple[int, date], tuple[datetime | Non
             work.early += 1
 
 
-async def month_workload(session: AsyncSession, school_id: int, month: str, today: date, care: CareTimes,
-                         is_care_day: Callable[[date], bool], rates: rules.Rates, tz: tzinfo) -> MonthWorkload:
+async def month_workload(
+    session: AsyncSession,
+    school_id: int,
+    month: str,
+    today: date,
+    care: CareTimes,
+    is_care_day: Callable[[date], bool],
+    rates: rules.Rates,
+    tz: tzinfo,
+) -> MonthWorkload:
     """The month's workload up to `today` (days to come are not counted): a line per teacher, and the basis."""
     first, last = month_bounds(month)
     through = min(last, today)
@@ -150,19 +198,28 @@ async def month_workload(session: AsyncSession, school_id: int, month: str, toda
             if came is not None:
                 checked_in.setdefault(day, set()).add(staff_id)
         days = [first + timedelta(days=i) for i in range((through - first).days + 1)]
-        await _basic_care(session, school_id, [d for d in days if is_care_day(d)], tally, care, tz, subs,
-                          checked_in, out)
+        await _basic_care(
+            session, school_id, [d for d in days if is_care_day(d)], tally, care, tz, subs, checked_in, out
+        )
         for held in await sessions_held(session, school_id, first, through):
             sub = subs.get((f"course:{held.course_id}", held.day))
             regular = [held.teacher_id] if held.teacher_id is not None else []
-            teachers = rules.day_teachers(sub, regular, checked_in.get(held.day, set())) or [None]
-            for staff_id in teachers:
-                work = tally.of(staff_id)
+            teachers = rules.day_teachers(sub, regular, checked_in.get(held.day, set()))
+            for who in _or_unassigned(teachers):
+                work = tally.of(who)
                 work.sessions += 1
                 work.attended += held.present
                 work.substitute_days += 1 if sub is not None else 0
-            out.details.append(Detail(held.day, held.course, tally.names([t for t in teachers if t is not None]),
-                                      held.present, 0, sub is not None))
+            out.details.append(
+                Detail(
+                    held.day,
+                    held.course,
+                    tally.names([t for t in teachers if t is not None]),
+                    held.present,
+                    0,
+                    sub is not None,
+                )
+            )
         _attendance(tally, rows, care, tz, through)
     out.teachers = sorted(tally.work.values(), key=lambda w: (w.staff_id is None, w.name))
     return out
@@ -176,12 +233,24 @@ def write_xlsx(workload: MonthWorkload, path: Path) -> None:
     ws.title = workload.month
     ws.append(["教师", "到岗天数", "课时", "人次", "人时", "应发(元)", "计算依据"])
     for w in workload.teachers:
-        append_row(ws, [w.name, len(w.days), w.sessions, w.attended, f"{rules.hours_text(w.child_minutes)} 人时",
-                        yuan(w.pay_fen(workload.rates)), w.basis(workload.rates)])
+        append_row(
+            ws,
+            [
+                w.name,
+                len(w.days),
+                w.sessions,
+                w.attended,
+                f"{rules.hours_text(w.child_minutes)} 人时",
+                yuan(w.pay_fen(workload.rates)),
+                w.basis(workload.rates),
+            ],
+        )
     detail = wb.create_sheet("明细")
     detail.append(["日期", "班级/课程", "教师", "人数", "人时", "代班"])
     for d in workload.details:
         hours = f"{rules.hours_text(d.child_minutes)} 人时" if d.child_minutes else "1 课时"
-        append_row(detail, [d.day.isoformat(), d.what, d.teachers, d.children, hours, "是" if d.substitute else ""])
+        append_row(
+            detail, [d.day.isoformat(), d.what, d.teachers, d.children, hours, "是" if d.substitute else ""]
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -13,8 +13,8 @@ from bot.bootstrap import bootstrap
 from bot.clock import FixedClock
 from bot.fees_cli import cmd_fees
 from bot.settings import load_settings
-from bot.store.db import Database
 from bot.store.care_tables import CourseAttendance
+from bot.store.db import Database
 from bot.store.enroll_tables import SessionCancellation
 from bot.store.tables import Staff, Student
 from tests.conftest import shanghai
@@ -48,8 +48,8 @@ async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys
     sheet = list(load_workbook(wl)["2026-10"].iter_rows(values_only=True))
     # Sessions held (roll-called), not planned sessions × enrolment: one session, two children present.
     assert sheet[0][:6] == ("教师", "到岗天数", "课时", "人次", "人时", "应发(元)")
-    assert ("陈教练", 0, 1, 2) == next(r for r in sheet if r[0] == "陈教练")[:4]
-    assert "20" == next(r for r in sheet if r[0] == "陈教练")[5]
+    assert next(r for r in sheet if r[0] == "陈教练")[:4] == ("陈教练", 0, 1, 2)
+    assert next(r for r in sheet if r[0] == "陈教练")[5] == "20"
 
 
 async def test_exports_write_formula_like_names_as_text(db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

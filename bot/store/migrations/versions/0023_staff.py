@@ -3,6 +3,7 @@
 Revision ID: 0023_staff
 Revises: 0019_register2
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -15,8 +16,9 @@ depends_on = None
 
 
 def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"),
-                                   ondelete=ondelete)
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
 
 
 def upgrade() -> None:
