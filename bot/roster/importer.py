@@ -292,7 +292,8 @@ class _Apply:
         for rec in self.data.students:
             fields = dict(rec.archive)
             if "caring_mother" in fields:
-                mother = self._staff_named(fields.pop("caring_mother")) if rec.archive["caring_mother"] else None
+                name = fields.pop("caring_mother")
+                mother = self._staff_named(name) if name else None
                 fields["caring_mother_id"] = mother.id if mother else None
             values[self.students[rec.student_no].id] = fields
         changed = await upsert_archives(self.s, values)
