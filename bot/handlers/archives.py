@@ -79,7 +79,7 @@ def _kids(children: list[LeftBehind]) -> list[Kid]:
     return [Kid(c.id, c.name, c.class_group_id, 0, True) for c in children]
 
 
-async def _named(ctx: HandlerContext, text: str) -> tuple[list[LeftBehind], Reply | None]:
+async def _named(ctx: HandlerContext, text: str, *, meeting: bool) -> tuple[list[LeftBehind], Reply | None]:
     """The children named: refused if one of them is not the sender's to record (same words either way)."""
     everyone, mine = await _children(ctx)
     found = find_kids(text, _kids(everyone))
@@ -87,7 +87,7 @@ async def _named(ctx: HandlerContext, text: str) -> tuple[list[LeftBehind], Repl
     for kid in found.kids:
         if kid.id not in allowed:
             return [], Reply.refusal(NOT_YOURS.format(name=kid.name), private=True, not_allowed=True)
-    if found.unknown and not found.kids:
+    if found.unknown and not found.kids and not meeting:  # a meeting's note may name anyone, or no child
         return [], Reply.refusal(
             NOT_YOURS.format(name=found.unknown[0][0][:10]), private=True, not_allowed=True
         )
@@ -100,7 +100,7 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     assert ctx.actor.school_id is not None
     if not text:
         return Reply.refusal(f"请写明孩子和内容,例如: {EXAMPLES[kind]}", private=True)
-    named, refusal = await _named(ctx, text)
+    named, refusal = await _named(ctx, text, meeting=kind == "meeting")
     if refusal is not None:
         return refusal
     if kind != "meeting" and len(named) != 1:

@@ -33,6 +33,20 @@ COUNT_LABELS = (
     ("visit", "家访"),
     ("meeting", "座谈会"),
 )
+CHILD_HEADERS = [
+    *(
+        "班级",
+        "姓名",
+        "留守",
+        "外出务工地",
+        "务工单位",
+        "务工单位电话",
+        "监护人职业",
+        "监护人年龄",
+        "监护人健康",
+    ),
+    *("帮扶教师", "爱心妈妈", *(label for _, label in COUNT_LABELS), "档案待补"),
+]
 
 
 @dataclass(frozen=True)
@@ -100,23 +114,7 @@ def write_xlsx(report: TermReport, path: Path) -> None:
     ws = wb.active
     assert ws is not None
     ws.title = "留守儿童"
-    ws.append(
-        [
-            "班级",
-            "姓名",
-            "留守",
-            "外出务工地",
-            "务工单位",
-            "务工单位电话",
-            "监护人职业",
-            "监护人年龄",
-            "监护人健康",
-            "帮扶教师",
-            "爱心妈妈",
-            *(label for _, label in COUNT_LABELS),
-            "档案待补",
-        ]
-    )
+    ws.append(CHILD_HEADERS)
     for line in report.children:
         c, a = line.child, line.archive
         append_row(
