@@ -158,3 +158,31 @@ async def test_workload_cli_wiring(db: Database, capsys: pytest.CaptureFixture[s
         == 2
     )
     assert "2026-10" in capsys.readouterr().out
+
+
+async def test_a_course_substitute_takes_the_session(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = await demo_services(db)
+    say = sayer(services)
+    async with db.transaction() as s:
+        course = (await s.scalars(select(Course.id).where(Course.name == "篮球"))).one()
+        kid = (await s.scalars(select(Student.id).order_by(Student.id))).first()
+        s.add(
+            CourseAttendance(
+                course_id=course,
+                student_id=kid,
+                day=date(2026, 11, 20),
+                status="present",
+                marked_by="staff:2",
+                marked_at=shanghai(2026, 11, 20, 16),
+                message_id="ca",
+            )
+        )
+    head = await say("teacher-li", "代班 11月20日 篮球 周静", (9, 0))
+    assert head.result == "not_allowed"  # 篮球 is 陈刚's: he or the principal arranges it
+    ok = await say("principal-zhao", "代班 11月20日 篮球 周静", (9, 0))
+    assert ok.command == "代班" and not ok.reply.refused, ok.reply.text
+    services.clock.instant = shanghai(2026, 11, 23, 20)  # type: ignore[attr-defined]
+    lines = await _report(services, capsys, None)
+    assert "1 课时" in lines["周静"] and "代班 1 次" in lines["周静"] and "0 课时" in lines["陈刚"]
