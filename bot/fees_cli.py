@@ -1,4 +1,5 @@
-"""`tuoguan fees bill|settle|pay|export|workload`: bill and settle a term, payments, ledger and workload .xlsx."""
+"""`tuoguan fees bill|settle|pay|export|workload`: bill and settle a term, payments, ledger; workload .xlsx
+(an alias of `tuoguan report workload`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from bot.bootstrap import Services
 from bot.domain import fees as rules
 from bot.spreadsheet import append_row
+from bot.staff_cli import cmd_workload
 from bot.store import fees as store
 from bot.store.calendar import school_calendar
 from bot.store.settlement import settle_term
@@ -31,7 +33,7 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
     exp = fsub.add_parser("export", parents=[common], help="导出本学期台账 .xlsx")
     exp.add_argument("out", type=Path)
     exp.add_argument("--date", type=date.fromisoformat)
-    wl = fsub.add_parser("workload", parents=[common], help="教师课时和人课时 .xlsx (按月)")
+    wl = fsub.add_parser("workload", parents=[common], help="教师工作量和课酬 .xlsx (按月;同 report workload)")
     wl.add_argument("month", help="2026-10")
     wl.add_argument("out", type=Path)
 
@@ -44,6 +46,8 @@ def policy(services: Services) -> rules.FeePolicy:
 
 
 async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
+    if args.fees_command == "workload":  # kept as an alias of `tuoguan report workload --month M --out F`
+        return await cmd_workload(services, args.month, args.out)
     now = services.clock.now()
     today = getattr(args, "date", None) or now.astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as s:
@@ -70,7 +74,7 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
                 return 1
             await store.record_payment(s, school_id, student.id, fen, start, now, key=f"pay:cli:{now.isoformat()}:{student.id}")
             print(f"已登记 {student.name} 缴费 {rules.yuan(fen)} 元")
-        elif args.fees_command == "export":
+        else:
             wb = Workbook()
             ws = wb.active
             assert ws is not None
@@ -78,19 +82,6 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
             ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
             for e, name in await store.school_ledger(s, school_id, start):
                 append_row(ws, [name, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
-            wb.save(args.out)
-            print(f"已导出 {args.out}")
-        else:
-            y, m = (int(x) for x in args.month.split("-"))
-            first = date(y, m, 1)
-            last = date(y + m // 12, m % 12 + 1, 1).fromordinal(date(y + m // 12, m % 12 + 1, 1).toordinal() - 1)
-            wb = Workbook()
-            ws = wb.active
-            assert ws is not None
-            ws.title = args.month
-            ws.append(["教师", "课程", "课时", "人数", "人课时"])
-            for w in await store.workload(s, school_id, first, last, cal.is_care_day):
-                append_row(ws, [w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
             wb.save(args.out)
             print(f"已导出 {args.out}")
     return 0

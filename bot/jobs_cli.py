@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import staff_cli
 from bot.bootstrap import Services
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
@@ -41,6 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     survey = report_sub.add_parser("survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见")
     survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
     survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
+    staff_cli.add_report_parsers(report_sub, common)
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -139,6 +141,9 @@ async def cmd_report(services: Services, args: argparse.Namespace) -> int:
         return await cmd_report_agreements(services, args)
     if args.report_command == "survey":
         return await cmd_report_survey(services, args)
+    if args.report_command in staff_cli.REPORTS:
+        return await staff_cli.cmd_report(services, args)
+
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as session:
         schools = await school_ids(session)

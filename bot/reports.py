@@ -14,6 +14,7 @@ from bot.domain.enrollment import State
 from bot.domain.family import month_key
 from bot.domain.fees import yuan
 from bot.notices import notice_summary
+from bot.services.family_report import weekly_talks_line
 from bot.store.calendar import school_calendar
 from bot.store.care import school_day
 from bot.store.care_tables import Attendance, Leave, Pickup
@@ -99,8 +100,9 @@ async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str
     out += [f"{line.name} {line.render()}" for line in lines]
     if total.waiting:
         out.append(f"注意: 还有 {total.waiting} 名孩子未接走,请班主任跟进。")
-    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day),
-            await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
+    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day)]
+    out += [line for line in [await weekly_talks_line(session, school_id, day)] if line]
+    out += [await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
     return "\n".join(out)
 
 

@@ -231,6 +231,13 @@ class RosterSettings(BaseModel):
     max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the files' total size
 
 
+class PaySettings(BaseModel):
+    """Teachers' pay in integer fen: basic care per child-hour (人时), an X course per session held (课时)."""
+
+    basic_per_child_hour_fen: int = Field(default=200, ge=0)
+    x_per_session_fen: int = Field(default=2000, ge=0)
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
 
@@ -255,6 +262,7 @@ class Settings(BaseSettings):
     notices: NoticeSettings = NoticeSettings()
     binding: BindingSettings = BindingSettings()
     roster: RosterSettings = RosterSettings()
+    pay: PaySettings = PaySettings()
     log: LogSettings = LogSettings()
 
     @classmethod

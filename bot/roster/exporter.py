@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roster.template import write_notes, write_sheet
 from bot.roster.validate import LEFT_BEHIND_LABELS, ROLE_LABELS
+from bot.store.archives import Archive, school_archives
 from bot.store.db import Database
 from bot.store.tables import (
     Chat,
@@ -34,6 +35,15 @@ def _yes(flag: bool) -> str:
 
 def _yuan(fen: int) -> str:
     return f"{fen // 100}" if fen % 100 == 0 else f"{fen // 100}.{fen % 100:02d}"
+
+
+def _archive_cells(archive: Archive | None, staff: dict[int, Staff]) -> list[object]:
+    """爱心妈妈, 务工单位, 务工单位电话, 监护人职业, 监护人年龄, 监护人健康 (as the 学生 sheet orders them)."""
+    if archive is None:
+        return ["", "", "", "", "", ""]
+    mother = staff.get(archive.caring_mother_id) if archive.caring_mother_id else None
+    return [mother.name if mother else "", archive.employer, archive.employer_phone, archive.guardian_job,
+            archive.guardian_age if archive.guardian_age is not None else "", archive.guardian_health]
 
 
 async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
@@ -79,12 +89,14 @@ async def _collect(s: AsyncSession, school_id: int, sheets: dict[str, list[list[
         ])
     students = (await s.scalars(select(Student).where(Student.school_id == school_id).order_by(Student.student_no))).all()
     by_id = {st.id: st for st in students}
+    archives = await school_archives(s, school_id)
     for st in students:
         paired = staff.get(st.paired_teacher_id) if st.paired_teacher_id else None
         sheets["学生"].append([
             st.student_no, st.name, classes[st.class_group_id].name, st.gender,
             st.birth_date.isoformat() if st.birth_date else "", _yes(st.basic_care),
-            LEFT_BEHIND_LABELS.get(st.left_behind, "无"), st.away_work_place, paired.name if paired else "", st.note,
+            LEFT_BEHIND_LABELS.get(st.left_behind, "无"), st.away_work_place, paired.name if paired else "",
+            *_archive_cells(archives.get(st.id), staff), st.note,
         ])
     rows = (
         await s.execute(

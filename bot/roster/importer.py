@@ -17,6 +17,7 @@ from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
 from bot.settings import RosterSettings
+from bot.store.archives import upsert_archives
 from bot.store.courses import open_new_courses
 from bot.store.db import Database
 from bot.store.tables import (
@@ -262,6 +263,7 @@ class _Apply:
     async def _students(self) -> None:
         self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
         new_rows: list[dict[str, Any]] = []
+        unchanged: set[str] = set()
         for rec in self.data.students:
             paired = self._staff_named(rec.paired_teacher) if rec.paired_teacher else None
             values = {
@@ -281,12 +283,33 @@ class _Apply:
                 new_rows.append({"school_id": self.school_id, "student_no": rec.student_no, **values})
                 self._count("学生", True, False)
             else:
-                self._count("学生", False, _assign(student, **values))
+                changed = _assign(student, **values)
+                self._count("学生", False, changed)
+                if not changed:
+                    unchanged.add(rec.student_no)
         await self.s.flush()
         if new_rows:
             # Bulk insert, then one query for the new ids: no round trip per student.
             await self.s.execute(insert(Student), new_rows)
             self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
+        await self._archives(unchanged)
+
+    async def _archives(self, unchanged: set[str]) -> None:
+        """The staff-only archive columns; a student changed only there counts as updated."""
+        values: dict[int, dict[str, Any]] = {}
+        for rec in self.data.students:
+            fields = dict(rec.archive)
+            if "caring_mother" in fields:
+                name = fields.pop("caring_mother")
+                mother = self._staff_named(name) if name else None
+                fields["caring_mother_id"] = mother.id if mother else None
+            values[self.students[rec.student_no].id] = fields
+        changed = await upsert_archives(self.s, values)
+        counter = self.counts.get("学生")
+        for number in unchanged:
+            if counter is not None and self.students[number].id in changed:
+                counter["无变化"] -= 1
+                counter["更新"] += 1
 
     async def _guardians(self) -> None:
         self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}

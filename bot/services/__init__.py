@@ -1,1 +1,1 @@
-"""Use cases shared by chat, jobs and the command line (reports built from the store, written as text or .xlsx)."""
+"""Use cases shared by chat, jobs and the command line (reports, workload), written as text or .xlsx."""

@@ -98,7 +98,6 @@ PENDING_LONG_MODULES: set[str] = {
     "bot.roster.validate",
 }
 PENDING_LONG_FUNCTIONS: set[str] = {
-    "bot.fees_cli:cmd_fees",
     "bot.handlers.care_rollcall:handle_course_rollcall",
     "bot.handlers.enroll:handle_enroll",
     "bot.outbox.worker:_deliver_person",
