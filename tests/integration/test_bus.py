@@ -73,7 +73,7 @@ async def a_day(db: Database) -> Any:
 
 
 async def test_departure_records_who_boarded_and_tells_guardians_privately(db: Database) -> None:
-    services, say = await a_day(db)
+    _services, say = await a_day(db)
     out = await say("teacher-zhou", "校车 一号线 已上车 缺 郭宇航 王小明", (17, 0))
     assert out.command == "校车" and out.result == "ok", out.reply.text
     text = out.reply.text
@@ -139,7 +139,7 @@ async def test_a_rider_missing_from_the_bus_is_escalated_like_a_late_pickup(db: 
 
 
 async def test_names_are_resolved_among_the_lines_riders_and_a_wrong_one_writes_nothing(db: Database) -> None:
-    services, say = await a_day(db)
+    _services, say = await a_day(db)
     before = await outbox(db)
     for text, expected in (
         ("校车 一号线 已上车 缺 张三", "一号线 的乘车学生中没有「张三」"),
@@ -160,7 +160,7 @@ async def test_names_are_resolved_among_the_lines_riders_and_a_wrong_one_writes_
 
 
 async def test_guardians_may_not_record_a_departure_and_their_question_writes_nothing(db: Database) -> None:
-    services, say = await a_day(db)
+    _services, say = await a_day(db)
     async with db.transaction() as s:
         audits = await s.scalar(select(func.count()).select_from(AuditEntry))
     out = await say("parent-wang", "校车 一号线 已上车", (17, 0))
@@ -176,7 +176,7 @@ async def test_guardians_may_not_record_a_departure_and_their_question_writes_no
 
 
 async def test_a_second_departure_message_replaces_the_first(db: Database) -> None:
-    services, say = await a_day(db)
+    _services, say = await a_day(db)
     await say("teacher-chen", "林子豪 已接走", (16, 50), chat=CHAT_51)  # gone before the bus: not on it
     await say("teacher-zhou", "校车 一号线 已上车 缺 郭宇航", (17, 0))
     assert await boardings(db) == {"黄欣怡": True, "王小明": True, "郭宇航": False}
@@ -213,7 +213,7 @@ async def test_in_a_private_chat_the_reply_itself_holds_the_names(db: Database) 
 
 
 async def test_the_head_teacher_and_the_principal_may_record_too(db: Database) -> None:
-    services, say = await a_day(db)
+    _services, say = await a_day(db)
     assert (await say("teacher-li", "校车 二号线 已上车", (17, 0))).result == "ok"
     assert (await say("principal-zhao", "校车 一号线 已上车", (17, 1), chat=CHAT_32)).result == "ok"
     assert set(await boardings(db)) == {"周博文", "王小明", "黄欣怡", "郭宇航", "林子豪"}
