@@ -92,56 +92,55 @@ def _names(gone: rules.Departure, names: dict[int, str]) -> dict[str, list[str]]
     }
 
 
+async def _line_of(ctx: HandlerContext, word: str) -> rules.LineFacts:
+    assert ctx.actor.school_id is not None
+    if not (await calendar_of(ctx)).is_care_day(ctx.today()):
+        raise Refusal("今天没有托管,不用记录校车。")
+    lines = await store.school_lines(ctx.session, ctx.actor.school_id)
+    line = rules.find_line(word, lines)
+    if line is None:
+        raise Refusal(_which_line(word, lines))
+    return line
+
+
+async def _sorted(
+    ctx: HandlerContext, line: rules.LineFacts, missing_text: str
+) -> tuple[list[Kid], rules.Departure]:
+    """The line's riders and where each of them is at departure; a wrong name refuses."""
+    riders = await kids_by_ids(ctx.session, await store.rider_ids(ctx.session, line.id))
+    if not riders:
+        raise Refusal(f"校车 {line.name} 没有登记乘车学生(花名册 学生 表的 校车线路 列)。")
+    missing = _named_missing(missing_text, riders, line)
+    day = await class_day(ctx.session, riders, ctx.today())
+    in_care = {k.id for k in day.expected}
+    return riders, rules.sort_riders(_rider_day(day, kid, missing, in_care) for kid in riders)
+
+
 async def handle_boarding(ctx: HandlerContext, args: Args) -> Reply:
     if args.get("bad"):
         return Reply.refusal(f"没看懂未上车的名单。请写: {rules.EXAMPLE}(全部上车: 校车 一号线 已上车)")
-    school_id, today = ctx.actor.school_id, ctx.today()
-    assert school_id is not None
-    if not (await calendar_of(ctx)).is_care_day(today):
-        return Reply.refusal("今天没有托管,不用记录校车。")
-    lines = await store.school_lines(ctx.session, school_id)
-    line = rules.find_line(args["line"], lines)
-    if line is None:
-        return Reply.refusal(_which_line(args["line"], lines))
-    riders = await kids_by_ids(ctx.session, await store.rider_ids(ctx.session, line.id))
-    if not riders:
-        return Reply.refusal(f"校车 {line.name} 没有登记乘车学生(花名册 学生 表的 校车线路 列)。")
     try:
-        missing = _named_missing(args["missing"], riders, line)
+        line = await _line_of(ctx, args["line"])
+        riders, gone = await _sorted(ctx, line, args["missing"])
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, riders, today)
-    in_care = {k.id for k in day.expected}
-    gone = rules.sort_riders(_rider_day(day, kid, missing, in_care) for kid in riders)
-    at = ctx.clock.now()
+    departed = store.Departed(line, ctx.today(), ctx.clock.now(), ctx.actor.actor_ref, ctx.message.message_id)
+    clear = (*gone.on_leave, *gone.not_in_care, *gone.left)
     await store.record_departure(
-        ctx.session,
-        line,
-        today,
-        boarded=gone.boarded,
-        missing=gone.missing,
-        clear=(*gone.on_leave, *gone.not_in_care, *gone.left),
-        at=at,
-        by=ctx.actor.actor_ref,
-        message_id=ctx.message.message_id,
+        ctx.session, departed, boarded=gone.boarded, missing=gone.missing, clear=clear
     )
-    departed, names = ctx.now_local(), {k.id: k.name for k in riders}
-    await _tell_guardians(ctx, line, names, gone, departed)
+    local, names = ctx.now_local(), {k.id: k.name for k in riders}
+    await _tell_guardians(ctx, line, names, gone, local)
     ctx.audit("bus.boarding", line.name, boarded=list(gone.boarded), missing=list(gone.missing))
     reply, detail = (
-        rules.teacher_reply(line, departed, gone),
-        rules.teacher_list(line, departed, _names(gone, names)),
+        rules.teacher_reply(line, local, gone),
+        rules.teacher_list(line, local, _names(gone, names)),
     )
     if not ctx.message.is_group:
         return Reply(f"{reply}\n{detail}")
     if ctx.actor.staff_id is not None:  # no child is named in a group: the names go to the sender alone
-        ctx.push(
-            Push(
-                key=f"bus-list:{ctx.message.message_id}:{ctx.actor.staff_id}"[:200],
-                staff_id=ctx.actor.staff_id,
-                text=detail,
-            )
-        )
+        key = f"bus-list:{ctx.message.message_id}:{ctx.actor.staff_id}"[:200]
+        ctx.push(Push(key=key, staff_id=ctx.actor.staff_id, text=detail))
     return Reply(f"{reply}名单已私信给您。")
 
 

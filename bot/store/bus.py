@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.bus import BUS_PREFIX, LineFacts, line_key
@@ -50,64 +51,70 @@ def is_bus_pickup(pickup: Pickup) -> bool:
     return pickup.picked_up_by.startswith(BUS_PREFIX)
 
 
+@dataclass(frozen=True)
+class Departed:
+    """A line leaving: when, said by whom, in which message."""
+
+    line: LineFacts
+    day: date
+    at: datetime
+    by: str  # the sender's actor ref
+    message_id: str
+
+
 async def record_departure(
     session: AsyncSession,
-    line: LineFacts,
-    day: date,
+    departed: Departed,
     *,
     boarded: Collection[int],
     missing: Collection[int],
     clear: Collection[int],
-    at: datetime,
-    by: str,
-    message_id: str,
 ) -> None:
     """This departure's riders: on the bus (with a confirmed pickup), missing, or (`clear`) not the bus's concern
     today any more; a second departure message for the line that day replaces what the first said."""
-    ids = [*boarded, *missing, *clear]
+    ids, day = [*boarded, *missing, *clear], departed.day
     if not ids:
         return
-    rows = {
-        b.student_id: b
-        for b in await session.scalars(
-            select(BusBoarding).where(BusBoarding.student_id.in_(ids), BusBoarding.day == day)
-        )
-    }
-    pickups = {
-        p.student_id: p
-        for p in await session.scalars(select(Pickup).where(Pickup.student_id.in_(ids), Pickup.day == day))
-    }
+    rows = {b.student_id: b for b in await session.scalars(_of_day(BusBoarding, ids, day))}
+    pickups = {p.student_id: p for p in await session.scalars(_of_day(Pickup, ids, day))}
     for sid in [*missing, *clear]:
         pickup = pickups.get(sid)
         if pickup is not None and is_bus_pickup(pickup):
             await session.delete(pickup)
     for sid in clear:
         row = rows.get(sid)
-        if row is not None and row.bus_line_id == line.id:
+        if row is not None and row.bus_line_id == departed.line.id:
             await session.delete(row)
     for sid, on_bus in [*((s, True) for s in boarded), *((s, False) for s in missing)]:
         row = rows.get(sid)
         if row is None:
             row = BusBoarding(student_id=sid, day=day)
             session.add(row)
-        row.bus_line_id, row.boarded, row.departed_at = line.id, on_bus, as_utc(at)
-        row.recorded_by, row.message_id = by, message_id
+        row.bus_line_id, row.boarded, row.departed_at = departed.line.id, on_bus, as_utc(departed.at)
+        row.recorded_by, row.message_id = departed.by, departed.message_id
         if on_bus and sid not in pickups:
-            session.add(
-                Pickup(
-                    student_id=sid,
-                    day=day,
-                    state="confirmed",
-                    picked_up_at=at,
-                    picked_up_by=bus_label(line),
-                    confirmed_by=by,
-                    confirmed_at=at,
-                    minutes_late=0,
-                    time_known=True,
-                    message_id=message_id,
-                )
-            )
+            session.add(_bus_pickup(departed, sid))
     await session.flush()
+
+
+def _of_day(model: type[BusBoarding] | type[Pickup], ids: list[int], day: date) -> Select[Any]:
+    return select(model).where(model.student_id.in_(ids), model.day == day)
+
+
+def _bus_pickup(departed: Departed, student_id: int) -> Pickup:
+    at = departed.at
+    return Pickup(
+        student_id=student_id,
+        day=departed.day,
+        state="confirmed",
+        picked_up_at=at,
+        picked_up_by=bus_label(departed.line),
+        confirmed_by=departed.by,
+        confirmed_at=at,
+        minutes_late=0,
+        time_known=True,
+        message_id=departed.message_id,
+    )
 
 
 @dataclass(frozen=True)
