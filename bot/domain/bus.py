@@ -42,6 +42,7 @@ _MISSING = re.compile(
 )
 _NONE_MISSING = re.compile(r"^[\s,;。.!、]*(?:全部|全员|都在|人齐了?|齐了|无缺|没有缺)?[\s,;。.!、]*$")
 _ABOUT_MISSING = re.compile(r"缺|没上车|未上车|没有上车|没来|没到|未到")
+_FILLER = re.compile(r"同学|小朋友|共?[两二三四五六七八九十\d]+\s*(?:人|个|名)|等")
 _NAME_SPLIT = re.compile(r"[\s,;、和跟与及]+")
 
 
@@ -107,8 +108,8 @@ def parse_boarding(text: str) -> dict[str, object] | None:
 
 
 def missing_words(text: str) -> list[str]:
-    """The words a teacher listed after 缺 (names, as written)."""
-    return [w for w in _NAME_SPLIT.split(text) if w]
+    """The words a teacher listed after 缺 (names, as written), without fillers (同学, 共2人, 等)."""
+    return [w for w in _NAME_SPLIT.split(_FILLER.sub(" ", text)) if w]
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ async def a_day(db: Database) -> Any:
 
 async def test_departure_records_who_boarded_and_tells_guardians_privately(db: Database) -> None:
     _services, say = await a_day(db)
-    out = await say("teacher-zhou", "校车 一号线 已上车 缺 郭宇航 王小明", (17, 0))
+    out = await say("teacher-zhou", "校车 一号线 已上车,缺:郭宇航、王小明 共2人", (17, 0))
     assert out.command == "校车" and out.result == "ok", out.reply.text
     text = out.reply.text
     assert "上车 2 人" in text and "未上车 2 人" in text and "请假 1 人" in text and "名单已私信给您" in text

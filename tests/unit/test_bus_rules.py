@@ -154,3 +154,17 @@ def test_the_guardian_note_has_plate_driver_and_phone_the_group_reply_no_name_an
     assert not has_phone(reply) and "王师傅" not in reply
     listing = bus.teacher_list(LINE, AT, {"boarded": ["黄欣怡", "林子豪"], "missing": ["郭宇航"]})
     assert "上车 2 人: 黄欣怡、林子豪" in listing and "未上车 1 人: 郭宇航" in listing
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("张三 李四", ["张三", "李四"]),
+        ("张三、李四", ["张三", "李四"]),
+        ("张三和李四 共2人", ["张三", "李四"]),
+        ("张三同学 等", ["张三"]),
+        ("", []),
+    ],
+)
+def test_missing_words(text: str, words: list[str]) -> None:
+    assert bus.missing_words(text) == words
