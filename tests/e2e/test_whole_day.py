@@ -274,7 +274,7 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
             sum(w.minutes_late > 0 for w in mine), sum(w.state == "escalated" for w in mine), True)
         assert line.present == line.expected - line.leave - line.absent
     capsys.readouterr()
-    assert await cmd_report(services, argparse.Namespace(date=MON, chart=None)) == 0
+    assert await cmd_report(services, argparse.Namespace(report_command="daily", date=MON, chart=None)) == 0
     report = capsys.readouterr().out
     assert report.startswith("全校 应到 20 实到 17 请假 1 缺席 2 晚接 4 未接 1\n"), report
     assert "三年级2班 应到 10 实到 8 请假 1 缺席 1 晚接 1 未接 1\n" in report

@@ -36,7 +36,12 @@ def _sheet(name: str, rows: list[tuple[object, ...]]) -> SheetData:
 
 
 async def add_bus(services: Services, riders: dict[str, str] | None = None) -> None:
-    students = [(*s, "", (RIDERS if riders is None else riders).get(s[0], "")) for s in demo.STUDENTS]
+    column = [short(c.header) for c in SHEETS["学生"]].index("校车线路")
+    students = []
+    for pupil in demo.STUDENTS:
+        row: list[object] = [*pupil, *[""] * (len(SHEETS["学生"]) - len(pupil))]
+        row[column] = (RIDERS if riders is None else riders).get(pupil[0], "")
+        students.append(tuple(row))
     result = await import_sheets(
         services.db,
         {"校车": _sheet("校车", list(LINES)), "学生": _sheet("学生", students)},
