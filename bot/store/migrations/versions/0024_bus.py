@@ -1,7 +1,7 @@
 """bus: bus lines (roster sheet 校车), riders (学生.校车线路) and each day's boarding record
 
 Revision ID: 0024_bus
-Revises: 0019_register2
+Revises: 0021_staff
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_bus"
-down_revision = "0019_register2"
+down_revision = "0021_staff"
 branch_labels = None
 depends_on = None
 
