@@ -9,6 +9,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.roster.bus import export_bus
+from bot.roster.schema import SHEET_ORDER
 from bot.roster.template import write_notes, write_sheet
 from bot.roster.validate import LEFT_BEHIND_LABELS, ROLE_LABELS
 from bot.store.archives import Archive, school_archives
@@ -53,7 +55,7 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
         if school is not None:
             await _collect(s, school.id, sheets)
     wb = Workbook()
-    for index, name in enumerate(("班级", "学生", "家长", "教师", "课程")):
+    for index, name in enumerate(SHEET_ORDER):
         ws = wb.active if index == 0 else wb.create_sheet(name)
         assert ws is not None
         ws.title = name
@@ -123,3 +125,4 @@ async def _collect(s: AsyncSession, school_id: int, sheets: dict[str, list[list[
             course.start_time.strftime("%H:%M"), course.end_time.strftime("%H:%M"), course.capacity,
             course.min_size, _yuan(course.price_fen), course.grades, teacher.name if teacher else "",
         ])
+    await export_bus(s, school_id, sheets)

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.course_board import default_window
+from bot.roster.bus import apply_bus, rider_changes
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
 from bot.settings import RosterSettings
 from bot.store.archives import upsert_archives
+from bot.store.bus import line_names
 from bot.store.courses import open_new_courses
 from bot.store.db import Database
 from bot.store.tables import (
@@ -137,6 +139,7 @@ async def _known(session: AsyncSession, school_id: int) -> Known:
     )
     for user_id, staff_phone, guardian_phone in rows.all():
         known.accounts[user_id] = staff_phone or guardian_phone
+    known.bus_lines = await line_names(session, school_id)
     return known
 
 
@@ -169,6 +172,7 @@ class _Apply:
         return list((await self.s.scalars(select(model).where(*where))).all())
 
     async def run(self) -> dict[str, Counter[str]]:
+        self.bus_changed = await rider_changes(self.s, self.school_id, self.data.bus)
         await self._staff()
         await self._classes()
         await self._roles()
@@ -176,6 +180,9 @@ class _Apply:
         await self._guardians()
         await self._courses()
         await self._identities()
+        bus = await apply_bus(self.s, self.school_id, self.data.bus)
+        if bus is not None:
+            self.counts["校车"] = bus
         return self.counts
 
     async def _staff(self) -> None:
@@ -283,7 +290,7 @@ class _Apply:
                 new_rows.append({"school_id": self.school_id, "student_no": rec.student_no, **values})
                 self._count("学生", True, False)
             else:
-                changed = _assign(student, **values)
+                changed = _assign(student, **values) or rec.student_no in self.bus_changed
                 self._count("学生", False, changed)
                 if not changed:
                     unchanged.add(rec.student_no)

@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from bot.roster import fields as f
+from bot.roster.bus import BusData, validate_bus
 from bot.roster.reader import Row, SheetData
 
 RELATIONS = ("父亲", "母亲", "爷爷", "奶奶", "外公", "外婆", "其他")
@@ -88,6 +89,7 @@ class Known:
     staff_names: dict[str, set[str]] = field(default_factory=dict)  # name -> phones
     student_nos: set[str] = field(default_factory=set)
     accounts: dict[str, str] = field(default_factory=dict)  # platform user id -> its owner's phone
+    bus_lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Validated:
     courses: list[CourseRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported all the same, but told
+    bus: BusData = field(default_factory=BusData)
 
 
 class Validator:
@@ -124,6 +127,8 @@ class Validator:
         self._each("学生", self._student)
         self._each("家长", self._guardian)
         self._each("课程", self._course)
+        self.out.bus = validate_bus(self.sheets, self.known.bus_lines)
+        self.out.errors += self.out.bus.errors
         self._cross_checks()
         return self.out
 
