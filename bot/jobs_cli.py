@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
     daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
     daily.add_argument("--chart", metavar="FILE.png", help="另存近20个托管日出勤与晚接图 (PNG)")
+    incidents = report_sub.add_parser("incidents", parents=[common], help="安全事件登记簿(按月)")
+    incidents.add_argument("--month", required=True, help="月份 2026-11")
+    incidents.add_argument("--out", type=Path, metavar="FILE.xlsx", help="另存为 .xlsx")
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -129,6 +132,8 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from bot.reports import daily_summary
 
+    if args.report_command == "incidents":
+        return await report_incidents(services, args)
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as session:
         schools = await school_ids(session)
@@ -154,3 +159,22 @@ async def write_chart(session: AsyncSession, school_id: int, day: date, path: st
         target = target.with_name(f"{target.stem}-{school_id}{target.suffix}")
     target.write_bytes(png)
     return str(target)
+
+
+async def report_incidents(services: Services, args: argparse.Namespace) -> int:
+    """The month's incident register on stdout, and as .xlsx with --out."""
+    from bot.handlers.incident_report import incident_register, month_bounds, register_text, write_register
+
+    bounds = month_bounds(args.month)
+    if bounds is None:
+        print(f"月份「{args.month}」格式不对,例如: tuoguan report incidents --month 2026-11")
+        return 2
+    tz = services.settings.school.tz
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+        rows = [r for school_id in schools for r in await incident_register(session, school_id, *bounds)]
+    print(register_text(rows, args.month, tz))
+    if args.out:
+        write_register(rows, args.month, tz, args.out)
+        print(f"已导出 {args.out}")
+    return 0

@@ -205,6 +205,12 @@ class NoticeSettings(BaseModel):
     remind_after_hours: int = Field(default=20, gt=0)  # notice-reminder @-mentions the unconfirmed after this
 
 
+class DutySettings(BaseModel):
+    """Duty and patrol (值班、巡课、清校): when a missing 清校完毕 is told to the principal."""
+
+    clear_check_minutes: int = Field(default=45, ge=0)  # after the day's care end
+
+
 class BindingSettings(BaseModel):
     """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
 
@@ -240,6 +246,7 @@ class Settings(BaseSettings):
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
     notices: NoticeSettings = NoticeSettings()
+    duty: DutySettings = DutySettings()
     binding: BindingSettings = BindingSettings()
     roster: RosterSettings = RosterSettings()
     log: LogSettings = LogSettings()

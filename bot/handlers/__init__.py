@@ -9,9 +9,11 @@ from bot.handlers import (
     care_pickup,
     care_rollcall,
     chatter,
+    duty,
     enroll,
     family,
     fees,
+    incidents,
     notices,
     principal,
     proposals,
@@ -23,5 +25,6 @@ from bot.handlers.registry import CommandTable
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
+                         *duty.COMMANDS, *incidents.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.roster.duty_sheet import duty_rows
 from bot.roster.template import write_notes, write_sheet
 from bot.roster.validate import LEFT_BEHIND_LABELS, ROLE_LABELS
 from bot.store.db import Database
@@ -42,8 +43,9 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
         school = await s.scalar(select(School).where(School.name == school_name))
         if school is not None:
             await _collect(s, school.id, sheets)
+            sheets["值班"] = await duty_rows(s, school.id)
     wb = Workbook()
-    for index, name in enumerate(("班级", "学生", "家长", "教师", "课程")):
+    for index, name in enumerate(("班级", "学生", "家长", "教师", "课程", "值班")):
         ws = wb.active if index == 0 else wb.create_sheet(name)
         assert ws is not None
         ws.title = name

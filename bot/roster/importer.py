@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.roster.duty_sheet import apply_duty
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
@@ -167,7 +168,14 @@ class _Apply:
         await self._guardians()
         await self._courses()
         await self._identities()
+        duty = await apply_duty(self.s, self.school_id, self.data.duties, self._staff_id)
+        if duty is not None:
+            self.counts["值班"] = duty
         return self.counts
+
+    def _staff_id(self, name: str) -> int | None:
+        staff = self._staff_named(name)
+        return staff.id if staff else None
 
     async def _staff(self) -> None:
         self.staff = {s.phone: s for s in await self._all(Staff, Staff.school_id == self.school_id)}

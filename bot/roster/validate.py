@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from bot.roster import fields as f
+from bot.roster.duty_sheet import DutyRec, validate_duty
 from bot.roster.reader import Row, SheetData
 
 RELATIONS = ("父亲", "母亲", "爷爷", "奶奶", "外公", "外婆", "其他")
@@ -95,6 +96,7 @@ class Validated:
     guardians: list[GuardianRec] = field(default_factory=list)
     teachers: list[TeacherRec] = field(default_factory=list)
     courses: list[CourseRec] = field(default_factory=list)
+    duties: list[DutyRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported all the same, but told
 
@@ -122,6 +124,8 @@ class Validator:
         self._each("学生", self._student)
         self._each("家长", self._guardian)
         self._each("课程", self._course)
+        self.out.duties, duty_errors = validate_duty(self.sheets.get("值班"), self._teacher_exists)
+        self.out.errors += duty_errors
         self._cross_checks()
         return self.out
 

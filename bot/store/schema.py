@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store import (  # noqa: F401
     calendar_tables,
     care_tables,
+    duty_tables,
     enroll_tables,
     family_tables,
     inbound_tables,
