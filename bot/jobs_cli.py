@@ -132,7 +132,7 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from bot.reports import daily_summary
 
-    if args.report_command == "incidents":
+    if getattr(args, "report_command", "daily") == "incidents":
         return await report_incidents(services, args)
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
     async with services.db.transaction() as session:

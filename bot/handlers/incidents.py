@@ -13,7 +13,8 @@ from bot.domain import duty as rules
 from bot.domain.actors import SCHOOL_WIDE, Role
 from bot.domain.messages import Push, Reply
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.phenomena import is_question
+from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 from bot.handlers.resolve import find_kids, join_han, not_found_text
 from bot.store import duty as store
 from bot.store.care import Kid, guardians_of
@@ -163,6 +164,29 @@ def _recorded_text(
     return "\n".join(lines)
 
 
+# An injury told in plain words (王小明摔倒擦伤了): not a record, but never echoed back into a group either.
+_INJURY = re.compile(
+    r"摔倒|摔伤|擦伤|受伤|流血|流鼻血|骨折|烫伤|咬伤|抓伤|碰伤|扭伤|磕破|磕到|撞到头|送医|晕倒|昏倒"
+)
+
+
+def parse_injury(text: str) -> Args | None:
+    return {} if _INJURY.search(text) and not is_question(text) else None
+
+
+async def handle_injury(ctx: HandlerContext, args: Args) -> Reply:
+    if ctx.actor.is_staff:
+        return Reply(
+            f"如需登记安全事件,请私聊托管助手发送: 事故 姓名 经过 处理情况,例如: {USAGE}。"
+            "登记后会立即私信告知带班领导、校长和孩子的家长。",
+            private=True,
+        )
+    return Reply(
+        "收到。孩子在托管期间受伤或有意外,请直接私聊班主任或托管老师;老师登记后,托管助手会私信告知您。",
+        private=True,
+    )
+
+
 COMMANDS = [
     CommandSpec(
         "事故",
@@ -174,5 +198,17 @@ COMMANDS = [
         handle_incident,
         roles=STAFF,
         priority=9,
+    ),
+    CommandSpec(
+        "受伤",
+        "(提到受伤)",
+        "私信说明如何登记安全事件,不在群里重复孩子的情况",
+        USAGE,
+        (),
+        parse_injury,
+        handle_injury,
+        roles=KNOWN,
+        priority=985,
+        writes=False,
     ),
 ]

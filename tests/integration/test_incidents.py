@@ -22,7 +22,7 @@ from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import Guardian, Staff
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
-from tests.integration.test_duty import duty_school, staff_ids
+from tests.integration.test_duty import duty_school, fire, staff_ids
 
 ALL_NAMES = (
     "王小明",
@@ -108,6 +108,8 @@ async def test_who_may_record_and_what_is_refused(db: Database) -> None:
         assert out.result == "refused" and out.reply.private and why in out.reply.text, (text, out.reply.text)
     question = await say("teacher-li", "事故 王小明 摔倒了吗?", (16, 3))
     assert question.command == "问答"
+    plain = await say("teacher-li", "王小明摔倒擦伤了", (16, 4))  # no record, and no echo in the group
+    assert plain.command == "受伤" and plain.reply.private and "事故 姓名 经过" in plain.reply.text
     assert await rows(db) == []
 
     care = await say("teacher-zhou", "安全事件 孙浩然 被门夹到手指 已冰敷 已通知家长", (16, 30), chat=CHAT_51)
@@ -175,3 +177,23 @@ async def test_staff_name_of_reporter_is_kept_when_the_sender_is_staff(db: Datab
     (incident,) = await rows(db)
     async with db.transaction() as s:
         assert await s.scalar(select(Staff.name).where(Staff.id == incident.reported_by)) == "周静"
+
+
+async def test_no_group_push_of_the_day_names_the_child_or_the_incident(db: Database) -> None:
+    services = await duty_school(db)
+    say = sayer(services)
+    await say("teacher-li", "事故 王小明 摔倒擦伤 已处理", (16, 20))
+    await say("teacher-chen", "巡课 三年级2班 有问题 王小明 哭闹不止", (16, 30), chat=CHAT_51)
+    for name, at in [
+        ("pickup-reminder", (17, 15)),
+        ("patrol-log", (17, 30)),
+        ("late-pickup", (17, 45)),
+        ("clear-check", (18, 15)),
+    ]:
+        await fire(services, name, shanghai(2026, 11, 23, *at))
+    pushes = await outbox(db)
+    group = [p for p in pushes if p.chat_ref is not None]
+    assert group, "the day's group pushes (pickup reminder, late pickup) are there to be read"
+    assert_no_group_push_tells(pushes, "摔倒", "擦伤", "哭闹", "事故", "安全事件", "巡课")
+    told = [p for p in pushes if "摔倒擦伤" in p.text or "哭闹不止" in p.text]
+    assert told and all(p.chat_ref is None for p in told)

@@ -139,3 +139,19 @@ def test_the_patrol_log_lists_problems_and_classes_not_visited() -> None:
     ]
     empty = rules.patrol_log_text(date(2026, 11, 23), "", [], [])
     assert empty == "11月23日(周一) 巡课记录(带班领导: 未排班),共 0 次。"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("王小明摔倒擦伤 已处理", "受伤"),
+        ("孩子在学校受伤了", "受伤"),
+        ("孩子摔倒了吗?", "问答"),
+        ("王小明摔伤了,明天请假", "请假"),
+        ("事故 王小明 流鼻血 已处理", "事故"),
+    ],
+)
+def test_an_injury_in_plain_words_is_answered_not_recorded(text: str, command: str) -> None:
+    parsed = TABLE.parse(text)
+    assert parsed.spec.name == command  # type: ignore[union-attr]
+    assert not TABLE["受伤"].writes
