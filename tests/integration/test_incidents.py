@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.demo import CHAT_51
 from bot.domain.messages import IncomingMessage, Platform
 from bot.handlers import texts
@@ -197,3 +198,23 @@ async def test_no_group_push_of_the_day_names_the_child_or_the_incident(db: Data
     assert_no_group_push_tells(pushes, "摔倒", "擦伤", "哭闹", "事故", "安全事件", "巡课")
     told = [p for p in pushes if "摔倒擦伤" in p.text or "哭闹不止" in p.text]
     assert told and all(p.chat_ref is None for p in told)
+
+
+async def test_an_incident_sent_one_to_one_is_recorded_as_not_from_a_group(db: Database) -> None:
+    services = await duty_school(db)
+    assert isinstance(services.clock, FixedClock)
+    services.clock.instant = shanghai(2026, 11, 23, 16, 5)
+    msg = IncomingMessage(
+        Platform.WECOM,
+        "teacher-li",
+        "teacher-li",
+        "事故 李华 磕到额头,已冰敷",
+        "dm-1",
+        services.clock.instant,
+        is_group=False,
+    )
+    out = await services.pipeline.handle_message(msg)
+    assert out.result == "ok" and "群里不会显示" not in out.reply.text
+    (incident,) = await rows(db)
+    assert not incident.in_group and (incident.what, incident.actions) == ("磕到额头", "已处理")
+    assert [p for p in await outbox(db) if p.key.startswith("private-reply:")] == []  # answered where asked
