@@ -70,6 +70,9 @@ async def _child(ctx: HandlerContext, text: str) -> tuple[Kid, str]:
             raise _refuse(f"{not_found_text(found.unknown)}请写孩子的全名,例如: {USAGE}")
         raise _refuse(f"请先写孩子的姓名,再写经过和处理情况,例如: {USAGE}({ACTION_HINT})")
     same = [k for k in roster if k.name == first.name]
+    mine = [k for k in same if _may_record(ctx, k)]
+    if len(same) > 1 and len(mine) == 1 and not ctx.actor.is_school_wide:
+        same = mine  # a teacher means the one of their own class
     if len(same) > 1:
         names = dict(classes)
         where = "、".join(names.get(k.class_group_id, "") for k in same)
@@ -77,7 +80,8 @@ async def _child(ctx: HandlerContext, text: str) -> tuple[Kid, str]:
             f"有 {len(same)} 名学生叫{first.name}({where}),请写上班级,例如: 事故 {where.split('、')[0]} "
             f"{first.name} 摔倒擦伤 已处理"
         )
-    return first, re.sub(r"^[\s,，:：;；、]+", "", _after_name(text, first.name)).strip()[:500]
+    words = re.sub(r"^(?:同学|小朋友)?[\s,，:：;；、]*", "", _after_name(text, same[0].name))
+    return same[0], words.strip()[:500]
 
 
 def _after_name(text: str, name: str) -> str:

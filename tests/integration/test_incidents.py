@@ -17,10 +17,12 @@ from bot.domain.messages import IncomingMessage, Platform
 from bot.handlers import texts
 from bot.jobs_cli import cmd_report
 from bot.pipeline import group_safe
+from bot.roster.importer import import_sheets
+from bot.roster.reader import Row, SheetData
 from bot.store.db import Database
 from bot.store.duty_tables import Incident
 from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Guardian, Staff
+from bot.store.tables import Guardian, Staff, Student
 from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 from tests.integration.test_duty import duty_school, fire, staff_ids
@@ -218,3 +220,31 @@ async def test_an_incident_sent_one_to_one_is_recorded_as_not_from_a_group(db: D
     (incident,) = await rows(db)
     assert not incident.in_group and (incident.what, incident.actions) == ("磕到额头", "已处理")
     assert [p for p in await outbox(db) if p.key.startswith("private-reply:")] == []  # answered where asked
+
+
+async def test_a_name_two_classes_share_is_the_teachers_own_or_asked_with_the_class(db: Database) -> None:
+    services = await duty_school(db)
+    student = {"学籍号": "D5111", "姓名": "王小明", "班级": "五年级1班"}
+    added = await import_sheets(
+        services.db,
+        {"学生": SheetData("学生", [Row(2, student)])},
+        source="test",
+        school_name=services.settings.school.name,
+        clock=services.clock,
+    )
+    assert added.ok, added.render()
+    say = sayer(services)
+    own = await say("teacher-li", "事故 王小明同学 摔倒擦伤 已处理", (16, 0))
+    assert own.result == "ok"
+    asked = await say("principal-zhao", "事故 王小明 摔倒擦伤 已处理", (16, 1))
+    assert (
+        asked.result == "refused"
+        and "有 2 名学生叫王小明(三年级2班、五年级1班),请写上班级" in asked.reply.text
+    )
+    named = await say("principal-zhao", "事故 五年级1班 王小明 扭伤脚踝 已通知家长", (16, 2))
+    assert named.result == "ok"
+    first, second = await rows(db)
+    async with db.transaction() as s:
+        numbers = dict((await s.execute(select(Student.id, Student.student_no))).all())
+    assert (numbers[first.student_id], first.what) == ("D3201", "摔倒擦伤")
+    assert (numbers[second.student_id], second.what, second.actions) == ("D5111", "扭伤脚踝", "已通知家长")
