@@ -212,7 +212,7 @@ COMMANDS = [
         parse_injury,
         handle_injury,
         roles=KNOWN,
-        priority=985,
+        priority=997,
         writes=False,
     ),
 ]
