@@ -163,7 +163,7 @@ async def write_chart(session: AsyncSession, school_id: int, day: date, path: st
 
 async def report_incidents(services: Services, args: argparse.Namespace) -> int:
     """The month's incident register on stdout, and as .xlsx with --out."""
-    from bot.handlers.incident_report import incident_register, month_bounds, register_text, write_register
+    from bot.services.incident_report import incident_register, month_bounds, register_text, write_register
 
     bounds = month_bounds(args.month)
     if bounds is None:
