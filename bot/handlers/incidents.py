@@ -208,7 +208,7 @@ COMMANDS = [
         "(提到受伤)",
         "私信说明如何登记安全事件,不在群里重复孩子的情况",
         USAGE,
-        (),
+        ("受伤",),
         parse_injury,
         handle_injury,
         roles=KNOWN,
