@@ -43,6 +43,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
     survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
     staff_cli.add_report_parsers(report_sub, common)
+    incidents = report_sub.add_parser("incidents", parents=[common], help="安全事件登记簿(按月)")
+    incidents.add_argument("--month", required=True, help="月份 2026-11")
+    incidents.add_argument("--out", type=Path, metavar="FILE.xlsx", help="另存为 .xlsx")
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -137,11 +140,13 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from bot.reports import daily_summary
 
-    if args.report_command == "agreements":
+    if getattr(args, "report_command", "daily") == "incidents":
+        return await report_incidents(services, args)
+    if getattr(args, "report_command", "daily") == "agreements":
         return await cmd_report_agreements(services, args)
-    if args.report_command == "survey":
+    if getattr(args, "report_command", "daily") == "survey":
         return await cmd_report_survey(services, args)
-    if args.report_command in staff_cli.REPORTS:
+    if getattr(args, "report_command", "daily") in staff_cli.REPORTS:
         return await staff_cli.cmd_report(services, args)
 
     day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
@@ -205,4 +210,20 @@ async def cmd_report_survey(services: Services, args: argparse.Namespace) -> int
     if args.out:
         reports.write_survey(args.out, summary)
         print(f"已导出: {args.out}")
+async def report_incidents(services: Services, args: argparse.Namespace) -> int:
+    """The month's incident register on stdout, and as .xlsx with --out."""
+    from bot.services.incident_report import incident_register, month_bounds, register_text, write_register
+
+    bounds = month_bounds(args.month)
+    if bounds is None:
+        print(f"月份「{args.month}」格式不对,例如: tuoguan report incidents --month 2026-11")
+        return 2
+    tz = services.settings.school.tz
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+        rows = [r for school_id in schools for r in await incident_register(session, school_id, *bounds)]
+    print(register_text(rows, args.month, tz))
+    if args.out:
+        write_register(rows, args.month, tz, args.out)
+        print(f"已导出 {args.out}")
     return 0

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roster.bus import export_bus
+from bot.roster.duty_sheet import duty_rows
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.template import write_notes, write_sheet
 from bot.roster.validate import LEFT_BEHIND_LABELS, ROLE_LABELS
@@ -54,6 +55,7 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
         school = await s.scalar(select(School).where(School.name == school_name))
         if school is not None:
             await _collect(s, school.id, sheets)
+            sheets["值班"] = await duty_rows(s, school.id)
     wb = Workbook()
     for index, name in enumerate(SHEET_ORDER):
         ws = wb.active if index == 0 else wb.create_sheet(name)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.domain.course_board import default_window
 from bot.roster.bus import apply_bus, rider_changes
+from bot.roster.duty_sheet import apply_duty
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Known, Validated, Validator
@@ -183,7 +184,14 @@ class _Apply:
         bus = await apply_bus(self.s, self.school_id, self.data.bus)
         if bus is not None:
             self.counts["校车"] = bus
+        duty = await apply_duty(self.s, self.school_id, self.data.duties, self._staff_id)
+        if duty is not None:
+            self.counts["值班"] = duty
         return self.counts
+
+    def _staff_id(self, name: str) -> int | None:
+        staff = self._staff_named(name)
+        return staff.id if staff else None
 
     async def _staff(self) -> None:
         self.staff = {s.phone: s for s in await self._all(Staff, Staff.school_id == self.school_id)}

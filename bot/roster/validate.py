@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.roster import fields as f
 from bot.roster.bus import BusData, validate_bus
+from bot.roster.duty_sheet import DutyRec, validate_duty
 from bot.roster.reader import Row, SheetData
 
 RELATIONS = ("父亲", "母亲", "爷爷", "奶奶", "外公", "外婆", "其他")
@@ -99,6 +100,7 @@ class Validated:
     guardians: list[GuardianRec] = field(default_factory=list)
     teachers: list[TeacherRec] = field(default_factory=list)
     courses: list[CourseRec] = field(default_factory=list)
+    duties: list[DutyRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported all the same, but told
     bus: BusData = field(default_factory=BusData)
@@ -129,6 +131,8 @@ class Validator:
         self._each("课程", self._course)
         self.out.bus = validate_bus(self.sheets, self.known.bus_lines)
         self.out.errors += self.out.bus.errors
+        self.out.duties, duty_errors = validate_duty(self.sheets.get("值班"), self._teacher_exists)
+        self.out.errors += duty_errors
         self._cross_checks()
         return self.out
 
