@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.bootstrap import Services, bootstrap
+from bot.bootstrap import bootstrap
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.web.callbacks import setup_callbacks
+from bot.web.keys import SERVICES
+from bot.web.sim import setup_sim, sim_enabled
 
-SERVICES = web.AppKey("services", Services)
+__all__ = ["SERVICES", "create_app"]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -41,11 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     app.cleanup_ctx.append(services_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    from bot.web.callbacks import setup_callbacks
-
     setup_callbacks(app)
-    from bot.web.sim import setup_sim, sim_enabled
-
     if sim_enabled(settings):
         setup_sim(app)
     return app

@@ -65,7 +65,7 @@ async def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     if chosen is None:
         print(f"没有任务「{args.name}」。可用: {', '.join(specs) or '(无)'}")
         return 2
-    for result in await run_job(services, chosen, now):
+    for result in await run_job(services.jobs, chosen, now):
         print(result.render())
     return 0
 

@@ -10,7 +10,8 @@ from bot.jobs.registry import JobContext, JobSpec
 async def close_enrollment_job(ctx: JobContext) -> str:
     from bot.enroll_cli import close_enrollment
 
-    return await close_enrollment(ctx.services, ctx.at)
+    # h-cli moves this call to a use case in bot/services; close_enrollment reads only `settings` and `db`.
+    return await close_enrollment(ctx.deps, ctx.at)  # type: ignore[arg-type]
 
 
 def always(fire: datetime, now: datetime) -> bool:

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.calendar import CalendarRepo
 from bot.store.outbox import OutboxRepo
 
 
@@ -28,3 +29,7 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.session)

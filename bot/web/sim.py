@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Platform
 from bot.platforms import Rejected, clean_id, clean_text
 from bot.store.outbox_tables import OutboxMessage
@@ -35,6 +34,7 @@ from bot.store.tables import (
     StaffRole,
     Student,
 )
+from bot.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
 ROLE_WORDS = {"head_teacher": "班主任", "care_teacher": "托管教师", "principal": "校长", "admin": "管理员"}

@@ -68,12 +68,7 @@ PENDING_SQL: set[str] = {
     "bot.web.sim",
 }
 PENDING_UPWARD: set[tuple[str, str]] = {
-    ("bot.chart", "bot.reports"),
     ("bot.jobs.enrollment", "bot.enroll_cli"),
-    ("bot.jobs.lifecycle", "bot.bootstrap"),
-    ("bot.jobs.runner", "bot.bootstrap"),
-    ("bot.jobs.scheduler", "bot.bootstrap"),
-    ("bot.outbox.lifecycle", "bot.bootstrap"),
 }
 PENDING_CYCLES: set[frozenset[str]] = {
     frozenset(
@@ -86,8 +81,6 @@ PENDING_CYCLES: set[frozenset[str]] = {
             "bot.handlers.care_rollcall",
         ]
     ),
-    frozenset(["bot.bootstrap", "bot.jobs.runner"]),
-    frozenset(["bot.app", "bot.web.callbacks", "bot.web.sim"]),
 }
 PENDING_LONG_MODULES: set[str] = {
     "bot.handlers.care_pickup",
