@@ -18,16 +18,14 @@ __all__ = ["SERVICES", "create_app"]
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    async with services.db.engine.connect() as conn:
-        await conn.exec_driver_sql("SELECT 1")
+    await request.app[SERVICES].db.ping()
     return web.json_response({"status": "ok"})
 
 
 async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    async with services.db.transaction() as session:  # the outbox as it is now, worker running or not
-        await services.metrics.refresh_outbox(session, services.clock.now())
+    async with services.db.unit_of_work() as uow:  # the outbox as it is now, worker running or not
+        services.metrics.show_outbox(await uow.outbox.waiting(), services.clock.now())
     return web.Response(body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type})
 
 

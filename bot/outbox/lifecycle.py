@@ -20,14 +20,17 @@ from bot.store.db import Database
 LINKS: web.AppKey[dict[str, GroupMessenger]] = web.AppKey("outbox_links")
 
 
-def outbox_ctx(db: Database, settings: Settings, clock: Clock,
-               metrics: Metrics) -> Callable[[web.Application], AsyncIterator[None]]:
+def outbox_ctx(
+    db: Database, settings: Settings, clock: Clock, metrics: Metrics
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             messengers = build_messengers(http, clock, settings)  # the registry, by platform
             for platform, link in app.get(LINKS, {}).items():
                 messengers[platform].attach(link)
-            worker = OutboxWorker(db, settings, clock, http, metrics, instance=instance_name(), messengers=messengers)
+            worker = OutboxWorker(
+                db, settings, clock, http, metrics, instance=instance_name(), messengers=messengers
+            )
             async with running(worker.run):
                 yield
 

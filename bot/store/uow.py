@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.calendar import CalendarRepo
 from bot.store.outbox import OutboxRepo
+from bot.store.sim import SimRepo
 
 
 class UnitOfWork:
@@ -33,3 +34,7 @@ class UnitOfWork:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.session)
+
+    @cached_property
+    def sim(self) -> SimRepo:
+        return SimRepo(self.session)

@@ -57,15 +57,11 @@ PENDING_SQL: set[str] = {
     "bot.jobs.housekeeping",
     "bot.jobs.pickup",
     "bot.jobs_cli",
-    "bot.metrics",
     "bot.notices",
-    "bot.outbox.private",
-    "bot.outbox.worker",
     "bot.pipeline",
     "bot.reports",
     "bot.roster.exporter",
     "bot.roster.importer",
-    "bot.web.sim",
 }
 PENDING_UPWARD: set[tuple[str, str]] = {
     ("bot.jobs.enrollment", "bot.enroll_cli"),
@@ -85,7 +81,6 @@ PENDING_CYCLES: set[frozenset[str]] = {
 PENDING_LONG_MODULES: set[str] = {
     "bot.handlers.care_pickup",
     "bot.handlers.enroll",
-    "bot.outbox.worker",
     "bot.platforms.wecom.long_connection",
     "bot.roster.importer",
     "bot.roster.validate",
@@ -94,7 +89,6 @@ PENDING_LONG_FUNCTIONS: set[str] = {
     "bot.fees_cli:cmd_fees",
     "bot.handlers.care_rollcall:handle_course_rollcall",
     "bot.handlers.enroll:handle_enroll",
-    "bot.outbox.worker:_deliver_person",
     "bot.roster.exporter:_collect",
     "bot.store.settlement:settle_term",
 }
