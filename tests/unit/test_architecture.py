@@ -78,7 +78,6 @@ PENDING_CYCLES: set[frozenset[str]] = {
 PENDING_LONG_MODULES: set[str] = {
     "bot.handlers.care_pickup",
     "bot.handlers.enroll",
-    "bot.platforms.wecom.long_connection",
     "bot.roster.importer",
     "bot.roster.validate",
 }
