@@ -1,16 +1,18 @@
 """What the scheduled care jobs read (`uow.care_jobs`): a school's afternoon for the pickup jobs, the
-left-behind children and their month for the family jobs, and whom to reach (guardians, chats, staff)."""
+left-behind children and their month for the family jobs, the open notices to remind, the term's bills, and
+whom to reach (guardians, chats, staff)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store import family
+from bot.domain.fees import Settlement
+from bot.store import family, ledger, notices
 from bot.store.care import GuardianContact, guardian_contacts
 from bot.store.care_scan import WaitingChild, waiting_children
 from bot.store.family import LeftBehind
@@ -27,6 +29,15 @@ class SchoolAfternoon:
     waiting: list[WaitingChild]  # by class, then 学籍号
     teachers: dict[int, list[int]]  # class id -> care/head teachers
     principals: list[int]
+
+
+@dataclass(frozen=True)
+class DueNotice:
+    """An open notice whose reminder is due: its text and when it was sent (UTC)."""
+
+    id: int
+    text: str
+    sent_at: datetime
 
 
 class CareJobsRepo:
@@ -83,3 +94,23 @@ class CareJobsRepo:
 
     async def staff_names(self, staff_ids: Sequence[int | None]) -> dict[int, str]:
         return await family.staff_names(self.session, staff_ids)
+
+    async def notices_to_remind(
+        self, school_id: int, now: datetime, sent_before: datetime
+    ) -> list[DueNotice]:
+        """Open notices sent before `sent_before` (the reminder delay ago)."""
+        due = await notices.due_for_reminder(self.session, school_id, now, sent_before)
+        return [DueNotice(n.id, n.text, notices.as_utc(n.created_at)) for n in due]
+
+    async def unconfirmed(self, notice_id: int) -> list[tuple[int, str, int, str]]:
+        """(student id, name, class id, class name) of the children whose families did not confirm yet."""
+        return await notices.unconfirmed(self.session, notice_id)
+
+    async def charges_issued_at(self, school_id: int, term_start: date) -> datetime | None:
+        return await ledger.charges_issued_at(self.session, school_id, term_start)
+
+    async def term_balances(self, school_id: int, term_start: date) -> dict[int, Settlement]:
+        return await ledger.term_balances(self.session, school_id, term_start)
+
+    async def student_classes(self, student_ids: list[int]) -> dict[int, tuple[str, int]]:
+        return await ledger.student_classes(self.session, student_ids)
