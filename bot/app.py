@@ -6,25 +6,26 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.bootstrap import Services, bootstrap
+from bot.bootstrap import bootstrap
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.store.db import Database
+from bot.web.callbacks import setup_callbacks
+from bot.web.keys import SERVICES
+from bot.web.sim import setup_sim, sim_enabled
 
-SERVICES = web.AppKey("services", Services)
+__all__ = ["SERVICES", "create_app"]
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    async with services.db.engine.connect() as conn:
-        await conn.exec_driver_sql("SELECT 1")
+    await request.app[SERVICES].db.ping()
     return web.json_response({"status": "ok"})
 
 
 async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    async with services.db.transaction() as session:  # the outbox as it is now, worker running or not
-        await services.metrics.refresh_outbox(session, services.clock.now())
+    async with services.db.unit_of_work() as uow:  # the outbox as it is now, worker running or not
+        services.metrics.show_outbox(await uow.outbox.waiting(), services.clock.now())
     return web.Response(body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type})
 
 
@@ -41,11 +42,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, db: Database |
     app.cleanup_ctx.append(services_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    from bot.web.callbacks import setup_callbacks
-
     setup_callbacks(app)
-    from bot.web.sim import setup_sim, sim_enabled
-
     if sim_enabled(settings):
         setup_sim(app)
     return app

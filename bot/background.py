@@ -1,8 +1,11 @@
-"""One tracked background task for the life of a `with` block: started on entry, stopped and awaited on exit."""
+"""One tracked background task for the life of a `with` block (started on entry, stopped and awaited on exit),
+and the name this process signs its claims with (job fires, outbox leases, the inbox, connection leases)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -17,3 +20,8 @@ async def running(work: Callable[[asyncio.Event], Awaitable[None]]) -> AsyncIter
     finally:
         stop.set()
         await task
+
+
+def instance_name() -> str:
+    """This process among the instances sharing the database: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -6,9 +6,11 @@ import logging
 import re
 from dataclasses import dataclass
 
+from bot.background import instance_name
 from bot.clock import Clock, SystemClock
 from bot.handlers import build_table
 from bot.inbox import Inbox
+from bot.jobs.registry import JobDeps
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
@@ -23,6 +25,7 @@ class Services:
     pipeline: Pipeline
     metrics: Metrics
     inbox: Inbox
+    jobs: JobDeps  # what scheduled jobs are handed
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -33,10 +36,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     db = db or Database(settings.database.url, echo=settings.database.echo)
     metrics = Metrics()
     pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table(), metrics=metrics)
-    from bot.jobs.runner import instance_name
-
     inbox = Inbox(pipeline, instance=instance_name())
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox)
+    jobs = JobDeps(settings=settings, db=db, clock=clock, metrics=metrics)
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox, jobs=jobs)
 
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
-from bot.background import running
+from bot.background import instance_name, running
 from bot.bootstrap import Services
 from bot.domain.messages import Receive
-from bot.jobs.runner import instance_name
 from bot.outbox.lifecycle import LINKS
 from bot.platforms.dingtalk.openapi import DingtalkAppRobot
 from bot.platforms.dingtalk.stream import DingtalkReplies, DingtalkStream

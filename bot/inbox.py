@@ -74,16 +74,16 @@ class Inbox:
             stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             live: _Live | None = None
             try:
-                async with self.pipeline.db.transaction() as s:
+                async with self.pipeline.db.unit_of_work() as uow:
                     now = self.pipeline.clock.now()
-                    inbox_id = await store.take_in(s, platform, message_id, to_record(msg), now, self.instance,
-                                                   self._lease)
+                    inbox_id = await uow.inbox.take_in(platform, message_id, to_record(msg), now, self.instance,
+                                                       self._lease)
                     if inbox_id is not None:
                         live = _Live(self, msg, inbox_id, self._start(inbox_id, msg, stored), fresh=True)
                     else:
-                        row = await store.find(s, platform, message_id)
+                        row = await uow.inbox.find(platform, message_id)
                         if row is not None and row.state == store.RECEIVED and row.id not in self.inflight \
-                                and await store.claim(s, row.id, self.instance, now, self._lease):
+                                and await uow.inbox.claim(row.id, self.instance, now, self._lease):
                             # Taken in before by a process that died before handling it: ours now.
                             live = _Live(self, msg, row.id, self._start(row.id, msg, stored), fresh=True)
                 if live is not None:
@@ -115,16 +115,16 @@ class Inbox:
             # Not recorded. Told live to try again: the inbox must not run it again later. Deferred (nobody
             # was told): left for recovery, which runs it again once the claim lapsed (mark_failed).
             with contextlib.suppress(Exception):
-                async with self.pipeline.db.transaction() as s:
-                    await store.mark_failed(s, inbox_id, self.pipeline.clock.now())
+                async with self.pipeline.db.unit_of_work() as uow:
+                    await uow.inbox.mark_failed(inbox_id, self.pipeline.clock.now())
         return outcome
 
     async def recover(self) -> int:
         """Handle every message taken in whose claim lapsed (its process died); their replies go late."""
         settings = self.pipeline.settings.inbox
-        async with self.pipeline.db.transaction() as s:
-            rows, given_up = await store.claim_lapsed(
-                s, self.pipeline.clock.now(), self.instance, self._lease, skip=set(self.inflight),
+        async with self.pipeline.db.unit_of_work() as uow:
+            rows, given_up = await uow.inbox.claim_lapsed(
+                self.pipeline.clock.now(), self.instance, self._lease, skip=set(self.inflight),
                 max_attempts=settings.max_attempts)
         for inbox_id in given_up:
             log.error("inbox message given up after %d cut-off attempts", settings.max_attempts,
@@ -170,8 +170,8 @@ class _Live(Accepted):
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self.task), within)
         except TimeoutError:
-            async with self.inbox.pipeline.db.transaction() as s:
-                deferred = await store.defer(s, self.inbox_id)
+            async with self.inbox.pipeline.db.unit_of_work() as uow:
+                deferred = await uow.inbox.defer(self.inbox_id)
             if deferred:
                 return None  # queued for the late route when the handler commits
             outcome = await self.task  # committed meanwhile, live: ours to say
@@ -191,14 +191,14 @@ class _Seen(Accepted):
 
     async def answer(self, within: float) -> Reply | None:
         started = time.perf_counter()
-        async with self.inbox.pipeline.db.transaction() as s:
+        async with self.inbox.pipeline.db.unit_of_work() as uow:
             if self.inbox_id is not None:
-                row = await store.find(s, str(self.msg.platform), self.msg.message_id[:128])
-                if row is not None and row.state == store.RECEIVED and await store.defer(s, self.inbox_id):
+                row = await uow.inbox.find(str(self.msg.platform), self.msg.message_id[:128])
+                if row is not None and row.state == store.RECEIVED and await uow.inbox.defer(self.inbox_id):
                     # Still being handled by another instance: its reply goes by the late route.
                     return None
             # Read after the state: a handler that committed meanwhile committed its record with it.
-            recorded = await store.recorded_reply(s, str(self.msg.platform), self.msg.message_id[:128])
+            recorded = await uow.inbox.recorded_reply(str(self.msg.platform), self.msg.message_id[:128])
         if recorded is None:  # handling failed (the sender was told to try again)
             return Reply(texts.INTERNAL_ERROR)
         text, private, command = recorded

@@ -76,7 +76,7 @@ async def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     if chosen is None:
         print(f"没有任务「{args.name}」。可用: {', '.join(specs) or '(无)'}")
         return 2
-    for result in await run_job(services, chosen, now):
+    for result in await run_job(services.jobs, chosen, now):
         print(result.render())
     return 0
 
@@ -210,6 +210,9 @@ async def cmd_report_survey(services: Services, args: argparse.Namespace) -> int
     if args.out:
         reports.write_survey(args.out, summary)
         print(f"已导出: {args.out}")
+    return 0
+
+
 async def report_incidents(services: Services, args: argparse.Namespace) -> int:
     """The month's incident register on stdout, and as .xlsx with --out."""
     from bot.services.incident_report import incident_register, month_bounds, register_text, write_register

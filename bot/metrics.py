@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Chat
-
-WAITING = ("queued", "sending", "private")  # outbox states that still owe a delivery
 NO_CHAT = "none"  # platform label of a push not bound to a group chat (a private one)
 
 
@@ -55,18 +50,11 @@ class Metrics:
         )
         self._outbox_labels: set[tuple[str, str]] = set()
 
-    async def refresh_outbox(self, session: AsyncSession, now: datetime) -> None:
-        """Set the outbox gauges from the table (one grouped query); states that emptied read 0."""
-        rows = (await session.execute(
-            select(OutboxMessage.state, Chat.platform, func.count(), func.min(OutboxMessage.created_at))
-            .outerjoin(Chat, Chat.id == OutboxMessage.chat_ref)
-            .where(OutboxMessage.state.in_(WAITING))
-            .group_by(OutboxMessage.state, Chat.platform)
-        )).all()
+    def show_outbox(self, waiting: Iterable[tuple[str, str | None, int, datetime]], now: datetime) -> None:
+        """Set the outbox gauges from what still waits (state, platform, how many, the oldest's creation, as
+        `uow.outbox.waiting()` reads it); states that emptied read 0."""
         seen: set[tuple[str, str]] = set()
-        for state, platform, depth, oldest in rows:
-            if oldest.tzinfo is None:  # SQLite returns naive UTC
-                oldest = oldest.replace(tzinfo=UTC)
+        for state, platform, depth, oldest in waiting:
             labels = (state, platform or NO_CHAT)
             seen.add(labels)
             self.outbox_depth.labels(*labels).set(depth)

@@ -25,9 +25,10 @@ def wire_background(app: web.Application, *, scheduler: bool = True) -> list[str
     from bot.outbox.lifecycle import outbox_ctx
 
     if scheduler:
-        app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
+        app.cleanup_ctx.append(scheduler_ctx(app[SERVICES].jobs))
     opened = setup_connections(app, app[SERVICES])  # before the outbox: it pushes over them
-    app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    services = app[SERVICES]
+    app.cleanup_ctx.append(outbox_ctx(services.db, services.settings, services.clock, services.metrics))
     app.cleanup_ctx.append(inbox_ctx(app[SERVICES].inbox))  # messages taken in and never handled (a crash)
     return opened
 

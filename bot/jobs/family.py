@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.domain import family as rules
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store import family as store
-from bot.store.care import GuardianContact, guardian_contacts
+from bot.store.care import GuardianContact
+from bot.store.care_jobs import CareJobsRepo
 from bot.store.family import LeftBehind
-from bot.store.people import staff_ids_with_role, working_chats
 
 EVENING_FROM = 13  # fires from this hour on close the month; earlier ones prompt and follow up
 
@@ -42,10 +39,11 @@ def _away(child: LeftBehind, contacts: list[GuardianContact]) -> list[GuardianCo
     return away or contacts
 
 
-async def _prompt_families(ctx: JobContext, s: AsyncSession, children: list[LeftBehind], tag: str) -> tuple[int, int]:
+async def _prompt_families(ctx: JobContext, care: CareJobsRepo, children: list[LeftBehind],
+                           tag: str) -> tuple[int, int]:
     """Prompt the parents away of `children`: privately where possible, else one neutral notice per class."""
-    contacts = await guardian_contacts(s, [c.id for c in children])
-    chats = await working_chats(s, ctx.school_id)
+    contacts = await care.guardian_contacts([c.id for c in children])
+    chats = await care.working_chats(ctx.school_id)
     per_guardian: dict[int, list[str]] = defaultdict(list)
     classes_without_account: set[int] = set()
     for child in children:
@@ -92,13 +90,13 @@ def _talk_reminders(ctx: JobContext, children: list[LeftBehind]) -> int:
     return len(by_head)
 
 
-async def _completion(ctx: JobContext, s: AsyncSession, children: list[LeftBehind]) -> int:
+async def _completion(ctx: JobContext, care: CareJobsRepo, children: list[LeftBehind]) -> int:
     month = rules.month_key(ctx.day)
     ids = [c.id for c in children]
-    calls, talks = await store.calls_in_month(s, ids, month), await store.talks_in_month(s, ids, month)
-    at_home = await store.calls_in_month(s, ids, month, by_parent_away=False)
-    names = await store.staff_names(s, [c.carer_id for c in children])
-    principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
+    calls, talks = await care.calls_in_month(ids, month), await care.talks_in_month(ids, month)
+    at_home = await care.calls_in_month(ids, month, by_parent_away=False)
+    names = await care.staff_names([c.carer_id for c in children])
+    principals = await care.staff_with_role(ctx.school_id, ("principal",))
     lines = [f"{ctx.day.month}月留守儿童关爱完成情况: 通话 {sum(1 for i in ids if i in calls)}/{len(ids)} "
              f"谈心 {sum(1 for i in ids if i in talks)}/{len(ids)}"]
     for c in children:
@@ -117,22 +115,23 @@ async def family_call(ctx: JobContext) -> str:
     evening = ctx.at.hour >= EVENING_FROM
     if not (plan.close if evening else plan.prompt or plan.follow_up):
         return "今天不是本月通话提醒、跟进或汇总的日子"
-    async with ctx.services.db.transaction() as s:
-        children = await store.left_behind_children(s, ctx.school_id)
+    async with ctx.deps.db.unit_of_work() as uow:
+        care = uow.care_jobs
+        children = await care.left_behind(ctx.school_id)
         if not children:
             return "没有留守儿童"
         if evening:
-            return f"本月完成情况发给 {await _completion(ctx, s, children)} 位校长"
+            return f"本月完成情况发给 {await _completion(ctx, care, children)} 位校长"
         done: list[str] = []
         if plan.prompt:
-            private, groups = await _prompt_families(ctx, s, children, "prompt")
+            private, groups = await _prompt_families(ctx, care, children, "prompt")
             done.append(f"通话提醒 私信 {private} 位家长、群通知 {groups} 个班,"
                         f"教师名单 {_teacher_lists(ctx, children, 'prompt')} 位,谈心提醒 {_talk_reminders(ctx, children)} 位")
         if plan.follow_up:
-            calls = await store.calls_in_month(s, [c.id for c in children], rules.month_key(ctx.day))
+            calls = await care.calls_in_month([c.id for c in children], rules.month_key(ctx.day))
             pending = [c for c in children if c.id not in calls]
             if pending:
-                private, groups = await _prompt_families(ctx, s, pending, "follow-up")
+                private, groups = await _prompt_families(ctx, care, pending, "follow-up")
                 done.append(f"跟进 {len(pending)} 名未通话: 私信 {private} 位家长、群通知 {groups} 个班,"
                             f"教师 {_teacher_lists(ctx, pending, 'follow-up')} 位")
             else:
@@ -143,8 +142,8 @@ async def family_call(ctx: JobContext) -> str:
 async def birthday_note(ctx: JobContext) -> str:
     """On a school day, the paired teacher hears of a left-behind child's birthday today or before the next school day."""
     days = rules.birthdays_to_tell(ctx.day, ctx.calendar.is_care_day)
-    async with ctx.services.db.transaction() as s:
-        children = await store.left_behind_children(s, ctx.school_id)
+    async with ctx.deps.db.unit_of_work() as uow:
+        children = await uow.care_jobs.left_behind(ctx.school_id)
     sent = 0
     for child in children:
         day = rules.is_birthday_on(child.birth_date, days)

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
-
 from bot.jobs.registry import JobContext, JobSpec, within
-from bot.store.inbound_tables import ProcessedMessage
-from bot.store.inbox import prune as prune_inbox
 from bot.store.signs import prune_signs
 
 
 async def housekeeping(ctx: JobContext) -> str:
-    cutoff = ctx.at - timedelta(days=ctx.services.settings.server.dedupe_days)
-    async with ctx.services.db.transaction() as s:
-        result = await s.execute(delete(ProcessedMessage).where(ProcessedMessage.handled_at < cutoff))
-        await prune_inbox(s, cutoff)  # messages handled (or given up) long ago; unhandled ones stay
-    signs = await prune_signs(ctx.services.db, ctx.at)  # DingTalk signs out of their one-hour window
-    return (f"清理 {result.rowcount} 条 {cutoff:%m-%d %H:%M} 之前的消息记录"  # type: ignore[attr-defined]
-            f", {signs} 条过期签名")
+    cutoff = ctx.at - timedelta(days=ctx.deps.settings.server.dedupe_days)
+    async with ctx.deps.db.unit_of_work() as uow:
+        # messages handled (or given up) long ago; unhandled ones stay in the inbox
+        records, _ = await uow.inbox.prune(cutoff)
+    signs = await prune_signs(ctx.deps.db, ctx.at)  # DingTalk signs out of their one-hour window
+    return f"清理 {records} 条 {cutoff:%m-%d %H:%M} 之前的消息记录, {signs} 条过期签名"
 
 
 JOBS = [

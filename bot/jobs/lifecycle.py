@@ -7,22 +7,22 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot.bootstrap import Services
 from bot.jobs import build_jobs
+from bot.jobs.registry import JobDeps
 from bot.jobs.runner import catch_up
 from bot.jobs.scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
 
 
-def scheduler_ctx(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+def scheduler_ctx(deps: JobDeps) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup_ctx: the scheduler lives exactly as long as the web app."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         specs = build_jobs()
-        for decision in await catch_up(services, specs):
+        for decision in await catch_up(deps, specs):
             log.info("catch-up: %s", decision)
-        scheduler = build_scheduler(services, specs)
+        scheduler = build_scheduler(deps, specs)
         scheduler.start()
         for job in scheduler.get_jobs():
             log.info("job %s next at %s", job.id, job.next_run_time)

@@ -12,22 +12,20 @@ from datetime import timedelta
 from bot.domain import notices as rules
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store import notices as store
-from bot.store.care import guardian_contacts
-from bot.store.people import working_chats
 
 
 async def notice_reminder(ctx: JobContext) -> str:
-    settings = ctx.services.settings
+    settings = ctx.deps.settings
     now = ctx.at
     sent_before = now - timedelta(hours=settings.notices.remind_after_hours)
     reminded, mentioned = 0, 0
-    async with ctx.services.db.transaction() as s:
-        due = await store.due_for_reminder(s, ctx.school_id, now, sent_before)
-        chats = await working_chats(s, ctx.school_id) if due else {}
+    async with ctx.deps.db.unit_of_work() as uow:
+        care = uow.care_jobs
+        due = await care.notices_to_remind(ctx.school_id, now, sent_before)
+        chats = await care.working_chats(ctx.school_id) if due else {}
         for notice in due:
-            missing = await store.unconfirmed(s, notice.id)
-            contacts = await guardian_contacts(s, [sid for sid, _, _, _ in missing])
+            missing = await care.unconfirmed(notice.id)
+            contacts = await care.guardian_contacts([sid for sid, _, _, _ in missing])
             per_class: dict[int, tuple[list[str], list[str]]] = {}
             for sid, _, class_id, _ in missing:
                 users, phones = per_class.setdefault(class_id, ([], []))
@@ -36,7 +34,7 @@ async def notice_reminder(ctx: JobContext) -> str:
                         users.extend(u for u in g.user_ids if u not in users)
                     elif g.phone and g.phone not in phones:
                         phones.append(g.phone)
-            sent = store.as_utc(notice.created_at).astimezone(settings.school.tz)
+            sent = notice.sent_at.astimezone(settings.school.tz)
             for class_id, (users, phones) in per_class.items():
                 if class_id not in chats or not (users or phones):
                     continue

@@ -8,54 +8,22 @@ The whole school is read in a fixed number of queries, however many classes it h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.care import CareTimes, expected_pickup
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store.bus import BusDay, missing_riders
 from bot.store.care import GuardianContact
-from bot.store.care_scan import WaitingChild, waiting_children
-from bot.store.people import working_chats
-from bot.store.tables import ClassGroup, Staff, StaffRole
+from bot.store.care_jobs import SchoolAfternoon
+from bot.store.care_scan import WaitingChild
 
 WINDOW = timedelta(minutes=5)  # the jobs' period: each fire covers (at - WINDOW, at]
 AFTERNOON = {"day_of_week": "mon-sun", "hour": "14-20", "minute": "*/5"}
 
 
-@dataclass
-class SchoolAfternoon:
-    names: dict[int, str]
-    chats: dict[int, int]  # class id -> a working chat
-    waiting: list[WaitingChild]  # by class, then 学籍号
-    teachers: dict[int, list[int]]  # class id -> care/head teachers
-    principals: list[int]
-    missing: dict[int, BusDay] = field(default_factory=dict)  # riders not on their bus (bot/handlers/bus.py)
-
-
-async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
-    names = dict((await session.execute(
-        select(ClassGroup.id, ClassGroup.name).where(ClassGroup.school_id == ctx.school_id)
-    )).all())
-    chats = await working_chats(session, ctx.school_id)
-    teachers: dict[int, list[int]] = {}
-    principals: list[int] = []
-    for staff_id, role, role_class in (await session.execute(
-        select(StaffRole.staff_id, StaffRole.role, StaffRole.class_group_id)
-        .join(Staff, Staff.id == StaffRole.staff_id).where(Staff.school_id == ctx.school_id)
-    )).all():
-        if role == "principal" and staff_id not in principals:
-            principals.append(staff_id)
-        elif role_class is not None and role in ("care_teacher", "head_teacher"):
-            teachers.setdefault(role_class, [])
-            if staff_id not in teachers[role_class]:
-                teachers[role_class].append(staff_id)
-    return SchoolAfternoon(names, chats, await waiting_children(session, ctx.school_id, ctx.day), teachers,
-                           principals, await missing_riders(session, ctx.school_id, ctx.day))
+async def _load(ctx: JobContext) -> SchoolAfternoon:
+    async with ctx.deps.db.unit_of_work() as uow:
+        return await uow.care_jobs.afternoon(ctx.school_id, ctx.day)
 
 
 def _mentions(contacts: list[GuardianContact]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -70,13 +38,12 @@ def _late_notice_covers(kid: WaitingChild, end: datetime) -> bool:
 
 async def pickup_reminder(ctx: JobContext) -> str:
     """N minutes before care ends, one message per class mentioning the guardians of children still in care."""
-    times = CareTimes.from_settings(ctx.services.settings.care)
-    lead = timedelta(minutes=ctx.services.settings.care.reminder_minutes)
+    times = CareTimes.from_settings(ctx.deps.settings.care)
+    lead = timedelta(minutes=ctx.deps.settings.care.reminder_minutes)
     end = datetime.combine(ctx.day, times.end_for(ctx.day), tzinfo=ctx.at.tzinfo)
     if not (ctx.at - WINDOW < end - lead <= ctx.at):
         return "未到提醒时间"
-    async with ctx.services.db.transaction() as s:
-        school = await _load(s, ctx)
+    school = await _load(ctx)
     waiting: dict[int, list[GuardianContact]] = {}
     for kid in school.waiting:
         if (kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end)
@@ -97,11 +64,10 @@ async def late_pickup(ctx: JobContext) -> str:
     after the escalation delay, the principal gets every child still unaccounted for, with phones.
     A child a guardian said they took but no teacher confirmed stays on the teachers' and the principal's
     lists, marked 待确认; their guardians are not called on in the group."""
-    settings = ctx.services.settings.care
+    settings = ctx.deps.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
     grace, escalate = timedelta(minutes=settings.pickup_grace_minutes), timedelta(minutes=settings.escalate_minutes)
-    async with ctx.services.db.transaction() as s:
-        school = await _load(s, ctx)
+    school = await _load(ctx)
     late: list[tuple[WaitingChild, datetime]] = []
     for kid in school.waiting:
         expected = _agreed(ctx, school, kid, end)

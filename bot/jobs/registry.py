@@ -5,22 +5,33 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.domain.school_calendar import SchoolCalendar
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.store.db import Database
 
-if TYPE_CHECKING:
-    from bot.bootstrap import Services
+
+@dataclass(frozen=True)
+class JobDeps:
+    """What jobs are handed (built once in bootstrap): the settings, the database, the clock, the metrics."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    metrics: Metrics
 
 
 @dataclass
 class JobContext:
     """What one fire of a job for one school sees."""
 
-    services: Services
+    deps: JobDeps
     school_id: int
     at: datetime  # the fire time, aware, in the school's timezone
     calendar: SchoolCalendar
@@ -33,6 +44,11 @@ class JobContext:
     @property
     def day(self) -> date:
         return self.at.date()
+
+    @property
+    def services(self) -> JobDeps:
+        """The old name of `deps`, kept while feature branches still use it."""
+        return self.deps
 
 
 JobFunc = Callable[[JobContext], Awaitable[str]]

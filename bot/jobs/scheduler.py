@@ -11,28 +11,28 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.bootstrap import Services
-from bot.jobs.registry import JobSpec
-from bot.jobs.runner import instance_name, run_job
+from bot.background import instance_name
+from bot.jobs.registry import JobDeps, JobSpec
+from bot.jobs.runner import run_job
 
 log = logging.getLogger(__name__)
 
 
-async def fire(services: Services, spec: JobSpec, instance: str) -> None:
+async def fire(deps: JobDeps, spec: JobSpec, instance: str) -> None:
     """Module-level entry the scheduler calls: the fire time is 'now' on the injected clock."""
-    at: datetime = services.clock.now()
-    await run_job(services, spec, at.replace(second=0, microsecond=0), instance)
+    at: datetime = deps.clock.now()
+    await run_job(deps, spec, at.replace(second=0, microsecond=0), instance)
 
 
-def build_scheduler(services: Services, specs: list[JobSpec]) -> AsyncIOScheduler:
-    tz = services.settings.school.tz
+def build_scheduler(deps: JobDeps, specs: list[JobSpec]) -> AsyncIOScheduler:
+    tz = deps.settings.school.tz
     scheduler = AsyncIOScheduler(timezone=tz)
     instance = instance_name()
     for spec in specs:
         scheduler.add_job(
             fire,
             trigger=spec.trigger(tz),
-            args=[services, spec, instance],
+            args=[deps, spec, instance],
             id=spec.name,
             name=spec.name,
             replace_existing=True,

@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import Identity
+from bot.domain.outbox import ClaimedPush
 
 
 @dataclass(frozen=True)
@@ -25,34 +20,26 @@ class NoChannel:
     reason: str
 
 
-def _person(row: OutboxMessage) -> tuple[str, int | None]:
-    return ("staff", row.staff_id) if row.staff_id is not None else ("guardian", row.guardian_id)
+def person(push: ClaimedPush) -> tuple[str, int]:
+    """Whom a one-to-one push is for, as the accounts are keyed: ("staff"|"guardian", id)."""
+    return ("staff", push.staff_id) if push.staff_id is not None else ("guardian", push.guardian_id or 0)
 
 
-async def resolve(session: AsyncSession, rows: Sequence[OutboxMessage],
-                  usable: Sequence[str]) -> dict[int, Recipient | NoChannel]:
-    """For each private outbox row, its recipient on the first of the `usable` platforms (configured for
-    one-to-one pushes, in order of preference) where the person has an account, or why there is none."""
-    staff = {r.staff_id for r in rows if r.staff_id is not None}
-    guardians = {r.guardian_id for r in rows if r.guardian_id is not None}
-    accounts: dict[tuple[str, int | None], list[tuple[str, str]]] = defaultdict(list)
-    if staff or guardians:
-        found = await session.execute(
-            select(Identity.staff_id, Identity.guardian_id, Identity.platform, Identity.user_id)
-            .where(or_(Identity.staff_id.in_(staff), Identity.guardian_id.in_(guardians)))
-            .order_by(Identity.id)
-        )
-        for staff_id, guardian_id, platform, user_id in found:
-            who = ("staff", staff_id) if staff_id is not None else ("guardian", guardian_id)
-            accounts[who].append((platform, user_id))
+def resolve(
+    pushes: Sequence[ClaimedPush],
+    accounts: Mapping[tuple[str, int], Sequence[tuple[str, str]]],
+    usable: Sequence[str],
+) -> dict[int, Recipient | NoChannel]:
+    """For each one-to-one push, its recipient on the first of the `usable` platforms (configured for one-to-one
+    pushes, in order of preference) where the person has an account (`accounts`), or why there is none."""
     out: dict[int, Recipient | NoChannel] = {}
-    for row in rows:
-        mine = accounts.get(_person(row), [])
+    for push in pushes:
+        mine = accounts.get(person(push), [])
         ranked = sorted((a for a in mine if a[0] in usable), key=lambda a: usable.index(a[0]))
         if ranked:
-            out[row.id] = Recipient(*ranked[0])
+            out[push.id] = Recipient(*ranked[0])
         elif not mine:
-            out[row.id] = NoChannel("无平台账号")
+            out[push.id] = NoChannel("无平台账号")
         else:
-            out[row.id] = NoChannel("应用未配置: " + ",".join(sorted({p for p, _ in mine})))
+            out[push.id] = NoChannel("应用未配置: " + ",".join(sorted({p for p, _ in mine})))
     return out

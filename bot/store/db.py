@@ -137,6 +137,11 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield UnitOfWork(session)
 
+    async def ping(self) -> None:
+        """One round trip to the database (the health check): raises when it is away."""
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
     async def upgrade(self, revision: str = "heads") -> None:
         """Create or migrate the schema with Alembic (the same migrations on SQLite and PostgreSQL)."""
         from alembic import command

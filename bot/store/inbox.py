@@ -121,3 +121,43 @@ async def prune(session: AsyncSession, before: datetime) -> int:
     """Forget finished messages received before `before` (the dedupe window keeps answering retries)."""
     done = await session.execute(delete(INBOX).where(INBOX.c.state != RECEIVED, INBOX.c.received_at < before))
     return int(getattr(done, "rowcount", 0))
+
+
+async def prune_handled(session: AsyncSession, before: datetime) -> int:
+    """Forget the handled-message records (the dedupe of replies) older than `before`."""
+    done = await session.execute(delete(_PROCESSED).where(_PROCESSED.c.handled_at < before))
+    return int(getattr(done, "rowcount", 0))
+
+
+class InboxRepo:
+    """`uow.inbox`: the durable inbox, in the unit's transaction (see the functions above)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def take_in(self, platform: str, message_id: str, message: dict[str, Any], now: datetime, instance: str,
+                      lease: timedelta) -> int | None:
+        return await take_in(self.session, platform, message_id, message, now, instance, lease)
+
+    async def find(self, platform: str, message_id: str) -> InboxRow | None:
+        return await find(self.session, platform, message_id)
+
+    async def claim(self, inbox_id: int, instance: str, now: datetime, lease: timedelta) -> bool:
+        return await claim(self.session, inbox_id, instance, now, lease)
+
+    async def defer(self, inbox_id: int) -> bool:
+        return await defer(self.session, inbox_id)
+
+    async def mark_failed(self, inbox_id: int, now: datetime) -> None:
+        await mark_failed(self.session, inbox_id, now)
+
+    async def recorded_reply(self, platform: str, message_id: str) -> tuple[str, bool, str] | None:
+        return await recorded_reply(self.session, platform, message_id)
+
+    async def claim_lapsed(self, now: datetime, instance: str, lease: timedelta, *, skip: set[int],
+                           max_attempts: int) -> tuple[list[InboxRow], list[int]]:
+        return await claim_lapsed(self.session, now, instance, lease, skip=skip, max_attempts=max_attempts)
+
+    async def prune(self, before: datetime) -> tuple[int, int]:
+        """Forget handled-message records and finished inbox rows older than `before`: (records, rows)."""
+        return await prune_handled(self.session, before), await prune(self.session, before)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.messages import Push
+from bot.store.outbox_lines import OutboxDelivery
 from bot.store.outbox_tables import OutboxMessage
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -64,11 +65,9 @@ async def enqueue(session: AsyncSession, pushes: Sequence[Push], now: datetime) 
     await session.execute(_ENQUEUE[session.get_bind().dialect.name == "postgresql"], rows)
 
 
-class OutboxRepo:
-    """The durable push line: writing pushes (one way for handlers, jobs, CLI and the pipeline)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OutboxRepo(OutboxDelivery):
+    """The durable push line: writing pushes (the one way for handlers, jobs, CLI and the pipeline), and the
+    worker's side of it (`OutboxDelivery`)."""
 
     async def add(self, pushes: Sequence[Push], now: datetime) -> None:
         """Queue `pushes` in this unit of work; a key seen before is skipped, never sent twice."""

@@ -11,7 +11,11 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.calendar import CalendarRepo
+from bot.store.care_jobs import CareJobsRepo
+from bot.store.inbox import InboxRepo
 from bot.store.outbox import OutboxRepo
+from bot.store.sim import SimRepo
 
 
 class UnitOfWork:
@@ -28,3 +32,19 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.session)
+
+    @cached_property
+    def sim(self) -> SimRepo:
+        return SimRepo(self.session)
+
+    @cached_property
+    def care_jobs(self) -> CareJobsRepo:
+        return CareJobsRepo(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepo:
+        return InboxRepo(self.session)

@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Reply
 from bot.platforms import Rejected, dingtalk, wecom
 from bot.store.signs import claim_sign
+from bot.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
 

@@ -19,22 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select
 
-from bot.app import SERVICES
 from bot.domain.messages import IncomingMessage, Platform
+from bot.handlers.texts import PRIVATE_IN_GROUP
 from bot.platforms import Rejected, clean_id, clean_text
-from bot.store.outbox_tables import OutboxMessage
-from bot.store.tables import (
-    Chat,
-    ClassGroup,
-    Guardian,
-    Guardianship,
-    Identity,
-    Staff,
-    StaffRole,
-    Student,
-)
+from bot.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
 ROLE_WORDS = {"head_teacher": "班主任", "care_teacher": "托管教师", "principal": "校长", "admin": "管理员"}
@@ -125,41 +114,21 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def chats(request: web.Request) -> web.Response:
-    async with request.app[SERVICES].db.transaction() as s:
-        rows = (await s.execute(
-            select(Chat.chat_id, Chat.platform, ClassGroup.name).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
-            .order_by(ClassGroup.grade, ClassGroup.name)
-        )).all()
-    return web.json_response([{"chat": c, "platform": p, "name": n} for c, p, n in rows])
+    async with request.app[SERVICES].db.unit_of_work() as uow:
+        found = await uow.sim.chats()
+    return web.json_response([{"chat": c.chat_id, "platform": c.platform, "name": c.class_name} for c in found])
 
 
 async def people(request: web.Request) -> web.Response:
-    chat_id = request.query.get("chat", "")
-    out: list[dict[str, Any]] = []
-    async with request.app[SERVICES].db.transaction() as s:
-        chat = (await s.execute(select(Chat.class_group_id, Chat.platform).where(Chat.chat_id == chat_id))).first()
-        if chat is None:
-            raise web.HTTPNotFound(text="no such chat")
-        class_id, platform = chat
-        rows = (await s.execute(
-            select(Identity.user_id, Guardian.name, Guardianship.relation, Student.name)
-            .join(Guardian, Guardian.id == Identity.guardian_id)
-            .join(Guardianship, Guardianship.guardian_id == Guardian.id)
-            .join(Student, Student.id == Guardianship.student_id)
-            .where(Student.class_group_id == class_id, Identity.platform == platform)
-            .order_by(Student.student_no)
-        )).all()
-        for user, name, relation, child in rows:
-            out.append({"user": user, "label": f"{child}{relation} {name}", "kind": "家长"})
-        staff_rows = (await s.execute(
-            select(Identity.user_id, Staff.name, StaffRole.role)
-            .join(Staff, Staff.id == Identity.staff_id).join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(Identity.platform == platform,
-                   (StaffRole.class_group_id == class_id) | StaffRole.role.in_(("principal", "admin")))
-            .order_by(StaffRole.role)
-        )).all()
-        for user, name, role in staff_rows:
-            out.append({"user": user, "label": f"{ROLE_WORDS.get(role, role)} {name}", "kind": "教师"})
+    async with request.app[SERVICES].db.unit_of_work() as uow:
+        speakers = await uow.sim.speakers(request.query.get("chat", ""))
+    if speakers is None:
+        raise web.HTTPNotFound(text="no such chat")
+    out: list[dict[str, Any]] = [
+        {"user": p.user_id, "label": f"{p.guardian_of}{p.relation} {p.name}", "kind": "家长"} if not p.role else
+        {"user": p.user_id, "label": f"{ROLE_WORDS.get(p.role, p.role)} {p.name}", "kind": "教师"}
+        for p in speakers
+    ]
     unique = list({p["user"]: p for p in reversed(out)}.values())[::-1]  # first label per account wins
     unique.append({"user": "sim-stranger", "label": "陌生人(未绑定)", "kind": "其他"})
     return web.json_response(unique)
@@ -175,14 +144,14 @@ async def say(request: web.Request) -> web.Response:
         text = clean_text(str(data["text"])[:2000])
     except (ValueError, KeyError, TypeError, Rejected):
         raise web.HTTPBadRequest(text="需要 chat, user, text") from None
-    async with services.db.transaction() as s:
-        platform = await s.scalar(select(Chat.platform).where(Chat.chat_id == chat_id))
+    async with services.db.unit_of_work() as uow:
+        platform = await uow.sim.platform_of(chat_id)
     msg = IncomingMessage(Platform(platform or "sim"), chat_id, user, text, f"sim-{uuid.uuid4().hex}",
                           services.clock.now())
     outcome = await services.pipeline.handle_message(msg)
     private = outcome.reply.private
     return web.json_response({
-        "reply": "已收到,详细信息已私信您。" if private else outcome.reply.text,
+        "reply": PRIVATE_IN_GROUP if private else outcome.reply.text,
         "private": outcome.reply.text if private else None,
         "pushes": [{"text": p.text, "to": "group" if p.chat_ref else "private"} for p in outcome.pushes],
     })
@@ -194,13 +163,8 @@ async def feed(request: web.Request) -> web.Response:
     raw = request.query.get("after", "0") or "0"
     if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_AFTER_DIGITS):
         raise web.HTTPBadRequest(text="after 需要是数字,例如 after=0")
-    after = int(raw)
-    async with request.app[SERVICES].db.transaction() as s:
-        rows = (await s.execute(
-            select(OutboxMessage.id, OutboxMessage.text, OutboxMessage.created_at)
-            .join(Chat, Chat.id == OutboxMessage.chat_ref)
-            .where(Chat.chat_id == chat_id, OutboxMessage.id > after).order_by(OutboxMessage.id).limit(100)
-        )).all()
+    async with request.app[SERVICES].db.unit_of_work() as uow:
+        rows = await uow.outbox.chat_feed(chat_id, int(raw))
     return web.json_response([{"id": i, "text": t, "at": a.isoformat()} for i, t, a in rows])
 
 

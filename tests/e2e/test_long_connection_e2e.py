@@ -178,6 +178,29 @@ async def test_wecom_private_push_goes_over_the_long_connection_without_an_app(
     assert (await outbox_states(db))["private:e2e"] == "sent"
 
 
+async def test_wecom_private_push_cut_before_its_ack_is_unsure_like_a_group_push(
+        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    """One delivery loop for chats and persons: a one-to-one push whose socket drops before the ack may have been
+    shown, so it is `unsure` and never resent (it was `failed` before the loops were one)."""
+    server, _, _ = wecom
+    server.ack_sends = False
+    async with db.transaction() as s:
+        mum = (await s.scalars(select(Identity.guardian_id).where(Identity.platform == "wecom",
+                                                                   Identity.user_id == "parent-wang"))).one()
+        await enqueue(s, [Push(key="private:cut", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now())
+    await server.wait_for(lambda: len(server.pushes) == 1)
+    server.drop_live()
+    server.ack_sends = True
+    await server.wait_for(lambda: server.subscribes == 2 and bool(server.live))
+    for _ in range(50):
+        if (await outbox_states(db)).get("private:cut") != "sending":
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # a resend would come within a few worker passes
+    assert (await outbox_states(db))["private:cut"] == "unsure"
+    assert len(server.pushes) == 1
+
+
 async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: Database, aiohttp_client: Client) -> None:
     """Its req_id died with the socket: the answer goes as aibot_send_msg to the class group."""
     from datetime import timedelta

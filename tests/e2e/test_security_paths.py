@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.demo import load_demo
+from bot.handlers import texts
 from bot.platforms import dingtalk
 from bot.settings import load_settings
 from bot.store.care_tables import Leave
@@ -24,7 +25,7 @@ from bot.store.tables import Chat, ClassGroup, Guardian, Identity
 from tests.e2e.fuzzing import AES_KEY, DING_SECRET, TOKEN, open_wecom_reply, wecom_seal
 
 Client = Callable[..., Awaitable[TestClient]]
-GROUP_NOTE = "已收到,详细信息不便在群里显示,请查看与托管助手的私聊。"
+GROUP_NOTE = texts.PRIVATE_IN_GROUP
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.platforms.dingtalk.signing import sign as sign_dingtalk
 
 
 @dataclass
@@ -85,9 +86,7 @@ class FakePlatforms:
             await self.before_send(token)
         secret = self.dingtalk_secrets.get(token)
         timestamp, sign = request.query.get("timestamp", ""), request.query.get("sign", "")
-        expected = base64.b64encode(
-            hmac.new((secret or "").encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-        ).decode()
+        expected = sign_dingtalk(timestamp, secret or "")  # the one signer, pinned by DingTalk's own vectors
         stale = not timestamp.isdigit() or abs(int(timestamp) - self.clock.now().timestamp() * 1000) > 3600_000
         if secret is None or self.modes.get(token) == "broken":
             return web.json_response({"errcode": 300001, "errmsg": "robot not exist"})

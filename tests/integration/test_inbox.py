@@ -197,17 +197,17 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
 ) -> None:
     # The connection drops at the intake's COMMIT (rolled back): the intake is tried again; nothing may
     # start handling the message under the row that was never stored.
-    transaction, lost = db.transaction, []
+    unit_of_work, lost = db.unit_of_work, []  # the inbox writes in units of work
 
     @contextlib.asynccontextmanager
     async def commit_lost_once() -> Any:
-        async with transaction() as s:
-            yield s
+        async with unit_of_work() as uow:
+            yield uow
             if not lost:
                 lost.append(True)
                 raise OperationalError("COMMIT", None, OSError("connection lost"), connection_invalidated=True)
 
-    monkeypatch.setattr(db, "transaction", commit_lost_once)
+    monkeypatch.setattr(db, "unit_of_work", commit_lost_once)
     handle, ran = services.pipeline.handle_message, []
 
     async def counted(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
@@ -363,17 +363,17 @@ async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
 ) -> None:
     # The caller gives up (cancelled) while the intake commits: whether it was stored or not, nothing waits
     # for it in this process; if stored, recovery handles it once the claim lapsed.
-    transaction, committing = db.transaction, asyncio.Event()
+    unit_of_work, committing = db.unit_of_work, asyncio.Event()  # the inbox writes in units of work
 
     @contextlib.asynccontextmanager
     async def slow_commit() -> Any:
-        async with transaction() as s:
-            yield s
+        async with unit_of_work() as uow:
+            yield uow
             if not committing.is_set():
                 committing.set()
                 await asyncio.Event().wait()  # cancelled here, before the COMMIT
 
-    monkeypatch.setattr(db, "transaction", slow_commit)
+    monkeypatch.setattr(db, "unit_of_work", slow_commit)
     inbox = Inbox(services.pipeline, instance="here:1")
     intake = asyncio.create_task(inbox.receive(message("gone-1")))
     await committing.wait()

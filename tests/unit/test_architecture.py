@@ -53,27 +53,15 @@ PENDING_SQL: set[str] = {
     "bot.handlers.enroll",
     "bot.handlers.family",
     "bot.handlers.proposals",
-    "bot.jobs.family",
-    "bot.jobs.housekeeping",
-    "bot.jobs.pickup",
     "bot.jobs_cli",
-    "bot.metrics",
     "bot.notices",
-    "bot.outbox.private",
-    "bot.outbox.worker",
     "bot.pipeline",
     "bot.reports",
     "bot.roster.exporter",
     "bot.roster.importer",
-    "bot.web.sim",
 }
 PENDING_UPWARD: set[tuple[str, str]] = {
-    ("bot.chart", "bot.reports"),
     ("bot.jobs.enrollment", "bot.enroll_cli"),
-    ("bot.jobs.lifecycle", "bot.bootstrap"),
-    ("bot.jobs.runner", "bot.bootstrap"),
-    ("bot.jobs.scheduler", "bot.bootstrap"),
-    ("bot.outbox.lifecycle", "bot.bootstrap"),
 }
 PENDING_CYCLES: set[frozenset[str]] = {
     frozenset(
@@ -86,21 +74,16 @@ PENDING_CYCLES: set[frozenset[str]] = {
             "bot.handlers.care_rollcall",
         ]
     ),
-    frozenset(["bot.bootstrap", "bot.jobs.runner"]),
-    frozenset(["bot.app", "bot.web.callbacks", "bot.web.sim"]),
 }
 PENDING_LONG_MODULES: set[str] = {
     "bot.handlers.care_pickup",
     "bot.handlers.enroll",
-    "bot.outbox.worker",
-    "bot.platforms.wecom.long_connection",
     "bot.roster.importer",
     "bot.roster.validate",
 }
 PENDING_LONG_FUNCTIONS: set[str] = {
     "bot.handlers.care_rollcall:handle_course_rollcall",
     "bot.handlers.enroll:handle_enroll",
-    "bot.outbox.worker:_deliver_person",
     "bot.roster.exporter:_collect",
     "bot.store.settlement:settle_term",
 }

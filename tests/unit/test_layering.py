@@ -15,7 +15,8 @@ ABOVE_PLATFORMS = ("bot.outbox", "bot.pipeline", "bot.inbox", "bot.web", "bot.jo
                    "bot.services", "bot.bootstrap", "bot.connections", "bot.serve", "bot.app", "bot.cli")
 PLATFORM_NAMES = frozenset({"wecom", "dingtalk"})
 # Code that speaks to one receive contract and one Messenger contract.
-PLATFORM_BLIND = ("web/callbacks.py", "outbox/worker.py", "outbox/lifecycle.py", "outbox/private.py", "connections.py")
+PLATFORM_BLIND = ("web/callbacks.py", "outbox/worker.py", "outbox/lines.py", "outbox/lifecycle.py", "outbox/private.py",
+                  "connections.py")
 
 
 def _module(path: Path) -> str:

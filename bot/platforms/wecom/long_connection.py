@@ -20,22 +20,30 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 
 from bot.clock import Clock
-from bot.domain.messages import IncomingMessage, Platform, Receive, Reply
-from bot.platforms import Rejected, backoff, clean_id, clean_text
+from bot.domain.messages import Receive
+from bot.platforms import Rejected, backoff
 from bot.platforms.base import SendResult
-from bot.platforms.content import CAN_DO, WELCOME, wecom_text
+from bot.platforms.content import CAN_DO, WELCOME
 from bot.platforms.split import split_text
-from bot.platforms.wecom.callback import strip_mention
+from bot.platforms.wecom.frames import (
+    STREAM_BYTES,
+    Cut,
+    NotConnected,
+    ack_unless_ended,
+    message_from_frame,
+    reply_markdown,
+    send_result,
+)
+from bot.platforms.wecom.lease_hold import HeldLease, Lease, wait_or_stop
 from bot.settings import WecomSettings
 
 log = logging.getLogger(__name__)
 
-STREAM_BYTES = 20480  # a stream reply's content
 ANSWER_WITHIN = 60.0  # seconds the reply may take before the inbox owns it
 ACK_SECONDS = 10.0  # a request's ack (subscribe, reply, push) must come within this
 DRAIN_SECONDS = 10.0  # on shutdown, messages being handled may finish on the open socket this long
@@ -43,41 +51,11 @@ DRAIN_SECONDS = 10.0  # on shutdown, messages being handled may finish on the op
 STOPPED, LOST, KICKED, REFUSED, LEASE_LOST = "stopped", "lost", "kicked", "refused", "lease_lost"
 
 
-class Lease(Protocol):
-    """The database lease that says which instance may hold the bot's one connection."""
-
-    async def acquire(self) -> bool: ...
-    async def renew(self) -> bool: ...
-    async def release(self) -> None: ...
-
-
-class NotConnected(Exception):
-    """No live, subscribed connection: nothing was sent."""
-
-
-class Cut(Exception):
-    """The socket went away after the frame was written and before its ack: the platform may have it."""
-
-
-def message_from_frame(body: dict[str, Any], received_at: Any, bot_name: str) -> IncomingMessage | None:
-    """An `aibot_msg_callback` body as an IncomingMessage; None when it holds no text (a picture, a file)."""
-    sender: dict[str, Any] = body["from"] if isinstance(body.get("from"), dict) else {}
-    msgid, user = clean_id(body.get("msgid"), "msgid"), clean_id(sender.get("userid"), "from.userid")
-    text = wecom_text(body)
-    if text is None:
-        return None
-    is_group = body.get("chattype") == "group"
-    chat = clean_id(body["chatid"], "chatid") if is_group and isinstance(body.get("chatid"), str) \
-        and body["chatid"] else user
-    return IncomingMessage(platform=Platform.WECOM, chat_id=chat, sender_id=user,
-                           text=strip_mention(clean_text(text), bot_name), message_id=msgid,
-                           received_at=received_at, is_group=is_group, reply_kind="wecom_long_connection")
-
-
 class WecomLongConnection:
     def __init__(self, http: aiohttp.ClientSession, settings: WecomSettings, receive: Receive, clock: Clock,
                  lease: Lease | None = None) -> None:
         self.http, self.settings, self.receive, self.clock, self.lease = http, settings, receive, clock, lease
+        self.held = HeldLease(lease, settings.lease_seconds)
         self.connected = asyncio.Event()  # subscribed and serving
         self.connections = 0  # successful subscriptions so far (for the log and tests)
         self.last_outcome = ""
@@ -94,8 +72,8 @@ class WecomLongConnection:
         failures = 0
         try:
             while not stop.is_set():
-                if self.lease is not None and not await self._acquire():
-                    await self._wait(stop, max(0.2, self.settings.lease_seconds / 3))
+                if not await self.held.acquire():
+                    await wait_or_stop(stop, max(0.2, self.settings.lease_seconds / 3))
                     continue
                 outcome = await self._session(stop)
                 self.last_outcome = outcome
@@ -105,47 +83,20 @@ class WecomLongConnection:
                     # Still holding the lease: the newer connection is not one of our instances (another
                     # program or PC uses this bot). Keep the lease while waiting, so no instance of ours
                     # fights over the bot either.
-                    ours = self.lease is not None and await self._renew()
+                    ours = self.lease is not None and await self.held.renew()
                     log.error("WeCom long connection taken over by a newer connection of bot %s (%s); trying "
                               "again in %.0f s", self.settings.bot_id,
                               "another program or PC uses this bot" if ours else "another instance",
                               self.settings.kicked_wait_seconds)
-                    await self._hold(stop, self.settings.kicked_wait_seconds, ours)
+                    await self.held.hold(stop, self.settings.kicked_wait_seconds, ours)
                     continue
                 failures = 1 if outcome == LOST and self._served else failures + 1
                 delay = backoff(failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
                 log.warning("WeCom long connection %s; reconnecting in %.1f s", outcome, delay)
-                await self._wait(stop, delay)
+                await wait_or_stop(stop, delay)
         finally:
             await self._drain()
-            await self._release()
-
-    async def _acquire(self) -> bool:
-        assert self.lease is not None
-        try:
-            return await self.lease.acquire()
-        except Exception as exc:  # the database away: try again later, never connect without the lease
-            log.warning("WeCom connection lease not checked: %s", type(exc).__name__)
-            return False
-
-    async def _release(self) -> None:
-        if self.lease is not None:
-            with contextlib.suppress(Exception):
-                await self.lease.release()
-
-    async def _hold(self, stop: asyncio.Event, seconds: float, renewing: bool) -> None:
-        """Wait `seconds` (or until stopped), renewing the lease meanwhile when `renewing`."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + seconds
-        while not stop.is_set() and (left := until - loop.time()) > 0:
-            await self._wait(stop, min(left, self.settings.lease_seconds / 3) if renewing else left)
-            if renewing and not stop.is_set() and not await self._renew():
-                renewing = False
-
-    @staticmethod
-    async def _wait(stop: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+            await self.held.release()
 
     async def _session(self, stop: asyncio.Event) -> str:
         self._served, self._kicked = False, False
@@ -159,7 +110,7 @@ class WecomLongConnection:
         reader = asyncio.create_task(self._read(ws))
         try:
             secret = self.settings.bot_secret.get_secret_value()
-            ack = await self._until(reader, self._request("aibot_subscribe",
+            ack = await ack_unless_ended(reader, self._request("aibot_subscribe",
                                                           {"bot_id": self.settings.bot_id, "secret": secret}))
             if ack is None:
                 return LOST
@@ -190,20 +141,6 @@ class WecomLongConnection:
             self._pending.clear()
             await ws.close()
 
-    async def _until(self, reader: asyncio.Task[str], request: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
-        """The ack of a request, or None when the socket ended first."""
-        task = asyncio.ensure_future(request)
-        await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Cut, NotConnected):
-                await task
-            return None
-        try:
-            return task.result()
-        except (Cut, NotConnected, TimeoutError):
-            return None
-
     async def _serve(self, reader: asyncio.Task[str], stop: asyncio.Event) -> str:
         """Heartbeat and lease renewal until the socket ends, `stop` is set or the lease is lost."""
         loop = asyncio.get_running_loop()
@@ -220,7 +157,7 @@ class WecomLongConnection:
                     return KICKED if self._kicked else LOST
                 if stop.is_set():
                     return STOPPED
-                if self.lease is not None and not await self._renew():
+                if not await self.held.renew():
                     log.warning("WeCom connection lease lost: closing this instance's connection")
                     return LEASE_LOST
                 if loop.time() < next_ping:
@@ -238,14 +175,6 @@ class WecomLongConnection:
             stopping.cancel()
             if ping is not None and not ping.done():
                 ping.cancel()
-
-    async def _renew(self) -> bool:
-        assert self.lease is not None
-        try:
-            return await self.lease.renew()
-        except Exception as exc:
-            log.warning("WeCom connection lease not renewed: %s", type(exc).__name__)
-            return False
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> str:
         async for frame in ws:
@@ -300,9 +229,7 @@ class WecomLongConnection:
         if ws is None or ws.closed:
             raise NotConnected()
         req_id = req_id or f"{cmd}_{uuid.uuid4().hex}"
-        frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}}
-        if body is not None:
-            frame["body"] = body
+        frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}, **({} if body is None else {"body": body})}
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
         try:
@@ -358,8 +285,6 @@ class WecomLongConnection:
             log.warning("WeCom refused a reply (%s): errcode %s %s", cmd, ack.get("errcode"),
                         str(ack.get("errmsg", ""))[:100])
 
-    # -- pushes ----------------------------------------------------------------------------------------------
-
     async def send_markdown(self, chatid: str, content: str) -> SendResult:
         """Push one markdown message to a group (its chatid) or a person (userid), awaiting the ack."""
         body = {"chatid": chatid, "msgtype": "markdown", "markdown": {"content": content}}
@@ -369,18 +294,4 @@ class WecomLongConnection:
             return SendResult("away", "not connected", "WeCom long connection down or held by another instance")
         except Cut:
             return SendResult("unsure", "cut", "socket lost before the ack")
-        code = ack.get("errcode")
-        if code == 0:
-            return SendResult("ok", "0")
-        detail = str(ack.get("errmsg", ""))[:100]
-        if code == 45009:
-            return SendResult("throttled", str(code), detail)
-        if code == -1:
-            return SendResult("retry", "-1", "busy")
-        return SendResult("failed", str(code), detail)
-
-
-def reply_markdown(reply: Reply) -> str:
-    """A reply as the markdown of a stream message: mentions as <@userid>."""
-    tags = " ".join(f"<@{m}>" for m in reply.mention_user_ids)
-    return f"{reply.text}\n{tags}" if tags else reply.text
+        return send_result(ack)
