@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from bot.domain.care import expected_pickup, minutes_late
 from bot.domain.dates import find_time
@@ -24,20 +23,11 @@ from bot.handlers.care_common import (
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import (
-    ClassDay,
-    Kid,
-    class_day,
-    guardians_of,
-    head_teacher_of,
-    kids_by_ids,
-    kids_of_class,
-    late_count,
-)
-from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
-from bot.store.enroll_tables import LedgerEntry
+from bot.store.care import ClassDay, Kid
 from bot.store.fees import calendar_term
-from bot.store.tables import Guardianship, StaffRole, Student
+
+if TYPE_CHECKING:
+    from bot.store.care_tables import Pickup
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -45,8 +35,8 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
     try:
         if ctx.actor.is_staff:
             class_id = await class_of_chat(ctx)
-            roster = await kids_of_class(ctx.session, class_id)
-            day = await class_day(ctx.session, roster, ctx.today())
+            roster = await ctx.uow.care.kids_of_class(class_id)
+            day = await ctx.uow.care.class_day(roster, ctx.today())
             kids = day.waiting() if args["all"] else await kids_named_in_class(ctx, text, class_id)
             if not kids:
                 if args["all"]:
@@ -56,7 +46,7 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, kids, ctx.today())
+    day = await ctx.uow.care.class_day(kids, ctx.today())
     return await _claim(ctx, day, kids)
 
 
@@ -104,14 +94,15 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
         if pickup is None:
             plan = day.plans.get(kid.id)
             left = at or now
-            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
-                            picked_up_by=plan.person if plan else "", minutes_late=minutes_late_at(ctx, day, kid, left),
-                            time_known=True, message_id=ctx.message.message_id)
-            if at is None and batch and pickup.minutes_late > 0:
-                # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
-                pickup.minutes_late, pickup.time_known = 0, False
+            late = minutes_late_at(ctx, day, kid, left)
+            # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
+            known = not (at is None and batch and late > 0)
+            pickup = await ctx.uow.pickups.add_pickup(
+                student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
+                picked_up_by=plan.person if plan else "", minutes_late=late if known else 0, time_known=known,
+                message_id=ctx.message.message_id)
+            if not known:
                 unknown.append(kid)
-            ctx.session.add(pickup)
             day.pickups[kid.id] = pickup
         elif at is not None:
             pickup.picked_up_at, pickup.time_known = at, True
@@ -119,7 +110,6 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
         ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
                   time_known=pickup.time_known)
-        await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
         done.append(kid.name)
@@ -130,7 +120,7 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     if late:  # not in the reply: a group must not learn which named child was late
         _tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
     if unknown:
-        ask_pickup_time(ctx, day, unknown)
+        await ask_pickup_time(ctx, day, unknown)
         lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
     if notes:
         lines.append(";".join(notes) + "。")
@@ -152,7 +142,7 @@ def kids_names(kids: list[Kid]) -> list[str]:
     return [k.name for k in kids]
 
 
-def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
+async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
     """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
     minutes = ctx.settings.care.answer_minutes
     if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
@@ -161,21 +151,14 @@ def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None
             text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
                  f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
         ))
-    ctx.session.add(PickupTimeQuestion(
-        class_group_id=kids[0].class_group_id, day=day.day, asked_of=ctx.actor.actor_ref,
-        student_ids=",".join(str(k.id) for k in kids), asked_at=ctx.clock.now(), message_id=ctx.message.message_id,
-    ))
+    await ctx.uow.pickups.ask_time(kids[0].class_group_id, day.day, ctx.actor.actor_ref, [k.id for k in kids],
+                                   ctx.clock.now(), ctx.message.message_id)
 
 
 async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
     """A teacher's bare `17:35`: the time the children of their last late batch left."""
-    since = ctx.clock.now() - timedelta(minutes=ctx.settings.care.answer_minutes)
-    question = await ctx.session.scalar(
-        select(PickupTimeQuestion)
-        .where(PickupTimeQuestion.asked_of == ctx.actor.actor_ref, PickupTimeQuestion.answered_at.is_(None),
-               PickupTimeQuestion.asked_at >= since)
-        .order_by(PickupTimeQuestion.asked_at.desc()).limit(1)
-    )
+    question = await ctx.uow.pickups.open_question(
+        ctx.actor.actor_ref, ctx.clock.now(), timedelta(minutes=ctx.settings.care.answer_minutes))
     if question is None:
         return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
     try:
@@ -183,8 +166,8 @@ async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
     except Refusal as refusal:
         return refusal.reply()
     assert at is not None  # the parser only accepts a time
-    kids = await kids_by_ids(ctx.session, [int(i) for i in question.student_ids.split(",") if i])
-    day = await class_day(ctx.session, kids, question.day)
+    kids = await ctx.uow.care.kids_by_ids(list(question.student_ids))
+    day = await ctx.uow.care.class_day(kids, question.day)
     names, late = [], 0
     for kid in kids:
         pickup = day.pickups.get(kid.id)
@@ -193,12 +176,11 @@ async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
         pickup.picked_up_at, pickup.time_known = at, True
         pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
-        await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
         names.append(kid.name)
         late += pickup.minutes_late > 0
-    question.answered_at = ctx.clock.now()
+    await ctx.uow.pickups.answered(question.id, ctx.clock.now())
     if not names:
         return Reply("这些孩子的接走时间已经记录过了。", private=True)
     tail = f",其中 {late} 人晚于约定时间,已记录" if late else ",均未超过约定时间"
@@ -214,10 +196,9 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
             continue
         pickup = day.pickups.get(kid.id)
         if pickup is None:
-            pickup = Pickup(student_id=kid.id, day=day.day, state="claimed", picked_up_at=now,
-                            picked_up_by=ctx.actor.name, minutes_late=_expected(ctx, day, kid),
-                            time_known=True, message_id=ctx.message.message_id)
-            ctx.session.add(pickup)
+            pickup = await ctx.uow.pickups.add_pickup(
+                student_id=kid.id, day=day.day, state="claimed", picked_up_at=now, picked_up_by=ctx.actor.name,
+                minutes_late=_expected(ctx, day, kid), time_known=True, message_id=ctx.message.message_id)
         pickup.claimed_by = ctx.actor.actor_ref
         may_pickup = await _claimant_may_pickup(ctx, kid)
         if self_confirm and may_pickup and pickup.state != "confirmed":
@@ -225,7 +206,6 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
         if not may_pickup:
             await _warn_not_authorised(ctx, kid)
         ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)
-        await ctx.session.flush()
         await _flag_repeated_lateness(ctx, kid, pickup, day.day)
         await _charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
@@ -237,7 +217,7 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
 
 async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
     """Is the sender on the child's pickup list (可接送)? Someone not a guardian of the child is not."""
-    guardians = await guardians_of(ctx.session, kid.id)
+    guardians = await ctx.uow.care.guardians_of(kid.id)
     return any(g.guardian_id == ctx.actor.guardian_id and g.may_pickup for g in guardians)
 
 
@@ -261,10 +241,10 @@ async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup,
     """The Nth late pickup of a family in a term goes to the principal (once)."""
     if pickup.minutes_late <= 0:
         return
-    guardians = await guardians_of(ctx.session, kid.id)
-    family = sorted({kid.id} | set(await _siblings(ctx, [g.guardian_id for g in guardians])))
+    guardians = await ctx.uow.care.guardians_of(kid.id)
+    family = sorted({kid.id} | set(await ctx.uow.people.children_of([g.guardian_id for g in guardians])))
     start, end = await _term(ctx, day)
-    count = await late_count(ctx.session, family, start, end)
+    count = await ctx.uow.pickups.late_count(family, start, end)
     if count != ctx.settings.care.late_flag_count:
         return
     phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in guardians)
@@ -281,23 +261,10 @@ async def _charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: d
     fen_per_minute = ctx.settings.care.late_fee_fen_per_minute
     if fen_per_minute <= 0 or pickup.minutes_late <= 0 or pickup.state != "confirmed":
         return
-    key = f"late-fee:{pickup.id}"
-    if await ctx.session.scalar(select(LedgerEntry.id).where(LedgerEntry.key == key)) is not None:
-        return
-    school_id = await ctx.session.scalar(select(Student.school_id).where(Student.id == kid.id))
-    ctx.session.add(LedgerEntry(
-        school_id=school_id, student_id=kid.id, term_start=(await _term(ctx, day))[0], kind="charge",
-        fen=pickup.minutes_late * fen_per_minute, note=f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})",
-        at=ctx.clock.now(), key=key,
-    ))
-    ctx.audit("late_fee", kid.name, student_id=kid.id, fen=pickup.minutes_late * fen_per_minute)
-
-
-async def _siblings(ctx: HandlerContext, guardian_ids: list[int]) -> list[int]:
-    if not guardian_ids:
-        return []
-    rows = await ctx.session.scalars(select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids)))
-    return list(rows.all())
+    fen = pickup.minutes_late * fen_per_minute
+    note = f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})"
+    if await ctx.uow.pickups.charge_late_fee(pickup, (await _term(ctx, day))[0], fen, note, ctx.clock.now()):
+        ctx.audit("late_fee", kid.name, student_id=kid.id, fen=fen)
 
 
 async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -305,7 +272,7 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    day = await ctx.uow.care.class_day(await ctx.uow.care.kids_of_class(class_id), ctx.today())
     waiting = day.waiting()
     if not waiting:
         return Reply("全部已接走 ✓")
@@ -319,18 +286,8 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
 
 
-async def _plan(ctx: HandlerContext, kid: Kid, day: date | None = None, **values: object) -> None:
-    day = day or ctx.today()
-    plan = await ctx.session.scalar(
-        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == day)
-    )
-    if plan is None:
-        plan = PickupPlan(student_id=kid.id, day=day, created_by=ctx.actor.actor_ref,
-                          created_at=ctx.clock.now(), message_id=ctx.message.message_id)
-        ctx.session.add(plan)
-    for key, value in values.items():
-        setattr(plan, key, value)
-    plan.message_id = ctx.message.message_id
+async def _plan(ctx: HandlerContext, kid: Kid, day: date, **values: object) -> None:
+    await ctx.uow.pickups.plan(kid.id, day, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id, **values)
 
 
 async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
@@ -409,12 +366,7 @@ async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...
 
 
 async def _class_teachers(ctx: HandlerContext, class_group_id: int) -> list[int]:
-    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
-        StaffRole.class_group_id == class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
-    head = await head_teacher_of(ctx.session, class_group_id)
-    if head is not None:
-        teachers.add(head)
-    return sorted(teachers)
+    return await ctx.uow.people.class_teachers(class_group_id)
 
 
 async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
@@ -432,7 +384,7 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
         who = ctx.actor.name
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)
-        match = next((g for g in await guardians_of(ctx.session, kid.id)
+        match = next((g for g in await ctx.uow.care.guardians_of(kid.id)
                       if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
         authorised = match is not None and match.may_pickup
         person = f"{match.relation}{match.name}" if match else f"{who}{name}"
@@ -443,7 +395,7 @@ async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
         if authorised:
             lines.append(f"好的,{kid.name} {on}由{person}接。")
             continue
-        head = await head_teacher_of(ctx.session, kid.class_group_id)
+        head = await ctx.uow.care.head_teacher_of(kid.class_group_id)
         if head is not None:
             ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
                           text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
-
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.domain.actors import Actor
 from bot.domain.messages import IncomingMessage, Push
 from bot.settings import Settings
 from bot.store.people import ChatInfo
-from bot.store.tables import AuditEntry
+from bot.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.handlers.registry import CommandTable
 
 
 @dataclass
 class HandlerContext:
-    session: AsyncSession
+    uow: UnitOfWork
     clock: Clock
     settings: Settings
     actor: Actor
@@ -35,6 +34,11 @@ class HandlerContext:
     chosen: frozenset[int] = frozenset()
     replayed_text: str | None = None
 
+    @property
+    def session(self) -> AsyncSession:
+        """The unit of work's session, for code not yet moved behind a repository (goes with issue 16)."""
+        return self.uow.session
+
     def now_local(self) -> datetime:
         return self.clock.now().astimezone(self.settings.school.tz)
 
@@ -46,7 +50,7 @@ class HandlerContext:
         self.pushes.append(push)
 
     def audit(self, action: str, subject: str = "", **detail: Any) -> None:
-        """Record who did what, when and from which message (written with the change, see write_audits)."""
+        """Record who did what, when and from which message (written with the change, see `finish`)."""
         self.audits.append({
             "school_id": self.actor.school_id,
             "at": self.clock.now(),
@@ -57,12 +61,10 @@ class HandlerContext:
             "message_id": self.message.message_id,
         })
 
-
-_AUDIT_INSERT = insert(cast(Table, AuditEntry.__table__))
-
-
-async def write_audits(ctx: HandlerContext) -> None:
-    """The handler's audit entries, in its unit of work: one Core INSERT (executemany), no ORM flush."""
-    if ctx.audits:
-        await ctx.session.execute(_AUDIT_INSERT, ctx.audits)
-        ctx.audits.clear()
+    async def finish(self) -> None:
+        """Write what the handler left for its unit of work: the audit entries and the pushes."""
+        if self.audits:
+            await self.uow.messages.audit(self.audits)
+            self.audits.clear()
+        if self.pushes:
+            await self.uow.outbox.add(self.pushes, self.clock.now())

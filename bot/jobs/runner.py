@@ -92,8 +92,8 @@ async def _fire_for_school(
 async def store_job_pushes(services: Services, ctx: JobContext) -> None:
     """Write the pushes a fire produced into the durable outbox (keys make a re-run harmless)."""
     if ctx.pushes:
-        async with services.db.transaction() as session:
-            await services.pipeline.queue_pushes(session, ctx.pushes)
+        async with services.db.unit_of_work() as uow:
+            await uow.outbox.add(ctx.pushes, services.clock.now())
 
 
 async def catch_up(services: Services, specs: list[JobSpec], now: datetime | None = None) -> list[str]:

@@ -76,3 +76,68 @@ async def other_accounts(session: AsyncSession, guardian_id: int, platform: str,
     """Accounts already bound to this guardian, other than the one asking."""
     rows = await session.scalars(select(Identity).where(Identity.guardian_id == guardian_id).order_by(Identity.id))
     return [i for i in rows if (i.platform, i.user_id) != (platform, user_id)]
+
+
+class BindingRepo:
+    """Binding attempts (the durable counts behind the limits), requests, and the accounts they bind."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def one_at_a_time(self) -> None:
+        await one_attempt_at_a_time(self.session)
+
+    async def account_attempts_since(self, platform: str, user_id: str, since: datetime) -> int:
+        return await account_attempts_since(self.session, platform, user_id, since)
+
+    async def child_attempts_since(self, child_name: str, since: datetime) -> int:
+        return await child_attempts_since(self.session, child_name, since)
+
+    async def roster_match(self, school_id: int | None, child_name: str,
+                           phone: str) -> tuple[Guardian, Student, Guardianship] | None:
+        return await roster_match(self.session, school_id, child_name, phone)
+
+    async def pupils_named(self, school_id: int | None, child_name: str) -> list[Student]:
+        return await pupils_named(self.session, school_id, child_name)
+
+    async def pending_requests(self, student_ids: list[int]) -> list[BindingRequest]:
+        return await pending_requests(self.session, student_ids)
+
+    async def other_accounts(self, guardian_id: int, platform: str, user_id: str) -> list[Identity]:
+        return await other_accounts(self.session, guardian_id, platform, user_id)
+
+    async def guardian(self, guardian_id: int) -> Guardian | None:
+        return await self.session.get(Guardian, guardian_id)
+
+    async def add_attempt(self, platform: str, user_id: str, sender_name: str, child_name: str, matched: bool,
+                          at: datetime, message_id: str) -> int:
+        """Count an attempt (matched or not); its id."""
+        attempt = BindingAttempt(platform=platform, user_id=user_id, sender_name=sender_name, child_name=child_name,
+                                 phone_matched=matched, at=utc(at), message_id=message_id)
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt.id
+
+    async def request(self, platform: str, user_id: str, guardian_id: int, student_id: int, at: datetime,
+                      message_id: str, sender_name: str) -> BindingRequest:
+        """The account's request to be this guardian, pending again from `at` (one per account and guardian)."""
+        request = await self.session.scalar(select(BindingRequest).where(
+            BindingRequest.platform == platform, BindingRequest.user_id == user_id,
+            BindingRequest.guardian_id == guardian_id))
+        if request is None:
+            request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian_id, student_id=student_id)
+            self.session.add(request)
+        request.state, request.requested_at, request.decided_by = "pending", at, None
+        request.message_id, request.sender_name = message_id, sender_name
+        await self.session.flush()
+        return request
+
+    async def bind(self, platform: str, user_id: str, guardian_id: int, at: datetime) -> None:
+        """The account now acts as this guardian."""
+        identity = await self.session.scalar(select(Identity).where(
+            Identity.platform == platform, Identity.user_id == user_id))
+        if identity is None:
+            self.session.add(Identity(platform=platform, user_id=user_id, guardian_id=guardian_id, source="binding",
+                                      bound_at=at))
+        else:
+            identity.guardian_id = guardian_id

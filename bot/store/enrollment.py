@@ -146,3 +146,55 @@ async def open_courses(session: AsyncSession, school_id: int | None) -> list[Cou
     """The school's courses still taking sign-ups, basic care first."""
     stmt = select(Course).where(Course.school_id == school_id, Course.state == "open")
     return list(await session.scalars(stmt.order_by(Course.category, Course.name)))
+
+
+class EnrollmentRepo:
+    """Courses, enrollments and the waitlist (the rules are in bot.domain.enrollment)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find_course(self, school_id: int | None, name: str, *, lock: bool = False) -> Course | None:
+        return await find_course(self.session, school_id, name, lock=lock)
+
+    async def open_courses(self, school_id: int | None) -> list[Course]:
+        return await open_courses(self.session, school_id)
+
+    async def open_enrollments(self, course_id: int) -> list[Enrollment]:
+        return await open_enrollments(self.session, course_id)
+
+    async def priority_students(self, student_ids: Sequence[int], policy: PriorityPolicy) -> set[int]:
+        return await priority_students(self.session, student_ids, policy)
+
+    async def reserved_places(self, course_id: int, policy: PriorityPolicy) -> int:
+        return await reserved_places(self.session, course_id, policy)
+
+    async def promote_waitlist(self, course: Course, policy: PriorityPolicy, now: datetime) -> list[Enrollment]:
+        return await promote_waitlist(self.session, course, policy, now)
+
+    async def waitlist_positions(self, enrollment_ids: Sequence[int]) -> dict[int, int]:
+        return await waitlist_positions(self.session, enrollment_ids)
+
+    async def for_students(self, student_ids: Sequence[int]) -> list[tuple[Enrollment, Course]]:
+        return await for_students(self.session, student_ids)
+
+    async def students_named(self, school_id: int | None, name: str) -> list[Student]:
+        return await students_named(self.session, school_id, name)
+
+    async def window_refusal(self, course_id: int, student_id: int, now: datetime, priority: bool = False,
+                             early_hours: int = 0) -> str | None:
+        return await window_refusal(self.session, course_id, student_id, now, priority, early_hours)
+
+    async def apply(self, course_id: int, student_id: int, guardian_id: int | None, state: State,
+                    now: datetime) -> Enrollment:
+        e = Enrollment(course_id=course_id, student_id=student_id, guardian_id=guardian_id, state=state.value,
+                       applied_at=now, updated_at=now, round=1)
+        self.session.add(e)
+        await self.session.flush()
+        return e
+
+    async def take_basic_care(self, student_id: int) -> None:
+        """The child is in basic care (1类)."""
+        student = await self.session.get(Student, student_id)
+        if student is not None:
+            student.basic_care = True

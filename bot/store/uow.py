@@ -11,7 +11,15 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.binding import BindingRepo
+from bot.store.care_repo import CareRepo
+from bot.store.enrollment import EnrollmentRepo
+from bot.store.family import FamilyRepo
+from bot.store.messages import MessagesRepo
 from bot.store.outbox import OutboxRepo
+from bot.store.people_repo import PeopleRepo
+from bot.store.pickups import PickupRepo
+from bot.store.proposals import ProposalsRepo
 
 
 class UnitOfWork:
@@ -28,3 +36,35 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    @cached_property
+    def messages(self) -> MessagesRepo:
+        return MessagesRepo(self.session)
+
+    @cached_property
+    def people(self) -> PeopleRepo:
+        return PeopleRepo(self.session)
+
+    @cached_property
+    def care(self) -> CareRepo:
+        return CareRepo(self.session)
+
+    @cached_property
+    def pickups(self) -> PickupRepo:
+        return PickupRepo(self.session)
+
+    @cached_property
+    def proposals(self) -> ProposalsRepo:
+        return ProposalsRepo(self.session)
+
+    @cached_property
+    def binding(self) -> BindingRepo:
+        return BindingRepo(self.session)
+
+    @cached_property
+    def enrollment(self) -> EnrollmentRepo:
+        return EnrollmentRepo(self.session)
+
+    @cached_property
+    def family(self) -> FamilyRepo:
+        return FamilyRepo(self.session)
