@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from bot.domain import notices as rules
 from bot.domain.messages import Push
 from bot.settings import Settings
 from bot.store import notices as store
 from bot.store.people import working_chats
-from bot.store.tables import School
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ async def send_notice(session: AsyncSession, settings: Settings, *, school_id: i
 
 async def notice_summary(session: AsyncSession, school_id: int, day: date) -> str:
     """For the principal's daily summary: the notices open at the end of `day`, each with its confirmation rate."""
-    tz = ZoneInfo(await session.scalar(select(School.timezone).where(School.id == school_id)) or "Asia/Shanghai")
+    tz = ZoneInfo(await store.school_timezone(session, school_id) or "Asia/Shanghai")
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     rows = [n for n in await store.open_notices(session, school_id, end) if n.created_at <= end]
     if not rows:

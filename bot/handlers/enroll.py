@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from bot.domain import enrollment as rules
 from bot.domain.actors import ChildRef
@@ -15,8 +14,10 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, ArgParser, Args, CommandSpec, keyword_parser
 from bot.settings import Settings
 from bot.store import enrollment as store
-from bot.store.enroll_tables import Enrollment
-from bot.store.tables import ClassGroup, Course, Student
+
+if TYPE_CHECKING:
+    from bot.store.enroll_tables import Enrollment
+    from bot.store.tables import Course
 
 _BASIC = {"1类", "基础托管", "基础", "1"}
 _X = {"X类", "x类", "X", "x"}
@@ -120,12 +121,12 @@ def priority_policy(settings: Settings) -> rules.PriorityPolicy:
 
 async def promote(ctx: HandlerContext, course: Course) -> None:
     """Freed places go to the waitlist in order (reserved ones to priority groups); each family is told."""
-    for e in await store.promote_waitlist(ctx.session, course, priority_policy(ctx.settings), ctx.clock.now()):
+    for e in await ctx.uow.enrollment.promote_waitlist(course, priority_policy(ctx.settings), ctx.clock.now()):
         _tell(ctx, e, "promoted", f"候补转正:「{course.name}」有空位了,已进入审核。")
 
 
 async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -> str | None:
-    grade = await ctx.session.scalar(select(ClassGroup.grade).where(ClassGroup.id == child.class_group_id))
+    grade = await ctx.uow.people.class_grade(child.class_group_id)
     if grade is None or rules.grade_allowed(course.grades, grade):
         return None
     return (f"「{course.name}」面向{rules.grades_text(course.grades)},{child.name}在{child.class_name}"
@@ -135,7 +136,7 @@ async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -
 async def _natural(ctx: HandlerContext, args: Args) -> Args:
     """A natural phrasing: the school's course named in the text (longest), the child named in any form."""
     text = args["text"]
-    names = sorted((c.name for c in await store.open_courses(ctx.session, ctx.actor.school_id)), key=len, reverse=True)
+    names = sorted((c.name for c in await ctx.uow.enrollment.open_courses(ctx.actor.school_id)), key=len, reverse=True)
     course = next((n for n in names if n in text and n != "基础托管"), args["course"])
     named = await guardian_children(ctx, text, "报名 X类 篮球")
     child = named[0].name if len(named) == 1 else None
@@ -157,40 +158,35 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(child)
     lines = []
     if args["basic"]:
-        student = await ctx.session.get(Student, child.student_id)
-        if student is not None:
-            student.basic_care = True
+        await ctx.uow.enrollment.take_basic_care(child.student_id)
         lines.append(f"{child.name} 已报名 1类 基础托管。")
     if args["course"] is None:
         return Reply("\n".join(lines))
-    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, args["course"], lock=True)
     if course is None or course.state != "open":
         return Reply.refusal(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
     grade_refusal = await _grade_refusal(ctx, course, child)
     if grade_refusal:
         return Reply.refusal(grade_refusal)
     policy = priority_policy(ctx.settings)
-    priority = child.student_id in await store.priority_students(ctx.session, [child.student_id], policy)
-    refusal = await store.window_refusal(ctx.session, course.id, child.student_id, ctx.clock.now(),
+    priority = child.student_id in await ctx.uow.enrollment.priority_students([child.student_id], policy)
+    refusal = await ctx.uow.enrollment.window_refusal(course.id, child.student_id, ctx.clock.now(),
                                          priority, policy.early_hours)
     if refusal:
         return Reply.refusal(f"「{course.name}」{refusal}")
-    mine = [e for e, _ in await store.for_students(ctx.session, [child.student_id])
+    mine = [e for e, _ in await ctx.uow.enrollment.for_students([child.student_id])
             if e.course_id == course.id and State(e.state) in rules.OPEN]
     if mine:
         return Reply.refusal(f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。")
-    rows = await store.open_enrollments(ctx.session, course.id)
-    prio = await store.priority_students(ctx.session, [e.student_id for e in rows], policy)
-    reserved = await store.reserved_places(ctx.session, course.id, policy)
+    rows = await ctx.uow.enrollment.open_enrollments(course.id)
+    prio = await ctx.uow.enrollment.priority_students([e.student_id for e in rows], policy)
+    reserved = await ctx.uow.enrollment.reserved_places(course.id, policy)
     seats = store.as_seats(rows, prio)
     fits = rules.has_place(seats, course.capacity, reserved, priority)
     held_back = not fits and rules.has_place(seats, course.capacity)  # only reserved places are left
     state = State.APPLIED if fits else State.WAITLIST
     now = ctx.clock.now()
-    e = Enrollment(course_id=course.id, student_id=child.student_id, guardian_id=ctx.actor.guardian_id,
-                   state=state.value, applied_at=now, updated_at=now, round=1)
-    ctx.session.add(e)
-    await ctx.session.flush()
+    await ctx.uow.enrollment.apply(course.id, child.student_id, ctx.actor.guardian_id, state, now)
     ctx.audit("enroll.apply", child.name, course=course.name, state=state.value)
     if state is State.WAITLIST:
         pos = sum(1 for r in rows if r.state == State.WAITLIST) + 1
@@ -203,22 +199,22 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
 
 async def handle_mine(ctx: HandlerContext, args: Args) -> Reply:
     kids = {c.student_id: c.name for c in ctx.actor.children}
-    pairs = await store.for_students(ctx.session, list(kids))
+    pairs = await ctx.uow.enrollment.for_students(list(kids))
     if not pairs:
         return Reply("还没有报名任何课程。例如: 报名 X类 篮球")
     lines = ["我的课程:"]
-    positions = await store.waitlist_positions(ctx.session, [e.id for e, _ in pairs if e.state == State.WAITLIST])
+    positions = await ctx.uow.enrollment.waitlist_positions([e.id for e, _ in pairs if e.state == State.WAITLIST])
     for e, course in pairs:
         lines.append(f"· {kids[e.student_id]} {course.name}: {rules.label(e.state, positions.get(e.id))}")
     return Reply("\n".join(lines))
 
 
 async def _one(ctx: HandlerContext, child: str, course_name: str) -> tuple[Enrollment, Course] | Reply:
-    course = await store.find_course(ctx.session, ctx.actor.school_id, course_name, lock=True)
+    course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, course_name, lock=True)
     if course is None:
         return Reply.refusal(f"没有找到课程「{course_name}」。")
-    ids = {s.id: s for s in await store.students_named(ctx.session, ctx.actor.school_id, child)}
-    for e, c in await store.for_students(ctx.session, list(ids)):
+    ids = {s.id: s for s in await ctx.uow.enrollment.students_named(ctx.actor.school_id, child)}
+    for e, c in await ctx.uow.enrollment.for_students(list(ids)):
         if c.id == course.id and State(e.state) in rules.OPEN:
             cls = ids[e.student_id].class_group_id
             if not (ctx.actor.is_school_wide or ctx.actor.teaches(cls)):
@@ -269,10 +265,10 @@ async def handle_approve_withdraw(ctx: HandlerContext, args: Args) -> Reply:
 
 
 async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
-    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, args["course"], lock=True)
     if course is None:
         return Reply.refusal(f"没有找到课程「{args['course']}」。")
-    rows = await store.open_enrollments(ctx.session, course.id)
+    rows = await ctx.uow.enrollment.open_enrollments(course.id)
     by_id = {e.id: e for e in rows}
     ok = rules.school_approvals(store.as_seats(rows), course.capacity)
     for seat in ok:
@@ -288,8 +284,8 @@ async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
     child = pick_child(ctx, args["child"])
     if isinstance(child, str):
         return Reply.refusal(child)
-    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
-    pairs = await store.for_students(ctx.session, [child.student_id])
+    course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, args["course"], lock=True)
+    pairs = await ctx.uow.enrollment.for_students([child.student_id])
     e = next((e for e, c in pairs if course and c.id == course.id and State(e.state) in rules.OPEN), None)
     if course is None or e is None:
         return Reply.refusal(f"{child.name} 没有报名「{args['course']}」。发送「我的课程」查看。")
@@ -306,7 +302,7 @@ async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
 
 
 async def handle_cancel_course(ctx: HandlerContext, args: Args) -> Reply:
-    course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, args["course"], lock=True)
     if course is None:
         return Reply.refusal(f"没有找到课程「{args['course']}」。")
     n = await cancel_course(ctx, course)
@@ -314,7 +310,7 @@ async def handle_cancel_course(ctx: HandlerContext, args: Args) -> Reply:
 
 
 async def cancel_course(ctx: HandlerContext, course: Course) -> int:
-    rows = await store.open_enrollments(ctx.session, course.id)
+    rows = await ctx.uow.enrollment.open_enrollments(course.id)
     for e in rows:
         store.set_state(e, State.CANCELLED, ctx.clock.now())
         _tell(ctx, e, "cancelled", f"「{course.name}」因人数不足已撤班,请发送「报名 课程名」参加二次报名。")

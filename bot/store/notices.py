@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.notice_tables import Notice, NoticeTarget
-from bot.store.tables import ClassGroup, Student
+from bot.store.tables import ClassGroup, School, Student
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,8 @@ async def due_for_reminder(session: AsyncSession, school_id: int, now: datetime,
     return list((await session.scalars(
         select(Notice).where(Notice.school_id == school_id, Notice.closes_at > now, Notice.created_at <= sent_before)
         .order_by(Notice.id))).all())
+
+
+async def school_timezone(session: AsyncSession, school_id: int) -> str | None:
+    """The school's timezone name as stored (None when the school is not found)."""
+    return await session.scalar(select(School.timezone).where(School.id == school_id))
