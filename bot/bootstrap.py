@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline

@@ -65,16 +65,6 @@ PENDING_UPWARD: set[tuple[str, str]] = {
     ("bot.outbox.lifecycle", "bot.bootstrap"),
 }
 PENDING_CYCLES: set[frozenset[str]] = {
-    frozenset(
-        [
-            "bot.handlers",
-            "bot.handlers.basic",
-            "bot.handlers.care_binding",
-            "bot.handlers.care_leave",
-            "bot.handlers.care_pickup",
-            "bot.handlers.care_rollcall",
-        ]
-    ),
     frozenset(["bot.bootstrap", "bot.jobs.runner"]),
     frozenset(["bot.app", "bot.web.callbacks", "bot.web.sim"]),
 }

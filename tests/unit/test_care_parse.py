@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.text import normalise
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from bot.handlers.registry import Parsed
 
 TABLE = build_table()

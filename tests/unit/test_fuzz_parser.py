@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.text import normalise
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from bot.handlers.registry import Parsed, ParseError
 
 TABLE = build_table()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain import notices as rules
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from bot.handlers.registry import Parsed
 
 TZ = ZoneInfo("Asia/Shanghai")
