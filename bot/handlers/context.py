@@ -51,15 +51,17 @@ class HandlerContext:
 
     def audit(self, action: str, subject: str = "", **detail: Any) -> None:
         """Record who did what, when and from which message (written with the change, see `finish`)."""
-        self.audits.append({
-            "school_id": self.actor.school_id,
-            "at": self.clock.now(),
-            "actor": self.actor.actor_ref,
-            "action": action,
-            "subject": subject,
-            "detail": detail,
-            "message_id": self.message.message_id,
-        })
+        self.audits.append(
+            {
+                "school_id": self.actor.school_id,
+                "at": self.clock.now(),
+                "actor": self.actor.actor_ref,
+                "action": action,
+                "subject": subject,
+                "detail": detail,
+                "message_id": self.message.message_id,
+            }
+        )
 
     async def finish(self) -> None:
         """Write what the handler left for its unit of work: the audit entries and the pushes."""

@@ -19,8 +19,21 @@ from bot.handlers import (
 )
 from bot.handlers.registry import CommandTable
 
-MODULES = (basic, care_binding, care_leave, care_rollcall, care_pickup, principal, enroll, fees, family, notices,
-           questions, proposals, chatter)
+MODULES = (
+    basic,
+    care_binding,
+    care_leave,
+    care_rollcall,
+    care_pickup,
+    principal,
+    enroll,
+    fees,
+    family,
+    notices,
+    questions,
+    proposals,
+    chatter,
+)
 
 
 def build_table() -> CommandTable:

@@ -33,16 +33,26 @@ class MessagesRepo:
 
     async def seen(self, platform: str, message_id: str) -> tuple[str, bool, str] | None:
         """The reply, privacy and command recorded for a message handled before; None if new."""
-        row = (await self.session.execute(_SEEN, {"platform": platform, "message_id": message_id[:128]})).first()
+        row = (
+            await self.session.execute(_SEEN, {"platform": platform, "message_id": message_id[:128]})
+        ).first()
         return None if row is None else (row[0], bool(row[1]), row[2])
 
-    async def record(self, platform: str, message_id: str, command: str, reply: str, private: bool,
-                     now: datetime) -> None:
+    async def record(
+        self, platform: str, message_id: str, command: str, reply: str, private: bool, now: datetime
+    ) -> None:
         """The message is handled: a retry finds this (written with the change, or nothing is)."""
-        await self.session.execute(_RECORD, {
-            "platform": platform, "message_id": message_id[:128], "command": command[:30],
-            "reply": reply, "private": private, "handled_at": now,
-        })
+        await self.session.execute(
+            _RECORD,
+            {
+                "platform": platform,
+                "message_id": message_id[:128],
+                "command": command[:30],
+                "reply": reply,
+                "private": private,
+                "handled_at": now,
+            },
+        )
 
     async def audit(self, entries: Sequence[dict[str, Any]]) -> None:
         """Audit entries (school_id, at, actor, action, subject, detail, message_id): one Core executemany."""

@@ -51,7 +51,9 @@ class PeopleRepo:
         return [(sid, name) for sid, name in rows.all()]
 
     async def student_numbers(self, student_ids: list[int]) -> dict[int, str]:
-        rows = await self.session.execute(select(Student.id, Student.student_no).where(Student.id.in_(student_ids)))
+        rows = await self.session.execute(
+            select(Student.id, Student.student_no).where(Student.id.in_(student_ids))
+        )
         return {sid: no or "" for sid, no in rows.all()}
 
     async def school_of(self, student_id: int) -> int | None:
@@ -65,9 +67,17 @@ class PeopleRepo:
 
     async def class_teachers(self, class_group_id: int) -> list[int]:
         """The class's head teacher and its teachers (head or care role), by staff id."""
-        teachers = set(await self.session.scalars(select(StaffRole.staff_id).where(
-            StaffRole.class_group_id == class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
-        head = await self.session.scalar(select(ClassGroup.head_teacher_id).where(ClassGroup.id == class_group_id))
+        teachers = set(
+            await self.session.scalars(
+                select(StaffRole.staff_id).where(
+                    StaffRole.class_group_id == class_group_id,
+                    StaffRole.role.in_(("head_teacher", "care_teacher")),
+                )
+            )
+        )
+        head = await self.session.scalar(
+            select(ClassGroup.head_teacher_id).where(ClassGroup.id == class_group_id)
+        )
         if head is not None:
             teachers.add(head)
         return sorted(teachers)
@@ -77,10 +87,14 @@ class PeopleRepo:
         if not guardian_ids:
             return []
         rows = await self.session.scalars(
-            select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids)))
+            select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids))
+        )
         return list(rows.all())
 
     async def relation(self, student_id: int, guardian_id: int | None) -> str | None:
         """How the guardian is related to the child (妈妈, 外婆, ...); None when not a guardian of it."""
-        return await self.session.scalar(select(Guardianship.relation).where(
-            Guardianship.student_id == student_id, Guardianship.guardian_id == guardian_id))
+        return await self.session.scalar(
+            select(Guardianship.relation).where(
+                Guardianship.student_id == student_id, Guardianship.guardian_id == guardian_id
+            )
+        )

@@ -39,50 +39,97 @@ class PickupRepo:
     async def late_count(self, student_ids: list[int], start: date, end: date) -> int:
         """Late pickups of a family (its children) within a term (what the unit holds included)."""
         await self.session.flush()
-        return int(await self.session.scalar(
-            select(func.count()).select_from(Pickup)
-            .where(Pickup.student_id.in_(student_ids), Pickup.minutes_late > 0, Pickup.day.between(start, end))
-        ) or 0)
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Pickup)
+                .where(
+                    Pickup.student_id.in_(student_ids),
+                    Pickup.minutes_late > 0,
+                    Pickup.day.between(start, end),
+                )
+            )
+            or 0
+        )
 
-    async def plan(self, student_id: int, day: date, by: str, at: datetime, message_id: str, **values: Any) -> None:
+    async def plan(
+        self, student_id: int, day: date, by: str, at: datetime, message_id: str, **values: Any
+    ) -> None:
         """Set fields of the child's pickup plan for `day` (expected_time, early_time, person, ...)."""
         plan = await self.session.scalar(
-            select(PickupPlan).where(PickupPlan.student_id == student_id, PickupPlan.day == day))
+            select(PickupPlan).where(PickupPlan.student_id == student_id, PickupPlan.day == day)
+        )
         if plan is None:
-            plan = PickupPlan(student_id=student_id, day=day, created_by=by, created_at=at, message_id=message_id)
+            plan = PickupPlan(
+                student_id=student_id, day=day, created_by=by, created_at=at, message_id=message_id
+            )
             self.session.add(plan)
         for key, value in values.items():
             setattr(plan, key, value)
         plan.message_id = message_id
 
-    async def ask_time(self, class_group_id: int, day: date, asked_of: str, student_ids: list[int], at: datetime,
-                       message_id: str) -> None:
-        self.session.add(PickupTimeQuestion(
-            class_group_id=class_group_id, day=day, asked_of=asked_of, student_ids=",".join(map(str, student_ids)),
-            asked_at=at, message_id=message_id))
+    async def ask_time(
+        self,
+        class_group_id: int,
+        day: date,
+        asked_of: str,
+        student_ids: list[int],
+        at: datetime,
+        message_id: str,
+    ) -> None:
+        self.session.add(
+            PickupTimeQuestion(
+                class_group_id=class_group_id,
+                day=day,
+                asked_of=asked_of,
+                student_ids=",".join(map(str, student_ids)),
+                asked_at=at,
+                message_id=message_id,
+            )
+        )
 
     async def open_question(self, asked_of: str, now: datetime, within: timedelta) -> TimeQuestion | None:
         """The teacher's latest unanswered question asked within `within`."""
         q = await self.session.scalar(
             select(PickupTimeQuestion)
-            .where(PickupTimeQuestion.asked_of == asked_of, PickupTimeQuestion.answered_at.is_(None),
-                   PickupTimeQuestion.asked_at >= now - within)
-            .order_by(PickupTimeQuestion.asked_at.desc()).limit(1))
+            .where(
+                PickupTimeQuestion.asked_of == asked_of,
+                PickupTimeQuestion.answered_at.is_(None),
+                PickupTimeQuestion.asked_at >= now - within,
+            )
+            .order_by(PickupTimeQuestion.asked_at.desc())
+            .limit(1)
+        )
         if q is None:
             return None
         return TimeQuestion(q.id, q.day, tuple(int(i) for i in q.student_ids.split(",") if i))
 
     async def answered(self, question_id: int, at: datetime) -> None:
         await self.session.execute(
-            update(PickupTimeQuestion).where(PickupTimeQuestion.id == question_id).values(answered_at=at))
+            update(PickupTimeQuestion).where(PickupTimeQuestion.id == question_id).values(answered_at=at)
+        )
 
-    async def charge_late_fee(self, pickup: Pickup, term_start: date, fen: int, note: str, at: datetime) -> bool:
+    async def charge_late_fee(
+        self, pickup: Pickup, term_start: date, fen: int, note: str, at: datetime
+    ) -> bool:
         """Charge a late pickup to the family ledger once (keyed by the pickup); False when charged before."""
         await self.session.flush()  # the pickup's id
         key = f"late-fee:{pickup.id}"
         if await self.session.scalar(select(LedgerEntry.id).where(LedgerEntry.key == key)) is not None:
             return False
-        school_id = await self.session.scalar(select(Student.school_id).where(Student.id == pickup.student_id))
-        self.session.add(LedgerEntry(school_id=school_id, student_id=pickup.student_id, term_start=term_start,
-                                     kind="charge", fen=fen, note=note, at=at, key=key))
+        school_id = await self.session.scalar(
+            select(Student.school_id).where(Student.id == pickup.student_id)
+        )
+        self.session.add(
+            LedgerEntry(
+                school_id=school_id,
+                student_id=pickup.student_id,
+                term_start=term_start,
+                kind="charge",
+                fen=fen,
+                note=note,
+                at=at,
+                key=key,
+            )
+        )
         return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.text import normalise
-from bot.handlers.table import build_table
 from bot.handlers.registry import Parsed
+from bot.handlers.table import build_table
 
 TABLE = build_table()
 

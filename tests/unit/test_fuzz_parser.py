@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.text import normalise
-from bot.handlers.table import build_table
 from bot.handlers.registry import Parsed, ParseError
+from bot.handlers.table import build_table
 
 TABLE = build_table()
 WORDS = sorted({kw for spec in TABLE.specs for kw in spec.keywords} | {spec.example for spec in TABLE.specs})
