@@ -1,33 +1,31 @@
-"""已接走, 未接走, 晚点接, 代接: who left care, when, with whom, and who is late."""
+"""已接走, 未接走 and the late batch's 接走时间: who left care, when, and who is still waiting."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain.care import expected_pickup, minutes_late
 from bot.domain.dates import find_time
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
     Refusal,
-    calendar_of,
-    care_times,
     class_of_chat,
-    days_in,
-    days_label,
     kids_for,
     kids_named_in_class,
-    staff_with_role,
+)
+from bot.handlers.care_lateness import (
+    charge_late_fee,
+    flag_repeated_lateness,
+    minutes_late_at,
+    tell_late_privately,
 )
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid
-from bot.store.fees import calendar_term
 
 if TYPE_CHECKING:
-    from bot.store.care_tables import Pickup
+    pass
 
 
 async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -59,21 +57,6 @@ def given_time(ctx: HandlerContext, text: str) -> datetime | None:
     if at > ctx.now_local():
         raise Refusal(f"接走时间 {found[0]:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
     return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
-
-
-def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
-    """When the child is due to be picked up: care end, or the late notice's time."""
-    plan = day.plans.get(kid.id)
-    end = care_times(ctx).end_for(day.day)
-    return datetime.combine(day.day, expected_pickup(end, plan.expected_time if plan else None),
-                            tzinfo=ctx.settings.school.tz)
-
-
-def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Kid, moment: datetime) -> int:
-    """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
-    agreed = agreed_time(ctx, day, kid)
-    return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
-                        ctx.settings.care.pickup_grace_minutes)
 
 
 def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
@@ -110,15 +93,15 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
         ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
                   time_known=pickup.time_known)
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         done.append(kid.name)
         late += pickup.minutes_late > 0
     lines = []
     if done:
         lines.append("已确认接走: " + "、".join(done))
     if late:  # not in the reply: a group must not learn which named child was late
-        _tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
+        tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
     if unknown:
         await ask_pickup_time(ctx, day, unknown)
         lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
@@ -128,18 +111,6 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     if waiting:
         lines.append(f"还有 {len(waiting)} 人待接。")
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
-
-
-def _tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
-    """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
-    if ctx.actor.staff_id is None or not kids:
-        return
-    ctx.push(Push(key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
-                  text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
-
-
-def kids_names(kids: list[Kid]) -> list[str]:
-    return [k.name for k in kids]
 
 
 async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
@@ -176,8 +147,8 @@ async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
         pickup.picked_up_at, pickup.time_known = at, True
         pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         names.append(kid.name)
         late += pickup.minutes_late > 0
     await ctx.uow.pickups.answered(question.id, ctx.clock.now())
@@ -206,8 +177,8 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
         if not may_pickup:
             await _warn_not_authorised(ctx, kid)
         ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
         lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
         if not may_pickup:
@@ -223,48 +194,13 @@ async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
 
 async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
     """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
-    for teacher in await _class_teachers(ctx, kid.class_group_id):
+    for teacher in await ctx.uow.people.class_teachers(kid.class_group_id):
         ctx.push(Push(
             key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
             text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
                  "此记录不算确认,请立即核实孩子去向并与家长电话联系。",
             staff_id=teacher,
         ))
-
-
-async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
-    """The school's term holding `day` (its calendar entries; Sep-Jan / Feb-Aug when none), as fees use it."""
-    return calendar_term(await calendar_of(ctx), day)
-
-
-async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
-    """The Nth late pickup of a family in a term goes to the principal (once)."""
-    if pickup.minutes_late <= 0:
-        return
-    guardians = await ctx.uow.care.guardians_of(kid.id)
-    family = sorted({kid.id} | set(await ctx.uow.people.children_of([g.guardian_id for g in guardians])))
-    start, end = await _term(ctx, day)
-    count = await ctx.uow.pickups.late_count(family, start, end)
-    if count != ctx.settings.care.late_flag_count:
-        return
-    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in guardians)
-    for principal in await staff_with_role(ctx, ("principal",)):
-        ctx.push(Push(
-            key=f"late-flag:{'-'.join(map(str, family))}:{start.isoformat()}:{count}:p{principal}",
-            text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
-            staff_id=principal,
-        ))
-
-
-async def _charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
-    """A confirmed late pickup charges the optional per-minute late fee to the family ledger (once)."""
-    fen_per_minute = ctx.settings.care.late_fee_fen_per_minute
-    if fen_per_minute <= 0 or pickup.minutes_late <= 0 or pickup.state != "confirmed":
-        return
-    fen = pickup.minutes_late * fen_per_minute
-    note = f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})"
-    if await ctx.uow.pickups.charge_late_fee(pickup, (await _term(ctx, day))[0], fen, note, ctx.clock.now()):
-        ctx.audit("late_fee", kid.name, student_id=kid.id, fen=fen)
 
 
 async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
@@ -284,124 +220,6 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         names.append(f"{kid.name}{note}{claimed}")
     # The names say who is (or soon is) late: the list goes to the teacher privately, the group gets a note.
     return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
-
-
-async def _plan(ctx: HandlerContext, kid: Kid, day: date, **values: object) -> None:
-    await ctx.uow.pickups.plan(kid.id, day, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id, **values)
-
-
-async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
-    """The care days a pickup notice is for: the day it names (今天, 明天, 周三, 11月25日), else today while
-    today's care is still on; after that the sender is asked to name the day."""
-    dated = await days_in(ctx, text)
-    if dated.explicit:
-        return dated.days
-    today = ctx.today()
-    over = datetime.combine(today, care_times(ctx).end_for(today), tzinfo=ctx.settings.school.tz) + timedelta(
-        minutes=ctx.settings.care.max_late_minutes)
-    if ctx.now_local() > over:
-        raise Refusal(f"今天的托管已经结束。如果是明天,请写: 明天{example}")
-    return dated.days
-
-
-async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
-        return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
-    at, _ = found
-    try:
-        days = await notice_days(ctx, text, "晚点接 18:10")
-        end = care_times(ctx).end_for(days[0])
-        if at < end and not _LATE_WORD.search(text):  # 三点半来接: before care ends, an early pickup
-            return await _early(ctx, text, at, days)
-        latest = (datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)).time()
-        if at < end:
-            return Reply.refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}")
-        if at > latest:
-            return Reply.refusal(f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
-                                 f"能在此前到,请写: 晚点接 {latest:%H:%M}")
-        kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
-    except Refusal as refusal:
-        return refusal.reply()
-    for kid in kids:
-        for day in days:
-            await _plan(ctx, kid, day, expected_time=at, early_time=None)
-            ctx.audit("late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat())
-    names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} {days_label(days)} 约 {at:%H:%M} 接,老师会照看到那时。")
-
-
-_LATE_WORD = re.compile(r"晚|迟")
-
-
-async def handle_early(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
-        return Reply.refusal("请告诉我几点来接,例如: 明天早点接 16:00")
-    try:
-        days = await notice_days(ctx, text, "早点接 16:00")
-        return await _early(ctx, text, found[0], days)
-    except Refusal as refusal:
-        return refusal.reply()
-
-
-async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...]) -> Reply:
-    """The child leaves care early that day: recorded, the class's teachers told privately, never late."""
-    end = care_times(ctx).end_for(days[0])
-    if at >= end:
-        raise Refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 不算提前。晚到请写: 晚点接 {at:%H:%M}")
-    kids = await kids_for(ctx, text, "王小明 明天早点接 16:00")
-    for kid in kids:
-        for day in days:
-            await _plan(ctx, kid, day, early_time=at, expected_time=None)
-            ctx.audit("early_pickup", kid.name, student_id=kid.id, day=day.isoformat(), at=at.isoformat())
-        for teacher in await _class_teachers(ctx, kid.class_group_id):
-            ctx.push(Push(key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
-                          staff_id=teacher,
-                          text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。"))
-    names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
-
-
-async def _class_teachers(ctx: HandlerContext, class_group_id: int) -> list[int]:
-    return await ctx.uow.people.class_teachers(class_group_id)
-
-
-async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
-    who = str(args.get("who") or "")
-    if not who:
-        return Reply.refusal("请说明谁来接,例如: 今天外婆接")
-    try:
-        days = await notice_days(ctx, args["text"], f"{who}接")
-        kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
-    except Refusal as refusal:
-        return refusal.reply()
-    on = days_label(days)
-    lines, name = [], str(args.get("name") or "")
-    if who == "我":
-        who = ctx.actor.name
-    for kid in kids:
-        relation = care_parse.RELATION_OF.get(who, who)
-        match = next((g for g in await ctx.uow.care.guardians_of(kid.id)
-                      if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
-        authorised = match is not None and match.may_pickup
-        person = f"{match.relation}{match.name}" if match else f"{who}{name}"
-        for day in days:
-            await _plan(ctx, kid, day, person=person, person_authorised=authorised)
-            ctx.audit("pickup_person", kid.name, student_id=kid.id, day=day.isoformat(), person=person,
-                      authorised=authorised)
-        if authorised:
-            lines.append(f"好的,{kid.name} {on}由{person}接。")
-            continue
-        head = await ctx.uow.care.head_teacher_of(kid.class_group_id)
-        if head is not None:
-            ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
-                          staff_id=head))
-        lines.append(f"已记录: {kid.name} {on}由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
-    return Reply("\n".join(lines))
 
 
 COMMANDS = [
@@ -438,38 +256,5 @@ COMMANDS = [
         handle=handle_picked,
         roles=KNOWN,
         priority=25,
-    ),
-    CommandSpec(
-        name="晚点接",
-        usage="今天晚点接 时间",
-        summary="今天会晚到,告诉老师预计几点接",
-        example="今天晚点接 18:10",
-        keywords=("晚点接", "晚接"),
-        parse=care_parse.parse_late,
-        handle=handle_late,
-        roles=KNOWN,
-        priority=35,
-    ),
-    CommandSpec(
-        name="早点接",
-        usage="明天早点接 16:00 / 今天三点半来接",
-        summary="提前接孩子离开托管(老师会收到私信)",
-        example="明天早点接 16:00",
-        keywords=("早点接", "提前接"),
-        parse=care_parse.parse_early,
-        handle=handle_early,
-        roles=KNOWN,
-        priority=34,
-    ),
-    CommandSpec(
-        name="代接",
-        usage="今天外婆接 / 代接 姓名",
-        summary="今天换人来接",
-        example="今天外婆接",
-        keywords=("代接", "外婆接", "爷爷接"),
-        parse=care_parse.parse_proxy,
-        handle=handle_proxy,
-        roles=GUARDIANS | STAFF,
-        priority=36,
     ),
 ]

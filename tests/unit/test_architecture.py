@@ -69,8 +69,6 @@ PENDING_CYCLES: set[frozenset[str]] = {
     frozenset(["bot.app", "bot.web.callbacks", "bot.web.sim"]),
 }
 PENDING_LONG_MODULES: set[str] = {
-    "bot.handlers.care_pickup",
-    "bot.handlers.enroll",
     "bot.outbox.worker",
     "bot.platforms.wecom.long_connection",
     "bot.roster.importer",
@@ -78,7 +76,6 @@ PENDING_LONG_MODULES: set[str] = {
 }
 PENDING_LONG_FUNCTIONS: set[str] = {
     "bot.fees_cli:cmd_fees",
-    "bot.handlers.enroll:handle_enroll",
     "bot.outbox.worker:_deliver_person",
     "bot.roster.exporter:_collect",
     "bot.store.settlement:settle_term",
