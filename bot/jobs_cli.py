@@ -117,9 +117,10 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
     from bot.notices import send_notice
     from bot.store.notices import classes_with_pupils
     from bot.store.outbox import OutboxRepo
+    from bot.store.uow import UnitOfWork
 
     sent = await send_notice(
-        session, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
+        UnitOfWork(session), services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
         scope="全校", text=closure_text(days_text(days), reason), classes=await classes_with_pupils(session, school_id),
         now=services.clock.now(), closure_day=days[0])
     await OutboxRepo(session).add(sent.pushes, services.clock.now())

@@ -12,8 +12,6 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.fees import handle_statement
 from bot.handlers.phenomena import is_question
 from bot.handlers.registry import KNOWN, Args, CommandSpec
-from bot.store.care import leaves_of
-from bot.store.enrollment import open_courses
 
 _WEEKDAYS = "一二三四五六日"
 _FEES = re.compile(r"钱|费|交了|缴|欠|退款|多退")
@@ -65,7 +63,7 @@ async def _leave_status(ctx: HandlerContext, text: str) -> Reply:
     calendar = await calendar_of(ctx)
     found = find_dates(text, ctx.today(), calendar.is_care_day)
     days = list(found.days) if found is not None else None
-    leaves = await leaves_of(ctx.session, [k.id for k in kids], days, ctx.today())
+    leaves = await ctx.uow.care.leaves_of([k.id for k in kids], days, ctx.today())
     lines = []
     for kid in kids:
         mine = [day for sid, day in leaves if sid == kid.id]
@@ -80,7 +78,7 @@ async def _leave_status(ctx: HandlerContext, text: str) -> Reply:
 
 
 async def handle_course_list(ctx: HandlerContext, args: Args) -> Reply:
-    courses = await open_courses(ctx.session, ctx.actor.school_id)
+    courses = await ctx.uow.enrollment.open_courses(ctx.actor.school_id)
     if not courses:
         return Reply("现在没有可报名的课程。")
     lines = ["可报名的课程:"]

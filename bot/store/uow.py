@@ -16,6 +16,7 @@ from bot.store.care_repo import CareRepo
 from bot.store.enrollment import EnrollmentRepo
 from bot.store.family import FamilyRepo
 from bot.store.messages import MessagesRepo
+from bot.store.notices import NoticesRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.people_repo import PeopleRepo
 from bot.store.pickups import PickupRepo
@@ -68,3 +69,7 @@ class UnitOfWork:
     @cached_property
     def family(self) -> FamilyRepo:
         return FamilyRepo(self.session)
+
+    @cached_property
+    def notices(self) -> NoticesRepo:
+        return NoticesRepo(self.session)
