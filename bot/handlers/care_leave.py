@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.commands import CancelLeave, Leave
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
 from bot.handlers.proposals import propose
-from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.registry import KNOWN, CommandSpec
 from bot.handlers.resolve import aliases, join_han
 
 _FILLER = re.compile(
@@ -29,8 +30,8 @@ def reason_of(text: str, remove: list[str]) -> str:
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 
-async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_leave(ctx: HandlerContext, command: Leave) -> Reply:
+    text = command.text
     try:
         kids = await kids_for(ctx, text, "请假 王小明 明天")
         dated = await days_in(ctx, text)
@@ -71,8 +72,8 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_cancel_leave(ctx: HandlerContext, command: CancelLeave) -> Reply:
+    text = command.text
     try:
         kids = await kids_for(ctx, text, "销假 王小明 明天")
         dated = await days_in(ctx, text, "销假")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, time, timedelta
 
-from bot.domain.dates import find_time
+from bot.domain.commands import Picked, PickupTime
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
@@ -24,23 +23,21 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 from bot.store.care import ClassDay, Kid
 
-if TYPE_CHECKING:
-    pass
 
-
-async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_picked(ctx: HandlerContext, command: Picked) -> Reply:
+    text, everyone = command.text, command.everyone
     try:
         if ctx.actor.is_staff:
             class_id = await class_of_chat(ctx)
             roster = await ctx.uow.care.kids_of_class(class_id)
             day = await ctx.uow.care.class_day(roster, ctx.today())
-            kids = day.waiting() if args["all"] else await kids_named_in_class(ctx, text, class_id)
+            kids = day.waiting() if everyone else await kids_named_in_class(ctx, text, class_id)
             if not kids:
-                if args["all"]:
+                if everyone:
                     return Reply("没有待接的孩子了。")
                 return Reply.refusal("请写出孩子的姓名,例如: 王小明 已接走")
-            return await _confirm(ctx, day, kids, given_time(ctx, text), batch=args["all"] or len(kids) > 1)
+            at = given_time(ctx, command.at)
+            return await _confirm(ctx, day, kids, at, batch=everyone or len(kids) > 1)
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
         return refusal.reply()
@@ -48,14 +45,13 @@ async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
     return await _claim(ctx, day, kids)
 
 
-def given_time(ctx: HandlerContext, text: str) -> datetime | None:
-    """The time a teacher says the children left (`17:35 全部已接走`); never later than now."""
-    found = find_time(text)
-    if found is None:
+def given_time(ctx: HandlerContext, said: time | None) -> datetime | None:
+    """The time a teacher says the children left (`17:35 全部已接走`) today; never later than now."""
+    if said is None:
         return None
-    at = datetime.combine(ctx.today(), found[0], tzinfo=ctx.settings.school.tz)
+    at = datetime.combine(ctx.today(), said, tzinfo=ctx.settings.school.tz)
     if at > ctx.now_local():
-        raise Refusal(f"接走时间 {found[0]:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
+        raise Refusal(f"接走时间 {said:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
     return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
 
 
@@ -126,17 +122,17 @@ async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -
                                    ctx.clock.now(), ctx.message.message_id)
 
 
-async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
+async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
     """A teacher's bare `17:35`: the time the children of their last late batch left."""
     question = await ctx.uow.pickups.open_question(
         ctx.actor.actor_ref, ctx.clock.now(), timedelta(minutes=ctx.settings.care.answer_minutes))
     if question is None:
         return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
     try:
-        at = given_time(ctx, args["text"])
+        at = given_time(ctx, command.at)
     except Refusal as refusal:
         return refusal.reply()
-    assert at is not None  # the parser only accepts a time
+    assert at is not None
     kids = await ctx.uow.care.kids_by_ids(list(question.student_ids))
     day = await ctx.uow.care.class_day(kids, question.day)
     names, late = [], 0

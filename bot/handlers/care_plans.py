@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from bot.domain.dates import find_time
+from bot.domain.commands import EarlyPickup, LatePickup, ProxyPickup
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, CommandSpec
 from bot.store.care import Kid
 
 
@@ -32,12 +32,10 @@ async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[dat
     return dated.days
 
 
-async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
+async def handle_late(ctx: HandlerContext, command: LatePickup) -> Reply:
+    text, at = command.text, command.at
+    if at is None:
         return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
-    at, _ = found
     try:
         days = await notice_days(ctx, text, "晚点接 18:10")
         end = care_times(ctx).end_for(days[0])
@@ -63,14 +61,13 @@ async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
 _LATE_WORD = re.compile(r"晚|迟")
 
 
-async def handle_early(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
+async def handle_early(ctx: HandlerContext, command: EarlyPickup) -> Reply:
+    text, at = command.text, command.at
+    if at is None:
         return Reply.refusal("请告诉我几点来接,例如: 明天早点接 16:00")
     try:
         days = await notice_days(ctx, text, "早点接 16:00")
-        return await _early(ctx, text, found[0], days)
+        return await _early(ctx, text, at, days)
     except Refusal as refusal:
         return refusal.reply()
 
@@ -93,17 +90,17 @@ async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...
     return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
 
 
-async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
-    who = str(args.get("who") or "")
+async def handle_proxy(ctx: HandlerContext, command: ProxyPickup) -> Reply:
+    who = command.who
     if not who:
         return Reply.refusal("请说明谁来接,例如: 今天外婆接")
     try:
-        days = await notice_days(ctx, args["text"], f"{who}接")
-        kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
+        days = await notice_days(ctx, command.text, f"{who}接")
+        kids = await kids_for(ctx, command.text, "王小明 今天外婆接")
     except Refusal as refusal:
         return refusal.reply()
     on = days_label(days)
-    lines, name = [], str(args.get("name") or "")
+    lines, name = [], command.name
     if who == "我":
         who = ctx.actor.name
     for kid in kids:
