@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.domain.actors import ChildRef
 from bot.domain.care import CareTimes
+from bot.domain.children import Child
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
@@ -23,7 +24,6 @@ from bot.handlers.resolve import (
     spread_over_clauses,
     which_child_text,
 )
-from bot.store.care import Kid
 
 WEEKDAY_CN = "一二三四五六日"
 SEPARATELY = "这条消息里几个孩子的安排不一样,请每个孩子分开发一条,例如: 王小明 今天外婆接"
@@ -149,7 +149,7 @@ async def class_of_chat(ctx: HandlerContext) -> int:
     raise Refusal("请在班级群里发送,我才知道是哪个班。")
 
 
-async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Kid]:
+async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Child]:
     roster = await ctx.uow.care.kids_of_class(class_group_id)
     found = find_kids(text, roster)
     if found.unknown:
@@ -162,7 +162,7 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     return [await _one_of_same_name(ctx, kid, roster) for kid in found.kids]
 
 
-async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) -> Kid:
+async def _one_of_same_name(ctx: HandlerContext, kid: Child, roster: list[Child]) -> Child:
     """The pupil meant by a name two or more pupils of the class share: the one chosen, or ask which (by 学号
     tail and guardian, numbered; `1`/`2` carries the message out for that child). Never the first by chance."""
     same = [k for k in roster if k.name == kid.name]
@@ -184,7 +184,7 @@ async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) ->
     raise Refusal(await propose(ctx, f"本班有{len(same)}个{kid.name},是哪一个?", texts, labels))
 
 
-async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:
+async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Child]:
     """Guardian: their own children; teacher: children of the class named in the text."""
     if ctx.actor.is_staff:
         class_id = await class_of_chat(ctx)

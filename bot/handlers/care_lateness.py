@@ -6,17 +6,18 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.domain.care import expected_pickup, minutes_late
+from bot.domain.children import Child
 from bot.domain.messages import Push
 from bot.handlers.care_common import calendar_of, care_times, staff_with_role
 from bot.handlers.context import HandlerContext
-from bot.store.care import ClassDay, Kid
+from bot.store.care import ClassDay
 from bot.store.fees import calendar_term
 
 if TYPE_CHECKING:
     from bot.store.care_tables import Pickup
 
 
-def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
+def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Child) -> datetime:
     """When the child is due to be picked up: care end, or the late notice's time."""
     plan = day.plans.get(kid.id)
     end = care_times(ctx).end_for(day.day)
@@ -24,14 +25,14 @@ def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
                             tzinfo=ctx.settings.school.tz)
 
 
-def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Kid, moment: datetime) -> int:
+def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Child, moment: datetime) -> int:
     """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
     agreed = agreed_time(ctx, day, kid)
     return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
                         ctx.settings.care.pickup_grace_minutes)
 
 
-def tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
+def tell_late_privately(ctx: HandlerContext, kids: list[Child]) -> None:
     """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
     if ctx.actor.staff_id is None or not kids:
         return
@@ -39,7 +40,7 @@ def tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
                   text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
 
 
-def kids_names(kids: list[Kid]) -> list[str]:
+def kids_names(kids: list[Child]) -> list[str]:
     return [k.name for k in kids]
 
 
@@ -48,7 +49,7 @@ async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
     return calendar_term(await calendar_of(ctx), day)
 
 
-async def flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
+async def flag_repeated_lateness(ctx: HandlerContext, kid: Child, pickup: Pickup, day: date) -> None:
     """The Nth late pickup of a family in a term goes to the principal (once)."""
     if pickup.minutes_late <= 0:
         return
@@ -67,7 +68,7 @@ async def flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, 
         ))
 
 
-async def charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
+async def charge_late_fee(ctx: HandlerContext, kid: Child, pickup: Pickup, day: date) -> None:
     """A confirmed late pickup charges the optional per-minute late fee to the family ledger (once)."""
     fen_per_minute = ctx.settings.care.late_fee_fen_per_minute
     if fen_per_minute <= 0 or pickup.minutes_late <= 0 or pickup.state != "confirmed":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from bot.domain.children import Child
 from bot.domain.commands import Picked, PickupTime
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
@@ -21,7 +22,7 @@ from bot.handlers.care_lateness import (
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import ClassDay, Kid
+from bot.store.care import ClassDay
 
 
 async def handle_picked(ctx: HandlerContext, command: Picked) -> Reply:
@@ -55,11 +56,11 @@ def given_time(ctx: HandlerContext, said: time | None) -> datetime | None:
     return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
 
 
-def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+def _expected(ctx: HandlerContext, day: ClassDay, kid: Child) -> int:
     return minutes_late_at(ctx, day, kid, ctx.now_local())
 
 
-async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: datetime | None = None, *,
+async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: datetime | None = None, *,
                    batch: bool = False) -> Reply:
     now, done, notes, late, unknown = ctx.clock.now(), [], [], 0, []
     for kid in kids:
@@ -109,7 +110,7 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
 
 
-async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
+async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> None:
     """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
     minutes = ctx.settings.care.answer_minutes
     if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
@@ -155,7 +156,7 @@ async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
     return Reply(f"已记录 {'、'.join(names)} 于 {local:%H:%M} 接走{tail}。", private=True)
 
 
-async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
+async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> Reply:
     now, self_confirm, lines = ctx.clock.now(), ctx.settings.care.guardian_self_confirm, []
     for kid in kids:
         if day.on_leave(kid):
@@ -182,13 +183,13 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
+async def _claimant_may_pickup(ctx: HandlerContext, kid: Child) -> bool:
     """Is the sender on the child's pickup list (可接送)? Someone not a guardian of the child is not."""
     guardians = await ctx.uow.care.guardians_of(kid.id)
     return any(g.guardian_id == ctx.actor.guardian_id and g.may_pickup for g in guardians)
 
 
-async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
+async def _warn_not_authorised(ctx: HandlerContext, kid: Child) -> None:
     """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
     for teacher in await ctx.uow.people.class_teachers(kid.class_group_id):
         ctx.push(Push(

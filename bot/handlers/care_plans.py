@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
+from bot.domain.children import Child
 from bot.domain.commands import EarlyPickup, LatePickup, ProxyPickup
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, CommandSpec
-from bot.store.care import Kid
 
 
-async def _plan(ctx: HandlerContext, kid: Kid, day: date, **values: object) -> None:
+async def _plan(ctx: HandlerContext, kid: Child, day: date, **values: object) -> None:
     await ctx.uow.pickups.plan(kid.id, day, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id, **values)
 
 

@@ -9,7 +9,6 @@ from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 from bot.handlers.resolve import find_kids, not_found_text
-from bot.store.care import Kid
 from bot.store.family import LeftBehind
 
 _CONTACT = r"(通话|通电话|电话|视频|写信|回信|书信)"
@@ -32,10 +31,6 @@ def parse_talk(text: str) -> Args | None:
     return {"text": m.group(2).strip()} if m else None
 
 
-def _as_kids(children: list[LeftBehind]) -> list[Kid]:
-    return [Kid(c.id, c.name, c.class_group_id, 0, True) for c in children]
-
-
 async def _mine(ctx: HandlerContext) -> list[LeftBehind]:
     """The left-behind children the sender may record for: their own, their classes', their paired ones."""
     if ctx.actor.school_id is None:
@@ -49,7 +44,7 @@ async def _mine(ctx: HandlerContext) -> list[LeftBehind]:
 
 def _named(text: str, candidates: list[LeftBehind]) -> tuple[list[LeftBehind], str]:
     """Children named in the text, and a refusal when a name was given but matches none of them."""
-    found = find_kids(text, _as_kids(candidates))
+    found = find_kids(text, candidates)
     ids = {k.id for k in found.kids}
     named = [c for c in candidates if c.id in ids]
     if not named and found.unknown:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, exists, func, literal, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.domain.children import Child
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.enroll_tables import Enrollment
 from bot.store.tables import ClassGroup, Course, Guardian, Guardianship, Identity, Student
@@ -32,13 +33,8 @@ async def course_kids(session: AsyncSession, student_ids: object, day: date) -> 
     )).all())
 
 
-@dataclass(frozen=True)
-class Kid:
-    id: int
-    name: str
-    class_group_id: int
-    grade: int
-    basic_care: bool
+# The roster's child (bot.domain.children.Child); the old name stays for code written against it.
+Kid = Child
 
 
 @dataclass
