@@ -20,8 +20,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.registry import EVERYONE, STAFF, Args, CommandSpec
 
 if TYPE_CHECKING:
-    from bot.store.care_tables import BindingRequest
-    from bot.store.tables import Guardian, Guardianship, Identity, Student
+    from bot.store.binding import Request, RosterMatch
 
 _PHONE = re.compile(r"1[3-9]\d{9}")
 _NUMBER = re.compile(r"\s*(\d{1,3})\s*$")
@@ -62,28 +61,29 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
         await _tell_mismatch(ctx, school_id, name, attempt_id)
         ctx.audit("bind_attempt_unmatched", name, platform=platform)
     else:
-        await _request(ctx, *match)
+        await _request(ctx, match)
     # The same answer whether the phone matched or not: a guess learns nothing.
     return Reply(SUBMITTED)
 
 
-async def _request(ctx: HandlerContext, guardian: Guardian, student: Student, link: Guardianship) -> None:
+async def _request(ctx: HandlerContext, match: RosterMatch) -> None:
     msg = ctx.message
     platform, user_id = str(msg.platform), msg.sender_id
-    request = await ctx.uow.binding.request(platform, user_id, guardian.id, student.id, ctx.clock.now(),
+    request = await ctx.uow.binding.request(platform, user_id, match.guardian_id, match.student_id, ctx.clock.now(),
                                             msg.message_id[:128], msg.sender_name[:100])
-    number = [r.id for r in await ctx.uow.binding.pending_requests([student.id])].index(request.id) + 1
-    others = await ctx.uow.binding.other_accounts(guardian.id, platform, user_id)
-    head = await ctx.uow.care.head_teacher_of(student.class_group_id)
+    number = [r.id for r in await ctx.uow.binding.pending_requests([match.student_id])].index(request.id) + 1
+    others = await ctx.uow.binding.other_accounts(match.guardian_id, platform, user_id)
+    head = await ctx.uow.care.head_teacher_of(match.class_group_id)
     if head is not None:
-        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{student.name}的家长"
-                 f"「{guardian.name}」({link.relation}),手机号与花名册一致。"]
+        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{match.student_name}的家长"
+                 f"「{match.guardian_name}」({match.relation}),手机号与花名册一致。"]
         if others:
-            lines.append(f"注意: {guardian.name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
-        lines.append(f"确认请在班级群回复: 同意绑定 {student.name} {number};不同意: 拒绝绑定 {student.name} {number}")
+            lines.append(f"注意: {match.guardian_name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
+        lines.append(f"确认请在班级群回复: 同意绑定 {match.student_name} {number};"
+                     f"不同意: 拒绝绑定 {match.student_name} {number}")
         ctx.push(Push(key=f"bind:{request.id}:{request.requested_at.isoformat()}", text="\n".join(lines),
                       staff_id=head))
-    ctx.audit("bind_requested", student.name, guardian_id=guardian.id, platform=platform)
+    ctx.audit("bind_requested", match.student_name, guardian_id=match.guardian_id, platform=platform)
 
 
 async def _tell_mismatch(ctx: HandlerContext, school_id: int | None, name: str, attempt_id: int) -> None:
@@ -116,8 +116,8 @@ async def _tell_limit(
         ctx.push(Push(key=key[:200], staff_id=head, text=text + "如是家长本人,请核对花名册里的手机号后让其稍后再试。"))
 
 
-def _accounts(identities: list[Identity]) -> str:
-    return "、".join(f"{i.platform}:{i.user_id}" for i in identities)
+def _accounts(accounts: list[tuple[str, str]]) -> str:
+    return "、".join(f"{platform}:{user_id}" for platform, user_id in accounts)
 
 
 async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
@@ -144,44 +144,42 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(await _listing(ctx, requests, kid_names, word, number))
     index = (number or 1) - 1
     request = requests[index]
-    guardian = await ctx.uow.binding.guardian(request.guardian_id)
-    assert guardian is not None
+    name = await ctx.uow.binding.guardian_name(request.guardian_id) or ""
     who = _who(request.sender_name, request.platform, request.user_id)
     if not approve:
-        request.state, request.decided_by = "rejected", ctx.actor.actor_ref
-        ctx.audit("bind_rejected", guardian.name, guardian_id=guardian.id, platform=request.platform)
-        return Reply(f"已拒绝绑定: {guardian.name}({who})")
-    others = await ctx.uow.binding.other_accounts(guardian.id, request.platform, request.user_id)
+        await ctx.uow.binding.decide(request.id, "rejected", ctx.actor.actor_ref)
+        ctx.audit("bind_rejected", name, guardian_id=request.guardian_id, platform=request.platform)
+        return Reply(f"已拒绝绑定: {name}({who})")
+    others = await ctx.uow.binding.other_accounts(request.guardian_id, request.platform, request.user_id)
     if others and Role.PRINCIPAL not in ctx.actor.roles:
         return Reply.refusal(
-            f"{guardian.name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
+            f"{name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
             f"请校长在本群发送 同意绑定 {kid_names[request.student_id]} {index + 1}", not_allowed=True)
-    await _bind(ctx, request, guardian)
-    text = f"已确认绑定: {guardian.name}({who})"
+    await _bind(ctx, request, name)
+    text = f"已确认绑定: {name}({who})"
     if others:
-        text += f"\n注意: {guardian.name}此前已绑定账号 {_accounts(others)},现在这些账号都可以使用。"
+        text += f"\n注意: {name}此前已绑定账号 {_accounts(others)},现在这些账号都可以使用。"
     return Reply(text)
 
 
-async def _bind(ctx: HandlerContext, request: BindingRequest, guardian: Guardian) -> None:
-    request.state, request.decided_by = "approved", ctx.actor.actor_ref
+async def _bind(ctx: HandlerContext, request: Request, name: str) -> None:
+    await ctx.uow.binding.decide(request.id, "approved", ctx.actor.actor_ref)
     await ctx.uow.binding.bind(request.platform, request.user_id, request.guardian_id, ctx.clock.now())
-    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=guardian.id,
+    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=request.guardian_id,
                   text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。"))
-    ctx.audit("bind_approved", guardian.name, guardian_id=guardian.id, platform=request.platform)
+    ctx.audit("bind_approved", name, guardian_id=request.guardian_id, platform=request.platform)
 
 
 async def _listing(
-    ctx: HandlerContext, requests: list[BindingRequest], kid_names: dict[int, str], word: str, number: int | None
+    ctx: HandlerContext, requests: list[Request], kid_names: dict[int, str], word: str, number: int | None
 ) -> str:
     """The pending requests, numbered, and how to pick one."""
     lines = [f"没有第{number}个申请。" if number is not None else f"有{len(requests)}个待确认的绑定申请:"]
     for i, request in enumerate(requests, start=1):
-        guardian = await ctx.uow.binding.guardian(request.guardian_id)
-        assert guardian is not None
-        bound = await ctx.uow.binding.other_accounts(guardian.id, request.platform, request.user_id)
+        name = await ctx.uow.binding.guardian_name(request.guardian_id)
+        bound = await ctx.uow.binding.other_accounts(request.guardian_id, request.platform, request.user_id)
         lines.append(f"{i}. {kid_names[request.student_id]}: {_who(request.sender_name, request.platform, request.user_id)}"
-                     f" 申请绑定为「{guardian.name}」" + (",该家长已绑定其他账号" if bound else ""))
+                     f" 申请绑定为「{name}」" + (",该家长已绑定其他账号" if bound else ""))
     example = kid_names[requests[0].student_id]
     lines.append(f"请回复编号,例如: {word} {example} 1")
     return "\n".join(lines)
