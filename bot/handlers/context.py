@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.actors import Actor
@@ -16,7 +16,15 @@ from bot.store.uow import UnitOfWork
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.handlers.registry import CommandTable
+
+class Commands(Protocol):
+    """The command table as a handler uses it (bot.handlers.registry.CommandTable): this module needs no more."""
+
+    def parse(self, text: str) -> Any:
+        """A `Parsed` command or a `ParseError`."""
+
+    def help_text(self, actor: Actor) -> str:
+        """The commands this actor may use."""
 
 
 @dataclass
@@ -27,7 +35,7 @@ class HandlerContext:
     actor: Actor
     message: IncomingMessage
     chat: ChatInfo | None
-    table: CommandTable
+    table: Commands
     pushes: list[Push] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
     # A proposal answered: the pupils already chosen among same-name ones, and the message carried out.
