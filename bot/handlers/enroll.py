@@ -16,8 +16,8 @@ from bot.settings import Settings
 from bot.store import enrollment as store
 
 if TYPE_CHECKING:
-    from bot.store.enroll_tables import Enrollment
-    from bot.store.tables import Course
+    from bot.store.enrollment import CourseView as Course
+    from bot.store.enrollment import EnrollmentView as Enrollment
 
 def pick_child(ctx: HandlerContext, name: str | None) -> ChildRef | str:
     kids = ctx.actor.children
@@ -43,7 +43,7 @@ def priority_policy(settings: Settings) -> rules.PriorityPolicy:
 
 async def promote(ctx: HandlerContext, course: Course) -> None:
     """Freed places go to the waitlist in order (reserved ones to priority groups); each family is told."""
-    for e in await ctx.uow.enrollment.promote_waitlist(course, priority_policy(ctx.settings), ctx.clock.now()):
+    for e in await ctx.uow.enrollment.promote_waitlist(course.id, priority_policy(ctx.settings), ctx.clock.now()):
         _tell(ctx, e, "promoted", f"候补转正:「{course.name}」有空位了,已进入审核。")
 
 
@@ -147,10 +147,10 @@ async def _one(ctx: HandlerContext, child: str, course_name: str) -> tuple[Enrol
     course = await ctx.uow.enrollment.find_course(ctx.actor.school_id, course_name, lock=True)
     if course is None:
         return Reply.refusal(f"没有找到课程「{course_name}」。")
-    ids = {s.id: s for s in await ctx.uow.enrollment.students_named(ctx.actor.school_id, child)}
-    for e, c in await ctx.uow.enrollment.for_students(list(ids)):
+    classes = await ctx.uow.enrollment.pupils_named(ctx.actor.school_id, child)
+    for e, c in await ctx.uow.enrollment.for_students(list(classes)):
         if c.id == course.id and State(e.state) in rules.OPEN:
-            cls = ids[e.student_id].class_group_id
+            cls = classes[e.student_id]
             if not (ctx.actor.is_school_wide or ctx.actor.teaches(cls)):
                 return Reply.refusal(f"{child} 不在您的班级。", not_allowed=True)
             return e, course
@@ -166,7 +166,7 @@ async def handle_class_review(ctx: HandlerContext, args: Args, action: str) -> R
         state = rules.move(State(e.state), action)
     except rules.InvalidMove:
         return Reply.refusal(f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。")
-    store.set_state(e, state, ctx.clock.now())
+    await ctx.uow.enrollment.set_state(e.id, state, ctx.clock.now())
     ctx.audit(f"enroll.{action}", args["child"], course=course.name)
     if state is State.CLASS_OK:
         _tell(ctx, e, "class_ok", f"{args['child']} 的「{course.name}」报名已通过班级审核,等待学校复核。")
@@ -191,7 +191,7 @@ async def handle_approve_withdraw(ctx: HandlerContext, args: Args) -> Reply:
     e, course = found
     if e.state != State.WITHDRAW_REQ:
         return Reply.refusal(f"{args['child']} 没有「{course.name}」的退出申请。")
-    store.set_state(e, rules.move(State(e.state), "approve_withdraw"), ctx.clock.now())
+    await ctx.uow.enrollment.set_state(e.id, rules.move(State(e.state), "approve_withdraw"), ctx.clock.now())
     ctx.audit("enroll.withdrawn", args["child"], course=course.name)
     _tell(ctx, e, "withdrawn", f"{args['child']} 退出「{course.name}」的申请已批准。")
     await promote(ctx, course)
@@ -207,10 +207,11 @@ async def handle_school_review(ctx: HandlerContext, args: Args) -> Reply:
     ok = rules.school_approvals(store.as_seats(rows), course.capacity)
     for seat in ok:
         e = by_id[seat.id]
-        store.set_state(e, State.ACTIVE, ctx.clock.now())
+        await ctx.uow.enrollment.set_state(e.id, State.ACTIVE, ctx.clock.now())
         _tell(ctx, e, "active", f"「{course.name}」报名已通过学校复核,报名成功。")
     ctx.audit("enroll.school_review", course.name, approved=len(ok))
-    active = sum(1 for e in rows if e.state == State.ACTIVE)
+    approved = {seat.id for seat in ok}
+    active = sum(1 for e in rows if e.state == State.ACTIVE or e.id in approved)
     return Reply(f"「{course.name}」复核通过 {len(ok)} 人,已报名 {active}/{course.capacity}。")
 
 
@@ -227,7 +228,7 @@ async def handle_withdraw(ctx: HandlerContext, args: Args) -> Reply:
         state = rules.move(State(e.state), "request_withdraw")
     except rules.InvalidMove:
         return Reply("退出申请已提交,等待审核。")
-    store.set_state(e, state, ctx.clock.now())
+    await ctx.uow.enrollment.set_state(e.id, state, ctx.clock.now())
     ctx.audit("enroll.withdraw", child.name, course=course.name, state=state.value)
     if state is State.WITHDRAWN:
         await promote(ctx, course)
@@ -246,9 +247,9 @@ async def handle_cancel_course(ctx: HandlerContext, args: Args) -> Reply:
 async def cancel_course(ctx: HandlerContext, course: Course) -> int:
     rows = await ctx.uow.enrollment.open_enrollments(course.id)
     for e in rows:
-        store.set_state(e, State.CANCELLED, ctx.clock.now())
+        await ctx.uow.enrollment.set_state(e.id, State.CANCELLED, ctx.clock.now())
         _tell(ctx, e, "cancelled", f"「{course.name}」因人数不足已撤班,请发送「报名 课程名」参加二次报名。")
-    course.state = "cancelled"
+    await ctx.uow.enrollment.cancel_course(course.id)
     ctx.audit("enroll.cancel_course", course.name, students=len(rows))
     return len(rows)
 
