@@ -21,23 +21,30 @@ def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Child) -> datetime:
     """When the child is due to be picked up: care end, or the late notice's time."""
     plan = day.plans.get(kid.id)
     end = care_times(ctx).end_for(day.day)
-    return datetime.combine(day.day, expected_pickup(end, plan.expected_time if plan else None),
-                            tzinfo=ctx.settings.school.tz)
+    return datetime.combine(
+        day.day, expected_pickup(end, plan.expected_time if plan else None), tzinfo=ctx.settings.school.tz
+    )
 
 
 def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Child, moment: datetime) -> int:
     """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
     agreed = agreed_time(ctx, day, kid)
-    return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
-                        ctx.settings.care.pickup_grace_minutes)
+    return minutes_late(
+        agreed.time(), moment.astimezone(ctx.settings.school.tz), ctx.settings.care.pickup_grace_minutes
+    )
 
 
 def tell_late_privately(ctx: HandlerContext, kids: list[Child]) -> None:
     """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
     if ctx.actor.staff_id is None or not kids:
         return
-    ctx.push(Push(key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
-                  text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
+    ctx.push(
+        Push(
+            key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}",
+            staff_id=ctx.actor.staff_id,
+            text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。",
+        )
+    )
 
 
 def kids_names(kids: list[Child]) -> list[str]:
@@ -61,11 +68,13 @@ async def flag_repeated_lateness(ctx: HandlerContext, kid: Child, pickup: Pickup
         return
     phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in guardians)
     for principal in await staff_with_role(ctx, ("principal",)):
-        ctx.push(Push(
-            key=f"late-flag:{'-'.join(map(str, family))}:{start.isoformat()}:{count}:p{principal}",
-            text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
-            staff_id=principal,
-        ))
+        ctx.push(
+            Push(
+                key=f"late-flag:{'-'.join(map(str, family))}:{start.isoformat()}:{count}:p{principal}",
+                text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
+                staff_id=principal,
+            )
+        )
 
 
 async def charge_late_fee(ctx: HandlerContext, kid: Child, pickup: Pickup, day: date) -> None:

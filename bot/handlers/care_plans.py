@@ -15,7 +15,9 @@ from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, CommandSpec
 
 
 async def _plan(ctx: HandlerContext, kid: Child, day: date, **values: object) -> None:
-    await ctx.uow.pickups.plan(kid.id, day, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id, **values)
+    await ctx.uow.pickups.plan(
+        kid.id, day, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id, **values
+    )
 
 
 async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
@@ -26,7 +28,8 @@ async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[dat
         return dated.days
     today = ctx.today()
     over = datetime.combine(today, care_times(ctx).end_for(today), tzinfo=ctx.settings.school.tz) + timedelta(
-        minutes=ctx.settings.care.max_late_minutes)
+        minutes=ctx.settings.care.max_late_minutes
+    )
     if ctx.now_local() > over:
         raise Refusal(f"今天的托管已经结束。如果是明天,请写: 明天{example}")
     return dated.days
@@ -41,19 +44,27 @@ async def handle_late(ctx: HandlerContext, command: LatePickup) -> Reply:
         end = care_times(ctx).end_for(days[0])
         if at < end and not _LATE_WORD.search(text):  # 三点半来接: before care ends, an early pickup
             return await _early(ctx, text, at, days)
-        latest = (datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)).time()
+        latest = (
+            datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)
+        ).time()
         if at < end:
-            return Reply.refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}")
+            return Reply.refusal(
+                f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}"
+            )
         if at > latest:
-            return Reply.refusal(f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
-                                 f"能在此前到,请写: 晚点接 {latest:%H:%M}")
+            return Reply.refusal(
+                f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
+                f"能在此前到,请写: 晚点接 {latest:%H:%M}"
+            )
         kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
     except Refusal as refusal:
         return refusal.reply()
     for kid in kids:
         for day in days:
             await _plan(ctx, kid, day, expected_time=at, early_time=None)
-            ctx.audit("late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat())
+            ctx.audit(
+                "late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat()
+            )
     names = "、".join(k.name for k in kids)
     return Reply(f"好的,已记录: {names} {days_label(days)} 约 {at:%H:%M} 接,老师会照看到那时。")
 
@@ -83,9 +94,13 @@ async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...
             await _plan(ctx, kid, day, early_time=at, expected_time=None)
             ctx.audit("early_pickup", kid.name, student_id=kid.id, day=day.isoformat(), at=at.isoformat())
         for teacher in await ctx.uow.people.class_teachers(kid.class_group_id):
-            ctx.push(Push(key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
-                          staff_id=teacher,
-                          text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。"))
+            ctx.push(
+                Push(
+                    key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
+                    staff_id=teacher,
+                    text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。",
+                )
+            )
     names = "、".join(k.name for k in kids)
     return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
 
@@ -105,22 +120,38 @@ async def handle_proxy(ctx: HandlerContext, command: ProxyPickup) -> Reply:
         who = ctx.actor.name
     for kid in kids:
         relation = care_parse.RELATION_OF.get(who, who)
-        match = next((g for g in await ctx.uow.care.guardians_of(kid.id)
-                      if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
+        match = next(
+            (
+                g
+                for g in await ctx.uow.care.guardians_of(kid.id)
+                if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}
+            ),
+            None,
+        )
         authorised = match is not None and match.may_pickup
         person = f"{match.relation}{match.name}" if match else f"{who}{name}"
         for day in days:
             await _plan(ctx, kid, day, person=person, person_authorised=authorised)
-            ctx.audit("pickup_person", kid.name, student_id=kid.id, day=day.isoformat(), person=person,
-                      authorised=authorised)
+            ctx.audit(
+                "pickup_person",
+                kid.name,
+                student_id=kid.id,
+                day=day.isoformat(),
+                person=person,
+                authorised=authorised,
+            )
         if authorised:
             lines.append(f"好的,{kid.name} {on}由{person}接。")
             continue
         head = await ctx.uow.care.head_teacher_of(kid.class_group_id)
         if head is not None:
-            ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
-                          staff_id=head))
+            ctx.push(
+                Push(
+                    key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
+                    text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
+                    staff_id=head,
+                )
+            )
         lines.append(f"已记录: {kid.name} {on}由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
     return Reply("\n".join(lines))
 

@@ -20,8 +20,11 @@ def parse_enroll(text: str) -> Args | None:
     if words[0] in _BASIC or words[0] in _BOTH:
         basic = True
         if words[0] in _BASIC:
-            return {"basic": True, "course": None, "child": words[1] if len(words) == 2 else None} if len(
-                words) <= 2 else None
+            return (
+                {"basic": True, "course": None, "child": words[1] if len(words) == 2 else None}
+                if len(words) <= 2
+                else None
+            )
         words = words[1:]
     elif words[0] in _X:
         words = words[1:]
@@ -40,7 +43,7 @@ def parse_enroll_natural(text: str) -> Args | None:
     m = _NATURAL_VERB.search(text)
     if m is None or _NOT_ENROLL.search(text):
         return None
-    tail = _COURSE_FILLER.sub("", text[m.end():].strip())
+    tail = _COURSE_FILLER.sub("", text[m.end() :].strip())
     word = re.match(r"[\u4e00-\u9fff]{1,8}", tail)
     course = re.sub(r"(班|课程|课|吧|了|呗|哈|啊)+$", "", word.group(0)) if word else ""
     basic = bool(re.search(r"1类|基础托管|1\+[Xx]", text))

@@ -100,3 +100,18 @@ async def test_the_third_late_pickup_of_a_term_goes_to_the_principal(bot: Bot) -
     for day in (date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)):
         said = await bot.say(teacher(bot.world), "王小明 已接走", (17, 55), day=day)
     assert any(p.staff_id == 2 and "第3次晚接" in p.text for p in said.pushes)
+
+
+async def test_a_proxy_on_the_list_is_authorised_and_nobody_is_alerted(bot: Bot) -> None:
+    said = await bot.say(guardian(bot.world), "王小明 今天妈妈来接", (9, 0))
+    plan = bot.world.plans[(1, MON)]
+    assert plan.person == "母亲刘芳" and plan.person_authorised and not said.pushes
+
+
+async def test_the_waiting_list_goes_to_the_teacher_privately(bot: Bot) -> None:
+    await bot.say(guardian(bot.world), "王小明 今天晚点接 18:10", (16, 0))
+    said = await bot.say(teacher(bot.world), "未接走", (17, 40))
+    assert said.reply.private and "王小明(约18:10)" in said.reply.text
+    await bot.say(teacher(bot.world), "王小明 已接走", (18, 5))
+    said = await bot.say(teacher(bot.world), "未接走", (18, 6))
+    assert said.reply.text == "全部已接走 ✓"
