@@ -6,15 +6,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.domain.care import expected_pickup, minutes_late
+from bot.domain.care_day import ClassDay
 from bot.domain.children import Child
 from bot.domain.messages import Push
 from bot.handlers.care_common import calendar_of, care_times, staff_with_role
 from bot.handlers.context import HandlerContext
-from bot.store.care import ClassDay
 from bot.store.fees import calendar_term
 
 if TYPE_CHECKING:
-    from bot.store.care_tables import Pickup
+    from bot.domain.care_day import PickupRecord as Pickup
 
 
 def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Child) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from bot.domain.care_day import ClassDay
 from bot.domain.children import Child
 from bot.domain.commands import Picked, PickupTime
 from bot.domain.messages import Push, Reply
@@ -22,7 +23,6 @@ from bot.handlers.care_lateness import (
 )
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import ClassDay
 
 
 async def handle_picked(ctx: HandlerContext, command: Picked) -> Reply:
@@ -74,12 +74,12 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: da
         if pickup is None:
             plan = day.plans.get(kid.id)
             left = at or now
-            late = minutes_late_at(ctx, day, kid, left)
+            minutes = minutes_late_at(ctx, day, kid, left)
             # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
-            known = not (at is None and batch and late > 0)
+            known = not (at is None and batch and minutes > 0)
             pickup = await ctx.uow.pickups.add_pickup(
                 student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
-                picked_up_by=plan.person if plan else "", minutes_late=late if known else 0, time_known=known,
+                picked_up_by=plan.person if plan else "", minutes_late=minutes if known else 0, time_known=known,
                 message_id=ctx.message.message_id)
             if not known:
                 unknown.append(kid)
@@ -88,6 +88,7 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: da
             pickup.picked_up_at, pickup.time_known = at, True
             pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        await ctx.uow.pickups.save(pickup)
         ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
                   time_known=pickup.time_known)
         await flag_repeated_lateness(ctx, kid, pickup, day.day)
@@ -143,6 +144,7 @@ async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
             continue
         pickup.picked_up_at, pickup.time_known = at, True
         pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
+        await ctx.uow.pickups.save(pickup)
         ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
         await flag_repeated_lateness(ctx, kid, pickup, day.day)
         await charge_late_fee(ctx, kid, pickup, day.day)
@@ -171,6 +173,7 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> Reply
         may_pickup = await _claimant_may_pickup(ctx, kid)
         if self_confirm and may_pickup and pickup.state != "confirmed":
             pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        await ctx.uow.pickups.save(pickup)
         if not may_pickup:
             await _warn_not_authorised(ctx, kid)
         ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.care_day import ClassDay
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
@@ -18,7 +19,6 @@ from bot.handlers.care_common import (
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
 from bot.handlers.resolve import find_kids
-from bot.store.care import ClassDay
 from bot.store.fees import calendar_term
 
 

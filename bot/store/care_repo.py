@@ -9,10 +9,11 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.care_day import ClassDay, Mark
 from bot.domain.school_calendar import SchoolCalendar
 from bot.store import care
 from bot.store.calendar import school_calendar
-from bot.store.care import ClassDay, GuardianContact, Kid
+from bot.store.care import GuardianContact, Kid
 from bot.store.care_tables import Attendance, CourseAttendance, Leave
 from bot.store.enroll_tables import Enrollment
 from bot.store.tables import ClassGroup, Course
@@ -137,8 +138,8 @@ class CareRepo:
     ) -> None:
         """The child's roll-call mark on `day` is `status` (kept in `day.marks` too)."""
         mark = day.marks.get(student_id)
-        if mark is None:
-            mark = Attendance(
+        if mark is None or mark.id is None:
+            row = Attendance(
                 student_id=student_id,
                 day=day.day,
                 status=status,
@@ -146,10 +147,16 @@ class CareRepo:
                 marked_at=at,
                 message_id=message_id,
             )
-            self.session.add(mark)
-            day.marks[student_id] = mark
+            self.session.add(row)
+            await self.session.flush()
+            day.marks[student_id] = Mark(student_id, day.day, status, row.id)
         elif mark.status != status:
-            mark.status, mark.marked_by, mark.marked_at, mark.message_id = status, by, at, message_id
+            await self.session.execute(
+                update(Attendance)
+                .where(Attendance.id == mark.id)
+                .values(status=status, marked_by=by, marked_at=at, message_id=message_id)
+            )
+            mark.status = status
 
     async def x_course(self, school_id: int | None, name: str) -> CourseInfo | None:
         course = await self.session.scalar(

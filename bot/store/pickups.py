@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.care_day import PickupRecord
+from bot.store.care import as_pickup
 from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
 from bot.store.enroll_tables import LedgerEntry
 from bot.store.tables import Student
@@ -29,12 +31,30 @@ class PickupRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_pickup(self, **values: Any) -> Pickup:
+    async def add_pickup(self, **values: Any) -> PickupRecord:
         """A new pickup (student_id, day, state, picked_up_at, picked_up_by, minutes_late, time_known,
-        message_id); changes to the returned pickup are saved with the unit of work."""
-        pickup = Pickup(**values)
-        self.session.add(pickup)
-        return pickup
+        message_id), stored; later changes to it are written by `save`."""
+        row = Pickup(**values)
+        self.session.add(row)
+        await self.session.flush()
+        return as_pickup(row)
+
+    async def save(self, pickup: PickupRecord) -> None:
+        """Write a stored pickup's changes (state, who claimed or confirmed it, when it left, minutes late)."""
+        assert pickup.id is not None
+        await self.session.execute(
+            update(Pickup)
+            .where(Pickup.id == pickup.id)
+            .values(
+                state=pickup.state,
+                picked_up_at=pickup.picked_up_at,
+                claimed_by=pickup.claimed_by,
+                confirmed_by=pickup.confirmed_by,
+                confirmed_at=pickup.confirmed_at,
+                minutes_late=pickup.minutes_late,
+                time_known=pickup.time_known,
+            )
+        )
 
     async def late_count(self, student_ids: list[int], start: date, end: date) -> int:
         """Late pickups of a family (its children) within a term (what the unit holds included)."""
@@ -110,7 +130,7 @@ class PickupRepo:
         )
 
     async def charge_late_fee(
-        self, pickup: Pickup, term_start: date, fen: int, note: str, at: datetime
+        self, pickup: PickupRecord, term_start: date, fen: int, note: str, at: datetime
     ) -> bool:
         """Charge a late pickup to the family ledger once (keyed by the pickup); False when charged before."""
         await self.session.flush()  # the pickup's id

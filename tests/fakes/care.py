@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.care_day import ClassDay, LeaveDay, Mark, PickupRecord, Plan
 from bot.domain.school_calendar import SchoolCalendar
-from bot.store.care import ClassDay, GuardianContact, Kid
+from bot.store.care import GuardianContact, Kid
 from bot.store.care_repo import LeaveState
 from bot.store.pickups import TimeQuestion
 from tests.fakes.rows import Row
@@ -31,10 +33,15 @@ class FakeCare:
     async def class_day(self, kids: list[Kid], day: date) -> ClassDay:
         ids = {k.id for k in kids}
 
-        def of(rows: dict[tuple[int, date], Row]) -> dict[int, Any]:
-            return {sid: row for (sid, d), row in rows.items() if sid in ids and d == day}
+        def of(rows: dict[tuple[int, date], Any]) -> dict[int, Any]:
+            # copies, as a database hands out: a change is kept only when written back through the repository
+            return {sid: replace(row) for (sid, d), row in rows.items() if sid in ids and d == day}
 
-        leaves = {sid: row for sid, row in of(self.world.leaves).items() if row.cancelled_at is None}
+        leaves = {
+            sid: LeaveDay(sid, day)
+            for (sid, d), row in self.world.leaves.items()
+            if sid in ids and d == day and row.cancelled_at is None
+        }
         return ClassDay(day, kids, leaves, of(self.world.marks), of(self.world.pickups), of(self.world.plans))
 
     async def guardians_of(self, student_id: int) -> list[GuardianContact]:
@@ -95,28 +102,26 @@ class FakeCare:
     async def set_mark(
         self, day: ClassDay, student_id: int, status: str, by: str, at: datetime, message_id: str
     ) -> None:
-        row = self.world.marks.setdefault(
-            (student_id, day.day), Row(student_id, day.day, self.world.next_id())
-        )
-        if row.values.get("status") != status:
-            row.values.update(status=status, marked_by=by, marked_at=at, message_id=message_id)
-        day.marks[student_id] = row
+        mark = self.world.marks.get((student_id, day.day))
+        if mark is None:
+            mark = Mark(student_id, day.day, status, self.world.next_id())
+        mark.status = status
+        self.world.marks[(student_id, day.day)] = mark
+        day.marks[student_id] = replace(mark)
 
 
 class FakePickups:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    async def add_pickup(self, **values: Any) -> Row:
-        sid, day = values.pop("student_id"), values.pop("day")
-        row = Row(
-            sid,
-            day,
-            self.world.next_id(),
-            {"claimed_by": None, "confirmed_by": None, "confirmed_at": None, **values},
-        )
-        self.world.pickups[(sid, day)] = row
-        return row
+    async def add_pickup(self, **values: Any) -> PickupRecord:
+        pickup = PickupRecord(**values, id=self.world.next_id())
+        self.world.pickups[(pickup.student_id, pickup.day)] = replace(pickup)
+        return pickup
+
+    async def save(self, pickup: PickupRecord) -> None:
+        assert pickup.id is not None
+        self.world.pickups[(pickup.student_id, pickup.day)] = replace(pickup)
 
     async def late_count(self, student_ids: list[int], start: date, end: date) -> int:
         return sum(
@@ -128,23 +133,8 @@ class FakePickups:
     async def plan(
         self, student_id: int, day: date, by: str, at: datetime, message_id: str, **values: Any
     ) -> None:
-        row = self.world.plans.get((student_id, day))
-        if row is None:
-            row = Row(
-                student_id,
-                day,
-                self.world.next_id(),
-                {
-                    "expected_time": None,
-                    "early_time": None,
-                    "person": "",
-                    "person_authorised": True,
-                    "created_by": by,
-                    "created_at": at,
-                },
-            )
-            self.world.plans[(student_id, day)] = row
-        row.values.update(values, message_id=message_id)
+        plan = self.world.plans.get((student_id, day)) or Plan(student_id, day)
+        self.world.plans[(student_id, day)] = replace(plan, **values)
 
     async def ask_time(
         self,
@@ -173,7 +163,9 @@ class FakePickups:
             for q, who, asked, answered in self.world.questions
         ]
 
-    async def charge_late_fee(self, pickup: Row, term_start: date, fen: int, note: str, at: datetime) -> bool:
+    async def charge_late_fee(
+        self, pickup: PickupRecord, term_start: date, fen: int, note: str, at: datetime
+    ) -> bool:
         key = f"late-fee:{pickup.id}"
         if key in self.world.ledger:
             return False

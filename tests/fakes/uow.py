@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
+from bot.domain.care_day import Mark, PickupRecord, Plan
 from bot.domain.messages import Push
 from bot.domain.school_calendar import SchoolCalendar
 from bot.store.care import GuardianContact, Kid
@@ -35,9 +36,9 @@ class World:
     roles: dict[str, list[int]] = field(default_factory=dict)  # school-wide role -> staff ids
     calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
     leaves: dict[tuple[int, date], Row] = field(default_factory=dict)
-    marks: dict[tuple[int, date], Row] = field(default_factory=dict)
-    pickups: dict[tuple[int, date], Row] = field(default_factory=dict)
-    plans: dict[tuple[int, date], Row] = field(default_factory=dict)
+    marks: dict[tuple[int, date], Mark] = field(default_factory=dict)
+    pickups: dict[tuple[int, date], PickupRecord] = field(default_factory=dict)
+    plans: dict[tuple[int, date], Plan] = field(default_factory=dict)
     questions: list[tuple[TimeQuestion, str, datetime, datetime | None]] = field(default_factory=list)
     ledger: dict[str, int] = field(default_factory=dict)  # key -> fen
     proposals: dict[Who, tuple[list[str], datetime]] = field(default_factory=dict)

@@ -129,7 +129,7 @@ async def test_the_pickup_plan_is_one_per_child_and_day(backend: Backend) -> Non
         day = await uow.care.class_day(await uow.care.kids_of_class(backend.class_id), MON)
         plan = day.plans[backend.ming]
         assert (plan.expected_time, plan.person, plan.person_authorised) == (time(18, 10), "外婆", False)
-        assert plan.message_id == "m2" and len(day.plans) == 1
+        assert plan.early_time is None and len(day.plans) == 1
 
 
 async def test_pickups_count_late_ones_within_the_term_and_charge_once(backend: Backend) -> None:
@@ -244,3 +244,30 @@ async def test_people_as_the_handlers_ask_for_them(backend: Backend) -> None:
         guardians = await uow.care.guardians_of(backend.ming)
         assert [(g.name, g.relation, g.may_pickup) for g in guardians] == [("刘芳", "母亲", True)]
         assert [k.name for k in await uow.care.kids_of_class(backend.class_id)] == ["王小明"]
+
+
+async def test_a_pickup_changes_only_when_saved(backend: Backend) -> None:
+    async with backend.open() as uow:
+        kids = await uow.care.kids_by_ids([backend.ming])
+        pickup = await uow.pickups.add_pickup(
+            student_id=backend.ming,
+            day=MON,
+            state="claimed",
+            picked_up_at=NOW,
+            picked_up_by="刘芳",
+            minutes_late=0,
+            time_known=True,
+            message_id="m1",
+        )
+        assert pickup.id is not None
+        pickup.claimed_by = "guardian:1"
+        await uow.pickups.save(pickup)
+    async with backend.open() as uow:
+        day = await uow.care.class_day(kids, MON)
+        seen = day.pickups[backend.ming]
+        assert (seen.state, seen.claimed_by, seen.id) == ("claimed", "guardian:1", pickup.id)
+        seen.state = "confirmed"  # not saved
+    async with backend.open() as uow:
+        day = await uow.care.class_day(kids, MON)
+        assert day.pickups[backend.ming].state == "claimed"
+        assert day.waiting() == kids  # a claim is not a confirmed pickup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from bot.domain.care_day import Plan
 from tests.fakes.uow import guardian, teacher
 from tests.unit.handlers.conftest import MON, Bot
 
@@ -83,6 +84,7 @@ async def test_a_late_batch_asks_when_and_a_bare_time_answers(bot: Bot) -> None:
     assert any("实际接走的时间" in p.text for p in said.pushes)
     said = await bot.say(teacher(bot.world), "17:50", (17, 58))
     assert said.command == "接走时间"
+    pickup = bot.world.pickups[(1, MON)]
     assert pickup.time_known and pickup.minutes_late == 20
     said = await bot.say(teacher(bot.world), "17:50", (17, 59))
     assert said.reply.refused  # answered: nothing waits for a time any more
@@ -115,3 +117,14 @@ async def test_the_waiting_list_goes_to_the_teacher_privately(bot: Bot) -> None:
     await bot.say(teacher(bot.world), "王小明 已接走", (18, 5))
     said = await bot.say(teacher(bot.world), "未接走", (18, 6))
     assert said.reply.text == "全部已接走 ✓"
+
+
+async def test_a_batch_with_a_time_tells_the_teacher_who_was_late(bot: Bot) -> None:
+    from bot.store.care import GuardianContact, Kid
+
+    bot.world.kids[3] = Kid(3, "李华", 1, 3, True)
+    bot.world.guardians[3] = [GuardianContact(2, "李强", "父亲", "13800002222", True, ())]
+    bot.world.plans[(3, MON)] = Plan(3, MON, expected_time=time(18, 10))
+    said = await bot.say(teacher(bot.world), "17:55 王小明 李华 已接走", (18, 0))
+    assert bot.world.pickups[(1, MON)].minutes_late == 25 and bot.world.pickups[(3, MON)].minutes_late == 0
+    assert [p.text for p in said.pushes if p.staff_id == 1] == ["晚于约定时间接走(已记录): 王小明。"]
