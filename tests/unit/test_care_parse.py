@@ -115,3 +115,9 @@ def test_proxy_person(text: str, who: str) -> None:
 def test_care_commands_are_typed_and_read_once(text: str, command: object) -> None:
     parsed = TABLE.parse(normalise(text))
     assert isinstance(parsed, Parsed) and parsed.args == command
+
+
+@pytest.mark.parametrize("text", ["25:99", "9:61"])
+def test_a_bare_time_that_is_no_time_is_not_understood(text: str) -> None:
+    # Was read as 接走时间 and failed in the handler (internal error); now the parser reads the time once.
+    assert not isinstance(TABLE.parse(normalise(text)), Parsed)
