@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.domain.dates import find_dates
 from bot.domain.school_calendar import national_workday
 from bot.domain.text import normalise
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from tests.unit.test_care_parse import CASES
 
 CHATTER = ["谢谢老师", "收到", "好的", "今天天气不错", "👍👍", "@托管助手 孩子今天表现怎么样"]

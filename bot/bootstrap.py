@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.background import instance_name
 from bot.clock import Clock, SystemClock
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from bot.inbox import Inbox
 from bot.jobs.registry import JobDeps
 from bot.metrics import Metrics

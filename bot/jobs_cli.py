@@ -127,12 +127,14 @@ async def _tell_closure(services: Services, session: AsyncSession, school_id: in
     from bot.domain.notices import closure_text, days_text
     from bot.notices import send_notice
     from bot.store.notices import classes_with_pupils
+    from bot.store.outbox import OutboxRepo
+    from bot.store.uow import UnitOfWork
 
     sent = await send_notice(
-        session, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
+        UnitOfWork(session), services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
         scope="全校", text=closure_text(days_text(days), reason), classes=await classes_with_pupils(session, school_id),
         now=services.clock.now(), closure_day=days[0])
-    await services.pipeline.queue_pushes(session, sent.pushes)
+    await OutboxRepo(session).add(sent.pushes, services.clock.now())
     missing = f";没有可用班级群: {'、'.join(sent.no_chat)}" if sent.no_chat else ""
     return f"已通知 {len(sent.pushes)} 个班级群,应确认 {sent.reached} 名学生{missing}"
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import notices as rules
 from bot.domain.messages import Push
 from bot.settings import Settings
 from bot.store import notices as store
-from bot.store.people import working_chats
-from bot.store.tables import School
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,15 @@ class Sent:
     pushes: list[Push]
 
 
-async def send_notice(session: AsyncSession, settings: Settings, *, school_id: int, sender_staff_id: int | None,
+async def send_notice(uow: UnitOfWork, settings: Settings, *, school_id: int, sender_staff_id: int | None,
                       sender: str, kind: str, scope: str, text: str, classes: Sequence[tuple[int, str]],
                       now: datetime, closure_day: date | None = None, message_id: str | None = None) -> Sent:
     """Store the notice with its targets and build one group push per class (key per notice and class)."""
     closes = rules.closes_at(now, settings.notices.open_days, closure_day, settings.school.tz)
-    notice_id, reached = await store.create_notice(
-        session, school_id=school_id, sender_staff_id=sender_staff_id, kind=kind, scope=scope, text=text,
+    notice_id, reached = await uow.notices.create(
+        school_id=school_id, sender_staff_id=sender_staff_id, kind=kind, scope=scope, text=text,
         class_ids=[c for c, _ in classes], now=now, closes=closes, message_id=message_id)
-    chats = await working_chats(session, school_id)
+    chats = await uow.people.working_chats(school_id)
     pushes = [Push(key=f"notice:{notice_id}:class{class_id}", chat_ref=chats[class_id],
                    text=rules.group_text(text, sender))
               for class_id, _ in classes if class_id in chats]
@@ -47,7 +48,7 @@ async def send_notice(session: AsyncSession, settings: Settings, *, school_id: i
 
 async def notice_summary(session: AsyncSession, school_id: int, day: date) -> str:
     """For the principal's daily summary: the notices open at the end of `day`, each with its confirmation rate."""
-    tz = ZoneInfo(await session.scalar(select(School.timezone).where(School.id == school_id)) or "Asia/Shanghai")
+    tz = ZoneInfo(await store.school_timezone(session, school_id) or "Asia/Shanghai")
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     rows = [n for n in await store.open_notices(session, school_id, end) if n.created_at <= end]
     if not rows:

@@ -9,11 +9,6 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import cast
-
-from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.actors import Actor, Role
@@ -21,27 +16,20 @@ from bot.domain.messages import IncomingMessage, Push, Reply
 from bot.domain.privacy import mask_phones
 from bot.domain.text import normalise
 from bot.handlers import texts
-from bot.handlers.context import HandlerContext, write_audits
+from bot.handlers.context import HandlerContext
 from bot.handlers.proposals import settle_pending
 from bot.handlers.registry import EVERYONE, CommandSpec, CommandTable, Parsed, ParseError
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Backoff, Database, is_transient
-from bot.store.inbound_tables import ProcessedMessage
 from bot.store.inbox import mark_handled
-from bot.store.outbox import enqueue
-from bot.store.people import FirstLook, actor_of, first_look
+from bot.store.messages import WriteConflict
+from bot.store.people import FirstLook
+from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # a unit of work that lost a write race is run again this many times in all
-
-_PROCESSED = cast(Table, ProcessedMessage.__table__)
-# Built once: every message runs these two.
-_SEEN = select(_PROCESSED.c.reply, _PROCESSED.c.private, _PROCESSED.c.command).where(
-    _PROCESSED.c.platform == bindparam("platform"), _PROCESSED.c.message_id == bindparam("message_id")
-)
-_RECORD = insert(_PROCESSED)
 
 ROLE_WORDS = {
     Role.GUARDIAN: "家长",
@@ -108,14 +96,14 @@ class Pipeline:
             try:
                 try:
                     return await self._once(msg, parsed, inbox_id)
-                except IntegrityError:
+                except WriteConflict:
                     # Another transaction wrote the same row first (PostgreSQL): the same message raced in
                     # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
                     conflicts += 1
-                    async with self.db.transaction() as session:
-                        seen = await self._seen(session, msg)
+                    async with self.db.unit_of_work() as uow:
+                        seen = await uow.messages.seen(str(msg.platform), msg.message_id)
                     if seen is not None:
-                        return seen
+                        return Outcome(Reply(seen[0], private=seen[1]), seen[2], result="duplicate")
                     log.info("write conflict, retrying", extra={"message_id": msg.message_id, "attempt": conflicts})
             except Exception as exc:
                 # The unit of work rolled back: nothing half-written. A database away for a moment (restart,
@@ -133,53 +121,43 @@ class Pipeline:
     async def _close_empty(self, msg: IncomingMessage, outcome: Outcome, inbox_id: int) -> None:
         """Nothing to record for an empty message, but its inbox row is closed (and a deferred answer queued)."""
         try:
-            async with self.db.transaction() as session:
+            async with self.db.unit_of_work() as uow:
                 now = self.clock.now()
-                if await mark_handled(session, inbox_id, now):
-                    await self.queue_pushes(session, [p for p in (late_reply(msg, outcome, None, now),) if p])
+                if await mark_handled(uow.session, inbox_id, now):
+                    await uow.outbox.add([p for p in (late_reply(msg, outcome, None, now),) if p], now)
         except Exception:  # left taken in: recovery closes it later (running it again changes nothing)
             log.exception("empty message not closed in the inbox", extra={"message_id": msg.message_id})
 
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None) -> Outcome:
-        async with self.db.transaction() as session:
-            look = await first_look(session, str(msg.platform), msg.message_id[:128], msg.sender_id, msg.chat_id)
+        async with self.db.unit_of_work() as uow:
+            platform, message_id = str(msg.platform), msg.message_id[:128]
+            look = await uow.people.first_look(platform, message_id, msg.sender_id, msg.chat_id)
             if look.seen is not None:
                 if inbox_id is not None:
                     # Handled before under another inbox claim (its mark found no row): close this row too,
                     # or recovery runs into it until it gives it up. Its reply was given then.
-                    await mark_handled(session, inbox_id, self.clock.now())
+                    await mark_handled(uow.session, inbox_id, self.clock.now())
                 reply, private, command = look.seen
                 return Outcome(Reply(reply, private=private), command, result="duplicate")
-            outcome = await self._decide(session, msg, parsed, look)
+            outcome = await self._decide(uow, msg, parsed, look)
             now = self.clock.now()
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-            await session.execute(_RECORD, {
-                "platform": str(msg.platform), "message_id": msg.message_id[:128], "command": outcome.command[:30],
-                "reply": outcome.reply.text, "private": outcome.reply.private, "handled_at": now,
-            })
+            await uow.messages.record(platform, message_id, outcome.command, outcome.reply.text,
+                                      outcome.reply.private, now)
             replies = [p for p in (private_reply(msg, outcome),) if p is not None]
-            if inbox_id is not None and await mark_handled(session, inbox_id, now):
+            if inbox_id is not None and await mark_handled(uow.session, inbox_id, now):
                 replies += [p for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
                             if p is not None]
-            await self.queue_pushes(session, replies)
-            await session.flush()  # whatever the handler left in the session, before the COMMIT
+            await uow.outbox.add(replies, now)
+            await uow.flush()  # whatever the handler left in the unit, before the COMMIT
             return outcome
 
-    async def _seen(self, session: AsyncSession, msg: IncomingMessage) -> Outcome | None:
-        row = (await session.execute(
-            _SEEN, {"platform": str(msg.platform), "message_id": msg.message_id[:128]}
-        )).first()
-        if row is None:
-            return None
-        reply, private, command = row
-        return Outcome(Reply(reply, private=private), command, result="duplicate")
-
     async def _decide(
-        self, session: AsyncSession, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
+        self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
     ) -> Outcome:
-        actor = await actor_of(session, str(msg.platform), msg.sender_id, look.account)
+        actor = await uow.people.actor_of(str(msg.platform), msg.sender_id, look.account)
         if actor.is_known:
-            await settle_pending(session, msg, parsed)  # anything but an answer drops a pending proposal
+            await settle_pending(uow, msg, parsed)  # anything but an answer drops a pending proposal
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)
@@ -191,19 +169,10 @@ class Pipeline:
             # A group not in the roster: staff powers are not used there, and nothing is posted into it.
             text = texts.UNKNOWN_GROUP.format(name=spec.name, platform=msg.platform, chat_id=msg.chat_id[:80])
             return Outcome(Reply.refusal(text, private=True), spec.name, actor=actor, result="refused")
-        ctx = HandlerContext(session, self.clock, self.settings, actor, msg, look.chat, self.table)
+        ctx = HandlerContext(uow, self.clock, self.settings, actor, msg, look.chat, self.table)
         reply = await spec.handle(ctx, parsed.args)
-        await write_audits(ctx)
-        await self.store_pushes(ctx)
+        await ctx.finish()  # its audit entries and pushes, in its own unit of work
         return Outcome(reply, spec.name, list(ctx.pushes), actor, result=reply.refused or "ok")
-
-    async def store_pushes(self, ctx: HandlerContext) -> None:
-        """Pushes a message caused are written in the handler's own unit of work."""
-        await self.queue_pushes(ctx.session, ctx.pushes)
-
-    async def queue_pushes(self, session: AsyncSession, pushes: list[Push]) -> None:
-        """Write `pushes` into the durable outbox in `session` (idempotent by key)."""
-        await enqueue(session, pushes, self.clock.now())
 
     def _not_understood(self, error: ParseError, actor: Actor) -> Reply:
         if not actor.is_known:

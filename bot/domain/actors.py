@@ -36,6 +36,11 @@ class ChildRef:
     relation: str = ""
     may_pickup: bool = True
 
+    @property
+    def id(self) -> int:
+        """The pupil's id (as `Child.id`: name matching takes either)."""
+        return self.student_id
+
 
 @dataclass(frozen=True, slots=True)
 class ClassRole:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from bot.domain.actors import Role
 from bot.domain.messages import Push, Reply
@@ -19,19 +18,9 @@ from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, class_of_chat, kids_named_in_class
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import EVERYONE, STAFF, Args, CommandSpec
-from bot.store.binding import (
-    account_attempts_since,
-    child_attempts_since,
-    one_attempt_at_a_time,
-    other_accounts,
-    pending_requests,
-    pupils_named,
-    roster_match,
-    utc,
-)
-from bot.store.care import head_teacher_of
-from bot.store.care_tables import BindingAttempt, BindingRequest
-from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
+
+if TYPE_CHECKING:
+    from bot.store.binding import Request, RosterMatch
 
 _PHONE = re.compile(r"1[3-9]\d{9}")
 _NUMBER = re.compile(r"\s*(\d{1,3})\s*$")
@@ -57,60 +46,51 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
     msg, now, limits = ctx.message, ctx.clock.now(), ctx.settings.binding
     platform, user_id = str(msg.platform), msg.sender_id
     school_id = ctx.chat.school_id if ctx.chat is not None else None
-    await one_attempt_at_a_time(ctx.session)
-    by_account = await account_attempts_since(ctx.session, platform, user_id, now - timedelta(hours=1))
-    by_child = await child_attempts_since(ctx.session, name, now - timedelta(days=1))
+    await ctx.uow.binding.one_at_a_time()
+    by_account = await ctx.uow.binding.account_attempts_since(platform, user_id, now - timedelta(hours=1))
+    by_child = await ctx.uow.binding.child_attempts_since(name, now - timedelta(days=1))
     if by_account >= limits.max_per_account_hour or by_child >= limits.max_per_child_day:
         await _tell_limit(ctx, school_id, name, by_account if by_account >= limits.max_per_account_hour else None,
                           by_child)
         ctx.audit("bind_limited", name, platform=platform, user_id=user_id[:64])
         return Reply.refusal(TOO_MANY)
-    match = await roster_match(ctx.session, school_id, name, phone.group(0))
-    attempt = BindingAttempt(platform=platform, user_id=user_id, sender_name=msg.sender_name[:100], child_name=name,
-                             phone_matched=match is not None, at=utc(now), message_id=msg.message_id[:128])
-    ctx.session.add(attempt)
-    await ctx.session.flush()
+    match = await ctx.uow.binding.roster_match(school_id, name, phone.group(0))
+    attempt_id = await ctx.uow.binding.add_attempt(platform, user_id, msg.sender_name[:100], name, match is not None,
+                                                   now, msg.message_id[:128])
     if match is None:
-        await _tell_mismatch(ctx, school_id, name, attempt.id)
+        await _tell_mismatch(ctx, school_id, name, attempt_id)
         ctx.audit("bind_attempt_unmatched", name, platform=platform)
     else:
-        await _request(ctx, *match)
+        await _request(ctx, match)
     # The same answer whether the phone matched or not: a guess learns nothing.
     return Reply(SUBMITTED)
 
 
-async def _request(ctx: HandlerContext, guardian: Guardian, student: Student, link: Guardianship) -> None:
+async def _request(ctx: HandlerContext, match: RosterMatch) -> None:
     msg = ctx.message
     platform, user_id = str(msg.platform), msg.sender_id
-    request = await ctx.session.scalar(
-        select(BindingRequest).where(BindingRequest.platform == platform, BindingRequest.user_id == user_id,
-                                     BindingRequest.guardian_id == guardian.id)
-    )
-    if request is None:
-        request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian.id, student_id=student.id)
-        ctx.session.add(request)
-    request.state, request.requested_at, request.decided_by = "pending", ctx.clock.now(), None
-    request.message_id, request.sender_name = msg.message_id[:128], msg.sender_name[:100]
-    await ctx.session.flush()
-    number = [r.id for r in await pending_requests(ctx.session, [student.id])].index(request.id) + 1
-    others = await other_accounts(ctx.session, guardian.id, platform, user_id)
-    head = await head_teacher_of(ctx.session, student.class_group_id)
+    request = await ctx.uow.binding.request(platform, user_id, match.guardian_id, match.student_id, ctx.clock.now(),
+                                            msg.message_id[:128], msg.sender_name[:100])
+    number = [r.id for r in await ctx.uow.binding.pending_requests([match.student_id])].index(request.id) + 1
+    others = await ctx.uow.binding.other_accounts(match.guardian_id, platform, user_id)
+    head = await ctx.uow.care.head_teacher_of(match.class_group_id)
     if head is not None:
-        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{student.name}的家长"
-                 f"「{guardian.name}」({link.relation}),手机号与花名册一致。"]
+        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{match.student_name}的家长"
+                 f"「{match.guardian_name}」({match.relation}),手机号与花名册一致。"]
         if others:
-            lines.append(f"注意: {guardian.name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
-        lines.append(f"确认请在班级群回复: 同意绑定 {student.name} {number};不同意: 拒绝绑定 {student.name} {number}")
+            lines.append(f"注意: {match.guardian_name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
+        lines.append(f"确认请在班级群回复: 同意绑定 {match.student_name} {number};"
+                     f"不同意: 拒绝绑定 {match.student_name} {number}")
         ctx.push(Push(key=f"bind:{request.id}:{request.requested_at.isoformat()}", text="\n".join(lines),
                       staff_id=head))
-    ctx.audit("bind_requested", student.name, guardian_id=guardian.id, platform=platform)
+    ctx.audit("bind_requested", match.student_name, guardian_id=match.guardian_id, platform=platform)
 
 
 async def _tell_mismatch(ctx: HandlerContext, school_id: int | None, name: str, attempt_id: int) -> None:
     """The head teacher of a pupil with this name hears of an attempt whose phone is not on the roster."""
     who = _who(ctx.message.sender_name, str(ctx.message.platform), ctx.message.sender_id)
-    for pupil in await pupils_named(ctx.session, school_id, name):
-        head = await head_teacher_of(ctx.session, pupil.class_group_id)
+    for pupil in await ctx.uow.binding.pupils_named(school_id, name):
+        head = await ctx.uow.care.head_teacher_of(pupil.class_group_id)
         if head is not None:
             ctx.push(Push(key=f"bind-miss:{attempt_id}:{pupil.id}", staff_id=head, text=(
                 f"{who}申请绑定为{pupil.name}的家长,但手机号与花名册不符,未生成申请。"
@@ -123,8 +103,8 @@ async def _tell_limit(
     """Over a limit: the head teacher of a pupil with this name is told once per account-hour / child-day."""
     msg, local = ctx.message, ctx.now_local()
     who = _who(msg.sender_name, str(msg.platform), msg.sender_id)
-    for pupil in await pupils_named(ctx.session, school_id, name):
-        head = await head_teacher_of(ctx.session, pupil.class_group_id)
+    for pupil in await ctx.uow.binding.pupils_named(school_id, name):
+        head = await ctx.uow.care.head_teacher_of(pupil.class_group_id)
         if head is None:
             continue
         if by_account is not None:
@@ -136,8 +116,8 @@ async def _tell_limit(
         ctx.push(Push(key=key[:200], staff_id=head, text=text + "如是家长本人,请核对花名册里的手机号后让其稍后再试。"))
 
 
-def _accounts(identities: list[Identity]) -> str:
-    return "、".join(f"{i.platform}:{i.user_id}" for i in identities)
+def _accounts(accounts: list[tuple[str, str]]) -> str:
+    return "、".join(f"{platform}:{user_id}" for platform, user_id in accounts)
 
 
 async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
@@ -152,11 +132,11 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
         return refusal.reply()
     if not kids:
         return Reply.refusal(f"请写出孩子的姓名,例如: {word} 王小明")
-    head = await head_teacher_of(ctx.session, class_id)
+    head = await ctx.uow.care.head_teacher_of(class_id)
     if not ctx.actor.is_school_wide and head != ctx.actor.staff_id:
-        class_name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
+        class_name = await ctx.uow.people.class_name(class_id)
         return Reply.refusal(f"只有{class_name}的班主任或校长可以确认绑定。", not_allowed=True)
-    requests = await pending_requests(ctx.session, [k.id for k in kids])
+    requests = await ctx.uow.binding.pending_requests([k.id for k in kids])
     if not requests:
         return Reply.refusal("没有待确认的绑定申请。")
     kid_names = {k.id: k.name for k in kids}
@@ -164,50 +144,42 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(await _listing(ctx, requests, kid_names, word, number))
     index = (number or 1) - 1
     request = requests[index]
-    guardian = await ctx.session.get(Guardian, request.guardian_id)
-    assert guardian is not None
+    name = await ctx.uow.binding.guardian_name(request.guardian_id) or ""
     who = _who(request.sender_name, request.platform, request.user_id)
     if not approve:
-        request.state, request.decided_by = "rejected", ctx.actor.actor_ref
-        ctx.audit("bind_rejected", guardian.name, guardian_id=guardian.id, platform=request.platform)
-        return Reply(f"已拒绝绑定: {guardian.name}({who})")
-    others = await other_accounts(ctx.session, guardian.id, request.platform, request.user_id)
+        await ctx.uow.binding.decide(request.id, "rejected", ctx.actor.actor_ref)
+        ctx.audit("bind_rejected", name, guardian_id=request.guardian_id, platform=request.platform)
+        return Reply(f"已拒绝绑定: {name}({who})")
+    others = await ctx.uow.binding.other_accounts(request.guardian_id, request.platform, request.user_id)
     if others and Role.PRINCIPAL not in ctx.actor.roles:
         return Reply.refusal(
-            f"{guardian.name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
+            f"{name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
             f"请校长在本群发送 同意绑定 {kid_names[request.student_id]} {index + 1}", not_allowed=True)
-    await _bind(ctx, request, guardian)
-    text = f"已确认绑定: {guardian.name}({who})"
+    await _bind(ctx, request, name)
+    text = f"已确认绑定: {name}({who})"
     if others:
-        text += f"\n注意: {guardian.name}此前已绑定账号 {_accounts(others)},现在这些账号都可以使用。"
+        text += f"\n注意: {name}此前已绑定账号 {_accounts(others)},现在这些账号都可以使用。"
     return Reply(text)
 
 
-async def _bind(ctx: HandlerContext, request: BindingRequest, guardian: Guardian) -> None:
-    request.state, request.decided_by = "approved", ctx.actor.actor_ref
-    identity = await ctx.session.scalar(select(Identity).where(
-        Identity.platform == request.platform, Identity.user_id == request.user_id))
-    if identity is None:
-        ctx.session.add(Identity(platform=request.platform, user_id=request.user_id,
-                                 guardian_id=request.guardian_id, source="binding", bound_at=ctx.clock.now()))
-    else:
-        identity.guardian_id = request.guardian_id
-    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=guardian.id,
+async def _bind(ctx: HandlerContext, request: Request, name: str) -> None:
+    await ctx.uow.binding.decide(request.id, "approved", ctx.actor.actor_ref)
+    await ctx.uow.binding.bind(request.platform, request.user_id, request.guardian_id, ctx.clock.now())
+    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=request.guardian_id,
                   text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。"))
-    ctx.audit("bind_approved", guardian.name, guardian_id=guardian.id, platform=request.platform)
+    ctx.audit("bind_approved", name, guardian_id=request.guardian_id, platform=request.platform)
 
 
 async def _listing(
-    ctx: HandlerContext, requests: list[BindingRequest], kid_names: dict[int, str], word: str, number: int | None
+    ctx: HandlerContext, requests: list[Request], kid_names: dict[int, str], word: str, number: int | None
 ) -> str:
     """The pending requests, numbered, and how to pick one."""
     lines = [f"没有第{number}个申请。" if number is not None else f"有{len(requests)}个待确认的绑定申请:"]
     for i, request in enumerate(requests, start=1):
-        guardian = await ctx.session.get(Guardian, request.guardian_id)
-        assert guardian is not None
-        bound = await other_accounts(ctx.session, guardian.id, request.platform, request.user_id)
+        name = await ctx.uow.binding.guardian_name(request.guardian_id)
+        bound = await ctx.uow.binding.other_accounts(request.guardian_id, request.platform, request.user_id)
         lines.append(f"{i}. {kid_names[request.student_id]}: {_who(request.sender_name, request.platform, request.user_id)}"
-                     f" 申请绑定为「{guardian.name}」" + (",该家长已绑定其他账号" if bound else ""))
+                     f" 申请绑定为「{name}」" + (",该家长已绑定其他账号" if bound else ""))
     example = kid_names[requests[0].student_id]
     lines.append(f"请回复编号,例如: {word} {example} 1")
     return "\n".join(lines)

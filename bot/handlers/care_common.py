@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
-
-from sqlalchemy import String, Table, bindparam, select
 
 from bot.domain.actors import ChildRef
 from bot.domain.care import CareTimes
+from bot.domain.children import Child
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.domain.school_calendar import SchoolCalendar
@@ -26,11 +24,6 @@ from bot.handlers.resolve import (
     spread_over_clauses,
     which_child_text,
 )
-from bot.store.calendar import school_calendar
-from bot.store.care import Kid, guardians_of, kids_by_ids, kids_of_class
-from bot.store.like import contains_literally
-from bot.store.people import staff_ids_with_role
-from bot.store.tables import Student
 
 WEEKDAY_CN = "一二三四五六日"
 SEPARATELY = "这条消息里几个孩子的安排不一样,请每个孩子分开发一条,例如: 王小明 今天外婆接"
@@ -63,7 +56,7 @@ def care_times(ctx: HandlerContext) -> CareTimes:
 async def calendar_of(ctx: HandlerContext) -> SchoolCalendar:
     if ctx.actor.school_id is None:
         return SchoolCalendar()
-    return await school_calendar(ctx.session, ctx.actor.school_id)
+    return await ctx.uow.care.calendar(ctx.actor.school_id)
 
 
 @dataclass(frozen=True)
@@ -127,28 +120,19 @@ async def _close_name(ctx: HandlerContext, unknown: list[tuple[str, str | None]]
     return Refusal(await propose(ctx, not_found_text(unknown), [rewritten(ctx, word, guess)]))
 
 
-_STUDENTS = cast(Table, Student.__table__)
-# Built once: the text (bound) contains the pupil's name as written, i.e. `? LIKE '%' || name || '%' ESCAPE`
-# with the name's `%`, `_` and escape char escaped (a pupil named `%` is not a wildcard).
-_NAMED_IN_TEXT = select(_STUDENTS.c.id, _STUDENTS.c.name).where(
-    _STUDENTS.c.school_id == bindparam("school_id"),
-    contains_literally(bindparam("text", type_=String), _STUDENTS.c.name),
-)
-
-
 async def _leading_name(ctx: HandlerContext, text: str) -> str | None:
     """A name standing at the start of the text; the school's given names are read only when a word stands there."""
     if leading_word(text) is None:
         return None
-    names = await ctx.session.scalars(select(_STUDENTS.c.name).where(_STUDENTS.c.school_id == ctx.actor.school_id))
+    names = await ctx.uow.people.pupil_names(ctx.actor.school_id)
     return leading_name(text, {a for name in names for a in aliases(name)[1:]})
 
 
 async def _names_someone_elses_child(ctx: HandlerContext, text: str, children: list[ChildRef]) -> str | None:
     """The name of a pupil of the school, not this guardian's child, that the text contains (longest)."""
     own = {c.student_id for c in children}
-    found = await ctx.session.execute(_NAMED_IN_TEXT, {"school_id": ctx.actor.school_id, "text": text})
-    names = [name for sid, name in found.all() if sid not in own]
+    found = await ctx.uow.people.pupils_named_in(ctx.actor.school_id, text)
+    names = [name for sid, name in found if sid not in own]
     return max(names, key=len) if names else None
 
 
@@ -165,8 +149,8 @@ async def class_of_chat(ctx: HandlerContext) -> int:
     raise Refusal("请在班级群里发送,我才知道是哪个班。")
 
 
-async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Kid]:
-    roster = await kids_of_class(ctx.session, class_group_id)
+async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: int) -> list[Child]:
+    roster = await ctx.uow.care.kids_of_class(class_group_id)
     found = find_kids(text, roster)
     if found.unknown:
         raise await _close_name(ctx, found.unknown)
@@ -178,7 +162,7 @@ async def kids_named_in_class(ctx: HandlerContext, text: str, class_group_id: in
     return [await _one_of_same_name(ctx, kid, roster) for kid in found.kids]
 
 
-async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) -> Kid:
+async def _one_of_same_name(ctx: HandlerContext, kid: Child, roster: list[Child]) -> Child:
     """The pupil meant by a name two or more pupils of the class share: the one chosen, or ask which (by 学号
     tail and guardian, numbered; `1`/`2` carries the message out for that child). Never the first by chance."""
     same = [k for k in roster if k.name == kid.name]
@@ -187,14 +171,12 @@ async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) ->
     chosen = [k for k in same if k.id in ctx.chosen]
     if len(chosen) == 1:
         return chosen[0]
-    numbers = dict((await ctx.session.execute(
-        select(Student.id, Student.student_no).where(Student.id.in_([k.id for k in same]))
-    )).all())
-    nos = [str(numbers.get(k.id) or "") for k in same]
+    numbers = await ctx.uow.people.student_numbers([k.id for k in same])
+    nos = [numbers.get(k.id, "") for k in same]
     tail = next((n for n in range(2, max(map(len, nos)) + 1) if len({no[-n:] for no in nos}) == len(nos)), 0)
     labels = []
     for k, no in zip(same, nos, strict=True):
-        guardians = await guardians_of(ctx.session, k.id)
+        guardians = await ctx.uow.care.guardians_of(k.id)
         parent = f",{guardians[0].relation}{guardians[0].name}" if guardians else ""
         labels.append(f"{k.name}(学号尾号{no[-tail:] if tail else no}{parent})")
     text = current_text(ctx)
@@ -202,7 +184,7 @@ async def _one_of_same_name(ctx: HandlerContext, kid: Kid, roster: list[Kid]) ->
     raise Refusal(await propose(ctx, f"本班有{len(same)}个{kid.name},是哪一个?", texts, labels))
 
 
-async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:
+async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Child]:
     """Guardian: their own children; teacher: children of the class named in the text."""
     if ctx.actor.is_staff:
         class_id = await class_of_chat(ctx)
@@ -212,8 +194,8 @@ async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Kid]:
         if ctx.actor.guardian_id is None:
             raise Refusal(f"请写出孩子的姓名,例如: {example}")
     children = await guardian_children(ctx, text, example)
-    return await kids_by_ids(ctx.session, [c.student_id for c in children])
+    return await ctx.uow.care.kids_by_ids([c.student_id for c in children])
 
 
 async def staff_with_role(ctx: HandlerContext, roles: tuple[str, ...]) -> list[int]:
-    return await staff_ids_with_role(ctx.session, ctx.actor.school_id, roles)
+    return await ctx.uow.people.staff_with_role(ctx.actor.school_id, roles)

@@ -3,45 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
-
+from bot.domain.commands import CancelLeave, Leave
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
 from bot.handlers.proposals import propose
-from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.registry import KNOWN, CommandSpec
 from bot.handlers.resolve import aliases, join_han
-from bot.store.care import head_teacher_of
-from bot.store.care_tables import Leave
-from bot.store.tables import ClassGroup
 
 _FILLER = re.compile(
     r"@\S+|请假|请个假|请一天假|请两天假|老师|您好|你好|麻烦|谢谢|孩子|小孩|宝宝|我家|今天|明天|后天|"
     r"不(去|来|参加|上)(托管|了)|托管|请\s*[\d一二两三四五六七八九十]{1,2}\s*天(的)?假|[\d一二两三四五六七八九十]{1,2}\s*天|"
     r"起|请(?=[病事]假)|[,.!?;:,。!?;:、~]+"
-)
-
-
-_LEAVES = cast(Table, Leave.__table__)
-# Built once (Core): the leave command writes without the ORM's unit of work.
-_CLASSES = cast(Table, ClassGroup.__table__)
-# One row per leave of the child on those days (a single row of NULLs when none), each with the head teacher.
-_HEAD_AND_LEAVES = (
-    select(_CLASSES.c.head_teacher_id, _LEAVES.c.day, _LEAVES.c.cancelled_at)
-    .select_from(_CLASSES.outerjoin(_LEAVES, and_(
-        _LEAVES.c.student_id == bindparam("student_id"), _LEAVES.c.day.in_(bindparam("days", expanding=True))
-    )))
-    .where(_CLASSES.c.id == bindparam("class_group_id"))
-)
-_NEW_LEAVE = insert(_LEAVES)
-_RENEW_LEAVE = (  # a cancelled leave asked for again
-    update(_LEAVES)
-    .where(_LEAVES.c.student_id == bindparam("kid"), _LEAVES.c.day == bindparam("on"))
-    .values(cancelled_at=None, cancelled_by=None, reason=bindparam("new_reason"), late_notice=bindparam("late"),
-            message_id=bindparam("msg"))
 )
 
 
@@ -55,8 +30,8 @@ def reason_of(text: str, remove: list[str]) -> str:
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 
-async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_leave(ctx: HandlerContext, command: Leave) -> Reply:
+    text = command.text
     try:
         kids = await kids_for(ctx, text, "请假 王小明 明天")
         dated = await days_in(ctx, text)
@@ -67,11 +42,8 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
     lines, late_names = [], []
     for kid in kids:
         # The class's head teacher, and day -> when that day's leave was cancelled (None: it stands).
-        rows = (await ctx.session.execute(
-            _HEAD_AND_LEAVES, {"class_group_id": kid.class_group_id, "student_id": kid.id, "days": list(dated.days)}
-        )).all()
-        head = rows[0][0] if rows else None
-        existing = {day: cancelled for _, day, cancelled in rows if day is not None}
+        state = await ctx.uow.care.leave_state(kid.class_group_id, kid.id, list(dated.days))
+        head, existing = state.head_teacher_id, state.existing
         new_rows = []
         for day in dated.days:
             late = day == today and times.started(kid.grade, ctx.now_local())
@@ -81,13 +53,10 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
                     "created_by": ctx.actor.actor_ref, "created_at": now, "message_id": ctx.message.message_id,
                 })
             elif existing[day] is not None:
-                await ctx.session.execute(_RENEW_LEAVE, {
-                    "kid": kid.id, "on": day, "new_reason": reason, "late": late, "msg": ctx.message.message_id,
-                })
+                await ctx.uow.care.renew_leave(kid.id, day, reason, late, ctx.message.message_id)
             if late:
                 late_names.append(kid.name)
-        if new_rows:
-            await ctx.session.execute(_NEW_LEAVE, new_rows)
+        await ctx.uow.care.add_leaves(new_rows)
         ctx.audit("leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in dated.days])
         if head is not None and head != ctx.actor.staff_id:
             detail = f"原因: {reason}" if reason else "未写原因"
@@ -103,8 +72,8 @@ async def handle_leave(ctx: HandlerContext, args: Args) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_cancel_leave(ctx: HandlerContext, command: CancelLeave) -> Reply:
+    text = command.text
     try:
         kids = await kids_for(ctx, text, "销假 王小明 明天")
         dated = await days_in(ctx, text, "销假")
@@ -113,26 +82,23 @@ async def handle_cancel_leave(ctx: HandlerContext, args: Args) -> Reply:
     now, lines = ctx.clock.now(), []
     found = []
     for kid in kids:
-        stmt = select(Leave).where(Leave.student_id == kid.id, Leave.cancelled_at.is_(None))
-        stmt = stmt.where(Leave.day.in_(dated.days)) if dated.explicit else stmt.where(Leave.day >= ctx.today())
-        found.append((kid, list(await ctx.session.scalars(stmt.order_by(Leave.day)))))
+        standing = await ctx.uow.care.leaves_of([kid.id], list(dated.days) if dated.explicit else None, ctx.today())
+        found.append((kid, [day for _, day in standing]))
     if not dated.explicit and sum(len(leaves) for _, leaves in found) > 1:
         # A bare 销假 that would cancel several days: ask first, naming every day.
         asked = [(kid, leaves) for kid, leaves in found if leaves]
-        texts = [f"销假 {kid.name} " + " ".join(x.day.isoformat() for x in leaves) for kid, leaves in asked]
-        labels = [f"{kid.name}: {days_label([x.day for x in leaves])}" for kid, leaves in asked]
+        texts = [f"销假 {kid.name} " + " ".join(day.isoformat() for day in leaves) for kid, leaves in asked]
+        labels = [f"{kid.name}: {days_label(leaves)}" for kid, leaves in asked]
         question = (f"要为{labels[0].replace(': ', '销假: ')}吗?" if len(asked) == 1
                     else "要为哪个孩子销假?")
         return Refusal(await propose(ctx, question, texts, labels)).reply()
-    for kid, leaves in found:
-        if not leaves:
+    for kid, days in found:
+        if not days:
             lines.append(f"{kid.name}没有可以销的假。")
             continue
-        for leave in leaves:
-            leave.cancelled_at, leave.cancelled_by = now, ctx.actor.actor_ref
-        days = [leave.day for leave in leaves]
+        await ctx.uow.care.cancel_leaves(kid.id, days, ctx.actor.actor_ref, now)
         ctx.audit("cancel_leave", kid.name, student_id=kid.id, days=[d.isoformat() for d in days])
-        head = await head_teacher_of(ctx.session, kid.class_group_id)
+        head = await ctx.uow.care.head_teacher_of(kid.class_group_id)
         if head is not None and head != ctx.actor.staff_id:
             ctx.push(Push(key=f"cancel-leave:{kid.id}:{ctx.message.message_id}:head",
                           text=f"{kid.name} 已销假: {days_label(days)}(照常参加托管)", staff_id=head))

@@ -1,13 +1,15 @@
 """Pure recognisers for the care day's phrasing: leave, pickups, late notices, roll call, binding.
 
-Each returns the arguments of its command (the whole text stays in `text` for name and date lookup
-at handle time) or None when the phrasing is not its own.
+Each returns its command (typed, bot.domain.commands, for the care-day ones; the whole text stays in `text`
+for name and date lookup at handle time) or None when the phrasing is not its own.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.domain.commands import CancelLeave, EarlyPickup, LatePickup, Leave, Picked, PickupTime, ProxyPickup
+from bot.domain.dates import find_time
 from bot.domain.text import strip_decoration
 from bot.handlers.registry import Args
 from bot.handlers.resolve import SURNAMES
@@ -37,66 +39,74 @@ _APPROVE_BIND = re.compile(r"^(同意|确认|通过)绑定\s*(?P<rest>.*)$")
 _REJECT_BIND = re.compile(r"^(拒绝|驳回)绑定\s*(?P<rest>.*)$")
 
 
-def parse_cancel_leave(text: str) -> Args | None:
-    return {"text": text} if _CANCEL_LEAVE.search(text) else None
+def parse_cancel_leave(text: str) -> CancelLeave | None:
+    return CancelLeave(text) if _CANCEL_LEAVE.search(text) else None
 
 
-def parse_leave(text: str) -> Args | None:
-    return {"text": text} if _LEAVE.search(text) else None
+def parse_leave(text: str) -> Leave | None:
+    return Leave(text) if _LEAVE.search(text) else None
 
 
 def parse_not_picked(text: str) -> Args | None:
     return {"text": text} if _NOT_PICKED.search(text) and len(text) <= 12 else None
 
 
-def parse_picked(text: str) -> Args | None:
+def parse_picked(text: str) -> Picked | None:
     if not _PICKED.search(text):
         return None
-    return {"text": text, "all": bool(_ALL.search(text))}
+    found = find_time(text)
+    return Picked(text, bool(_ALL.search(text)), found[0] if found else None)
 
 
 _BARE_TIME = re.compile(r"^(接走时间\s*)?\d{1,2}[:：]\d{2}$")
 
 
-def parse_bare_time(text: str) -> Args | None:
+def parse_bare_time(text: str) -> PickupTime | None:
     """`17:35` alone: a teacher answering when a late batch was picked up."""
     t = text.strip(" 。.")
-    return {"text": t.replace("：", ":").removeprefix("接走时间").strip()} if _BARE_TIME.match(t) else None
+    if not _BARE_TIME.match(t):
+        return None
+    found = find_time(t.replace("：", ":").removeprefix("接走时间").strip())
+    return PickupTime(found[0]) if found else None
 
 
 _EARLY = re.compile(r"早(一)?(点|些)(来)?接|提前(来)?接|提早(来)?接|早接")
 
 
-def parse_early(text: str) -> Args | None:
+def parse_early(text: str) -> EarlyPickup | None:
     """`明天早点接 16:00`, `提前接`: an early pickup (checked before the late notice, which matches 点接)."""
-    return {"text": text} if _EARLY.search(text) and "请假" not in text else None
-
-
-def parse_late(text: str) -> Args | None:
-    if "请假" in text:
+    if not _EARLY.search(text) or "请假" in text:
         return None
-    return {"text": text} if _LATE.search(text) else None
+    found = find_time(text)
+    return EarlyPickup(text, found[0] if found else None)
 
 
-def parse_proxy(text: str) -> Args | None:
+def parse_late(text: str) -> LatePickup | None:
+    if "请假" in text or not _LATE.search(text):
+        return None
+    found = find_time(text)
+    return LatePickup(text, found[0] if found else None)
+
+
+def parse_proxy(text: str) -> ProxyPickup | None:
     if _PICKED.search(text):
         return None
     m = _PROXY.search(text)
     if m is None:
         return None
     if m["me"]:  # 我来接: the sender, a guardian
-        return {"text": text, "who": "我"}
+        return ProxyPickup(text, "我")
     if m["by2"]:  # 今天换人接: who is asked
-        return {"text": text, "who": ""}
+        return ProxyPickup(text, "")
     if m["by"]:
-        return {"text": text, "who": m["by"]}
+        return ProxyPickup(text, m["by"])
     who = m["who"] or text[m.end():].strip(" :,，。") or ""
     who = who.split(" ")[0] if who else ""
     called = _CALLED.search(text)
     name = m["name"] or (called["name"] if called else "")
     if name and name[0] not in SURNAMES:  # 外婆下午来接: 下午 is not a name
         name = called["name"] if called else ""
-    return {"text": text, "who": who, "name": name}
+    return ProxyPickup(text, who, name)
 
 
 def parse_rollcall(text: str) -> Args | None:

@@ -1,96 +1,66 @@
-"""已接走, 未接走, 晚点接, 代接: who left care, when, with whom, and who is late."""
+"""已接走, 未接走 and the late batch's 接走时间: who left care, when, and who is still waiting."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
-
-from bot.domain.care import expected_pickup, minutes_late
-from bot.domain.dates import find_time
+from bot.domain.care_day import ClassDay
+from bot.domain.children import Child
+from bot.domain.commands import Picked, PickupTime
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
     Refusal,
-    calendar_of,
-    care_times,
     class_of_chat,
-    days_in,
-    days_label,
     kids_for,
     kids_named_in_class,
-    staff_with_role,
+)
+from bot.handlers.care_lateness import (
+    charge_late_fee,
+    flag_repeated_lateness,
+    minutes_late_at,
+    tell_late_privately,
 )
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, Args, CommandSpec
-from bot.store.care import (
-    ClassDay,
-    Kid,
-    class_day,
-    guardians_of,
-    head_teacher_of,
-    kids_by_ids,
-    kids_of_class,
-    late_count,
-)
-from bot.store.care_tables import Pickup, PickupPlan, PickupTimeQuestion
-from bot.store.enroll_tables import LedgerEntry
-from bot.store.fees import calendar_term
-from bot.store.tables import Guardianship, StaffRole, Student
+from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 
 
-async def handle_picked(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
+async def handle_picked(ctx: HandlerContext, command: Picked) -> Reply:
+    text, everyone = command.text, command.everyone
     try:
         if ctx.actor.is_staff:
             class_id = await class_of_chat(ctx)
-            roster = await kids_of_class(ctx.session, class_id)
-            day = await class_day(ctx.session, roster, ctx.today())
-            kids = day.waiting() if args["all"] else await kids_named_in_class(ctx, text, class_id)
+            roster = await ctx.uow.care.kids_of_class(class_id)
+            day = await ctx.uow.care.class_day(roster, ctx.today())
+            kids = day.waiting() if everyone else await kids_named_in_class(ctx, text, class_id)
             if not kids:
-                if args["all"]:
+                if everyone:
                     return Reply("没有待接的孩子了。")
                 return Reply.refusal("请写出孩子的姓名,例如: 王小明 已接走")
-            return await _confirm(ctx, day, kids, given_time(ctx, text), batch=args["all"] or len(kids) > 1)
+            at = given_time(ctx, command.at)
+            return await _confirm(ctx, day, kids, at, batch=everyone or len(kids) > 1)
         kids = await kids_for(ctx, text, "王小明 已接走")
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, kids, ctx.today())
+    day = await ctx.uow.care.class_day(kids, ctx.today())
     return await _claim(ctx, day, kids)
 
 
-def given_time(ctx: HandlerContext, text: str) -> datetime | None:
-    """The time a teacher says the children left (`17:35 全部已接走`); never later than now."""
-    found = find_time(text)
-    if found is None:
+def given_time(ctx: HandlerContext, said: time | None) -> datetime | None:
+    """The time a teacher says the children left (`17:35 全部已接走`) today; never later than now."""
+    if said is None:
         return None
-    at = datetime.combine(ctx.today(), found[0], tzinfo=ctx.settings.school.tz)
+    at = datetime.combine(ctx.today(), said, tzinfo=ctx.settings.school.tz)
     if at > ctx.now_local():
-        raise Refusal(f"接走时间 {found[0]:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
+        raise Refusal(f"接走时间 {said:%H:%M} 还没到,请写实际接走的时间,例如: 17:35 全部已接走")
     return at.astimezone(ctx.clock.now().tzinfo)  # stored as the clock gives times (UTC in production)
 
 
-def agreed_time(ctx: HandlerContext, day: ClassDay, kid: Kid) -> datetime:
-    """When the child is due to be picked up: care end, or the late notice's time."""
-    plan = day.plans.get(kid.id)
-    end = care_times(ctx).end_for(day.day)
-    return datetime.combine(day.day, expected_pickup(end, plan.expected_time if plan else None),
-                            tzinfo=ctx.settings.school.tz)
-
-
-def minutes_late_at(ctx: HandlerContext, day: ClassDay, kid: Kid, moment: datetime) -> int:
-    """Minutes past the agreed time when the child left; 0 within `care.pickup_grace_minutes` or early."""
-    agreed = agreed_time(ctx, day, kid)
-    return minutes_late(agreed.time(), moment.astimezone(ctx.settings.school.tz),
-                        ctx.settings.care.pickup_grace_minutes)
-
-
-def _expected(ctx: HandlerContext, day: ClassDay, kid: Kid) -> int:
+def _expected(ctx: HandlerContext, day: ClassDay, kid: Child) -> int:
     return minutes_late_at(ctx, day, kid, ctx.now_local())
 
 
-async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: datetime | None = None, *,
+async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: datetime | None = None, *,
                    batch: bool = False) -> Reply:
     now, done, notes, late, unknown = ctx.clock.now(), [], [], 0, []
     for kid in kids:
@@ -104,33 +74,34 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
         if pickup is None:
             plan = day.plans.get(kid.id)
             left = at or now
-            pickup = Pickup(student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
-                            picked_up_by=plan.person if plan else "", minutes_late=minutes_late_at(ctx, day, kid, left),
-                            time_known=True, message_id=ctx.message.message_id)
-            if at is None and batch and pickup.minutes_late > 0:
-                # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
-                pickup.minutes_late, pickup.time_known = 0, False
+            minutes = minutes_late_at(ctx, day, kid, left)
+            # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
+            known = not (at is None and batch and minutes > 0)
+            pickup = await ctx.uow.pickups.add_pickup(
+                student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
+                picked_up_by=plan.person if plan else "", minutes_late=minutes if known else 0, time_known=known,
+                message_id=ctx.message.message_id)
+            if not known:
                 unknown.append(kid)
-            ctx.session.add(pickup)
             day.pickups[kid.id] = pickup
         elif at is not None:
             pickup.picked_up_at, pickup.time_known = at, True
             pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        await ctx.uow.pickups.save(pickup)
         ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
                   time_known=pickup.time_known)
-        await ctx.session.flush()
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         done.append(kid.name)
         late += pickup.minutes_late > 0
     lines = []
     if done:
         lines.append("已确认接走: " + "、".join(done))
     if late:  # not in the reply: a group must not learn which named child was late
-        _tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
+        tell_late_privately(ctx, [k for k in kids if (p := day.pickups.get(k.id)) and p.minutes_late > 0])
     if unknown:
-        ask_pickup_time(ctx, day, unknown)
+        await ask_pickup_time(ctx, day, unknown)
         lines.append(f"其中 {len(unknown)} 人已过约定时间,接走时间另行私信询问。")
     if notes:
         lines.append(";".join(notes) + "。")
@@ -140,19 +111,7 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Kid], at: date
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
 
 
-def _tell_late_privately(ctx: HandlerContext, kids: list[Kid]) -> None:
-    """Who was late goes to the confirming teacher one-to-one; the group reply gives only a count."""
-    if ctx.actor.staff_id is None or not kids:
-        return
-    ctx.push(Push(key=f"late-recorded:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
-                  text="晚于约定时间接走(已记录): " + "、".join(kids_names(kids)) + "。"))
-
-
-def kids_names(kids: list[Kid]) -> list[str]:
-    return [k.name for k in kids]
-
-
-def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None:
+async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> None:
     """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
     minutes = ctx.settings.care.answer_minutes
     if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
@@ -161,30 +120,23 @@ def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> None
             text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
                  f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
         ))
-    ctx.session.add(PickupTimeQuestion(
-        class_group_id=kids[0].class_group_id, day=day.day, asked_of=ctx.actor.actor_ref,
-        student_ids=",".join(str(k.id) for k in kids), asked_at=ctx.clock.now(), message_id=ctx.message.message_id,
-    ))
+    await ctx.uow.pickups.ask_time(kids[0].class_group_id, day.day, ctx.actor.actor_ref, [k.id for k in kids],
+                                   ctx.clock.now(), ctx.message.message_id)
 
 
-async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
+async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
     """A teacher's bare `17:35`: the time the children of their last late batch left."""
-    since = ctx.clock.now() - timedelta(minutes=ctx.settings.care.answer_minutes)
-    question = await ctx.session.scalar(
-        select(PickupTimeQuestion)
-        .where(PickupTimeQuestion.asked_of == ctx.actor.actor_ref, PickupTimeQuestion.answered_at.is_(None),
-               PickupTimeQuestion.asked_at >= since)
-        .order_by(PickupTimeQuestion.asked_at.desc()).limit(1)
-    )
+    question = await ctx.uow.pickups.open_question(
+        ctx.actor.actor_ref, ctx.clock.now(), timedelta(minutes=ctx.settings.care.answer_minutes))
     if question is None:
         return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
     try:
-        at = given_time(ctx, args["text"])
+        at = given_time(ctx, command.at)
     except Refusal as refusal:
         return refusal.reply()
-    assert at is not None  # the parser only accepts a time
-    kids = await kids_by_ids(ctx.session, [int(i) for i in question.student_ids.split(",") if i])
-    day = await class_day(ctx.session, kids, question.day)
+    assert at is not None
+    kids = await ctx.uow.care.kids_by_ids(list(question.student_ids))
+    day = await ctx.uow.care.class_day(kids, question.day)
     names, late = [], 0
     for kid in kids:
         pickup = day.pickups.get(kid.id)
@@ -192,13 +144,13 @@ async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
             continue
         pickup.picked_up_at, pickup.time_known = at, True
         pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
+        await ctx.uow.pickups.save(pickup)
         ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
-        await ctx.session.flush()
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         names.append(kid.name)
         late += pickup.minutes_late > 0
-    question.answered_at = ctx.clock.now()
+    await ctx.uow.pickups.answered(question.id, ctx.clock.now())
     if not names:
         return Reply("这些孩子的接走时间已经记录过了。", private=True)
     tail = f",其中 {late} 人晚于约定时间,已记录" if late else ",均未超过约定时间"
@@ -206,7 +158,7 @@ async def handle_pickup_time(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已记录 {'、'.join(names)} 于 {local:%H:%M} 接走{tail}。", private=True)
 
 
-async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
+async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> Reply:
     now, self_confirm, lines = ctx.clock.now(), ctx.settings.care.guardian_self_confirm, []
     for kid in kids:
         if day.on_leave(kid):
@@ -214,20 +166,19 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
             continue
         pickup = day.pickups.get(kid.id)
         if pickup is None:
-            pickup = Pickup(student_id=kid.id, day=day.day, state="claimed", picked_up_at=now,
-                            picked_up_by=ctx.actor.name, minutes_late=_expected(ctx, day, kid),
-                            time_known=True, message_id=ctx.message.message_id)
-            ctx.session.add(pickup)
+            pickup = await ctx.uow.pickups.add_pickup(
+                student_id=kid.id, day=day.day, state="claimed", picked_up_at=now, picked_up_by=ctx.actor.name,
+                minutes_late=_expected(ctx, day, kid), time_known=True, message_id=ctx.message.message_id)
         pickup.claimed_by = ctx.actor.actor_ref
         may_pickup = await _claimant_may_pickup(ctx, kid)
         if self_confirm and may_pickup and pickup.state != "confirmed":
             pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+        await ctx.uow.pickups.save(pickup)
         if not may_pickup:
             await _warn_not_authorised(ctx, kid)
         ctx.audit("pickup_claimed", kid.name, student_id=kid.id, may_pickup=may_pickup)
-        await ctx.session.flush()
-        await _flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await _charge_late_fee(ctx, kid, pickup, day.day)
+        await flag_repeated_lateness(ctx, kid, pickup, day.day)
+        await charge_late_fee(ctx, kid, pickup, day.day)
         state = "已确认" if pickup.state == "confirmed" else "等老师确认"
         lines.append(f"已记录: {kid.name} 由{ctx.actor.name}接走({state})。")
         if not may_pickup:
@@ -235,15 +186,15 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Kid]) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def _claimant_may_pickup(ctx: HandlerContext, kid: Kid) -> bool:
+async def _claimant_may_pickup(ctx: HandlerContext, kid: Child) -> bool:
     """Is the sender on the child's pickup list (可接送)? Someone not a guardian of the child is not."""
-    guardians = await guardians_of(ctx.session, kid.id)
+    guardians = await ctx.uow.care.guardians_of(kid.id)
     return any(g.guardian_id == ctx.actor.guardian_id and g.may_pickup for g in guardians)
 
 
-async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
+async def _warn_not_authorised(ctx: HandlerContext, kid: Child) -> None:
     """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
-    for teacher in await _class_teachers(ctx, kid.class_group_id):
+    for teacher in await ctx.uow.people.class_teachers(kid.class_group_id):
         ctx.push(Push(
             key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
             text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
@@ -252,60 +203,12 @@ async def _warn_not_authorised(ctx: HandlerContext, kid: Kid) -> None:
         ))
 
 
-async def _term(ctx: HandlerContext, day: date) -> tuple[date, date]:
-    """The school's term holding `day` (its calendar entries; Sep-Jan / Feb-Aug when none), as fees use it."""
-    return calendar_term(await calendar_of(ctx), day)
-
-
-async def _flag_repeated_lateness(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
-    """The Nth late pickup of a family in a term goes to the principal (once)."""
-    if pickup.minutes_late <= 0:
-        return
-    guardians = await guardians_of(ctx.session, kid.id)
-    family = sorted({kid.id} | set(await _siblings(ctx, [g.guardian_id for g in guardians])))
-    start, end = await _term(ctx, day)
-    count = await late_count(ctx.session, family, start, end)
-    if count != ctx.settings.care.late_flag_count:
-        return
-    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in guardians)
-    for principal in await staff_with_role(ctx, ("principal",)):
-        ctx.push(Push(
-            key=f"late-flag:{'-'.join(map(str, family))}:{start.isoformat()}:{count}:p{principal}",
-            text=f"{kid.name} 本学期第{count}次晚接(今天晚 {pickup.minutes_late} 分钟)。家长: {phones}",
-            staff_id=principal,
-        ))
-
-
-async def _charge_late_fee(ctx: HandlerContext, kid: Kid, pickup: Pickup, day: date) -> None:
-    """A confirmed late pickup charges the optional per-minute late fee to the family ledger (once)."""
-    fen_per_minute = ctx.settings.care.late_fee_fen_per_minute
-    if fen_per_minute <= 0 or pickup.minutes_late <= 0 or pickup.state != "confirmed":
-        return
-    key = f"late-fee:{pickup.id}"
-    if await ctx.session.scalar(select(LedgerEntry.id).where(LedgerEntry.key == key)) is not None:
-        return
-    school_id = await ctx.session.scalar(select(Student.school_id).where(Student.id == kid.id))
-    ctx.session.add(LedgerEntry(
-        school_id=school_id, student_id=kid.id, term_start=(await _term(ctx, day))[0], kind="charge",
-        fen=pickup.minutes_late * fen_per_minute, note=f"晚接 {pickup.minutes_late} 分钟 ({day.isoformat()})",
-        at=ctx.clock.now(), key=key,
-    ))
-    ctx.audit("late_fee", kid.name, student_id=kid.id, fen=pickup.minutes_late * fen_per_minute)
-
-
-async def _siblings(ctx: HandlerContext, guardian_ids: list[int]) -> list[int]:
-    if not guardian_ids:
-        return []
-    rows = await ctx.session.scalars(select(Guardianship.student_id).where(Guardianship.guardian_id.in_(guardian_ids)))
-    return list(rows.all())
-
-
 async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
     try:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
+    day = await ctx.uow.care.class_day(await ctx.uow.care.kids_of_class(class_id), ctx.today())
     waiting = day.waiting()
     if not waiting:
         return Reply("全部已接走 ✓")
@@ -317,139 +220,6 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
         names.append(f"{kid.name}{note}{claimed}")
     # The names say who is (or soon is) late: the list goes to the teacher privately, the group gets a note.
     return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
-
-
-async def _plan(ctx: HandlerContext, kid: Kid, day: date | None = None, **values: object) -> None:
-    day = day or ctx.today()
-    plan = await ctx.session.scalar(
-        select(PickupPlan).where(PickupPlan.student_id == kid.id, PickupPlan.day == day)
-    )
-    if plan is None:
-        plan = PickupPlan(student_id=kid.id, day=day, created_by=ctx.actor.actor_ref,
-                          created_at=ctx.clock.now(), message_id=ctx.message.message_id)
-        ctx.session.add(plan)
-    for key, value in values.items():
-        setattr(plan, key, value)
-    plan.message_id = ctx.message.message_id
-
-
-async def notice_days(ctx: HandlerContext, text: str, example: str) -> tuple[date, ...]:
-    """The care days a pickup notice is for: the day it names (今天, 明天, 周三, 11月25日), else today while
-    today's care is still on; after that the sender is asked to name the day."""
-    dated = await days_in(ctx, text)
-    if dated.explicit:
-        return dated.days
-    today = ctx.today()
-    over = datetime.combine(today, care_times(ctx).end_for(today), tzinfo=ctx.settings.school.tz) + timedelta(
-        minutes=ctx.settings.care.max_late_minutes)
-    if ctx.now_local() > over:
-        raise Refusal(f"今天的托管已经结束。如果是明天,请写: 明天{example}")
-    return dated.days
-
-
-async def handle_late(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
-        return Reply.refusal("请告诉我大约几点接,例如: 今天晚点接 18:10")
-    at, _ = found
-    try:
-        days = await notice_days(ctx, text, "晚点接 18:10")
-        end = care_times(ctx).end_for(days[0])
-        if at < end and not _LATE_WORD.search(text):  # 三点半来接: before care ends, an early pickup
-            return await _early(ctx, text, at, days)
-        latest = (datetime.combine(days[0], end) + timedelta(minutes=ctx.settings.care.max_late_minutes)).time()
-        if at < end:
-            return Reply.refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 来接不算晚。提前接请写: 早点接 {at:%H:%M}")
-        if at > latest:
-            return Reply.refusal(f"托管最晚照看到 {latest:%H:%M}。{at:%H:%M} 接请直接与老师联系安排;"
-                                 f"能在此前到,请写: 晚点接 {latest:%H:%M}")
-        kids = await kids_for(ctx, text, "王小明 今天晚点接 18:10")
-    except Refusal as refusal:
-        return refusal.reply()
-    for kid in kids:
-        for day in days:
-            await _plan(ctx, kid, day, expected_time=at, early_time=None)
-            ctx.audit("late_notice", kid.name, student_id=kid.id, day=day.isoformat(), expected=at.isoformat())
-    names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} {days_label(days)} 约 {at:%H:%M} 接,老师会照看到那时。")
-
-
-_LATE_WORD = re.compile(r"晚|迟")
-
-
-async def handle_early(ctx: HandlerContext, args: Args) -> Reply:
-    text = args["text"]
-    found = find_time(text)
-    if found is None:
-        return Reply.refusal("请告诉我几点来接,例如: 明天早点接 16:00")
-    try:
-        days = await notice_days(ctx, text, "早点接 16:00")
-        return await _early(ctx, text, found[0], days)
-    except Refusal as refusal:
-        return refusal.reply()
-
-
-async def _early(ctx: HandlerContext, text: str, at: time, days: tuple[date, ...]) -> Reply:
-    """The child leaves care early that day: recorded, the class's teachers told privately, never late."""
-    end = care_times(ctx).end_for(days[0])
-    if at >= end:
-        raise Refusal(f"托管 {end:%H:%M} 结束,{at:%H:%M} 不算提前。晚到请写: 晚点接 {at:%H:%M}")
-    kids = await kids_for(ctx, text, "王小明 明天早点接 16:00")
-    for kid in kids:
-        for day in days:
-            await _plan(ctx, kid, day, early_time=at, expected_time=None)
-            ctx.audit("early_pickup", kid.name, student_id=kid.id, day=day.isoformat(), at=at.isoformat())
-        for teacher in await _class_teachers(ctx, kid.class_group_id):
-            ctx.push(Push(key=f"early-pickup:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}:t{teacher}",
-                          staff_id=teacher,
-                          text=f"{kid.name} {days_label(days)} 将于 {at:%H:%M} 提前接走({ctx.actor.name}告知)。"))
-    names = "、".join(k.name for k in kids)
-    return Reply(f"好的,已记录: {names} {days_label(days)} {at:%H:%M} 提前接走,已告知老师。")
-
-
-async def _class_teachers(ctx: HandlerContext, class_group_id: int) -> list[int]:
-    teachers = set(await ctx.session.scalars(select(StaffRole.staff_id).where(
-        StaffRole.class_group_id == class_group_id, StaffRole.role.in_(("head_teacher", "care_teacher")))))
-    head = await head_teacher_of(ctx.session, class_group_id)
-    if head is not None:
-        teachers.add(head)
-    return sorted(teachers)
-
-
-async def handle_proxy(ctx: HandlerContext, args: Args) -> Reply:
-    who = str(args.get("who") or "")
-    if not who:
-        return Reply.refusal("请说明谁来接,例如: 今天外婆接")
-    try:
-        days = await notice_days(ctx, args["text"], f"{who}接")
-        kids = await kids_for(ctx, args["text"], "王小明 今天外婆接")
-    except Refusal as refusal:
-        return refusal.reply()
-    on = days_label(days)
-    lines, name = [], str(args.get("name") or "")
-    if who == "我":
-        who = ctx.actor.name
-    for kid in kids:
-        relation = care_parse.RELATION_OF.get(who, who)
-        match = next((g for g in await guardians_of(ctx.session, kid.id)
-                      if (g.relation == relation and (not name or g.name == name)) or g.name in {who, name}), None)
-        authorised = match is not None and match.may_pickup
-        person = f"{match.relation}{match.name}" if match else f"{who}{name}"
-        for day in days:
-            await _plan(ctx, kid, day, person=person, person_authorised=authorised)
-            ctx.audit("pickup_person", kid.name, student_id=kid.id, day=day.isoformat(), person=person,
-                      authorised=authorised)
-        if authorised:
-            lines.append(f"好的,{kid.name} {on}由{person}接。")
-            continue
-        head = await head_teacher_of(ctx.session, kid.class_group_id)
-        if head is not None:
-            ctx.push(Push(key=f"proxy:{kid.id}:{days[0].isoformat()}:{ctx.message.message_id}",
-                          text=f"{kid.name} {on}将由「{person}」接,此人不在可接送名单中,请交接时核实身份并与家长电话确认。",
-                          staff_id=head))
-        lines.append(f"已记录: {kid.name} {on}由「{person}」接。此人不在可接送名单中,老师交接时会核实。")
-    return Reply("\n".join(lines))
 
 
 COMMANDS = [
@@ -486,38 +256,5 @@ COMMANDS = [
         handle=handle_picked,
         roles=KNOWN,
         priority=25,
-    ),
-    CommandSpec(
-        name="晚点接",
-        usage="今天晚点接 时间",
-        summary="今天会晚到,告诉老师预计几点接",
-        example="今天晚点接 18:10",
-        keywords=("晚点接", "晚接"),
-        parse=care_parse.parse_late,
-        handle=handle_late,
-        roles=KNOWN,
-        priority=35,
-    ),
-    CommandSpec(
-        name="早点接",
-        usage="明天早点接 16:00 / 今天三点半来接",
-        summary="提前接孩子离开托管(老师会收到私信)",
-        example="明天早点接 16:00",
-        keywords=("早点接", "提前接"),
-        parse=care_parse.parse_early,
-        handle=handle_early,
-        roles=KNOWN,
-        priority=34,
-    ),
-    CommandSpec(
-        name="代接",
-        usage="今天外婆接 / 代接 姓名",
-        summary="今天换人来接",
-        example="今天外婆接",
-        keywords=("代接", "外婆接", "爷爷接"),
-        parse=care_parse.parse_proxy,
-        handle=handle_proxy,
-        roles=GUARDIANS | STAFF,
-        priority=36,
     ),
 ]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from bot.domain.enrollment import State
+from bot.domain.care_day import ClassDay
 from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
@@ -21,20 +19,7 @@ from bot.handlers.care_common import (
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
 from bot.handlers.resolve import find_kids
-from bot.store.care import (
-    ClassDay,
-    class_day,
-    guardians_of,
-    head_teacher_of,
-    kids_by_ids,
-    kids_of_class,
-    leaves_of,
-    unnotified_absence_count,
-)
-from bot.store.care_tables import Attendance, CourseAttendance
-from bot.store.enroll_tables import Enrollment
 from bot.store.fees import calendar_term
-from bot.store.tables import ClassGroup, Course
 
 
 def counts_line(day: ClassDay) -> str:
@@ -49,8 +34,8 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
-    name = await ctx.session.scalar(select(ClassGroup.name).where(ClassGroup.id == class_id))
+    day = await ctx.uow.care.class_day(await ctx.uow.care.kids_of_class(class_id), ctx.today())
+    name = await ctx.uow.people.class_name(class_id)
     lines = [counts_line(day), f"{name} {day_label(day.day)} {ctx.now_local():%H:%M} 点名"]
     on_leave = [k.name for k in day.expected if day.on_leave(k)]
     absent = [k.name for k in day.expected if day.absent(k)]
@@ -73,23 +58,17 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
         return refusal.reply()
     if not kids:
         return Reply.refusal("请写出孩子的姓名,例如: " + ("缺席 张三" if status == "absent" else "到了 张三"))
-    day = await class_day(ctx.session, kids, ctx.today())
+    day = await ctx.uow.care.class_day(kids, ctx.today())
     now, lines = ctx.clock.now(), []
     for kid in kids:
         if status == "absent" and day.on_leave(kid):
             lines.append(f"{kid.name}今天已请假,不算缺席。")
             continue
-        mark = day.marks.get(kid.id)
-        if mark is None:
-            ctx.session.add(Attendance(student_id=kid.id, day=day.day, status=status, marked_by=ctx.actor.actor_ref,
-                                       marked_at=now, message_id=ctx.message.message_id))
-        elif mark.status != status:
-            mark.status, mark.marked_by, mark.marked_at = status, ctx.actor.actor_ref, now
-            mark.message_id = ctx.message.message_id
+        await ctx.uow.care.set_mark(day, kid.id, status, ctx.actor.actor_ref, now, ctx.message.message_id)
         ctx.audit(f"mark_{status}", kid.name, student_id=kid.id, day=day.day.isoformat())
         if status == "absent":
             await _tell_unnotified_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day.isoformat())
-            await ctx.session.flush()
+            await ctx.uow.flush()
             await _flag_repeated_absence(ctx, kid.id, kid.name, kid.class_group_id, day.day)
             lines.append(f"已记录: {kid.name} 今天缺席(未请假),已私信告知家长。")
         else:
@@ -99,13 +78,13 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
 
 
 async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str) -> None:
-    for guardian in await guardians_of(ctx.session, student_id):
+    for guardian in await ctx.uow.care.guardians_of(student_id):
         ctx.push(Push(
             key=f"absent:{student_id}:{day}:g{guardian.guardian_id}",
             text=f"{guardian.name}您好: {name}今天没有到托管班,也没有请假。请尽快回复老师孩子的去向,谢谢!",
             guardian_id=guardian.guardian_id,
         ))
-    head = await head_teacher_of(ctx.session, class_id)
+    head = await ctx.uow.care.head_teacher_of(class_id)
     if head is not None and head != ctx.actor.staff_id:
         ctx.push(Push(key=f"absent:{student_id}:{day}:head", text=f"{name} 今天未请假缺席托管,已私信家长。",
                       staff_id=head))
@@ -115,11 +94,11 @@ async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str
     """The Nth unnotified absence of a child in a term (`care.absence_flag_count`) goes, privately and once, to
     the head teacher and the principal (the seeds: repeated absence without notice may end the place)."""
     start, end = calendar_term(await calendar_of(ctx), day)
-    count = await unnotified_absence_count(ctx.session, student_id, start, end)
+    count = await ctx.uow.care.unnotified_absences(student_id, start, end)
     if count != ctx.settings.care.absence_flag_count:
         return
-    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await guardians_of(ctx.session, student_id))
-    head = await head_teacher_of(ctx.session, class_id)
+    phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await ctx.uow.care.guardians_of(student_id))
+    head = await ctx.uow.care.head_teacher_of(class_id)
     targets = dict.fromkeys([*([head] if head is not None else []), *await staff_with_role(ctx, ("principal",))])
     for staff in targets:
         ctx.push(Push(
@@ -136,17 +115,15 @@ async def handle_all_present(ctx: HandlerContext, args: Args) -> Reply:
         class_id = await class_of_chat(ctx)
     except Refusal as refusal:
         return refusal.reply()
-    day = await class_day(ctx.session, await kids_of_class(ctx.session, class_id), ctx.today())
-    now, marked = ctx.clock.now(), 0
+    day = await ctx.uow.care.class_day(await ctx.uow.care.kids_of_class(class_id), ctx.today())
+    now = ctx.clock.now()
     for kid in day.expected:
         if day.on_leave(kid) or kid.id in day.marks:
             continue
-        ctx.session.add(Attendance(student_id=kid.id, day=day.day, status="present", marked_by=ctx.actor.actor_ref,
-                                   marked_at=now, message_id=ctx.message.message_id))
+        await ctx.uow.care.set_mark(day, kid.id, "present", ctx.actor.actor_ref, now, ctx.message.message_id)
         ctx.audit("mark_present", kid.name, student_id=kid.id, day=day.day.isoformat())
-        marked += 1
-    await ctx.session.flush()
-    day = await class_day(ctx.session, day.kids, day.day)
+    await ctx.uow.flush()
+    day = await ctx.uow.care.class_day(day.kids, day.day)
     return Reply(f"已点名: {counts_line(day)}")
 
 
@@ -161,19 +138,15 @@ async def handle_present(ctx: HandlerContext, args: Args) -> Reply:
 async def handle_course_rollcall(ctx: HandlerContext, args: Args) -> Reply:
     """One session of an X course: its enrolled children present, on leave (a care leave that day) or absent
     (named by the teacher); recorded per child and day, changed by a later roll call of the same session."""
-    course = await ctx.session.scalar(select(Course).where(
-        Course.school_id == ctx.actor.school_id, Course.name == args["course"], Course.category == "X"))
+    course = await ctx.uow.care.x_course(ctx.actor.school_id, args["course"])
     if course is None:
         return Reply.refusal(f"没有叫「{args['course']}」的兴趣课。本班点名请发: 点名")
     today = ctx.today()
-    weekdays = [int(d) for d in course.weekdays.split(",") if d.strip().isdigit()]
-    if today.isoweekday() not in weekdays:
-        days = "、".join(f"周{WEEKDAY_CN[d - 1]}" for d in weekdays)
+    if today.isoweekday() not in course.weekdays:
+        days = "、".join(f"周{WEEKDAY_CN[d - 1]}" for d in course.weekdays)
         return Reply.refusal(f"{course.name}今天({day_label(today)})没有课({days}上课)。")
-    ids = list((await ctx.session.scalars(select(Enrollment.student_id).where(
-        Enrollment.course_id == course.id, Enrollment.state.in_([State.ACTIVE.value, State.WITHDRAW_REQ.value])
-    ))).all())
-    kids = await kids_by_ids(ctx.session, ids)
+    ids = await ctx.uow.care.course_pupils(course.id)
+    kids = await ctx.uow.care.kids_by_ids(ids)
     if not kids:
         return Reply.refusal(f"{course.name}还没有已报名的孩子。")
     found = find_kids(args["absent"], kids, look_for_unknown=True) if args["absent"] else None
@@ -181,25 +154,21 @@ async def handle_course_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(f"{course.name}的孩子中没有「{args['absent'][:12]}」。例如: 点名 {course.name} 缺席 "
                              f"{kids[0].name}")
     absent = {k.id for k in found.kids} if found is not None else set()
-    on_leave = {sid for sid, _ in await leaves_of(ctx.session, ids, [today], today)}
-    marks = {m.student_id: m for m in (await ctx.session.scalars(select(CourseAttendance).where(
-        CourseAttendance.course_id == course.id, CourseAttendance.day == today))).all()}
-    now = ctx.clock.now()
+    on_leave = {sid for sid, _ in await ctx.uow.care.leaves_of(ids, [today], today)}
+    statuses = {k.id: "leave" if k.id in on_leave else "absent" if k.id in absent else "present" for k in kids}
+    await ctx.uow.care.set_course_marks(course.id, today, statuses, ctx.actor.actor_ref, ctx.clock.now(),
+                                        ctx.message.message_id)
     groups: dict[str, list[str]] = {"present": [], "leave": [], "absent": []}
     for kid in kids:
-        status = "leave" if kid.id in on_leave else "absent" if kid.id in absent else "present"
-        groups[status].append(kid.name)
-        mark = marks.get(kid.id)
-        if mark is None:
-            ctx.session.add(CourseAttendance(course_id=course.id, student_id=kid.id, day=today, status=status,
-                                             marked_by=ctx.actor.actor_ref, marked_at=now,
-                                             message_id=ctx.message.message_id))
-        elif mark.status != status:
-            mark.status, mark.marked_by, mark.marked_at = status, ctx.actor.actor_ref, now
-            mark.message_id = ctx.message.message_id
+        groups[statuses[kid.id]].append(kid.name)
     ctx.audit("course_rollcall", course.name, day=today.isoformat(), present=len(groups["present"]),
               leave=len(groups["leave"]), absent=len(groups["absent"]))
-    lines = [f"{course.name} {day_label(today)} 点名: 应到 {len(kids)} 实到 {len(groups['present'])} "
+    return course_rollcall_reply(course.name, today, len(kids), groups)
+
+
+def course_rollcall_reply(course: str, day: date, expected: int, groups: dict[str, list[str]]) -> Reply:
+    """Counts for all; who is on leave or absent is not for a group to read (the reply is then private)."""
+    lines = [f"{course} {day_label(day)} 点名: 应到 {expected} 实到 {len(groups['present'])} "
              f"请假 {len(groups['leave'])} 缺席 {len(groups['absent'])}"]
     if groups["leave"]:
         lines.append("请假: " + "、".join(groups["leave"]))
@@ -207,8 +176,7 @@ async def handle_course_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         lines.append("缺席: " + "、".join(groups["absent"]))
     lines.append("在课: " + ("、".join(groups["present"]) or "无"))
     if not groups["absent"]:
-        lines.append(f"没来的孩子请发: 点名 {course.name} 缺席 姓名")
-    # Who is on leave or absent is not for a group to read.
+        lines.append(f"没来的孩子请发: 点名 {course} 缺席 姓名")
     return Reply("\n".join(lines), private=bool(groups["leave"] or groups["absent"]))
 
 

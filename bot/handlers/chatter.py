@@ -15,7 +15,6 @@ from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import chatter_kind, is_question
 from bot.handlers.registry import KNOWN, Args, CommandSpec
-from bot.store.notices import confirm
 
 ANSWERS = {
     "thanks": "不客气😊",
@@ -42,7 +41,7 @@ def parse_chatter(text: str) -> Args | None:
 
 async def handle_chatter(ctx: HandlerContext, args: Args) -> Reply:
     if args.get("received") and ctx.actor.guardian_id is not None and ctx.actor.children:
-        confirmed = await confirm(ctx.session, [c.student_id for c in ctx.actor.children], ctx.actor.guardian_id,
+        confirmed = await ctx.uow.notices.confirm([c.student_id for c in ctx.actor.children], ctx.actor.guardian_id,
                                   ctx.clock.now())
         if confirmed:
             ctx.audit("notice.confirm", "", notices=confirmed)

@@ -4,36 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
-
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.actors import Actor
 from bot.domain.messages import IncomingMessage, Push
 from bot.settings import Settings
 from bot.store.people import ChatInfo
-from bot.store.tables import AuditEntry
+from bot.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.handlers.registry import CommandTable
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Commands(Protocol):
+    """The command table as a handler uses it (bot.handlers.registry.CommandTable): this module needs no more."""
+
+    def parse(self, text: str) -> Any:
+        """A `Parsed` command or a `ParseError`."""
+
+    def help_text(self, actor: Actor) -> str:
+        """The commands this actor may use."""
 
 
 @dataclass
 class HandlerContext:
-    session: AsyncSession
+    uow: UnitOfWork
     clock: Clock
     settings: Settings
     actor: Actor
     message: IncomingMessage
     chat: ChatInfo | None
-    table: CommandTable
+    table: Commands
     pushes: list[Push] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
     # A proposal answered: the pupils already chosen among same-name ones, and the message carried out.
     chosen: frozenset[int] = frozenset()
     replayed_text: str | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The unit of work's session, for code not yet moved behind a repository (goes with issue 16)."""
+        return self.uow.session
 
     def now_local(self) -> datetime:
         return self.clock.now().astimezone(self.settings.school.tz)
@@ -46,23 +58,23 @@ class HandlerContext:
         self.pushes.append(push)
 
     def audit(self, action: str, subject: str = "", **detail: Any) -> None:
-        """Record who did what, when and from which message (written with the change, see write_audits)."""
-        self.audits.append({
-            "school_id": self.actor.school_id,
-            "at": self.clock.now(),
-            "actor": self.actor.actor_ref,
-            "action": action,
-            "subject": subject,
-            "detail": detail,
-            "message_id": self.message.message_id,
-        })
+        """Record who did what, when and from which message (written with the change, see `finish`)."""
+        self.audits.append(
+            {
+                "school_id": self.actor.school_id,
+                "at": self.clock.now(),
+                "actor": self.actor.actor_ref,
+                "action": action,
+                "subject": subject,
+                "detail": detail,
+                "message_id": self.message.message_id,
+            }
+        )
 
-
-_AUDIT_INSERT = insert(cast(Table, AuditEntry.__table__))
-
-
-async def write_audits(ctx: HandlerContext) -> None:
-    """The handler's audit entries, in its unit of work: one Core INSERT (executemany), no ORM flush."""
-    if ctx.audits:
-        await ctx.session.execute(_AUDIT_INSERT, ctx.audits)
-        ctx.audits.clear()
+    async def finish(self) -> None:
+        """Write what the handler left for its unit of work: the audit entries and the pushes."""
+        if self.audits:
+            await self.uow.messages.audit(self.audits)
+            self.audits.clear()
+        if self.pushes:
+            await self.uow.outbox.add(self.pushes, self.clock.now())

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from bot.domain import family as rules
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
 from bot.handlers.resolve import find_kids, not_found_text
-from bot.store import family as store
-from bot.store.care import Kid
 from bot.store.family import LeftBehind
-from bot.store.tables import Guardianship
 
 _CONTACT = r"(通话|通电话|电话|视频|写信|回信|书信)"
 _DONE = re.compile(rf"^(已经?|刚刚?|刚才|今天|今晚|昨天|昨晚|本月|这个月).{{0,10}}{_CONTACT}|(视频|通话|通电话)(了|过)|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}")
@@ -36,15 +31,11 @@ def parse_talk(text: str) -> Args | None:
     return {"text": m.group(2).strip()} if m else None
 
 
-def _as_kids(children: list[LeftBehind]) -> list[Kid]:
-    return [Kid(c.id, c.name, c.class_group_id, 0, True) for c in children]
-
-
 async def _mine(ctx: HandlerContext) -> list[LeftBehind]:
     """The left-behind children the sender may record for: their own, their classes', their paired ones."""
     if ctx.actor.school_id is None:
         return []
-    everyone = await store.left_behind_children(ctx.session, ctx.actor.school_id)
+    everyone = await ctx.uow.family.left_behind(ctx.actor.school_id)
     if ctx.actor.is_staff:
         return [c for c in everyone
                 if ctx.actor.teaches(c.class_group_id) or c.paired_teacher_id == ctx.actor.staff_id]
@@ -53,7 +44,7 @@ async def _mine(ctx: HandlerContext) -> list[LeftBehind]:
 
 def _named(text: str, candidates: list[LeftBehind]) -> tuple[list[LeftBehind], str]:
     """Children named in the text, and a refusal when a name was given but matches none of them."""
-    found = find_kids(text, _as_kids(candidates))
+    found = find_kids(text, candidates)
     ids = {k.id for k in found.kids}
     named = [c for c in candidates if c.id in ids]
     if not named and found.unknown:
@@ -76,11 +67,11 @@ async def handle_call(ctx: HandlerContext, args: Args) -> Reply:
             return Reply.refusal("请写明是哪个孩子,例如: 通话 王小明 视频", private=True)
         named = candidates  # a parent away calls home: it counts for each of their left-behind children
     today, month, kind = ctx.today(), rules.month_key(ctx.today()), rules.call_kind(text)
-    done = await store.calls_in_month(ctx.session, [c.id for c in named], month)
+    done = await ctx.uow.family.calls_in_month([c.id for c in named], month)
     lines = []
     for child in named:
         away = ctx.actor.is_staff or await _is_parent_away(ctx, child)
-        store.record_call(ctx.session, child.id, today, month, kind, ctx.actor.actor_ref, ctx.clock.now(),
+        await ctx.uow.family.record_call(child.id, today, month, kind, ctx.actor.actor_ref, ctx.clock.now(),
                           ctx.message.message_id, by_parent_away=away)
         ctx.audit("family.call", child.name, kind=kind, month=month, by_parent_away=away)
         label = rules.KIND_LABELS[kind]
@@ -95,8 +86,7 @@ async def handle_call(ctx: HandlerContext, args: Args) -> Reply:
 
 async def _is_parent_away(ctx: HandlerContext, child: LeftBehind) -> bool:
     """Is the guardian sending this a parent away from home (by the roster's relation and 留守 status)?"""
-    relation = await ctx.session.scalar(select(Guardianship.relation).where(
-        Guardianship.student_id == child.id, Guardianship.guardian_id == ctx.actor.guardian_id))
+    relation = await ctx.uow.people.relation(child.id, ctx.actor.guardian_id)
     return relation is not None and rules.away_relation(child.status, relation)
 
 
@@ -111,7 +101,7 @@ async def handle_talk(ctx: HandlerContext, args: Args) -> Reply:
     child = named[0]
     note = re.sub(r"^[\s,:,:]+", "", text.replace(child.name, " ", 1)).strip()[:500]
     today = ctx.today()
-    store.record_talk(ctx.session, child.id, ctx.actor.staff_id, today, rules.month_key(today), note,
+    await ctx.uow.family.record_talk(child.id, ctx.actor.staff_id, today, rules.month_key(today), note,
                       ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id)
     ctx.audit("family.talk", child.name, month=rules.month_key(today))
     return Reply(f"已记录 {child.name} {today.month}月谈心(仅教师可见)。", private=True)

@@ -18,8 +18,6 @@ from bot.handlers.care_common import calendar_of, day_label, days_label
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import PRINCIPALS, Args, CommandSpec, keyword_parser
 from bot.notices import Sent, send_notice
-from bot.store import notices as store
-from bot.store.calendar import add_entry
 
 SENDERS = frozenset({Role.HEAD_TEACHER, Role.PRINCIPAL, Role.ADMIN})
 NAMES_PER_CLASS = 60
@@ -69,7 +67,7 @@ async def handle_notice(ctx: HandlerContext, args: Args) -> Reply:
         if not ctx.actor.is_school_wide:
             return Reply.refusal("全校或年级通知由校长发送;班主任请用: 通知 内容(发到您的班级)", not_allowed=True)
         grade = rules.grade_of(scope)
-        classes = await store.classes_with_pupils(ctx.session, school_id, grade)
+        classes = await ctx.uow.notices.classes_with_pupils(school_id, grade)
         if not classes:
             return Reply.refusal(f"{scope}没有学生,通知未发送。")
     else:
@@ -83,7 +81,7 @@ async def handle_notice(ctx: HandlerContext, args: Args) -> Reply:
         classes = [(r.class_group_id, r.class_name) for r in heads if r.class_group_id is not None]
         scope = "、".join(n for _, n in classes)
     sent = await send_notice(
-        ctx.session, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
+        ctx.uow, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
         sender=_sender_label(ctx, [n for _, n in classes]), kind="notice", scope=scope, text=text[:1000],
         classes=classes, now=ctx.clock.now(), message_id=ctx.message.message_id)
     for push in sent.pushes:
@@ -96,7 +94,7 @@ async def handle_status(ctx: HandlerContext, args: Args) -> Reply:
     school_id = ctx.actor.school_id
     assert school_id is not None and ctx.actor.staff_id is not None
     now = ctx.clock.now()
-    mine = await store.open_notices(ctx.session, school_id, now, sender_staff_id=ctx.actor.staff_id,
+    mine = await ctx.uow.notices.open_notices(school_id, now, sender_staff_id=ctx.actor.staff_id,
                                     with_unsent=ctx.actor.is_school_wide)
     n = args["n"]
     if not mine:
@@ -109,7 +107,7 @@ async def handle_status(ctx: HandlerContext, args: Args) -> Reply:
     short = notice.text if len(notice.text) <= 40 else notice.text[:40] + "…"
     lines = [f"通知情况({sent.month}月{sent.day}日 {sent:%H:%M},{notice.scope},{closes.month}月{closes.day}日截止):",
              f"「{short}」", rules.rate(notice.confirmed, notice.total)]
-    missing = await store.unconfirmed(ctx.session, notice.id)
+    missing = await ctx.uow.notices.unconfirmed(notice.id)
     if missing:
         lines.append(f"未确认 {len(missing)} 人:")
         by_class: dict[str, list[str]] = {}
@@ -153,11 +151,11 @@ async def handle_closure(ctx: HandlerContext, args: Args) -> Reply:
     reason = re.sub(r"^[\s,，:：、]+|[\s,，。.!！]+$", "", text.replace(found.text, " ", 1)).strip()
     reason = re.sub(r"^(因为?|由于)", "", reason).strip()[:100]
     for start, end in _runs(days):
-        await add_entry(ctx.session, school_id, "closure", start, end, reason or "停课")
-    classes = await store.classes_with_pupils(ctx.session, school_id)
+        await ctx.uow.notices.add_closure(school_id, start, end, reason or "停课")
+    classes = await ctx.uow.notices.classes_with_pupils(school_id)
     label = rules.days_text(days)
     sent = await send_notice(
-        ctx.session, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
+        ctx.uow, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
         sender=_sender_label(ctx, []), kind="closure", scope="全校", text=rules.closure_text(label, reason),
         classes=classes, now=ctx.clock.now(), closure_day=days[0], message_id=ctx.message.message_id)
     for push in sent.pushes:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.domain.dates import find_dates
 from bot.domain.messages import IncomingMessage, Reply
 from bot.domain.text import normalise
@@ -20,6 +18,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import confirmation
 from bot.handlers.registry import KNOWN, Args, CommandSpec, Parsed, ParseError
 from bot.store import proposals as store
+from bot.store.uow import UnitOfWork
 
 CONFIRM = "确认"
 ANSWER_DAYS = "补日期"
@@ -58,7 +57,7 @@ async def propose(ctx: HandlerContext, question: str, texts: list[str], labels: 
 
     A text holding DAYS is a message waiting for its days: the sender's next message naming only days fills it.
     """
-    await store.remember(ctx.session, who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now())
+    await ctx.uow.proposals.remember(who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now())
     if len(texts) == 1 and DAYS in texts[0]:
         return f"{question}\n直接回复日期即可,例如「下周一到周三」。"
     if len(texts) == 1:
@@ -107,11 +106,11 @@ def parse_confirm(text: str) -> Args | None:
 
 async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     who = who_of(ctx.message)
-    texts = await store.pending(ctx.session, who, ctx.clock.now(), CONFIRM_WITHIN)
+    texts = await ctx.uow.proposals.pending(who, ctx.clock.now(), CONFIRM_WITHIN)
     answer = args["answer"]
     if answer == "no":
         if texts is not None:
-            await store.drop(ctx.session, who)
+            await ctx.uow.proposals.drop(who)
         return Reply("好的,已取消。" if texts is not None else NOTHING_PENDING)
     if texts is None:
         return Reply(NOTHING_PENDING if answer == "yes" else "现在没有等您选择的事项。")
@@ -122,7 +121,7 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
         return Reply(f"请回复数字 1-{len(texts)} 选择。")
     if DAYS in texts[index]:
         return Reply("请直接回复日期,例如「下周一到周三」。")
-    await store.drop(ctx.session, who)
+    await ctx.uow.proposals.drop(who)
     ctx.chosen, text = split_chosen(texts[index])
     ctx.replayed_text = text
     parsed = ctx.table.parse(text)
@@ -145,21 +144,21 @@ def parse_days_answer(text: str) -> Args | None:
 
 async def handle_days_answer(ctx: HandlerContext, args: Args) -> Reply:
     who = who_of(ctx.message)
-    texts = await store.pending(ctx.session, who, ctx.clock.now(), CONFIRM_WITHIN)
+    texts = await ctx.uow.proposals.pending(who, ctx.clock.now(), CONFIRM_WITHIN)
     if not texts or DAYS not in texts[0]:
         return Reply.refusal(f"「{args['text']}」要做什么?例如: 请假 {args['text']}")
-    await store.drop(ctx.session, who)
+    await ctx.uow.proposals.drop(who)
     parsed = ctx.table.parse(texts[0].replace(DAYS, args["text"]))
     if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or not parsed.spec.writes:
         return Reply.refusal("这项已失效,请重新发送。")
     return await parsed.spec.handle(ctx, parsed.args)
 
 
-async def settle_pending(session: AsyncSession, message: IncomingMessage, parsed: Parsed | ParseError) -> None:
+async def settle_pending(uow: UnitOfWork, message: IncomingMessage, parsed: Parsed | ParseError) -> None:
     """Any message but an answer drops the sender's pending proposal in this chat."""
     if isinstance(parsed, Parsed) and parsed.spec.name in {CONFIRM, ANSWER_DAYS}:
         return
-    await store.drop(session, who_of(message))
+    await uow.proposals.drop(who_of(message))
 
 
 COMMANDS = [

@@ -12,7 +12,6 @@ from bot.handlers.courses import handle_course_list
 from bot.handlers.fees import handle_statement
 from bot.handlers.phenomena import is_question
 from bot.handlers.registry import KNOWN, Args, CommandSpec
-from bot.store.care import leaves_of
 
 _FEES = re.compile(r"钱|费|交了|缴|欠|退款|多退")
 _COURSES = re.compile(r"课|报名|兴趣班|特长班|篮球|书法|美术|舞蹈")
@@ -63,7 +62,7 @@ async def _leave_status(ctx: HandlerContext, text: str) -> Reply:
     calendar = await calendar_of(ctx)
     found = find_dates(text, ctx.today(), calendar.is_care_day)
     days = list(found.days) if found is not None else None
-    leaves = await leaves_of(ctx.session, [k.id for k in kids], days, ctx.today())
+    leaves = await ctx.uow.care.leaves_of([k.id for k in kids], days, ctx.today())
     lines = []
     for kid in kids:
         mine = [day for sid, day in leaves if sid == kid.id]

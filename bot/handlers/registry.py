@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from bot.handlers.context import HandlerContext
 
 Args = Mapping[str, Any]
-ArgParser = Callable[[str], Args | None]
-Handler = Callable[["HandlerContext", Args], Awaitable["Reply"]]
+# A parser returns its command (a typed one from bot.domain.commands, or an Args mapping), None if not its phrasing.
+ArgParser = Callable[[str], Any]
+Handler = Callable[["HandlerContext", Any], Awaitable["Reply"]]
 
 EVERYONE = frozenset(Role)
 KNOWN = frozenset(Role) - {Role.UNKNOWN}
@@ -52,7 +53,7 @@ class CommandSpec:
 @dataclass(frozen=True)
 class Parsed:
     spec: CommandSpec
-    args: Args = field(default_factory=dict)
+    args: Any = field(default_factory=dict)  # what `spec.parse` returned
 
 
 @dataclass(frozen=True)

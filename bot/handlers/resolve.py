@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from bot.domain.actors import ChildRef
-from bot.store.care import Kid
+from bot.domain.children import Named
+
+N = TypeVar("N", bound=Named)
 
 # Words that look like names but are not (so "没有找到" is not said of them).
 _NOT_NAMES_TEXT = (
@@ -53,23 +56,25 @@ def aliases(name: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Found:
+class Found(Generic[N]):
     """Names matched in the text, and the leftover name-like words with a close roster name, if any.
 
     `words` are the words that named the children (to cut from a reason); `short` the children named only by
     a short form of their name (小明 for 王小明), with the word used.
     """
 
-    kids: list[Kid]
+    kids: list[N]
     unknown: list[tuple[str, str | None]]
     words: list[str] = field(default_factory=list)
-    short: list[tuple[str, Kid]] = field(default_factory=list)
+    short: list[tuple[str, N]] = field(default_factory=list)
 
 
-def find_kids(text: str, roster: Sequence[Kid], *, look_for_unknown: bool = True, short_forms: bool = True) -> Found:
+def find_kids(
+    text: str, roster: Sequence[N], *, look_for_unknown: bool = True, short_forms: bool = True
+) -> Found[N]:
     """Roster names in the text, longest first (王小明 wins over 小明), with or without spaces, in text order."""
     remaining = join_han(text)
-    forms: list[tuple[str, Kid, bool]] = [(k.name, k, False) for k in roster]
+    forms: list[tuple[str, N, bool]] = [(k.name, k, False) for k in roster]
     if short_forms:
         counts: dict[str, int] = {}
         for kid in roster:
@@ -77,7 +82,7 @@ def find_kids(text: str, roster: Sequence[Kid], *, look_for_unknown: bool = True
                 counts[alias] = counts.get(alias, 0) + 1
         # A short form two children share names neither of them.
         forms += [(a, k, True) for k in roster for a in aliases(k.name)[1:] if counts[a] == 1 and a not in _NOT_NAMES]
-    hits: list[tuple[int, Kid, str, bool]] = []
+    hits: list[tuple[int, N, str, bool]] = []
     taken: set[int] = set()
     for word, kid, short in sorted(forms, key=lambda f: (-len(f[0]), f[2])):
         if kid.id in taken:
@@ -154,8 +159,7 @@ def leading_word(text: str) -> str | None:
 
 def children_named(text: str, children: Sequence[ChildRef]) -> tuple[list[ChildRef], list[tuple[str, str | None]]]:
     """A guardian's own children named in the text (short forms too); with none named, the caller decides."""
-    as_kids = [Kid(c.student_id, c.name, c.class_group_id, 0, True) for c in children]
-    found = find_kids(text, as_kids)
+    found = find_kids(text, children)
     ids = {k.id for k in found.kids}
     return [c for c in children if c.student_id in ids], found.unknown
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.care_tables import BindingAttempt, BindingRequest
@@ -76,3 +77,113 @@ async def other_accounts(session: AsyncSession, guardian_id: int, platform: str,
     """Accounts already bound to this guardian, other than the one asking."""
     rows = await session.scalars(select(Identity).where(Identity.guardian_id == guardian_id).order_by(Identity.id))
     return [i for i in rows if (i.platform, i.user_id) != (platform, user_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class RosterMatch:
+    """The roster guardian an attempt's phone and child name point at."""
+
+    guardian_id: int
+    guardian_name: str
+    student_id: int
+    student_name: str
+    class_group_id: int
+    relation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pupil:
+    id: int
+    name: str
+    class_group_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A pending request of an account to act as a roster guardian."""
+
+    id: int
+    platform: str
+    user_id: str
+    sender_name: str
+    guardian_id: int
+    student_id: int
+    requested_at: datetime
+
+
+def _request(r: BindingRequest) -> Request:
+    return Request(r.id, r.platform, r.user_id, r.sender_name, r.guardian_id, r.student_id, r.requested_at)
+
+
+class BindingRepo:
+    """Binding attempts (the durable counts behind the limits), requests, and the accounts they bind."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def one_at_a_time(self) -> None:
+        await one_attempt_at_a_time(self.session)
+
+    async def account_attempts_since(self, platform: str, user_id: str, since: datetime) -> int:
+        return await account_attempts_since(self.session, platform, user_id, since)
+
+    async def child_attempts_since(self, child_name: str, since: datetime) -> int:
+        return await child_attempts_since(self.session, child_name, since)
+
+    async def roster_match(self, school_id: int | None, child_name: str, phone: str) -> RosterMatch | None:
+        found = await roster_match(self.session, school_id, child_name, phone)
+        if found is None:
+            return None
+        guardian, student, link = found
+        return RosterMatch(guardian.id, guardian.name, student.id, student.name, student.class_group_id, link.relation)
+
+    async def pupils_named(self, school_id: int | None, child_name: str) -> list[Pupil]:
+        return [Pupil(p.id, p.name, p.class_group_id) for p in await pupils_named(self.session, school_id, child_name)]
+
+    async def pending_requests(self, student_ids: list[int]) -> list[Request]:
+        return [_request(r) for r in await pending_requests(self.session, student_ids)]
+
+    async def other_accounts(self, guardian_id: int, platform: str, user_id: str) -> list[tuple[str, str]]:
+        """(platform, user id) of the accounts already bound to this guardian, other than the one asking."""
+        return [(i.platform, i.user_id) for i in await other_accounts(self.session, guardian_id, platform, user_id)]
+
+    async def guardian_name(self, guardian_id: int) -> str | None:
+        return await self.session.scalar(select(Guardian.name).where(Guardian.id == guardian_id))
+
+    async def add_attempt(self, platform: str, user_id: str, sender_name: str, child_name: str, matched: bool,
+                          at: datetime, message_id: str) -> int:
+        """Count an attempt (matched or not); its id."""
+        attempt = BindingAttempt(platform=platform, user_id=user_id, sender_name=sender_name, child_name=child_name,
+                                 phone_matched=matched, at=utc(at), message_id=message_id)
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt.id
+
+    async def request(self, platform: str, user_id: str, guardian_id: int, student_id: int, at: datetime,
+                      message_id: str, sender_name: str) -> Request:
+        """The account's request to be this guardian, pending again from `at` (one per account and guardian)."""
+        request = await self.session.scalar(select(BindingRequest).where(
+            BindingRequest.platform == platform, BindingRequest.user_id == user_id,
+            BindingRequest.guardian_id == guardian_id))
+        if request is None:
+            request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian_id, student_id=student_id)
+            self.session.add(request)
+        request.state, request.requested_at, request.decided_by = "pending", at, None
+        request.message_id, request.sender_name = message_id, sender_name
+        await self.session.flush()
+        return _request(request)
+
+    async def decide(self, request_id: int, state: str, by: str) -> None:
+        """The request is approved or rejected by `by`."""
+        await self.session.execute(
+            update(BindingRequest).where(BindingRequest.id == request_id).values(state=state, decided_by=by))
+
+    async def bind(self, platform: str, user_id: str, guardian_id: int, at: datetime) -> None:
+        """The account now acts as this guardian."""
+        identity = await self.session.scalar(select(Identity).where(
+            Identity.platform == platform, Identity.user_id == user_id))
+        if identity is None:
+            self.session.add(Identity(platform=platform, user_id=user_id, guardian_id=guardian_id, source="binding",
+                                      bound_at=at))
+        else:
+            identity.guardian_id = guardian_id

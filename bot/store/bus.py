@@ -12,6 +12,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.bus import BUS_PREFIX, LineFacts, line_key
+from bot.domain.care_day import PickupRecord
 from bot.store.bus_tables import BusBoarding, BusLine, BusRider
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.notices import as_utc
@@ -47,7 +48,7 @@ def bus_label(line: LineFacts) -> str:
     return f"{BUS_PREFIX}{line.name}"[:50]
 
 
-def is_bus_pickup(pickup: Pickup) -> bool:
+def is_bus_pickup(pickup: Pickup | PickupRecord) -> bool:
     return pickup.picked_up_by.startswith(BUS_PREFIX)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, Table, bindparam, exists, func, literal, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.domain.care_day import ClassDay, LeaveDay, Mark, PickupRecord, Plan
+from bot.domain.children import Child
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.enroll_tables import Enrollment
 from bot.store.tables import ClassGroup, Course, Guardian, Guardianship, Identity, Student
@@ -32,58 +34,8 @@ async def course_kids(session: AsyncSession, student_ids: object, day: date) -> 
     )).all())
 
 
-@dataclass(frozen=True)
-class Kid:
-    id: int
-    name: str
-    class_group_id: int
-    grade: int
-    basic_care: bool
-
-
-@dataclass
-class ClassDay:
-    """Everything the care day knows about one class on one day, loaded in a fixed number of queries."""
-
-    day: date
-    kids: list[Kid]
-    leaves: dict[int, Leave] = field(default_factory=dict)
-    marks: dict[int, Attendance] = field(default_factory=dict)
-    pickups: dict[int, Pickup] = field(default_factory=dict)
-    plans: dict[int, PickupPlan] = field(default_factory=dict)
-    course_day: set[int] = field(default_factory=set)  # without basic care, with an X course today
-
-    @property
-    def expected(self) -> list[Kid]:
-        """Children in care today: basic care, X-course children on their course days, and drop-ins a teacher
-        marked present (`到了 赵子轩`)."""
-        return [k for k in self.kids if k.basic_care or k.id in self.course_day or self.dropped_in(k)]
-
-    def dropped_in(self, kid: Kid) -> bool:
-        mark = self.marks.get(kid.id)
-        return not kid.basic_care and mark is not None and mark.status == "present"
-
-    @property
-    def roll_called(self) -> bool:
-        """Did a teacher take the roll (name someone present or absent) today? Else presence is unconfirmed."""
-        return bool(self.marks)
-
-    def on_leave(self, kid: Kid) -> bool:
-        return kid.id in self.leaves
-
-    def absent(self, kid: Kid) -> bool:
-        mark = self.marks.get(kid.id)
-        return mark is not None and mark.status == "absent" and kid.id not in self.pickups
-
-    def present(self, kid: Kid) -> bool:
-        return not self.on_leave(kid) and not self.absent(kid)
-
-    def waiting(self) -> list[Kid]:
-        """Present and not yet picked up (a guardian's unconfirmed claim still counts as waiting)."""
-        return [
-            k for k in self.expected
-            if self.present(k) and (k.id not in self.pickups or self.pickups[k.id].state != "confirmed")
-        ]
+# The roster's child (bot.domain.children.Child); the old name stays for code written against it.
+Kid = Child
 
 
 _ST, _CG = cast(Table, Student.__table__), cast(Table, ClassGroup.__table__)
@@ -96,6 +48,19 @@ _KIDS_OF_CLASS = _KIDS.where(_ST.c.class_group_id == bindparam("class_group_id")
 )
 _KIDS_BY_IDS = _KIDS.where(_ST.c.id.in_(bindparam("ids", expanding=True))).order_by(_ST.c.student_no)
 _HEAD_TEACHER = select(_CG.c.head_teacher_id).where(_CG.c.id == bindparam("class_group_id"))
+
+
+def as_mark(m: Attendance) -> Mark:
+    return Mark(m.student_id, m.day, m.status, m.id)
+
+
+def as_pickup(p: Pickup) -> PickupRecord:
+    return PickupRecord(p.student_id, p.day, p.state, p.picked_up_at, p.picked_up_by, p.claimed_by, p.confirmed_by,
+                        p.confirmed_at, p.minutes_late, p.time_known, p.message_id, p.id)
+
+
+def as_plan(p: PickupPlan) -> Plan:
+    return Plan(p.student_id, p.day, p.expected_time, p.early_time, p.person, p.person_authorised)
 
 
 async def kids_of_class(session: AsyncSession, class_group_id: int) -> list[Kid]:
@@ -116,13 +81,13 @@ async def class_day(session: AsyncSession, kids: list[Kid], day: date) -> ClassD
     leaves = await session.scalars(
         select(Leave).where(Leave.student_id.in_(ids), Leave.day == day, Leave.cancelled_at.is_(None))
     )
-    result.leaves = {leave.student_id: leave for leave in leaves}
+    result.leaves = {leave.student_id: LeaveDay(leave.student_id, leave.day) for leave in leaves}
     marks = await session.scalars(select(Attendance).where(Attendance.student_id.in_(ids), Attendance.day == day))
-    result.marks = {m.student_id: m for m in marks}
+    result.marks = {m.student_id: as_mark(m) for m in marks}
     pickups = await session.scalars(select(Pickup).where(Pickup.student_id.in_(ids), Pickup.day == day))
-    result.pickups = {p.student_id: p for p in pickups}
+    result.pickups = {p.student_id: as_pickup(p) for p in pickups}
     plans = await session.scalars(select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day))
-    result.plans = {p.student_id: p for p in plans}
+    result.plans = {p.student_id: as_plan(p) for p in plans}
     others = [k.id for k in kids if not k.basic_care]
     if others:
         result.course_day = await course_kids(session, others, day)
@@ -212,20 +177,20 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
     )
     for leave in leaves:
         if leave.student_id in class_of:
-            days[class_of[leave.student_id]].leaves[leave.student_id] = leave
+            days[class_of[leave.student_id]].leaves[leave.student_id] = LeaveDay(leave.student_id, leave.day)
     for mark in await session.scalars(
         select(Attendance).where(Attendance.student_id.in_(in_school), Attendance.day == day)
     ):
         if mark.student_id in class_of:
-            days[class_of[mark.student_id]].marks[mark.student_id] = mark
+            days[class_of[mark.student_id]].marks[mark.student_id] = as_mark(mark)
     for pickup in await session.scalars(select(Pickup).where(Pickup.student_id.in_(in_school), Pickup.day == day)):
         if pickup.student_id in class_of:
-            days[class_of[pickup.student_id]].pickups[pickup.student_id] = pickup
+            days[class_of[pickup.student_id]].pickups[pickup.student_id] = as_pickup(pickup)
     for plan in await session.scalars(
         select(PickupPlan).where(PickupPlan.student_id.in_(in_school), PickupPlan.day == day)
     ):
         if plan.student_id in class_of:
-            days[class_of[plan.student_id]].plans[plan.student_id] = plan
+            days[class_of[plan.student_id]].plans[plan.student_id] = as_plan(plan)
     for sid in await course_kids(session, in_school.where(Student.basic_care.is_(False)), day):
         if sid in class_of:
             days[class_of[sid]].course_day.add(sid)

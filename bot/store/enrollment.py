@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +30,7 @@ async def open_enrollments(session: AsyncSession, course_id: int) -> list[Enroll
     return list((await session.execute(q)).scalars())
 
 
-def as_seats(rows: Sequence[Enrollment], priority: set[int] | frozenset[int] = frozenset()) -> list[Seat]:
+def as_seats(rows: Sequence[Any], priority: set[int] | frozenset[int] = frozenset()) -> list[Seat]:
     """Seats for the rules; `priority` holds the student ids in a priority group."""
     return [Seat(e.id, State(e.state), e.applied_at, e.student_id in priority) for e in rows]
 
@@ -146,3 +148,108 @@ async def open_courses(session: AsyncSession, school_id: int | None) -> list[Cou
     """The school's courses still taking sign-ups, basic care first."""
     stmt = select(Course).where(Course.school_id == school_id, Course.state == "open")
     return list(await session.scalars(stmt.order_by(Course.category, Course.name)))
+
+
+@dataclass(frozen=True, slots=True)
+class CourseView:
+    """A course as the enrollment commands read it."""
+
+    id: int
+    name: str
+    category: str
+    weekdays: str  # ISO weekdays, "3,5"
+    start_time: time
+    end_time: time
+    capacity: int
+    price_fen: int
+    grades: str  # "1,2,3"; empty = all
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentView:
+    """One child in one course, as read (changes go through the repository)."""
+
+    id: int
+    course_id: int
+    student_id: int
+    guardian_id: int | None
+    state: str
+    applied_at: datetime
+
+
+def _course(c: Course) -> CourseView:
+    return CourseView(c.id, c.name, c.category, c.weekdays, c.start_time, c.end_time, c.capacity, c.price_fen,
+                      c.grades, c.state)
+
+
+def _enrollment(e: Enrollment) -> EnrollmentView:
+    return EnrollmentView(e.id, e.course_id, e.student_id, e.guardian_id, e.state, e.applied_at)
+
+
+class EnrollmentRepo:
+    """Courses, enrollments and the waitlist (the rules are in bot.domain.enrollment); plain values out."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find_course(self, school_id: int | None, name: str, *, lock: bool = False) -> CourseView | None:
+        course = await find_course(self.session, school_id, name, lock=lock)
+        return None if course is None else _course(course)
+
+    async def open_courses(self, school_id: int | None) -> list[CourseView]:
+        return [_course(c) for c in await open_courses(self.session, school_id)]
+
+    async def open_enrollments(self, course_id: int) -> list[EnrollmentView]:
+        return [_enrollment(e) for e in await open_enrollments(self.session, course_id)]
+
+    async def priority_students(self, student_ids: Sequence[int], policy: PriorityPolicy) -> set[int]:
+        return await priority_students(self.session, student_ids, policy)
+
+    async def reserved_places(self, course_id: int, policy: PriorityPolicy) -> int:
+        return await reserved_places(self.session, course_id, policy)
+
+    async def promote_waitlist(self, course_id: int, policy: PriorityPolicy, now: datetime) -> list[EnrollmentView]:
+        course = await self.session.get(Course, course_id)
+        assert course is not None
+        return [_enrollment(e) for e in await promote_waitlist(self.session, course, policy, now)]
+
+    async def waitlist_positions(self, enrollment_ids: Sequence[int]) -> dict[int, int]:
+        return await waitlist_positions(self.session, enrollment_ids)
+
+    async def for_students(self, student_ids: Sequence[int]) -> list[tuple[EnrollmentView, CourseView]]:
+        return [(_enrollment(e), _course(c)) for e, c in await for_students(self.session, student_ids)]
+
+    async def pupils_named(self, school_id: int | None, name: str) -> dict[int, int]:
+        """Active pupils of the school with this name: student id -> class id."""
+        return {s.id: s.class_group_id for s in await students_named(self.session, school_id, name)}
+
+    async def window_refusal(self, course_id: int, student_id: int, now: datetime, priority: bool = False,
+                             early_hours: int = 0) -> str | None:
+        return await window_refusal(self.session, course_id, student_id, now, priority, early_hours)
+
+    async def apply(self, course_id: int, student_id: int, guardian_id: int | None, state: State,
+                    now: datetime) -> int:
+        """A new application in `state`; its id."""
+        e = Enrollment(course_id=course_id, student_id=student_id, guardian_id=guardian_id, state=state.value,
+                       applied_at=now, updated_at=now, round=1)
+        self.session.add(e)
+        await self.session.flush()
+        return e.id
+
+    async def set_state(self, enrollment_id: int, state: State, now: datetime) -> None:
+        e = await self.session.get(Enrollment, enrollment_id)
+        assert e is not None
+        set_state(e, state, now)
+
+    async def cancel_course(self, course_id: int) -> None:
+        """The course is cancelled (撤班); its enrollments are moved by the caller."""
+        course = await self.session.get(Course, course_id)
+        assert course is not None
+        course.state = "cancelled"
+
+    async def take_basic_care(self, student_id: int) -> None:
+        """The child is in basic care (1类)."""
+        student = await self.session.get(Student, student_id)
+        if student is not None:
+            student.basic_care = True

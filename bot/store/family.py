@@ -97,3 +97,24 @@ def record_talk(session: AsyncSession, student_id: int, staff_id: int | None, da
                 by: str, at: datetime, message_id: str) -> None:
     session.add(PastoralTalk(student_id=student_id, staff_id=staff_id, day=day, month=month, note=note,
                              recorded_by=by, recorded_at=at, message_id=message_id))
+
+
+class FamilyRepo:
+    """Left-behind children and their monthly family calls and pastoral talks."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def left_behind(self, school_id: int) -> list[LeftBehind]:
+        return await left_behind_children(self.session, school_id)
+
+    async def calls_in_month(self, student_ids: Sequence[int], month: str) -> dict[int, list[str]]:
+        return await calls_in_month(self.session, student_ids, month)
+
+    async def record_call(self, student_id: int, day: date, month: str, kind: str, by: str, at: datetime,
+                          message_id: str, *, by_parent_away: bool = True) -> None:
+        record_call(self.session, student_id, day, month, kind, by, at, message_id, by_parent_away=by_parent_away)
+
+    async def record_talk(self, student_id: int, staff_id: int | None, day: date, month: str, note: str, by: str,
+                          at: datetime, message_id: str) -> None:
+        record_talk(self.session, student_id, staff_id, day, month, note, by, at, message_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.calendar import add_entry
 from bot.store.notice_tables import Notice, NoticeTarget
-from bot.store.tables import ClassGroup, Student
+from bot.store.tables import ClassGroup, School, Student
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,40 @@ async def due_for_reminder(session: AsyncSession, school_id: int, now: datetime,
     return list((await session.scalars(
         select(Notice).where(Notice.school_id == school_id, Notice.closes_at > now, Notice.created_at <= sent_before)
         .order_by(Notice.id))).all())
+
+
+async def school_timezone(session: AsyncSession, school_id: int) -> str | None:
+    """The school's timezone name as stored (None when the school is not found)."""
+    return await session.scalar(select(School.timezone).where(School.id == school_id))
+
+
+class NoticesRepo:
+    """Notices with their targets (one per child reached) and the confirmations families send back."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def classes_with_pupils(self, school_id: int, grade: int | None = None) -> list[tuple[int, str]]:
+        return await classes_with_pupils(self.session, school_id, grade)
+
+    async def create(self, *, school_id: int, sender_staff_id: int | None, kind: str, scope: str, text: str,
+                     class_ids: Sequence[int], now: datetime, closes: datetime,
+                     message_id: str | None = None) -> tuple[int, int]:
+        return await create_notice(self.session, school_id=school_id, sender_staff_id=sender_staff_id, kind=kind,
+                                   scope=scope, text=text, class_ids=class_ids, now=now, closes=closes,
+                                   message_id=message_id)
+
+    async def confirm(self, student_ids: Sequence[int], guardian_id: int | None, now: datetime) -> int:
+        return await confirm(self.session, student_ids, guardian_id, now)
+
+    async def open_notices(self, school_id: int, now: datetime, *, sender_staff_id: int | None = None,
+                           with_unsent: bool = False) -> list[NoticeRow]:
+        return await open_notices(self.session, school_id, now, sender_staff_id=sender_staff_id,
+                                  with_unsent=with_unsent)
+
+    async def unconfirmed(self, notice_id: int) -> list[tuple[int, str, int, str]]:
+        return await unconfirmed(self.session, notice_id)
+
+    async def add_closure(self, school_id: int, start: date, end: date, name: str) -> None:
+        """Days without care in the school calendar (a closure)."""
+        await add_entry(self.session, school_id, "closure", start, end, name)

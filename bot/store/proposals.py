@@ -54,3 +54,19 @@ async def pending(session: AsyncSession, who: Who, now: datetime, within: timede
 async def drop(session: AsyncSession, who: Who) -> None:
     """Anything but an answer drops what was pending."""
     await session.execute(_DROP, who.params())
+
+
+class ProposalsRepo:
+    """The one pending proposal per sender and chat."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def remember(self, who: Who, texts: list[str], question: str, message_id: str, now: datetime) -> None:
+        await remember(self.session, who, texts, question, message_id, now)
+
+    async def pending(self, who: Who, now: datetime, within: timedelta) -> list[str] | None:
+        return await pending(self.session, who, now, within)
+
+    async def drop(self, who: Who) -> None:
+        await drop(self.session, who)

@@ -11,10 +11,19 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.binding import BindingRepo
 from bot.store.calendar import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
+from bot.store.care_repo import CareRepo
+from bot.store.enrollment import EnrollmentRepo
+from bot.store.family import FamilyRepo
 from bot.store.inbox import InboxRepo
+from bot.store.messages import MessagesRepo
+from bot.store.notices import NoticesRepo
 from bot.store.outbox import OutboxRepo
+from bot.store.people_repo import PeopleRepo
+from bot.store.pickups import PickupRepo
+from bot.store.proposals import ProposalsRepo
 from bot.store.sim import SimRepo
 
 
@@ -48,3 +57,39 @@ class UnitOfWork:
     @cached_property
     def inbox(self) -> InboxRepo:
         return InboxRepo(self.session)
+
+    @cached_property
+    def messages(self) -> MessagesRepo:
+        return MessagesRepo(self.session)
+
+    @cached_property
+    def people(self) -> PeopleRepo:
+        return PeopleRepo(self.session)
+
+    @cached_property
+    def care(self) -> CareRepo:
+        return CareRepo(self.session)
+
+    @cached_property
+    def pickups(self) -> PickupRepo:
+        return PickupRepo(self.session)
+
+    @cached_property
+    def proposals(self) -> ProposalsRepo:
+        return ProposalsRepo(self.session)
+
+    @cached_property
+    def binding(self) -> BindingRepo:
+        return BindingRepo(self.session)
+
+    @cached_property
+    def enrollment(self) -> EnrollmentRepo:
+        return EnrollmentRepo(self.session)
+
+    @cached_property
+    def family(self) -> FamilyRepo:
+        return FamilyRepo(self.session)
+
+    @cached_property
+    def notices(self) -> NoticesRepo:
+        return NoticesRepo(self.session)

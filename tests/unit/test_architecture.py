@@ -44,18 +44,7 @@ PENDING_SQL: set[str] = {
     "bot.demo",
     "bot.enroll_cli",
     "bot.fees_cli",
-    "bot.handlers.care_binding",
-    "bot.handlers.care_common",
-    "bot.handlers.care_leave",
-    "bot.handlers.care_pickup",
-    "bot.handlers.care_rollcall",
-    "bot.handlers.context",
-    "bot.handlers.enroll",
-    "bot.handlers.family",
-    "bot.handlers.proposals",
     "bot.jobs_cli",
-    "bot.notices",
-    "bot.pipeline",
     "bot.reports",
     "bot.roster.exporter",
     "bot.roster.importer",
@@ -63,27 +52,12 @@ PENDING_SQL: set[str] = {
 PENDING_UPWARD: set[tuple[str, str]] = {
     ("bot.jobs.enrollment", "bot.enroll_cli"),
 }
-PENDING_CYCLES: set[frozenset[str]] = {
-    frozenset(
-        [
-            "bot.handlers",
-            "bot.handlers.basic",
-            "bot.handlers.care_binding",
-            "bot.handlers.care_leave",
-            "bot.handlers.care_pickup",
-            "bot.handlers.care_rollcall",
-        ]
-    ),
-}
+PENDING_CYCLES: set[frozenset[str]] = set()
 PENDING_LONG_MODULES: set[str] = {
-    "bot.handlers.care_pickup",
-    "bot.handlers.enroll",
     "bot.roster.importer",
     "bot.roster.validate",
 }
 PENDING_LONG_FUNCTIONS: set[str] = {
-    "bot.handlers.care_rollcall:handle_course_rollcall",
-    "bot.handlers.enroll:handle_enroll",
     "bot.roster.exporter:_collect",
     "bot.store.settlement:settle_term",
 }

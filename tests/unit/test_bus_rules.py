@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import bus
 from bot.domain.privacy import has_phone
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 
 LINE = bus.LineFacts(1, "一号线", "城东方向", "王师傅", "13700000001", "湘A12345")
 OTHER = bus.LineFacts(2, "城西线", "", "李师傅", "13700000002", "湘A54321")

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from bot.domain import duty as rules
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 from tests.conftest import shanghai
 
 TABLE = build_table()

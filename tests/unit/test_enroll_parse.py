@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain import family as rules
 from bot.domain.school_calendar import SchoolCalendar
-from bot.handlers import build_table
+from bot.handlers.table import build_table
 
 CAL = SchoolCalendar()
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain import notices as rules
-from bot.handlers import build_table
 from bot.handlers.registry import Parsed
+from bot.handlers.table import build_table
 
 TZ = ZoneInfo("Asia/Shanghai")
 TABLE = build_table()

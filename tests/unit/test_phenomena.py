@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.text import normalise
-from bot.handlers import build_table
 from bot.handlers.phenomena import chatter_kind, confirmation, is_question
 from bot.handlers.registry import Parsed
+from bot.handlers.table import build_table
 
 TABLE = build_table()
 

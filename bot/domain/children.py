@@ -1,0 +1,27 @@
+"""The child as the care day knows it: one type for a pupil in the roster, whatever asked for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A pupil: id, name, class, grade (care start times depend on it) and whether in basic care (1类)."""
+
+    id: int
+    name: str
+    class_group_id: int
+    grade: int
+    basic_care: bool
+
+
+class Named(Protocol):
+    """Anything naming a pupil (a Child, a guardian's ChildRef, a left-behind child): what name matching needs."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
