@@ -12,6 +12,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.outbox import OutboxRepo
+from bot.store.roster import RosterRepo
 
 
 class UnitOfWork:
@@ -28,3 +29,7 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    @cached_property
+    def roster(self) -> RosterRepo:
+        return RosterRepo(self.session)
