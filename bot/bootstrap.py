@@ -11,6 +11,7 @@ from bot.handlers import build_table
 from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
+from bot.services import UseCases, build_use_cases
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -23,6 +24,7 @@ class Services:
     pipeline: Pipeline
     metrics: Metrics
     inbox: Inbox
+    use_cases: UseCases  # enrollment, fees, reports, roster: shared by chat, jobs and the CLI
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -36,7 +38,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     from bot.jobs.runner import instance_name
 
     inbox = Inbox(pipeline, instance=instance_name())
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox)
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox,
+                    use_cases=build_use_cases(db, settings, clock))
 
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

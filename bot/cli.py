@@ -103,20 +103,16 @@ async def cmd_db(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_roster(services: Services, args: argparse.Namespace) -> int:
-    from bot.roster import exporter, importer, template
-
+    roster = services.use_cases.roster
     if args.roster_command == "template":
-        template.write_template(args.file)
+        roster.template(args.file)
         print(f"已生成花名册模板: {args.file}")
         return 0
     if args.roster_command == "export":
-        await exporter.export_roster(services.db, args.file, school_name=services.settings.school.name)
+        await roster.export(args.file)
         print(f"已导出花名册: {args.file}")
         return 0
-    result = await importer.import_roster(
-        services.db, args.files, school_name=services.settings.school.name, clock=services.clock,
-        limits=services.settings.roster,
-    )
+    result = await roster.import_files(args.files)
     print(result.render())
     return 0 if result.ok else 1
 
@@ -132,8 +128,8 @@ async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
 async def cmd_say(services: Services, args: argparse.Namespace) -> int:
     from bot.store.people import find_chat
 
-    async with services.db.transaction() as session:
-        chat = await find_chat(session, None, args.chat)
+    async with services.db.unit_of_work() as uow:
+        chat = await find_chat(uow.session, None, args.chat)
     platform = Platform(chat.platform) if chat else Platform.SIM
     msg = IncomingMessage(
         platform=platform,

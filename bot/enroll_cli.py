@@ -1,25 +1,16 @@
-"""`tuoguan course add|list|window` and the close-enrollment job (撤班 of under-filled courses, second round)."""
+"""`tuoguan course add|list|window|cancel-session|priority`: thin commands over the enrollment use cases."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import date, datetime, time
 
 from bot.bootstrap import Services
 from bot.domain import enrollment as rules
-from bot.domain.enrollment import State
 from bot.domain.fees import yuan
-from bot.domain.messages import Push
-from bot.store import outbox
-from bot.store.calendar import school_calendar
-from bot.store.enroll_tables import CourseWindow, PriorityMark, as_utc
-from bot.store.enrollment import held_counts, open_enrollments, promote_waitlist, set_state
-from bot.store.fees import calendar_term, cancel_session
-from bot.store.tables import Course, School, Staff, Student
-from bot.store.term_facts import weekdays
+from bot.services.enrollment import EnrollmentService
+from bot.services.errors import NoSchool
+from bot.store.courses import NewCourse
 
 
 def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -52,134 +43,52 @@ def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], 
 
 
 async def cmd_course(services: Services, args: argparse.Namespace) -> int:
-    async with services.db.transaction() as s:
-        school_id = (await s.execute(select(School.id).order_by(School.id))).scalars().first()
-        if school_id is None:
-            print("还没有学校,请先导入花名册。")
-            return 1
+    enrollment = services.use_cases.enrollment
+    try:
         if args.course_command == "add":
-            start, _, end = args.time.partition("-")
-            teacher = (await s.execute(select(Staff.id).where(Staff.school_id == school_id,
-                                                              Staff.name == args.teacher))).scalars().first()
-            s.add(Course(school_id=school_id, name=args.name, category="X", weekdays=args.weekdays,
-                         start_time=time.fromisoformat(start), end_time=time.fromisoformat(end),
-                         capacity=args.capacity, min_size=args.min_size, price_fen=args.price_fen,
-                         grades=args.grades, teacher_id=teacher))
+            await enrollment.add_course(new_course(args))
             print(f"已添加课程 {args.name}")
         elif args.course_command == "window":
-            course = (await s.execute(select(Course).where(Course.school_id == school_id,
-                                                           Course.name == args.name))).scalars().first()
-            if course is None:
+            if not await enrollment.set_window(args.name, args.opens, args.closes, args.reserved,
+                                               args.priority_opens):
                 print(f"没有课程 {args.name}")
                 return 1
-            early = _aware(services, args.priority_opens) if args.priority_opens else None
-            await s.merge(CourseWindow(course_id=course.id, opens_at=_aware(services, args.opens),
-                                       closes_at=_aware(services, args.closes), round=1,
-                                       reserved_places=args.reserved, priority_opens_at=early))
             print(f"{args.name} 报名时间 {args.opens} 至 {args.closes}")
         elif args.course_command == "cancel-session":
-            return await cancel_session_cli(services, s, school_id, args)
+            return await cancel_session_cli(enrollment, args)
         elif args.course_command == "priority":
-            return await mark_priority(services, s, args)
+            return await mark_priority(enrollment, args)
         else:
-            held = await held_counts(s, school_id)
-            for c in (await s.execute(select(Course).where(Course.school_id == school_id))).scalars():
-                print(f"{c.name}\t{c.state}\t{held.get(c.id, 0)}/{c.capacity}\t最少{c.min_size}\t{c.price_fen}分/课时")
+            for c in await enrollment.courses():
+                print(f"{c.name}\t{c.state}\t{c.held}/{c.capacity}\t最少{c.min_size}\t{c.price_fen}分/课时")
+    except NoSchool:
+        print("还没有学校,请先导入花名册。")
+        return 1
     return 0
 
 
-async def cancel_session_cli(services: Services, s: AsyncSession, school_id: int, args: argparse.Namespace) -> int:
+def new_course(args: argparse.Namespace) -> NewCourse:
+    start, _, end = args.time.partition("-")
+    return NewCourse(args.name, args.weekdays, time.fromisoformat(start), time.fromisoformat(end), args.capacity,
+                     args.min_size, args.price_fen, args.grades, args.teacher)
+
+
+async def cancel_session_cli(enrollment: EnrollmentService, args: argparse.Namespace) -> int:
     """A session the school cancels: recorded once, refunded per child already charged, families told."""
-    from bot.fees_cli import policy
-
-    course = (await s.execute(select(Course).where(Course.school_id == school_id,
-                                                   Course.name == args.name))).scalars().first()
-    cal = await school_calendar(s, school_id)
-    if course is None:
-        print(f"没有课程 {args.name}")
+    done = await enrollment.cancel_session(args.name, args.day, args.reason)
+    if done.refusal:
+        print(done.refusal)
         return 1
-    if args.day.isoweekday() not in weekdays(course) or not cal.is_care_day(args.day):
-        print(f"{args.day} 不是「{course.name}」的上课日({cal.why_not(args.day) or '星期不符'})")
-        return 1
-    start, _ = calendar_term(cal, args.day)
-    now = services.clock.now()
-    done = await cancel_session(s, course, args.day, args.reason, start, now, policy(services),
-                                services.settings.school.tz)
-    when = f"{args.day.month}月{args.day.day}日"
-    pushes = [Push(key=f"session-cancel:{course.id}:{args.day}:{eid}", guardian_id=gid,
-                   text=f"「{course.name}」{when}的课因学校安排停课"
-                        + (",该课时费用将退还,发送「费用」可查看。" if fen else "。"))
-              for eid, fen, gid in done.seats if gid is not None]
-    await outbox.enqueue(s, pushes, now)
-    refunded = [fen for _, fen, _ in done.seats if fen]
-    print(f"「{course.name}」{args.day} 停课{'已记录' if done.new else '(此前已记录)'}: "
-          f"退费 {len(refunded)} 人 共 {yuan(sum(refunded))} 元,通知 {len(pushes)} 位家长")
+    print(f"「{done.course}」{args.day} 停课{'已记录' if done.new else '(此前已记录)'}: "
+          f"退费 {len(done.refunded)} 人 共 {yuan(sum(done.refunded))} 元,通知 {done.told} 位家长")
     return 0
 
 
-async def mark_priority(services: Services, s: AsyncSession, args: argparse.Namespace) -> int:
-    student = (await s.execute(select(Student).where(Student.student_no == args.student_no))).scalars().first()
-    if student is None:
+async def mark_priority(enrollment: EnrollmentService, args: argparse.Namespace) -> int:
+    name = await enrollment.mark_priority(args.student_no, args.group, args.off)
+    if name is None:
         print(f"没有学籍号 {args.student_no}")
         return 1
-    mark = await s.get(PriorityMark, (student.id, args.group))
-    if args.off and mark is not None:
-        await s.delete(mark)
-    elif not args.off and mark is None:
-        s.add(PriorityMark(student_id=student.id, group=args.group, set_by="cli", set_at=services.clock.now()))
     label = rules.PRIORITY_GROUPS[args.group]
-    print(f"{student.name}: {'已取消' if args.off else '已标记'}{label}")
+    print(f"{name}: {'已取消' if args.off else '已标记'}{label}")
     return 0
-
-
-def _aware(services: Services, at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=services.settings.school.tz)
-
-
-async def close_enrollment(services: Services, at: datetime) -> str:
-    """Windows closed by `at`: courses under the minimum are cancelled and their families told; the others
-    open a second round (round 2) for the children of the cancelled courses only."""
-    from bot.handlers.enroll import priority_policy
-
-    days = services.settings.enrollment.second_round_days
-    async with services.db.transaction() as s:
-        return await close_windows(s, at, days, priority_policy(services.settings))
-
-
-async def close_windows(
-    s: AsyncSession, at: datetime, second_round_days: int, priority: rules.PriorityPolicy | None = None
-) -> str:
-    """See close_enrollment; courses that go ahead release their unused reserved places to the waitlist."""
-    at = as_utc(at) or at
-    due = (await s.execute(
-        select(Course, CourseWindow).join(CourseWindow, CourseWindow.course_id == Course.id)
-        .where(CourseWindow.round == 1, CourseWindow.closes_at <= at, Course.state == "open")
-        .with_for_update(of=Course)
-    )).all()
-    pushes: list[Push] = []
-    cancelled: list[str] = []
-    for course, window in due:
-        rows = await open_enrollments(s, course.id)
-        held = sum(1 for e in rows if State(e.state) in rules.HOLDS_PLACE)
-        window.round = 2
-        window.opens_at = at
-        window.closes_at = at + timedelta(days=second_round_days)
-        if not rules.under_filled(held, course.min_size):
-            await s.flush()
-            for e in await promote_waitlist(s, course, priority or rules.PriorityPolicy(), at):
-                if e.guardian_id is not None:
-                    pushes.append(Push(key=f"enroll:{e.id}:promoted", guardian_id=e.guardian_id,
-                                       text=f"候补转正:「{course.name}」有空位了,已进入审核。"))
-            continue
-        course.state = "cancelled"
-        cancelled.append(f"{course.name}({held}/{course.min_size})")
-        for e in rows:
-            set_state(e, State.CANCELLED, at)
-            if e.guardian_id is not None:
-                pushes.append(Push(key=f"enroll:{e.id}:cancelled", guardian_id=e.guardian_id,
-                                   text=f"「{course.name}」报名人数不足已撤班。二次报名已开放 {second_round_days} 天,"
-                                        "请发送「报名 课程名」选择其他课程。"))
-    await outbox.enqueue(s, pushes, at)
-    if not due:
-        return "没有到期的报名。"
-    return f"报名截止 {len(due)} 门课程;撤班: {'、'.join(cancelled) or '无'};通知 {len(pushes)} 位家长。"

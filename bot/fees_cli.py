@@ -7,15 +7,12 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import select
 
 from bot.bootstrap import Services
 from bot.domain import fees as rules
+from bot.services.errors import NoSchool
+from bot.services.fees import FeesService
 from bot.spreadsheet import append_row
-from bot.store import fees as store
-from bot.store.calendar import school_calendar
-from bot.store.settlement import settle_term
-from bot.store.tables import School, Student
 
 
 def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -36,61 +33,65 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
     wl.add_argument("out", type=Path)
 
 
-def policy(services: Services) -> rules.FeePolicy:
-    f = services.settings.fees
-    return rules.FeePolicy(basic_monthly_fen=f.basic_monthly_fen, basic_billing=f.basic_billing,
-                           refund_school_cancelled=f.refund_school_cancelled,
-                           refund_personal_leave=f.refund_personal_leave, basic_daily_fen=f.basic_daily_fen)
-
-
 async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
-    now = services.clock.now()
-    today = getattr(args, "date", None) or now.astimezone(services.settings.school.tz).date()
-    async with services.db.transaction() as s:
-        school_id = (await s.execute(select(School.id).order_by(School.id))).scalars().first()
-        if school_id is None:
-            print("还没有学校,请先导入花名册。")
-            return 1
-        cal = await school_calendar(s, school_id)
-        start, end = store.calendar_term(cal, today)
-        if args.fees_command == "bill":
-            r = await store.bill_term(s, school_id, start, end, now, policy(services), cal.is_care_day,
-                                      tz=services.settings.school.tz, through=today)
-            print(f"{start}~{end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元")
-        elif args.fees_command == "settle":
-            t = await settle_term(s, school_id, start, end, now, policy(services), cal.is_care_day,
-                                  tz=services.settings.school.tz)
-            print(f"{start}~{end} 期末结算: 新增 {t.lines} 条({t.families} 名学生),退还 {rules.yuan(t.paid_back_fen)} 元;"
-                  f"仍需补缴 {t.owing_families} 名学生 共 {rules.yuan(t.owing_fen)} 元")
-        elif args.fees_command == "pay":
-            fen = rules.parse_yuan(args.amount)
-            student = (await s.execute(select(Student).where(Student.student_no == args.student_no))).scalars().first()
-            if fen is None or student is None:
-                print("金额或学籍号不对。例如: tuoguan fees pay S00001 160")
-                return 1
-            await store.record_payment(s, school_id, student.id, fen, start, now, key=f"pay:cli:{now.isoformat()}:{student.id}")
-            print(f"已登记 {student.name} 缴费 {rules.yuan(fen)} 元")
-        elif args.fees_command == "export":
-            wb = Workbook()
-            ws = wb.active
-            assert ws is not None
-            ws.title = "台账"
-            ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
-            for e, name in await store.school_ledger(s, school_id, start):
-                append_row(ws, [name, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
-            wb.save(args.out)
-            print(f"已导出 {args.out}")
-        else:
-            y, m = (int(x) for x in args.month.split("-"))
-            first = date(y, m, 1)
-            last = date(y + m // 12, m % 12 + 1, 1).fromordinal(date(y + m // 12, m % 12 + 1, 1).toordinal() - 1)
-            wb = Workbook()
-            ws = wb.active
-            assert ws is not None
-            ws.title = args.month
-            ws.append(["教师", "课程", "课时", "人数", "人课时"])
-            for w in await store.workload(s, school_id, first, last, cal.is_care_day):
-                append_row(ws, [w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
-            wb.save(args.out)
-            print(f"已导出 {args.out}")
+    fees = services.use_cases.fees
+    day = getattr(args, "date", None) or fees.today()
+    try:
+        return await FEES_COMMANDS[args.fees_command](fees, args, day)
+    except NoSchool:
+        print("还没有学校,请先导入花名册。")
+        return 1
+
+
+async def bill(fees: FeesService, args: argparse.Namespace, day: date) -> int:
+    b = await fees.bill(day)
+    r = b.result
+    print(f"{b.start}~{b.end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元")
     return 0
+
+
+async def settle(fees: FeesService, args: argparse.Namespace, day: date) -> int:
+    s = await fees.settle(day)
+    t = s.result
+    print(f"{s.start}~{s.end} 期末结算: 新增 {t.lines} 条({t.families} 名学生),退还 {rules.yuan(t.paid_back_fen)} 元;"
+          f"仍需补缴 {t.owing_families} 名学生 共 {rules.yuan(t.owing_fen)} 元")
+    return 0
+
+
+async def pay(fees: FeesService, args: argparse.Namespace, day: date) -> int:
+    fen = rules.parse_yuan(args.amount)
+    name = await fees.pay(args.student_no, fen, day)
+    if fen is None or name is None:
+        print("金额或学籍号不对。例如: tuoguan fees pay S00001 160")
+        return 1
+    print(f"已登记 {name} 缴费 {rules.yuan(fen)} 元")
+    return 0
+
+
+async def export(fees: FeesService, args: argparse.Namespace, day: date) -> int:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "台账"
+    ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
+    for e in await fees.ledger(day):
+        append_row(ws, [e.student, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
+    wb.save(args.out)
+    print(f"已导出 {args.out}")
+    return 0
+
+
+async def workload(fees: FeesService, args: argparse.Namespace, day: date) -> int:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = args.month
+    ws.append(["教师", "课程", "课时", "人数", "人课时"])
+    for w in await fees.workload(args.month):
+        append_row(ws, [w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
+    wb.save(args.out)
+    print(f"已导出 {args.out}")
+    return 0
+
+
+FEES_COMMANDS = {"bill": bill, "settle": settle, "pay": pay, "export": export, "workload": workload}

@@ -8,9 +8,7 @@ from bot.jobs.registry import JobContext, JobSpec
 
 
 async def close_enrollment_job(ctx: JobContext) -> str:
-    from bot.enroll_cli import close_enrollment
-
-    return await close_enrollment(ctx.services, ctx.at)
+    return await ctx.services.use_cases.enrollment.close_enrollment(ctx.at)
 
 
 def always(fire: datetime, now: datetime) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.school_calendar import SchoolCalendar
 from bot.store.calendar_tables import CalendarEntry, JobRun
-from bot.store.db import Database
 from bot.store.tables import School
+
+if TYPE_CHECKING:
+    from bot.store.db import Database  # the unit of work's repositories import this module: no cycle
 
 KINDS = {"学期": "term", "停课": "closure", "补课": "workday", "term": "term", "closure": "closure", "workday": "workday"}
 KIND_LABELS = {"term": "学期", "closure": "停课", "workday": "补课"}

@@ -52,8 +52,12 @@ class RosterRepo:
         """What the database holds already, so a partial roster may refer to it."""
         s = self.session
         known = Known()
-        known.classes = set((await s.scalars(select(ClassGroup.name).where(ClassGroup.school_id == school_id))).all())
-        for name, phone in (await s.execute(select(Staff.name, Staff.phone).where(Staff.school_id == school_id))).all():
+        known.classes = set(
+            (await s.scalars(select(ClassGroup.name).where(ClassGroup.school_id == school_id))).all()
+        )
+        for name, phone in (
+            await s.execute(select(Staff.name, Staff.phone).where(Staff.school_id == school_id))
+        ).all():
             known.staff_names.setdefault(name, set()).add(phone)
         known.student_nos = set(
             (await s.scalars(select(Student.student_no).where(Student.school_id == school_id))).all()
@@ -67,7 +71,9 @@ class RosterRepo:
             known.accounts[user_id] = staff_phone or guardian_phone
         return known
 
-    async def apply(self, school_id: int, data: Validated, now: datetime, source: str) -> dict[str, Counter[str]]:
+    async def apply(
+        self, school_id: int, data: Validated, now: datetime, source: str
+    ) -> dict[str, Counter[str]]:
         """Write validated records (insert or update), audited; the counts per sheet (新增/更新/无变化)."""
         counts = await RosterWriter(self.session, school_id, data, now).run()
         self.session.add(
@@ -104,9 +110,12 @@ class _RosterReader:
 
     async def load(self) -> None:
         s, school_id = self.s, self.school_id
-        self.staff = {st.id: st for st in (await s.scalars(select(Staff).where(Staff.school_id == school_id))).all()}
+        self.staff = {
+            st.id: st for st in (await s.scalars(select(Staff).where(Staff.school_id == school_id))).all()
+        }
         self.class_rows = {
-            c.id: c for c in (await s.scalars(select(ClassGroup).where(ClassGroup.school_id == school_id))).all()
+            c.id: c
+            for c in (await s.scalars(select(ClassGroup).where(ClassGroup.school_id == school_id))).all()
         }
         self.accounts: dict[tuple[str, int], str] = {}
         for ident in (await s.scalars(select(Identity).order_by(Identity.id))).all():
@@ -129,32 +138,58 @@ class _RosterReader:
             head = self.staff.get(cls.head_teacher_id) if cls.head_teacher_id else None
             # One row per class with its first chat (further chats of a class live in the database only).
             chat = chats[cls.id][0] if chats[cls.id] else None
-            out.append(ClassRec(
-                cls.name, cls.grade, head.name if head else "", head.phone if head else "",
-                chat.platform if chat else "", chat.chat_id if chat else "",
-                (chat.webhook or "") if chat else "", (chat.webhook_secret or "") if chat else "",
-            ))
+            out.append(
+                ClassRec(
+                    cls.name,
+                    cls.grade,
+                    head.name if head else "",
+                    head.phone if head else "",
+                    chat.platform if chat else "",
+                    chat.chat_id if chat else "",
+                    (chat.webhook or "") if chat else "",
+                    (chat.webhook_secret or "") if chat else "",
+                )
+            )
         return out
 
     async def students(self) -> list[StudentRec]:
         query = select(Student).where(Student.school_id == self.school_id).order_by(Student.student_no)
         self.student_rows = list((await self.s.scalars(query)).all())
         return [
-            StudentRec(st.student_no, st.name, self.class_rows[st.class_group_id].name, st.gender, st.birth_date,
-                       st.basic_care, st.left_behind, st.away_work_place, self._staff_name(st.paired_teacher_id),
-                       st.note)
+            StudentRec(
+                st.student_no,
+                st.name,
+                self.class_rows[st.class_group_id].name,
+                st.gender,
+                st.birth_date,
+                st.basic_care,
+                st.left_behind,
+                st.away_work_place,
+                self._staff_name(st.paired_teacher_id),
+                st.note,
+            )
             for st in self.student_rows
         ]
 
     async def guardians(self) -> list[GuardianRec]:
         numbers = {st.id: st.student_no for st in self.student_rows}
-        rows = (await self.s.execute(
-            select(Guardianship, Guardian).join(Guardian, Guardian.id == Guardianship.guardian_id)
-            .where(Guardian.school_id == self.school_id).order_by(Guardianship.student_id, Guardian.id)
-        )).all()
+        rows = (
+            await self.s.execute(
+                select(Guardianship, Guardian)
+                .join(Guardian, Guardian.id == Guardianship.guardian_id)
+                .where(Guardian.school_id == self.school_id)
+                .order_by(Guardianship.student_id, Guardian.id)
+            )
+        ).all()
         return [
-            GuardianRec(numbers[link.student_id], guardian.name, link.relation, guardian.phone,
-                        self.accounts.get(("guardian", guardian.id), ""), link.may_pickup)
+            GuardianRec(
+                numbers[link.student_id],
+                guardian.name,
+                link.relation,
+                guardian.phone,
+                self.accounts.get(("guardian", guardian.id), ""),
+                link.may_pickup,
+            )
             for link, guardian in rows
         ]
 
@@ -164,14 +199,31 @@ class _RosterReader:
         for role in (await self.s.scalars(query)).all():
             member = self.staff[role.staff_id]
             class_name = self.class_rows[role.class_group_id].name if role.class_group_id else ""
-            out.append(TeacherRec(member.name, member.phone, role.role, class_name,
-                                  self.accounts.get(("staff", member.id), "")))
+            out.append(
+                TeacherRec(
+                    member.name,
+                    member.phone,
+                    role.role,
+                    class_name,
+                    self.accounts.get(("staff", member.id), ""),
+                )
+            )
         return out
 
     async def courses(self) -> list[CourseRec]:
         query = select(Course).where(Course.school_id == self.school_id).order_by(Course.id)
         return [
-            CourseRec(c.name, c.category, c.weekdays, c.start_time, c.end_time, c.capacity, c.min_size,
-                      c.price_fen, c.grades, self._staff_name(c.teacher_id))
+            CourseRec(
+                c.name,
+                c.category,
+                c.weekdays,
+                c.start_time,
+                c.end_time,
+                c.capacity,
+                c.min_size,
+                c.price_fen,
+                c.grades,
+                self._staff_name(c.teacher_id),
+            )
             for c in (await self.s.scalars(query)).all()
         ]

@@ -11,6 +11,9 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.calendars import CalendarRepo
+from bot.store.courses import CoursesRepo
+from bot.store.fees_repo import FeesRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.roster import RosterRepo
 
@@ -33,3 +36,15 @@ class UnitOfWork:
     @cached_property
     def roster(self) -> RosterRepo:
         return RosterRepo(self.session)
+
+    @cached_property
+    def courses(self) -> CoursesRepo:
+        return CoursesRepo(self.session)
+
+    @cached_property
+    def fees(self) -> FeesRepo:
+        return FeesRepo(self.session)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.session)

@@ -41,9 +41,6 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 
 PENDING_SQL: set[str] = {
-    "bot.demo",
-    "bot.enroll_cli",
-    "bot.fees_cli",
     "bot.handlers.care_binding",
     "bot.handlers.care_common",
     "bot.handlers.care_leave",
@@ -56,20 +53,14 @@ PENDING_SQL: set[str] = {
     "bot.jobs.family",
     "bot.jobs.housekeeping",
     "bot.jobs.pickup",
-    "bot.jobs_cli",
     "bot.metrics",
     "bot.notices",
     "bot.outbox.private",
     "bot.outbox.worker",
     "bot.pipeline",
-    "bot.reports",
-    "bot.roster.exporter",
-    "bot.roster.importer",
     "bot.web.sim",
 }
 PENDING_UPWARD: set[tuple[str, str]] = {
-    ("bot.chart", "bot.reports"),
-    ("bot.jobs.enrollment", "bot.enroll_cli"),
     ("bot.jobs.lifecycle", "bot.bootstrap"),
     ("bot.jobs.runner", "bot.bootstrap"),
     ("bot.jobs.scheduler", "bot.bootstrap"),
@@ -94,15 +85,11 @@ PENDING_LONG_MODULES: set[str] = {
     "bot.handlers.enroll",
     "bot.outbox.worker",
     "bot.platforms.wecom.long_connection",
-    "bot.roster.importer",
-    "bot.roster.validate",
 }
 PENDING_LONG_FUNCTIONS: set[str] = {
-    "bot.fees_cli:cmd_fees",
     "bot.handlers.care_rollcall:handle_course_rollcall",
     "bot.handlers.enroll:handle_enroll",
     "bot.outbox.worker:_deliver_person",
-    "bot.roster.exporter:_collect",
     "bot.store.settlement:settle_term",
 }
 

@@ -1,0 +1,89 @@
+"""Fee use cases: bill and settle a school's term, record payments, the term's ledger and monthly workload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+from bot.clock import Clock
+from bot.domain import fees as rules
+from bot.services.errors import NoSchool
+from bot.store.db import Database
+from bot.store.fees import BillResult, Workload, calendar_term
+from bot.store.fees_repo import LedgerLine, Term
+from bot.store.settlement import SettleResult
+from bot.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Billed:
+    start: date
+    end: date
+    result: BillResult
+
+
+@dataclass(frozen=True)
+class Settled:
+    start: date
+    end: date
+    result: SettleResult
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """ "2026-10" -> its first and last day."""
+    y, m = (int(x) for x in month.split("-"))
+    following = date(y + m // 12, m % 12 + 1, 1)
+    return date(y, m, 1), date.fromordinal(following.toordinal() - 1)
+
+
+class FeesService:
+    def __init__(self, db: Database, clock: Clock, tz: tzinfo, policy: rules.FeePolicy) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+        self.policy = policy
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    async def _term(self, uow: UnitOfWork, day: date) -> Term:
+        """The first school's term holding `day`, by its calendar."""
+        school_id = await uow.roster.first_school()
+        if school_id is None:
+            raise NoSchool
+        cal = await uow.calendar.of(school_id)
+        start, end = calendar_term(cal, day)
+        return Term(school_id, start, end, cal.is_care_day, self.tz)
+
+    async def bill(self, day: date) -> Billed:
+        """Charges of the term holding `day` (months begun by `day`); running it again charges nothing twice."""
+        async with self.db.unit_of_work() as uow:
+            term = await self._term(uow, day)
+            return Billed(term.start, term.end, await uow.fees.bill(term, self.clock.now(), self.policy, day))
+
+    async def settle(self, day: date) -> Settled:
+        """End-of-term settlement (多退少补) of the term holding `day`; idempotent."""
+        async with self.db.unit_of_work() as uow:
+            term = await self._term(uow, day)
+            return Settled(term.start, term.end, await uow.fees.settle(term, self.clock.now(), self.policy))
+
+    async def pay(self, student_no: str, fen: int | None, day: date) -> str | None:
+        """A payment for the child with this 学籍号 in the term holding `day`; the child's name, None if unknown
+        (or no amount)."""
+        async with self.db.unit_of_work() as uow:
+            term = await self._term(uow, day)
+            if fen is None:
+                return None
+            return await uow.fees.pay(term.school_id, student_no, fen, term.start, self.clock.now())
+
+    async def ledger(self, day: date) -> list[LedgerLine]:
+        async with self.db.unit_of_work() as uow:
+            term = await self._term(uow, day)
+            return await uow.fees.ledger(term.school_id, term.start)
+
+    async def workload(self, month: str) -> list[Workload]:
+        """Sessions and child-minutes per teacher and course in `month` ("2026-10")."""
+        first, last = month_bounds(month)
+        async with self.db.unit_of_work() as uow:
+            term = await self._term(uow, self.today())
+            return await uow.fees.workload(term.school_id, first, last, term.is_care_day)
