@@ -90,7 +90,6 @@ PENDING_LONG_FUNCTIONS: set[str] = {
     "bot.handlers.care_rollcall:handle_course_rollcall",
     "bot.handlers.enroll:handle_enroll",
     "bot.outbox.worker:_deliver_person",
-    "bot.store.settlement:settle_term",
 }
 
 
