@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bot.bootstrap import bootstrap
-from bot.cli import build_parser
+from bot.cli.enroll import cmd_course
+from bot.cli.main import build_parser
 from bot.clock import FixedClock
-from bot.enroll_cli import cmd_course
 from bot.settings import load_settings
 from bot.store.db import Database
 from bot.store.enroll_tables import CourseWindow, Enrollment, PriorityMark
