@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, Validated
+from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, CourseRec, StudentRec, Validated
 from bot.roster.template import write_notes, write_sheet
 from bot.store.db import Database
 
@@ -41,14 +41,49 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
 def _collect(r: Validated) -> dict[str, list[list[object]]]:
     """The rows of each sheet, in the import's columns."""
     return {
-        "班级": [[c.name, c.grade, c.head_teacher, c.head_phone, c.platform, c.chat_id, c.webhook, c.secret]
-                 for c in r.classes],
-        "学生": [[s.student_no, s.name, s.class_name, s.gender, s.birth_date.isoformat() if s.birth_date else "",
-                  _yes(s.basic_care), LEFT_BEHIND_LABELS.get(s.left_behind, "无"), s.away_work_place,
-                  s.paired_teacher, s.note] for s in r.students],
-        "家长": [[g.student_no, g.name, g.relation, g.phone, g.account, _yes(g.may_pickup)] for g in r.guardians],
-        "教师": [[t.name, t.phone, ROLE_LABELS.get(t.role, t.role), t.class_name, t.account] for t in r.teachers],
-        "课程": [[c.name, c.category, ",".join(WEEKDAY_CN[int(d)] for d in c.weekdays.split(",") if d),
-                  c.start.strftime("%H:%M"), c.end.strftime("%H:%M"), c.capacity, c.min_size, _yuan(c.price_fen),
-                  c.grades, c.teacher] for c in r.courses],
+        "班级": [
+            [c.name, c.grade, c.head_teacher, c.head_phone, c.platform, c.chat_id, c.webhook, c.secret]
+            for c in r.classes
+        ],
+        "学生": [_student(s) for s in r.students],
+        "家长": [
+            [g.student_no, g.name, g.relation, g.phone, g.account, _yes(g.may_pickup)] for g in r.guardians
+        ],
+        "教师": [
+            [t.name, t.phone, ROLE_LABELS.get(t.role, t.role), t.class_name, t.account] for t in r.teachers
+        ],
+        "课程": [_course(c) for c in r.courses],
     }
+
+
+def _student(s: StudentRec) -> list[object]:
+    birth = s.birth_date.isoformat() if s.birth_date else ""
+    left_behind = LEFT_BEHIND_LABELS.get(s.left_behind, "无")
+    return [
+        s.student_no,
+        s.name,
+        s.class_name,
+        s.gender,
+        birth,
+        _yes(s.basic_care),
+        left_behind,
+        s.away_work_place,
+        s.paired_teacher,
+        s.note,
+    ]
+
+
+def _course(c: CourseRec) -> list[object]:
+    days = ",".join(WEEKDAY_CN[int(d)] for d in c.weekdays.split(",") if d)
+    return [
+        c.name,
+        c.category,
+        days,
+        c.start.strftime("%H:%M"),
+        c.end.strftime("%H:%M"),
+        c.capacity,
+        c.min_size,
+        _yuan(c.price_fen),
+        c.grades,
+        c.teacher,
+    ]

@@ -57,8 +57,9 @@ async def import_roster(
         sheets = read_roster(list(paths), limits)
     except RosterReadError as exc:
         return ImportResult(errors=[str(exc)])
-    return await import_sheets(db, sheets, source=",".join(p.name for p in paths), school_name=school_name,
-                               clock=clock)
+    return await import_sheets(
+        db, sheets, source=",".join(p.name for p in paths), school_name=school_name, clock=clock
+    )
 
 
 async def import_sheets(

@@ -83,7 +83,9 @@ class RosterWriter:
         return matches[0] if len(matches) == 1 else None
 
     async def _classes(self) -> None:
-        self.classes = {c.name: c for c in await self._all(ClassGroup, ClassGroup.school_id == self.school_id)}
+        self.classes = {
+            c.name: c for c in await self._all(ClassGroup, ClassGroup.school_id == self.school_id)
+        }
         class_ids = [c.id for c in self.classes.values()]
         chats = await self._all(Chat, Chat.class_group_id.in_(class_ids)) if class_ids else []
         by_key = {(c.platform, c.chat_id): c for c in chats}
@@ -143,7 +145,9 @@ class RosterWriter:
                 self.s.add(StaffRole(staff_id=key[0], role=key[1], class_group_id=key[2]))
 
     async def _students(self) -> None:
-        self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
+        self.students = {
+            s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)
+        }
         new_rows: list[dict[str, Any]] = []
         for rec in self.data.students:
             paired = self._staff_named(rec.paired_teacher) if rec.paired_teacher else None
@@ -169,7 +173,9 @@ class RosterWriter:
         if new_rows:
             # Bulk insert, then one query for the new ids: no round trip per student.
             await self.s.execute(insert(Student), new_rows)
-            self.students = {s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)}
+            self.students = {
+                s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)
+            }
 
     async def _guardians(self) -> None:
         self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}
@@ -178,16 +184,22 @@ class RosterWriter:
             if rec.phone in self.guardians:
                 _assign(self.guardians[rec.phone], name=rec.name)
             else:
-                new_rows.setdefault(rec.phone, {"school_id": self.school_id, "name": rec.name, "phone": rec.phone})
+                new_rows.setdefault(
+                    rec.phone, {"school_id": self.school_id, "name": rec.name, "phone": rec.phone}
+                )
         await self.s.flush()
         if new_rows:
             await self.s.execute(insert(Guardian), list(new_rows.values()))
-            self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}
+            self.guardians = {
+                g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)
+            }
         guardian_ids = [g.id for g in self.guardians.values()]
         links = {
             (link.student_id, link.guardian_id): link
             for link in (
-                await self._all(Guardianship, Guardianship.guardian_id.in_(guardian_ids)) if guardian_ids else []
+                await self._all(Guardianship, Guardianship.guardian_id.in_(guardian_ids))
+                if guardian_ids
+                else []
             )
         }
         new_links: dict[tuple[int, int], dict[str, Any]] = {}
@@ -196,7 +208,10 @@ class RosterWriter:
             link = links.get(key)
             if link is None:
                 new_links[key] = {
-                    "student_id": key[0], "guardian_id": key[1], "relation": rec.relation, "may_pickup": rec.may_pickup
+                    "student_id": key[0],
+                    "guardian_id": key[1],
+                    "relation": rec.relation,
+                    "may_pickup": rec.may_pickup,
                 }
                 self._count("家长", True, False)
             else:
@@ -239,20 +254,32 @@ class RosterWriter:
                 new_rows[(platform, user_id)].update(owner)
             else:
                 new_rows[(platform, user_id)] = {
-                    "platform": platform, "user_id": user_id, "source": "roster", "bound_at": self.now,
-                    "staff_id": None, "guardian_id": None, **owner,
+                    "platform": platform,
+                    "user_id": user_id,
+                    "source": "roster",
+                    "bound_at": self.now,
+                    "staff_id": None,
+                    "guardian_id": None,
+                    **owner,
                 }
 
         for t in self.data.teachers:
             if t.account:
                 class_id = self.classes[t.class_name].id if t.class_name else None
-                platform = self.class_platform.get(class_id, self.default_platform) if class_id else self.default_platform
+                platform = (
+                    self.class_platform.get(class_id, self.default_platform)
+                    if class_id
+                    else self.default_platform
+                )
                 bind(platform, t.account, staff_id=self.staff[t.phone].id)
         for g in self.data.guardians:
             if g.account:
                 class_id = self.students[g.student_no].class_group_id
-                bind(self.class_platform.get(class_id, self.default_platform), g.account,
-                     guardian_id=self.guardians[g.phone].id)
+                bind(
+                    self.class_platform.get(class_id, self.default_platform),
+                    g.account,
+                    guardian_id=self.guardians[g.phone].id,
+                )
         await self.s.flush()
         if new_rows:
             await self.s.execute(insert(Identity), list(new_rows.values()))

@@ -19,32 +19,50 @@ from tests.conftest import shanghai
 
 
 def test_fee_policy_follows_the_fees_settings() -> None:
-    fees = FeeSettings(basic_monthly_fen=4000, basic_billing="term", basic_daily_fen=300,
-                       refund_school_cancelled=False, refund_personal_leave=True)
-    assert fee_policy(fees) == FeePolicy(basic_monthly_fen=4000, basic_billing="term", basic_daily_fen=300,
-                                         refund_school_cancelled=False, refund_personal_leave=True)
+    fees = FeeSettings(
+        basic_monthly_fen=4000,
+        basic_billing="term",
+        basic_daily_fen=300,
+        refund_school_cancelled=False,
+        refund_personal_leave=True,
+    )
+    assert fee_policy(fees) == FeePolicy(
+        basic_monthly_fen=4000,
+        basic_billing="term",
+        basic_daily_fen=300,
+        refund_school_cancelled=False,
+        refund_personal_leave=True,
+    )
     assert fee_policy(FeeSettings()) == FeePolicy()
 
 
 def test_priority_policy_follows_the_enrollment_settings() -> None:
-    enrollment = EnrollmentSettings(priority_groups=["hardship", "left_behind"], reserved_places=2,
-                                    priority_early_hours=12)
+    enrollment = EnrollmentSettings(
+        priority_groups=["hardship", "left_behind"], reserved_places=2, priority_early_hours=12
+    )
     assert priority_policy(enrollment) == PriorityPolicy(("hardship", "left_behind"), 2, 12)
     assert not priority_policy(EnrollmentSettings()).on
 
 
 @pytest.mark.parametrize(
     ("month", "first", "last"),
-    [("2026-10", date(2026, 10, 1), date(2026, 10, 31)), ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
-     ("2028-02", date(2028, 2, 1), date(2028, 2, 29)), ("2027-02", date(2027, 2, 1), date(2027, 2, 28))],
+    [
+        ("2026-10", date(2026, 10, 1), date(2026, 10, 31)),
+        ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
+        ("2028-02", date(2028, 2, 1), date(2028, 2, 29)),
+        ("2027-02", date(2027, 2, 1), date(2027, 2, 28)),
+    ],
 )
 def test_month_bounds(month: str, first: date, last: date) -> None:
     assert month_bounds(month) == (first, last)
 
 
 async def test_bootstrap_builds_the_use_cases_once_from_settings() -> None:
-    settings = load_settings(database={"url": "sqlite+aiosqlite:///:memory:"},
-                             fees={"basic_monthly_fen": 4000}, enrollment={"second_round_days": 5})
+    settings = load_settings(
+        database={"url": "sqlite+aiosqlite:///:memory:"},
+        fees={"basic_monthly_fen": 4000},
+        enrollment={"second_round_days": 5},
+    )
     clock = FixedClock(shanghai(2026, 9, 2, 9))
     services = bootstrap(settings, clock=clock)
     try:
@@ -60,17 +78,26 @@ async def test_bootstrap_builds_the_use_cases_once_from_settings() -> None:
 def test_export_rows_are_the_import_format() -> None:
     records = Validated(
         classes=[ClassRec("三年级2班", 3, "李梅", "13900000001", "wecom", "c-1", "", "")],
-        students=[StudentRec("S1", "张一一", "三年级2班", "女", date(2017, 1, 9), True, "both", "广东", "周静", ""),
-                  StudentRec("S2", "李华", "三年级2班", "", None, False, "none", "", "", "备注")],
+        students=[
+            StudentRec("S1", "张一一", "三年级2班", "女", date(2017, 1, 9), True, "both", "广东", "周静", ""),
+            StudentRec("S2", "李华", "三年级2班", "", None, False, "none", "", "", "备注"),
+        ],
         guardians=[GuardianRec("S1", "张奶奶", "奶奶", "13800003333", "gm", False)],
-        teachers=[TeacherRec("李梅", "13900000001", "head_teacher", "三年级2班", "t-li"),
-                  TeacherRec("赵建国", "13900000009", "principal", "", "")],
+        teachers=[
+            TeacherRec("李梅", "13900000001", "head_teacher", "三年级2班", "t-li"),
+            TeacherRec("赵建国", "13900000009", "principal", "", ""),
+        ],
         courses=[CourseRec("篮球", "X", "3,5", time(16), time(17, 10), 30, 15, 1650, "3,4", "陈刚")],
     )
     rows = _collect(records)
     assert rows["班级"] == [["三年级2班", 3, "李梅", "13900000001", "wecom", "c-1", "", ""]]
-    assert rows["学生"] == [["S1", "张一一", "三年级2班", "女", "2017-01-09", "是", "双亲外出", "广东", "周静", ""],
-                          ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "备注"]]
+    assert rows["学生"] == [
+        ["S1", "张一一", "三年级2班", "女", "2017-01-09", "是", "双亲外出", "广东", "周静", ""],
+        ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "备注"],
+    ]
     assert rows["家长"] == [["S1", "张奶奶", "奶奶", "13800003333", "gm", "否"]]
-    assert rows["教师"] == [["李梅", "13900000001", "班主任", "三年级2班", "t-li"], ["赵建国", "13900000009", "校长", "", ""]]
+    assert rows["教师"] == [
+        ["李梅", "13900000001", "班主任", "三年级2班", "t-li"],
+        ["赵建国", "13900000009", "校长", "", ""],
+    ]
     assert rows["课程"] == [["篮球", "X", "三,五", "16:00", "17:10", 30, 15, "16.50", "3,4", "陈刚"]]
