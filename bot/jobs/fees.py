@@ -14,10 +14,7 @@ from datetime import date, timedelta
 from bot.domain.fees import Settlement, yuan
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store.care import guardian_contacts
 from bot.store.fees import calendar_term
-from bot.store.ledger import charges_issued_at, student_classes, term_balances
-from bot.store.people import working_chats
 
 
 def _statement(names: list[str], owed: list[Settlement], due: date, reminder: bool) -> str:
@@ -31,23 +28,18 @@ def _statement(names: list[str], owed: list[Settlement], due: date, reminder: bo
 
 async def fee_notice(ctx: JobContext) -> str:
     fees = ctx.services.settings.fees
-    tz = ctx.services.settings.school.tz
+    use_case = ctx.services.use_cases.fees
     term_start, _ = calendar_term(ctx.calendar, ctx.day)
-    async with ctx.services.db.transaction() as s:
-        issued_at = await charges_issued_at(s, ctx.school_id, term_start)
-        if issued_at is None:
-            return "本学期尚未出账"
-        issued = issued_at.astimezone(tz).date()
-        due = issued + timedelta(days=fees.due_days)
-        remind_on = due - timedelta(days=fees.remind_days_before_due)
-        first_notice = issued <= ctx.day < remind_on
-        if not (first_notice or ctx.day == remind_on):
-            return f"今天无缴费通知(出账 {issued:%m-%d},截止 {due:%m-%d})"
-        balances = await term_balances(s, ctx.school_id, term_start)
-        owing = {sid: b for sid, b in balances.items() if b.balance_fen > 0}
-        students = await student_classes(s, list(balances))
-        contacts = await guardian_contacts(s, list(owing))
-        chats = await working_chats(s, ctx.school_id)
+    issued = await use_case.issued_on(ctx.school_id, term_start)
+    if issued is None:
+        return "本学期尚未出账"
+    due = issued + timedelta(days=fees.due_days)
+    remind_on = due - timedelta(days=fees.remind_days_before_due)
+    first_notice = issued <= ctx.day < remind_on
+    if not (first_notice or ctx.day == remind_on):
+        return f"今天无缴费通知(出账 {issued:%m-%d},截止 {due:%m-%d})"
+    found = await use_case.owing(ctx.school_id, term_start)
+    owing, students, contacts, chats = found.balances, found.students, found.contacts, found.chats
     tag = f"fee-notice:{term_start.isoformat()}:{'issued' if first_notice else 'reminder'}"
     per_guardian: dict[int, list[int]] = defaultdict(list)
     unreachable = 0

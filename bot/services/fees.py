@@ -8,11 +8,24 @@ from datetime import date, tzinfo
 from bot.clock import Clock
 from bot.domain import fees as rules
 from bot.services.errors import NoSchool
+from bot.store.care import GuardianContact, guardian_contacts
 from bot.store.db import Database
 from bot.store.fees import BillResult, Workload, calendar_term
 from bot.store.fees_repo import LedgerLine, Term
+from bot.store.people import working_chats
 from bot.store.settlement import SettleResult
 from bot.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Owing:
+    """What a fee notice needs: the families owing this term, their children's names and classes, their
+    guardians' contacts, and each class's working group chat."""
+
+    balances: dict[int, rules.Settlement]  # student id -> balance, those owing only
+    students: dict[int, tuple[str, int]]  # every billed student -> (name, class id)
+    contacts: dict[int, list[GuardianContact]]
+    chats: dict[int, int]  # class id -> chat ref
 
 
 @dataclass(frozen=True)
@@ -87,3 +100,18 @@ class FeesService:
         async with self.db.unit_of_work() as uow:
             term = await self._term(uow, self.today())
             return await uow.fees.workload(term.school_id, first, last, term.is_care_day)
+
+    async def issued_on(self, school_id: int, term_start: date) -> date | None:
+        """The school day the term's charges were issued (None: not billed yet)."""
+        async with self.db.unit_of_work() as uow:
+            issued_at = await uow.fees.issued_at(school_id, term_start)
+        return issued_at.astimezone(self.tz).date() if issued_at else None
+
+    async def owing(self, school_id: int, term_start: date) -> Owing:
+        async with self.db.unit_of_work() as uow:
+            balances = await uow.fees.balances(school_id, term_start)
+            owing = {sid: b for sid, b in balances.items() if b.balance_fen > 0}
+            students = await uow.fees.student_classes(list(balances))
+            contacts = await guardian_contacts(uow.session, list(owing))
+            chats = await working_chats(uow.session, school_id)
+        return Owing(owing, students, contacts, chats)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import fees as rules
 from bot.store import fees, settlement
-from bot.store.ledger import term_balances
+from bot.store.ledger import charges_issued_at, student_classes, term_balances
 from bot.store.tables import Course, Student
 
 
@@ -108,3 +108,11 @@ class FeesRepo:
 
     async def balances(self, school_id: int, term_start: date) -> dict[int, rules.Settlement]:
         return await term_balances(self.session, school_id, term_start)
+
+    async def issued_at(self, school_id: int, term_start: date) -> datetime | None:
+        """When the term's first charge was written (None: not billed yet)."""
+        return await charges_issued_at(self.session, school_id, term_start)
+
+    async def student_classes(self, student_ids: list[int]) -> dict[int, tuple[str, int]]:
+        """Student id -> (name, class id)."""
+        return await student_classes(self.session, student_ids)
