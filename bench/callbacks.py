@@ -1,9 +1,10 @@
-"""Benchmark: signed and encrypted WeCom callbacks carrying `请假 明天` at 32 concurrent connections (SQLite),
-next to a bare aiohttp hello-world handler measured in the same run.
+"""Benchmark: signed and encrypted WeCom callbacks carrying `请假 明天` at 32 concurrent connections, the server
+(`tuoguan serve`, durable inbox included) in its own process, next to a bare aiohttp hello-world server measured
+in the same run in its own process(es).
 
-Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--pg-url postgresql+asyncpg://...]
-Target on the 2-core reference machine: ratio >= 0.25 and p99 < 100 ms. The "edge only" leg replaces the
-pipeline by a constant answer (labelled as such) to show what the callback layer itself costs.
+Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--workers 1] [--pg-url postgresql+asyncpg://...]
+Target (issue 17): ratio >= 0.25 of hello world and p99 < 100 ms on SQLite and on PostgreSQL. Each leg prints the
+server's CPU per message (user + system time of the server processes over the run, from /proc).
 """
 
 from __future__ import annotations
@@ -11,38 +12,80 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import aiohttp
-from aiohttp import web
-from sqlalchemy import event
 
-from bot.app import SERVICES, create_app
-from bot.clock import SystemClock
-from bot.demo import load_demo
-from bot.domain.messages import IncomingMessage, Reply
-from bot.pipeline import Outcome
 from bot.platforms.wecom import WecomCrypto
-from bot.settings import load_settings
-from bot.store.db import Database
-from bot.store.schema import truncate_all
 
 TOKEN, KEY = "bench-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 PARENTS = ["parent-li", "parent-liu", "parent-chen", "parent-zhang-grandma"]
+HELLO = """
+import sys
+from aiohttp import web
+
+async def hello(request):
+    await request.read()
+    return web.Response(text="hello")
+
+app = web.Application()
+app.router.add_post("/", hello)
+app.router.add_get("/healthz", hello)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, reuse_port=True)
+"""
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes and their children that were waited for (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the workers of a pre-forked server)."""
+    found = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found += tree(int(child))
+    return found
+
+
+async def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("server not ready in 60 s")
 
 
 async def load(url: str, requests: list[tuple[dict[str, str], bytes]], concurrency: int) -> dict[str, float]:
@@ -75,89 +118,106 @@ async def load(url: str, requests: list[tuple[dict[str, str], bytes]], concurren
     }
 
 
-async def hello_world(n: int, concurrency: int) -> dict[str, float]:
-    async def hello(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="hello")
-
-    app = web.Application()
-    app.router.add_post("/", hello)
-    runner, port = await serve(app)
+async def measured(cmd: list[str], env: dict[str, str], port: int, url: str,
+                   requests: list[tuple[dict[str, str], bytes]], concurrency: int) -> dict[str, float]:
+    """Start the server command, wait for /healthz, send the requests, and add its CPU per request."""
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        return await load(f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency)
+        await wait_ready(port, proc)
+        await load(url, requests[: max(1, len(requests) // 20)], concurrency)  # warm up (not counted)
+        pids = tree(proc.pid)
+        before = cpu_seconds(pids)
+        result = await load(url, requests, concurrency)
+        result["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / len(requests)
+        return result
     finally:
-        await runner.cleanup()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-class EdgeOnly:
-    """Stands in for the pipeline in the edge-only leg: isolates verify+decrypt+parse+encrypt+HTTP."""
+async def hello_world(n: int, concurrency: int, workers: int) -> dict[str, float]:
+    port = free_port()
+    if workers == 1:
+        cmd = [sys.executable, "-c", HELLO, str(port)]
+        return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,
+                              concurrency)
+    # N processes on one port (SO_REUSEPORT), the same count as the bot's workers.
+    procs = [subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT) for _ in range(workers - 1)]
+    try:
+        cmd = [sys.executable, "-c", HELLO, str(port)]
+        return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,
+                              concurrency)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
 
-    async def handle_message(self, msg: IncomingMessage) -> Outcome:
-        return Outcome(Reply("好的"), "edge")
 
-
-async def bot_callbacks(db_url: str, n: int, concurrency: int, edge_only: bool = False) -> dict[str, float]:
-    settings = load_settings(database={"url": db_url}, wecom={"token": TOKEN, "encoding_aes_key": KEY})
-    db = Database(db_url)
-    await db.upgrade()
-    if not db.is_sqlite:
-        await truncate_all(db.engine)
-    await load_demo(db, settings, SystemClock())
+def signed_requests(n: int) -> list[tuple[dict[str, str], bytes]]:
     crypto = WecomCrypto(TOKEN, KEY, "")
     requests = []
-    for i in range(n):
-        payload = {"msgid": f"bench-{i}", "aibotid": "b", "chatid": "demo-3-2", "chattype": "group",
+    run = f"{time.time_ns()}"
+    for i in range(n + n // 20 + 1):
+        payload = {"msgid": f"bench-{run}-{i}", "aibotid": "b", "chatid": "demo-3-2", "chattype": "group",
                    "from": {"userid": PARENTS[i % len(PARENTS)]}, "response_url": "http://127.0.0.1:9/x",
                    "msgtype": "text", "text": {"content": "@托管助手 请假 明天"}}
         sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
         params = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
         requests.append((params, json.dumps({"encrypt": sealed["encrypt"]}).encode()))
-    app = create_app(settings, db=db)
-    if edge_only:
-        app[SERVICES].pipeline = EdgeOnly()  # type: ignore[assignment]
-    statements = 0
+    return requests
 
-    def count(*_: object) -> None:
-        nonlocal statements
-        statements += 1
 
-    runner, port = await serve(app)
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        result = await load(f"http://127.0.0.1:{port}/wecom/callback", requests, concurrency)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-        await runner.cleanup()
-    result["statements"] = statements / n  # per request, BEGIN included; COMMIT is not a cursor execute
-    return result
+async def empty_database(url: str) -> None:
+    """PostgreSQL: a schema at head with no rows (the server loads the demo school into it)."""
+    from bot.store.db import Database
+    from bot.store.schema import truncate_all
+
+    db = Database(url)
+    await db.upgrade()
+    await truncate_all(db.engine)
+    await db.dispose()
+
+
+async def bot_callbacks(db_url: str, n: int, concurrency: int, workers: int) -> dict[str, float]:
+    if not db_url.startswith("sqlite"):
+        await empty_database(db_url)
+    port = free_port()
+    env = dict(os.environ, TUOGUAN_DATABASE__URL=db_url, TUOGUAN_WECOM__TOKEN=TOKEN,
+               TUOGUAN_WECOM__ENCODING_AES_KEY=KEY, TUOGUAN_LOG__LEVEL="WARNING")
+    cmd = [sys.executable, "-m", "bot", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    requests = signed_requests(n)
+    warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1:]
+    return await measured(cmd, env, port, f"http://127.0.0.1:{port}/wecom/callback", warm + rest, concurrency)
 
 
 def show(label: str, r: dict[str, float]) -> None:
-    statements = f"  statements/request {r['statements']:.1f}" if "statements" in r else ""
     print(f"{label:<28} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-          f"max {r['max']:6.1f} ms  errors {int(r['errors'])}{statements}")
+          f"max {r['max']:6.1f} ms  errors {int(r['errors'])}  server CPU {r['cpu_ms']:.2f} ms/request")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (tuoguan serve --workers N)")
     parser.add_argument("--pg-url", default="")
     args = parser.parse_args()
-    base = await hello_world(args.requests, args.concurrency)
-    show("aiohttp hello world", base)
+    base = await hello_world(args.requests, args.concurrency, args.workers)
+    show(f"aiohttp hello world ×{args.workers}", base)
     with tempfile.TemporaryDirectory() as tmp:
-        edge = await bot_callbacks(f"sqlite+aiosqlite:///{Path(tmp) / 'edge.db'}", args.requests, args.concurrency,
-                                   edge_only=True)
-        show("wecom edge only (no pipeline)", edge)
-        print(f"{'':<28} ratio to hello world: {edge['rps'] / base['rps']:.2f}")
         legs = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")]
         if args.pg_url:
             legs.append(("postgresql", args.pg_url))
         for name, url in legs:
-            result = await bot_callbacks(url, args.requests, args.concurrency)
-            show(f"wecom callback ({name})", result)
-            print(f"{'':<28} ratio to hello world: {result['rps'] / base['rps']:.2f}")
+            result = await bot_callbacks(url, args.requests, args.concurrency, args.workers)
+            show(f"wecom callback ({name}) ×{args.workers}", result)
+            print(f"{'':<28} ratio to hello world: {result['rps'] / base['rps']:.3f}")
 
 
 if __name__ == "__main__":

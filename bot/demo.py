@@ -132,7 +132,12 @@ async def load_demo(db: Database, settings: Settings, clock: Clock, only_if_empt
             if await uow.roster.has_students():
                 return DemoInfo(None, skipped=True)
     result = await import_sheets(
-        db, demo_sheets(), source="demo", school_name=settings.school.name, clock=clock
+        db,
+        demo_sheets(),
+        source="demo",
+        school_name=settings.school.name,
+        clock=clock,
+        window_hours=settings.enrollment.window_hours,
     )
     return DemoInfo(result)
 

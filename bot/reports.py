@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from bot.domain import archives as archive_rules
 from bot.domain.enrollment import State
 from bot.domain.family import month_key
 from bot.domain.fees import yuan
 from bot.domain.reports import DayPoint
 from bot.notices import notice_summary
+from bot.store.archives import talks_between
 from bot.store.calendar import school_calendar
 from bot.store.care import school_day
-from bot.store.family import calls_in_month, left_behind_children, talks_in_month
+from bot.store.family import calls_in_month, left_behind_children, staff_names, talks_in_month
 from bot.store.fees import calendar_term
 from bot.store.ledger import term_balances
 from bot.store.reports import ReportsRepo
@@ -91,8 +93,9 @@ async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str
     out += [f"{line.name} {line.render()}" for line in lines]
     if total.waiting:
         out.append(f"注意: 还有 {total.waiting} 名孩子未接走,请班主任跟进。")
-    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day),
-            await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
+    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day)]
+    out += [line for line in [await weekly_talks_line(session, school_id, day)] if line]
+    out += [await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
     return "\n".join(out)
 
 
@@ -125,3 +128,21 @@ async def attendance_history(session: AsyncSession, school_id: int, day: date,
     counts = await ReportsRepo(session).day_counts(school_id, days[0], days[-1])
     return [DayPoint(d, counts.expected, max(0, counts.expected - counts.leave.get(d, 0) - counts.absent.get(d, 0)),
                      counts.late.get(d, 0)) for d in days]
+
+
+async def weekly_talks_line(session: AsyncSession, school_id: int, day: date) -> str:
+    """The principal's summary: children each paired teacher talked with this week (谈心 or 关爱记录), against
+    the target of 3-5; '' when no left-behind child has a paired teacher."""
+    children = await left_behind_children(session, school_id)
+    paired = list(dict.fromkeys(c.paired_teacher_id for c in children if c.paired_teacher_id is not None))
+    if not paired:
+        return ""
+    start, end = archive_rules.week_of(day)
+    talks = await talks_between(session, [c.id for c in children], start, end)
+    names = await staff_names(session, paired)
+    low, high = archive_rules.WEEKLY_TALKS
+    parts = []
+    for staff_id in sorted(paired, key=lambda i: names.get(i, "")):
+        n = len({child for child, _ in talks.get(staff_id, [])})
+        parts.append(f"{names.get(staff_id, '?')} {n} 名({archive_rules.talk_mark(n)})")
+    return f"本周谈心(帮扶教师,目标每周 {low}–{high} 名): " + ",".join(parts)

@@ -176,6 +176,7 @@ class EnrollmentSettings(BaseModel):
     reserved_places: int = 0  # per course, for the priority groups (a course's window may set its own)
     priority_early_hours: int = 0  # priority groups may apply this many hours before a window opens
     second_round_days: int = 3  # length of the second-round window after 撤班
+    window_hours: int = 24  # a course added or imported gets this window from its publication (0 = none)
 
     @field_validator("priority_groups")
     @classmethod
@@ -198,11 +199,23 @@ class FeeSettings(BaseModel):
     remind_days_before_due: int = 3  # fee-notice reminds the families still owing this many days before
 
 
+DEFAULT_AGREEMENT = (
+    "《课后托管自愿服务协议书》\n"
+    "一、课后托管服务由家长自愿申请,学校在放学后、家长下班前为学生提供看护和学习辅导,每学期签订一次。\n"
+    "二、托管期间学生须遵守学校纪律,服从老师管理;家长须按时接送,不能按时接送请提前告知老师。\n"
+    "三、学生请假、换人接送请提前通过托管助手告知;未经告知不得由他人接走学生。\n"
+    "四、参加托管的学生须购买学生平安保险(学平险)。\n"
+    "五、家长对托管服务有意见或建议,可随时向班主任或学校反映,学校每月开展服务评价。"
+)
+
+
 class NoticeSettings(BaseModel):
     """Notices with read confirmation (通知): how long one stays open, when the unconfirmed are reminded."""
 
     open_days: int = Field(default=7, gt=0)  # a notice collects 收到 this many days
     remind_after_hours: int = Field(default=20, gt=0)  # notice-reminder @-mentions the unconfirmed after this
+    # 协议: the per-term 自愿服务协议书 a guardian accepts with 同意协议 (sent to whoever asks with 协议)
+    agreement_text: str = DEFAULT_AGREEMENT
 
 
 class BindingSettings(BaseModel):
@@ -216,6 +229,13 @@ class RosterSettings(BaseModel):
 
     max_rows: int = Field(default=20_000, gt=0)  # data rows over all sheets of one import
     max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the files' total size
+
+
+class PaySettings(BaseModel):
+    """Teachers' pay in integer fen: basic care per child-hour (人时), an X course per session held (课时)."""
+
+    basic_per_child_hour_fen: int = Field(default=200, ge=0)
+    x_per_session_fen: int = Field(default=2000, ge=0)
 
 
 class LogSettings(BaseModel):
@@ -242,6 +262,7 @@ class Settings(BaseSettings):
     notices: NoticeSettings = NoticeSettings()
     binding: BindingSettings = BindingSettings()
     roster: RosterSettings = RosterSettings()
+    pay: PaySettings = PaySettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -1,31 +1,25 @@
-"""`tuoguan course add|list|window|cancel-session|priority`: thin commands over the enrollment use cases."""
+"""`tuoguan course list|window|cancel-session|priority`: thin commands over the enrollment use cases (add and
+publish: bot/cli/course.py)."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from bot.bootstrap import Services
+from bot.cli import course as course_cli
 from bot.domain import enrollment as rules
+from bot.domain.course_board import price_text
 from bot.domain.fees import yuan
 from bot.services.enrollment import EnrollmentService
 from bot.services.errors import NoSchool
-from bot.store.courses import NewCourse
 
 
 def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    course = sub.add_parser("course", parents=[common], help="课程: 添加、列表、报名时间")
+    course = sub.add_parser("course", parents=[common], help="课程: 添加、发布、列表、报名时间")
     csub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
     csub.add_parser("list", parents=[common], help="列出课程和报名人数")
-    add = csub.add_parser("add", parents=[common], help="添加 X类 课程")
-    add.add_argument("name")
-    add.add_argument("--weekdays", required=True, help="星期几上课, 如 3,5")
-    add.add_argument("--time", required=True, help="16:30-17:10")
-    add.add_argument("--capacity", type=int, required=True)
-    add.add_argument("--min-size", type=int, default=15)
-    add.add_argument("--price-fen", type=int, default=2000, help="每课时价格(分)")
-    add.add_argument("--grades", default="", help="1,2,3 (默认全部)")
-    add.add_argument("--teacher", default="", help="教师姓名")
+    course_cli.add_parsers(csub, common)
     win = csub.add_parser("window", parents=[common], help="设置报名时间")
     win.add_argument("name")
     win.add_argument("opens", type=datetime.fromisoformat)
@@ -43,12 +37,11 @@ def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], 
 
 
 async def cmd_course(services: Services, args: argparse.Namespace) -> int:
+    if args.course_command in course_cli.COMMANDS:
+        return await course_cli.cmd_course(services, args)
     enrollment = services.use_cases.enrollment
     try:
-        if args.course_command == "add":
-            await enrollment.add_course(new_course(args))
-            print(f"已添加课程 {args.name}")
-        elif args.course_command == "window":
+        if args.course_command == "window":
             if not await enrollment.set_window(args.name, args.opens, args.closes, args.reserved,
                                                args.priority_opens):
                 print(f"没有课程 {args.name}")
@@ -60,17 +53,11 @@ async def cmd_course(services: Services, args: argparse.Namespace) -> int:
             return await mark_priority(enrollment, args)
         else:
             for c in await enrollment.courses():
-                print(f"{c.name}\t{c.state}\t{c.held}/{c.capacity}\t最少{c.min_size}\t{c.price_fen}分/课时")
+                print(f"{c.name}\t{c.state}\t{c.held}/{c.capacity}\t最少{c.min_size}\t{price_text(c.price_fen)}")
     except NoSchool:
         print("还没有学校,请先导入花名册。")
         return 1
     return 0
-
-
-def new_course(args: argparse.Namespace) -> NewCourse:
-    start, _, end = args.time.partition("-")
-    return NewCourse(args.name, args.weekdays, time.fromisoformat(start), time.fromisoformat(end), args.capacity,
-                     args.min_size, args.price_fen, args.grades, args.teacher)
 
 
 async def cancel_session_cli(enrollment: EnrollmentService, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""`tuoguan fees bill|settle|pay|export|workload`: bill and settle a term, payments, ledger and workload .xlsx."""
+"""`tuoguan fees bill|settle|pay|export|workload`: bill and settle a term, payments, ledger; workload .xlsx
+(an alias of `tuoguan report workload`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.bootstrap import Services
+from bot.cli.staff import cmd_workload
 from bot.domain import fees as rules
 from bot.services.errors import NoSchool
 from bot.services.fees import FeesService
@@ -28,12 +30,14 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
     exp = fsub.add_parser("export", parents=[common], help="导出本学期台账 .xlsx")
     exp.add_argument("out", type=Path)
     exp.add_argument("--date", type=date.fromisoformat)
-    wl = fsub.add_parser("workload", parents=[common], help="教师课时和人课时 .xlsx (按月)")
+    wl = fsub.add_parser("workload", parents=[common], help="教师工作量和课酬 .xlsx (按月;同 report workload)")
     wl.add_argument("month", help="2026-10")
     wl.add_argument("out", type=Path)
 
 
 async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
+    if args.fees_command == "workload":  # kept as an alias of `tuoguan report workload --month M --out F`
+        return await cmd_workload(services, args.month, args.out)
     fees = services.use_cases.fees
     day = getattr(args, "date", None) or fees.today()
     try:
@@ -81,17 +85,4 @@ async def export(fees: FeesService, args: argparse.Namespace, day: date) -> int:
     return 0
 
 
-async def workload(fees: FeesService, args: argparse.Namespace, day: date) -> int:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = args.month
-    ws.append(["教师", "课程", "课时", "人数", "人课时"])
-    for w in await fees.workload(args.month):
-        append_row(ws, [w.teacher, w.course, w.sessions, w.children, f"{w.child_minutes // 60}:{w.child_minutes % 60:02d}"])
-    wb.save(args.out)
-    print(f"已导出 {args.out}")
-    return 0
-
-
-FEES_COMMANDS = {"bill": bill, "settle": settle, "pay": pay, "export": export, "workload": workload}
+FEES_COMMANDS = {"bill": bill, "settle": settle, "pay": pay, "export": export}

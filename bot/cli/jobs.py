@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.bootstrap import Services
+from bot.cli import staff
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
 from bot.services.errors import NoSchool
@@ -27,6 +28,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     daily = report_sub.add_parser("daily", parents=[common], help="校长日报(文字)")
     daily.add_argument("--date", type=date.fromisoformat, help="日期 2026-11-23 (默认今天)")
     daily.add_argument("--chart", metavar="FILE.png", help="另存近20个托管日出勤与晚接图 (PNG)")
+    agreements = report_sub.add_parser("agreements", parents=[common], help="本学期协议和学平险(按班级)")
+    agreements.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
+    agreements.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx (每班一个工作表)")
+    survey = report_sub.add_parser("survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见")
+    survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
+    survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
+    staff.add_report_parsers(report_sub, common)
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -120,6 +128,13 @@ async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, day
 
 
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
+    kind = getattr(args, "report_command", "daily")  # callers of the daily report may leave it out
+    if kind == "agreements":
+        return await cmd_report_agreements(services, args)
+    if kind == "survey":
+        return await cmd_report_survey(services, args)
+    if kind in staff.REPORTS:
+        return await staff.cmd_report(services, args)
     reports = services.use_cases.reports
     day = args.date or reports.today()
     try:
@@ -140,3 +155,40 @@ def write_chart(png: bytes, school_id: int, path: str, per_school: bool) -> str:
         target = target.with_name(f"{target.stem}-{school_id}{target.suffix}")
     target.write_bytes(png)
     return str(target)
+
+
+async def cmd_report_agreements(services: Services, args: argparse.Namespace) -> int:
+    """`tuoguan report agreements [--date D] [--out FILE.xlsx]`."""
+    from bot.services import agreement_reports as reports
+
+    tz = services.settings.school.tz
+    day = args.date or services.clock.now().astimezone(tz).date()
+    report = await reports.load_agreements(services.db, day, tz)
+    if report is None:
+        print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+        return 1
+    print(reports.render_agreements(report))
+    if args.out:
+        reports.write_agreements(args.out, report)
+        print(f"已导出: {args.out}")
+    return 0
+
+
+async def cmd_report_survey(services: Services, args: argparse.Namespace) -> int:
+    """`tuoguan report survey [--month YYYY-MM] [--out FILE.xlsx]`."""
+    from bot.domain.survey import render
+    from bot.services import agreement_reports as reports
+
+    if args.month is not None and not reports.is_month(args.month):
+        print(f"月份格式应为 YYYY-MM,例如 2026-11,而不是「{args.month}」")
+        return 2
+    today = services.clock.now().astimezone(services.settings.school.tz).date()
+    summary = await reports.load_survey(services.db, args.month, today)
+    if summary is None:
+        print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+        return 1
+    print(render(summary))
+    if args.out:
+        reports.write_survey(args.out, summary)
+        print(f"已导出: {args.out}")
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Any
 
 RELATIONS = ("父亲", "母亲", "爷爷", "奶奶", "外公", "外婆", "其他")
 LEFT_BEHIND = {"无": "none", "": "none", "父亲外出": "father", "母亲外出": "mother", "双亲外出": "both"}
@@ -45,6 +46,8 @@ class StudentRec:
     away_work_place: str
     paired_teacher: str
     note: str
+    # The archive columns present in the sheet (staff only), by field: a sheet without them changes nothing.
+    archive: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

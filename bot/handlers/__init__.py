@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.handlers import (
+    agreements,
+    archives,
     basic,
     care_binding,
     care_leave,
@@ -16,6 +18,7 @@ from bot.handlers import (
     principal,
     proposals,
     questions,
+    staff,
 )
 from bot.handlers.registry import CommandTable
 
@@ -23,5 +26,6 @@ from bot.handlers.registry import CommandTable
 def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
+                         *agreements.COMMANDS, *staff.COMMANDS, *archives.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])

@@ -164,6 +164,8 @@ async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
     if args["course"] is None:
         return Reply("\n".join(lines))
     course = await store.find_course(ctx.session, ctx.actor.school_id, args["course"], lock=True)
+    if course is not None and course.state == "draft":
+        return Reply.refusal(f"「{course.name}」尚未开放报名。发送「课程」查看课程和报名时间。")
     if course is None or course.state != "open":
         return Reply.refusal(f"没有可报名的课程「{args['course']}」。发送「我的课程」查看已报课程。")
     grade_refusal = await _grade_refusal(ctx, course, child)

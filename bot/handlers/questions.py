@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 
-from bot.domain import fees as fee_rules
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.handlers.care_common import Refusal, calendar_of, care_times, day_label, kids_for
 from bot.handlers.context import HandlerContext
+from bot.handlers.courses import handle_course_list
 from bot.handlers.fees import handle_statement
 from bot.handlers.phenomena import is_question
 from bot.handlers.registry import KNOWN, Args, CommandSpec
 from bot.store.care import leaves_of
-from bot.store.enrollment import open_courses
 
-_WEEKDAYS = "一二三四五六日"
 _FEES = re.compile(r"钱|费|交了|缴|欠|退款|多退")
 _COURSES = re.compile(r"课|报名|兴趣班|特长班|篮球|书法|美术|舞蹈")
 _LEAVE = re.compile(r"请假|请了假|假|不去|不来")
@@ -77,20 +75,6 @@ async def _leave_status(ctx: HandlerContext, text: str) -> Reply:
             lines.append(f"{kid.name} 今天起没有请假。")
     lines.append("要请假请发送: 请假 明天 [原因];取消请发送: 销假 明天。")
     return Reply("\n".join(lines), private=True)
-
-
-async def handle_course_list(ctx: HandlerContext, args: Args) -> Reply:
-    courses = await open_courses(ctx.session, ctx.actor.school_id)
-    if not courses:
-        return Reply("现在没有可报名的课程。")
-    lines = ["可报名的课程:"]
-    for c in courses:
-        days = "、".join(_WEEKDAYS[int(d) - 1] for d in c.weekdays.split(",") if d.strip().isdigit())
-        price = f"每课时{fee_rules.yuan(c.price_fen)}元" if c.price_fen else "免费"
-        grades = f",{c.grades.replace(',', '、')}年级" if c.grades else ""
-        lines.append(f"· {c.name}({c.category}类) 周{days} {c.start_time:%H:%M}-{c.end_time:%H:%M} {price}{grades}")
-    lines.append("报名请发送: 报名 X类 篮球(基础托管: 报名 1类)")
-    return Reply("\n".join(lines))
 
 
 _COURSE_LIST = re.compile(r"^(课程|课程表|课程列表|有哪些课(程)?|有什么课(程)?|都有什么课|兴趣班|兴趣课|可以报(什么|哪些)课?)$")

@@ -7,6 +7,17 @@ from bot.jobs.registry import JobSpec
 
 def build_jobs() -> list[JobSpec]:
     """Every scheduled job the bot runs; `tuoguan jobs list` and the scheduler read this table."""
-    from bot.jobs import enrollment, family, fees, housekeeping, notices, pickup, summary
+    from bot.jobs import (
+        agreements,
+        archives,
+        enrollment,
+        family,
+        fees,
+        housekeeping,
+        notices,
+        pickup,
+        summary,
+    )
 
-    return [*pickup.JOBS, *summary.JOBS, *enrollment.JOBS, *family.JOBS, *fees.JOBS, *housekeeping.JOBS, *notices.JOBS]
+    return [*pickup.JOBS, *summary.JOBS, *enrollment.JOBS, *family.JOBS, *fees.JOBS, *housekeeping.JOBS, *notices.JOBS,
+            *agreements.JOBS, *archives.JOBS]

@@ -7,6 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, CourseRec, StudentRec, Validated
+from bot.roster.fields import ARCHIVE_COLUMNS
 from bot.roster.template import write_notes, write_sheet
 from bot.store.db import Database
 
@@ -69,8 +70,14 @@ def _student(s: StudentRec) -> list[object]:
         left_behind,
         s.away_work_place,
         s.paired_teacher,
+        *_archive_cells(s),
         s.note,
     ]
+
+
+def _archive_cells(s: StudentRec) -> list[object]:
+    """爱心妈妈, 务工单位, 务工单位电话, 监护人职业, 监护人年龄, 监护人健康 (as the 学生 sheet orders them)."""
+    return [s.archive.get(key) if s.archive.get(key) is not None else "" for key in ARCHIVE_COLUMNS.values()]
 
 
 def _course(c: CourseRec) -> list[object]:

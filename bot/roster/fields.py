@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -140,3 +141,42 @@ def yuan_to_fen(value: str) -> int:
     if amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise FieldError(f'单价"{value}"应为不小于0、最多两位小数的金额')
     return int(amount * 100)
+
+
+# The 学生 sheet's staff-only archive columns of a left-behind child, by field name.
+ARCHIVE_COLUMNS = {"爱心妈妈": "caring_mother", "务工单位": "employer", "务工单位电话": "employer_phone",
+                   "监护人职业": "guardian_job", "监护人年龄": "guardian_age", "监护人健康": "guardian_health"}
+_ARCHIVE_MAX = {"employer": 200, "guardian_health": 100}
+_ANY_PHONE = re.compile(r"^\+?[0-9][0-9\-\s()（）转]{4,24}$")
+
+
+def age(value: str) -> int | None:
+    """A guardian's age: a whole number of years (16-110), "65岁" accepted; "" = unknown."""
+    text = value.removesuffix("岁").strip()
+    if text == "":
+        return None
+    if not text.isdigit() or not 16 <= int(text) <= 110:
+        raise FieldError(f'监护人年龄"{value}"应为 16-110 的整数')
+    return int(text)
+
+
+def any_phone(value: str) -> str:
+    """A work-unit phone: a mobile or a landline with area code (0769-12345678), spaces dropped."""
+    if value == "":
+        return ""
+    if not _ANY_PHONE.match(value):
+        raise FieldError(f'务工单位电话"{value}"格式不对(如 0769-12345678 或 11位手机号)')
+    return re.sub(r"\s", "", value)
+
+
+def archive_fields(cells: Mapping[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
+    """The archive columns present in a row, parsed (absent columns are left out, not emptied)."""
+    values: dict[str, Any] = {}
+    for column, key in ARCHIVE_COLUMNS.items():
+        if column not in cells:
+            continue
+        raw = text(column)
+        if len(raw) > _ARCHIVE_MAX.get(key, 50):
+            raise FieldError(f"{column}太长(最多 {_ARCHIVE_MAX.get(key, 50)} 字)")
+        values[key] = age(raw) if key == "guardian_age" else any_phone(raw) if key == "employer_phone" else raw
+    return values

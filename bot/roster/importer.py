@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import Clock
+from bot.domain.course_board import default_window
 from bot.roster.reader import RosterReadError, SheetData, read_roster
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.validate import Validator
@@ -50,7 +51,13 @@ class _Invalid(Exception):
 
 
 async def import_roster(
-    db: Database, paths: list[Path], *, school_name: str, clock: Clock, limits: RosterSettings | None = None
+    db: Database,
+    paths: list[Path],
+    *,
+    school_name: str,
+    clock: Clock,
+    limits: RosterSettings | None = None,
+    window_hours: int = 24,
 ) -> ImportResult:
     """Import .xlsx or per-sheet .csv files, within `roster.max_rows` and `roster.max_bytes`."""
     try:
@@ -58,14 +65,26 @@ async def import_roster(
     except RosterReadError as exc:
         return ImportResult(errors=[str(exc)])
     return await import_sheets(
-        db, sheets, source=",".join(p.name for p in paths), school_name=school_name, clock=clock
+        db,
+        sheets,
+        source=",".join(p.name for p in paths),
+        school_name=school_name,
+        clock=clock,
+        window_hours=window_hours,
     )
 
 
 async def import_sheets(
-    db: Database, sheets: dict[str, SheetData], *, source: str, school_name: str, clock: Clock
+    db: Database,
+    sheets: dict[str, SheetData],
+    *,
+    source: str,
+    school_name: str,
+    clock: Clock,
+    window_hours: int = 24,
 ) -> ImportResult:
-    """Validate every row, then write all of it in one transaction, or nothing."""
+    """Validate every row, then write all of it in one transaction, or nothing. New X courses open their
+    enrollment window (`window_hours` from now; 0 = none) in the same transaction."""
     try:
         async with db.unit_of_work() as uow:
             school_id = await uow.roster.school_named(school_name, create=True)
@@ -73,7 +92,10 @@ async def import_sheets(
             validated = Validator(sheets, await uow.roster.known(school_id)).run()
             if validated.errors:
                 raise _Invalid(validated.errors)
-            counts = await uow.roster.apply(school_id, validated, clock.now(), source)
+            now = clock.now()
+            counts = await uow.roster.apply(
+                school_id, validated, now, source, default_window(now, window_hours)
+            )
     except _Invalid as exc:
         return ImportResult(errors=exc.errors)
     return ImportResult(counts=counts, warnings=validated.warnings)

@@ -138,8 +138,16 @@ class Validator:
         self._student_seen.add(number)
         self.out.students.append(
             StudentRec(number, name, class_name, gender, birth, basic_care, LEFT_BEHIND[lb_text],
-                       row.text("外出务工地"), paired, row.text("备注"))
+                       row.text("外出务工地"), paired, row.text("备注"), self._archive(row))
         )
+
+    def _archive(self, row: Row) -> dict[str, Any]:
+        """The staff-only archive columns given in the row (爱心妈妈 by name, checked like 帮扶教师)."""
+        values = f.archive_fields(row.cells, row.text)
+        mother = values.get("caring_mother", "")
+        if mother:
+            self._teacher_exists(mother, "爱心妈妈")
+        return values
 
     def _guardian(self, row: Row) -> None:
         number = self._required(row, "学籍号")

@@ -35,5 +35,7 @@ def build_use_cases(db: Database, settings: Settings, clock: Clock) -> UseCases:
         ),
         fees=FeesService(db, clock, tz, fees),
         reports=ReportsService(db, clock, tz),
-        roster=RosterService(db, clock, settings.school.name, settings.roster),
+        roster=RosterService(
+            db, clock, settings.school.name, settings.roster, settings.enrollment.window_hours
+        ),
     )

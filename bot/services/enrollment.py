@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from bot.clock import Clock
+from bot.course_news import gongshi_pushes
 from bot.domain import enrollment as rules
 from bot.domain.fees import FeePolicy
 from bot.domain.messages import Push
 from bot.services.errors import NoSchool
-from bot.store.courses import ClosedWindow, CourseLine, NewCourse
+from bot.store.courses_repo import ClosedWindow, CourseLine
 from bot.store.db import Database
 from bot.store.fees import calendar_term
 from bot.store.uow import UnitOfWork
@@ -55,10 +56,6 @@ class EnrollmentService:
             raise NoSchool
         return school_id
 
-    async def add_course(self, course: NewCourse) -> None:
-        async with self.db.unit_of_work() as uow:
-            await uow.courses.add(await self._school(uow), course)
-
     async def set_window(
         self, name: str, opens: datetime, closes: datetime, reserved: int, priority_opens: datetime | None
     ) -> bool:
@@ -82,15 +79,20 @@ class EnrollmentService:
     async def close_enrollment(self, at: datetime) -> str:
         """Windows closed by `at`: courses under the minimum are cancelled and their families told; the others
         open a second round (round 2) for the children of the cancelled courses only, and courses that go ahead
-        release their unused reserved places to the waitlist."""
+        release their unused reserved places to the waitlist. The 公示 goes to the class groups and principals."""
         async with self.db.unit_of_work() as uow:
             closed = await uow.courses.close_due(at, self.second_round_days, self.priority)
             pushes = [push for window in closed for push in self._close_pushes(window)]
-            await uow.outbox.add(pushes, at)
+            await uow.flush()
+            published = await gongshi_pushes(uow.session, [w.course_id for w in closed])
+            await uow.outbox.add(pushes + published, at)
         if not closed:
             return "没有到期的报名。"
         cancelled = "、".join(f"{w.course}({w.held}/{w.min_size})" for w in closed if w.cancelled) or "无"
-        return f"报名截止 {len(closed)} 门课程;撤班: {cancelled};通知 {len(pushes)} 位家长。"
+        return (
+            f"报名截止 {len(closed)} 门课程;撤班: {cancelled};通知 {len(pushes)} 位家长;"
+            f"公示 {len(published)} 条。"
+        )
 
     def _close_pushes(self, window: ClosedWindow) -> list[Push]:
         if not window.cancelled:

@@ -1,4 +1,4 @@
-"""Fee use cases: bill and settle a school's term, record payments, the term's ledger and monthly workload."""
+"""Fee use cases: bill and settle a school's term, record payments, the term's ledger."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.domain import fees as rules
 from bot.services.errors import NoSchool
 from bot.store.care import GuardianContact, guardian_contacts
 from bot.store.db import Database
-from bot.store.fees import BillResult, Workload, calendar_term
+from bot.store.fees import BillResult, calendar_term
 from bot.store.fees_repo import LedgerLine, Term
 from bot.store.people import working_chats
 from bot.store.settlement import SettleResult
@@ -40,13 +40,6 @@ class Settled:
     start: date
     end: date
     result: SettleResult
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """ "2026-10" -> its first and last day."""
-    y, m = (int(x) for x in month.split("-"))
-    following = date(y + m // 12, m % 12 + 1, 1)
-    return date(y, m, 1), date.fromordinal(following.toordinal() - 1)
 
 
 class FeesService:
@@ -93,13 +86,6 @@ class FeesService:
         async with self.db.unit_of_work() as uow:
             term = await self._term(uow, day)
             return await uow.fees.ledger(term.school_id, term.start)
-
-    async def workload(self, month: str) -> list[Workload]:
-        """Sessions and child-minutes per teacher and course in `month` ("2026-10")."""
-        first, last = month_bounds(month)
-        async with self.db.unit_of_work() as uow:
-            term = await self._term(uow, self.today())
-            return await uow.fees.workload(term.school_id, first, last, term.is_care_day)
 
     async def issued_on(self, school_id: int, term_start: date) -> date | None:
         """The school day the term's charges were issued (None: not billed yet)."""

@@ -12,15 +12,23 @@ from bot.store.db import Database
 
 
 class RosterService:
-    def __init__(self, db: Database, clock: Clock, school_name: str, limits: RosterSettings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, school_name: str, limits: RosterSettings, window_hours: int = 24
+    ) -> None:
         self.db = db
         self.clock = clock
         self.school_name = school_name
         self.limits = limits
+        self.window_hours = window_hours  # the enrollment window a new X course of an import opens
 
     async def import_files(self, paths: list[Path]) -> ImportResult:
         return await importer.import_roster(
-            self.db, paths, school_name=self.school_name, clock=self.clock, limits=self.limits
+            self.db,
+            paths,
+            school_name=self.school_name,
+            clock=self.clock,
+            limits=self.limits,
+            window_hours=self.window_hours,
         )
 
     async def export(self, path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -17,7 +16,7 @@ from bot.domain.school_calendar import SchoolCalendar
 from bot.store import term_facts
 from bot.store.enroll_tables import Enrollment, LedgerEntry, SessionCancellation, as_utc
 from bot.store.ledger import term_balances
-from bot.store.tables import Course, School, Staff, Student
+from bot.store.tables import Course, School, Student
 
 BATCH = 1000  # rows per INSERT, under SQLite's and asyncpg's parameter caps
 # Generated lines go in through Core: one executemany per batch (ORM bulk inserts split on None columns).
@@ -198,44 +197,3 @@ async def school_ledger(session: AsyncSession, school_id: int, term_start: date)
          .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
          .order_by(Student.name, LedgerEntry.id))
     return [(e, n) for e, n in (await session.execute(q)).all()]
-
-
-@dataclass(frozen=True)
-class Workload:
-    teacher: str
-    course: str
-    sessions: int
-    children: int
-    child_minutes: int  # child-hours = child_minutes / 60 (integer minutes: no float arithmetic stored)
-
-
-async def workload(
-    session: AsyncSession, school_id: int, start: date, end: date, is_care_day: Callable[[date], bool]
-) -> list[Workload]:
-    """Sessions taught and child-minutes per teacher and course in [start, end]; three statements in all."""
-    courses = (await session.execute(
-        select(Course, Staff.name).join(Staff, Staff.id == Course.teacher_id)
-        .where(Course.school_id == school_id, Course.state != "cancelled").order_by(Staff.name, Course.name)
-    )).all()
-    counts: dict[int, int] = defaultdict(int)
-    for (course_id,) in (await session.execute(
-        select(Enrollment.course_id).join(Course, Course.id == Enrollment.course_id)
-        .where(Course.school_id == school_id, Enrollment.state.in_([State.ACTIVE.value, State.WITHDRAW_REQ.value]))
-    )).all():
-        counts[course_id] += 1
-    cancelled = {
-        (c, d) for c, d in (await session.execute(
-            select(SessionCancellation.course_id, SessionCancellation.day)
-            .join(Course, Course.id == SessionCancellation.course_id)
-            .where(Course.school_id == school_id, SessionCancellation.day.between(start, end)))).all()
-    }
-    out = []
-    for course, teacher in courses:
-        wd = {int(x) for x in course.weekdays.split(",") if x.strip()}
-        held = [d for d in rules.days(start, end) if d.isoweekday() in wd and is_care_day(d)
-                and (course.id, d) not in cancelled]
-        minutes = (course.end_time.hour * 60 + course.end_time.minute) - (
-            course.start_time.hour * 60 + course.start_time.minute)
-        n = counts[course.id]
-        out.append(Workload(teacher, course.name, len(held), n, len(held) * n * minutes))
-    return out

@@ -1,4 +1,4 @@
-"""The fees repository: billing and settling a term, payments, cancelled sessions, the ledger and workload."""
+"""The fees repository: billing and settling a term, payments, cancelled sessions, the ledger."""
 
 from __future__ import annotations
 
@@ -85,11 +85,6 @@ class FeesRepo:
             LedgerLine(name, e.kind, e.fen, e.note, e.at)
             for e, name in await fees.school_ledger(self.session, school_id, term_start)
         ]
-
-    async def workload(
-        self, school_id: int, first: date, last: date, is_care_day: Callable[[date], bool]
-    ) -> list[fees.Workload]:
-        return await fees.workload(self.session, school_id, first, last, is_care_day)
 
     async def cancel_session(
         self,

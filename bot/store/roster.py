@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.course_board import Window
 from bot.domain.roster import ClassRec, CourseRec, GuardianRec, Known, StudentRec, TeacherRec, Validated
+from bot.store.archives import Archive, school_archives
+from bot.store.courses import open_new_courses
 from bot.store.roster_apply import RosterWriter
 from bot.store.tables import (
     AuditEntry,
@@ -72,10 +76,13 @@ class RosterRepo:
         return known
 
     async def apply(
-        self, school_id: int, data: Validated, now: datetime, source: str
+        self, school_id: int, data: Validated, now: datetime, source: str, window: Window | None = None
     ) -> dict[str, Counter[str]]:
-        """Write validated records (insert or update), audited; the counts per sheet (新增/更新/无变化)."""
-        counts = await RosterWriter(self.session, school_id, data, now).run()
+        """Write validated records (insert or update), audited; the counts per sheet (新增/更新/无变化). New X
+        courses open their first enrollment window `window` (None: no window)."""
+        writer = RosterWriter(self.session, school_id, data, now)
+        counts = await writer.run()
+        await open_new_courses(self.session, writer.new_courses, window)
         self.session.add(
             AuditEntry(
                 school_id=school_id,
@@ -155,6 +162,7 @@ class _RosterReader:
     async def students(self) -> list[StudentRec]:
         query = select(Student).where(Student.school_id == self.school_id).order_by(Student.student_no)
         self.student_rows = list((await self.s.scalars(query)).all())
+        archives = await school_archives(self.s, self.school_id)
         return [
             StudentRec(
                 st.student_no,
@@ -167,9 +175,23 @@ class _RosterReader:
                 st.away_work_place,
                 self._staff_name(st.paired_teacher_id),
                 st.note,
+                self._archive(archives.get(st.id)),
             )
             for st in self.student_rows
         ]
+
+    def _archive(self, archive: Archive | None) -> dict[str, Any]:
+        """A child's archive columns as the import reads them (爱心妈妈 by name); {} for none."""
+        if archive is None:
+            return {}
+        return {
+            "caring_mother": self._staff_name(archive.caring_mother_id),
+            "employer": archive.employer,
+            "employer_phone": archive.employer_phone,
+            "guardian_job": archive.guardian_job,
+            "guardian_age": archive.guardian_age,
+            "guardian_health": archive.guardian_health,
+        }
 
     async def guardians(self) -> list[GuardianRec]:
         numbers = {st.id: st.student_no for st in self.student_rows}

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.roster import Validated
+from bot.store.archives import import_archives
 from bot.store.tables import (
     Chat,
     ClassGroup,
@@ -42,6 +43,7 @@ class RosterWriter:
         self.school_id = school_id
         self.data = data
         self.counts: dict[str, Counter[str]] = {}
+        self.new_courses: list[int] = []  # X courses created, to open their enrollment window
 
     def _count(self, sheet: str, created: bool, changed: bool) -> None:
         counter = self.counts.setdefault(sheet, Counter({"新增": 0, "更新": 0, "无变化": 0}))
@@ -149,6 +151,7 @@ class RosterWriter:
             s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)
         }
         new_rows: list[dict[str, Any]] = []
+        unchanged: set[str] = set()
         for rec in self.data.students:
             paired = self._staff_named(rec.paired_teacher) if rec.paired_teacher else None
             values = {
@@ -168,7 +171,10 @@ class RosterWriter:
                 new_rows.append({"school_id": self.school_id, "student_no": rec.student_no, **values})
                 self._count("学生", True, False)
             else:
-                self._count("学生", False, _assign(student, **values))
+                changed = _assign(student, **values)
+                self._count("学生", False, changed)
+                if not changed:
+                    unchanged.add(rec.student_no)
         await self.s.flush()
         if new_rows:
             # Bulk insert, then one query for the new ids: no round trip per student.
@@ -176,6 +182,9 @@ class RosterWriter:
             self.students = {
                 s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)
             }
+        archived = await import_archives(self.s, self.data.students, self.students, self._staff_named)
+        moved = len(unchanged & archived)  # changed only in the archive columns: updated
+        self.counts.get("学生", Counter()).update({"更新": moved, "无变化": -moved})
 
     async def _guardians(self) -> None:
         self.guardians = {g.phone: g for g in await self._all(Guardian, Guardian.school_id == self.school_id)}
@@ -222,6 +231,7 @@ class RosterWriter:
 
     async def _courses(self) -> None:
         courses = {c.name: c for c in await self._all(Course, Course.school_id == self.school_id)}
+        added: list[Course] = []
         for rec in self.data.courses:
             teacher = self._staff_named(rec.teacher) if rec.teacher else None
             values = {
@@ -239,9 +249,12 @@ class RosterWriter:
             if course is None:
                 course = courses[rec.name] = Course(school_id=self.school_id, name=rec.name, **values)
                 self.s.add(course)
+                added.append(course)
                 self._count("课程", True, False)
             else:
                 self._count("课程", False, _assign(course, **values))
+        await self.s.flush()
+        self.new_courses = [c.id for c in added]
 
     async def _identities(self) -> None:
         identities = {(i.platform, i.user_id): i for i in await self._all(Identity)}

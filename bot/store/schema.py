@@ -4,6 +4,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import (  # noqa: F401
+    agreement_tables,
+    archive_tables,
     calendar_tables,
     care_tables,
     enroll_tables,
@@ -14,6 +16,7 @@ from bot.store import (  # noqa: F401
     outbox_tables,
     proposal_tables,
     sign_tables,
+    staff_tables,
     tables,
 )
 from bot.store.tables import Base

@@ -12,7 +12,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.calendars import CalendarRepo
-from bot.store.courses import CoursesRepo
+from bot.store.courses_repo import CoursesRepo
 from bot.store.fees_repo import FeesRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.roster import RosterRepo

@@ -13,12 +13,14 @@ from bot.roster.schema import SHEETS
 from bot.roster.template import write_sheet
 
 Rows = list[list[object]]
+# Where the 学生 sheet's 备注 is (columns are added before it over time).
+NOTE = [c.header for c in SHEETS["学生"]].index("备注")
 
 
 def demo_rows() -> dict[str, Rows]:
     return {
         "班级": [list(r) for r in demo.CLASSES],
-        "学生": [[*r, ""] for r in demo.STUDENTS],
+        "学生": [[*r, *[""] * (len(SHEETS["学生"]) - len(r))] for r in demo.STUDENTS],
         "家长": [list(r) for r in demo.GUARDIANS],
         "教师": [list(r) for r in demo.TEACHERS],
         "课程": [list(r) for r in demo.COURSES],

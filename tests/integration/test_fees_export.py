@@ -7,12 +7,13 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.bootstrap import bootstrap
 from bot.cli.fees import cmd_fees
 from bot.clock import FixedClock
 from bot.settings import load_settings
+from bot.store.care_tables import CourseAttendance
 from bot.store.db import Database
 from bot.store.enroll_tables import SessionCancellation
 from bot.store.tables import Staff, Student
@@ -28,6 +29,10 @@ async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys
     await enrol_all(db, school)
     async with db.transaction() as s:
         s.add(SessionCancellation(course_id=school.course_ids["篮球"], day=date(2026, 10, 14), reason="停电"))
+        # One session held (roll-called) before NOW, both children present; a planned session counts nothing.
+        for student_id in (await s.scalars(select(Student.id).order_by(Student.id))).all()[:2]:
+            s.add(CourseAttendance(course_id=school.course_ids["篮球"], student_id=student_id, day=date(2026, 10, 9),
+                                   status="present", marked_by="staff:1", marked_at=NOW, message_id="m"))
     services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)
     assert await cmd_fees(services, argparse.Namespace(fees_command="bill", date=None)) == 0
     assert "新增 4 条" in capsys.readouterr().out
@@ -41,8 +46,10 @@ async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys
     wl = tmp_path / "workload.xlsx"
     assert await cmd_fees(services, argparse.Namespace(fees_command="workload", month="2026-10", out=wl)) == 0
     sheet = list(load_workbook(wl)["2026-10"].iter_rows(values_only=True))
-    # October 2026 Wed/Fri workdays after the National Day holiday: 9,14,16,21,23,28,30 minus the 14th = 6
-    assert ("陈教练", "篮球", 6, 2, "8:00") in sheet
+    # Sessions held (roll-called), not planned sessions × enrolment: one session, two children present.
+    assert sheet[0][:6] == ("教师", "到岗天数", "课时", "人次", "人时", "应发(元)")
+    assert next(r for r in sheet if r[0] == "陈教练")[:4] == ("陈教练", 0, 1, 2)
+    assert next(r for r in sheet if r[0] == "陈教练")[5] == "20"
 
 
 async def test_exports_write_formula_like_names_as_text(db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from bot.store.tables import (
     Student,
 )
 from tests.conftest import shanghai
-from tests.integration.roster_files import demo_rows, write_csv, write_workbook
+from tests.integration.roster_files import NOTE, demo_rows, write_csv, write_workbook
 
 CLOCK = FixedClock(shanghai(2026, 9, 1, 8))
 SCHOOL = "测试小学"
@@ -236,10 +236,10 @@ def _formula_like_rows() -> dict[str, list[list[object]]]:
     rows = demo_rows()
     for index, value in enumerate(FORMULA_LIKE):
         rows["学生"][index][1] = value  # 姓名
-        rows["学生"][index][9] = value  # 备注
+        rows["学生"][index][NOTE] = value  # 备注
     rows["家长"][0][1] = rows["家长"][1][1] = "=cmd|' /C calc'!A0"  # one guardian, two children
-    rows["学生"][6][9] = "\t=1+2"  # a note that begins with a tab
-    rows["学生"][7][9] = "=SUM(1,2)\r\n第二行"
+    rows["学生"][6][NOTE] = "\t=1+2"  # a note that begins with a tab
+    rows["学生"][7][NOTE] = "=SUM(1,2)\r\n第二行"
     return rows
 
 
@@ -280,7 +280,7 @@ async def test_export_then_import_of_formula_like_text_changes_nothing(db: Datab
 async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Database, tmp_path: Path) -> None:
     rows = demo_rows()
     rows["学生"][0][1] = "=1+1"
-    rows["学生"][0][9] = "-过敏\r\n@花生"  # a CRLF inside a quoted CSV cell
+    rows["学生"][0][NOTE] = "-过敏\r\n@花生"  # a CRLF inside a quoted CSV cell
     paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
     assert (await run_import(db, *paths)).ok
     out = tmp_path / "export.xlsx"

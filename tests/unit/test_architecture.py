@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
         "bot.demo",
     ),
     ("bot.jobs", "bot.outbox", "bot.pipeline", "bot.inbox"),
-    ("bot.handlers", "bot.services", "bot.reports", "bot.roster", "bot.notices"),
+    ("bot.handlers", "bot.services", "bot.reports", "bot.roster", "bot.notices", "bot.course_news"),
     ("bot.store", "bot.platforms", "bot.metrics", "bot.spreadsheet", "bot.chart"),
     ("bot.domain",),
     ("bot.settings", "bot.clock", "bot.background", "bot"),
@@ -195,6 +195,10 @@ def check_pending(found: set, pending: set, what: str) -> None:  # type: ignore[
     gone = pending - found
     assert not new, f"new {what}: {sorted(map(str, new))}"
     assert not gone, f"fixed {what} still listed as pending (take them off): {sorted(map(str, gone))}"
+
+
+def test_every_module_has_a_layer() -> None:
+    assert [name for name in bot_modules() if layer_of(name) == len(LAYERS)] == []
 
 
 def test_sql_only_in_store() -> None:

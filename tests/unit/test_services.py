@@ -13,7 +13,7 @@ from bot.domain.enrollment import PriorityPolicy, priority_policy
 from bot.domain.fees import FeePolicy, fee_policy
 from bot.domain.roster import ClassRec, CourseRec, GuardianRec, StudentRec, TeacherRec, Validated
 from bot.roster.exporter import _collect
-from bot.services.fees import month_bounds
+from bot.services.workload import month_bounds
 from bot.settings import EnrollmentSettings, FeeSettings, load_settings
 from tests.conftest import shanghai
 
@@ -79,7 +79,26 @@ def test_export_rows_are_the_import_format() -> None:
     records = Validated(
         classes=[ClassRec("三年级2班", 3, "李梅", "13900000001", "wecom", "c-1", "", "")],
         students=[
-            StudentRec("S1", "张一一", "三年级2班", "女", date(2017, 1, 9), True, "both", "广东", "周静", ""),
+            StudentRec(
+                "S1",
+                "张一一",
+                "三年级2班",
+                "女",
+                date(2017, 1, 9),
+                True,
+                "both",
+                "广东",
+                "周静",
+                "",
+                {
+                    "caring_mother": "李梅",
+                    "employer": "东莞某厂",
+                    "employer_phone": "0769-12345678",
+                    "guardian_job": "务农",
+                    "guardian_age": 65,
+                    "guardian_health": "良好",
+                },
+            ),
             StudentRec("S2", "李华", "三年级2班", "", None, False, "none", "", "", "备注"),
         ],
         guardians=[GuardianRec("S1", "张奶奶", "奶奶", "13800003333", "gm", False)],
@@ -92,8 +111,25 @@ def test_export_rows_are_the_import_format() -> None:
     rows = _collect(records)
     assert rows["班级"] == [["三年级2班", 3, "李梅", "13900000001", "wecom", "c-1", "", ""]]
     assert rows["学生"] == [
-        ["S1", "张一一", "三年级2班", "女", "2017-01-09", "是", "双亲外出", "广东", "周静", ""],
-        ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "备注"],
+        [
+            "S1",
+            "张一一",
+            "三年级2班",
+            "女",
+            "2017-01-09",
+            "是",
+            "双亲外出",
+            "广东",
+            "周静",
+            "李梅",
+            "东莞某厂",
+            "0769-12345678",
+            "务农",
+            65,
+            "良好",
+            "",
+        ],
+        ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "", "", "", "", "", "", "备注"],
     ]
     assert rows["家长"] == [["S1", "张奶奶", "奶奶", "13800003333", "gm", "否"]]
     assert rows["教师"] == [
