@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aiohttp
+import aiohttp  # noqa: E402
 
-from bot.platforms.wecom import WecomCrypto
+from bot.platforms.wecom import WecomCrypto  # noqa: E402
 
 TOKEN, KEY = "bench-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 PARENTS = ["parent-li", "parent-liu", "parent-chen", "parent-zhang-grandma"]
@@ -121,9 +121,13 @@ async def load(url: str, requests: list[tuple[dict[str, str], bytes]], concurren
 async def measured(cmd: list[str], env: dict[str, str], port: int, url: str,
                    requests: list[tuple[dict[str, str], bytes]], concurrency: int) -> dict[str, float]:
     """Start the server command, wait for /healthz, send the requests, and add its CPU per request."""
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: ASYNC220 (starts, no wait)
     try:
-        await wait_ready(port, proc)
+        try:
+            await wait_ready(port, proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: see {log.name}") from exc
         await load(url, requests[: max(1, len(requests) // 20)], concurrency)  # warm up (not counted)
         pids = tree(proc.pid)
         before = cpu_seconds(pids)
@@ -146,7 +150,8 @@ async def hello_world(n: int, concurrency: int, workers: int) -> dict[str, float
         return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,
                               concurrency)
     # N processes on one port (SO_REUSEPORT), the same count as the bot's workers.
-    procs = [subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT) for _ in range(workers - 1)]
+    procs = [subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT)  # noqa: ASYNC220
+             for _ in range(workers - 1)]
     try:
         cmd = [sys.executable, "-c", HELLO, str(port)]
         return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,

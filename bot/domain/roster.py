@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
+from bot.domain.bus import LineFacts
+
 RELATIONS = ("父亲", "母亲", "爷爷", "奶奶", "外公", "外婆", "其他")
 LEFT_BEHIND = {"无": "none", "": "none", "父亲外出": "father", "母亲外出": "mother", "双亲外出": "both"}
 LEFT_BEHIND_LABELS = {v: k for k, v in LEFT_BEHIND.items() if k}
@@ -84,6 +86,17 @@ class CourseRec:
 
 
 @dataclass
+class BusData:
+    """The 校车 sheet's lines and the 学生 sheet's 校车线路 column."""
+
+    lines: list[LineFacts] = field(default_factory=list)
+    # 学籍号 -> the line's name ("" = rides no bus); only when the 学生 sheet has the 校车线路 column, so a file
+    # without it leaves the riders as they are.
+    riders: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Known:
     """What the database already holds, so a partial file may refer to it."""
 
@@ -91,6 +104,7 @@ class Known:
     staff_names: dict[str, set[str]] = field(default_factory=dict)  # name -> phones
     student_nos: set[str] = field(default_factory=set)
     accounts: dict[str, str] = field(default_factory=dict)  # platform user id -> its owner's phone
+    bus_lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,3 +116,4 @@ class Validated:
     courses: list[CourseRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported all the same, but told
+    bus: BusData = field(default_factory=lambda: BusData())

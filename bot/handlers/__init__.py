@@ -6,6 +6,7 @@ from bot.handlers import (
     agreements,
     archives,
     basic,
+    bus,
     care_binding,
     care_leave,
     care_pickup,
@@ -27,5 +28,6 @@ def build_table() -> CommandTable:
     """The bot's whole command language; help text is generated from it."""
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
                          *agreements.COMMANDS, *staff.COMMANDS, *archives.COMMANDS,
+                         *bus.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])

@@ -8,8 +8,8 @@ The whole school is read in a fixed number of queries, however many classes it h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.care import CareTimes, expected_pickup
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
+from bot.store.bus import BusDay, missing_riders
 from bot.store.care import GuardianContact
 from bot.store.care_scan import WaitingChild, waiting_children
 from bot.store.people import working_chats
@@ -33,6 +34,7 @@ class SchoolAfternoon:
     waiting: list[WaitingChild]  # by class, then 学籍号
     teachers: dict[int, list[int]]  # class id -> care/head teachers
     principals: list[int]
+    missing: dict[int, BusDay] = field(default_factory=dict)  # riders not on their bus (bot/handlers/bus.py)
 
 
 async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
@@ -53,7 +55,7 @@ async def _load(session: AsyncSession, ctx: JobContext) -> SchoolAfternoon:
             if staff_id not in teachers[role_class]:
                 teachers[role_class].append(staff_id)
     return SchoolAfternoon(names, chats, await waiting_children(session, ctx.school_id, ctx.day), teachers,
-                           principals)
+                           principals, await missing_riders(session, ctx.school_id, ctx.day))
 
 
 def _mentions(contacts: list[GuardianContact]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -77,7 +79,8 @@ async def pickup_reminder(ctx: JobContext) -> str:
         school = await _load(s, ctx)
     waiting: dict[int, list[GuardianContact]] = {}
     for kid in school.waiting:
-        if kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end):
+        if (kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end)
+                and kid.id not in school.missing):  # their guardians were told one-to-one at departure
             waiting.setdefault(kid.class_group_id, []).extend(kid.guardians)
     for class_id, contacts in waiting.items():
         users, phones = _mentions(contacts)
@@ -101,7 +104,7 @@ async def late_pickup(ctx: JobContext) -> str:
         school = await _load(s, ctx)
     late: list[tuple[WaitingChild, datetime]] = []
     for kid in school.waiting:
-        expected = datetime.combine(ctx.day, expected_pickup(end, kid.expected_time), tzinfo=ctx.at.tzinfo)
+        expected = _agreed(ctx, school, kid, end)
         if ctx.at >= expected + grace:
             late.append((kid, expected))
     escalations = []
@@ -116,7 +119,7 @@ async def late_pickup(ctx: JobContext) -> str:
         lines = [f"仍未接走 {len(escalations)} 人({ctx.at:%H:%M}):"]
         for kid in escalations:
             numbers = "、".join(f"{g.relation}{g.name} {g.phone}" for g in kid.guardians)
-            pending = "(待确认)" if kid.claimed else ""
+            pending = ("(待确认)" if kid.claimed else "") + _bus_note(school, kid)
             lines.append(f"· {school.names[kid.class_group_id]} {kid.name}{pending}: {numbers or '无联系人'}")
         ids = "-".join(str(k.id) for k in escalations)
         for principal in school.principals:
@@ -125,19 +128,34 @@ async def late_pickup(ctx: JobContext) -> str:
     return f"晚接提醒 {len(late)} 人,上报 {len(escalations)} 人"
 
 
+def _agreed(ctx: JobContext, school: SchoolAfternoon, kid: WaitingChild, end: time) -> datetime:
+    """When the child is due to leave: care end, or a late notice's time; a rider missing from their bus at
+    departure (no pickup plan of their guardians that day) was due on the bus: the departure, escalated like a
+    late pickup from then on."""
+    bus = school.missing.get(kid.id)
+    if bus is not None:
+        return bus.departed_at.astimezone(ctx.at.tzinfo)
+    return datetime.combine(ctx.day, expected_pickup(end, kid.expected_time), tzinfo=ctx.at.tzinfo)
+
+
+def _bus_note(school: SchoolAfternoon, kid: WaitingChild) -> str:
+    bus = school.missing.get(kid.id)
+    return f"(未上校车 {bus.line})" if bus is not None else ""
+
+
 def _alert_class(ctx: JobContext, school: SchoolAfternoon, class_id: int, expected: datetime,
                  kids: list[WaitingChild]) -> None:
     """One group message per class and agreed time, @-mentioning the guardians and naming no child (who is
     late is not for the class to read); the class's teachers get the names privately."""
     batch_key = f"{class_id}:{ctx.day.isoformat()}:{expected:%H%M}"
-    calling = [k for k in kids if not k.claimed]
+    calling = [k for k in kids if not k.claimed and k.id not in school.missing]  # a rider's guardians: told 1:1
     if class_id in school.chats and calling:
         users, phones = _mentions([g for k in calling for g in k.guardians])
         ctx.push(Push(key=f"late-pickup:{batch_key}:group", chat_ref=school.chats[class_id],
                       text=f"{school.names[class_id]}托管已过约定接孩子的时间({expected:%H:%M}),"
                            "被提到的家长请尽快来接,谢谢!",
                       mention_user_ids=users, mention_phones=phones))
-    names = "、".join(f"{k.name}{'(家长称已接走,待确认)' if k.claimed else ''}" for k in kids)
+    names = "、".join(f"{k.name}{'(家长称已接走,待确认)' if k.claimed else ''}{_bus_note(school, k)}" for k in kids)
     for teacher in school.teachers.get(class_id, []):
         ctx.push(Push(key=f"late-pickup:{batch_key}:t{teacher}", staff_id=teacher,
                       text=f"{school.names[class_id]} 超过 {expected:%H:%M} 仍未确认接走 {len(kids)} 人: {names}。"

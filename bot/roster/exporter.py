@@ -8,11 +8,11 @@ from openpyxl import Workbook
 
 from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, CourseRec, StudentRec, Validated
 from bot.roster.fields import ARCHIVE_COLUMNS
+from bot.roster.schema import SHEET_ORDER
 from bot.roster.template import write_notes, write_sheet
 from bot.store.db import Database
 
 WEEKDAY_CN = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "日"}
-SHEETS = ("班级", "学生", "家长", "教师", "课程")
 
 
 def _yes(flag: bool) -> str:
@@ -29,7 +29,7 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
         records = await uow.roster.records(school_id) if school_id is not None else Validated()
     sheets = _collect(records)
     wb = Workbook()
-    for index, name in enumerate(SHEETS):
+    for index, name in enumerate(SHEET_ORDER):
         ws = wb.active if index == 0 else wb.create_sheet(name)
         assert ws is not None
         ws.title = name
@@ -46,7 +46,7 @@ def _collect(r: Validated) -> dict[str, list[list[object]]]:
             [c.name, c.grade, c.head_teacher, c.head_phone, c.platform, c.chat_id, c.webhook, c.secret]
             for c in r.classes
         ],
-        "学生": [_student(s) for s in r.students],
+        "学生": [[*_student(s), r.bus.riders.get(s.student_no, "")] for s in r.students],
         "家长": [
             [g.student_no, g.name, g.relation, g.phone, g.account, _yes(g.may_pickup)] for g in r.guardians
         ],
@@ -54,6 +54,7 @@ def _collect(r: Validated) -> dict[str, list[list[object]]]:
             [t.name, t.phone, ROLE_LABELS.get(t.role, t.role), t.class_name, t.account] for t in r.teachers
         ],
         "课程": [_course(c) for c in r.courses],
+        "校车": [[b.name, b.direction, b.driver, b.driver_phone, b.plate] for b in r.bus.lines],
     }
 
 

@@ -22,6 +22,7 @@ from bot.domain.roster import (  # noqa: F401 (re-exported: the roster's records
     Validated,
 )
 from bot.roster import fields as f
+from bot.roster.bus import validate_bus
 from bot.roster.reader import Row, SheetData
 
 
@@ -48,6 +49,8 @@ class Validator:
         self._each("学生", self._student)
         self._each("家长", self._guardian)
         self._each("课程", self._course)
+        self.out.bus = validate_bus(self.sheets, self.known.bus_lines)
+        self.out.errors += self.out.bus.errors
         self._cross_checks()
         return self.out
 

@@ -10,8 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.course_board import Window
-from bot.domain.roster import ClassRec, CourseRec, GuardianRec, Known, StudentRec, TeacherRec, Validated
+from bot.domain.roster import (
+    BusData,
+    ClassRec,
+    CourseRec,
+    GuardianRec,
+    Known,
+    StudentRec,
+    TeacherRec,
+    Validated,
+)
 from bot.store.archives import Archive, school_archives
+from bot.store.bus import apply_bus, line_names, rider_changes, riders_by_student_no, school_lines
 from bot.store.courses import open_new_courses
 from bot.store.roster_apply import RosterWriter
 from bot.store.tables import (
@@ -73,6 +83,7 @@ class RosterRepo:
         )
         for user_id, staff_phone, guardian_phone in rows.all():
             known.accounts[user_id] = staff_phone or guardian_phone
+        known.bus_lines = await line_names(s, school_id)
         return known
 
     async def apply(
@@ -80,9 +91,13 @@ class RosterRepo:
     ) -> dict[str, Counter[str]]:
         """Write validated records (insert or update), audited; the counts per sheet (新增/更新/无变化). New X
         courses open their first enrollment window `window` (None: no window)."""
-        writer = RosterWriter(self.session, school_id, data, now)
+        bus_changed = await rider_changes(self.session, school_id, data.bus)
+        writer = RosterWriter(self.session, school_id, data, now, bus_changed)
         counts = await writer.run()
         await open_new_courses(self.session, writer.new_courses, window)
+        bus = await apply_bus(self.session, school_id, data.bus)
+        if bus is not None:
+            counts["校车"] = bus
         self.session.add(
             AuditEntry(
                 school_id=school_id,
@@ -105,6 +120,10 @@ class RosterRepo:
             guardians=await reader.guardians(),
             teachers=await reader.teachers(),
             courses=await reader.courses(),
+            bus=BusData(
+                await school_lines(self.session, school_id),
+                await riders_by_student_no(self.session, school_id),
+            ),
         )
 
 

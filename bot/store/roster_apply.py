@@ -37,11 +37,11 @@ def _assign(obj: Any, **values: Any) -> bool:
 class RosterWriter:
     """Writes validated records; every lookup is loaded once in bulk (no query per row)."""
 
-    def __init__(self, session: AsyncSession, school_id: int, data: Validated, now: datetime) -> None:
-        self.now = now
-        self.s = session
-        self.school_id = school_id
-        self.data = data
+    def __init__(
+        self, session: AsyncSession, school_id: int, data: Validated, now: datetime, bus_changed: set[str]
+    ) -> None:
+        self.s, self.school_id, self.data, self.now = session, school_id, data, now
+        self.bus_changed = bus_changed  # 学籍号 whose 校车线路 the file changes: their row counts as updated
         self.counts: dict[str, Counter[str]] = {}
         self.new_courses: list[int] = []  # X courses created, to open their enrollment window
 
@@ -171,7 +171,7 @@ class RosterWriter:
                 new_rows.append({"school_id": self.school_id, "student_no": rec.student_no, **values})
                 self._count("学生", True, False)
             else:
-                changed = _assign(student, **values)
+                changed = _assign(student, **values) or rec.student_no in self.bus_changed
                 self._count("学生", False, changed)
                 if not changed:
                     unchanged.add(rec.student_no)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store import (  # noqa: F401
     agreement_tables,
     archive_tables,
+    bus_tables,
     calendar_tables,
     care_tables,
     enroll_tables,

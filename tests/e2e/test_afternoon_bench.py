@@ -11,7 +11,9 @@ import pytest
 from bench.afternoon import one_database, parse_args
 from bot.store.db import Database
 
-SMALL = ["--students", "60", "--classes", "3", "--speed", "150", "--concurrency", "16"]
+SMALL = ["--students", "60", "--classes", "3", "--speed", "150", "--concurrency", "16",
+         # The suite runs in parallel workers: the bot may take longer to start than on a quiet machine.
+         "--boot-seconds", "12"]
 
 
 def url_of(db: Database) -> str:

@@ -1,6 +1,7 @@
 """The whole-day proof (issue 14, point 8): one care day of the demo school (a class of grade 3 and one of
-grade 5, a drop-in and an X-course child among them) through the pipeline and the jobs, as the scheduler would fire them. At 19:00 every child is
-accounted for, the day's records match what happened, and `tuoguan report daily` shows the same day."""
+grade 5, a drop-in, an X-course child and bus riders among them) through the pipeline and the jobs, as the scheduler would fire them. At 19:00 every child is
+accounted for (a rider on the bus has left care, like a child picked up), the day's records match what happened,
+and `tuoguan report daily` shows the same day."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.jobs.pickup import JOBS as PICKUP_JOBS
 from bot.jobs.runner import run_job
 from bot.pipeline import Outcome
 from bot.reports import class_lines
+from bot.store.bus import day_boardings
 from bot.store.care import school_day
 from bot.store.care_tables import CourseAttendance
 from bot.store.db import Database
@@ -25,6 +27,7 @@ from bot.store.enroll_tables import Enrollment
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import Course, Guardian, Identity, School, Staff, Student
 from tests.conftest import shanghai
+from tests.integration.bus_school import DRIVER_PHONES, add_bus
 from tests.integration.care_day import demo_services, sayer
 
 MON = date(2026, 11, 23)
@@ -60,7 +63,7 @@ class Day:
 class Whereabouts:
     """Where one child was at 19:00, from the register alone."""
 
-    state: str  # picked-up | leave | absent | escalated
+    state: str  # picked-up | boarded (the bus) | leave | absent | escalated
     by: str = ""  # picked up by: the guardian who claimed, or the one the notice named ("" = not said)
     at: str = ""  # HH:MM the child left
     confirmed_by: str = ""
@@ -80,6 +83,8 @@ async def queued(db: Database, prefix: str) -> list[OutboxMessage]:
 
 async def the_day(db: Database) -> tuple[Services, Day]:
     services = await demo_services(db)
+    # 一号线 takes 黄欣怡 and 李华 (三年级2班), 郭宇航 and 林子豪 (五年级1班) home.
+    await add_bus(services, {"D3208": "一号线", "D3202": "一号线", "D5106": "一号线", "D5108": "一号线"})
     async with db.transaction() as s:  # 刘洋's aunt, on the roster as 不可接送, has an account
         aunt = await s.scalar(select(Guardian.id).where(Guardian.name == "刘小姨"))
         s.add(Identity(platform="wecom", user_id="aunt-liu", guardian_id=aunt, source="test",
@@ -128,11 +133,14 @@ async def the_day(db: Database) -> tuple[Services, Day]:
     assert out.reply.text.startswith("围棋 11月23日(周一) 点名: 应到 2 实到 2"), out.reply.text
     await day("parent-wang", "王小红 已接走", (16, 30), chat=CHAT_51)
     await day("teacher-chen", "王小红 已接走", (16, 40), chat=CHAT_51)
+    # The bus leaves at 17:00 without 郭宇航 (李华 is on leave): he is escalated from then, like a late pickup.
+    out = await day("teacher-zhou", "校车 一号线 已上车 缺 郭宇航", (17, 0))
+    assert "上车 2 人" in out.reply.text and "未上车 1 人" in out.reply.text and "请假 1 人" in out.reply.text
     # End of care: the reminder (17:15) has run; claims, confirmations, a claim by someone not allowed.
     out = await day("aunt-liu", "刘洋 已接走", (17, 20))
     assert "不在可接送名单" in out.reply.text
-    await day("teacher-li", "黄欣怡 周博文 吴佳琪 已接走", (17, 32))
-    await day("teacher-chen", "朱俊杰 胡梓萱 郭宇航 何雨桐 林子豪 已接走", (17, 33), chat=CHAT_51)
+    await day("teacher-li", "周博文 吴佳琪 已接走", (17, 32))
+    await day("teacher-chen", "朱俊杰 胡梓萱 郭宇航 何雨桐 已接走", (17, 33), chat=CHAT_51)
     await day("parent-zhang-grandma", "已接走", (17, 35))
     await day("teacher-li", "张一一 已接走", (17, 50))
     await day("teacher-li", "赵子轩 17:50 已接走", (17, 55))
@@ -154,6 +162,7 @@ async def whereabouts(db: Database, school_id: int, escalated: set[str]) -> dict
     async with db.transaction() as s:
         actors = {f"staff:{i}": name for i, name in (await s.execute(select(Staff.id, Staff.name))).all()}
         days = await school_day(s, school_id, MON)
+        bus = await day_boardings(s, school_id, MON)
     found: dict[str, Whereabouts] = {}
     for d in days.values():
         waiting = {k.id for k in d.waiting()}
@@ -166,6 +175,10 @@ async def whereabouts(db: Database, school_id: int, escalated: set[str]) -> dict
                 found[kid.name] = Whereabouts("leave")
             elif d.absent(kid):
                 found[kid.name] = Whereabouts("absent")
+            elif kid.id in bus and bus[kid.id].boarded:
+                assert pickup is not None and pickup.state == "confirmed", kid.name
+                found[kid.name] = Whereabouts("boarded", pickup.picked_up_by, hhmm(bus[kid.id].departed_at),
+                                              actors.get(bus[kid.id].recorded_by, ""), pickup.minutes_late)
             else:
                 assert pickup is not None and pickup.state == "confirmed", kid.name
                 found[kid.name] = Whereabouts(
@@ -181,7 +194,7 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
         staff = dict((await s.execute(select(Staff.name, Staff.id))).all())
     assert school_id is not None
     escalations = await queued(db, "late-escalation")
-    escalated = {name for name in ("刘洋", "王小明", "孙浩然", "罗梦洁", "高天宇", "赵子轩")
+    escalated = {name for name in ("刘洋", "王小明", "孙浩然", "罗梦洁", "高天宇", "赵子轩", "郭宇航")
                  if any(name in e.text for e in escalations)}
     found = await whereabouts(db, school_id, escalated)
     assert found == {
@@ -193,7 +206,7 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
         "陈思远": Whereabouts("picked-up", "", "15:36", "李梅", 0),  # early pickup: never late
         "杨雨涵": Whereabouts("absent"),
         "赵子轩": Whereabouts("picked-up", "", "17:50", "李梅", 20),  # a drop-in, picked up late
-        "黄欣怡": Whereabouts("picked-up", "", "17:32", "李梅", 0),
+        "黄欣怡": Whereabouts("boarded", "校车一号线", "17:00", "周静", 0),  # on the bus: left care
         "周博文": Whereabouts("picked-up", "", "17:32", "李梅", 0),
         "吴佳琪": Whereabouts("picked-up", "", "17:32", "李梅", 0),
         # 五年级1班
@@ -202,9 +215,9 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
         "马诗琪": Whereabouts("absent"),
         "朱俊杰": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
         "胡梓萱": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
-        "郭宇航": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
+        "郭宇航": Whereabouts("picked-up", "", "17:33", "陈刚", 0),  # missed the bus, escalated, then picked up
         "何雨桐": Whereabouts("picked-up", "", "17:33", "陈刚", 0),  # no basic care: 围棋 today
-        "林子豪": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
+        "林子豪": Whereabouts("boarded", "校车一号线", "17:00", "周静", 0),
         "罗梦洁": Whereabouts("picked-up", "", "17:45", "陈刚", 15),
         "高天宇": Whereabouts("picked-up", "", "17:45", "陈刚", 15),
     }
@@ -212,10 +225,13 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     # principal only.
     assert escalations and all(e.staff_id == staff["赵建国"] and e.chat_ref is None for e in escalations)
     assert any("刘洋(待确认)" in e.text for e in escalations)
-    first = escalations[0].text  # at 18:00: notices for 18:00 and 18:10 still hold, the early pickup left
+    # At 17:30, half an hour after the bus left without him, 郭宇航 (his mother's phone with it), only him.
+    assert escalations[0].text.startswith("仍未接走 1 人(17:30)")
+    assert "五年级1班 郭宇航(未上校车 一号线): 母亲郭静 13800015151" in escalations[0].text
+    first = escalations[1].text  # at 18:00: notices for 18:00 and 18:10 still hold, the early pickup left
     assert first.startswith("仍未接走 3 人(18:00)")
     assert all(n in first for n in ("刘洋", "罗梦洁", "高天宇"))
-    assert not any(n in first for n in ("王小明", "孙浩然", "王小红", "陈思远", "赵子轩"))
+    assert not any(n in first for n in ("王小明", "孙浩然", "王小红", "陈思远", "赵子轩", "郭宇航", "黄欣怡"))
     assert escalations[-1].text.startswith("仍未接走 1 人") and "刘洋(待确认)" in escalations[-1].text
     # The reminder at 17:15 called on the families still to come, not on those who said they would be late.
     reminders = {m.chat_ref: m for m in await queued(db, "pickup-reminder")}
@@ -229,7 +245,14 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     # No group message named a child's lateness or absence.
     group = [m for m in await queued(db, "") if m.chat_ref is not None]
     for message in group:
-        assert not any(name in message.text for name in ("杨雨涵", "马诗琪", "刘洋", "赵子轩", "孙浩然")), message.text
+        assert not any(name in message.text for name in ("杨雨涵", "马诗琪", "刘洋", "赵子轩", "孙浩然", "郭宇航",
+                                                         "黄欣怡", "林子豪", *DRIVER_PHONES)), message.text
+    # The riders' guardians were told one-to-one: on the bus (with the driver's phone), or not on it.
+    async with db.transaction() as s:
+        guardian = dict((await s.execute(select(Guardian.id, Guardian.name))).all())
+    notes = {(guardian[m.guardian_id], m.key.split(":")[3]) for m in await queued(db, "bus:")}
+    assert notes == {("黄丽", "on"), ("林娜", "on"), ("郭静", "off")}
+    assert all(m.chat_ref is None and "13700000001" in m.text for m in await queued(db, "bus:") if ":on:" in m.key)
 
     # The course session was recorded for its two children.
     async with db.transaction() as s:
@@ -251,7 +274,7 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
             sum(w.minutes_late > 0 for w in mine), sum(w.state == "escalated" for w in mine), True)
         assert line.present == line.expected - line.leave - line.absent
     capsys.readouterr()
-    assert await cmd_report(services, argparse.Namespace(date=MON, chart=None)) == 0
+    assert await cmd_report(services, argparse.Namespace(report_command="daily", date=MON, chart=None)) == 0
     report = capsys.readouterr().out
     assert report.startswith("全校 应到 20 实到 17 请假 1 缺席 2 晚接 4 未接 1\n"), report
     assert "三年级2班 应到 10 实到 8 请假 1 缺席 1 晚接 1 未接 1\n" in report

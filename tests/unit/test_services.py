@@ -9,9 +9,10 @@ import pytest
 
 from bot.bootstrap import bootstrap
 from bot.clock import FixedClock
+from bot.domain.bus import LineFacts
 from bot.domain.enrollment import PriorityPolicy, priority_policy
 from bot.domain.fees import FeePolicy, fee_policy
-from bot.domain.roster import ClassRec, CourseRec, GuardianRec, StudentRec, TeacherRec, Validated
+from bot.domain.roster import BusData, ClassRec, CourseRec, GuardianRec, StudentRec, TeacherRec, Validated
 from bot.roster.exporter import _collect
 from bot.services.workload import month_bounds
 from bot.settings import EnrollmentSettings, FeeSettings, load_settings
@@ -107,6 +108,9 @@ def test_export_rows_are_the_import_format() -> None:
             TeacherRec("赵建国", "13900000009", "principal", "", ""),
         ],
         courses=[CourseRec("篮球", "X", "3,5", time(16), time(17, 10), 30, 15, 1650, "3,4", "陈刚")],
+        bus=BusData(
+            [LineFacts(1, "一号线", "城东方向", "王师傅", "13700000001", "湘A12345")], {"S2": "一号线"}
+        ),
     )
     rows = _collect(records)
     assert rows["班级"] == [["三年级2班", 3, "李梅", "13900000001", "wecom", "c-1", "", ""]]
@@ -128,8 +132,9 @@ def test_export_rows_are_the_import_format() -> None:
             65,
             "良好",
             "",
+            "",
         ],
-        ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "", "", "", "", "", "", "备注"],
+        ["S2", "李华", "三年级2班", "", "", "否", "无", "", "", "", "", "", "", "", "", "备注", "一号线"],
     ]
     assert rows["家长"] == [["S1", "张奶奶", "奶奶", "13800003333", "gm", "否"]]
     assert rows["教师"] == [
@@ -137,3 +142,4 @@ def test_export_rows_are_the_import_format() -> None:
         ["赵建国", "13900000009", "校长", "", ""],
     ]
     assert rows["课程"] == [["篮球", "X", "三,五", "16:00", "17:10", 30, 15, "16.50", "3,4", "陈刚"]]
+    assert rows["校车"] == [["一号线", "城东方向", "王师傅", "13700000001", "湘A12345"]]
