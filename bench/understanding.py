@@ -42,7 +42,7 @@ WORDS = {
     "leave": "请假", "cancel_leave": "销假", "late_notice": "晚点接", "pickup_person": "代接",
     "pickup_claimed": "已接走", "pickup_confirmed": "已接走", "mark_absent": "缺席", "mark_present": "到了",
     "enroll.apply": "报名", "enroll.withdraw": "退出", "family.call": "通话", "family.talk": "谈心",
-    "bind_requested": "绑定", "bus.boarding": "校车",
+    "bind_requested": "绑定", "bus.boarding": "校车", "incident.record": "事故", "duty.patrol": "巡课", "duty.clear": "清校完毕",
 }
 
 
@@ -140,6 +140,8 @@ def effect_of(entries: list[tuple[str, str, dict[str, object]]]) -> str:
             parts.append(f"{word} {subject} {str(detail.get('expected', ''))[:5]}")
         elif action == "pickup_person":
             parts.append(f"{word} {subject} {detail.get('person', '')}")
+        elif action == "duty.clear":
+            parts.append(word)
         elif action in {"enroll.apply", "enroll.withdraw"}:
             parts.append(f"{word} {subject} {detail.get('course', '')}")
         else:

@@ -218,6 +218,12 @@ class NoticeSettings(BaseModel):
     agreement_text: str = DEFAULT_AGREEMENT
 
 
+class DutySettings(BaseModel):
+    """Duty and patrol (值班、巡课、清校): when a missing 清校完毕 is told to the principal."""
+
+    clear_check_minutes: int = Field(default=45, ge=0)  # after the day's care end
+
+
 class BindingSettings(BaseModel):
     """绑定 attempts allowed before further ones are refused (and the head teacher told)."""
 
@@ -260,6 +266,7 @@ class Settings(BaseSettings):
     enrollment: EnrollmentSettings = EnrollmentSettings()
     fees: FeeSettings = FeeSettings()
     notices: NoticeSettings = NoticeSettings()
+    duty: DutySettings = DutySettings()
     binding: BindingSettings = BindingSettings()
     roster: RosterSettings = RosterSettings()
     pay: PaySettings = PaySettings()

@@ -11,7 +11,7 @@ from bot.cli import staff
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
 from bot.services.errors import NoSchool
-from bot.store.calendar import KIND_LABELS, KINDS
+from bot.store.calendar import KIND_LABELS, KINDS, school_ids
 from bot.store.uow import UnitOfWork
 
 
@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
     survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
     staff.add_report_parsers(report_sub, common)
+    incidents = report_sub.add_parser("incidents", parents=[common], help="安全事件登记簿(按月)")
+    incidents.add_argument("--month", required=True, help="月份 2026-11")
+    incidents.add_argument("--out", type=Path, metavar="FILE.xlsx", help="另存为 .xlsx")
 
     cal = sub.add_parser("calendar", parents=[common], help="校历: 学期、停课、补课日")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -129,6 +132,8 @@ async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, day
 
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     kind = getattr(args, "report_command", "daily")  # callers of the daily report may leave it out
+    if kind == "incidents":
+        return await report_incidents(services, args)
     if kind == "agreements":
         return await cmd_report_agreements(services, args)
     if kind == "survey":
@@ -191,4 +196,23 @@ async def cmd_report_survey(services: Services, args: argparse.Namespace) -> int
     if args.out:
         reports.write_survey(args.out, summary)
         print(f"已导出: {args.out}")
+    return 0
+
+
+async def report_incidents(services: Services, args: argparse.Namespace) -> int:
+    """The month's incident register on stdout, and as .xlsx with --out."""
+    from bot.services.incident_report import incident_register, month_bounds, register_text, write_register
+
+    bounds = month_bounds(args.month)
+    if bounds is None:
+        print(f"月份「{args.month}」格式不对,例如: tuoguan report incidents --month 2026-11")
+        return 2
+    tz = services.settings.school.tz
+    async with services.db.transaction() as session:
+        schools = await school_ids(session)
+        rows = [r for school_id in schools for r in await incident_register(session, school_id, *bounds)]
+    print(register_text(rows, args.month, tz))
+    if args.out:
+        write_register(rows, args.month, tz, args.out)
+        print(f"已导出 {args.out}")
     return 0

@@ -85,6 +85,17 @@ class CourseRec:
     teacher: str
 
 
+@dataclass(frozen=True)
+class DutyRec:
+    """A 值班 row: the slot (a date or a weekday) and its 带班领导 by name."""
+
+    slot: str
+    day: date | None
+    weekday: int | None
+    leader: str
+    row: int
+
+
 @dataclass
 class BusData:
     """The 校车 sheet's lines and the 学生 sheet's 校车线路 column."""
@@ -114,6 +125,7 @@ class Validated:
     guardians: list[GuardianRec] = field(default_factory=list)
     teachers: list[TeacherRec] = field(default_factory=list)
     courses: list[CourseRec] = field(default_factory=list)
+    duties: list[DutyRec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported all the same, but told
     bus: BusData = field(default_factory=lambda: BusData())

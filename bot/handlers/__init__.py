@@ -12,9 +12,11 @@ from bot.handlers import (
     care_pickup,
     care_rollcall,
     chatter,
+    duty,
     enroll,
     family,
     fees,
+    incidents,
     notices,
     principal,
     proposals,
@@ -29,5 +31,6 @@ def build_table() -> CommandTable:
     return CommandTable([*basic.COMMANDS, *care_binding.COMMANDS, *care_leave.COMMANDS, *care_rollcall.COMMANDS, *care_pickup.COMMANDS, *principal.COMMANDS, *enroll.COMMANDS, *fees.COMMANDS, *family.COMMANDS, *notices.COMMANDS,
                          *agreements.COMMANDS, *staff.COMMANDS, *archives.COMMANDS,
                          *bus.COMMANDS,
+                         *duty.COMMANDS, *incidents.COMMANDS,
                          *questions.COMMANDS, *proposals.COMMANDS,
                          *chatter.COMMANDS])

@@ -10,6 +10,7 @@ def build_jobs() -> list[JobSpec]:
     from bot.jobs import (
         agreements,
         archives,
+        duty,
         enrollment,
         family,
         fees,
@@ -20,4 +21,4 @@ def build_jobs() -> list[JobSpec]:
     )
 
     return [*pickup.JOBS, *summary.JOBS, *enrollment.JOBS, *family.JOBS, *fees.JOBS, *housekeeping.JOBS, *notices.JOBS,
-            *agreements.JOBS, *archives.JOBS]
+            *agreements.JOBS, *archives.JOBS, *duty.JOBS]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from bot.domain.duty import WEEKDAY_CN as DUTY_WEEKDAYS
 from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, CourseRec, StudentRec, Validated
 from bot.roster.fields import ARCHIVE_COLUMNS
 from bot.roster.schema import SHEET_ORDER
@@ -55,6 +56,10 @@ def _collect(r: Validated) -> dict[str, list[list[object]]]:
         ],
         "课程": [_course(c) for c in r.courses],
         "校车": [[b.name, b.direction, b.driver, b.driver_phone, b.plate] for b in r.bus.lines],
+        "值班": [
+            [d.day.isoformat() if d.day else "", DUTY_WEEKDAYS[d.weekday - 1] if d.weekday else "", d.leader]
+            for d in r.duties
+        ],
     }
 
 

@@ -23,6 +23,7 @@ from bot.domain.roster import (  # noqa: F401 (re-exported: the roster's records
 )
 from bot.roster import fields as f
 from bot.roster.bus import validate_bus
+from bot.roster.duty_sheet import validate_duty
 from bot.roster.reader import Row, SheetData
 
 
@@ -51,6 +52,8 @@ class Validator:
         self._each("课程", self._course)
         self.out.bus = validate_bus(self.sheets, self.known.bus_lines)
         self.out.errors += self.out.bus.errors
+        self.out.duties, duty_errors = validate_duty(self.sheets.get("值班"), self._teacher_exists)
+        self.out.errors += duty_errors
         self._cross_checks()
         return self.out
 

@@ -23,6 +23,7 @@ from bot.domain.roster import (
 from bot.store.archives import Archive, school_archives
 from bot.store.bus import apply_bus, line_names, rider_changes, riders_by_student_no, school_lines
 from bot.store.courses import open_new_courses
+from bot.store.duty import apply_duty, duty_records
 from bot.store.roster_apply import RosterWriter
 from bot.store.tables import (
     AuditEntry,
@@ -98,6 +99,9 @@ class RosterRepo:
         bus = await apply_bus(self.session, school_id, data.bus)
         if bus is not None:
             counts["校车"] = bus
+        duty = await apply_duty(self.session, school_id, data.duties, writer.staff_named)
+        if duty is not None:
+            counts["值班"] = duty
         self.session.add(
             AuditEntry(
                 school_id=school_id,
@@ -120,6 +124,7 @@ class RosterRepo:
             guardians=await reader.guardians(),
             teachers=await reader.teachers(),
             courses=await reader.courses(),
+            duties=await duty_records(self.session, school_id),
             bus=BusData(
                 await school_lines(self.session, school_id),
                 await riders_by_student_no(self.session, school_id),

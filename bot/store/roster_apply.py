@@ -78,7 +78,7 @@ class RosterWriter:
                 self._count("教师", False, _assign(staff, name=t.name))
         await self.s.flush()
 
-    def _staff_named(self, name: str, phone: str = "") -> Staff | None:
+    def staff_named(self, name: str, phone: str = "") -> Staff | None:
         if phone and phone in self.staff:
             return self.staff[phone]
         matches = [s for s in self.staff.values() if s.name == name]
@@ -92,7 +92,7 @@ class RosterWriter:
         chats = await self._all(Chat, Chat.class_group_id.in_(class_ids)) if class_ids else []
         by_key = {(c.platform, c.chat_id): c for c in chats}
         for rec in self.data.classes:
-            head = self._staff_named(rec.head_teacher, rec.head_phone) if rec.head_teacher else None
+            head = self.staff_named(rec.head_teacher, rec.head_phone) if rec.head_teacher else None
             cls = self.classes.get(rec.name)
             values = {"grade": rec.grade, "head_teacher_id": head.id if head else None}
             if cls is None:
@@ -138,7 +138,7 @@ class RosterWriter:
             class_id = self.classes[t.class_name].id if t.class_name else None
             wanted.append((self.staff[t.phone].id, t.role, class_id))
         for rec in self.data.classes:
-            head = self._staff_named(rec.head_teacher, rec.head_phone) if rec.head_teacher else None
+            head = self.staff_named(rec.head_teacher, rec.head_phone) if rec.head_teacher else None
             if head is not None:
                 wanted.append((head.id, "head_teacher", self.classes[rec.name].id))
         for key in dict.fromkeys(wanted):
@@ -153,7 +153,7 @@ class RosterWriter:
         new_rows: list[dict[str, Any]] = []
         unchanged: set[str] = set()
         for rec in self.data.students:
-            paired = self._staff_named(rec.paired_teacher) if rec.paired_teacher else None
+            paired = self.staff_named(rec.paired_teacher) if rec.paired_teacher else None
             values = {
                 "name": rec.name,
                 "class_group_id": self.classes[rec.class_name].id,
@@ -182,7 +182,7 @@ class RosterWriter:
             self.students = {
                 s.student_no: s for s in await self._all(Student, Student.school_id == self.school_id)
             }
-        archived = await import_archives(self.s, self.data.students, self.students, self._staff_named)
+        archived = await import_archives(self.s, self.data.students, self.students, self.staff_named)
         moved = len(unchanged & archived)  # changed only in the archive columns: updated
         self.counts.get("学生", Counter()).update({"更新": moved, "无变化": -moved})
 
@@ -233,7 +233,7 @@ class RosterWriter:
         courses = {c.name: c for c in await self._all(Course, Course.school_id == self.school_id)}
         added: list[Course] = []
         for rec in self.data.courses:
-            teacher = self._staff_named(rec.teacher) if rec.teacher else None
+            teacher = self.staff_named(rec.teacher) if rec.teacher else None
             values = {
                 "category": rec.category,
                 "weekdays": rec.weekdays,

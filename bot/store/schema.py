@@ -9,6 +9,7 @@ from bot.store import (  # noqa: F401
     bus_tables,
     calendar_tables,
     care_tables,
+    duty_tables,
     enroll_tables,
     family_tables,
     inbound_tables,

@@ -280,3 +280,15 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     assert "三年级2班 应到 10 实到 8 请假 1 缺席 1 晚接 1 未接 1\n" in report
     assert "五年级1班 应到 10 实到 9 请假 0 缺席 1 晚接 3 未接 0\n" in report
     assert "未点名" not in report
+
+
+async def test_the_school_is_cleared_only_once_the_register_has_no_child_waiting(db: Database) -> None:
+    """清校完毕 (issue 19) reads the same register: refused while 刘洋 still waits, recorded once he has left."""
+    _, day = await the_day(db)
+    early = await day("principal-zhao", "清校完毕", (19, 0))
+    assert early.result == "refused" and early.reply.private
+    assert "还有 1 名学生" in early.reply.text and "三年级2班: 刘洋" in early.reply.text
+    out = await day("teacher-li", "刘洋 19:00 已接走", (19, 2))
+    assert out.result == "ok", out.reply.text
+    done = await day("principal-zhao", "清校完毕", (19, 5))
+    assert done.result == "ok" and "清校完毕" in done.reply.text

@@ -48,7 +48,7 @@ async def test_template_has_the_contract_sheets_and_imports_cleanly(db: Database
     path = tmp_path / "t.xlsx"
     write_template(path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["班级", "学生", "家长", "教师", "课程", "校车", "说明"]
+    assert wb.sheetnames == ["班级", "学生", "家长", "教师", "课程", "校车", "值班", "说明"]
     for name, columns in SHEETS.items():
         assert [c.value for c in wb[name][1]] == [c.header for c in columns]
         assert wb[name].max_row == 2  # one example row
@@ -214,7 +214,7 @@ async def test_export_round_trip(db: Database, tmp_path: Path) -> None:
     out = tmp_path / "export.xlsx"
     await export_roster(db, out, school_name=SCHOOL)
     wb = load_workbook(out)
-    assert wb.sheetnames == ["班级", "学生", "家长", "教师", "课程", "校车", "说明"]
+    assert wb.sheetnames == ["班级", "学生", "家长", "教师", "课程", "校车", "值班", "说明"]
     assert wb["学生"].max_row == 21
     before = await counts(db)
     result = await run_import(db, out)

@@ -1,7 +1,7 @@
 """bus: bus lines (roster sheet 校车), riders (学生.校车线路) and each day's boarding record
 
-Revision ID: 0024_bus
-Revises: 0021_staff
+Revision ID: 0023_bus
+Revises: 0022_duty
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_bus"
-down_revision = "0021_staff"
+revision = "0023_bus"
+down_revision = "0022_duty"
 branch_labels = None
 depends_on = None
 
