@@ -83,18 +83,16 @@ def compress_scheduler_time(clock: ScaledClock) -> None:
 
 def serve_bot(port: int, clock: ScaledClock) -> None:
     """What `tuoguan serve` runs (bot.serve.run_server), with the compressed clock injected."""
-    from bot.app import SERVICES, create_app
+    from bot.app import create_app
     from bot.bootstrap import configure_logging
-    from bot.jobs.lifecycle import scheduler_ctx
-    from bot.outbox.lifecycle import outbox_ctx
+    from bot.serve import wire_background
     from bot.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)
     compress_scheduler_time(clock)
     app = create_app(settings, clock=clock)
-    app.cleanup_ctx.append(scheduler_ctx(app[SERVICES]))
-    app.cleanup_ctx.append(outbox_ctx(app[SERVICES]))
+    wire_background(app)  # the scheduler, the outbox worker, the inbox's recovery (and no long connection here)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=asyncio.new_event_loop())
 
 

@@ -13,6 +13,7 @@ from bot.inbox import Inbox
 from bot.jobs.registry import JobDeps
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
+from bot.services import UseCases, build_use_cases
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -26,6 +27,7 @@ class Services:
     metrics: Metrics
     inbox: Inbox
     jobs: JobDeps  # what scheduled jobs are handed
+    use_cases: UseCases  # enrollment, fees, reports, roster: shared by chat, jobs and the CLI
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -37,8 +39,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     metrics = Metrics()
     pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table(), metrics=metrics)
     inbox = Inbox(pipeline, instance=instance_name())
-    jobs = JobDeps(settings=settings, db=db, clock=clock, metrics=metrics)
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox, jobs=jobs)
+    use_cases = build_use_cases(db, settings, clock)
+    jobs = JobDeps(settings=settings, db=db, clock=clock, metrics=metrics, use_cases=use_cases)
+    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox,
+                    jobs=jobs, use_cases=use_cases)
 
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

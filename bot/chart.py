@@ -5,25 +5,13 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
-from datetime import date
-from typing import Any, Protocol
+from typing import Any
+
+from bot.domain.reports import DayPoint
 
 CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei",
              "PingFang SC")
 MAX_BYTES = 2 * 1024 * 1024  # WeCom image messages take at most 2 MB
-
-
-class DayPoint(Protocol):
-    """One care day of the chart (the reports' DayPoint has this shape): the chart draws, it does not count."""
-
-    @property
-    def day(self) -> date: ...
-    @property
-    def expected(self) -> int: ...
-    @property
-    def present(self) -> int: ...
-    @property
-    def late(self) -> int: ...
 
 
 def _cjk_font() -> str | None:

@@ -16,7 +16,6 @@ from bot.domain.messages import Push
 from bot.store import courses as store
 from bot.store.courses import Session
 from bot.store.people import staff_ids_with_role
-from bot.store.tables import Course
 
 
 async def announcements(
@@ -55,9 +54,10 @@ async def announcements(
     return pushes
 
 
-async def gongshi_pushes(session: Session, closed: Sequence[Course]) -> list[Push]:
+async def gongshi_pushes(session: Session, course_ids: Sequence[int]) -> list[Push]:
     """The 公示 after windows closed: per class group the courses open to its grade, and every course to the
-    principals. `closed` are the courses whose first round just ended (cancelled ones say so, without names)."""
+    principals. `course_ids` are the courses whose first round just ended (cancelled ones say so, without names)."""
+    closed = await store.courses_by_id(session, course_ids)
     by_school: dict[int, list[tuple[str, Placed]]] = defaultdict(list)
     for course in closed:
         names = () if course.state == "cancelled" else await store.placed_names(session, course.id)

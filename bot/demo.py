@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from bot.clock import Clock
 from bot.roster.importer import ImportResult, import_sheets
 from bot.roster.reader import Row, SheetData
 from bot.roster.schema import SHEETS
 from bot.settings import Settings
 from bot.store.db import Database
-from bot.store.tables import School, Student
 
 CLASS_32, CLASS_51 = "三年级2班", "五年级1班"
 CHAT_32, CHAT_51 = "demo-3-2", "demo-5-1"
@@ -131,16 +128,20 @@ class DemoInfo:
 
 async def load_demo(db: Database, settings: Settings, clock: Clock, only_if_empty: bool = False) -> DemoInfo:
     if only_if_empty:
-        async with db.transaction() as session:
-            if await session.scalar(select(func.count()).select_from(Student)):
+        async with db.unit_of_work() as uow:
+            if await uow.roster.has_students():
                 return DemoInfo(None, skipped=True)
     result = await import_sheets(
-        db, demo_sheets(), source="demo", school_name=settings.school.name, clock=clock,
+        db,
+        demo_sheets(),
+        source="demo",
+        school_name=settings.school.name,
+        clock=clock,
         window_hours=settings.enrollment.window_hours,
     )
     return DemoInfo(result)
 
 
 async def demo_school_id(db: Database, settings: Settings) -> int | None:
-    async with db.transaction() as session:
-        return await session.scalar(select(School.id).where(School.name == settings.school.name))
+    async with db.unit_of_work() as uow:
+        return await uow.roster.school_named(settings.school.name)

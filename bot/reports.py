@@ -6,23 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.domain import archives as archive_rules
 from bot.domain.enrollment import State
 from bot.domain.family import month_key
 from bot.domain.fees import yuan
+from bot.domain.reports import DayPoint
 from bot.notices import notice_summary
-from bot.services.family_report import weekly_talks_line
+from bot.store.archives import talks_between
 from bot.store.calendar import school_calendar
 from bot.store.care import school_day
-from bot.store.care_tables import Attendance, Leave, Pickup
-from bot.store.enroll_tables import Enrollment
-from bot.store.family import calls_in_month, left_behind_children, talks_in_month
+from bot.store.family import calls_in_month, left_behind_children, staff_names, talks_in_month
 from bot.store.fees import calendar_term
 from bot.store.ledger import term_balances
-from bot.store.tables import ClassGroup, Course, Student
+from bot.store.reports import ReportsRepo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 WEEKDAYS = "一二三四五六日"
 HISTORY_DAYS = 20
@@ -46,10 +47,7 @@ class ClassLine:
 
 async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[ClassLine]:
     """One line per class, from the whole school's day read in a fixed number of queries."""
-    classes = (await session.execute(
-        select(ClassGroup.id, ClassGroup.name).where(ClassGroup.school_id == school_id)
-        .order_by(ClassGroup.grade, ClassGroup.name)
-    )).all()
+    classes = await ReportsRepo(session).classes(school_id)
     days = await school_day(session, school_id, day)
     lines = []
     for class_id, name in classes:
@@ -67,12 +65,7 @@ async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[
 
 
 async def _reviews(session: AsyncSession, school_id: int) -> str:
-    counts = dict((await session.execute(
-        select(Enrollment.state, func.count()).join(Course, Course.id == Enrollment.course_id)
-        .where(Course.school_id == school_id,
-               Enrollment.state.in_([State.APPLIED.value, State.CLASS_OK.value, State.WITHDRAW_REQ.value]))
-        .group_by(Enrollment.state)
-    )).all())
+    counts = await ReportsRepo(session).open_reviews(school_id)
     return (f"报名待审核: 班主任审核 {counts.get(State.APPLIED.value, 0)} 条,校长复核 "
             f"{counts.get(State.CLASS_OK.value, 0)} 条,退出申请 {counts.get(State.WITHDRAW_REQ.value, 0)} 条")
 
@@ -117,14 +110,6 @@ def as_markdown(summary: str) -> str:
     return "\n".join(out).strip()
 
 
-@dataclass(frozen=True)
-class DayPoint:
-    day: date
-    expected: int
-    present: int
-    late: int
-
-
 async def attendance_history(session: AsyncSession, school_id: int, day: date,
                              is_care_day: Callable[[date], bool], n: int = HISTORY_DAYS) -> list[DayPoint]:
     """The last `n` care days up to `day`: children expected (in basic care today), present, picked up late.
@@ -140,19 +125,24 @@ async def attendance_history(session: AsyncSession, school_id: int, day: date,
     days.reverse()
     if not days:
         return []
-    students = select(Student.id).where(Student.school_id == school_id, Student.active.is_(True),
-                                        Student.basic_care.is_(True))
-    expected = await session.scalar(select(func.count()).select_from(students.subquery())) or 0
-    span = (days[0], days[-1])
-    leave = dict((await session.execute(
-        select(Leave.day, func.count()).where(Leave.student_id.in_(students), Leave.day.between(*span),
-                                              Leave.cancelled_at.is_(None)).group_by(Leave.day))).all())
-    absent = dict((await session.execute(
-        select(Attendance.day, func.count()).where(
-            Attendance.student_id.in_(students), Attendance.status == "absent", Attendance.day.between(*span),
-            ~exists().where(and_(Leave.student_id == Attendance.student_id, Leave.day == Attendance.day,
-                                 Leave.cancelled_at.is_(None)))).group_by(Attendance.day))).all())
-    late = dict((await session.execute(
-        select(Pickup.day, func.count()).where(Pickup.student_id.in_(students), Pickup.minutes_late > 0,
-                                               Pickup.day.between(*span)).group_by(Pickup.day))).all())
-    return [DayPoint(d, expected, max(0, expected - leave.get(d, 0) - absent.get(d, 0)), late.get(d, 0)) for d in days]
+    counts = await ReportsRepo(session).day_counts(school_id, days[0], days[-1])
+    return [DayPoint(d, counts.expected, max(0, counts.expected - counts.leave.get(d, 0) - counts.absent.get(d, 0)),
+                     counts.late.get(d, 0)) for d in days]
+
+
+async def weekly_talks_line(session: AsyncSession, school_id: int, day: date) -> str:
+    """The principal's summary: children each paired teacher talked with this week (谈心 or 关爱记录), against
+    the target of 3-5; '' when no left-behind child has a paired teacher."""
+    children = await left_behind_children(session, school_id)
+    paired = list(dict.fromkeys(c.paired_teacher_id for c in children if c.paired_teacher_id is not None))
+    if not paired:
+        return ""
+    start, end = archive_rules.week_of(day)
+    talks = await talks_between(session, [c.id for c in children], start, end)
+    names = await staff_names(session, paired)
+    low, high = archive_rules.WEEKLY_TALKS
+    parts = []
+    for staff_id in sorted(paired, key=lambda i: names.get(i, "")):
+        n = len({child for child, _ in talks.get(staff_id, [])})
+        parts.append(f"{names.get(staff_id, '?')} {n} 名({archive_rules.talk_mark(n)})")
+    return f"本周谈心(帮扶教师,目标每周 {low}–{high} 名): " + ",".join(parts)

@@ -6,6 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import EnrollmentSettings
 
 
 class State(StrEnum):
@@ -137,6 +141,12 @@ class PriorityPolicy:
     @property
     def on(self) -> bool:
         return bool(self.groups)
+
+
+def priority_policy(enrollment: EnrollmentSettings) -> PriorityPolicy:
+    """The school's priority policy from its `[enrollment]` settings."""
+    return PriorityPolicy(tuple(enrollment.priority_groups), enrollment.reserved_places,
+                          enrollment.priority_early_hours)
 
 
 def in_priority_group(groups: Sequence[str], left_behind: str, marks: Sequence[str]) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import FeeSettings
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,12 @@ class FeePolicy:
     refund_school_cancelled: bool = True
     refund_personal_leave: bool = False
 
+
+def fee_policy(fees: FeeSettings) -> FeePolicy:
+    """The school's fee policy from its `[fees]` settings."""
+    return FeePolicy(basic_monthly_fen=fees.basic_monthly_fen, basic_billing=fees.basic_billing,
+                     refund_school_cancelled=fees.refund_school_cancelled,
+                     refund_personal_leave=fees.refund_personal_leave, basic_daily_fen=fees.basic_daily_fen)
 
 
 def yuan(fen: int) -> str:

@@ -12,10 +12,7 @@ ANNOUNCE_EVERY = timedelta(minutes=10)  # each fire covers the slot since the on
 
 
 async def close_enrollment_job(ctx: JobContext) -> str:
-    from bot.enroll_cli import close_enrollment
-
-    # h-cli moves this call to a use case in bot/services; close_enrollment reads only `settings` and `db`.
-    return await close_enrollment(ctx.deps, ctx.at)  # type: ignore[arg-type]
+    return await ctx.deps.use_cases.enrollment.close_enrollment(ctx.at)
 
 
 async def enrollment_announce(ctx: JobContext) -> str:

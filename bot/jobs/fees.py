@@ -28,24 +28,18 @@ def _statement(names: list[str], owed: list[Settlement], due: date, reminder: bo
 
 async def fee_notice(ctx: JobContext) -> str:
     fees = ctx.deps.settings.fees
-    tz = ctx.deps.settings.school.tz
+    use_case = ctx.deps.use_cases.fees
     term_start, _ = calendar_term(ctx.calendar, ctx.day)
-    async with ctx.deps.db.unit_of_work() as uow:
-        care = uow.care_jobs
-        issued_at = await care.charges_issued_at(ctx.school_id, term_start)
-        if issued_at is None:
-            return "本学期尚未出账"
-        issued = issued_at.astimezone(tz).date()
-        due = issued + timedelta(days=fees.due_days)
-        remind_on = due - timedelta(days=fees.remind_days_before_due)
-        first_notice = issued <= ctx.day < remind_on
-        if not (first_notice or ctx.day == remind_on):
-            return f"今天无缴费通知(出账 {issued:%m-%d},截止 {due:%m-%d})"
-        balances = await care.term_balances(ctx.school_id, term_start)
-        owing = {sid: b for sid, b in balances.items() if b.balance_fen > 0}
-        students = await care.student_classes(list(balances))
-        contacts = await care.guardian_contacts(list(owing))
-        chats = await care.working_chats(ctx.school_id)
+    issued = await use_case.issued_on(ctx.school_id, term_start)
+    if issued is None:
+        return "本学期尚未出账"
+    due = issued + timedelta(days=fees.due_days)
+    remind_on = due - timedelta(days=fees.remind_days_before_due)
+    first_notice = issued <= ctx.day < remind_on
+    if not (first_notice or ctx.day == remind_on):
+        return f"今天无缴费通知(出账 {issued:%m-%d},截止 {due:%m-%d})"
+    found = await use_case.owing(ctx.school_id, term_start)
+    owing, students, contacts, chats = found.balances, found.students, found.contacts, found.chats
     tag = f"fee-notice:{term_start.isoformat()}:{'issued' if first_notice else 'reminder'}"
     per_guardian: dict[int, list[int]] = defaultdict(list)
     unreachable = 0

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.domain.school_calendar import SchoolCalendar
 from bot.metrics import Metrics
+from bot.services import UseCases
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -25,6 +26,7 @@ class JobDeps:
     db: Database
     clock: Clock
     metrics: Metrics
+    use_cases: UseCases  # enrollment, fees, reports shared with chat and the CLI
 
 
 @dataclass

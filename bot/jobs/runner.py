@@ -58,7 +58,7 @@ async def _fire_for_school(deps: JobDeps, spec: JobSpec, at: datetime, school_id
         log.info("job %s at %s school %s: already claimed by another run", spec.name, at.isoformat(), school_id)
         return FireResult(school_id, "taken", "已由其他实例执行")
     async with deps.db.unit_of_work() as uow:
-        calendar = await uow.calendar.of_school(school_id)
+        calendar = await uow.calendar.of(school_id)
     if spec.care_days_only and not calendar.is_care_day(at.date()):
         reason = calendar.why_not(at.date())
         log.info("job %s at %s school %s: no care today (%s), nothing pushed", spec.name, at.isoformat(), school_id, reason)

@@ -1,31 +1,20 @@
-"""The roster's 值班 sheet: 日期 or 星期, and the 带班领导 (a teacher's name) — validated, written, exported."""
+"""The roster's 值班 sheet: 日期 or 星期, and the 带班领导 (a teacher's name) — validated here (written and read
+back by bot/store/duty.py)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.domain.duty import WEEKDAY_CN, slot_of_day, slot_of_weekday
+from bot.domain.roster import DutyRec
 from bot.roster import fields as f
 from bot.roster.reader import SheetData
-from bot.store.duty import SlotEntry, duty_roster, upsert_duty_slots
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    pass
 
 SHEET = "值班"
-
-
-@dataclass(frozen=True)
-class DutyRec:
-    slot: str
-    day: date | None
-    weekday: int | None
-    leader: str
-    row: int
 
 
 def validate_duty(
@@ -61,25 +50,3 @@ def validate_duty(
         except f.FieldError as exc:
             errors.append(f"{SHEET} 第{row.number}行: {exc}")
     return recs, errors
-
-
-async def apply_duty(
-    session: AsyncSession, school_id: int, recs: list[DutyRec], staff_id_of: Callable[[str], int | None]
-) -> Counter[str] | None:
-    """Write the validated rows (names were checked unique); None when the file had no 值班 rows."""
-    if not recs:
-        return None
-    entries = []
-    for rec in recs:
-        staff_id = staff_id_of(rec.leader)
-        assert staff_id is not None, rec.leader  # validated: exactly one teacher of that name
-        entries.append(SlotEntry(rec.slot, rec.day, rec.weekday, staff_id))
-    return await upsert_duty_slots(session, school_id, entries)
-
-
-async def duty_rows(session: AsyncSession, school_id: int) -> list[list[object]]:
-    """The 值班 sheet as exported: one row per slot (日期, 星期, 带班领导)."""
-    return [
-        [day.isoformat() if day else "", WEEKDAY_CN[weekday - 1] if weekday else "", name]
-        for day, weekday, name in await duty_roster(session, school_id)
-    ]

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.roster.bus import export_bus
-from bot.roster.duty_sheet import duty_rows
+from bot.domain.duty import WEEKDAY_CN as DUTY_WEEKDAYS
+from bot.domain.roster import LEFT_BEHIND_LABELS, ROLE_LABELS, CourseRec, StudentRec, Validated
+from bot.roster.fields import ARCHIVE_COLUMNS
 from bot.roster.schema import SHEET_ORDER
 from bot.roster.template import write_notes, write_sheet
-from bot.roster.validate import LEFT_BEHIND_LABELS, ROLE_LABELS
-from bot.store.archives import Archive, school_archives
 from bot.store.db import Database
-from bot.store.tables import (
-    Chat,
-    ClassGroup,
-    Course,
-    Guardian,
-    Guardianship,
-    Identity,
-    School,
-    Staff,
-    StaffRole,
-    Student,
-)
 
 WEEKDAY_CN = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "日"}
 
@@ -40,22 +24,11 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}" if fen % 100 == 0 else f"{fen // 100}.{fen % 100:02d}"
 
 
-def _archive_cells(archive: Archive | None, staff: dict[int, Staff]) -> list[object]:
-    """爱心妈妈, 务工单位, 务工单位电话, 监护人职业, 监护人年龄, 监护人健康 (as the 学生 sheet orders them)."""
-    if archive is None:
-        return ["", "", "", "", "", ""]
-    mother = staff.get(archive.caring_mother_id) if archive.caring_mother_id else None
-    return [mother.name if mother else "", archive.employer, archive.employer_phone, archive.guardian_job,
-            archive.guardian_age if archive.guardian_age is not None else "", archive.guardian_health]
-
-
 async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
-    sheets: dict[str, list[list[object]]] = defaultdict(list)
-    async with db.transaction() as s:
-        school = await s.scalar(select(School).where(School.name == school_name))
-        if school is not None:
-            await _collect(s, school.id, sheets)
-            sheets["值班"] = await duty_rows(s, school.id)
+    async with db.unit_of_work() as uow:
+        school_id = await uow.roster.school_named(school_name)
+        records = await uow.roster.records(school_id) if school_id is not None else Validated()
+    sheets = _collect(records)
     wb = Workbook()
     for index, name in enumerate(SHEET_ORDER):
         ws = wb.active if index == 0 else wb.create_sheet(name)
@@ -67,64 +40,63 @@ async def export_roster(db: Database, path: Path, *, school_name: str) -> None:
     wb.save(path)
 
 
-async def _collect(s: AsyncSession, school_id: int, sheets: dict[str, list[list[object]]]) -> None:
-    staff = {st.id: st for st in (await s.scalars(select(Staff).where(Staff.school_id == school_id))).all()}
-    classes = {
-        c.id: c for c in (await s.scalars(select(ClassGroup).where(ClassGroup.school_id == school_id))).all()
+def _collect(r: Validated) -> dict[str, list[list[object]]]:
+    """The rows of each sheet, in the import's columns."""
+    return {
+        "班级": [
+            [c.name, c.grade, c.head_teacher, c.head_phone, c.platform, c.chat_id, c.webhook, c.secret]
+            for c in r.classes
+        ],
+        "学生": [[*_student(s), r.bus.riders.get(s.student_no, "")] for s in r.students],
+        "家长": [
+            [g.student_no, g.name, g.relation, g.phone, g.account, _yes(g.may_pickup)] for g in r.guardians
+        ],
+        "教师": [
+            [t.name, t.phone, ROLE_LABELS.get(t.role, t.role), t.class_name, t.account] for t in r.teachers
+        ],
+        "课程": [_course(c) for c in r.courses],
+        "校车": [[b.name, b.direction, b.driver, b.driver_phone, b.plate] for b in r.bus.lines],
+        "值班": [
+            [d.day.isoformat() if d.day else "", DUTY_WEEKDAYS[d.weekday - 1] if d.weekday else "", d.leader]
+            for d in r.duties
+        ],
     }
-    chats: dict[int, list[Chat]] = defaultdict(list)
-    for found in (await s.scalars(select(Chat).where(Chat.class_group_id.in_(classes)).order_by(Chat.id))).all():
-        chats[found.class_group_id].append(found)
-    accounts: dict[tuple[str, int], str] = {}
-    for ident in (await s.scalars(select(Identity).order_by(Identity.id))).all():
-        if ident.staff_id in staff:
-            accounts.setdefault(("staff", ident.staff_id), ident.user_id)
-        if ident.guardian_id is not None:
-            accounts.setdefault(("guardian", ident.guardian_id), ident.user_id)
 
-    for cls in sorted(classes.values(), key=lambda c: (c.grade, c.name)):
-        head = staff.get(cls.head_teacher_id) if cls.head_teacher_id else None
-        # One row per class with its first chat (further chats of a class live in the database only).
-        chat = chats[cls.id][0] if chats[cls.id] else None
-        sheets["班级"].append([
-            cls.name, cls.grade, head.name if head else "", head.phone if head else "",
-            chat.platform if chat else "", chat.chat_id if chat else "",
-            chat.webhook if chat else "", chat.webhook_secret if chat else "",
-        ])
-    students = (await s.scalars(select(Student).where(Student.school_id == school_id).order_by(Student.student_no))).all()
-    by_id = {st.id: st for st in students}
-    archives = await school_archives(s, school_id)
-    for st in students:
-        paired = staff.get(st.paired_teacher_id) if st.paired_teacher_id else None
-        sheets["学生"].append([
-            st.student_no, st.name, classes[st.class_group_id].name, st.gender,
-            st.birth_date.isoformat() if st.birth_date else "", _yes(st.basic_care),
-            LEFT_BEHIND_LABELS.get(st.left_behind, "无"), st.away_work_place, paired.name if paired else "",
-            *_archive_cells(archives.get(st.id), staff), st.note,
-        ])
-    rows = (
-        await s.execute(
-            select(Guardianship, Guardian).join(Guardian, Guardian.id == Guardianship.guardian_id)
-            .where(Guardian.school_id == school_id).order_by(Guardianship.student_id, Guardian.id)
-        )
-    ).all()
-    for link, guardian in rows:
-        sheets["家长"].append([
-            by_id[link.student_id].student_no, guardian.name, link.relation, guardian.phone,
-            accounts.get(("guardian", guardian.id), ""), _yes(link.may_pickup),
-        ])
-    roles = (await s.scalars(select(StaffRole).where(StaffRole.staff_id.in_(staff)).order_by(StaffRole.id))).all()
-    for role in roles:
-        member = staff[role.staff_id]
-        sheets["教师"].append([
-            member.name, member.phone, ROLE_LABELS.get(role.role, role.role),
-            classes[role.class_group_id].name if role.class_group_id else "", accounts.get(("staff", member.id), ""),
-        ])
-    for course in (await s.scalars(select(Course).where(Course.school_id == school_id).order_by(Course.id))).all():
-        teacher = staff.get(course.teacher_id) if course.teacher_id else None
-        sheets["课程"].append([
-            course.name, course.category, ",".join(WEEKDAY_CN[int(d)] for d in course.weekdays.split(",") if d),
-            course.start_time.strftime("%H:%M"), course.end_time.strftime("%H:%M"), course.capacity,
-            course.min_size, _yuan(course.price_fen), course.grades, teacher.name if teacher else "",
-        ])
-    await export_bus(s, school_id, sheets)
+
+def _student(s: StudentRec) -> list[object]:
+    birth = s.birth_date.isoformat() if s.birth_date else ""
+    left_behind = LEFT_BEHIND_LABELS.get(s.left_behind, "无")
+    return [
+        s.student_no,
+        s.name,
+        s.class_name,
+        s.gender,
+        birth,
+        _yes(s.basic_care),
+        left_behind,
+        s.away_work_place,
+        s.paired_teacher,
+        *_archive_cells(s),
+        s.note,
+    ]
+
+
+def _archive_cells(s: StudentRec) -> list[object]:
+    """爱心妈妈, 务工单位, 务工单位电话, 监护人职业, 监护人年龄, 监护人健康 (as the 学生 sheet orders them)."""
+    return [s.archive.get(key) if s.archive.get(key) is not None else "" for key in ARCHIVE_COLUMNS.values()]
+
+
+def _course(c: CourseRec) -> list[object]:
+    days = ",".join(WEEKDAY_CN[int(d)] for d in c.weekdays.split(",") if d)
+    return [
+        c.name,
+        c.category,
+        days,
+        c.start.strftime("%H:%M"),
+        c.end.strftime("%H:%M"),
+        c.capacity,
+        c.min_size,
+        _yuan(c.price_fen),
+        c.grades,
+        c.teacher,
+    ]

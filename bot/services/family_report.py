@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
-from bot.domain import archives as rules
 from bot.spreadsheet import append_row
 from bot.store.archives import (
     Archive,
     RecordRow,
     records_between,
     school_archives,
-    talks_between,
     term_counts,
 )
 from bot.store.family import LeftBehind, left_behind_children, staff_names
@@ -142,21 +140,3 @@ def write_xlsx(report: TermReport, path: Path) -> None:
         append_row(records, [r.day.isoformat(), KIND_LABELS.get(r.kind, r.kind), who, r.staff_name, r.note])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
-
-
-async def weekly_talks_line(session: AsyncSession, school_id: int, day: date) -> str:
-    """The principal's summary: children each paired teacher talked with this week (谈心 or 关爱记录), against
-    the target of 3-5; '' when no left-behind child has a paired teacher."""
-    children = await left_behind_children(session, school_id)
-    paired = list(dict.fromkeys(c.paired_teacher_id for c in children if c.paired_teacher_id is not None))
-    if not paired:
-        return ""
-    start, end = rules.week_of(day)
-    talks = await talks_between(session, [c.id for c in children], start, end)
-    names = await staff_names(session, paired)
-    low, high = rules.WEEKLY_TALKS
-    parts = []
-    for staff_id in sorted(paired, key=lambda i: names.get(i, "")):
-        n = len({child for child, _ in talks.get(staff_id, [])})
-        parts.append(f"{names.get(staff_id, '?')} {n} 名({rules.talk_mark(n)})")
-    return f"本周谈心(帮扶教师,目标每周 {low}–{high} 名): " + ",".join(parts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.roster import StudentRec
 from bot.store.archive_tables import CareRecord, StudentArchive
 from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.tables import Staff, Student
@@ -92,6 +93,25 @@ async def upsert_archives(session: AsyncSession, values: Mapping[int, Mapping[st
                 changed.add(student_id)
     await session.flush()
     return changed
+
+
+async def import_archives(
+    session: AsyncSession,
+    records: Sequence[StudentRec],
+    students: Mapping[str, Student],
+    staff_named: Callable[[str], Staff | None],
+) -> set[str]:
+    """The roster's staff-only archive columns (爱心妈妈 by name); the student numbers whose archive changed."""
+    values: dict[int, dict[str, Any]] = {}
+    for rec in records:
+        fields = dict(rec.archive)
+        if "caring_mother" in fields:
+            name = fields.pop("caring_mother")
+            mother = staff_named(name) if name else None
+            fields["caring_mother_id"] = mother.id if mother else None
+        values[students[rec.student_no].id] = fields
+    changed = await upsert_archives(session, values)
+    return {number for number, student in students.items() if student.id in changed}
 
 
 def add_record(

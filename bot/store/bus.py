@@ -3,6 +3,7 @@ pickup for them (by 校车<line>, never late), so the register, the reports and 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.bus import BUS_PREFIX, LineFacts, line_key
 from bot.domain.care_day import PickupRecord
+from bot.domain.roster import BusData
 from bot.store.bus_tables import BusBoarding, BusLine, BusRider
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.notices import as_utc
@@ -233,3 +235,26 @@ async def set_riders(session: AsyncSession, school_id: int, riders: Mapping[str,
         else:
             row.bus_line_id = lines[line_key(name)]
     await session.flush()
+
+
+async def rider_changes(session: AsyncSession, school_id: int, data: BusData) -> set[str]:
+    """学籍号 of stored pupils whose line the file changes (their 学生 row counts as updated)."""
+    if not data.riders:
+        return set()
+    now = await riders_by_student_no(session, school_id)
+    return {
+        no
+        for no, name in data.riders.items()
+        if line_key(now.get(no, "")) != line_key(name) and (no in now or name)
+    }
+
+
+async def apply_bus(session: AsyncSession, school_id: int, data: BusData) -> Counter[str] | None:
+    """Store the lines, then the riders (the pupils are stored by then); the 校车 sheet's counts."""
+    counts = await save_lines(session, school_id, data.lines)
+    await set_riders(session, school_id, data.riders)
+    if not data.lines:
+        return None
+    return Counter(
+        {"新增": counts.count("新增"), "更新": counts.count("更新"), "无变化": counts.count("无变化")}
+    )

@@ -14,7 +14,7 @@ from bot.store.calendar_tables import CalendarEntry, JobRun
 from bot.store.tables import School
 
 if TYPE_CHECKING:
-    from bot.store.db import Database
+    from bot.store.db import Database  # the unit of work's repositories import this module: no cycle
 
 KINDS = {"学期": "term", "停课": "closure", "补课": "workday", "term": "term", "closure": "closure", "workday": "workday"}
 KIND_LABELS = {"term": "学期", "closure": "停课", "workday": "补课"}
@@ -106,16 +106,3 @@ async def fire_recorded(db: Database, job: str, fire_time: datetime, school_id: 
             )
         )
         return found is not None
-
-
-class CalendarRepo:
-    """The schools and their calendars, as the job runner reads them."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def school_ids(self) -> list[int]:
-        return await school_ids(self.session)
-
-    async def of_school(self, school_id: int) -> SchoolCalendar:
-        return await school_calendar(self.session, school_id)

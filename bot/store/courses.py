@@ -164,3 +164,11 @@ async def placed_names(session: AsyncSession, course_id: int) -> tuple[str, ...]
 async def course_named(session: AsyncSession, school_id: int, name: str) -> Course | None:
     q = select(Course).where(Course.school_id == school_id, Course.name == name).with_for_update()
     return (await session.execute(q)).scalars().first()
+
+
+async def courses_by_id(session: AsyncSession, course_ids: Sequence[int]) -> list[Course]:
+    """The courses, in the order of `course_ids`."""
+    if not course_ids:
+        return []
+    found = {c.id: c for c in await session.scalars(select(Course).where(Course.id.in_(list(course_ids))))}
+    return [found[i] for i in course_ids if i in found]

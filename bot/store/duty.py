@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.duty import slot_of_day, slot_of_weekday
+from bot.domain.roster import DutyRec
 from bot.store.care import Kid
 from bot.store.duty_tables import Clearance, DutySlot, Incident, Patrol
 from bot.store.tables import ClassGroup, Staff, Student
@@ -249,3 +250,25 @@ async def incidents_between(
         )
     ).all()
     return [IncidentRow(as_utc(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "") for r in rows]
+
+
+async def apply_duty(
+    session: AsyncSession, school_id: int, recs: list[DutyRec], staff_named: Callable[[str], Staff | None]
+) -> Counter[str] | None:
+    """Write the roster's validated 值班 rows (names were checked unique); None when the file had none."""
+    if not recs:
+        return None
+    entries = []
+    for rec in recs:
+        staff = staff_named(rec.leader)
+        assert staff is not None, rec.leader  # validated: exactly one teacher of that name
+        entries.append(SlotEntry(rec.slot, rec.day, rec.weekday, staff.id))
+    return await upsert_duty_slots(session, school_id, entries)
+
+
+async def duty_records(session: AsyncSession, school_id: int) -> list[DutyRec]:
+    """The school's 值班 rows as the roster gives them, in the export's order."""
+    return [
+        DutyRec(slot_of_day(day) if day else slot_of_weekday(weekday or 1), day, weekday, name, 0)
+        for day, weekday, name in await duty_roster(session, school_id)
+    ]

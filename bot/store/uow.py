@@ -12,11 +12,13 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.binding import BindingRepo
-from bot.store.calendar import CalendarRepo
+from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
 from bot.store.care_repo import CareRepo
+from bot.store.courses_repo import CoursesRepo
 from bot.store.enrollment import EnrollmentRepo
 from bot.store.family import FamilyRepo
+from bot.store.fees_repo import FeesRepo
 from bot.store.inbox import InboxRepo
 from bot.store.messages import MessagesRepo
 from bot.store.notices import NoticesRepo
@@ -24,6 +26,7 @@ from bot.store.outbox import OutboxRepo
 from bot.store.people_repo import PeopleRepo
 from bot.store.pickups import PickupRepo
 from bot.store.proposals import ProposalsRepo
+from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
 
 
@@ -41,10 +44,6 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
-
-    @cached_property
-    def calendar(self) -> CalendarRepo:
-        return CalendarRepo(self.session)
 
     @cached_property
     def sim(self) -> SimRepo:
@@ -93,3 +92,19 @@ class UnitOfWork:
     @cached_property
     def notices(self) -> NoticesRepo:
         return NoticesRepo(self.session)
+
+    @cached_property
+    def roster(self) -> RosterRepo:
+        return RosterRepo(self.session)
+
+    @cached_property
+    def courses(self) -> CoursesRepo:
+        return CoursesRepo(self.session)
+
+    @cached_property
+    def fees(self) -> FeesRepo:
+        return FeesRepo(self.session)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.session)

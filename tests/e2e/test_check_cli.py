@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.check_cli import run_check
+from bot.cli.check import run_check
 from bot.clock import SystemClock
 from bot.settings import Settings, load_settings
 from bot.store.db import Database

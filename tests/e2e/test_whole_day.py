@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Services
+from bot.cli.jobs import cmd_report
 from bot.demo import CHAT_32, CHAT_51
 from bot.jobs.pickup import JOBS as PICKUP_JOBS
 from bot.jobs.runner import run_job
-from bot.jobs_cli import cmd_report
 from bot.pipeline import Outcome
 from bot.reports import class_lines
 from bot.store.bus import day_boardings

@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.bootstrap import Services
+from bot.cli.jobs import cmd_report_agreements as cmd_agreements
 from bot.demo import CHAT_51
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
-from bot.jobs_cli import cmd_report_agreements as cmd_agreements
 from bot.store.agreement_tables import TermAgreement
 from bot.store.calendar import add_entry, school_ids
 from bot.store.db import Database

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.bootstrap import Services
+from bot.cli.staff import cmd_report
 from bot.demo import CHAT_51
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
@@ -21,7 +22,6 @@ from bot.roster.exporter import export_roster
 from bot.roster.importer import ImportResult, import_roster, import_sheets
 from bot.roster.schema import SHEETS
 from bot.roster.template import write_template
-from bot.staff_cli import cmd_report
 from bot.store.archive_tables import CareRecord, StudentArchive
 from bot.store.calendar import school_ids
 from bot.store.db import Database

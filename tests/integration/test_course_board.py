@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import Services, bootstrap
-from bot.cli import build_parser
+from bot.cli.enroll import cmd_course
+from bot.cli.main import build_parser
 from bot.clock import FixedClock
-from bot.enroll_cli import cmd_course
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
 from bot.roster.importer import import_roster

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.clock import FixedClock
-from bot.enroll_cli import close_enrollment
 from bot.settings import load_settings
 from bot.store.db import Database
 from bot.store.enroll_tables import CourseWindow
@@ -37,9 +36,9 @@ async def test_close_cancels_under_filled_and_opens_second_round(db: Database) -
     assert "已截止" in (await late(u0, "报名 篮球")).reply.text
 
     services = bootstrap(load_settings(), clock=FixedClock(CLOSE), db=db)
-    report = await close_enrollment(services, CLOSE)
+    report = await services.use_cases.enrollment.close_enrollment(CLOSE)
     assert "书法" in report and "通知 1 位家长" in report
-    assert "没有到期" in await close_enrollment(services, CLOSE + timedelta(days=10))
+    assert "没有到期" in await services.use_cases.enrollment.close_enrollment(CLOSE + timedelta(days=10))
     async with db.transaction() as s:
         states = dict((await s.execute(select(Course.name, Course.state))).all())
         keys = list((await s.execute(select(OutboxMessage.key))).scalars())
@@ -59,5 +58,5 @@ async def test_close_respects_the_hour_across_timezones(db: Database) -> None:
         s.add(CourseWindow(course_id=school.course_ids["书法"], opens_at=OPEN, closes_at=CLOSE, round=1,
                            reserved_places=0))
     services = bootstrap(load_settings(), clock=FixedClock(CLOSE), db=db)
-    assert "没有到期" in await close_enrollment(services, CLOSE - timedelta(hours=1))
-    assert "书法" in await close_enrollment(services, CLOSE)
+    assert "没有到期" in await services.use_cases.enrollment.close_enrollment(CLOSE - timedelta(hours=1))
+    assert "书法" in await services.use_cases.enrollment.close_enrollment(CLOSE)

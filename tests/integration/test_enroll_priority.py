@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bot.bootstrap import bootstrap
-from bot.cli import build_parser
+from bot.cli.enroll import cmd_course
+from bot.cli.main import build_parser
 from bot.clock import FixedClock
-from bot.enroll_cli import close_enrollment, cmd_course
 from bot.settings import load_settings
 from bot.store.db import Database
 from bot.store.enroll_tables import CourseWindow, Enrollment, PriorityMark
@@ -143,7 +143,7 @@ async def test_unused_reserved_places_are_released_when_the_window_closes(db: Da
     await say(u0, "报名 篮球")
     assert "候补第1位" in (await say(u1, "报名 篮球")).reply.text
     services = bootstrap(load_settings(), clock=FixedClock(CLOSE), db=db)
-    assert "通知 1 位家长" in await close_enrollment(services, CLOSE)
+    assert "通知 1 位家长" in await services.use_cases.enrollment.close_enrollment(CLOSE)
     assert (await states(db))[c1] == "applied"
     assert "待审核" in (await sayer(db, CLOSE)(u1, "我的课程")).reply.text
 

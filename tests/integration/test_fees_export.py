@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.bootstrap import bootstrap
+from bot.cli.fees import cmd_fees
 from bot.clock import FixedClock
-from bot.fees_cli import cmd_fees
 from bot.settings import load_settings
 from bot.store.care_tables import CourseAttendance
 from bot.store.db import Database

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
-from bot.cli import build_parser
+from bot.cli.enroll import cmd_course
+from bot.cli.fees import cmd_fees
+from bot.cli.main import build_parser
 from bot.clock import FixedClock
 from bot.domain.fees import FeePolicy
-from bot.enroll_cli import cmd_course
-from bot.fees_cli import cmd_fees
 from bot.settings import load_settings
 from bot.store import fees as store
 from bot.store.care_tables import Leave

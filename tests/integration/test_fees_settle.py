@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bot.bootstrap import bootstrap
-from bot.cli import build_parser
+from bot.cli.fees import cmd_fees
+from bot.cli.main import build_parser
 from bot.clock import FixedClock
 from bot.domain.fees import FeePolicy
-from bot.fees_cli import cmd_fees
 from bot.settings import load_settings
 from bot.store import fees as store
 from bot.store.db import Database

@@ -11,11 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.cli.jobs import cmd_report
 from bot.clock import FixedClock
 from bot.demo import CHAT_51
 from bot.domain.messages import IncomingMessage, Platform
 from bot.handlers import texts
-from bot.jobs_cli import cmd_report
 from bot.pipeline import group_safe
 from bot.roster.importer import import_sheets
 from bot.roster.reader import Row, SheetData

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.bootstrap import Services
+from bot.cli.jobs import cmd_calendar
 from bot.demo import CHAT_32, CHAT_51
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
-from bot.jobs_cli import cmd_calendar
 from bot.reports import daily_summary
 from bot.settings import load_settings
 from bot.store.calendar import school_calendar, school_ids

@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.bootstrap import Services
-from bot.cli import build_parser
+from bot.cli.fees import cmd_fees
+from bot.cli.main import build_parser
+from bot.cli.staff import cmd_report
 from bot.demo import CHAT_51
-from bot.fees_cli import cmd_fees
-from bot.staff_cli import cmd_report
 from bot.store.care_tables import CourseAttendance
 from bot.store.db import Database
 from bot.store.staff_tables import StaffAttendance, Substitute

@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.bootstrap import Services
+from bot.cli.jobs import cmd_report_survey as cmd_survey
 from bot.demo import CHAT_51, GUARDIANS, STUDENTS
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
-from bot.jobs_cli import cmd_report_survey as cmd_survey
 from bot.store.agreement_tables import SurveyRating
 from bot.store.db import Database
 from bot.store.enroll_tables import Enrollment

@@ -27,10 +27,6 @@ LAYERS: list[tuple[str, ...]] = [
         "bot.app",
         "bot.bootstrap",
         "bot.connections",
-        "bot.check_cli", "bot.course_cli", "bot.staff_cli",
-        "bot.jobs_cli",
-        "bot.enroll_cli",
-        "bot.fees_cli",
         "bot.demo",
     ),
     ("bot.jobs", "bot.outbox", "bot.pipeline", "bot.inbox"),
@@ -40,27 +36,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.settings", "bot.clock", "bot.background", "bot"),
 ]
 
-PENDING_SQL: set[str] = {
-    "bot.demo",
-    "bot.enroll_cli",
-    "bot.fees_cli",
-    "bot.jobs_cli",
-    "bot.reports",
-    "bot.roster.exporter",
-    "bot.roster.importer",
-}
-PENDING_UPWARD: set[tuple[str, str]] = {
-    ("bot.jobs.enrollment", "bot.enroll_cli"),
-}
+PENDING_SQL: set[str] = set()
+PENDING_UPWARD: set[tuple[str, str]] = set()
 PENDING_CYCLES: set[frozenset[str]] = set()
-PENDING_LONG_MODULES: set[str] = {
-    "bot.roster.importer",
-    "bot.roster.validate",
-}
-PENDING_LONG_FUNCTIONS: set[str] = {
-    "bot.roster.exporter:_collect",
-    "bot.store.settlement:settle_term",
-}
+PENDING_LONG_MODULES: set[str] = set()
+PENDING_LONG_FUNCTIONS: set[str] = set()
 
 
 def layer_of(module: str) -> int:

@@ -13,6 +13,8 @@ from bot.store import courses as store
 from bot.store.courses import Session
 from bot.store.tables import Course
 
+COMMANDS = ("add", "publish")
+
 
 def add_parsers(
     csub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -31,6 +33,18 @@ def add_parsers(
     pub = csub.add_parser("publish", parents=[common], help="发布课程: 开放报名 (默认 24 小时后截止)")
     pub.add_argument("name")
     pub.add_argument("--hours", type=int, help="报名开放多少小时 (默认取配置 enrollment.window_hours)")
+
+
+async def cmd_course(services: Services, args: argparse.Namespace) -> int:
+    """`course add` or `course publish`, in one transaction."""
+    async with services.db.transaction() as s:
+        school_id = await store.first_school(s)
+        if school_id is None:
+            print("还没有学校,请先导入花名册。")
+            return 1
+        if args.course_command == "add":
+            return await add_course(services, s, school_id, args)
+        return await publish_course(services, s, school_id, args)
 
 
 def _price_fen(args: argparse.Namespace) -> int | None:

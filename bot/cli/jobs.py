@@ -6,21 +6,13 @@ import argparse
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot import staff_cli
 from bot.bootstrap import Services
+from bot.cli import staff
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
-from bot.store.calendar import (
-    KIND_LABELS,
-    KINDS,
-    add_entry,
-    list_entries,
-    remove_entry,
-    school_calendar,
-    school_ids,
-)
+from bot.services.errors import NoSchool
+from bot.store.calendar import KIND_LABELS, KINDS, school_ids
+from bot.store.uow import UnitOfWork
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -42,7 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     survey = report_sub.add_parser("survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见")
     survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
     survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
-    staff_cli.add_report_parsers(report_sub, common)
+    staff.add_report_parsers(report_sub, common)
     incidents = report_sub.add_parser("incidents", parents=[common], help="安全事件登记簿(按月)")
     incidents.add_argument("--month", required=True, help="月份 2026-11")
     incidents.add_argument("--out", type=Path, metavar="FILE.xlsx", help="另存为 .xlsx")
@@ -82,8 +74,8 @@ async def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
-    async with services.db.transaction() as session:
-        schools = await school_ids(session)
+    async with services.db.unit_of_work() as uow:
+        schools = await uow.calendar.school_ids()
         if not schools:
             print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
             return 1
@@ -93,84 +85,76 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
             if end < args.start:
                 print("结束日期不能早于开始日期")
                 return 2
-            closed = await _closed_care_days(services, session, school_id, args.start, end, args.kind)
-            entry_id = await add_entry(session, school_id, args.kind, args.start, end, args.name)
+            closed = await _closed_care_days(services, uow, school_id, args.start, end, args.kind)
+            entry_id = await uow.calendar.add(school_id, args.kind, args.start, end, args.name)
             print(f"已添加 #{entry_id}: {KIND_LABELS[KINDS[args.kind]]} {args.start} ~ {end} {args.name}".rstrip())
             if closed and not args.no_notice:
-                print(await _tell_closure(services, session, school_id, closed, args.name))
+                print(await _tell_closure(services, uow, school_id, closed, args.name))
             return 0
         if args.calendar_command == "remove":
-            ok = await remove_entry(session, args.id)
+            ok = await uow.calendar.remove(args.id)
             print(f"已删除 #{args.id}" if ok else f"没有校历条目 #{args.id}")
             return 0 if ok else 1
-        entries = await list_entries(session, school_id)
+        entries = await uow.calendar.entries(school_id)
         if not entries:
             print("校历为空: 未设学期时,按法定工作日(含调休)安排托管")
         for e in entries:
-            print(f"#{e.id} {KIND_LABELS[e.kind]} {e.start_date} ~ {e.end_date} {e.name}".rstrip())
+            print(f"#{e.id} {KIND_LABELS[e.kind]} {e.start} ~ {e.end} {e.name}".rstrip())
         return 0
 
 
-async def _closed_care_days(services: Services, session: AsyncSession, school_id: int, start: date, end: date,
+async def _closed_care_days(services: Services, uow: UnitOfWork, school_id: int, start: date, end: date,
                             kind: str) -> list[date]:
     """The care days from today on that a closure being added takes away (before it is added)."""
     if KINDS[kind] != "closure":
         return []
-    calendar = await school_calendar(session, school_id)
+    calendar = await uow.calendar.of(school_id)
     today = services.clock.now().astimezone(services.settings.school.tz).date()
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return [d for d in days if d >= today and calendar.is_care_day(d)]
 
 
-async def _tell_closure(services: Services, session: AsyncSession, school_id: int, days: list[date], reason: str) -> str:
+async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, days: list[date], reason: str) -> str:
     """A closure told at once: a notice (with confirmation) to every class group, in the same transaction."""
     from bot.domain.notices import closure_text, days_text
     from bot.notices import send_notice
     from bot.store.notices import classes_with_pupils
-    from bot.store.outbox import OutboxRepo
-    from bot.store.uow import UnitOfWork
 
+    now = services.clock.now()
     sent = await send_notice(
-        UnitOfWork(session), services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
-        scope="全校", text=closure_text(days_text(days), reason), classes=await classes_with_pupils(session, school_id),
-        now=services.clock.now(), closure_day=days[0])
-    await OutboxRepo(session).add(sent.pushes, services.clock.now())
+        uow, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
+        scope="全校", text=closure_text(days_text(days), reason),
+        classes=await classes_with_pupils(uow.session, school_id), now=now, closure_day=days[0])
+    await uow.outbox.add(sent.pushes, now)
     missing = f";没有可用班级群: {'、'.join(sent.no_chat)}" if sent.no_chat else ""
     return f"已通知 {len(sent.pushes)} 个班级群,应确认 {sent.reached} 名学生{missing}"
 
 
 async def cmd_report(services: Services, args: argparse.Namespace) -> int:
-    from bot.reports import daily_summary
-
-    if getattr(args, "report_command", "daily") == "incidents":
+    kind = getattr(args, "report_command", "daily")  # callers of the daily report may leave it out
+    if kind == "incidents":
         return await report_incidents(services, args)
-    if getattr(args, "report_command", "daily") == "agreements":
+    if kind == "agreements":
         return await cmd_report_agreements(services, args)
-    if getattr(args, "report_command", "daily") == "survey":
+    if kind == "survey":
         return await cmd_report_survey(services, args)
-    if getattr(args, "report_command", "daily") in staff_cli.REPORTS:
-        return await staff_cli.cmd_report(services, args)
-
-    day = args.date or services.clock.now().astimezone(services.settings.school.tz).date()
-    async with services.db.transaction() as session:
-        schools = await school_ids(session)
-        if not schools:
-            print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
-            return 1
-        for school_id in schools:
-            print(await daily_summary(session, school_id, day))
-            if args.chart:
-                path = await write_chart(session, school_id, day, args.chart, len(schools) > 1)
-                print(f"图表已保存: {path}")
+    if kind in staff.REPORTS:
+        return await staff.cmd_report(services, args)
+    reports = services.use_cases.reports
+    day = args.date or reports.today()
+    try:
+        daily = await reports.daily(day, chart=bool(args.chart))
+    except NoSchool:
+        print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
+        return 1
+    for school_id, text, png in daily:
+        print(text)
+        if png is not None:
+            print(f"图表已保存: {write_chart(png, school_id, args.chart, len(daily) > 1)}")
     return 0
 
 
-async def write_chart(session: AsyncSession, school_id: int, day: date, path: str, per_school: bool) -> str:
-    from bot.chart import attendance_chart
-    from bot.reports import attendance_history
-
-    calendar = await school_calendar(session, school_id)
-    png = attendance_chart(await attendance_history(session, school_id, day, calendar.is_care_day))
+def write_chart(png: bytes, school_id: int, path: str, per_school: bool) -> str:
     target = Path(path)
     if per_school:
         target = target.with_name(f"{target.stem}-{school_id}{target.suffix}")

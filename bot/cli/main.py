@@ -1,4 +1,5 @@
-"""`tuoguan` command line: serve, db, roster, demo, say (and later jobs, report, fees)."""
+"""`tuoguan` command line: the parser and the commands serve, db, roster, demo, say; the others live beside it
+(jobs, calendar, report: `bot.cli.jobs`; course: `bot.cli.enroll`; fees: `bot.cli.fees`; check: `bot.cli.check`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import check_cli, enroll_cli, fees_cli, jobs_cli
 from bot.bootstrap import Services, bootstrap, configure_logging
+from bot.cli import check, enroll, fees, jobs
 from bot.clock import Clock, FixedClock, SystemClock, parse_at
 from bot.domain.messages import IncomingMessage, Platform
 from bot.settings import Settings, load_settings
@@ -57,10 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--user", required=True, help="发送人平台账号")
     say.add_argument("--at", help="消息时间 ISO 格式,如 2026-11-23T16:30 (默认现在)")
     say.add_argument("text", nargs="+", help="消息内容")
-    jobs_cli.add_parsers(sub, common)
-    enroll_cli.add_course_parser(sub, common)
-    fees_cli.add_fees_parser(sub, common)
-    check_cli.add_check_parser(sub, common)
+    jobs.add_parsers(sub, common)
+    enroll.add_course_parser(sub, common)
+    fees.add_fees_parser(sub, common)
+    check.add_check_parser(sub, common)
     return parser
 
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_server(settings, args)
     if args.command == "check":
-        return asyncio.run(check_cli.run_check(settings))
+        return asyncio.run(check.run_check(settings))
     return asyncio.run(_run(settings, args))
 
 
@@ -103,20 +104,16 @@ async def cmd_db(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_roster(services: Services, args: argparse.Namespace) -> int:
-    from bot.roster import exporter, importer, template
-
+    roster = services.use_cases.roster
     if args.roster_command == "template":
-        template.write_template(args.file)
+        roster.template(args.file)
         print(f"已生成花名册模板: {args.file}")
         return 0
     if args.roster_command == "export":
-        await exporter.export_roster(services.db, args.file, school_name=services.settings.school.name)
+        await roster.export(args.file)
         print(f"已导出花名册: {args.file}")
         return 0
-    result = await importer.import_roster(
-        services.db, args.files, school_name=services.settings.school.name, clock=services.clock,
-        limits=services.settings.roster, window_hours=services.settings.enrollment.window_hours,
-    )
+    result = await roster.import_files(args.files)
     print(result.render())
     return 0 if result.ok else 1
 
@@ -132,8 +129,8 @@ async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
 async def cmd_say(services: Services, args: argparse.Namespace) -> int:
     from bot.store.people import find_chat
 
-    async with services.db.transaction() as session:
-        chat = await find_chat(session, None, args.chat)
+    async with services.db.unit_of_work() as uow:
+        chat = await find_chat(uow.session, None, args.chat)
     platform = Platform(chat.platform) if chat else Platform.SIM
     msg = IncomingMessage(
         platform=platform,
@@ -164,11 +161,11 @@ COMMANDS = {
     "roster": cmd_roster,
     "demo": cmd_demo,
     "say": cmd_say,
-    "jobs": jobs_cli.cmd_jobs,
-    "calendar": jobs_cli.cmd_calendar,
-    "report": jobs_cli.cmd_report,
-    "course": enroll_cli.cmd_course,
-    "fees": fees_cli.cmd_fees,
+    "jobs": jobs.cmd_jobs,
+    "calendar": jobs.cmd_calendar,
+    "report": jobs.cmd_report,
+    "course": enroll.cmd_course,
+    "fees": fees.cmd_fees,
 }
 
 
