@@ -44,6 +44,8 @@ class ServerSettings(BaseModel):
     header_timeout_seconds: float = 15.0
     # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
     max_connections: int = 1000
+    # One log line per HTTP request (aiohttp's access log): off by default, as it costs on every callback.
+    access_log: bool = False
 
 
 class SimSettings(BaseModel):
