@@ -8,32 +8,18 @@ worker's one rule (`OutboxWorker.settle`), the same for both.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.domain.outbox import ClaimedPush, PushChat
 from bot.domain.privacy import mask_phones
+from bot.outbox.port import Step, Worker
 from bot.outbox.privacy import group_safe_bodies
 from bot.outbox.private import Recipient
 from bot.outbox.texts import APP_CONFIG, ROBOT_CONFIG, UNSURE_NOTE
 from bot.platforms.base import GroupMessenger, Outgoing, PlatformMessengers, SendResult
 from bot.store.budgets import PER_MINUTE, Bucket, reserve
 
-if TYPE_CHECKING:
-    from bot.outbox.worker import OutboxWorker
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Step:
-    """What one push's try means for the rest of its line."""
-
-    delivered: bool = False
-    wait_from: datetime | None = None  # the push waits: the rest of the line is handed back, from then
-    again_from: datetime | None = None  # not sent (no budget yet): it and the rest are handed back, from then
-    fail_rest: str = ""  # the line is dead (a broken robot): the rest fail with this note
 
 
 def hour_bucket(platform: str, user_id: str) -> Bucket:
@@ -44,7 +30,7 @@ def hour_bucket(platform: str, user_id: str) -> Bucket:
 class ChatLine:
     """One class group's pushes, through its custom robot or, without one, the platform's link by 群ID."""
 
-    def __init__(self, worker: OutboxWorker, chat: PushChat | None) -> None:
+    def __init__(self, worker: Worker, chat: PushChat | None) -> None:
         self.worker, self.chat = worker, chat
         self.platform = chat.platform if chat is not None else "none"
         self.class_group_id = chat.class_group_id if chat is not None else None
@@ -115,7 +101,7 @@ class ChatLine:
 class PersonLine:
     """One person's one-to-one pushes, over the platform's app (or a long connection standing in for it)."""
 
-    def __init__(self, worker: OutboxWorker, to: Recipient) -> None:
+    def __init__(self, worker: Worker, to: Recipient) -> None:
         self.worker, self.to, self.platform = worker, to, to.platform
         self.chat: PushChat | None = None
         self.class_group_id: int | None = None  # admins of every school hear of the app's problems

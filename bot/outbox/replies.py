@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.domain.outbox import MAX_ATTEMPTS, ClaimedPush, retry_delay
+from bot.outbox.port import Worker
 from bot.platforms.late_reply import post_reply, route_valid
-
-if TYPE_CHECKING:
-    from bot.outbox.worker import OutboxWorker
 
 log = logging.getLogger(__name__)
 THROTTLED_WAIT = timedelta(seconds=60)
 
 
-async def late_replies(worker: OutboxWorker, pushes: list[ClaimedPush]) -> list[ClaimedPush]:
+async def late_replies(worker: Worker, pushes: list[ClaimedPush]) -> list[ClaimedPush]:
     """Post the late replies among `pushes`; the rest (and replies that fall back to a target) are returned."""
     left: list[ClaimedPush] = []
     for push in pushes:
@@ -26,7 +23,7 @@ async def late_replies(worker: OutboxWorker, pushes: list[ClaimedPush]) -> list[
     return left
 
 
-async def _reply(worker: OutboxWorker, push: ClaimedPush) -> bool:
+async def _reply(worker: Worker, push: ClaimedPush) -> bool:
     """Post one late reply by its route; False when it goes to its target's line instead."""
     now, route = worker.clock.now(), worker.late_routes.get(push.reply_kind or "")
     if route is not None and route_valid(push.reply_url, route, push.reply_expires_at, now):

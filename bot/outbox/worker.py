@@ -20,7 +20,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 import aiohttp
 
@@ -28,14 +27,15 @@ from bot.clock import Clock
 from bot.domain.messages import Push
 from bot.domain.outbox import MAX_ATTEMPTS, ClaimedPush, PushChat, heads_of_lines, retry_delay
 from bot.metrics import Metrics
-from bot.outbox.lines import ChatLine, PersonLine, Step, hour_bucket
+from bot.outbox.lines import ChatLine, PersonLine, hour_bucket
+from bot.outbox.port import Line, Step
 from bot.outbox.private import NoChannel, Recipient, resolve
 from bot.outbox.replies import late_replies
 from bot.outbox.texts import BROKEN_TEXT, CONFIG_TEXT, QUOTA_TEXT, UNSURE_NOTE
 from bot.platforms.base import PlatformMessengers, SendResult
 from bot.platforms.registry import build_messengers
 from bot.settings import Settings
-from bot.store.budgets import Bucket, pause
+from bot.store.budgets import pause
 from bot.store.db import Database
 from bot.store.uow import UnitOfWork
 
@@ -47,21 +47,6 @@ LEASE = timedelta(minutes=2)
 QUOTA_PAUSE = timedelta(hours=1)  # the organisation's API quota is spent: try again this much later
 # A long connection down or held elsewhere: nothing was sent, look again soon.
 AWAY_WAIT = timedelta(seconds=5)
-
-
-class Line(Protocol):
-    """A chat or a person, as `settle` sees it (see bot.outbox.lines)."""
-
-    platform: str
-    what: str  # for the log
-    backoff: int  # seconds to pause after the platform said too fast
-    bucket: Bucket  # what a throttle or a spent quota pauses
-    class_group_id: int | None  # whose school's admins hear of a problem (None: every school's)
-    chat: PushChat | None
-    config_default: str
-
-    def config_key(self, code: str, now: datetime) -> str: ...
-    async def deliver(self, push: ClaimedPush) -> Step: ...
 
 
 @dataclass

@@ -24,6 +24,7 @@ from bot.store.family import FamilyRepo
 from bot.store.fees_repo import FeesRepo
 from bot.store.inbox import InboxRepo
 from bot.store.incidents import IncidentsRepo
+from bot.store.job_runs import JobRunsRepo
 from bot.store.messages import MessagesRepo
 from bot.store.notices import NoticesRepo
 from bot.store.outbox import OutboxRepo
@@ -138,3 +139,7 @@ class UnitOfWork:
     @cached_property
     def bus(self) -> BusRepo:
         return BusRepo(self.session)
+
+    @cached_property
+    def job_runs(self) -> JobRunsRepo:
+        return JobRunsRepo(self.session)
