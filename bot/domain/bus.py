@@ -9,20 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+from bot.domain.dates import cn_number
+
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
 _LINE_TAIL = re.compile(r"(?:号线路|号线|线路|号车|号|线|路)$")
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -46,20 +34,12 @@ _FILLER = re.compile(r"同学|小朋友|共?[两二三四五六七八九十\d]+\
 _NAME_SPLIT = re.compile(r"[\s,;、和跟与及]+")
 
 
-def _cn_to_int(word: str) -> int:
-    """一 -> 1, 十 -> 10, 十二 -> 12, 二十 -> 20, 二十三 -> 23 (up to 99); digits as read one by one otherwise."""
-    if "十" not in word:
-        return int("".join(str(_CN_DIGITS[c]) for c in word))
-    tens, _, ones = word.partition("十")
-    return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-
-
 def line_key(name: str) -> str:
     """The form line names are compared in: 一号线, 1号线, 1号, 1路, 校车一号线 -> "1"; 城东线 -> "城东"."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).upper()
     if text.startswith(BUS_PREFIX) and len(text) > len(BUS_PREFIX):
         text = text[len(BUS_PREFIX) :]
-    text = _CN_NUMBER.sub(lambda m: str(_cn_to_int(m.group(0))), text)
+    text = _CN_NUMBER.sub(lambda m: str(cn_number(m.group(0))), text)
     return _LINE_TAIL.sub("", text) or text
 
 

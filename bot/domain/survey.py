@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from bot.domain.dates import cn_number
 from bot.domain.family import last_school_day, month_key
 
 IsDay = Callable[[date], bool]
@@ -17,21 +18,8 @@ ASK = (
     "您好!{month}月的课后托管服务即将结束,请为本月的服务打分(1-5 分,5 分最满意),也可以写几句意见,"
     "直接回复例如「评价 5 老师很负责」。评价不公开家长姓名,谢谢您的支持!"
 )
-_CN = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-    "零": 0,
-}
 _RATE = re.compile(r"^\s*(?:服务)?评价\s*[:：]?\s*(?P<body>.*)$", re.DOTALL)
+_CN_SCORES = frozenset("零一二两三四五六七八九十")
 _SCORE = re.compile(
     r"^(?P<n>-?\d+(?:\.\d+)?|[零一二两三四五六七八九十])\s*(?:分|星|颗星)?\s*[,，。.!！:：]?\s*(?P<comment>.*)$",
     re.DOTALL,
@@ -58,7 +46,7 @@ def parse_rating(text: str) -> Rating | None:
     if s is None:
         return Rating(None)
     raw = s.group("n")
-    value = float(_CN[raw]) if raw in _CN else float(raw)
+    value = float(cn_number(raw)) if raw in _CN_SCORES else float(raw)
     if value != int(value) or not 1 <= value <= 5:
         return Rating(None)
     return Rating(int(value), s.group("comment").strip()[:500])
