@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,7 +18,9 @@ from bot.services.fees import FeesService
 from bot.spreadsheet import append_row
 
 
-def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def add_fees_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     fees = sub.add_parser("fees", parents=[common], help="费用: 计费、缴费、导出")
     fsub = fees.add_subparsers(dest="fees_command", required=True, metavar="ACTION")
     bill = fsub.add_parser("bill", parents=[common], help="按学期生成费用(可重复执行,不会重复计费)")
@@ -30,7 +33,9 @@ def add_fees_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], co
     exp = fsub.add_parser("export", parents=[common], help="导出本学期台账 .xlsx")
     exp.add_argument("out", type=Path)
     exp.add_argument("--date", type=date.fromisoformat)
-    wl = fsub.add_parser("workload", parents=[common], help="教师工作量和课酬 .xlsx (按月;同 report workload)")
+    wl = fsub.add_parser(
+        "workload", parents=[common], help="教师工作量和课酬 .xlsx (按月;同 report workload)"
+    )
     wl.add_argument("month", help="2026-10")
     wl.add_argument("out", type=Path)
 
@@ -50,15 +55,19 @@ async def cmd_fees(services: Services, args: argparse.Namespace) -> int:
 async def bill(fees: FeesService, args: argparse.Namespace, day: date) -> int:
     b = await fees.bill(day)
     r = b.result
-    print(f"{b.start}~{b.end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元")
+    print(
+        f"{b.start}~{b.end}: 新增 {r.lines} 条,应缴 {rules.yuan(r.charged_fen)} 元,退费 {rules.yuan(r.refunded_fen)} 元"
+    )
     return 0
 
 
 async def settle(fees: FeesService, args: argparse.Namespace, day: date) -> int:
     s = await fees.settle(day)
     t = s.result
-    print(f"{s.start}~{s.end} 期末结算: 新增 {t.lines} 条({t.families} 名学生),退还 {rules.yuan(t.paid_back_fen)} 元;"
-          f"仍需补缴 {t.owing_families} 名学生 共 {rules.yuan(t.owing_fen)} 元")
+    print(
+        f"{s.start}~{s.end} 期末结算: 新增 {t.lines} 条({t.families} 名学生),退还 {rules.yuan(t.paid_back_fen)} 元;"
+        f"仍需补缴 {t.owing_families} 名学生 共 {rules.yuan(t.owing_fen)} 元"
+    )
     return 0
 
 
@@ -77,9 +86,11 @@ async def export(fees: FeesService, args: argparse.Namespace, day: date) -> int:
     ws = wb.active
     assert ws is not None
     ws.title = "台账"
-    ws.append(["学生", "类型", "金额(元)", "金额(分)", "说明", "时间"])
+    ws.append(["学生", "类型", "金额(元)", "说明", "时间"])
     for e in await fees.ledger(day):
-        append_row(ws, [e.student, e.kind, rules.yuan(e.fen), e.fen, e.note, e.at.isoformat()])
+        # 元 as a number (sums and filters work in the sheet), exact: fen / 100 as a Decimal, shown with 2 places.
+        append_row(ws, [e.student, e.kind, Decimal(e.fen) / 100, e.note, e.at.isoformat()])
+        ws.cell(ws.max_row, 3).number_format = "0.00"
     wb.save(args.out)
     print(f"已导出 {args.out}")
     return 0
