@@ -15,7 +15,7 @@ from bot.store.binding import BindingRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
 from bot.store.care_repo import CareRepo
-from bot.store.courses_repo import CoursesRepo
+from bot.store.courses import CoursesRepo
 from bot.store.enrollment import EnrollmentRepo
 from bot.store.family import FamilyRepo
 from bot.store.fees_repo import FeesRepo
