@@ -11,6 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.agreements import AgreementsRepo
 from bot.store.binding import BindingRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
@@ -28,6 +29,7 @@ from bot.store.pickups import PickupRepo
 from bot.store.proposals import ProposalsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
+from bot.store.survey import SurveyRepo
 
 
 class UnitOfWork:
@@ -108,3 +110,11 @@ class UnitOfWork:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.session)
+
+    @cached_property
+    def agreements(self) -> AgreementsRepo:
+        return AgreementsRepo(self.session)
+
+    @cached_property
+    def survey(self) -> SurveyRepo:
+        return SurveyRepo(self.session)
