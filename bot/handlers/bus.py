@@ -16,7 +16,7 @@ from bot.domain import bus as rules
 from bot.domain.messages import Push, Reply
 from bot.handlers.care_common import Refusal, calendar_of
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han
 from bot.store import bus as store
 from bot.store.care import ClassDay, Kid, class_day, guardian_contacts, kids_by_ids
@@ -144,16 +144,8 @@ async def handle_boarding(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"{reply}名单已私信给您。")
 
 
-COMMANDS = [
-    CommandSpec(
-        "校车",
-        rules.USAGE,
-        "发车时记录乘车学生上车情况(家长私信收到)",
-        rules.EXAMPLE,
-        ("校车", "已上车"),
-        parse_boarding,
-        handle_boarding,
-        roles=STAFF,
-        priority=8,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("校车", rules.USAGE, "发车时记录乘车学生上车情况(家长私信收到)", parse_boarding, handle_boarding,
+             example=rules.EXAMPLE, keywords=("校车", "已上车"))
+# fmt: on

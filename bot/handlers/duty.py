@@ -11,7 +11,7 @@ from bot.domain.actors import SCHOOL_WIDE
 from bot.domain.messages import Reply
 from bot.handlers.care_common import calendar_of
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 from bot.store import duty as store
 from bot.store.care import school_day
 from bot.store.notices import classes_with_pupils
@@ -138,27 +138,10 @@ async def handle_clear(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已记录 {ctx.now_local():%H:%M} 清校完毕,今天的学生已全部离校。辛苦了!", private=True)
 
 
-COMMANDS = [
-    CommandSpec(
-        "巡课",
-        PATROL_USAGE,
-        "带班领导或校长登记巡课情况(托管结束时汇总给校长)",
-        "巡课 三年级2班 正常",
-        ("巡课",),
-        parse_patrol,
-        handle_patrol,
-        roles=STAFF,
-        priority=41,
-    ),
-    CommandSpec(
-        "清校完毕",
-        "清校完毕",
-        "带班领导确认学生已全部离校、校园已清查",
-        "清校完毕",
-        ("清校完毕", "清校"),
-        parse_clear,
-        handle_clear,
-        roles=STAFF,
-        priority=42,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("巡课", PATROL_USAGE, "带班领导或校长登记巡课情况(托管结束时汇总给校长)", parse_patrol,
+             handle_patrol, example="巡课 三年级2班 正常")
+commands.add("清校完毕", "清校完毕", "带班领导确认学生已全部离校、校园已清查", parse_clear, handle_clear,
+             keywords=("清校完毕", "清校"))
+# fmt: on

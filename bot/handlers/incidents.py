@@ -14,7 +14,7 @@ from bot.domain.actors import SCHOOL_WIDE, Role
 from bot.domain.messages import Push, Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
-from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import KNOWN, STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han, not_found_text
 from bot.store import duty as store
 from bot.store.care import Kid, guardians_of
@@ -191,28 +191,10 @@ async def handle_injury(ctx: HandlerContext, args: Args) -> Reply:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "事故",
-        f"{USAGE}(也可写 安全事件 …)",
-        "登记安全事件,立即私信告知带班领导、校长和家长",
-        USAGE,
-        ("事故", "安全事件"),
-        parse_incident,
-        handle_incident,
-        roles=STAFF,
-        priority=9,
-    ),
-    CommandSpec(
-        "受伤",
-        "(提到受伤)",
-        "私信说明如何登记安全事件,不在群里重复孩子的情况",
-        USAGE,
-        ("受伤",),
-        parse_injury,
-        handle_injury,
-        roles=KNOWN,
-        priority=997,
-        writes=False,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("事故", f"{USAGE}(也可写 安全事件 …)", "登记安全事件,立即私信告知带班领导、校长和家长",
+             parse_incident, handle_incident, example=USAGE, keywords=("事故", "安全事件"))
+commands.add("受伤", "(提到受伤)", "私信说明如何登记安全事件,不在群里重复孩子的情况", parse_injury,
+             handle_injury, example=USAGE, roles=KNOWN, writes=False)
+# fmt: on

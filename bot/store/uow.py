@@ -12,6 +12,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.agreements import AgreementsRepo
+from bot.store.archives import ArchivesRepo
 from bot.store.binding import BindingRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
@@ -29,7 +30,9 @@ from bot.store.pickups import PickupRepo
 from bot.store.proposals import ProposalsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
+from bot.store.staff import StaffRepo
 from bot.store.survey import SurveyRepo
+from bot.store.workload import WorkloadRepo
 
 
 class UnitOfWork:
@@ -110,6 +113,18 @@ class UnitOfWork:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepo:
+        return StaffRepo(self.session)
+
+    @cached_property
+    def archives(self) -> ArchivesRepo:
+        return ArchivesRepo(self.session)
+
+    @cached_property
+    def workload(self) -> WorkloadRepo:
+        return WorkloadRepo(self.session)
 
     @cached_property
     def agreements(self) -> AgreementsRepo:
