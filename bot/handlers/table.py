@@ -72,14 +72,15 @@ ORDER: tuple[tuple[str, ...], ...] = (
     # Undoing before doing: 取消明天的请假 holds 请假. A pickup done before the pickup plans: 刘洋 18:30 已接走
     # holds a time but is no late notice.
     ("销假", "已接走"),
-    # Leave and notices. 请假 reads 不来了 / 在家休息 anywhere in a message, so it takes a notice holding them
-    # (通知 明天春游 李华不来了 writes a leave: an overlap to settle); 通知情况 and 停课 are led by their own words.
-    ("通知情况", "请假", "通知", "停课"),
+    # Notices before leave: 请假 reads 不来了 / 在家休息 anywhere in a message, and a teacher's notice may hold
+    # them (通知 明天春游 李华不来了 is a notice, not a leave). The notice wants 通知 as its own leading word
+    # and staff: 通知老师一下 李华明天不来了 from a parent is still a leave. 通知情况 and 停课 lead with their words.
+    ("通知情况", "通知", "请假", "停课"),
     # Pickup plans, early before late: 明天早点接 16:00 also holds 点接; 明天外婆晚点来接 is read as late.
     ("早点接", "晚点接", "代接"),
-    # Led by their own words, each in its own phrasing: a child absent, the term's agreement, duty, staff sign-in,
-    # the care records. 缺席 also reads 没来 anywhere (巡课 三年级2班 有问题 李华没来 writes 缺席: an overlap to settle).
-    ("缺席", "同意协议", "已买学平险", "巡课", "协议", "清校完毕", "评价", "到岗", "离岗", "代班"),
+    # A patrol before 缺席, which reads 没来 anywhere: 巡课 三年级2班 有问题 李华没来 is the patrol's finding.
+    # Then, led by their own words: a child absent, the term's agreement, duty, staff sign-in, the care records.
+    ("巡课", "缺席", "同意协议", "已买学平险", "协议", "清校完毕", "评价", "到岗", "离岗", "代班"),
     ("谈心", "关爱记录", "家访", "座谈会"),
     # 到了 finds 到了 / 来了 inside sentences, so it comes after every command whose text may hold them:
     # 我已到岗, 谈心 王小明 今天来了很开心, 家访 张一一 妈妈回来了.
