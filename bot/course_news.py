@@ -13,28 +13,27 @@ from datetime import datetime, tzinfo
 from bot.domain import course_board as rules
 from bot.domain.course_board import CourseFacts, Placed
 from bot.domain.messages import Push
-from bot.store import courses as store
-from bot.store.courses import Session
-from bot.store.people import staff_ids_with_role
+from bot.store.uow import UnitOfWork
 
 
 async def announcements(
-    session: Session, school_id: int, after: datetime, until: datetime, tz: tzinfo, key: str
+    uow: UnitOfWork, school_id: int, after: datetime, until: datetime, tz: tzinfo, key: str
 ) -> list[Push]:
     """Group pushes for first-round windows that opened, or reached close-2h, in (after, until]."""
     opening: dict[datetime, list[tuple[str, CourseFacts]]] = defaultdict(list)
     closing: dict[datetime, list[tuple[str, CourseFacts]]] = defaultdict(list)
-    for course, window, facts in await store.board(session, school_id):
+    for course in await uow.courses.board(school_id):
+        window = course.window
         if course.state != "open" or window is None or window.closes_at is None:
             continue
         opens, closes = rules.announcements_due(window, after, until)
         if opens:
-            opening[window.closes_at].append((course.grades, facts))
+            opening[window.closes_at].append((course.facts.grades, course.facts))
         elif closes:
-            closing[window.closes_at].append((course.grades, facts))
+            closing[window.closes_at].append((course.facts.grades, course.facts))
     if not opening and not closing:
         return []
-    chats = await store.group_chats(session, school_id)
+    chats = await uow.courses.group_chats(school_id)
     pushes = []
     for kind, groups, render in (
         ("open", opening, rules.opening_text),
@@ -54,26 +53,23 @@ async def announcements(
     return pushes
 
 
-async def gongshi_pushes(session: Session, course_ids: Sequence[int]) -> list[Push]:
+async def gongshi_pushes(uow: UnitOfWork, course_ids: Sequence[int]) -> list[Push]:
     """The 公示 after windows closed: per class group the courses open to its grade, and every course to the
     principals. `course_ids` are the courses whose first round just ended (cancelled ones say so, without names)."""
-    closed = await store.courses_by_id(session, course_ids)
+    closed = await uow.courses.closed(course_ids)
     by_school: dict[int, list[tuple[str, Placed]]] = defaultdict(list)
     for course in closed:
-        names = () if course.state == "cancelled" else await store.placed_names(session, course.id)
-        by_school[course.school_id].append(
-            (course.grades, Placed(course.name, names, course.state == "cancelled"))
-        )
+        by_school[course.school_id].append((course.grades, course.placed))
     pushes = []
     for school_id, results in by_school.items():
         ids = "-".join(str(c.id) for c in closed if c.school_id == school_id)
-        for grade, chat in await store.group_chats(session, school_id):
+        for grade, chat in await uow.courses.group_chats(school_id):
             mine = [r for grades, r in results if rules.for_grades(grades, [grade])]
             if mine:
                 pushes.append(
                     Push(key=f"enroll-gongshi:{ids}:chat{chat}", chat_ref=chat, text=rules.gongshi_text(mine))
                 )
-        for principal in await staff_ids_with_role(session, school_id, ("principal",)):
+        for principal in await uow.people.staff_with_role(school_id, ("principal",)):
             pushes.append(
                 Push(
                     key=f"enroll-gongshi:{ids}:p{principal}",

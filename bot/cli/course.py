@@ -8,10 +8,9 @@ from datetime import time
 
 from bot.bootstrap import Services
 from bot.domain import course_board as rules
+from bot.domain.course_board import CourseLine
 from bot.domain.fees import parse_yuan
-from bot.store import courses as store
-from bot.store.courses import Session
-from bot.store.tables import Course
+from bot.store.courses import CoursesRepo
 
 COMMANDS = ("add", "publish")
 
@@ -36,15 +35,15 @@ def add_parsers(
 
 
 async def cmd_course(services: Services, args: argparse.Namespace) -> int:
-    """`course add` or `course publish`, in one transaction."""
-    async with services.db.transaction() as s:
-        school_id = await store.first_school(s)
+    """`course add` or `course publish`, in one unit of work."""
+    async with services.db.unit_of_work() as uow:
+        school_id = await uow.roster.first_school()
         if school_id is None:
             print("还没有学校,请先导入花名册。")
             return 1
         if args.course_command == "add":
-            return await add_course(services, s, school_id, args)
-        return await publish_course(services, s, school_id, args)
+            return await add_course(services, uow.courses, school_id, args)
+        return await publish_course(services, uow.courses, school_id, args)
 
 
 def _price_fen(args: argparse.Namespace) -> int | None:
@@ -53,7 +52,9 @@ def _price_fen(args: argparse.Namespace) -> int | None:
     return args.price_fen if args.price_fen is not None else 2000
 
 
-async def add_course(services: Services, s: Session, school_id: int, args: argparse.Namespace) -> int:
+async def add_course(
+    services: Services, courses: CoursesRepo, school_id: int, args: argparse.Namespace
+) -> int:
     start, _, end = args.time.partition("-")
     price = _price_fen(args)
     if price is None:
@@ -64,8 +65,7 @@ async def add_course(services: Services, s: Session, school_id: int, args: argpa
     except ValueError:
         print(f"时间「{args.time}」不对,请写成 16:30-17:10")
         return 1
-    course = await store.add_course(
-        s,
+    course = await courses.add(
         school_id,
         args.name,
         weekdays=args.weekdays,
@@ -83,24 +83,26 @@ async def add_course(services: Services, s: Session, school_id: int, args: argpa
         return 1
     print(f"已添加课程 {args.name}({rules.price_text(price)})")
     if args.publish:
-        return await _publish(services, s, course, None)
+        return await _publish(services, courses, course, None)
     print(f"发布后开放报名: tuoguan course publish {args.name}")
     return 0
 
 
-async def publish_course(services: Services, s: Session, school_id: int, args: argparse.Namespace) -> int:
-    course = await store.course_named(s, school_id, args.name)
+async def publish_course(
+    services: Services, courses: CoursesRepo, school_id: int, args: argparse.Namespace
+) -> int:
+    course = await courses.named(school_id, args.name, lock=True)
     if course is None:
         print(f"没有课程 {args.name}")
         return 1
-    return await _publish(services, s, course, args.hours)
+    return await _publish(services, courses, course, args.hours)
 
 
-async def _publish(services: Services, s: Session, course: Course, hours: int | None) -> int:
+async def _publish(services: Services, courses: CoursesRepo, course: CourseLine, hours: int | None) -> int:
     """Open the course's window now (a window already running or over is left as it is)."""
     now = services.clock.now()
     tz = services.settings.school.tz
-    window = await store.window_of(s, course.id)
+    window = await courses.window(course.id)
     phase = rules.phase(course.state, window, now)
     if phase is rules.Phase.CANCELLED:
         print(f"{course.name} 已撤班,不能发布")
@@ -108,12 +110,11 @@ async def _publish(services: Services, s: Session, course: Course, hours: int | 
     if course.state == "open" and window is not None and phase is not rules.Phase.UPCOMING:
         print(f"{course.name} 已发布: {rules.window_text(phase, window, tz)}")
         return 0
-    course.state = "open"
     fresh = rules.default_window(now, services.settings.enrollment.window_hours if hours is None else hours)
+    await courses.publish(course.id, fresh)
     if fresh is None:
         print(f"已发布 {course.name}: 报名中(不限时间)")
         return 0
-    await store.set_window(s, course.id, fresh)
     assert fresh.opens_at is not None and fresh.closes_at is not None
     print(
         f"已发布 {course.name}: 报名 {rules.when_text(fresh.opens_at, tz)} 开放,"

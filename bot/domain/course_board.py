@@ -7,7 +7,7 @@ no priority group. Prices are stored in fen and always shown in 元.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -161,6 +161,51 @@ class Placed:
     course: str
     names: tuple[str, ...]
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class BoardCourse:
+    """A course on the board (课程, the group announcements): its state, its window, what families are told."""
+
+    state: str  # draft, open or cancelled
+    window: Window | None
+    facts: CourseFacts
+
+
+@dataclass(frozen=True)
+class ClosedCourse:
+    """A course whose first round just ended, as the 公示 names it."""
+
+    id: int
+    school_id: int
+    grades: str
+    placed: Placed
+
+
+@dataclass(frozen=True)
+class CourseLine:
+    """A course as `tuoguan course list` shows it."""
+
+    id: int
+    name: str
+    state: str
+    held: int
+    capacity: int
+    min_size: int
+    price_fen: int
+    weekdays: frozenset[int]
+
+
+@dataclass
+class ClosedWindow:
+    """A round-1 window that closed: the course went ahead (its waitlist promoted) or was cancelled (撤班)."""
+
+    course_id: int
+    course: str
+    held: int
+    min_size: int
+    cancelled: bool
+    told: list[tuple[int, int]] = field(default_factory=list)  # (enrollment id, guardian id) to tell
 
 
 def gongshi_text(results: Sequence[Placed]) -> str:

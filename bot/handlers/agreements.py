@@ -13,10 +13,8 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
 from bot.handlers.registry import GUARDIANS, KNOWN, Args, Commands
 from bot.handlers.resolve import find_kids, not_found_text
-from bot.store import agreements as store
-from bot.store import survey as survey_store
+from bot.store.agreements import Marks
 from bot.store.care import Kid
-from bot.store.notices import confirm
 
 WHAT = {"agree": "已同意{term}《自愿服务协议书》", "insure": "已登记{term}学平险"}
 INSURANCE_ANSWER = (
@@ -74,8 +72,8 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     )
     ids = [c.student_id for c in children]
     what = args["what"]
-    new = await store.record(ctx.session, ids, term, what, ctx.actor.guardian_id, ctx.clock.now())
-    marks = await store.marks_of(ctx.session, ids, term[0])
+    new = await ctx.uow.agreements.record(ids, term, what, ctx.actor.guardian_id, ctx.clock.now())
+    marks = await ctx.uow.agreements.marks_of(ids, term[0])
     ctx.audit(
         f"agreement.{what}", "、".join(c.name for c in children), students=ids, term=term[0].isoformat()
     )
@@ -86,9 +84,9 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
         if new
         else f"{done} 本学期已经登记过了,无需重复。"
     ]
-    if what == "agree" and any(marks.get(i, store.Marks()).insured_at is None for i in ids):
+    if what == "agree" and any(marks.get(i, Marks()).insured_at is None for i in ids):
         lines.append(f"另外请为孩子购买学平险,{rules.INSURE_HINT.removeprefix('学平险')}。")
-    if what == "insure" and any(marks.get(i, store.Marks()).agreed_at is None for i in ids):
+    if what == "insure" and any(marks.get(i, Marks()).agreed_at is None for i in ids):
         lines.append(f"本学期的《自愿服务协议书》还未同意: 发送「协议」查看全文,{rules.AGREE_HINT}。")
     if args.get("received") and await _confirm_notices(ctx):
         lines.append("也已确认收到通知,谢谢!")
@@ -98,7 +96,7 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
 async def _confirm_notices(ctx: HandlerContext) -> int:
     """`收到,同意协议`: the 收到 confirms the open notices for the sender's children, as a bare 收到 does."""
     ids = [c.student_id for c in ctx.actor.children]
-    confirmed = await confirm(ctx.session, ids, ctx.actor.guardian_id, ctx.clock.now())
+    confirmed = await ctx.uow.notices.confirm(ids, ctx.actor.guardian_id, ctx.clock.now())
     if confirmed:
         ctx.audit("notice.confirm", "", notices=confirmed)
     return confirmed
@@ -117,14 +115,13 @@ async def handle_rating(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(survey.CORRECTION, private=True)
     school_id = ctx.actor.school_id
     assert school_id is not None
-    in_care = {c.id for c in await store.children_in_care(ctx.session, school_id)}
+    in_care = {c.id for c in await ctx.uow.agreements.children_in_care(school_id)}
     children = [c for c in ctx.actor.children if c.student_id in in_care]
     if not children:
         return Reply.refusal("评价由有孩子参加托管的家长填写,您的孩子目前没有参加托管。", private=True)
     calendar = await calendar_of(ctx)
     month = survey.rating_month(ctx.today(), calendar.is_care_day)
-    replaced = await survey_store.record_rating(
-        ctx.session,
+    replaced = await ctx.uow.survey.record_rating(
         school_id,
         [c.student_id for c in children],
         month,

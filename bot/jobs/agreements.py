@@ -17,10 +17,7 @@ from bot.domain import survey
 from bot.domain.messages import Push
 from bot.domain.school_calendar import national_workday
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store import agreements as store
-from bot.store import survey as survey_store
-from bot.store.care import guardian_contacts
-from bot.store.people import staff_ids_with_role
+from bot.store.agreements import Marks
 
 
 async def agreement_check(ctx: JobContext) -> str:
@@ -28,14 +25,14 @@ async def agreement_check(ctx: JobContext) -> str:
     due = rules.check_due(ctx.day, terms, ctx.calendar.is_care_day, national_workday)
     if due is None:
         return "今天不是协议和学平险检查日"
-    async with ctx.services.db.transaction() as s:
-        children = await store.children_in_care(s, ctx.school_id)
-        marks = await store.marks_of(s, [c.id for c in children], due.term[0])
+    async with ctx.deps.db.unit_of_work() as uow:
+        children = await uow.agreements.children_in_care(ctx.school_id)
+        marks = await uow.agreements.marks_of([c.id for c in children], due.term[0])
     in_care: dict[int, int] = defaultdict(int)
     missing: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for child in children:
         in_care[child.class_group_id] += 1
-        mark = marks.get(child.id, store.Marks())
+        mark = marks.get(child.id, Marks())
         label = rules.missing_label(mark.agreed_at is not None, mark.insured_at is not None)
         if label:
             missing[child.class_group_id].append((child.name, label))
@@ -62,9 +59,9 @@ async def agreement_check(ctx: JobContext) -> str:
 async def _ask_families(ctx: JobContext) -> str:
     """One private request per family: the first guardian with a platform account of each child in care."""
     month = f"{ctx.day.year:04d}-{ctx.day.month:02d}"
-    async with ctx.services.db.transaction() as s:
-        children = await store.children_in_care(s, ctx.school_id)
-        contacts = await guardian_contacts(s, [c.id for c in children])
+    async with ctx.deps.db.unit_of_work() as uow:
+        children = await uow.agreements.children_in_care(ctx.school_id)
+        contacts = await uow.care_jobs.guardian_contacts([c.id for c in children])
     asked: set[int] = set()
     unreachable = 0
     for child in children:
@@ -86,9 +83,9 @@ async def _ask_families(ctx: JobContext) -> str:
 
 async def _send_results(ctx: JobContext) -> str:
     month = survey.previous_month(ctx.day)
-    async with ctx.services.db.transaction() as s:
-        summary = await survey_store.month_summary(s, ctx.school_id, month)
-        principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
+    async with ctx.deps.db.unit_of_work() as uow:
+        summary = await uow.survey.month_summary(ctx.school_id, month)
+        principals = await uow.people.staff_with_role(ctx.school_id, ("principal",))
     for principal in principals:
         ctx.push(
             Push(key=f"survey-results:{month}:p{principal}", staff_id=principal, text=survey.render(summary))

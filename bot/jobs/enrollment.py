@@ -18,9 +18,9 @@ async def close_enrollment_job(ctx: JobContext) -> str:
 async def enrollment_announce(ctx: JobContext) -> str:
     """Windows that opened, or reached two hours before their close, in this fire's slot: one text per class
     group (the courses open to its grade). Keys name the fire, so a re-run of it pushes nothing twice."""
-    tz = ctx.services.settings.school.tz
-    async with ctx.services.db.transaction() as s:
-        pushes = await announcements(s, ctx.school_id, ctx.at - ANNOUNCE_EVERY, ctx.at, tz, f"{ctx.at:%Y%m%d%H%M}")
+    tz = ctx.deps.settings.school.tz
+    async with ctx.deps.db.unit_of_work() as uow:
+        pushes = await announcements(uow, ctx.school_id, ctx.at - ANNOUNCE_EVERY, ctx.at, tz, f"{ctx.at:%Y%m%d%H%M}")
     for push in pushes:
         ctx.push(push)
     return f"报名提醒 {len(pushes)} 个班群"

@@ -15,9 +15,7 @@ from bot.domain import agreements as rules
 from bot.domain import survey
 from bot.domain.school_calendar import national_workday
 from bot.spreadsheet import append_row
-from bot.store import agreements as store
-from bot.store import survey as survey_store
-from bot.store.calendar import school_calendar, school_ids
+from bot.store.agreements import Marks
 from bot.store.db import Database
 
 AGREEMENT_COLUMNS = ["学籍号", "姓名", "协议", "同意时间", "学平险", "登记时间"]
@@ -38,18 +36,18 @@ def _local(at: datetime | None, tz: tzinfo) -> str:
 
 async def load_agreements(db: Database, day: date, tz: tzinfo) -> AgreementsReport | None:
     """The first school's children in care, per class, with the term's agreement and insurance (None: no school)."""
-    async with db.transaction() as s:
-        schools = await school_ids(s)
+    async with db.unit_of_work() as uow:
+        schools = await uow.calendar.school_ids()
         if not schools:
             return None
-        calendar = await school_calendar(s, schools[0])
+        calendar = await uow.calendar.of(schools[0])
         terms = [(t.start, t.end) for t in calendar.terms]
         term = rules.term_for(day, terms, calendar.is_care_day, national_workday)
-        children = await store.children_in_care(s, schools[0])
-        marks = await store.marks_of(s, [c.id for c in children], term[0])
+        children = await uow.agreements.children_in_care(schools[0])
+        marks = await uow.agreements.marks_of([c.id for c in children], term[0])
     report = AgreementsReport(term)
     for child in children:
-        mark = marks.get(child.id, store.Marks())
+        mark = marks.get(child.id, Marks())
         agreed = AGREED if mark.agreed_at else "未同意"
         insured = INSURED if mark.insured_at else "未登记"
         row = [
@@ -115,13 +113,13 @@ def is_month(text: str) -> bool:
 
 async def load_survey(db: Database, month: str | None, today: date) -> survey.Summary | None:
     """The month's summary for the first school (by default the month a rating sent today counts for)."""
-    async with db.transaction() as s:
-        schools = await school_ids(s)
+    async with db.unit_of_work() as uow:
+        schools = await uow.calendar.school_ids()
         if not schools:
             return None
         if month is None:
-            month = survey.rating_month(today, (await school_calendar(s, schools[0])).is_care_day)
-        return await survey_store.month_summary(s, schools[0], month)
+            month = survey.rating_month(today, (await uow.calendar.of(schools[0])).is_care_day)
+        return await uow.survey.month_summary(schools[0], month)
 
 
 def write_survey(path: Path, summary: survey.Summary) -> None:

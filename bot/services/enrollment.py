@@ -8,10 +8,10 @@ from datetime import date, datetime, tzinfo
 from bot.clock import Clock
 from bot.course_news import gongshi_pushes
 from bot.domain import enrollment as rules
+from bot.domain.course_board import ClosedWindow, CourseLine
 from bot.domain.fees import FeePolicy
 from bot.domain.messages import Push
 from bot.services.errors import NoSchool
-from bot.store.courses_repo import ClosedWindow, CourseLine
 from bot.store.db import Database
 from bot.store.fees import calendar_term
 from bot.store.uow import UnitOfWork
@@ -84,7 +84,7 @@ class EnrollmentService:
             closed = await uow.courses.close_due(at, self.second_round_days, self.priority)
             pushes = [push for window in closed for push in self._close_pushes(window)]
             await uow.flush()
-            published = await gongshi_pushes(uow.session, [w.course_id for w in closed])
+            published = await gongshi_pushes(uow, [w.course_id for w in closed])
             await uow.outbox.add(pushes + published, at)
         if not closed:
             return "没有到期的报名。"

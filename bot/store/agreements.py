@@ -44,83 +44,87 @@ def as_utc(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-async def children_in_care(session: AsyncSession, school_id: int) -> list[CareChild]:
-    """Active children in basic care or enrolled in a course, by class then 学籍号."""
-    enrolled = exists().where(
-        Enrollment.student_id == Student.id,
-        Enrollment.state.in_(ENROLLED),
-        Course.id == Enrollment.course_id,
-        Course.school_id == school_id,
-    )
-    rows = (
-        await session.execute(
-            select(
-                Student.id,
-                Student.name,
-                Student.student_no,
-                ClassGroup.id,
-                ClassGroup.name,
-                ClassGroup.head_teacher_id,
-            )
-            .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-            .where(
-                Student.school_id == school_id,
-                Student.active.is_(True),
-                or_(Student.basic_care.is_(True), enrolled),
-            )
-            .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
+class AgreementsRepo:
+    """Who is in care this term, and each child's term agreement and insurance."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def children_in_care(self, school_id: int) -> list[CareChild]:
+        """Active children in basic care or enrolled in a course, by class then 学籍号."""
+        enrolled = exists().where(
+            Enrollment.student_id == Student.id,
+            Enrollment.state.in_(ENROLLED),
+            Course.id == Enrollment.course_id,
+            Course.school_id == school_id,
         )
-    ).all()
-    return [CareChild(*r) for r in rows]
-
-
-async def marks_of(session: AsyncSession, student_ids: Sequence[int], term_start: date) -> dict[int, Marks]:
-    """What each child has for the term (children with nothing recorded are absent)."""
-    ids = list(student_ids)
-    result: dict[int, Marks] = {}
-    for start in range(0, len(ids), IN_BATCH):  # drivers cap bound parameters (PostgreSQL at 32,767)
         rows = (
-            await session.execute(
-                select(TermAgreement.student_id, TermAgreement.agreed_at, TermAgreement.insured_at).where(
-                    TermAgreement.student_id.in_(ids[start : start + IN_BATCH]),
-                    TermAgreement.term_start == term_start,
+            await self.session.execute(
+                select(
+                    Student.id,
+                    Student.name,
+                    Student.student_no,
+                    ClassGroup.id,
+                    ClassGroup.name,
+                    ClassGroup.head_teacher_id,
                 )
+                .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+                .where(
+                    Student.school_id == school_id,
+                    Student.active.is_(True),
+                    or_(Student.basic_care.is_(True), enrolled),
+                )
+                .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
             )
         ).all()
-        result.update({r[0]: Marks(as_utc(r[1]), as_utc(r[2])) for r in rows})
-    return result
+        return [CareChild(*r) for r in rows]
 
-
-async def record(
-    session: AsyncSession,
-    student_ids: Sequence[int],
-    term: tuple[date, date],
-    what: str,
-    guardian_id: int | None,
-    now: datetime,
-) -> list[int]:
-    """Record the agreement (`agree`) or the insurance (`insure`) for the children's term; the children for
-    whom it was not yet recorded are returned (a repeat keeps the first record)."""
-    at_field, by_field = FIELDS[what]
-    rows = {
-        r.student_id: r
-        for r in (
-            await session.scalars(
-                select(TermAgreement).where(
-                    TermAgreement.student_id.in_(list(student_ids)), TermAgreement.term_start == term[0]
+    async def marks_of(self, student_ids: Sequence[int], term_start: date) -> dict[int, Marks]:
+        """What each child has for the term (children with nothing recorded are absent)."""
+        ids = list(student_ids)
+        result: dict[int, Marks] = {}
+        for start in range(0, len(ids), IN_BATCH):  # drivers cap bound parameters (PostgreSQL at 32,767)
+            rows = (
+                await self.session.execute(
+                    select(TermAgreement.student_id, TermAgreement.agreed_at, TermAgreement.insured_at).where(
+                        TermAgreement.student_id.in_(ids[start : start + IN_BATCH]),
+                        TermAgreement.term_start == term_start,
+                    )
                 )
-            )
-        ).all()
-    }
-    new: list[int] = []
-    for sid in student_ids:
-        row = rows.get(sid)
-        if row is None:
-            row = TermAgreement(student_id=sid, term_start=term[0], term_end=term[1])
-            session.add(row)
-        if getattr(row, at_field) is None:
-            setattr(row, at_field, as_utc(now))
-            setattr(row, by_field, guardian_id)
-            new.append(sid)
-    await session.flush()
-    return new
+            ).all()
+            result.update({r[0]: Marks(as_utc(r[1]), as_utc(r[2])) for r in rows})
+        return result
+
+    async def record(
+        self,
+        student_ids: Sequence[int],
+        term: tuple[date, date],
+        what: str,
+        guardian_id: int | None,
+        now: datetime,
+    ) -> list[int]:
+        """Record the agreement (`agree`) or the insurance (`insure`) for the children's term; the children for
+        whom it was not yet recorded are returned (a repeat keeps the first record)."""
+        at_field, by_field = FIELDS[what]
+        rows = {
+            r.student_id: r
+            for r in (
+                await self.session.scalars(
+                    select(TermAgreement).where(
+                        TermAgreement.student_id.in_(list(student_ids)), TermAgreement.term_start == term[0]
+                    )
+                )
+            ).all()
+        }
+        new: list[int] = []
+        for sid in student_ids:
+            row = rows.get(sid)
+            if row is None:
+                row = TermAgreement(student_id=sid, term_start=term[0], term_end=term[1])
+                self.session.add(row)
+            if getattr(row, at_field) is None:
+                setattr(row, at_field, as_utc(now))
+                setattr(row, by_field, guardian_id)
+                new.append(sid)
+        await self.session.flush()
+        return new

@@ -11,13 +11,14 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.agreements import AgreementsRepo
 from bot.store.archives import ArchivesRepo
 from bot.store.binding import BindingRepo
 from bot.store.bus import BusRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
 from bot.store.care_repo import CareRepo
-from bot.store.courses_repo import CoursesRepo
+from bot.store.courses import CoursesRepo
 from bot.store.duty import DutyRepo
 from bot.store.enrollment import EnrollmentRepo
 from bot.store.family import FamilyRepo
@@ -34,6 +35,7 @@ from bot.store.proposals import ProposalsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
 from bot.store.staff import StaffRepo
+from bot.store.survey import SurveyRepo
 from bot.store.workload import WorkloadRepo
 
 
@@ -143,3 +145,11 @@ class UnitOfWork:
     @cached_property
     def job_runs(self) -> JobRunsRepo:
         return JobRunsRepo(self.session)
+
+    @cached_property
+    def agreements(self) -> AgreementsRepo:
+        return AgreementsRepo(self.session)
+
+    @cached_property
+    def survey(self) -> SurveyRepo:
+        return SurveyRepo(self.session)
