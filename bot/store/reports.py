@@ -1,7 +1,8 @@
-"""The reports repository: the counts the principal's daily summary and its 20-day chart are drawn from."""
+"""The reports repository: what the principal's daily summary and its 20-day chart are drawn from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,9 +10,12 @@ from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.domain.care_day import ClassDay
 from bot.domain.enrollment import State
+from bot.store import archives, care, family
 from bot.store.care_tables import Attendance, Leave, Pickup
 from bot.store.enroll_tables import Enrollment
+from bot.store.family import LeftBehind
 from bot.store.tables import ClassGroup, Course, Student
 
 
@@ -84,3 +88,24 @@ class ReportsRepo:
     async def _per_day(self, day: InstrumentedAttribute[date], where: ColumnElement[bool]) -> dict[date, int]:
         rows = await self.session.execute(select(day, func.count()).where(where).group_by(day))
         return {d: int(n) for d, n in rows.all()}
+
+    async def school_day(self, school_id: int, day: date) -> dict[int, ClassDay]:
+        """Every class's day (class id -> its children, marks, leaves and pickups)."""
+        return await care.school_day(self.session, school_id, day)
+
+    async def left_behind(self, school_id: int) -> list[LeftBehind]:
+        return await family.left_behind_children(self.session, school_id)
+
+    async def month_contacts(self, student_ids: Sequence[int], month: str) -> tuple[set[int], set[int]]:
+        """The children among these with a call from their parents away, and with a talk, in the month."""
+        calls = await family.calls_in_month(self.session, student_ids, month)
+        return set(calls), await family.talks_in_month(self.session, student_ids, month)
+
+    async def talks_between(
+        self, student_ids: Sequence[int], start: date, end: date
+    ) -> dict[int, list[tuple[int, date]]]:
+        """Per teacher, the (child, day) of talks and care records with these children in [start, end]."""
+        return await archives.talks_between(self.session, student_ids, start, end)
+
+    async def staff_names(self, staff_ids: Sequence[int | None]) -> dict[int, str]:
+        return await family.staff_names(self.session, staff_ids)

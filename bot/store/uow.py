@@ -26,6 +26,7 @@ from bot.store.outbox import OutboxRepo
 from bot.store.people_repo import PeopleRepo
 from bot.store.pickups import PickupRepo
 from bot.store.proposals import ProposalsRepo
+from bot.store.reports import ReportsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
 
@@ -108,3 +109,7 @@ class UnitOfWork:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.session)
+
+    @cached_property
+    def reports(self) -> ReportsRepo:
+        return ReportsRepo(self.session)
