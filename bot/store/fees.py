@@ -186,12 +186,6 @@ async def record_payment(
                             kind="payment", fen=fen, note="缴费", at=now, key=key))
 
 
-async def entries(session: AsyncSession, student_ids: Sequence[int], term_start: date) -> list[LedgerEntry]:
-    q = (select(LedgerEntry).where(LedgerEntry.student_id.in_(list(student_ids)), LedgerEntry.term_start == term_start)
-         .order_by(LedgerEntry.at, LedgerEntry.id))
-    return list((await session.execute(q)).scalars())
-
-
 async def school_ledger(session: AsyncSession, school_id: int, term_start: date) -> list[tuple[LedgerEntry, str]]:
     q = (select(LedgerEntry, Student.name).join(Student, Student.id == LedgerEntry.student_id)
          .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
