@@ -113,8 +113,10 @@ class Leg:
         if self.name != "aiohttp hello world":
             errors += sum(1 for r in self.results if not r.error and r.reply is None)
         p99 = lat[max(0, int(len(lat) * 0.99) - 1)] if lat else 0.0
-        line = (f"{self.name:<22} {len(self.results) / self.elapsed:7.1f} msg/s  p50 {statistics.median(lat or [0]):7.1f} ms"
-                f"  p99 {p99:7.1f} ms  max {max(lat or [0]):7.1f} ms  errors {errors}  peak RSS {self.rss_mb:5.0f} MB")
+        line = (
+            f"{self.name:<22} {len(self.results) / self.elapsed:7.1f} msg/s  p50 {statistics.median(lat or [0]):7.1f} ms"
+            f"  p99 {p99:7.1f} ms  max {max(lat or [0]):7.1f} ms  errors {errors}  peak RSS {self.rss_mb:5.0f} MB"
+        )
         if self.name != "aiohttp hello world":
             line += f"  pushes delivered {self.pushes}  replies posted later {self.late_replies}"
         return line
@@ -134,11 +136,16 @@ def bot_settings(db_url: str, fake_base: str) -> dict[str, str]:
     """The bot's configuration, as TUOGUAN_* environment variables (what `tuoguan serve` reads)."""
     return {
         "TUOGUAN_DATABASE__URL": db_url,
-        "TUOGUAN_WECOM__TOKEN": WECOM_TOKEN, "TUOGUAN_WECOM__ENCODING_AES_KEY": WECOM_KEY,
-        "TUOGUAN_WECOM__API_BASE": fake_base, "TUOGUAN_WECOM__CORP_ID": "corp-1",
-        "TUOGUAN_WECOM__AGENT_ID": "1000002", "TUOGUAN_WECOM__CORP_SECRET": "corp-SECRET",
-        "TUOGUAN_DINGTALK__APP_SECRET": DING_APP_SECRET, "TUOGUAN_DINGTALK__APP_KEY": DING_APP_KEY,
-        "TUOGUAN_DINGTALK__API_BASE": fake_base, "TUOGUAN_DINGTALK__OPENAPI_BASE": fake_base,
+        "TUOGUAN_WECOM__TOKEN": WECOM_TOKEN,
+        "TUOGUAN_WECOM__ENCODING_AES_KEY": WECOM_KEY,
+        "TUOGUAN_WECOM__API_BASE": fake_base,
+        "TUOGUAN_WECOM__CORP_ID": "corp-1",
+        "TUOGUAN_WECOM__AGENT_ID": "1000002",
+        "TUOGUAN_WECOM__CORP_SECRET": "corp-SECRET",
+        "TUOGUAN_DINGTALK__APP_SECRET": DING_APP_SECRET,
+        "TUOGUAN_DINGTALK__APP_KEY": DING_APP_KEY,
+        "TUOGUAN_DINGTALK__API_BASE": fake_base,
+        "TUOGUAN_DINGTALK__OPENAPI_BASE": fake_base,
     }
 
 
@@ -150,23 +157,38 @@ async def prepare(db_url: str, school: School, settings: Settings) -> None:
     await db.upgrade()
     if not db.is_sqlite:
         await truncate_all(db.engine)
-    result = await import_sheets(db, roster_sheets(school), source="afternoon", school_name=settings.school.name,
-                                 clock=FixedClock(at(8, 0) - timedelta(days=60)))
+    result = await import_sheets(
+        db,
+        roster_sheets(school),
+        source="afternoon",
+        school_name=settings.school.name,
+        clock=FixedClock(at(8, 0) - timedelta(days=60)),
+    )
     if not result.ok:
         raise SystemExit(result.render())
     async with db.transaction() as s:
         school_id = await s.scalar(select(SchoolRow.id))
         assert school_id is not None
-        await add_entry(s, school_id, "term", DAY.replace(month=9, day=1), DAY.replace(year=2027, month=1, day=20),
-                        "2026秋季学期")
+        await add_entry(
+            s,
+            school_id,
+            "term",
+            DAY.replace(month=9, day=1),
+            DAY.replace(year=2027, month=1, day=20),
+            "2026秋季学期",
+        )
     await db.dispose()
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     here = Path(__file__).resolve().parent
     with log.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen([sys.executable, str(here / "afternoon_bot.py"), *args], env={**os.environ, **env},
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, str(here / "afternoon_bot.py"), *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
@@ -205,15 +227,27 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 async def _last_fire_done(db: Database) -> bool:
     async with db.transaction() as s:
-        runs = (await s.scalars(select(JobRun).where(JobRun.job == "late-pickup", JobRun.finished_at.is_not(None)))).all()
+        runs = (
+            await s.scalars(
+                select(JobRun).where(JobRun.job == "late-pickup", JobRun.finished_at.is_not(None))
+            )
+        ).all()
     # PostgreSQL gives the fire time back aware; SQLite keeps the school-local wall time without offset.
-    return any(r.fire_time == (LAST_FIRE if r.fire_time.tzinfo else LAST_FIRE.replace(tzinfo=None)) for r in runs)
+    return any(
+        r.fire_time == (LAST_FIRE if r.fire_time.tzinfo else LAST_FIRE.replace(tzinfo=None)) for r in runs
+    )
 
 
 async def _outbox_open(db: Database) -> int:
     async with db.transaction() as s:
-        return int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.state.in_(("queued", "private", "sending")))) or 0)
+        return int(
+            await s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state.in_(("queued", "private", "sending")))
+            )
+            or 0
+        )
 
 
 async def wait_for_jobs(db_url: str, clock: ScaledClock) -> None:
@@ -228,17 +262,31 @@ async def wait_for_jobs(db_url: str, clock: ScaledClock) -> None:
         await db.dispose()
 
 
-async def afternoon_leg(name: str, db_url: str, school: School, messages: list[Message], sent: list[Message],
-                        expected: Expected, args: argparse.Namespace, tmp: Path, report: Report) -> Leg:
+async def afternoon_leg(
+    name: str,
+    db_url: str,
+    school: School,
+    messages: list[Message],
+    sent: list[Message],
+    expected: Expected,
+    args: argparse.Namespace,
+    tmp: Path,
+    report: Report,
+) -> Leg:
     """One database: fresh school, the bot started, the afternoon replayed (`sent`), then the checks against
     the whole script (`messages`) and `expected`."""
-    settings = load_settings(database={"url": db_url}, wecom={"corp_id": "corp-1", "agent_id": 1000002},
-                             dingtalk={"app_key": DING_APP_KEY, "app_secret": DING_APP_SECRET})
+    settings = load_settings(
+        database={"url": db_url},
+        wecom={"corp_id": "corp-1", "agent_id": 1000002},
+        dingtalk={"app_key": DING_APP_KEY, "app_secret": DING_APP_SECRET},
+    )
     await prepare(db_url, school, settings)
     clock = ScaledClock(SIM_START, 0.0, args.speed)  # anchored just before the bot starts
     fakes = Fakes(clock)
     fakes.platforms.wecom_keys = {c.webhook for c in school.classes if c.platform == "wecom"}
-    fakes.platforms.dingtalk_secrets = {c.webhook: c.secret for c in school.classes if c.platform == "dingtalk"}
+    fakes.platforms.dingtalk_secrets = {
+        c.webhook: c.secret for c in school.classes if c.platform == "dingtalk"
+    }
     for platform, users in (("wecom", fakes.apps.wecom_users), ("dingtalk", fakes.apps.dingtalk_users)):
         users |= {k.account for k in school.children if k.klass.platform == platform}
         users |= {c.teacher_account for c in school.classes if c.platform == platform}
@@ -252,8 +300,20 @@ async def afternoon_leg(name: str, db_url: str, school: School, messages: list[M
     # Both processes compute the afternoon time from the same anchor: SIM_START, BOOT_SECONDS from now.
     clock.wall_start = time.time() + args.boot_seconds
     port = free_port()
-    proc = spawn(["--port", str(port), "--sim-start", SIM_START.isoformat(), "--wall-start", repr(clock.wall_start),
-                  "--speed", repr(args.speed)], bot_settings(db_url, fakes.base), tmp / f"bot-{name}.log")
+    proc = spawn(
+        [
+            "--port",
+            str(port),
+            "--sim-start",
+            SIM_START.isoformat(),
+            "--wall-start",
+            repr(clock.wall_start),
+            "--speed",
+            repr(args.speed),
+        ],
+        bot_settings(db_url, fakes.base),
+        tmp / f"bot-{name}.log",
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, proc)
@@ -264,19 +324,27 @@ async def afternoon_leg(name: str, db_url: str, school: School, messages: list[M
         elapsed = max(r.finished for r in results) - clock.wall_at(sent[0].send_at)
         await wait_for_jobs(db_url, clock)
         rss = peak_rss_mb(proc.pid)
-        print(f"  {name}: {len(requests)} callbacks in {time.time() - started:.0f} s wall "
-              f"(afternoon now {clock.now():%H:%M:%S}); bot log {tmp / f'bot-{name}.log'}")
+        print(
+            f"  {name}: {len(requests)} callbacks in {time.time() - started:.0f} s wall "
+            f"(afternoon now {clock.now():%H:%M:%S}); bot log {tmp / f'bot-{name}.log'}"
+        )
     finally:
         stop(proc)
         await runner.cleanup()
     leg = Leg(name, results, elapsed, rss, late_replies=attach_late_replies(results, fakes.late))
     report.lines.append(f"-- {name}")
     first_check = clock.wall_at(at(17, 40))
-    behind = [r for r in results if r.request.message.send_at <= at(17, 30) and (r.replied or r.finished) > first_check]
+    behind = [
+        r
+        for r in results
+        if r.request.message.send_at <= at(17, 30) and (r.replied or r.finished) > first_check
+    ]
     if behind:
-        report.lines.append(f"note: {len(behind)} messages sent by 17:30 were answered only after the 17:40 late-pickup "
-                            f"check (the bot up to {max(r.latency for r in behind):.0f} s behind the schedule): "
-                            "children picked up in them get late alerts the script does not expect")
+        report.lines.append(
+            f"note: {len(behind)} messages sent by 17:30 were answered only after the 17:40 late-pickup "
+            f"check (the bot up to {max(r.latency for r in behind):.0f} s behind the schedule): "
+            "children picked up in them get late alerts the script does not expect"
+        )
     db = Database(db_url)
     try:
         ids = await check_store(db, expected, messages, report)
@@ -295,8 +363,11 @@ async def hello_leg(messages: list[Message], args: argparse.Namespace, tmp: Path
     try:
         url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, proc)
-        clock = ScaledClock(SIM_START, time.time() + 1.0 - (MESSAGES_FROM - SIM_START).total_seconds() / args.speed,
-                            args.speed)
+        clock = ScaledClock(
+            SIM_START,
+            time.time() + 1.0 - (MESSAGES_FROM - SIM_START).total_seconds() / args.speed,
+            args.speed,
+        )
         requests = build_requests(messages, "http://127.0.0.1:9")
         results = await replay(url, requests, clock, args.concurrency)
         elapsed = max(r.finished for r in results) - clock.wall_at(messages[0].send_at)
@@ -311,7 +382,9 @@ def script(args: argparse.Namespace) -> tuple[School, list[Message], list[Messag
     school = build_school(args.students, args.classes)
     messages, expected = build_script(school)
     sent = list(messages)
-    if args.drop:  # self-test of the checks: one leave is never sent, the expectations still count it: must FAIL
+    if (
+        args.drop
+    ):  # self-test of the checks: one leave is never sent, the expectations still count it: must FAIL
         retried = {m.retry_of for m in messages}
         sent.remove(next(m for m in messages if m.text.startswith("请假") and m.msg_id not in retried))
     return school, messages, sent, expected
@@ -327,9 +400,11 @@ async def one_database(db_url: str, args: argparse.Namespace, tmp: Path) -> tupl
 
 async def run(args: argparse.Namespace) -> int:
     school, messages, sent, expected = script(args)
-    print(f"afternoon {DAY}: {len(school.children)} children, {len(school.classes)} classes, {len(sent)} callbacks "
-          f"17:05-17:35 at speed {args.speed:g} (~{len(sent) * args.speed / 1800:.0f} msg/s offered), "
-          f"concurrency {args.concurrency}")
+    print(
+        f"afternoon {DAY}: {len(school.children)} children, {len(school.classes)} classes, {len(sent)} callbacks "
+        f"17:05-17:35 at speed {args.speed:g} (~{len(sent) * args.speed / 1800:.0f} msg/s offered), "
+        f"concurrency {args.concurrency}"
+    )
     report = Report()
     legs: list[Leg] = []
     tmp, finished = Path(tempfile.mkdtemp(prefix="tuoguan-afternoon-")), False
@@ -339,15 +414,19 @@ async def run(args: argparse.Namespace) -> int:
         if args.pg_url:
             targets.append(("postgresql", args.pg_url))
         for leg_name, url in targets:
-            legs.append(await afternoon_leg(leg_name, url, school, messages, sent, expected, args, tmp, report))
+            legs.append(
+                await afternoon_leg(leg_name, url, school, messages, sent, expected, args, tmp, report)
+            )
         print()
         if base is not None:
             print(base.summary())
         for leg in legs:
             print(leg.summary())
             if base is not None:
-                print(f"{'':<22} ratio to hello world: throughput {leg.throughput / base.throughput:.2f}, "
-                      f"p50 latency x{leg.p50 / max(base.p50, 0.001):.0f}")
+                print(
+                    f"{'':<22} ratio to hello world: throughput {leg.throughput / base.throughput:.2f}, "
+                    f"p50 latency x{leg.p50 / max(base.p50, 0.001):.0f}"
+                )
         print()
         print("\n".join(report.lines))
         finished = True
@@ -366,8 +445,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--classes", type=int, default=60)
     parser.add_argument("--speed", type=float, default=10.0, help="afternoon seconds per wall second")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--boot-seconds", type=float, default=BOOT_SECONDS,
-                        help="wall seconds the bot gets to start (more on a loaded machine)")
+    parser.add_argument(
+        "--boot-seconds",
+        type=float,
+        default=BOOT_SECONDS,
+        help="wall seconds the bot gets to start (more on a loaded machine)",
+    )
     parser.add_argument("--pg-url", default="")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--drop", action="store_true", help=argparse.SUPPRESS)

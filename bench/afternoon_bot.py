@@ -92,7 +92,9 @@ def serve_bot(port: int, clock: ScaledClock) -> None:
     configure_logging(settings)
     compress_scheduler_time(clock)
     app = create_app(settings, clock=clock)
-    wire_background(app)  # the scheduler, the outbox worker, the inbox's recovery (and no long connection here)
+    wire_background(
+        app
+    )  # the scheduler, the outbox worker, the inbox's recovery (and no long connection here)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=asyncio.new_event_loop())
 
 

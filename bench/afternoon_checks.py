@@ -61,42 +61,72 @@ def _canon(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
-async def check_store(db: Database, expected: Expected, messages: list[Message], report: Report) -> dict[str, Any]:
+async def check_store(
+    db: Database, expected: Expected, messages: list[Message], report: Report
+) -> dict[str, Any]:
     async with db.transaction() as s:
         ids = dict((await s.execute(select(Student.student_no, Student.id))).all())
         numbers = {v: k for k, v in ids.items()}
         leaves = {(numbers[r.student_id], r.day): r for r in await s.scalars(select(Leave))}
-        pickups = {numbers[r.student_id]: r.state for r in await s.scalars(select(Pickup).where(Pickup.day == DAY))}
-        plans = {numbers[r.student_id]: r.expected_time
-                 for r in await s.scalars(select(PickupPlan).where(PickupPlan.day == DAY))}
-        processed = Counter((p, m) for p, m in (await s.execute(
-            select(ProcessedMessage.platform, ProcessedMessage.message_id))).all())
+        pickups = {
+            numbers[r.student_id]: r.state for r in await s.scalars(select(Pickup).where(Pickup.day == DAY))
+        }
+        plans = {
+            numbers[r.student_id]: r.expected_time
+            for r in await s.scalars(select(PickupPlan).where(PickupPlan.day == DAY))
+        }
+        processed = Counter(
+            (p, m)
+            for p, m in (
+                await s.execute(select(ProcessedMessage.platform, ProcessedMessage.message_id))
+            ).all()
+        )
     got_leaves = {k: v.cancelled_at is not None for k, v in leaves.items()}
-    report.check("leaves (per child per day, cancelled or not)", got_leaves == expected.leaves,
-                 _diff(expected.leaves, got_leaves))
+    report.check(
+        "leaves (per child per day, cancelled or not)",
+        got_leaves == expected.leaves,
+        _diff(expected.leaves, got_leaves),
+    )
     late = {no for (no, day), v in leaves.items() if day == DAY and v.late_notice}
-    report.check("leave today told after care began (迟报)", late == expected.late_leave,
-                 _diff(dict.fromkeys(expected.late_leave, 1), dict.fromkeys(late, 1)))
-    report.check("pickups (claimed / confirmed)", pickups == expected.pickups, _diff(expected.pickups, pickups))
+    report.check(
+        "leave today told after care began (迟报)",
+        late == expected.late_leave,
+        _diff(dict.fromkeys(expected.late_leave, 1), dict.fromkeys(late, 1)),
+    )
+    report.check(
+        "pickups (claimed / confirmed)", pickups == expected.pickups, _diff(expected.pickups, pickups)
+    )
     report.check("late notices (pickup plans)", plans == expected.plans, _diff(expected.plans, plans))
-    sent = Counter(("dingtalk" if m.klass.kind == "dingtalk" else "wecom", m.msg_id) for m in messages
-                   if m.retry_of is None)
+    sent = Counter(
+        ("dingtalk" if m.klass.kind == "dingtalk" else "wecom", m.msg_id)
+        for m in messages
+        if m.retry_of is None
+    )
     retried = sum(1 for m in messages if m.retry_of is not None)
-    report.check(f"each message id handled once ({len(sent)} ids, {retried} platform retries)",
-                 processed == sent, _diff(sent, processed))
+    report.check(
+        f"each message id handled once ({len(sent)} ids, {retried} platform retries)",
+        processed == sent,
+        _diff(sent, processed),
+    )
     return ids
 
 
-async def expected_keys(db: Database, expected: Expected, ids: dict[str, int], classes: list[str]) -> set[str]:
+async def expected_keys(
+    db: Database, expected: Expected, ids: dict[str, int], classes: list[str]
+) -> set[str]:
     """The outbox keys the afternoon must have queued, from the script (ids only translated)."""
     async with db.transaction() as s:
         class_ids = dict((await s.execute(select(ClassGroup.name, ClassGroup.id))).all())
         heads = dict((await s.execute(select(ClassGroup.id, ClassGroup.head_teacher_id))).all())
         klass = dict((await s.execute(select(Student.student_no, Student.class_group_id))).all())
-        principals = list((await s.scalars(select(Identity.staff_id).where(Identity.user_id == "principal-1"))).all())
+        principals = list(
+            (await s.scalars(select(Identity.staff_id).where(Identity.user_id == "principal-1"))).all()
+        )
     day = DAY.isoformat()
     keys = {f"pickup-reminder:{class_ids[name]}:{day}" for name in classes}
-    for no in expected.alerted:  # one alert per class and agreed time; the group's only for unclaimed children
+    for (
+        no
+    ) in expected.alerted:  # one alert per class and agreed time; the group's only for unclaimed children
         batch = f"{klass[no]}:{day}:{expected.plans.get(no, CARE_END):%H%M}"
         keys.add(f"late-pickup:{batch}:t{heads[klass[no]]}")
         if expected.pickups.get(no) != "claimed":
@@ -107,8 +137,10 @@ async def expected_keys(db: Database, expected: Expected, ids: dict[str, int], c
         keys |= {f"late-escalation:{day}:{joined}:p{p}"[:200] for p in principals}
     keys |= {f"leave:{ids[no]}:{first.isoformat()}:{msg}:head" for no, first, msg in expected.leave_notes}
     keys |= {f"cancel-leave:{ids[no]}:{msg}:head" for no, msg in expected.cancel_notes}
-    keys |= {f"private-reply:{'dingtalk' if msg.startswith('dingtalk') else 'wecom'}:{msg}"
-             for msg in expected.private_replies}
+    keys |= {
+        f"private-reply:{'dingtalk' if msg.startswith('dingtalk') else 'wecom'}:{msg}"
+        for msg in expected.private_replies
+    }
     return keys
 
 
@@ -117,28 +149,49 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
     async with db.transaction() as s:
         rows = list((await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
         chats = {c.id: c for c in await s.scalars(select(Chat))}
-        accounts = {(("staff", i.staff_id) if i.staff_id else ("guardian", i.guardian_id)): (i.platform, i.user_id)
-                    for i in await s.scalars(select(Identity))}
+        accounts = {
+            (("staff", i.staff_id) if i.staff_id else ("guardian", i.guardian_id)): (i.platform, i.user_id)
+            for i in await s.scalars(select(Identity))
+        }
     got = {r.key for r in rows}
-    report.check("pushes queued (reminders, late-pickup alerts, escalation, notes, private replies)",
-                 got == keys, _diff(dict.fromkeys(keys, 1), dict.fromkeys(got, 1)))
+    report.check(
+        "pushes queued (reminders, late-pickup alerts, escalation, notes, private replies)",
+        got == keys,
+        _diff(dict.fromkeys(keys, 1), dict.fromkeys(got, 1)),
+    )
     states = Counter(r.state for r in rows)
-    report.check("outbox all delivered (none queued, sending, failed, no_channel)", set(states) <= {"sent"},
-                 str(dict(states)))
+    report.check(
+        "outbox all delivered (none queued, sending, failed, no_channel)",
+        set(states) <= {"sent"},
+        str(dict(states)),
+    )
     async with aiohttp.ClientSession() as http:
-        robots: dict[str, WecomRobot | DingtalkRobot] = {"wecom": WecomRobot(http, ""), "dingtalk": DingtalkRobot(http, "")}
-        apps: dict[str, AppMessenger] = {"wecom": WecomApp(http, SystemClock(), settings.wecom), "dingtalk": DingtalkApp(http, SystemClock(),
-                                                                                                 settings.dingtalk)}
+        robots: dict[str, WecomRobot | DingtalkRobot] = {
+            "wecom": WecomRobot(http, ""),
+            "dingtalk": DingtalkRobot(http, ""),
+        }
+        apps: dict[str, AppMessenger] = {
+            "wecom": WecomApp(http, SystemClock(), settings.wecom),
+            "dingtalk": DingtalkApp(http, SystemClock(), settings.dingtalk),
+        }
         want: dict[str, Counter[str]] = {}
         for row in rows:
-            msg = Outgoing(row.key, row.text, tuple(row.mentions.get("user_ids", [])),
-                           tuple(row.mentions.get("phones", [])), row.markdown, row.image)
+            msg = Outgoing(
+                row.key,
+                row.text,
+                tuple(row.mentions.get("user_ids", [])),
+                tuple(row.mentions.get("phones", [])),
+                row.markdown,
+                row.image,
+            )
             if row.chat_ref is not None:
                 chat = chats[row.chat_ref]
                 for body in robots[chat.platform].bodies(msg):
                     want.setdefault(chat.webhook, Counter())[_canon(body)] += 1
                 continue
-            platform, user = accounts[("staff", row.staff_id) if row.staff_id else ("guardian", row.guardian_id)]
+            platform, user = accounts[
+                ("staff", row.staff_id) if row.staff_id else ("guardian", row.guardian_id)
+            ]
             for body in apps[platform].bodies(user, msg):
                 if platform == "dingtalk":
                     body = {"msgKey": body["msgKey"], **json.loads(body["msgParam"])}
@@ -150,12 +203,16 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
     flat_want = Counter({(w, b): n for w, c in want.items() for b, n in c.items()})
     flat_shown = Counter({(w, b): n for w, c in shown.items() for b, n in c.items()})
     twice = sum(1 for n in flat_shown.values() if n > 1)
-    report.check(f"fake platforms received each push exactly once ({sum(flat_shown.values())} messages)",
-                 flat_want == flat_shown and not twice,
-                 f"{twice} shown more than once; " + _diff(flat_want, flat_shown))
-    report.check("no robot or app pushed past its limit (20/min per robot)",
-                 fakes.platforms.throttled == 0 and not fakes.apps.refused,
-                 f"robots throttled {fakes.platforms.throttled}, apps refused {Counter(fakes.apps.refused)}")
+    report.check(
+        f"fake platforms received each push exactly once ({sum(flat_shown.values())} messages)",
+        flat_want == flat_shown and not twice,
+        f"{twice} shown more than once; " + _diff(flat_want, flat_shown),
+    )
+    report.check(
+        "no robot or app pushed past its limit (20/min per robot)",
+        fakes.platforms.throttled == 0 and not fakes.apps.refused,
+        f"robots throttled {fakes.platforms.throttled}, apps refused {Counter(fakes.apps.refused)}",
+    )
     return sum(flat_shown.values())
 
 
@@ -166,14 +223,20 @@ async def job_fires(db: Database) -> str:
     done = []
     for run in runs:  # PostgreSQL gives the fire time back aware; SQLite keeps the school-local wall time
         fired = run.fire_time.astimezone(TZ) if run.fire_time.tzinfo else run.fire_time
-        if run.job in ("pickup-reminder", "late-pickup") and run.detail not in ("未到提醒时间", "晚接提醒 0 人,上报 0 人"):
+        if run.job in ("pickup-reminder", "late-pickup") and run.detail not in (
+            "未到提醒时间",
+            "晚接提醒 0 人,上报 0 人",
+        ):
             done.append(f"{run.job} {fired:%H:%M} {run.detail}")
     return "jobs fired: " + "; ".join(done)
 
 
 def check_replies(results: list[Result], late: dict[int, list[tuple[float, str]]], report: Report) -> None:
     answered = [r for r in results if r.reply is not None]
-    report.check("every callback answered 200 with a reply (in the answer or posted later)",
-                 len(answered) == len(results), f"{len(results) - len(answered)} without a reply")
+    report.check(
+        "every callback answered 200 with a reply (in the answer or posted later)",
+        len(answered) == len(results),
+        f"{len(results) - len(answered)} without a reply",
+    )
     twice = [i for i, posted in late.items() if len(posted) > 1]
     report.check("no reply posted later twice", not twice, f"requests {twice[:5]}")

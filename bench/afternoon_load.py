@@ -68,7 +68,9 @@ class Fakes:
 
     def __post_init__(self) -> None:
         self.platforms = FakePlatforms(self.clock)
-        self.apps = FakeApps(self.clock, app_key=DING_APP_KEY, app_secret=DING_APP_SECRET, robot_code=DING_APP_KEY)
+        self.apps = FakeApps(
+            self.clock, app_key=DING_APP_KEY, app_secret=DING_APP_SECRET, robot_code=DING_APP_KEY
+        )
 
     async def _late(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -91,13 +93,25 @@ class Fakes:
 def _wecom_plain(msg: Message, reply_url: str) -> str:
     content = f"@{BOT_NAME} {msg.text}"
     if msg.klass.kind == "aibot":
-        return json.dumps({"msgid": msg.msg_id, "aibotid": "bot-afternoon", "chatid": msg.klass.chat_id,
-                           "chattype": "group", "from": {"userid": msg.sender}, "response_url": reply_url,
-                           "msgtype": "text", "text": {"content": content}}, ensure_ascii=False)
-    return (f"<xml><WebhookUrl><![CDATA[{reply_url}]]></WebhookUrl><MsgId>{msg.msg_id}</MsgId>"
-            f"<ChatId>{msg.klass.chat_id}</ChatId><ChatType>group</ChatType><From><UserId>{msg.sender}</UserId>"
-            f"<Name><![CDATA[{msg.sender}]]></Name></From><MsgType>text</MsgType>"
-            f"<Text><Content><![CDATA[{content}]]></Content></Text></xml>")
+        return json.dumps(
+            {
+                "msgid": msg.msg_id,
+                "aibotid": "bot-afternoon",
+                "chatid": msg.klass.chat_id,
+                "chattype": "group",
+                "from": {"userid": msg.sender},
+                "response_url": reply_url,
+                "msgtype": "text",
+                "text": {"content": content},
+            },
+            ensure_ascii=False,
+        )
+    return (
+        f"<xml><WebhookUrl><![CDATA[{reply_url}]]></WebhookUrl><MsgId>{msg.msg_id}</MsgId>"
+        f"<ChatId>{msg.klass.chat_id}</ChatId><ChatType>group</ChatType><From><UserId>{msg.sender}</UserId>"
+        f"<Name><![CDATA[{msg.sender}]]></Name></From><MsgType>text</MsgType>"
+        f"<Text><Content><![CDATA[{content}]]></Content></Text></xml>"
+    )
 
 
 def build_requests(messages: list[Message], fake_base: str) -> list[Request]:
@@ -109,18 +123,47 @@ def build_requests(messages: list[Message], fake_base: str) -> list[Request]:
         reply_url = f"{fake_base}/late/{msg.klass.kind}/{index}"
         if msg.klass.kind == "dingtalk":
             ms = str(int(stamp * 1000))
-            body = {"msgtype": "text", "text": {"content": f" {msg.text}"}, "msgId": msg.msg_id, "createAt": int(ms),
-                    "conversationType": "2", "conversationId": msg.klass.chat_id, "conversationTitle": msg.klass.name,
-                    "senderId": f"$:{msg.sender}", "senderNick": msg.sender, "senderStaffId": msg.sender,
-                    "senderCorpId": "ding-corp", "chatbotUserId": "bot-afternoon", "isAdmin": False,
-                    "isInAtList": True, "sessionWebhook": reply_url,
-                    "sessionWebhookExpiredTime": int(ms) + 5_400_000, "robotCode": DING_APP_KEY}
-            headers = {"timestamp": ms, "sign": dingtalk.sign(ms, DING_APP_SECRET), "Content-Type": "application/json"}
-            requests.append(Request(index, msg, "/dingtalk/callback", {}, headers,
-                                    json.dumps(body, ensure_ascii=False).encode()))
+            body = {
+                "msgtype": "text",
+                "text": {"content": f" {msg.text}"},
+                "msgId": msg.msg_id,
+                "createAt": int(ms),
+                "conversationType": "2",
+                "conversationId": msg.klass.chat_id,
+                "conversationTitle": msg.klass.name,
+                "senderId": f"$:{msg.sender}",
+                "senderNick": msg.sender,
+                "senderStaffId": msg.sender,
+                "senderCorpId": "ding-corp",
+                "chatbotUserId": "bot-afternoon",
+                "isAdmin": False,
+                "isInAtList": True,
+                "sessionWebhook": reply_url,
+                "sessionWebhookExpiredTime": int(ms) + 5_400_000,
+                "robotCode": DING_APP_KEY,
+            }
+            headers = {
+                "timestamp": ms,
+                "sign": dingtalk.sign(ms, DING_APP_SECRET),
+                "Content-Type": "application/json",
+            }
+            requests.append(
+                Request(
+                    index,
+                    msg,
+                    "/dingtalk/callback",
+                    {},
+                    headers,
+                    json.dumps(body, ensure_ascii=False).encode(),
+                )
+            )
             continue
         sealed = crypto.encrypt(_wecom_plain(msg, reply_url), str(int(stamp)))
-        params = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+        params = {
+            "msg_signature": sealed["msgsignature"],
+            "timestamp": sealed["timestamp"],
+            "nonce": sealed["nonce"],
+        }
         if msg.klass.kind == "aibot":
             raw, kind = json.dumps({"encrypt": sealed["encrypt"]}).encode(), "application/json"
         else:
@@ -139,23 +182,39 @@ def reply_text(request: Request, status: int, raw: bytes, crypto: WecomCrypto) -
         return None if body.get("msgtype") == "empty" else str(body["text"]["content"])
     if kind == "aibot":
         sealed = json.loads(raw)
-        plain = crypto.decrypt(sealed["encrypt"], sealed["msgsignature"], sealed["timestamp"], sealed["nonce"])
+        plain = crypto.decrypt(
+            sealed["encrypt"], sealed["msgsignature"], sealed["timestamp"], sealed["nonce"]
+        )
         return str(json.loads(plain)["stream"]["content"])
     from bot.platforms.wecom.crypto import xml_node, xml_text
 
     envelope = xml_node(raw)
-    plain = crypto.decrypt(xml_text(envelope, "Encrypt"), xml_text(envelope, "MsgSignature"), xml_text(envelope, "TimeStamp"),
-                           xml_text(envelope, "Nonce"))
+    plain = crypto.decrypt(
+        xml_text(envelope, "Encrypt"),
+        xml_text(envelope, "MsgSignature"),
+        xml_text(envelope, "TimeStamp"),
+        xml_text(envelope, "Nonce"),
+    )
     return xml_text(xml_node(plain), "Text/Content")
 
 
 def is_error_reply(text: str) -> bool:
-    return (texts.INTERNAL_ERROR in text or text.startswith("没看懂") or text == texts.UNKNOWN_SENDER
-            or "可以使用" in text)
+    return (
+        texts.INTERNAL_ERROR in text
+        or text.startswith("没看懂")
+        or text == texts.UNKNOWN_SENDER
+        or "可以使用" in text
+    )
 
 
-async def replay(url: str, requests: list[Request], clock: ScaledClock, concurrency: int,
-                 request_timeout: float = 30.0, drain: float = 300.0) -> list[Result]:
+async def replay(
+    url: str,
+    requests: list[Request],
+    clock: ScaledClock,
+    concurrency: int,
+    request_timeout: float = 30.0,
+    drain: float = 300.0,
+) -> list[Result]:
     """Send every request at its due wall time, at most `concurrency` in flight; bounded in count and time:
     what is still queued or in flight `drain` seconds after the last one was due is given up (an error)."""
     crypto = WecomCrypto(WECOM_TOKEN, WECOM_KEY)
@@ -166,8 +225,13 @@ async def replay(url: str, requests: list[Request], clock: ScaledClock, concurre
         req = result.request
         async with gate:
             try:
-                async with http.post(url + req.path, params=req.params, headers=req.headers, data=req.body,
-                                     timeout=aiohttp.ClientTimeout(total=request_timeout)) as resp:
+                async with http.post(
+                    url + req.path,
+                    params=req.params,
+                    headers=req.headers,
+                    data=req.body,
+                    timeout=aiohttp.ClientTimeout(total=request_timeout),
+                ) as resp:
                     raw = await resp.read()
                     result.status, result.finished = resp.status, time.time()
             except (aiohttp.ClientError, TimeoutError) as exc:

@@ -83,15 +83,32 @@ def build_school(students: int, classes: int, seed: int = 7) -> School:
     for c in range(classes):
         grade = c % 6 + 1
         kind = KINDS[c % 3]
-        specs.append(ClassSpec(
-            index=c, name=f"{grade}年级{c // 6 + 1}班", grade=grade, kind=kind,
-            chat_id=f"{'cid' if kind == 'dingtalk' else 'wr'}-{c}", webhook=f"{'tok' if kind == 'dingtalk' else 'key'}-{c}",
-            secret=f"SEC-{c}" if kind == "dingtalk" else "", teacher=f"教师{c}", teacher_phone=f"139{c:08d}",
-            teacher_account=f"t-{c}",
-        ))
+        specs.append(
+            ClassSpec(
+                index=c,
+                name=f"{grade}年级{c // 6 + 1}班",
+                grade=grade,
+                kind=kind,
+                chat_id=f"{'cid' if kind == 'dingtalk' else 'wr'}-{c}",
+                webhook=f"{'tok' if kind == 'dingtalk' else 'key'}-{c}",
+                secret=f"SEC-{c}" if kind == "dingtalk" else "",
+                teacher=f"教师{c}",
+                teacher_phone=f"139{c:08d}",
+                teacher_account=f"t-{c}",
+            )
+        )
     names = _names(students, rng)
-    children = [Child(no=f"G{i:06d}", name=names[i], klass=specs[i % classes], guardian=names[i][0] + "家长",
-                      phone=f"136{i:08d}", account=f"p-{i}") for i in range(students)]
+    children = [
+        Child(
+            no=f"G{i:06d}",
+            name=names[i],
+            klass=specs[i % classes],
+            guardian=names[i][0] + "家长",
+            phone=f"136{i:08d}",
+            account=f"p-{i}",
+        )
+        for i in range(students)
+    ]
     return School(specs, children)
 
 
@@ -102,14 +119,23 @@ def _sheet(name: str, rows: Sequence[Sequence[object]]) -> SheetData:
 
 def roster_sheets(school: School) -> dict[str, SheetData]:
     """The school as the roster workbook's sheets, for the project's own validation and import."""
-    classes = [(c.name, c.grade, c.teacher, c.teacher_phone, c.platform, c.chat_id, c.webhook, c.secret)
-               for c in school.classes]
+    classes = [
+        (c.name, c.grade, c.teacher, c.teacher_phone, c.platform, c.chat_id, c.webhook, c.secret)
+        for c in school.classes
+    ]
     teachers = [(c.teacher, c.teacher_phone, "班主任", c.name, c.teacher_account) for c in school.classes]
     teachers.append(("校长甲", "13799999999", "校长", "", school.principal_account))
-    students = [(k.no, k.name, k.klass.name, "男", "2017-03-05", "是", "无", "", "", "") for k in school.children]
+    students = [
+        (k.no, k.name, k.klass.name, "男", "2017-03-05", "是", "无", "", "", "") for k in school.children
+    ]
     guardians = [(k.no, k.guardian, "母亲", k.phone, k.account, "是") for k in school.children]
-    return {"班级": _sheet("班级", classes), "学生": _sheet("学生", students), "家长": _sheet("家长", guardians),
-            "教师": _sheet("教师", teachers), "课程": _sheet("课程", [])}
+    return {
+        "班级": _sheet("班级", classes),
+        "学生": _sheet("学生", students),
+        "家长": _sheet("家长", guardians),
+        "教师": _sheet("教师", teachers),
+        "课程": _sheet("课程", []),
+    }
 
 
 @dataclass(frozen=True)
@@ -140,7 +166,10 @@ class Expected:
 
 
 FUTURE_LEAVES = [
-    ("请假 明天 发烧", [1]), ("明天请假 感冒", [1]), ("请假 后天 有事", [2]), ("周四请假 看病", [2]),
+    ("请假 明天 发烧", [1]),
+    ("明天请假 感冒", [1]),
+    ("请假 后天 有事", [2]),
+    ("周四请假 看病", [2]),
     ("请假 11月26日到27日 回老家", [2, 3]),
 ]
 TODAY_LEAVES = ["老师，孩子今天不去托管了", "请假 今天 发烧"]
@@ -164,7 +193,9 @@ class _Script:
         self.messages: list[Message] = []
         self.expected = Expected()
         self.confirm: dict[int, list[tuple[datetime, Child]]] = defaultdict(list)
-        self.leaves_told: dict[int, list[datetime]] = defaultdict(list)  # class -> when a leave today was sent
+        self.leaves_told: dict[int, list[datetime]] = defaultdict(
+            list
+        )  # class -> when a leave today was sent
 
     def say(self, when: datetime, klass: ClassSpec, sender: str, text: str) -> str:
         msg_id = f"{klass.kind}-{len(self.messages):06d}"
@@ -218,15 +249,19 @@ class _Script:
                 exp.leaves[(kid.no, day)] = cancel
             said += 1
             if cancel:
-                exp.cancel_notes.append((kid.no, self.say(when + timedelta(minutes=6), kid.klass, kid.account,
-                                                          "销假 明天")))
+                exp.cancel_notes.append(
+                    (kid.no, self.say(when + timedelta(minutes=6), kid.klass, kid.account, "销假 明天"))
+                )
                 said += 1
         if rng.random() < 0.05:
-            exp.private_replies.add(self.say(_uniform(rng, MESSAGES_FROM, MESSAGES_UNTIL), kid.klass, kid.account,
-                                             "费用"))
+            exp.private_replies.add(
+                self.say(_uniform(rng, MESSAGES_FROM, MESSAGES_UNTIL), kid.klass, kid.account, "费用")
+            )
             said += 1
         for _ in range(max(0, rng.choice([4, 5]) - said)):
-            self.say(_uniform(rng, MESSAGES_FROM, MESSAGES_UNTIL), kid.klass, kid.account, rng.choice(FILLERS))
+            self.say(
+                _uniform(rng, MESSAGES_FROM, MESSAGES_UNTIL), kid.klass, kid.account, rng.choice(FILLERS)
+            )
 
     def teachers(self, klass: ClassSpec) -> None:
         """Confirmations in batches of 1-4 names as the teacher sees children leave; roll calls and 未接走."""
@@ -246,15 +281,24 @@ class _Script:
                 self.expected.private_replies.add(msg)
         for hh, mm in ((17, 32), (17, 34)):
             self.expected.private_replies.add(
-                self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走"))
+                self.say(at(hh, mm, self.rng.uniform(0, 50)), klass, klass.teacher_account, "未接走")
+            )
 
     def retries(self) -> None:
         """Platform retries: the same msgid again 5 s later (WeCom's retry) or a minute later (a replay)."""
         originals = self.rng.sample(self.messages, int(len(self.messages) * self.retry_share))
         for msg in originals:
             delay = self.rng.choice([5.0, 5.0, 60.0])
-            self.messages.append(Message(msg.send_at + timedelta(seconds=delay), msg.klass, msg.sender, msg.text,
-                                         msg.msg_id, retry_of=msg.msg_id))
+            self.messages.append(
+                Message(
+                    msg.send_at + timedelta(seconds=delay),
+                    msg.klass,
+                    msg.sender,
+                    msg.text,
+                    msg.msg_id,
+                    retry_of=msg.msg_id,
+                )
+            )
 
 
 def build_script(school: School, seed: int = 11, retry_share: float = 0.02) -> tuple[list[Message], Expected]:
@@ -267,8 +311,10 @@ def build_script(school: School, seed: int = 11, retry_share: float = 0.02) -> t
     """
     rng = random.Random(seed)
     script = _Script(school, rng, retry_share)
-    forgotten = {c.index: rng.choice([k for k in school.children if k.klass.index == c.index]).no
-                 for c in school.classes}
+    forgotten = {
+        c.index: rng.choice([k for k in school.children if k.klass.index == c.index]).no
+        for c in school.classes
+    }
     for kid in school.children:
         if kid.no == forgotten[kid.klass.index]:
             fate = "forgotten"

@@ -35,19 +35,52 @@ async def seed(db: Database, students: int) -> int:
         s.add(school)
         await s.flush()
         cls = ClassGroup(school_id=school.id, name="一班", grade=3)
-        courses = [Course(school_id=school.id, name=f"课程{i}", category="X", weekdays=wd,
-                          start_time=clock_time(16, 30), end_time=clock_time(17, 10), capacity=students,
-                          price_fen=2000) for i, wd in enumerate(("1,3", "2,4,5"))]
+        courses = [
+            Course(
+                school_id=school.id,
+                name=f"课程{i}",
+                category="X",
+                weekdays=wd,
+                start_time=clock_time(16, 30),
+                end_time=clock_time(17, 10),
+                capacity=students,
+                price_fen=2000,
+            )
+            for i, wd in enumerate(("1,3", "2,4,5"))
+        ]
         s.add_all([cls, *courses])
         await s.flush()
-        rows = [{"school_id": school.id, "student_no": f"B{i:06d}", "name": f"学生{i}", "class_group_id": cls.id,
-                 "gender": "", "basic_care": True, "left_behind": "none", "away_work_place": "", "note": "",
-                 "active": True} for i in range(students)]
+        rows = [
+            {
+                "school_id": school.id,
+                "student_no": f"B{i:06d}",
+                "name": f"学生{i}",
+                "class_group_id": cls.id,
+                "gender": "",
+                "basic_care": True,
+                "left_behind": "none",
+                "away_work_place": "",
+                "note": "",
+                "active": True,
+            }
+            for i in range(students)
+        ]
         for i in range(0, students, 1000):
             await s.execute(insert(Student), rows[i : i + 1000])
         ids = list(range(1, students + 1))
-        enr = [{"course_id": c.id, "student_id": sid, "guardian_id": None, "state": "active", "applied_at": NOW,
-                "updated_at": NOW, "round": 1} for c in courses for sid in ids]
+        enr = [
+            {
+                "course_id": c.id,
+                "student_id": sid,
+                "guardian_id": None,
+                "state": "active",
+                "applied_at": NOW,
+                "updated_at": NOW,
+                "round": 1,
+            }
+            for c in courses
+            for sid in ids
+        ]
         for i in range(0, len(enr), 1000):
             await s.execute(insert(Enrollment), enr[i : i + 1000])
         return school.id
@@ -72,13 +105,25 @@ async def run(url: str, students: int) -> None:
         result = await bill_term(s, school_id, TERM[0], TERM[1], NOW, policy, cal.is_care_day)
     elapsed = time.perf_counter() - started
     name = url.split(":")[0]
-    print(f"{name}: {students} students x 2 courses: bill {result.lines} ledger lines in {elapsed:.2f} s, "
-          f"{count[0]} SQL statements (incl. BEGIN/COMMIT and {(result.lines + 999) // 1000} INSERT batches)")
+    print(
+        f"{name}: {students} students x 2 courses: bill {result.lines} ledger lines in {elapsed:.2f} s, "
+        f"{count[0]} SQL statements (incl. BEGIN/COMMIT and {(result.lines + 999) // 1000} INSERT batches)"
+    )
     async with db.transaction() as s:  # a session cancelled, two weeks without care for half the school
         s.add(SessionCancellation(course_id=1, day=date(2026, 9, 7), reason="bench"))
-        rows = [{"student_id": sid, "day": date(2026, 9, 14 + d), "reason": "", "late_notice": False,
-                 "created_by": "bench", "created_at": NOW, "message_id": f"b{sid}-{d}"}
-                for sid in range(1, students // 2 + 1) for d in range(5)]
+        rows = [
+            {
+                "student_id": sid,
+                "day": date(2026, 9, 14 + d),
+                "reason": "",
+                "late_notice": False,
+                "created_by": "bench",
+                "created_at": NOW,
+                "message_id": f"b{sid}-{d}",
+            }
+            for sid in range(1, students // 2 + 1)
+            for d in range(5)
+        ]
         for i in range(0, len(rows), 1000):
             await s.execute(insert(Leave), rows[i : i + 1000])
     count[0] = 0
@@ -86,8 +131,11 @@ async def run(url: str, students: int) -> None:
     async with db.transaction() as s:
         settled = await settle_term(s, school_id, TERM[0], TERM[1], NOW, policy, cal.is_care_day)
     elapsed = time.perf_counter() - started
-    print(f"{name}: {students} students: settle {settled.lines} lines in {elapsed:.2f} s, {count[0]} SQL statements; "
-          f"again: ", end="")
+    print(
+        f"{name}: {students} students: settle {settled.lines} lines in {elapsed:.2f} s, {count[0]} SQL statements; "
+        f"again: ",
+        end="",
+    )
     count[0] = 0
     async with db.transaction() as s:
         again = await settle_term(s, school_id, TERM[0], TERM[1], NOW, policy, cal.is_care_day)

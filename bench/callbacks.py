@@ -118,8 +118,14 @@ async def load(url: str, requests: list[tuple[dict[str, str], bytes]], concurren
     }
 
 
-async def measured(cmd: list[str], env: dict[str, str], port: int, url: str,
-                   requests: list[tuple[dict[str, str], bytes]], concurrency: int) -> dict[str, float]:
+async def measured(
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    url: str,
+    requests: list[tuple[dict[str, str], bytes]],
+    concurrency: int,
+) -> dict[str, float]:
     """Start the server command, wait for /healthz, send the requests, and add its CPU per request."""
     log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: ASYNC220 (starts, no wait)
@@ -147,15 +153,19 @@ async def hello_world(n: int, concurrency: int, workers: int) -> dict[str, float
     port = free_port()
     if workers == 1:
         cmd = [sys.executable, "-c", HELLO, str(port)]
-        return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,
-                              concurrency)
+        return await measured(
+            cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
+        )
     # N processes on one port (SO_REUSEPORT), the same count as the bot's workers.
-    procs = [subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT)  # noqa: ASYNC220
-             for _ in range(workers - 1)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT)  # noqa: ASYNC220
+        for _ in range(workers - 1)
+    ]
     try:
         cmd = [sys.executable, "-c", HELLO, str(port)]
-        return await measured(cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n,
-                              concurrency)
+        return await measured(
+            cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
+        )
     finally:
         for p in procs:
             p.terminate()
@@ -167,11 +177,22 @@ def signed_requests(n: int) -> list[tuple[dict[str, str], bytes]]:
     requests = []
     run = f"{time.time_ns()}"
     for i in range(n + n // 20 + 1):
-        payload = {"msgid": f"bench-{run}-{i}", "aibotid": "b", "chatid": "demo-3-2", "chattype": "group",
-                   "from": {"userid": PARENTS[i % len(PARENTS)]}, "response_url": "http://127.0.0.1:9/x",
-                   "msgtype": "text", "text": {"content": "@托管助手 请假 明天"}}
+        payload = {
+            "msgid": f"bench-{run}-{i}",
+            "aibotid": "b",
+            "chatid": "demo-3-2",
+            "chattype": "group",
+            "from": {"userid": PARENTS[i % len(PARENTS)]},
+            "response_url": "http://127.0.0.1:9/x",
+            "msgtype": "text",
+            "text": {"content": "@托管助手 请假 明天"},
+        }
         sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
-        params = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+        params = {
+            "msg_signature": sealed["msgsignature"],
+            "timestamp": sealed["timestamp"],
+            "nonce": sealed["nonce"],
+        }
         requests.append((params, json.dumps({"encrypt": sealed["encrypt"]}).encode()))
     return requests
 
@@ -191,19 +212,26 @@ async def bot_callbacks(db_url: str, n: int, concurrency: int, workers: int) -> 
     if not db_url.startswith("sqlite"):
         await empty_database(db_url)
     port = free_port()
-    env = dict(os.environ, TUOGUAN_DATABASE__URL=db_url, TUOGUAN_WECOM__TOKEN=TOKEN,
-               TUOGUAN_WECOM__ENCODING_AES_KEY=KEY, TUOGUAN_LOG__LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        TUOGUAN_DATABASE__URL=db_url,
+        TUOGUAN_WECOM__TOKEN=TOKEN,
+        TUOGUAN_WECOM__ENCODING_AES_KEY=KEY,
+        TUOGUAN_LOG__LEVEL="WARNING",
+    )
     cmd = [sys.executable, "-m", "bot", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     requests = signed_requests(n)
-    warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1:]
+    warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1 :]
     return await measured(cmd, env, port, f"http://127.0.0.1:{port}/wecom/callback", warm + rest, concurrency)
 
 
 def show(label: str, r: dict[str, float]) -> None:
-    print(f"{label:<28} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-          f"max {r['max']:6.1f} ms  errors {int(r['errors'])}  server CPU {r['cpu_ms']:.2f} ms/request")
+    print(
+        f"{label:<28} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+        f"max {r['max']:6.1f} ms  errors {int(r['errors'])}  server CPU {r['cpu_ms']:.2f} ms/request"
+    )
 
 
 async def main() -> None:

@@ -29,13 +29,24 @@ def export(path: Path) -> None:
     for corpus in sorted(CORPUS.glob("*.tsv")):
         for r in read_corpus(corpus):
             text = normalise(r.message)
-            if not r.expected.startswith(("请假", "销假")) or ";" in r.expected or len(text) <= 3 or text == "销假":
+            if (
+                not r.expected.startswith(("请假", "销假"))
+                or ";" in r.expected
+                or len(text) <= 3
+                or text == "销假"
+            ):
                 continue  # answers to a proposal and bare 销假 name no date of their own
             today = r.sent_at.date()
             found = find_dates(text, today, national_workday)
             ours = [d.isoformat() for d in found.days] if found else [today.isoformat()]
-            rows.append({"message": text, "sent_at": r.sent_at.isoformat(), "expected": r.expected.split()[2:],
-                         "ours": ours})
+            rows.append(
+                {
+                    "message": text,
+                    "sent_at": r.sent_at.isoformat(),
+                    "expected": r.expected.split()[2:],
+                    "ours": ours,
+                }
+            )
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     right = sum(r["ours"] == r["expected"] for r in rows)
     print(f"rows {len(rows)}: bot/domain/dates.py {right} right ({right / len(rows):.1%})")
@@ -55,8 +66,11 @@ def with_jionlp(path: Path) -> None:
             if not span or detail.get("type") not in ("time_point", "time_span") or "inf" in span:
                 continue
             start, end = (dt.datetime.fromisoformat(t).date() for t in span)
-            days |= {start + dt.timedelta(days=i) for i in range((end - start).days + 1)} if (end - start).days <= 62 \
+            days |= (
+                {start + dt.timedelta(days=i) for i in range((end - start).days + 1)}
+                if (end - start).days <= 62
                 else set()
+            )
         # Mon-Fri are the care days of the corpus's weeks (no public holiday from 2026-11-20 to 2026-12-10).
         picked = sorted(d for d in days if len(days) == 1 or d.weekday() < 5) or [base.date()]
         ok = [d.isoformat() for d in picked] == r["expected"]
@@ -65,8 +79,10 @@ def with_jionlp(path: Path) -> None:
             print("  jionlp", r["message"], r["expected"], [d.isoformat() for d in picked])
     ours = sum(r["ours"] == r["expected"] for r in rows)
     per = (time.perf_counter() - started) / len(rows) * 1000
-    print(f"rows {len(rows)}: jionlp {right} right ({right / len(rows):.1%}), "
-          f"bot/domain/dates.py {ours} right ({ours / len(rows):.1%}); jionlp {per:.1f} ms/message")
+    print(
+        f"rows {len(rows)}: jionlp {right} right ({right / len(rows):.1%}), "
+        f"bot/domain/dates.py {ours} right ({ours / len(rows):.1%}); jionlp {per:.1f} ms/message"
+    )
 
 
 def main() -> None:

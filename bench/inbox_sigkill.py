@@ -47,8 +47,14 @@ from bot.store.inbound_tables import InboxMessage, ProcessedMessage
 from bot.store.outbox_tables import OutboxMessage
 
 TOKEN, AES_KEY = "kill-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-SAYINGS = [("parent-wang", "查询"), ("parent-wang", "王小明 请假 明天"), ("parent-li", "今天晚点接 18:10"),
-           ("parent-li", "查询"), ("teacher-li", "点名"), ("parent-wang", "王小红 请假 明天")]
+SAYINGS = [
+    ("parent-wang", "查询"),
+    ("parent-wang", "王小明 请假 明天"),
+    ("parent-li", "今天晚点接 18:10"),
+    ("parent-li", "查询"),
+    ("teacher-li", "点名"),
+    ("parent-wang", "王小红 请假 明天"),
+]
 HANDLED = re.compile(r"message handled .*message_id=(\S+) .*outcome=(\S+)")
 
 
@@ -65,38 +71,61 @@ class Leg:
     recovered_seconds: float = 0.0
 
     def render(self) -> str:
-        return (f"{self.name}: {self.sent} callbacks, {len(self.answered)} answered 200 before/at the kill "
-                f"({len(self.deferred)} with the reply to come late), {self.refused} not acknowledged; after "
-                f"restart: {len(self.lost)} lost, {len(self.twice)} handled twice, {self.late_replies} late "
-                f"replies queued, inbox empty {self.recovered_seconds:.1f} s after restart")
+        return (
+            f"{self.name}: {self.sent} callbacks, {len(self.answered)} answered 200 before/at the kill "
+            f"({len(self.deferred)} with the reply to come late), {self.refused} not acknowledged; after "
+            f"restart: {len(self.lost)} lost, {len(self.twice)} handled twice, {self.late_replies} late "
+            f"replies queued, inbox empty {self.recovered_seconds:.1f} s after restart"
+        )
 
 
 def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-                                env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
-def callback(crypto: WecomCrypto, msgid: str, user: str, saying: str, resp_base: str) -> tuple[dict[str, str], str]:
-    payload = {"msgid": msgid, "aibotid": "b", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": user},
-               "response_url": f"{resp_base}/reply/{msgid}", "msgtype": "text",
-               "text": {"content": f"@托管助手 {saying}"}}
+def callback(
+    crypto: WecomCrypto, msgid: str, user: str, saying: str, resp_base: str
+) -> tuple[dict[str, str], str]:
+    payload = {
+        "msgid": msgid,
+        "aibotid": "b",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": user},
+        "response_url": f"{resp_base}/reply/{msgid}",
+        "msgtype": "text",
+        "text": {"content": f"@托管助手 {saying}"},
+    }
     sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
     return query, json.dumps({"encrypt": sealed["encrypt"]})
 
 
-async def fire(url: str, leg: Leg, count: int, concurrency: int, resp_base: str, kill: asyncio.Event,
-               kill_after: int) -> None:
+async def fire(
+    url: str, leg: Leg, count: int, concurrency: int, resp_base: str, kill: asyncio.Event, kill_after: int
+) -> None:
     crypto = WecomCrypto(TOKEN, AES_KEY, "")
-    bodies = [(f"k-{i}", callback(crypto, f"k-{i}", *SAYINGS[i % len(SAYINGS)], resp_base)) for i in range(count)]
+    bodies = [
+        (f"k-{i}", callback(crypto, f"k-{i}", *SAYINGS[i % len(SAYINGS)], resp_base)) for i in range(count)
+    ]
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def one(msgid: str, query: dict[str, str], body: str) -> None:
             try:
-                async with http.post(f"{url}/wecom/callback", params=query, data=body,
-                                     timeout=aiohttp.ClientTimeout(total=60)) as resp:
+                async with http.post(
+                    f"{url}/wecom/callback", params=query, data=body, timeout=aiohttp.ClientTimeout(total=60)
+                ) as resp:
                     answer = await resp.text()
                     if resp.status == 200:
                         leg.answered.add(msgid)
@@ -149,18 +178,33 @@ async def leg(name: str, db_url: str, args: argparse.Namespace, tmp: Path) -> Le
     db = Database(db_url)
     await db.upgrade()
     await load_demo(db, load_settings(), SystemClock())
-    env = {"TUOGUAN_DATABASE__URL": db_url, "TUOGUAN_WECOM__TOKEN": TOKEN, "TUOGUAN_WECOM__ENCODING_AES_KEY": AES_KEY,
-           "TUOGUAN_WECOM__API_BASE": resp_base, "TUOGUAN_SERVER__REPLY_BUDGET_SECONDS": str(args.budget),
-           "TUOGUAN_INBOX__LEASE_SECONDS": str(args.lease), "TUOGUAN_INBOX__RECOVER_EVERY_SECONDS": "0.5",
-           "TUOGUAN_LOG__LEVEL": "INFO"}
+    env = {
+        "TUOGUAN_DATABASE__URL": db_url,
+        "TUOGUAN_WECOM__TOKEN": TOKEN,
+        "TUOGUAN_WECOM__ENCODING_AES_KEY": AES_KEY,
+        "TUOGUAN_WECOM__API_BASE": resp_base,
+        "TUOGUAN_SERVER__REPLY_BUDGET_SECONDS": str(args.budget),
+        "TUOGUAN_INBOX__LEASE_SECONDS": str(args.lease),
+        "TUOGUAN_INBOX__RECOVER_EVERY_SECONDS": "0.5",
+        "TUOGUAN_LOG__LEVEL": "INFO",
+    }
     log, port = tmp / f"serve-{name}.log", free_port()
     url = f"http://127.0.0.1:{port}"
     bot = serve(env, port, log)
     try:
         await wait_healthy(url, bot)
         kill = asyncio.Event()
-        sender = asyncio.create_task(fire(url, result, args.count, args.concurrency, resp_base, kill,
-                                          max(1, int(args.count * args.kill_share))))
+        sender = asyncio.create_task(
+            fire(
+                url,
+                result,
+                args.count,
+                args.concurrency,
+                resp_base,
+                kill,
+                max(1, int(args.count * args.kill_share)),
+            )
+        )
         await asyncio.wait({sender, asyncio.create_task(kill.wait())}, return_when=asyncio.FIRST_COMPLETED)
         bot.send_signal(signal.SIGKILL)
         bot.wait()
@@ -171,8 +215,9 @@ async def leg(name: str, db_url: str, args: argparse.Namespace, tmp: Path) -> Le
         await wait_healthy(url, bot)
         while time.monotonic() - started < args.recover_seconds:
             async with db.transaction() as s:
-                open_ = await s.scalar(select(func.count()).select_from(InboxMessage)
-                                       .where(InboxMessage.state == "received"))
+                open_ = await s.scalar(
+                    select(func.count()).select_from(InboxMessage).where(InboxMessage.state == "received")
+                )
             if not open_:
                 break
             await asyncio.sleep(0.2)
@@ -186,13 +231,23 @@ async def leg(name: str, db_url: str, args: argparse.Namespace, tmp: Path) -> Le
             bot.kill()
     async with db.transaction() as s:
         handled = set((await s.scalars(select(ProcessedMessage.message_id))).all())
-        result.late_replies = int(await s.scalar(select(func.count()).select_from(OutboxMessage)
-                                                 .where(OutboxMessage.key.startswith("late-reply"))) or 0)
+        result.late_replies = int(
+            await s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.key.startswith("late-reply"))
+            )
+            or 0
+        )
     await db.dispose()
     await runner.cleanup()
-    runs = Counter(m for m, outcome in HANDLED.findall(log.read_text(errors="replace")) if outcome != "duplicate")
+    runs = Counter(
+        m for m, outcome in HANDLED.findall(log.read_text(errors="replace")) if outcome != "duplicate"
+    )
     result.lost = sorted(answered - handled)
-    result.twice = sorted(m for m, n in runs.items() if n > 1) + sorted(m for m, n in replies.items() if n > 1)
+    result.twice = sorted(m for m, n in runs.items() if n > 1) + sorted(
+        m for m, n in replies.items() if n > 1
+    )
     return result
 
 
@@ -213,12 +268,18 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=1000)
-    parser.add_argument("--kill-share", type=float, default=0.4, help="SIGKILL once this share was answered 200")
+    parser.add_argument(
+        "--kill-share", type=float, default=0.4, help="SIGKILL once this share was answered 200"
+    )
     parser.add_argument("--budget", type=float, default=0.2, help="server.reply_budget_seconds")
-    parser.add_argument("--lease", type=float, default=3.0, help="inbox.lease_seconds (a restart waits it out)")
+    parser.add_argument(
+        "--lease", type=float, default=3.0, help="inbox.lease_seconds (a restart waits it out)"
+    )
     parser.add_argument("--recover-seconds", type=float, default=120.0)
     parser.add_argument("--pg-url", default="")
     return parser.parse_args(argv)

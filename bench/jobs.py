@@ -51,37 +51,108 @@ async def seed(db: Database, students: int, classes: int) -> None:
         s.add(school)
         await s.flush()
         sid = school.id
-        await s.execute(insert(Staff), [{"school_id": sid, "name": f"师{c}", "phone": f"139{c:08d}"}
-                                       for c in range(classes + 1)])
+        await s.execute(
+            insert(Staff),
+            [{"school_id": sid, "name": f"师{c}", "phone": f"139{c:08d}"} for c in range(classes + 1)],
+        )
         staff = dict((await s.execute(select(Staff.phone, Staff.id))).all())
-        await s.execute(insert(ClassGroup), [{"school_id": sid, "name": f"班{c}", "grade": c % 6 + 1,
-                                              "head_teacher_id": staff[f"139{c:08d}"]} for c in range(classes)])
+        await s.execute(
+            insert(ClassGroup),
+            [
+                {
+                    "school_id": sid,
+                    "name": f"班{c}",
+                    "grade": c % 6 + 1,
+                    "head_teacher_id": staff[f"139{c:08d}"],
+                }
+                for c in range(classes)
+            ],
+        )
         cls = dict((await s.execute(select(ClassGroup.name, ClassGroup.id))).all())
-        await s.execute(insert(Chat), [{"class_group_id": cls[f"班{c}"], "platform": "wecom", "chat_id": f"chat-{c}",
-                                        "webhook": f"key-{c}", "webhook_secret": ""} for c in range(classes)])
-        await s.execute(insert(StaffRole), [{"staff_id": staff[f"139{c:08d}"], "role": "head_teacher",
-                                             "class_group_id": cls[f"班{c}"]} for c in range(classes)]
-                        + [{"staff_id": staff[f"139{classes:08d}"], "role": "principal", "class_group_id": None}])
+        await s.execute(
+            insert(Chat),
+            [
+                {
+                    "class_group_id": cls[f"班{c}"],
+                    "platform": "wecom",
+                    "chat_id": f"chat-{c}",
+                    "webhook": f"key-{c}",
+                    "webhook_secret": "",
+                }
+                for c in range(classes)
+            ],
+        )
+        await s.execute(
+            insert(StaffRole),
+            [
+                {"staff_id": staff[f"139{c:08d}"], "role": "head_teacher", "class_group_id": cls[f"班{c}"]}
+                for c in range(classes)
+            ]
+            + [{"staff_id": staff[f"139{classes:08d}"], "role": "principal", "class_group_id": None}],
+        )
         per = students // classes
         for start in range(0, students, 20000):
             chunk = range(start, min(start + 20000, students))
-            await s.execute(insert(Student), [{"school_id": sid, "student_no": f"S{i:07d}", "name": f"生{i}",
-                                               "class_group_id": cls[f"班{min(i // per, classes - 1)}"]}
-                                              for i in chunk])
-            await s.execute(insert(Guardian), [{"school_id": sid, "name": f"家长{i}", "phone": f"136{i:08d}"}
-                                               for i in chunk])
+            await s.execute(
+                insert(Student),
+                [
+                    {
+                        "school_id": sid,
+                        "student_no": f"S{i:07d}",
+                        "name": f"生{i}",
+                        "class_group_id": cls[f"班{min(i // per, classes - 1)}"],
+                    }
+                    for i in chunk
+                ],
+            )
+            await s.execute(
+                insert(Guardian),
+                [{"school_id": sid, "name": f"家长{i}", "phone": f"136{i:08d}"} for i in chunk],
+            )
         kids = dict((await s.execute(select(Student.student_no, Student.id))).all())
         guardians = dict((await s.execute(select(Guardian.phone, Guardian.id))).all())
         for start in range(0, students, 20000):
             chunk = range(start, min(start + 20000, students))
-            await s.execute(insert(Guardianship), [{"student_id": kids[f"S{i:07d}"], "guardian_id": guardians[f"136{i:08d}"],
-                                                    "relation": "母亲", "may_pickup": True} for i in chunk])
-            await s.execute(insert(Identity), [{"platform": "wecom", "user_id": f"p-{i}", "bound_at": EPOCH,
-                                                "guardian_id": guardians[f"136{i:08d}"]} for i in chunk])
+            await s.execute(
+                insert(Guardianship),
+                [
+                    {
+                        "student_id": kids[f"S{i:07d}"],
+                        "guardian_id": guardians[f"136{i:08d}"],
+                        "relation": "母亲",
+                        "may_pickup": True,
+                    }
+                    for i in chunk
+                ],
+            )
+            await s.execute(
+                insert(Identity),
+                [
+                    {
+                        "platform": "wecom",
+                        "user_id": f"p-{i}",
+                        "bound_at": EPOCH,
+                        "guardian_id": guardians[f"136{i:08d}"],
+                    }
+                    for i in chunk
+                ],
+            )
             # 98% already picked up on time
-            await s.execute(insert(Pickup), [{"student_id": kids[f"S{i:07d}"], "day": DAY, "state": "confirmed",
-                                              "picked_up_at": EPOCH, "minutes_late": 0, "message_id": "seed"}
-                                             for i in chunk if i % 50 != 0])
+            await s.execute(
+                insert(Pickup),
+                [
+                    {
+                        "student_id": kids[f"S{i:07d}"],
+                        "day": DAY,
+                        "state": "confirmed",
+                        "picked_up_at": EPOCH,
+                        "minutes_late": 0,
+                        "message_id": "seed",
+                    }
+                    for i in chunk
+                    if i % 50 != 0
+                ],
+            )
 
 
 async def measure(url: str, students: int, classes: int) -> None:
@@ -91,8 +162,10 @@ async def measure(url: str, students: int, classes: int) -> None:
         await truncate_all(db.engine)
     started = time.perf_counter()
     await seed(db, students, classes)
-    print(f"{db.url.get_backend_name():>10} seeded {students} students / {classes} classes in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"{db.url.get_backend_name():>10} seeded {students} students / {classes} classes in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     statements = []
     event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(1))
     clock = FixedClock(datetime(2026, 11, 23, 18, 5, tzinfo=load_settings().school.tz))
@@ -106,10 +179,15 @@ async def measure(url: str, students: int, classes: int) -> None:
         results = await run_job(services, spec, at)
         elapsed = time.perf_counter() - started
         async with db.transaction() as s:
-            queued = len((await s.scalars(select(OutboxMessage.id).where(
-                OutboxMessage.key.startswith(spec.name)))).all())
-        print(f"{'':>10} {spec.name:<16} {elapsed:6.2f} s  {len(statements):4d} SQL statements  "
-              f"{queued} pushes queued  ({results[0].detail})")
+            queued = len(
+                (
+                    await s.scalars(select(OutboxMessage.id).where(OutboxMessage.key.startswith(spec.name)))
+                ).all()
+            )
+        print(
+            f"{'':>10} {spec.name:<16} {elapsed:6.2f} s  {len(statements):4d} SQL statements  "
+            f"{queued} pushes queued  ({results[0].detail})"
+        )
     await db.dispose()
 
 

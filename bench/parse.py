@@ -37,8 +37,10 @@ def main() -> None:
             find_dates(normalised, today, national_workday)  # handlers resolve dates too
         count += len(messages)
     elapsed = time.perf_counter() - started
-    print(f"parsed {count} messages in {elapsed:.2f} s: {count / elapsed:,.0f} messages/s "
-          f"(normalise + command table + date lookup, one core, {len(messages)} distinct phrasings)")
+    print(
+        f"parsed {count} messages in {elapsed:.2f} s: {count / elapsed:,.0f} messages/s "
+        f"(normalise + command table + date lookup, one core, {len(messages)} distinct phrasings)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def build(path: Path, students: int, classes: int) -> None:
     for i in range(students):
         cname = class_rows[min(i // per_class, classes - 1)][0]
         no = f"G{i:06d}"
-        student_rows.append([no, name(i), cname, "男" if i % 2 else "女", "2017-03-05", "是", "无", "", "", ""])
+        student_rows.append(
+            [no, name(i), cname, "男" if i % 2 else "女", "2017-03-05", "是", "无", "", "", ""]
+        )
         guardian_rows.append([no, name(i + 1)[:1] + "母", "母亲", f"136{i:08d}", f"p-{i}", "是"])
         if i % 3 != 0:  # two guardians for two thirds of the children
             guardian_rows.append([no, name(i)[:1] + "父", "父亲", f"135{i:08d}", "", "是"])
@@ -70,7 +72,9 @@ async def measure(url: str, path: Path, students: int) -> None:
         result = await import_roster(db, [path], school_name="基准小学", clock=SystemClock())
         elapsed = time.perf_counter() - started
         assert result.ok, result.render()
-        print(f"{db.url.get_backend_name():>10} {label:<22} {elapsed:6.2f} s  {students / elapsed:8.0f} students/s")
+        print(
+            f"{db.url.get_backend_name():>10} {label:<22} {elapsed:6.2f} s  {students / elapsed:8.0f} students/s"
+        )
     await db.dispose()
 
 

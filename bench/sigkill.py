@@ -54,21 +54,33 @@ async def prepare(db: Database, base: str) -> tuple[dict[str, str], dict[str, st
             chat.platform = "wecom" if n % 2 == 0 else "dingtalk"
             chat.webhook, chat.webhook_secret = f"robot-{n}", "SECret" if n % 2 else ""
             (keys if n % 2 == 0 else secrets)[chat.webhook] = "SECret"
-            pushes += [Push(key=f"burst-{n}-{i}", text=f"群{n} 第{i}条", chat_ref=chat.id) for i in range(PER_CHAT)]
+            pushes += [
+                Push(key=f"burst-{n}-{i}", text=f"群{n} 第{i}条", chat_ref=chat.id) for i in range(PER_CHAT)
+            ]
         await s.flush()
         await enqueue(s, pushes, SystemClock().now())
     return keys, secrets
 
 
 def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 async def pending(db: Database) -> int:
     async with db.transaction() as s:
-        return int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.key.like("burst-%"), OutboxMessage.state != "sent")) or 0)
+        return int(
+            await s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.key.like("burst-%"), OutboxMessage.state != "sent")
+            )
+            or 0
+        )
 
 
 async def main() -> int:
@@ -83,8 +95,12 @@ async def main() -> int:
     db = Database(url)
     keys, secrets = await prepare(db, base)
     fake.wecom_keys, fake.dingtalk_secrets = set(keys), secrets
-    env = {**os.environ, "TUOGUAN_DATABASE__URL": url, "TUOGUAN_WECOM__API_BASE": base,
-           "TUOGUAN_DINGTALK__API_BASE": base}
+    env = {
+        **os.environ,
+        "TUOGUAN_DATABASE__URL": url,
+        "TUOGUAN_WECOM__API_BASE": base,
+        "TUOGUAN_DINGTALK__API_BASE": base,
+    }
     log, port = tmp / "serve.log", free_port()
     total = PER_CHAT * (len(keys) + len(secrets))
     bot = serve(env, port, log)
@@ -106,12 +122,19 @@ async def main() -> int:
     finally:
         bot.send_signal(signal.SIGTERM)
         bot.wait(30)
-    shown = [m["text"]["content"] for robot in fake.received.values() for m in robot if "第" in m["text"]["content"]]
+    shown = [
+        m["text"]["content"]
+        for robot in fake.received.values()
+        for m in robot
+        if "第" in m["text"]["content"]
+    ]
     expected = {f"群{n} 第{i}条" for n in range(len(keys) + len(secrets)) for i in range(PER_CHAT)}
     doubled = sorted({t for t in shown if shown.count(t) > 1})
-    ding_doubled = [t for t in doubled if int(t[1:t.index(" ")]) % 2 == 1]
-    print(f"recovered in {time.monotonic() - started:.0f} s; shown {len(shown)}, expected {len(expected)}; "
-          f"shown twice: {doubled or 'none'}")
+    ding_doubled = [t for t in doubled if int(t[1 : t.index(" ")]) % 2 == 1]
+    print(
+        f"recovered in {time.monotonic() - started:.0f} s; shown {len(shown)}, expected {len(expected)}; "
+        f"shown twice: {doubled or 'none'}"
+    )
     print(f"bot log: {log}")
     assert set(shown) == expected, "a push was lost"
     assert not ding_doubled, "a DingTalk push was shown twice"

@@ -39,10 +39,23 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHAT_OF = {"parent-sun": CHAT_51, "teacher-chen": CHAT_51}
 # Audit actions -> the effect's command word; actions not listed are side effects (a late fee) and ignored.
 WORDS = {
-    "leave": "请假", "cancel_leave": "销假", "late_notice": "晚点接", "pickup_person": "代接",
-    "pickup_claimed": "已接走", "pickup_confirmed": "已接走", "mark_absent": "缺席", "mark_present": "到了",
-    "enroll.apply": "报名", "enroll.withdraw": "退出", "family.call": "通话", "family.talk": "谈心",
-    "bind_requested": "绑定", "bus.boarding": "校车", "incident.record": "事故", "duty.patrol": "巡课", "duty.clear": "清校完毕",
+    "leave": "请假",
+    "cancel_leave": "销假",
+    "late_notice": "晚点接",
+    "pickup_person": "代接",
+    "pickup_claimed": "已接走",
+    "pickup_confirmed": "已接走",
+    "mark_absent": "缺席",
+    "mark_present": "到了",
+    "enroll.apply": "报名",
+    "enroll.withdraw": "退出",
+    "family.call": "通话",
+    "family.talk": "谈心",
+    "bind_requested": "绑定",
+    "bus.boarding": "校车",
+    "incident.record": "事故",
+    "duty.patrol": "巡课",
+    "duty.clear": "清校完毕",
 }
 
 
@@ -95,18 +108,25 @@ class Report:
 
     def render(self, show_wrong: bool = False) -> str:
         total, must_not = len(self.results), sum(r.row.must_not_write for r in self.results)
-        lines = [f"messages {total} (must not write {must_not}), right {self.right}, "
-                 f"accuracy {self.accuracy:.1%}, wrong writes {len(self.wrong_writes)}"]
-        per, ok = Counter(r.row.category for r in self.results), Counter(r.row.category for r in self.results if r.right)
+        lines = [
+            f"messages {total} (must not write {must_not}), right {self.right}, "
+            f"accuracy {self.accuracy:.1%}, wrong writes {len(self.wrong_writes)}"
+        ]
+        per, ok = (
+            Counter(r.row.category for r in self.results),
+            Counter(r.row.category for r in self.results if r.right),
+        )
         for category, n in sorted(per.items(), key=lambda kv: -kv[1]):
             lines.append(f"  {category:<10} {ok[category]:>4}/{n:<4} {ok[category] / n:.1%}")
         if show_wrong:
             for r in self.results:
                 if not r.right:
                     mark = "WRONG WRITE" if r.wrong_write else "miss"
-                    lines.append(f"{mark} {r.row.file}:{r.row.line} [{r.row.sender}] {r.row.message!r}\n"
-                                 f"    expected {r.row.expected!r} got {r.actual!r} ({r.command}) "
-                                 f"reply {r.reply[:90]!r}")
+                    lines.append(
+                        f"{mark} {r.row.file}:{r.row.line} [{r.row.sender}] {r.row.message!r}\n"
+                        f"    expected {r.row.expected!r} got {r.actual!r} ({r.command}) "
+                        f"reply {r.reply[:90]!r}"
+                    )
         return "\n".join(lines)
 
 
@@ -175,14 +195,21 @@ async def run_file(rows: list[Row], workdir: Path, template: Path) -> list[Resul
         for n, row in enumerate(rows):
             clock.instant = row.sent_at
             msg_id = f"corpus-{row.file}-{n}"
-            msg = IncomingMessage(Platform.WECOM, CHAT_OF.get(row.sender, CHAT_32), row.sender, row.message, msg_id,
-                                  row.sent_at)
+            msg = IncomingMessage(
+                Platform.WECOM, CHAT_OF.get(row.sender, CHAT_32), row.sender, row.message, msg_id, row.sent_at
+            )
             outcome = await services.pipeline.handle_message(msg)
             async with db.transaction() as session:
-                entries = [(a, s, dict(d or {})) for a, s, d in (await session.execute(
-                    select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
-                    .where(AuditEntry.message_id == msg_id).order_by(AuditEntry.id)
-                )).all()]
+                entries = [
+                    (a, s, dict(d or {}))
+                    for a, s, d in (
+                        await session.execute(
+                            select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
+                            .where(AuditEntry.message_id == msg_id)
+                            .order_by(AuditEntry.id)
+                        )
+                    ).all()
+                ]
             actual = effect_of(entries)
             right, wrong = judge(row, actual, outcome.command, outcome.result)
             results.append(Result(row, actual, outcome.command, outcome.reply.text, right, wrong))

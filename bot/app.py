@@ -26,10 +26,14 @@ async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with services.db.unit_of_work() as uow:  # the outbox as it is now, worker running or not
         services.metrics.show_outbox(await uow.outbox.waiting(), services.clock.now())
-    return web.Response(body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type})
+    return web.Response(
+        body=services.metrics.render(), headers={"Content-Type": services.metrics.content_type}
+    )
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, db: Database | None = None
+) -> web.Application:
     services = bootstrap(settings, clock=clock, db=db)
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app[SERVICES] = services

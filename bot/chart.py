@@ -9,8 +9,14 @@ from typing import Any
 
 from bot.domain.reports import DayPoint
 
-CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei",
-             "PingFang SC")
+CJK_FONTS = (
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 MAX_BYTES = 2 * 1024 * 1024  # WeCom image messages take at most 2 MB
 
 
@@ -31,8 +37,11 @@ def attendance_chart(points: Sequence[DayPoint], school: str = "") -> bytes:
 
     font = _cjk_font()
     zh = font is not None
-    labels = (("应到", "实到", "晚接", f"{school}近{len(points)}个托管日出勤与晚接") if zh else
-              ("expected", "present", "late pickups", f"last {len(points)} care days"))
+    labels = (
+        ("应到", "实到", "晚接", f"{school}近{len(points)}个托管日出勤与晚接")
+        if zh
+        else ("expected", "present", "late pickups", f"last {len(points)} care days")
+    )
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # a .ttc's weight guess is noise
     rc: Any = {"font.sans-serif": [font, *matplotlib.rcParams["font.sans-serif"]]} if font else {}
     with matplotlib.rc_context(rc):

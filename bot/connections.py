@@ -34,7 +34,9 @@ def planned(settings: Settings) -> list[str]:
     if settings.wecom.long_connection:
         lines.append(f"企业微信智能机器人长连接 {settings.wecom.ws_url} (bot_id {settings.wecom.bot_id})")
     if settings.dingtalk.stream:
-        lines.append(f"钉钉 Stream 长连接 {settings.dingtalk.openapi_base} (app_key {settings.dingtalk.app_key})")
+        lines.append(
+            f"钉钉 Stream 长连接 {settings.dingtalk.openapi_base} (app_key {settings.dingtalk.app_key})"
+        )
     return lines
 
 
@@ -43,8 +45,13 @@ def _wecom_ctx(services: Services, receive: Receive) -> Ctx:
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
-            lease = DbLease(services.db, services.clock, f"wecom-bot:{settings.bot_id}"[:64],
-                            f"{instance_name()}:{uuid.uuid4().hex[:8]}", settings.lease_seconds)
+            lease = DbLease(
+                services.db,
+                services.clock,
+                f"wecom-bot:{settings.bot_id}"[:64],
+                f"{instance_name()}:{uuid.uuid4().hex[:8]}",
+                settings.lease_seconds,
+            )
             client = WecomLongConnection(http, settings, receive, services.clock, lease)
             app[LINKS]["wecom"] = WecomLink(client)
             async with running(client.run):
@@ -59,8 +66,13 @@ def _dingtalk_ctx(services: Services, receive: Receive) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             robot = DingtalkAppRobot(http, services.clock, settings)
-            client = DingtalkStream(http, settings, receive, services.clock,
-                                    DingtalkReplies(http, settings, robot, services.clock))
+            client = DingtalkStream(
+                http,
+                settings,
+                receive,
+                services.clock,
+                DingtalkReplies(http, settings, robot, services.clock),
+            )
             async with running(client.run):
                 yield
 

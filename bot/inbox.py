@@ -33,9 +33,16 @@ log = logging.getLogger(__name__)
 def to_record(msg: IncomingMessage) -> dict[str, Any]:
     """The message as the inbox keeps it: enough to handle it and answer it after a restart."""
     return {
-        "platform": str(msg.platform), "chat_id": msg.chat_id, "sender_id": msg.sender_id, "text": msg.text,
-        "message_id": msg.message_id, "received_at": msg.received_at.isoformat(), "sender_name": msg.sender_name,
-        "is_group": msg.is_group, "reply_url": msg.reply_url, "reply_kind": msg.reply_kind,
+        "platform": str(msg.platform),
+        "chat_id": msg.chat_id,
+        "sender_id": msg.sender_id,
+        "text": msg.text,
+        "message_id": msg.message_id,
+        "received_at": msg.received_at.isoformat(),
+        "sender_name": msg.sender_name,
+        "is_group": msg.is_group,
+        "reply_url": msg.reply_url,
+        "reply_kind": msg.reply_kind,
         "reply_expires_at": msg.reply_expires_at.isoformat() if msg.reply_expires_at else None,
     }
 
@@ -43,10 +50,16 @@ def to_record(msg: IncomingMessage) -> dict[str, Any]:
 def from_record(data: dict[str, Any]) -> IncomingMessage:
     expires = data.get("reply_expires_at")
     return IncomingMessage(
-        platform=Platform(data["platform"]), chat_id=data["chat_id"], sender_id=data["sender_id"],
-        text=data["text"], message_id=data["message_id"], received_at=datetime.fromisoformat(data["received_at"]),
-        sender_name=data.get("sender_name", ""), is_group=bool(data.get("is_group", True)),
-        reply_url=data.get("reply_url"), reply_kind=data.get("reply_kind", ""),
+        platform=Platform(data["platform"]),
+        chat_id=data["chat_id"],
+        sender_id=data["sender_id"],
+        text=data["text"],
+        message_id=data["message_id"],
+        received_at=datetime.fromisoformat(data["received_at"]),
+        sender_name=data.get("sender_name", ""),
+        is_group=bool(data.get("is_group", True)),
+        reply_url=data.get("reply_url"),
+        reply_kind=data.get("reply_kind", ""),
         reply_expires_at=datetime.fromisoformat(expires) if expires else None,
     )
 
@@ -67,7 +80,9 @@ class Inbox:
         `store_within` seconds (default `database.retry_seconds`), then the error is raised: a message is
         never acknowledged to its platform unless it is stored."""
         platform, message_id = str(msg.platform), msg.message_id[:128]
-        away = Backoff(self.pipeline.settings.database.retry_seconds if store_within is None else store_within)
+        away = Backoff(
+            self.pipeline.settings.database.retry_seconds if store_within is None else store_within
+        )
         while True:
             # Handling waits for the intake's COMMIT: its mark must find the row, and a row never stored
             # (the COMMIT failed) is not handled at all.
@@ -76,14 +91,19 @@ class Inbox:
             try:
                 async with self.pipeline.db.unit_of_work() as uow:
                     now = self.pipeline.clock.now()
-                    inbox_id = await uow.inbox.take_in(platform, message_id, to_record(msg), now, self.instance,
-                                                       self._lease)
+                    inbox_id = await uow.inbox.take_in(
+                        platform, message_id, to_record(msg), now, self.instance, self._lease
+                    )
                     if inbox_id is not None:
                         live = _Live(self, msg, inbox_id, self._start(inbox_id, msg, stored), fresh=True)
                     else:
                         row = await uow.inbox.find(platform, message_id)
-                        if row is not None and row.state == store.RECEIVED and row.id not in self.inflight \
-                                and await uow.inbox.claim(row.id, self.instance, now, self._lease):
+                        if (
+                            row is not None
+                            and row.state == store.RECEIVED
+                            and row.id not in self.inflight
+                            and await uow.inbox.claim(row.id, self.instance, now, self._lease)
+                        ):
                             # Taken in before by a process that died before handling it: ours now.
                             live = _Live(self, msg, row.id, self._start(row.id, msg, stored), fresh=True)
                 if live is not None:
@@ -100,14 +120,19 @@ class Inbox:
             return _Live(self, msg, row.id, self.inflight[row.id], fresh=False)
         return _Seen(self, msg, row.id if row is not None else None)
 
-    def _start(self, inbox_id: int, msg: IncomingMessage,
-               stored: asyncio.Future[None] | None = None) -> asyncio.Task[Outcome]:
+    def _start(
+        self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None = None
+    ) -> asyncio.Task[Outcome]:
         task = asyncio.create_task(self._handle(inbox_id, msg, stored))
         self.inflight[inbox_id] = task
-        task.add_done_callback(lambda t: self.inflight.pop(inbox_id) if self.inflight.get(inbox_id) is t else None)
+        task.add_done_callback(
+            lambda t: self.inflight.pop(inbox_id) if self.inflight.get(inbox_id) is t else None
+        )
         return task
 
-    async def _handle(self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None) -> Outcome:
+    async def _handle(
+        self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None
+    ) -> Outcome:
         if stored is not None:
             await stored
         outcome = await self.pipeline.handle_message(msg, inbox_id)
@@ -124,11 +149,18 @@ class Inbox:
         settings = self.pipeline.settings.inbox
         async with self.pipeline.db.unit_of_work() as uow:
             rows, given_up = await uow.inbox.claim_lapsed(
-                self.pipeline.clock.now(), self.instance, self._lease, skip=set(self.inflight),
-                max_attempts=settings.max_attempts)
+                self.pipeline.clock.now(),
+                self.instance,
+                self._lease,
+                skip=set(self.inflight),
+                max_attempts=settings.max_attempts,
+            )
         for inbox_id in given_up:
-            log.error("inbox message given up after %d cut-off attempts", settings.max_attempts,
-                      extra={"inbox_id": inbox_id})
+            log.error(
+                "inbox message given up after %d cut-off attempts",
+                settings.max_attempts,
+                extra={"inbox_id": inbox_id},
+            )
         tasks = []
         for row in rows:
             msg = from_record(row.message)

@@ -29,24 +29,34 @@ class Metrics:
             registry=self.registry,
         )
         self.rejected = Counter(
-            "tuoguan_callbacks_rejected_total", "Callbacks refused before handling, by platform and HTTP status",
-            ["platform", "status"], registry=self.registry,
+            "tuoguan_callbacks_rejected_total",
+            "Callbacks refused before handling, by platform and HTTP status",
+            ["platform", "status"],
+            registry=self.registry,
         )
         self.job_runs = Counter(
-            "tuoguan_job_runs_total", "Scheduled job fires, by job and status", ["job", "status"],
+            "tuoguan_job_runs_total",
+            "Scheduled job fires, by job and status",
+            ["job", "status"],
             registry=self.registry,
         )
         self.pushes = Counter(
-            "tuoguan_pushes_total", "Pushes delivered or failed, by platform and result", ["platform", "result"],
+            "tuoguan_pushes_total",
+            "Pushes delivered or failed, by platform and result",
+            ["platform", "result"],
             registry=self.registry,
         )
         self.outbox_depth = Gauge(
-            "tuoguan_outbox_depth", "Pushes waiting in the outbox, by state and platform", ["state", "platform"],
+            "tuoguan_outbox_depth",
+            "Pushes waiting in the outbox, by state and platform",
+            ["state", "platform"],
             registry=self.registry,
         )
         self.outbox_age = Gauge(
-            "tuoguan_outbox_oldest_seconds", "Age of the oldest waiting push, by state and platform",
-            ["state", "platform"], registry=self.registry,
+            "tuoguan_outbox_oldest_seconds",
+            "Age of the oldest waiting push, by state and platform",
+            ["state", "platform"],
+            registry=self.registry,
         )
         self._outbox_labels: set[tuple[str, str]] = set()
 

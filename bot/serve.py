@@ -68,7 +68,9 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
 async def _serve_forever(app: web.Application, host: str, port: int, settings: Settings) -> None:
     from bot.web.limits import start_server
 
-    runner, _site = await start_server(app, host, port, settings.server, handle_signals=True)
+    runner, _site = await start_server(
+        app, host, port, settings.server, handle_signals=True, access_log=settings.server.access_log
+    )
     try:
         await asyncio.Event().wait()  # until SIGINT/SIGTERM (GracefulExit) or cancellation
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,7 +18,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.platform_settings import DingtalkSettings, WecomSettings
+
 log = logging.getLogger(__name__)
+
+__all__ = ["DingtalkSettings", "Settings", "WecomSettings", "load_settings"]
 
 DEFAULT_TOML = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 
@@ -44,6 +48,8 @@ class ServerSettings(BaseModel):
     header_timeout_seconds: float = 15.0
     # Open connections at most; at the cap a new one replaces the oldest idle one (see bot/web/limits.py).
     max_connections: int = 1000
+    # One log line per HTTP request (aiohttp's access log): off by default, as it costs on every callback.
+    access_log: bool = False
 
 
 class SimSettings(BaseModel):
@@ -60,73 +66,6 @@ class InboxSettings(BaseModel):
     recover_every_seconds: float = 5.0
     # A message whose handling was cut off this many times (it kills the process?) is given up, logged.
     max_attempts: int = 5
-
-
-class WecomSettings(BaseModel):
-    token: SecretStr = SecretStr("")
-    encoding_aes_key: SecretStr = SecretStr("")
-    corp_id: str = ""
-    api_base: str = "https://qyapi.weixin.qq.com"
-    bot_name: str = "托管助手"
-    # Self-built app (应用消息) for one-to-one pushes: corp_id + corp_secret + agent_id.
-    corp_secret: SecretStr = SecretStr("")
-    agent_id: int = 0
-    # WeCom drops a resend with the same request body within this window (a crash between send and record).
-    duplicate_check_seconds: int = 1800
-    # AI bot long connection (智能机器人 长连接): no public host needed. bot_id + bot_secret turn it on.
-    bot_id: str = ""
-    bot_secret: SecretStr = SecretStr("")
-    ws_url: str = "wss://openws.work.weixin.qq.com"
-    lease_seconds: float = 60.0  # another instance takes the connection over this long after the holder died
-    heartbeat_seconds: float = 30.0  # ping interval; two unanswered pings drop the connection
-    reconnect_min_seconds: float = 1.0  # back-off after a lost connection, doubled up to the max, with jitter
-    reconnect_max_seconds: float = 60.0
-    kicked_wait_seconds: float = 600.0  # after a newer connection took over (disconnected_event)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.token.get_secret_value() and self.encoding_aes_key.get_secret_value())
-
-    @property
-    def long_connection(self) -> bool:
-        return bool(self.bot_id and self.bot_secret.get_secret_value())
-
-    @property
-    def app_configured(self) -> bool:
-        return bool(self.corp_id and self.corp_secret.get_secret_value() and self.agent_id)
-
-
-class DingtalkSettings(BaseModel):
-    app_secret: SecretStr = SecretStr("")
-    api_base: str = "https://oapi.dingtalk.com"
-    # Enterprise app robot for one-to-one pushes (oToMessages/batchSend): app_key + app_secret; the robot
-    # code is the app key unless set. The new-style API lives on its own host.
-    app_key: str = ""
-    robot_code: str = ""
-    # Where set, a callback's chatbotCorpId (and robotCode, for robot_code) must match or it is refused.
-    corp_id: str = ""
-    openapi_base: str = "https://api.dingtalk.com"
-    # stream (a long connection, no public host) or http (callbacks only). Empty: stream when app_key and
-    # app_secret are set. /dingtalk/callback answers in every mode.
-    mode: Literal["", "stream", "http"] = ""
-    reconnect_min_seconds: float = 1.0
-    reconnect_max_seconds: float = 60.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.app_secret.get_secret_value())
-
-    @property
-    def stream(self) -> bool:
-        return self.app_configured and self.mode != "http"
-
-    @property
-    def app_configured(self) -> bool:
-        return bool(self.app_key and self.app_secret.get_secret_value())
-
-    @property
-    def robot(self) -> str:
-        return self.robot_code or self.app_key
 
 
 class SchoolSettings(BaseModel):
@@ -154,7 +93,9 @@ class CareSettings(BaseModel):
     reminder_minutes: int = 15  # pickup-reminder: this long before care ends
     escalate_minutes: int = 30  # late-pickup: to the principal this long after the expected time
     max_late_minutes: int = 60  # a late notice may reach at most this long after care ends
-    absence_flag_count: int = 3  # unnotified absences per child per term flagged to head teacher and principal
+    absence_flag_count: int = (
+        3  # unnotified absences per child per term flagged to head teacher and principal
+    )
     answer_minutes: int = 10  # a teacher's bare `17:35` answers the bot's 'what time?' this long after
 
     @model_validator(mode="before")
@@ -229,6 +170,7 @@ class BindingSettings(BaseModel):
 
     max_per_account_hour: int = 5  # per platform account, in any 60 minutes
     max_per_child_day: int = 10  # naming one child, from all accounts, in any 24 hours
+
 
 class RosterSettings(BaseModel):
     """Limits on one `tuoguan roster import`, checked before the file is read whole."""

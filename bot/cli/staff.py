@@ -10,7 +10,6 @@ from bot.bootstrap import Services
 from bot.domain.care import CareTimes
 from bot.domain.workload import Rates
 from bot.services import family_report, workload
-from bot.store.calendar import school_calendar, school_ids
 from bot.store.fees import calendar_term
 
 REPORTS = ("workload", "family")
@@ -37,16 +36,16 @@ async def month_workload(services: Services, month: str) -> list[workload.MonthW
     """Each school's workload for the month (None: no school yet); the month checked by the caller."""
     settings = services.settings
     today = services.clock.now().astimezone(settings.school.tz).date()
-    async with services.db.transaction() as s:
-        schools = await school_ids(s)
+    async with services.db.unit_of_work() as uow:
+        schools = await uow.calendar.school_ids()
         if not schools:
             return None
         out = []
         for school_id in schools:
-            calendar = await school_calendar(s, school_id)
+            calendar = await uow.calendar.of(school_id)
             out.append(
                 await workload.month_workload(
-                    s,
+                    uow,
                     school_id,
                     month,
                     today,
@@ -86,14 +85,14 @@ async def cmd_workload(services: Services, month: str, out: Path | None) -> int:
 
 async def cmd_family(services: Services, day: date | None, out: Path | None) -> int:
     day = day or services.clock.now().astimezone(services.settings.school.tz).date()
-    async with services.db.transaction() as s:
-        schools = await school_ids(s)
+    async with services.db.unit_of_work() as uow:
+        schools = await uow.calendar.school_ids()
         if not schools:
             print("还没有学校数据: 请先 tuoguan roster import 或 tuoguan demo")
             return 1
         for index, school_id in enumerate(schools):
-            start, end = calendar_term(await school_calendar(s, school_id), day)
-            report = await family_report.term_report(s, school_id, start, end)
+            start, end = calendar_term(await uow.calendar.of(school_id), day)
+            report = await family_report.term_report(uow, school_id, start, end)
             print("\n".join(report.lines()))
             if out is not None:
                 path = out if len(schools) == 1 else out.with_name(f"{out.stem}-{index + 1}{out.suffix}")

@@ -19,8 +19,19 @@ _CN_DIGITS = "零〇一二两三四五六七八九十"
 _NUM = rf"(?:\d{{1,2}}|[{_CN_DIGITS}]{{1,3}})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _RELATIVE = {
-    "今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1, "后天": 2, "大后天": 3,
-    "昨天": -1, "昨日": -1, "昨儿": -1, "前天": -2, "大前天": -3,
+    "今天": 0,
+    "今日": 0,
+    "今儿": 0,
+    "明天": 1,
+    "明日": 1,
+    "明儿": 1,
+    "后天": 2,
+    "大后天": 3,
+    "昨天": -1,
+    "昨日": -1,
+    "昨儿": -1,
+    "前天": -2,
+    "大前天": -3,
 }
 
 
@@ -65,7 +76,9 @@ class DateMatch:
 
 
 _VAGUE_WEEK = re.compile(r"(下下|下|这|本)(?:个)?(?:周|星期|礼拜)(?![一二三四五六日天七1-7])")
-_COUNT = re.compile(rf"(?:请|休)\s*(?P<n>{_NUM})\s*(?:个)?(?:天|日)(?:的)?(?:病|事)?假|请(?:病|事)?假\s*(?P<n2>{_NUM})\s*(?:天|日)")
+_COUNT = re.compile(
+    rf"(?:请|休)\s*(?P<n>{_NUM})\s*(?:个)?(?:天|日)(?:的)?(?:病|事)?假|请(?:病|事)?假\s*(?P<n2>{_NUM})\s*(?:天|日)"
+)
 _LIST_SEP = re.compile(r"\s*(?:、|和|跟|及|与|,|，|\s)\s*|(?<=[一二三四五六日天七])(?=周|星期|礼拜)")
 
 
@@ -154,8 +167,9 @@ def _span(start: date, end: date) -> tuple[date, ...]:
     return tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
 
 
-def _expression(text: str, pos: int, today: date, prev: tuple[re.Match[str], date] | None
-                ) -> tuple[tuple[date, ...], int, bool, re.Match[str], date] | None:
+def _expression(
+    text: str, pos: int, today: date, prev: tuple[re.Match[str], date] | None
+) -> tuple[tuple[date, ...], int, bool, re.Match[str], date] | None:
     """One day or one range starting exactly at `pos`: (days, end position, is a range, first match, start)."""
     first = _ONE_RE.match(text, pos)
     if first is None:
@@ -200,7 +214,9 @@ def find_dates(text: str, today: date, is_care_day: CareDay) -> DateMatch | None
             return DateMatch((), vague.group(0), vague=vague.group(0))
         if count:  # 请3天假: counted from the next care day
             span = _COUNT.search(text)
-            return _counted(today + timedelta(days=1), count, span.group(0) if span else "", today, is_care_day)
+            return _counted(
+                today + timedelta(days=1), count, span.group(0) if span else "", today, is_care_day
+            )
         return None
     parsed = _expression(text, first.start(), today, None)
     if parsed is None:
@@ -216,7 +232,7 @@ def find_dates(text: str, today: date, is_care_day: CareDay) -> DateMatch | None
         days, last_end, _, m, start = more
         all_days.extend(days)
         is_range = True
-    named_text = text[first.start():last_end]
+    named_text = text[first.start() : last_end]
     if count > 1 and len(all_days) == 1:  # 明天起请3天假: that many care days from the day named
         return _counted(all_days[0], count, named_text, today, is_care_day)
     return _result(tuple(sorted(set(all_days))), named_text, is_range, today, is_care_day)
@@ -233,7 +249,9 @@ def _counted(first: date, count: int, named: str, today: date, is_care_day: Care
     return DateMatch(tuple(days), named, True, tuple(skipped), tuple(d for d in days if d < today))
 
 
-def _result(named: tuple[date, ...], text: str, is_range: bool, today: date, is_care_day: CareDay) -> DateMatch:
+def _result(
+    named: tuple[date, ...], text: str, is_range: bool, today: date, is_care_day: CareDay
+) -> DateMatch:
     past = tuple(d for d in named if d < today)
     if not is_range:
         return DateMatch(named, text, False, (), past)
@@ -250,7 +268,9 @@ _TIME = re.compile(
 
 def _a_little(text: str, m: re.Match[str]) -> bool:
     """晚一点, 早一点, 快一点: 一点 meaning "a little", not one o'clock."""
-    return m.group(0).startswith("一点") and m.start() > 0 and text[m.start() - 1] in "晚早快慢有好多差稍再得迟"
+    return (
+        m.group(0).startswith("一点") and m.start() > 0 and text[m.start() - 1] in "晚早快慢有好多差稍再得迟"
+    )
 
 
 def find_time(text: str, *, afternoon: bool = True) -> tuple[time, str] | None:

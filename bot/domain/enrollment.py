@@ -91,11 +91,9 @@ class Seat:
     reserved: bool = False  # applied in a priority group with reserved places
 
 
-
 def queue(seats: Sequence[Seat]) -> list[Seat]:
     """The waitlist in order: application time, then id (first come, first served)."""
     return sorted((s for s in seats if s.state is State.WAITLIST), key=lambda s: (s.applied_at, s.id))
-
 
 
 def fits(priority_held: int, others_held: int, capacity: int, reserved: int, priority: bool) -> bool:
@@ -145,8 +143,9 @@ class PriorityPolicy:
 
 def priority_policy(enrollment: EnrollmentSettings) -> PriorityPolicy:
     """The school's priority policy from its `[enrollment]` settings."""
-    return PriorityPolicy(tuple(enrollment.priority_groups), enrollment.reserved_places,
-                          enrollment.priority_early_hours)
+    return PriorityPolicy(
+        tuple(enrollment.priority_groups), enrollment.reserved_places, enrollment.priority_early_hours
+    )
 
 
 def in_priority_group(groups: Sequence[str], left_behind: str, marks: Sequence[str]) -> bool:
@@ -163,7 +162,7 @@ def grade_allowed(grades: str, grade: int) -> bool:
 
 
 def grades_text(grades: str) -> str:
-    """"3,4,5" -> "3-5年级", "1,3" -> "1、3年级"."""
+    """ "3,4,5" -> "3-5年级", "1,3" -> "1、3年级"."""
     nums = sorted(int(g) for g in grades.split(",") if g.strip())
     if len(nums) > 1 and nums == list(range(nums[0], nums[-1] + 1)):
         return f"{nums[0]}-{nums[-1]}年级"
@@ -175,7 +174,6 @@ def school_approvals(seats: Sequence[Seat], capacity: int) -> list[Seat]:
     active = sum(1 for s in seats if s.state is State.ACTIVE or s.state is State.WITHDRAW_REQ)
     pending = sorted((s for s in seats if s.state is State.CLASS_OK), key=lambda s: (s.applied_at, s.id))
     return pending[: max(capacity - active, 0)]
-
 
 
 def under_filled(holding: int, min_size: int) -> bool:

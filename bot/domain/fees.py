@@ -22,9 +22,13 @@ class FeePolicy:
 
 def fee_policy(fees: FeeSettings) -> FeePolicy:
     """The school's fee policy from its `[fees]` settings."""
-    return FeePolicy(basic_monthly_fen=fees.basic_monthly_fen, basic_billing=fees.basic_billing,
-                     refund_school_cancelled=fees.refund_school_cancelled,
-                     refund_personal_leave=fees.refund_personal_leave, basic_daily_fen=fees.basic_daily_fen)
+    return FeePolicy(
+        basic_monthly_fen=fees.basic_monthly_fen,
+        basic_billing=fees.basic_billing,
+        refund_school_cancelled=fees.refund_school_cancelled,
+        refund_personal_leave=fees.refund_personal_leave,
+        basic_daily_fen=fees.basic_daily_fen,
+    )
 
 
 def yuan(fen: int) -> str:
@@ -35,7 +39,7 @@ def yuan(fen: int) -> str:
 
 
 def parse_yuan(text: str) -> int | None:
-    """"160", "160元", "16.5" -> fen; None if not a positive amount with at most two decimals."""
+    """ "160", "160元", "16.5" -> fen; None if not a positive amount with at most two decimals."""
     t = text.strip().removesuffix("元").strip()
     whole, _, frac = t.partition(".")
     if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
@@ -49,10 +53,6 @@ def days(start: date, end: date) -> Iterable[date]:
     while d <= end:
         yield d
         d += timedelta(days=1)
-
-
-
-
 
 
 def month_key(day: date) -> str:
@@ -76,8 +76,9 @@ def basic_month_fen(policy: FeePolicy, care_days: int, leave_days: int = 0) -> i
     return policy.basic_monthly_fen + policy.basic_daily_fen * max(billed_days, 0)
 
 
-def course_due(policy: FeePolicy, price_fen: int, held: Iterable[date],
-               cancelled: set[date], leave: set[date]) -> int:
+def course_due(
+    policy: FeePolicy, price_fen: int, held: Iterable[date], cancelled: set[date], leave: set[date]
+) -> int:
     """What one child owes for a course's sessions: each session's price less its refund (school
     cancellation, or personal leave when configured)."""
     due = 0

@@ -12,7 +12,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 CN_GRADES = "一二三四五六"
 ASK = "请各位家长回复「@托管助手 收到」确认(也可私信回复「收到」)。"
 # 全校 / 三年级 at the start of a notice (not 三年级2班: a class is its head teacher's to notify).
-_SCOPE_HEAD = re.compile(r"^(全校|[一二三四五六1-6]年级)(?![\d一二三四五六七八九十]*班)\s*[:：,，]?\s*(.+)$", re.DOTALL)
+_SCOPE_HEAD = re.compile(
+    r"^(全校|[一二三四五六1-6]年级)(?![\d一二三四五六七八九十]*班)\s*[:：,，]?\s*(.+)$", re.DOTALL
+)
 
 
 def grade_of(word: str) -> int | None:
@@ -51,8 +53,9 @@ def parse_status(text: str) -> int | None:
     return int(m.group(1)) if m.group(1) else 1
 
 
-def closes_at(created: datetime, open_days: int, closure_day: date | None = None,
-              tz: tzinfo | None = None) -> datetime:
+def closes_at(
+    created: datetime, open_days: int, closure_day: date | None = None, tz: tzinfo | None = None
+) -> datetime:
     """A notice collects 收到 `open_days`; a closure notice no later than the end of the closed day."""
     end = created + timedelta(days=open_days)
     if closure_day is not None:
@@ -79,8 +82,10 @@ def closure_text(days: str, reason: str) -> str:
 def reminder_text(text: str, sent: datetime) -> str:
     """The group reminder: which notice, and a request to the @-mentioned guardians only (no names listed)."""
     short = text if len(text) <= 30 else text[:30] + "…"
-    return (f"【通知提醒】{sent.month}月{sent.day}日的通知「{short}」还未收到部分家长的确认。"
-            f"请被@的家长回复「@托管助手 收到」,谢谢!")
+    return (
+        f"【通知提醒】{sent.month}月{sent.day}日的通知「{short}」还未收到部分家长的确认。"
+        f"请被@的家长回复「@托管助手 收到」,谢谢!"
+    )
 
 
 def rate(confirmed: int, total: int) -> str:

@@ -16,9 +16,8 @@ from bot.handlers.care_common import calendar_of, day_label
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, ArgParser, Args, CommandSpec
 from bot.handlers.resolve import find_kids
-from bot.store.archives import add_record, archives_of
 from bot.store.care import Kid
-from bot.store.family import LeftBehind, left_behind_children
+from bot.store.family import LeftBehind
 
 KINDS = {"关爱记录": "care", "家访": "visit", "座谈会": "meeting"}
 LABELS = {v: k for k, v in KINDS.items()}
@@ -53,8 +52,8 @@ def _may_record(ctx: HandlerContext, child: LeftBehind, mother: int | None) -> b
 async def _children(ctx: HandlerContext) -> tuple[list[LeftBehind], list[LeftBehind]]:
     """(every left-behind child of the school, those the sender may record for)."""
     assert ctx.actor.school_id is not None
-    everyone = await left_behind_children(ctx.session, ctx.actor.school_id)
-    mothers = await archives_of(ctx.session, [c.id for c in everyone])
+    everyone = await ctx.uow.family.left_behind(ctx.actor.school_id)
+    mothers = await ctx.uow.archives.archives_of([c.id for c in everyone])
     mine = [
         c
         for c in everyone
@@ -125,8 +124,7 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     now = ctx.clock.now()
     targets: list[int | None] = [c.id for c in named] or [None]
     for student_id in targets:
-        add_record(
-            ctx.session,
+        await ctx.uow.archives.add_record(
             ctx.actor.school_id,
             student_id,
             kind,

@@ -14,7 +14,6 @@ from bot.domain.workload import local_time
 from bot.handlers.care_common import calendar_of, day_label
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, CommandSpec
-from bot.store import staff as store
 
 _CHECK_IN = re.compile(r"^(?:我)?(?:已经?)?(?:到岗|签到)(?:了|啦)?[。.!！~～]*$")
 _CHECK_OUT = re.compile(r"^(?:我)?(?:已经?)?(?:离岗|签退)(?:了|啦)?[。.!！~～]*$")
@@ -68,8 +67,7 @@ async def handle_check_in(ctx: HandlerContext, args: Args) -> Reply:
     if refusal:
         return refusal
     today = ctx.today()
-    at, new = await store.check_in(
-        ctx.session,
+    at, new = await ctx.uow.staff.check_in(
         ctx.actor.school_id,
         ctx.actor.staff_id,
         today,
@@ -88,8 +86,7 @@ async def handle_check_out(ctx: HandlerContext, args: Args) -> Reply:
     if refusal:
         return refusal
     today = ctx.today()
-    at, new, came = await store.check_out(
-        ctx.session,
+    at, new, came = await ctx.uow.staff.check_out(
         ctx.actor.school_id,
         ctx.actor.staff_id,
         today,
@@ -123,7 +120,7 @@ async def _target(ctx: HandlerContext, name: str) -> tuple[str, str] | Reply:
     """("class:ID" | "course:ID", its name) if the sender may arrange it, else the refusal."""
     school_id = ctx.actor.school_id
     assert school_id is not None
-    found = await store.class_named(ctx.session, school_id, name)
+    found = await ctx.uow.staff.class_named(school_id, name)
     if found is not None:
         if not ctx.actor.teaches(found.id):
             return Reply.refusal(
@@ -132,7 +129,7 @@ async def _target(ctx: HandlerContext, name: str) -> tuple[str, str] | Reply:
                 not_allowed=True,
             )
         return f"class:{found.id}", found.name
-    course = await store.x_course_named(ctx.session, school_id, name)
+    course = await ctx.uow.staff.x_course_named(school_id, name)
     if course is None:
         return Reply.refusal(f"没有叫「{name[:12]}」的班级或兴趣课。{SUB_USAGE}", private=True)
     if not (ctx.actor.is_school_wide or course.teacher_id == ctx.actor.staff_id):
@@ -151,14 +148,13 @@ async def handle_substitute(ctx: HandlerContext, args: Args) -> Reply:
     day = await _substitute_day(ctx, args["when"])
     if isinstance(day, str):
         return Reply.refusal(day, private=True)
-    teachers = await store.staff_named(ctx.session, school_id, args["teacher"])
+    teachers = await ctx.uow.staff.staff_named(school_id, args["teacher"])
     if len(teachers) != 1:
         many = "、".join(t.name for t in teachers[:5])
         why = f"有几位老师: {many},请写全名" if teachers else "教师名单里没有这位老师,请写全名"
         return Reply.refusal(f"「{args['teacher'][:10]}」{why}。{SUB_USAGE}", private=True)
     teacher = teachers[0]
-    before = await store.set_substitute(
-        ctx.session,
+    before = await ctx.uow.staff.set_substitute(
         school_id,
         target[0],
         day,

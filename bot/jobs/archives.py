@@ -8,8 +8,8 @@ from collections import defaultdict
 from bot.domain import archives as rules
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
-from bot.store.archives import Archive, archives_of
-from bot.store.family import LeftBehind, left_behind_children
+from bot.store.archives import Archive
+from bot.store.family import LeftBehind
 from bot.store.fees import calendar_term
 
 
@@ -31,9 +31,9 @@ async def archive_update(ctx: JobContext) -> str:
     week = rules.first_week(start, ctx.calendar.is_care_day)
     if week is None or not week[0] <= ctx.day <= week[1]:
         return "不在学期第一周"
-    async with ctx.services.db.transaction() as s:
-        children = await left_behind_children(s, ctx.school_id)
-        archives = await archives_of(s, [c.id for c in children])
+    async with ctx.deps.db.unit_of_work() as uow:
+        children = await uow.family.left_behind(ctx.school_id)
+        archives = await uow.archives.archives_of([c.id for c in children])
     by_head: dict[int, list[LeftBehind]] = defaultdict(list)
     for child in children:
         if child.head_teacher_id is not None:

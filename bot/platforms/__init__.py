@@ -82,7 +82,12 @@ def _origin(url: str) -> tuple[str, str, int] | None:
         port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower(), 0)
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.password
+    ):
         return None
     return parts.scheme.lower(), parts.hostname.lower().rstrip("."), port
 
@@ -101,8 +106,12 @@ def platform_reply_url(url: object, api_base: str, what: str, also: tuple[str, .
     if theirs is not None and (theirs == own or (theirs[1] in also and theirs[2] == default_port[theirs[0]])):
         return url
     shown = urlsplit(url).hostname if theirs else "unparsable"
-    log.warning("%s refused: host %s is not the platform's (%s)", what, str(shown)[:80],
-                own[1] if own else "api_base unset")
+    log.warning(
+        "%s refused: host %s is not the platform's (%s)",
+        what,
+        str(shown)[:80],
+        own[1] if own else "api_base unset",
+    )
     return None
 
 

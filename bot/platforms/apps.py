@@ -69,8 +69,13 @@ class AppMessenger:
             raise TokenError(SendResult("retry", type(exc).__name__, "token")) from None
         return Token(value, self.clock.now() + timedelta(seconds=seconds))
 
-    async def send(self, user_id: str, msg: Outgoing, done: int = 0,
-                   on_part: Callable[[int], Awaitable[None]] | None = None) -> SendResult:
+    async def send(
+        self,
+        user_id: str,
+        msg: Outgoing,
+        done: int = 0,
+        on_part: Callable[[int], Awaitable[None]] | None = None,
+    ) -> SendResult:
         """The parts of the message not yet `done` to one user, in order; the first that fails decides.
 
         `on_part(n)` is awaited once n parts have gone through, so a retry resumes after them and

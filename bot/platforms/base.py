@@ -47,8 +47,9 @@ class GroupMessenger(MakesBodies, Protocol):
 
     backoff_seconds: int
 
-    async def send_body(self, address: str, secret: str, body: dict[str, Any], key: str,
-                        now: datetime) -> SendResult: ...
+    async def send_body(
+        self, address: str, secret: str, body: dict[str, Any], key: str, now: datetime
+    ) -> SendResult: ...
 
 
 class RobotMessenger(GroupMessenger, Protocol):
@@ -66,8 +67,13 @@ class PrivateMessenger(Protocol):
 
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]: ...
 
-    async def send(self, user_id: str, msg: Outgoing, done: int = 0,
-                   on_part: Callable[[int], Awaitable[None]] | None = None) -> SendResult: ...
+    async def send(
+        self,
+        user_id: str,
+        msg: Outgoing,
+        done: int = 0,
+        on_part: Callable[[int], Awaitable[None]] | None = None,
+    ) -> SendResult: ...
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,17 @@ class PlatformMessengers:
             self.app = self.private_over_link(link)
 
 
-async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any], limit: float) -> tuple[int, Any]:
+async def post_json(
+    http: aiohttp.ClientSession, url: str, body: dict[str, Any], limit: float
+) -> tuple[int, Any]:
     """POST a JSON body; (status, parsed answer or None)."""
     # A BytesIO body: an image message runs to ~2.7 MB, which aiohttp would not stream from raw bytes.
-    async with http.post(url, data=io.BytesIO(json.dumps(body, ensure_ascii=False).encode()),
-                         headers={"Content-Type": "application/json"},
-                         timeout=aiohttp.ClientTimeout(total=limit)) as resp:
+    async with http.post(
+        url,
+        data=io.BytesIO(json.dumps(body, ensure_ascii=False).encode()),
+        headers={"Content-Type": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=limit),
+    ) as resp:
         if resp.status != 200:
             return resp.status, None
         try:
@@ -115,8 +126,9 @@ async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any],
             return 200, None
 
 
-async def call_json(http: aiohttp.ClientSession, method: str, url: str, limit: float,
-                    **kwargs: Any) -> tuple[int, Any]:
+async def call_json(
+    http: aiohttp.ClientSession, method: str, url: str, limit: float, **kwargs: Any
+) -> tuple[int, Any]:
     """Any request; (status, parsed answer or None), whatever the status."""
     async with http.request(method, url, timeout=aiohttp.ClientTimeout(total=limit), **kwargs) as resp:
         try:
@@ -125,8 +137,14 @@ async def call_json(http: aiohttp.ClientSession, method: str, url: str, limit: f
             return resp.status, None
 
 
-def classify_errcode(status: int, data: Any, throttled: frozenset[int], broken: frozenset[int],
-                     config: frozenset[int] = frozenset(), quota: frozenset[int] = frozenset()) -> SendResult:
+def classify_errcode(
+    status: int,
+    data: Any,
+    throttled: frozenset[int],
+    broken: frozenset[int],
+    config: frozenset[int] = frozenset(),
+    quota: frozenset[int] = frozenset(),
+) -> SendResult:
     """An `{"errcode": ...}` answer (robots, reply routes) as a SendResult, by the platform's code sets."""
     if status != 200:
         return SendResult("retry", f"http {status}")

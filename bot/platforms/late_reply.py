@@ -20,8 +20,9 @@ def route_valid(url: str | None, route: LateRoute | None, expires_at: datetime |
     return expires > now
 
 
-async def post_reply(http: aiohttp.ClientSession, url: str, route: LateRoute, text: str,
-                     mentions: tuple[str, ...]) -> SendResult:
+async def post_reply(
+    http: aiohttp.ClientSession, url: str, route: LateRoute, text: str, mentions: tuple[str, ...]
+) -> SendResult:
     try:
         status, data = await post_json(http, url, route.body(text, mentions), 10)
     except (aiohttp.ClientError, TimeoutError) as exc:

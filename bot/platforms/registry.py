@@ -11,7 +11,12 @@ from bot.platforms.wecom.messengers import wecom_messengers
 from bot.settings import Settings
 
 
-def build_messengers(http: aiohttp.ClientSession, clock: Clock, settings: Settings) -> dict[str, PlatformMessengers]:
+def build_messengers(
+    http: aiohttp.ClientSession, clock: Clock, settings: Settings
+) -> dict[str, PlatformMessengers]:
     # In order of preference: a person with accounts on both gets one-to-one pushes on WeCom.
-    entries = (wecom_messengers(http, clock, settings.wecom), dingtalk_messengers(http, clock, settings.dingtalk))
+    entries = (
+        wecom_messengers(http, clock, settings.wecom),
+        dingtalk_messengers(http, clock, settings.dingtalk),
+    )
     return {entry.platform: entry for entry in entries}

@@ -102,7 +102,9 @@ def grades(value: str) -> str:
         if not part:
             continue
         span = re.match(r"^(\d)\s*[-~至到]\s*(\d)$", part)
-        numbers = list(range(int(span[1]), int(span[2]) + 1)) if span else [int(part)] if part.isdigit() else []
+        numbers = (
+            list(range(int(span[1]), int(span[2]) + 1)) if span else [int(part)] if part.isdigit() else []
+        )
         if not numbers or any(not 1 <= n <= 6 for n in numbers):
             raise FieldError(f'年级"{value}"应为 1-6,如 3,4 或 3-4')
         found.update(numbers)
@@ -144,8 +146,14 @@ def yuan_to_fen(value: str) -> int:
 
 
 # The 学生 sheet's staff-only archive columns of a left-behind child, by field name.
-ARCHIVE_COLUMNS = {"爱心妈妈": "caring_mother", "务工单位": "employer", "务工单位电话": "employer_phone",
-                   "监护人职业": "guardian_job", "监护人年龄": "guardian_age", "监护人健康": "guardian_health"}
+ARCHIVE_COLUMNS = {
+    "爱心妈妈": "caring_mother",
+    "务工单位": "employer",
+    "务工单位电话": "employer_phone",
+    "监护人职业": "guardian_job",
+    "监护人年龄": "guardian_age",
+    "监护人健康": "guardian_health",
+}
 _ARCHIVE_MAX = {"employer": 200, "guardian_health": 100}
 _ANY_PHONE = re.compile(r"^\+?[0-9][0-9\-\s()（）转]{4,24}$")
 
@@ -178,5 +186,7 @@ def archive_fields(cells: Mapping[str, Any], text: Callable[[str], str]) -> dict
         raw = text(column)
         if len(raw) > _ARCHIVE_MAX.get(key, 50):
             raise FieldError(f"{column}太长(最多 {_ARCHIVE_MAX.get(key, 50)} 字)")
-        values[key] = age(raw) if key == "guardian_age" else any_phone(raw) if key == "employer_phone" else raw
+        values[key] = (
+            age(raw) if key == "guardian_age" else any_phone(raw) if key == "employer_phone" else raw
+        )
     return values

@@ -60,10 +60,14 @@ class RowBudget:
 
     def refuse(self, rows: str = "") -> RosterReadError:
         if self.used <= self.limit:
-            return RosterReadError(f"花名册空行太多: 读到第 {self.seen} 行仍未结束(其中有内容的 {self.used} 行),"
-                                   f"超过上限 {self.limit} 行(roster.max_rows)的两倍。请删除表中多余的空行后再导入。")
+            return RosterReadError(
+                f"花名册空行太多: 读到第 {self.seen} 行仍未结束(其中有内容的 {self.used} 行),"
+                f"超过上限 {self.limit} 行(roster.max_rows)的两倍。请删除表中多余的空行后再导入。"
+            )
         size = f"{rows}," if rows else ""
-        return RosterReadError(f"花名册行数太多: {size}超过上限 {self.limit} 行(roster.max_rows)。{SPLIT_HINT}")
+        return RosterReadError(
+            f"花名册行数太多: {size}超过上限 {self.limit} 行(roster.max_rows)。{SPLIT_HINT}"
+        )
 
 
 def read_roster(paths: list[Path], limits: RosterSettings | None = None) -> dict[str, SheetData]:
@@ -93,8 +97,10 @@ def _check_size(paths: list[Path], max_bytes: int) -> None:
         return
     names = paths[0].name if len(paths) == 1 else f"{paths[0].name} 等 {len(paths)} 个文件"
     mb = 1024 * 1024
-    raise RosterReadError(f"花名册文件太大: {names} 共 {size / mb:.1f} MB,超过上限 {max_bytes / mb:.1f} MB"
-                          f"(roster.max_bytes)。{SPLIT_HINT}")
+    raise RosterReadError(
+        f"花名册文件太大: {names} 共 {size / mb:.1f} MB,超过上限 {max_bytes / mb:.1f} MB"
+        f"(roster.max_bytes)。{SPLIT_HINT}"
+    )
 
 
 def _sheet_of_csv(path: Path) -> str:

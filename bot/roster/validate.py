@@ -119,7 +119,9 @@ class Validator:
             raise f.FieldError("填写了群ID,请同时填写平台(wecom 或 dingtalk)")
         self._class_seen.add(name)
         self.out.classes.append(
-            ClassRec(name, grade, head, head_phone, platform, chat_id, row.text("推送地址"), row.text("推送密钥"))
+            ClassRec(
+                name, grade, head, head_phone, platform, chat_id, row.text("推送地址"), row.text("推送密钥")
+            )
         )
 
     def _student(self, row: Row) -> None:
@@ -143,8 +145,19 @@ class Validator:
             self._teacher_exists(paired, "帮扶教师")
         self._student_seen.add(number)
         self.out.students.append(
-            StudentRec(number, name, class_name, gender, birth, basic_care, LEFT_BEHIND[lb_text],
-                       row.text("外出务工地"), paired, row.text("备注"), self._archive(row))
+            StudentRec(
+                number,
+                name,
+                class_name,
+                gender,
+                birth,
+                basic_care,
+                LEFT_BEHIND[lb_text],
+                row.text("外出务工地"),
+                paired,
+                row.text("备注"),
+                self._archive(row),
+            )
         )
 
     def _archive(self, row: Row) -> dict[str, Any]:
@@ -168,7 +181,9 @@ class Validator:
             raise f.FieldError(f"学籍号{number}的家长手机{phone}重复")
         self._guardian_seen.add((number, phone))
         may_pickup = f.yes_no(row.text("可接送"), default=True)
-        self.out.guardians.append(GuardianRec(number, name, relation, phone, row.text("平台账号"), may_pickup))
+        self.out.guardians.append(
+            GuardianRec(number, name, relation, phone, row.text("平台账号"), may_pickup)
+        )
 
     def _course(self, row: Row) -> None:
         name = self._required(row, "课程")
@@ -193,7 +208,18 @@ class Validator:
         if teacher:
             self._teacher_exists(teacher, "教师")
         self.out.courses.append(
-            CourseRec(name, category, days, start, end, capacity, min_size, price, f.grades(row.text("年级")), teacher)
+            CourseRec(
+                name,
+                category,
+                days,
+                start,
+                end,
+                capacity,
+                min_size,
+                price,
+                f.grades(row.text("年级")),
+                teacher,
+            )
         )
 
     # -- across sheets -------------------------------------------------------------------------
@@ -206,7 +232,8 @@ class Validator:
             if len(numbers) > 1:
                 self.out.warnings.append(
                     f'学生: {class_name}有 {len(numbers)} 名同名学生"{name}"(学籍号 {"、".join(numbers)}),'
-                    f"消息中按姓名无法区分,请在姓名中加以区分(例如 {name}A、{name}B)后重新导入")
+                    f"消息中按姓名无法区分,请在姓名中加以区分(例如 {name}A、{name}B)后重新导入"
+                )
 
     def _cross_checks(self) -> None:
         self._same_names()
@@ -218,9 +245,11 @@ class Validator:
             if not phones:
                 self.out.errors.append(f'班级 第{line}行: 班主任"{cls.head_teacher}"不在教师表中')
             elif cls.head_phone and cls.head_phone not in phones:
-                self.out.errors.append(f'班级 第{line}行: 班主任手机{cls.head_phone}与教师表不一致')
+                self.out.errors.append(f"班级 第{line}行: 班主任手机{cls.head_phone}与教师表不一致")
             elif len(phones) > 1 and not cls.head_phone:
-                self.out.errors.append(f'班级 第{line}行: 班主任"{cls.head_teacher}"有同名教师,请填写班主任手机')
+                self.out.errors.append(
+                    f'班级 第{line}行: 班主任"{cls.head_teacher}"有同名教师,请填写班主任手机'
+                )
         for t in self.out.teachers:
             if t.class_name and not self._has_class(t.class_name):
                 line = self._line_of("教师", "姓名", t.name, 班级=t.class_name)

@@ -11,17 +11,11 @@ from typing import TYPE_CHECKING
 from openpyxl import Workbook
 
 from bot.spreadsheet import append_row
-from bot.store.archives import (
-    Archive,
-    RecordRow,
-    records_between,
-    school_archives,
-    term_counts,
-)
-from bot.store.family import LeftBehind, left_behind_children, staff_names
+from bot.store.archives import Archive, RecordRow
+from bot.store.family import LeftBehind
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from bot.store.uow import UnitOfWork
 
 KIND_LABELS = {"care": "关爱记录", "visit": "家访", "meeting": "座谈会"}
 COUNT_LABELS = (
@@ -78,13 +72,13 @@ class TermReport:
         return [head, *(c.render() for c in self.children)]
 
 
-async def term_report(session: AsyncSession, school_id: int, start: date, end: date) -> TermReport:
-    children = await left_behind_children(session, school_id)
-    archives = await school_archives(session, school_id)
+async def term_report(uow: UnitOfWork, school_id: int, start: date, end: date) -> TermReport:
+    children = await uow.family.left_behind(school_id)
+    archives = await uow.archives.school_archives(school_id)
     ids = [c.id for c in children]
-    counts = await term_counts(session, ids, start, end)
-    staff = await staff_names(
-        session, [*(c.paired_teacher_id for c in children), *(a.caring_mother_id for a in archives.values())]
+    counts = await uow.archives.term_counts(ids, start, end)
+    staff = await uow.archives.staff_names(
+        [*(c.paired_teacher_id for c in children), *(a.caring_mother_id for a in archives.values())]
     )
     report = TermReport(start, end, names={c.id: f"{c.class_name} {c.name}" for c in children})
     for child in children:
@@ -100,7 +94,7 @@ async def term_report(session: AsyncSession, school_id: int, start: date, end: d
         )
     report.records = [
         r
-        for r in await records_between(session, school_id, start, end)
+        for r in await uow.archives.records_between(school_id, start, end)
         if r.student_id is None or r.student_id in report.names
     ]
     return report

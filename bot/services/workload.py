@@ -18,14 +18,13 @@ from openpyxl import Workbook
 
 from bot.domain import workload as rules
 from bot.domain.care import CareTimes
+from bot.domain.care_day import ClassDay
 from bot.domain.fees import yuan
 from bot.spreadsheet import append_row
-from bot.store.care import ClassDay, school_day
-from bot.store.staff import attendance_between, substitutes_between
-from bot.store.workload import Teaching, sessions_held, teaching
+from bot.store.workload import Teaching
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from bot.store.uow import UnitOfWork
 
 UNASSIGNED = "未指定教师"
 
@@ -107,7 +106,7 @@ def _class_minutes(day: ClassDay, care: CareTimes, tz: tzinfo) -> tuple[int, int
 
 
 async def _basic_care(
-    session: AsyncSession,
+    uow: UnitOfWork,
     school_id: int,
     days: list[date],
     tally: _Tally,
@@ -119,7 +118,7 @@ async def _basic_care(
 ) -> None:
     facts = tally.facts
     for day in days:
-        for class_id, class_day in sorted((await school_day(session, school_id, day)).items()):
+        for class_id, class_day in sorted((await uow.workload.class_days(school_id, day)).items()):
             sub = subs.get((f"class:{class_id}", day))
             regular = facts.care_teachers.get(class_id) or (
                 [facts.basic_teacher] if facts.basic_teacher else []
@@ -176,7 +175,7 @@ def _attendance(
 
 
 async def month_workload(
-    session: AsyncSession,
+    uow: UnitOfWork,
     school_id: int,
     month: str,
     today: date,
@@ -189,19 +188,19 @@ async def month_workload(
     first, last = month_bounds(month)
     through = min(last, today)
     out = MonthWorkload(month, through if through >= first else None, rates)
-    tally = _Tally(await teaching(session, school_id))
+    tally = _Tally(await uow.workload.teaching(school_id))
     if out.through is not None:
-        rows = await attendance_between(session, school_id, first, through)
-        subs = await substitutes_between(session, school_id, first, through)
+        rows = await uow.staff.attendance_between(school_id, first, through)
+        subs = await uow.staff.substitutes_between(school_id, first, through)
         checked_in: dict[date, set[int]] = {}
         for (staff_id, day), (came, _) in rows.items():
             if came is not None:
                 checked_in.setdefault(day, set()).add(staff_id)
         days = [first + timedelta(days=i) for i in range((through - first).days + 1)]
         await _basic_care(
-            session, school_id, [d for d in days if is_care_day(d)], tally, care, tz, subs, checked_in, out
+            uow, school_id, [d for d in days if is_care_day(d)], tally, care, tz, subs, checked_in, out
         )
-        for held in await sessions_held(session, school_id, first, through):
+        for held in await uow.workload.sessions_held(school_id, first, through):
             sub = subs.get((f"course:{held.course_id}", held.day))
             regular = [held.teacher_id] if held.teacher_id is not None else []
             teachers = rules.day_teachers(sub, regular, checked_in.get(held.day, set()))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.roster import StudentRec
 from bot.store.archive_tables import CareRecord, StudentArchive
+from bot.store.family import staff_names
 from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.tables import Staff, Student
 
@@ -49,15 +50,6 @@ class RecordRow:
     student_id: int | None
     staff_name: str
     note: str
-
-
-async def archives_of(session: AsyncSession, student_ids: Sequence[int]) -> dict[int, Archive]:
-    if not student_ids:
-        return {}
-    rows = await session.scalars(
-        select(StudentArchive).where(StudentArchive.student_id.in_(list(student_ids)))
-    )
-    return {a.student_id: Archive(a.student_id, *(getattr(a, f) for f in FIELDS)) for a in rows}
 
 
 async def school_archives(session: AsyncSession, school_id: int) -> dict[int, Archive]:
@@ -114,44 +106,6 @@ async def import_archives(
     return {number for number, student in students.items() if student.id in changed}
 
 
-def add_record(
-    session: AsyncSession,
-    school_id: int,
-    student_id: int | None,
-    kind: str,
-    day: date,
-    staff_id: int | None,
-    note: str,
-    by: str,
-    at: datetime,
-    message_id: str,
-) -> None:
-    session.add(
-        CareRecord(
-            school_id=school_id,
-            student_id=student_id,
-            kind=kind,
-            day=day,
-            staff_id=staff_id,
-            note=note,
-            recorded_by=by,
-            recorded_at=at,
-            message_id=message_id,
-        )
-    )
-
-
-async def records_between(session: AsyncSession, school_id: int, start: date, end: date) -> list[RecordRow]:
-    """The school's care records in [start, end], by day, with the recording teacher's name."""
-    rows = await session.execute(
-        select(CareRecord.day, CareRecord.kind, CareRecord.student_id, Staff.name, CareRecord.note)
-        .outerjoin(Staff, Staff.id == CareRecord.staff_id)
-        .where(CareRecord.school_id == school_id, CareRecord.day.between(start, end))
-        .order_by(CareRecord.day, CareRecord.id)
-    )
-    return [RecordRow(d, k, s, n or "", note) for d, k, s, n, note in rows.all()]
-
-
 async def talks_between(
     session: AsyncSession, student_ids: Sequence[int], start: date, end: date
 ) -> dict[int, list[tuple[int, date]]]:
@@ -173,36 +127,93 @@ async def talks_between(
     return dict(out)
 
 
-async def term_counts(
-    session: AsyncSession, student_ids: Sequence[int], start: date, end: date
-) -> dict[int, Counter[str]]:
-    """Per child in [start, end]: family calls by the parents away (call), 谈心 (talk), and care records by
-    kind (care, visit, meeting); three grouped statements."""
-    out: dict[int, Counter[str]] = defaultdict(Counter)
-    if not student_ids:
-        return out
-    ids = list(student_ids)
-    calls = (
-        select(FamilyCall.student_id, literal("call"), func.count())
-        .where(
-            FamilyCall.student_id.in_(ids),
-            FamilyCall.by_parent_away.is_(True),
-            FamilyCall.day.between(start, end),
+class ArchivesRepo:
+    """Left-behind children's archives and dated care records, and what the term's report counts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def archives_of(self, student_ids: Sequence[int]) -> dict[int, Archive]:
+        if not student_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(StudentArchive).where(StudentArchive.student_id.in_(list(student_ids)))
         )
-        .group_by(FamilyCall.student_id)
-    )
-    talks = (
-        select(PastoralTalk.student_id, literal("talk"), func.count())
-        .where(PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end))
-        .group_by(PastoralTalk.student_id)
-    )
-    cares = (
-        select(CareRecord.student_id, CareRecord.kind, func.count())
-        .where(CareRecord.student_id.in_(ids), CareRecord.day.between(start, end))
-        .group_by(CareRecord.student_id, CareRecord.kind)
-    )
-    for stmt in (calls, talks, cares):
-        for student_id, kind, n in (await session.execute(stmt)).all():
-            if student_id is not None:
-                out[student_id][str(kind)] += int(n)
-    return out
+        return {a.student_id: Archive(a.student_id, *(getattr(a, f) for f in FIELDS)) for a in rows}
+
+    async def school_archives(self, school_id: int) -> dict[int, Archive]:
+        return await school_archives(self.session, school_id)
+
+    async def staff_names(self, staff_ids: Sequence[int | None]) -> dict[int, str]:
+        """Teachers' names by id (the paired teachers and 爱心妈妈 a report shows)."""
+        return await staff_names(self.session, staff_ids)
+
+    async def add_record(
+        self,
+        school_id: int,
+        student_id: int | None,
+        kind: str,
+        day: date,
+        staff_id: int | None,
+        note: str,
+        by: str,
+        at: datetime,
+        message_id: str,
+    ) -> None:
+        self.session.add(
+            CareRecord(
+                school_id=school_id,
+                student_id=student_id,
+                kind=kind,
+                day=day,
+                staff_id=staff_id,
+                note=note,
+                recorded_by=by,
+                recorded_at=at,
+                message_id=message_id,
+            )
+        )
+
+    async def records_between(self, school_id: int, start: date, end: date) -> list[RecordRow]:
+        """The school's care records in [start, end], by day, with the recording teacher's name."""
+        rows = await self.session.execute(
+            select(CareRecord.day, CareRecord.kind, CareRecord.student_id, Staff.name, CareRecord.note)
+            .outerjoin(Staff, Staff.id == CareRecord.staff_id)
+            .where(CareRecord.school_id == school_id, CareRecord.day.between(start, end))
+            .order_by(CareRecord.day, CareRecord.id)
+        )
+        return [RecordRow(d, k, s, n or "", note) for d, k, s, n, note in rows.all()]
+
+    async def term_counts(
+        self, student_ids: Sequence[int], start: date, end: date
+    ) -> dict[int, Counter[str]]:
+        """Per child in [start, end]: family calls by the parents away (call), 谈心 (talk), and care records by
+        kind (care, visit, meeting); three grouped statements."""
+        out: dict[int, Counter[str]] = defaultdict(Counter)
+        if not student_ids:
+            return out
+        ids = list(student_ids)
+        calls = (
+            select(FamilyCall.student_id, literal("call"), func.count())
+            .where(
+                FamilyCall.student_id.in_(ids),
+                FamilyCall.by_parent_away.is_(True),
+                FamilyCall.day.between(start, end),
+            )
+            .group_by(FamilyCall.student_id)
+        )
+        talks = (
+            select(PastoralTalk.student_id, literal("talk"), func.count())
+            .where(PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end))
+            .group_by(PastoralTalk.student_id)
+        )
+        cares = (
+            select(CareRecord.student_id, CareRecord.kind, func.count())
+            .where(CareRecord.student_id.in_(ids), CareRecord.day.between(start, end))
+            .group_by(CareRecord.student_id, CareRecord.kind)
+        )
+        for stmt in (calls, talks, cares):
+            for student_id, kind, n in (await self.session.execute(stmt)).all():
+                if student_id is not None:
+                    out[student_id][str(kind)] += int(n)
+        return out

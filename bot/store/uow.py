@@ -11,6 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.archives import ArchivesRepo
 from bot.store.binding import BindingRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
@@ -29,6 +30,8 @@ from bot.store.proposals import ProposalsRepo
 from bot.store.reports import ReportsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
+from bot.store.staff import StaffRepo
+from bot.store.workload import WorkloadRepo
 
 
 class UnitOfWork:
@@ -109,6 +112,18 @@ class UnitOfWork:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepo:
+        return StaffRepo(self.session)
+
+    @cached_property
+    def archives(self) -> ArchivesRepo:
+        return ArchivesRepo(self.session)
+
+    @cached_property
+    def workload(self) -> WorkloadRepo:
+        return WorkloadRepo(self.session)
 
     @cached_property
     def reports(self) -> ReportsRepo:

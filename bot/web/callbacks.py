@@ -28,8 +28,12 @@ BUDGET = web.AppKey("reply_budget", float)
 
 
 def _reject(request: web.Request, platform: str, exc: Rejected) -> web.Response:
-    log.warning("%s callback rejected: %s", platform, exc.reason,
-                extra={"remote": request.remote, "status": exc.status})
+    log.warning(
+        "%s callback rejected: %s",
+        platform,
+        exc.reason,
+        extra={"remote": request.remote, "status": exc.status},
+    )
     request.app[SERVICES].metrics.rejected.labels(platform, str(exc.status)).inc()
     return web.Response(status=exc.status, text="rejected")
 
@@ -68,13 +72,19 @@ async def wecom_verify(request: web.Request) -> web.Response:
         wecom.check_fresh(q.get("timestamp", ""), request.app[SERVICES].clock.now())
         echostr = q.get("echostr", "")
         try:
-            plain = crypto.verify_url(q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""), echostr)
+            plain = crypto.verify_url(
+                q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""), echostr
+            )
         except Rejected:
             # An echostr sent with a raw '+' arrives as a space after URL decoding.
             if " " not in echostr:
                 raise
-            plain = crypto.verify_url(q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""),
-                                      echostr.replace(" ", "+"))
+            plain = crypto.verify_url(
+                q.get("msg_signature", ""),
+                q.get("timestamp", ""),
+                q.get("nonce", ""),
+                echostr.replace(" ", "+"),
+            )
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     return web.Response(text=plain)
@@ -89,15 +99,21 @@ async def wecom_callback(request: web.Request) -> web.Response:
     try:
         wecom.check_fresh(q.get("timestamp", ""), services.clock.now())
         kind, encrypted = wecom.encrypted_field(await _body(request), request.content_type)
-        plain = crypto.decrypt(encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+        plain = crypto.decrypt(
+            encrypted, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", "")
+        )
         parse = wecom.parse_ai_bot if kind == wecom.AI_BOT else wecom.parse_group_robot
-        inbound = parse(plain, services.clock.now(), services.settings.wecom.bot_name, services.settings.wecom.api_base)
+        inbound = parse(
+            plain, services.clock.now(), services.settings.wecom.bot_name, services.settings.wecom.api_base
+        )
     except Rejected as exc:
         return _reject(request, "wecom", exc)
     msg = inbound.message
     if msg is None and inbound.notice_body is not None:  # a picture alone, enter_chat: a short fixed answer
         timestamp = str(int(services.clock.now().timestamp()))
-        return web.json_response(crypto.encrypt(json.dumps(inbound.notice_body, ensure_ascii=False), timestamp))
+        return web.json_response(
+            crypto.encrypt(json.dumps(inbound.notice_body, ensure_ascii=False), timestamp)
+        )
     if msg is None:
         return web.Response(text="")
     reply = await _answer(request, msg)
@@ -119,10 +135,13 @@ async def wecom_callback(request: web.Request) -> web.Response:
 async def dingtalk_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
-        dingtalk.verify(request.headers, services.settings.dingtalk.app_secret.get_secret_value(), services.clock.now())
+        dingtalk.verify(
+            request.headers, services.settings.dingtalk.app_secret.get_secret_value(), services.clock.now()
+        )
         inbound = dingtalk.parse(await _body(request), services.clock.now(), services.settings.dingtalk)
-        await claim_sign(services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"],
-                         inbound.message_id)
+        await claim_sign(
+            services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"], inbound.message_id
+        )
     except Rejected as exc:
         return _reject(request, "dingtalk", exc)
     msg = inbound.message
@@ -140,7 +159,8 @@ def setup_callbacks(app: web.Application) -> None:
     settings = app[SERVICES].settings
     if settings.wecom.configured:
         app[WECOM_CRYPTO] = wecom.WecomCrypto(
-            settings.wecom.token.get_secret_value(), settings.wecom.encoding_aes_key.get_secret_value(),
+            settings.wecom.token.get_secret_value(),
+            settings.wecom.encoding_aes_key.get_secret_value(),
             settings.wecom.corp_id,
         )
     app[BUDGET] = settings.server.reply_budget_seconds

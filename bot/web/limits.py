@@ -111,15 +111,19 @@ class ConnectionLimiter:
             victim = next((c for c in self._open if c.idle()), None)
             if victim is None:
                 self.refused += 1
-                self._notes.warning("refused", "connection refused: %d open, all busy (server.max_connections)",
-                                    len(self._open))
+                self._notes.warning(
+                    "refused",
+                    "connection refused: %d open, all busy (server.max_connections)",
+                    len(self._open),
+                )
                 return False
             self.forget(victim)
             if victim.transport is not None:
                 victim.transport.abort()
             self.evicted += 1
-            self._notes.warning("evicted", "at server.max_connections (%d): closed the oldest idle connection",
-                                self.limit)
+            self._notes.warning(
+                "evicted", "at server.max_connections (%d): closed the oldest idle connection", self.limit
+            )
         self._open[conn] = None
         return True
 
@@ -130,11 +134,20 @@ class ConnectionLimiter:
 class LimitedSite(web.BaseSite):
     """A TCP site whose connections go through a ConnectionLimiter."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int,
-                 notes: RateLimitedLog | None = None, backlog: int = 1024) -> None:
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        max_connections: int,
+        notes: RateLimitedLog | None = None,
+        backlog: int = 1024,
+    ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host, self._port = host, port
-        self.limiter = ConnectionLimiter(runner.server, usable_connections(max_connections), notes or RateLimitedLog())
+        self.limiter = ConnectionLimiter(
+            runner.server, usable_connections(max_connections), notes or RateLimitedLog()
+        )
 
     @property
     def name(self) -> str:
@@ -148,8 +161,9 @@ class LimitedSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self.limiter, self._host, self._port, backlog=self._backlog,
-                                                reuse_address=True)
+        self._server = await loop.create_server(
+            self.limiter, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
 
 
 def usable_connections(wanted: int) -> int:
@@ -158,8 +172,9 @@ def usable_connections(wanted: int) -> int:
     if soft == resource.RLIM_INFINITY or wanted <= soft - RESERVED_FDS:
         return wanted
     usable = max(1, soft - RESERVED_FDS)
-    log.warning("server.max_connections %d exceeds the open-file limit (ulimit -n %d): using %d",
-                wanted, soft, usable)
+    log.warning(
+        "server.max_connections %d exceeds the open-file limit (ulimit -n %d): using %d", wanted, soft, usable
+    )
     return usable
 
 
@@ -171,7 +186,9 @@ def accept_error_handler(notes: RateLimitedLog) -> Any:
         exc = context.get("exception")
         message = str(context.get("message", ""))
         if "accept" in message or (isinstance(exc, OSError) and exc.errno in ACCEPT_ERRNOS):
-            code = errno.errorcode.get(exc.errno or 0, "?") if isinstance(exc, OSError) else type(exc).__name__
+            code = (
+                errno.errorcode.get(exc.errno or 0, "?") if isinstance(exc, OSError) else type(exc).__name__
+            )
             notes.warning("accept", "accept() failed: %s (%s)", code, message[:80])
             return
         loop.default_exception_handler(context)
@@ -179,13 +196,22 @@ def accept_error_handler(notes: RateLimitedLog) -> Any:
     return handle
 
 
-async def start_server(app: web.Application, host: str, port: int, server_settings: Any, *,
-                       handle_signals: bool = False, access_log: bool = True) -> tuple[web.AppRunner, LimitedSite]:
+async def start_server(
+    app: web.Application,
+    host: str,
+    port: int,
+    server_settings: Any,
+    *,
+    handle_signals: bool = False,
+    access_log: bool = True,
+) -> tuple[web.AppRunner, LimitedSite]:
     """Set up `app` behind the limits of `server_settings` (header_timeout_seconds, max_connections)."""
     notes = RateLimitedLog()
     asyncio.get_running_loop().set_exception_handler(accept_error_handler(notes))
-    kwargs: dict[str, Any] = {"keepalive_timeout": server_settings.header_timeout_seconds,
-                              "handle_signals": handle_signals}
+    kwargs: dict[str, Any] = {
+        "keepalive_timeout": server_settings.header_timeout_seconds,
+        "handle_signals": handle_signals,
+    }
     if not access_log:
         kwargs["access_log"] = None
     runner = web.AppRunner(app, **kwargs)

@@ -73,8 +73,12 @@ class SimGuard:
         host = _hostname(request.host)
         if host is None:
             return "bad Host header"
-        if not (host in LOOPBACK_NAMES or _loopback(host) or host == self.name
-                or (self.any_client and _ip(host) is not None)):
+        if not (
+            host in LOOPBACK_NAMES
+            or _loopback(host)
+            or host == self.name
+            or (self.any_client and _ip(host) is not None)
+        ):
             return "foreign Host header"
         origin = request.headers.get("Origin")
         if origin is not None:
@@ -92,13 +96,16 @@ class SimGuard:
 
 def guard_middleware(guard: SimGuard) -> Any:
     @web.middleware
-    async def sim_guard(request: web.Request,
-                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def sim_guard(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path == "/sim" or request.path.startswith("/sim/"):
             reason = guard.refusal(request)
             if reason is not None:
                 log.warning("simulator request refused: %s", reason, extra={"remote": request.remote})
-                return web.Response(status=403, text="模拟器只接受本机打开的 /sim 页面发来的请求,请刷新 /sim 页面重试")
+                return web.Response(
+                    status=403, text="模拟器只接受本机打开的 /sim 页面发来的请求,请刷新 /sim 页面重试"
+                )
         return await handler(request)
 
     return sim_guard
@@ -107,16 +114,24 @@ def guard_middleware(guard: SimGuard) -> Any:
 async def page(request: web.Request) -> web.Response:
     html = resources.files("bot.web").joinpath("static/sim.html").read_text(encoding="utf-8")
     html = html.replace("__SIM_TOKEN__", request.app[SIM_TOKEN])
-    return web.Response(text=html, content_type="text/html", headers={
-        "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "frame-ancestors 'none'",
-    })
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "frame-ancestors 'none'",
+        },
+    )
 
 
 async def chats(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.unit_of_work() as uow:
         found = await uow.sim.chats()
-    return web.json_response([{"chat": c.chat_id, "platform": c.platform, "name": c.class_name} for c in found])
+    return web.json_response(
+        [{"chat": c.chat_id, "platform": c.platform, "name": c.class_name} for c in found]
+    )
 
 
 async def people(request: web.Request) -> web.Response:
@@ -125,8 +140,9 @@ async def people(request: web.Request) -> web.Response:
     if speakers is None:
         raise web.HTTPNotFound(text="no such chat")
     out: list[dict[str, Any]] = [
-        {"user": p.user_id, "label": f"{p.guardian_of}{p.relation} {p.name}", "kind": "家长"} if not p.role else
-        {"user": p.user_id, "label": f"{ROLE_WORDS.get(p.role, p.role)} {p.name}", "kind": "教师"}
+        {"user": p.user_id, "label": f"{p.guardian_of}{p.relation} {p.name}", "kind": "家长"}
+        if not p.role
+        else {"user": p.user_id, "label": f"{ROLE_WORDS.get(p.role, p.role)} {p.name}", "kind": "教师"}
         for p in speakers
     ]
     unique = list({p["user"]: p for p in reversed(out)}.values())[::-1]  # first label per account wins
@@ -146,15 +162,18 @@ async def say(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="需要 chat, user, text") from None
     async with services.db.unit_of_work() as uow:
         platform = await uow.sim.platform_of(chat_id)
-    msg = IncomingMessage(Platform(platform or "sim"), chat_id, user, text, f"sim-{uuid.uuid4().hex}",
-                          services.clock.now())
+    msg = IncomingMessage(
+        Platform(platform or "sim"), chat_id, user, text, f"sim-{uuid.uuid4().hex}", services.clock.now()
+    )
     outcome = await services.pipeline.handle_message(msg)
     private = outcome.reply.private
-    return web.json_response({
-        "reply": PRIVATE_IN_GROUP if private else outcome.reply.text,
-        "private": outcome.reply.text if private else None,
-        "pushes": [{"text": p.text, "to": "group" if p.chat_ref else "private"} for p in outcome.pushes],
-    })
+    return web.json_response(
+        {
+            "reply": PRIVATE_IN_GROUP if private else outcome.reply.text,
+            "private": outcome.reply.text if private else None,
+            "pushes": [{"text": p.text, "to": "group" if p.chat_ref else "private"} for p in outcome.pushes],
+        }
+    )
 
 
 async def feed(request: web.Request) -> web.Response:

@@ -206,7 +206,7 @@ async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: D
     from datetime import timedelta
 
     from bot.inbox import to_record
-    from bot.platforms.wecom.long_connection import message_from_frame
+    from bot.platforms.wecom.frames import message_from_frame
 
     server = FakeWecomWs("bot-1", SECRET)
     async with wecom_ws_server(server) as url:

@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.handlers", "bot.services", "bot.reports", "bot.roster", "bot.notices", "bot.course_news"),
     ("bot.store", "bot.platforms", "bot.metrics", "bot.spreadsheet", "bot.chart"),
     ("bot.domain",),
-    ("bot.settings", "bot.clock", "bot.background", "bot"),
+    ("bot.settings", "bot.platform_settings", "bot.clock", "bot.background", "bot"),
 ]
 
 PENDING_SQL: set[str] = set()

@@ -63,7 +63,9 @@ class DingtalkApp(AppMessenger):
 
     async def _fetch_token(self) -> tuple[str, int]:
         body = {"appKey": self.settings.app_key, "appSecret": self.settings.app_secret.get_secret_value()}
-        status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/oauth2/accessToken", self.timeout, json=body)
+        status, data = await call_json(
+            self.http, "POST", f"{self.base}/v1.0/oauth2/accessToken", self.timeout, json=body
+        )
         if status >= 500 or status == 429:
             raise TokenError(SendResult("retry", f"http {status}", "accessToken"))
         if status != 200 or not isinstance(data, dict) or not data.get("accessToken"):
@@ -78,7 +80,9 @@ class DingtalkApp(AppMessenger):
         if status != 200 or not isinstance(data, dict):
             raise TokenError(SendResult("retry", f"http {status}", "gettoken"))
         if data.get("errcode", 0) != 0 or not data.get("access_token"):
-            log.error("DingTalk gettoken refused (%s): check dingtalk.app_key / app_secret", data.get("errcode"))
+            log.error(
+                "DingTalk gettoken refused (%s): check dingtalk.app_key / app_secret", data.get("errcode")
+            )
             raise TokenError(SendResult("failed", str(data.get("errcode")), "gettoken refused"))
         return str(data["access_token"]), int(data.get("expires_in", 7200))
 
@@ -94,7 +98,10 @@ class DingtalkApp(AppMessenger):
         bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, DINGTALK_BYTES):
             if msg.markdown:
-                key, param = "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
+                key, param = (
+                    "sampleMarkdown",
+                    {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part},
+                )
             else:
                 key, param = "sampleText", {"content": part}
             bodies.append({"msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
@@ -107,12 +114,24 @@ class DingtalkApp(AppMessenger):
             uploaded = await self._upload(body["image"])
             if isinstance(uploaded, SendResult):
                 return uploaded
-            body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
-        status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/oToMessages/batchSend", self.timeout,
-                                       json=body, headers={"x-acs-dingtalk-access-token": token})
+            body = {k: v for k, v in body.items() if k != "image"} | {
+                "msgParam": json.dumps({"photoURL": uploaded})
+            }
+        status, data = await call_json(
+            self.http,
+            "POST",
+            f"{self.base}/v1.0/robot/oToMessages/batchSend",
+            self.timeout,
+            json=body,
+            headers={"x-acs-dingtalk-access-token": token},
+        )
         result = classify(status, data)
-        if result.outcome in ("ok", "retry") and status == 200 and isinstance(data, dict) \
-                and data.get("invalidStaffIdList"):
+        if (
+            result.outcome in ("ok", "retry")
+            and status == 200
+            and isinstance(data, dict)
+            and data.get("invalidStaffIdList")
+        ):
             return SendResult("failed", "invalidStaffId", "user not in the organisation")
         return result
 
@@ -130,12 +149,22 @@ class DingtalkApp(AppMessenger):
     async def _upload_once(self, token: str, image: bytes) -> tuple[SendResult, str]:
         form = aiohttp.FormData()
         form.add_field("type", "image")
-        name, kind = ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+        name, kind = (
+            ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+        )
         form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
-        status, data = await call_json(self.http, "POST", f"{self.oapi}/media/upload", self.timeout,
-                                       params={"access_token": token, "type": "image"}, data=form)
+        status, data = await call_json(
+            self.http,
+            "POST",
+            f"{self.oapi}/media/upload",
+            self.timeout,
+            params={"access_token": token, "type": "image"},
+            data=form,
+        )
         if status >= 500 or status == 429 or not isinstance(data, dict) or "errcode" not in data:
-            return SendResult("retry", f"http {status}" if status != 200 else "bad answer", "media/upload"), ""
+            return SendResult(
+                "retry", f"http {status}" if status != 200 else "bad answer", "media/upload"
+            ), ""
         code = data["errcode"]
         if code == 0 and data.get("media_id"):
             return SendResult("ok", "0"), str(data["media_id"])

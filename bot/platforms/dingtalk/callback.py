@@ -19,12 +19,19 @@ class DingtalkInbound:
     message: IncomingMessage | None
     session_webhook: str | None
     message_id: str = ""  # the callback's msgId, also when the message is not for the bot
-    notice: str = ""  # no message for the pipeline, but an answer (a picture or file alone: what the bot can do)
+    notice: str = (
+        ""  # no message for the pipeline, but an answer (a picture or file alone: what the bot can do)
+    )
 
 
 def _expires(value: object, received_at: datetime) -> datetime:
     """sessionWebhookExpiredTime (epoch ms) as an aware datetime; absent or odd: an hour after receipt."""
-    if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isascii() and str(value).isdigit():
+    if (
+        isinstance(value, int | str)
+        and not isinstance(value, bool)
+        and str(value).isascii()
+        and str(value).isdigit()
+    ):
         try:
             return datetime.fromtimestamp(int(value) / 1000, UTC)
         except (OverflowError, OSError, ValueError):
@@ -38,7 +45,10 @@ def parse(body: bytes, received_at: datetime, settings: Any = None) -> DingtalkI
     data = load_json(body)
     if not isinstance(data, dict):
         raise Rejected(400, "JSON is not an object")
-    msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")
+    msg_id, conversation = (
+        clean_id(data.get("msgId"), "msgId"),
+        clean_id(data.get("conversationId"), "conversationId"),
+    )
     robot_code, corp_id = (settings.robot_code, settings.corp_id) if settings is not None else ("", "")
     if robot_code and data.get("robotCode") != robot_code:
         raise Rejected(403, "robotCode is not dingtalk.robot_code")
@@ -52,12 +62,21 @@ def parse(body: bytes, received_at: datetime, settings: Any = None) -> DingtalkI
     if is_group and data.get("isInAtList") is False:
         return DingtalkInbound(None, webhook, msg_id)
     if text is None:
-        return DingtalkInbound(None, webhook, msg_id, CAN_DO if data.get("msgtype") in ("picture", "file", "video") else "")
+        return DingtalkInbound(
+            None, webhook, msg_id, CAN_DO if data.get("msgtype") in ("picture", "file", "video") else ""
+        )
     sender_name = clean_text(str(data.get("senderNick") or ""))
     message = IncomingMessage(
-        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text),
-        message_id=msg_id, received_at=received_at, sender_name=sender_name, is_group=is_group,
-        reply_url=webhook, reply_kind="dingtalk",
+        platform=Platform.DINGTALK,
+        chat_id=conversation,
+        sender_id=user,
+        text=clean_text(text),
+        message_id=msg_id,
+        received_at=received_at,
+        sender_name=sender_name,
+        is_group=is_group,
+        reply_url=webhook,
+        reply_kind="dingtalk",
         reply_expires_at=_expires(data.get("sessionWebhookExpiredTime"), received_at) if webhook else None,
     )
     return DingtalkInbound(message, webhook, msg_id)

@@ -13,10 +13,16 @@ from bot.platforms.dingtalk.robot import DingtalkRobot
 from bot.settings import DingtalkSettings
 
 
-def dingtalk_messengers(http: aiohttp.ClientSession, clock: Clock, settings: DingtalkSettings) -> PlatformMessengers:
+def dingtalk_messengers(
+    http: aiohttp.ClientSession, clock: Clock, settings: DingtalkSettings
+) -> PlatformMessengers:
     app = DingtalkAppRobot(http, clock, settings)  # one token for one-to-one and group pushes
     return PlatformMessengers(
-        platform="dingtalk", word="钉钉", robot=DingtalkRobot(http, settings.api_base), app=app,
-        link=DingtalkAppLink(app) if settings.app_configured else None, late_routes=LATE_ROUTES,
+        platform="dingtalk",
+        word="钉钉",
+        robot=DingtalkRobot(http, settings.api_base),
+        app=app,
+        link=DingtalkAppLink(app) if settings.app_configured else None,
+        late_routes=LATE_ROUTES,
         private_ready=settings.app_configured,
     )

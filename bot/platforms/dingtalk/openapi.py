@@ -28,14 +28,29 @@ class DingtalkAppRobot(DingtalkApp):
         bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, GROUP_BYTES - 200):  # room for the JSON around the text
             if msg.markdown:
-                key, param = "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
+                key, param = (
+                    "sampleMarkdown",
+                    {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part},
+                )
             else:
                 key, param = "sampleText", {"content": part}
-            bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
-                           "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+            bodies.append(
+                {
+                    "robotCode": self.settings.robot,
+                    "openConversationId": conversation_id,
+                    "msgKey": key,
+                    "msgParam": json.dumps(param, ensure_ascii=False),
+                }
+            )
         if msg.image is not None:  # the daily chart: uploaded just before it is sent, after the text
-            bodies.append({"robotCode": self.settings.robot, "openConversationId": conversation_id,
-                           "msgKey": "sampleImageMsg", "image": msg.image})
+            bodies.append(
+                {
+                    "robotCode": self.settings.robot,
+                    "openConversationId": conversation_id,
+                    "msgKey": "sampleImageMsg",
+                    "image": msg.image,
+                }
+            )
         return bodies
 
     async def send_group(self, conversation_id: str, msg: Outgoing) -> SendResult:
@@ -53,7 +68,9 @@ class DingtalkAppRobot(DingtalkApp):
             uploaded = await self._upload(body["image"])
             if isinstance(uploaded, SendResult):
                 return uploaded
-            body = {k: v for k, v in body.items() if k != "image"} | {"msgParam": json.dumps({"photoURL": uploaded})}
+            body = {k: v for k, v in body.items() if k != "image"} | {
+                "msgParam": json.dumps({"photoURL": uploaded})
+            }
         try:
             token = await self.access_token()
             result = await self._post_group(token, body)
@@ -61,12 +78,20 @@ class DingtalkAppRobot(DingtalkApp):
                 result = await self._post_group(await self.access_token(stale=token), body)
         except TokenError as exc:
             return exc.result
-        return SendResult("failed", result.code, "token refused twice") if result.outcome == "token" else result
+        return (
+            SendResult("failed", result.code, "token refused twice") if result.outcome == "token" else result
+        )
 
     async def _post_group(self, token: str, body: dict[str, Any]) -> SendResult:
         try:
-            status, data = await call_json(self.http, "POST", f"{self.base}/v1.0/robot/groupMessages/send",
-                                           self.timeout, json=body, headers={"x-acs-dingtalk-access-token": token})
+            status, data = await call_json(
+                self.http,
+                "POST",
+                f"{self.base}/v1.0/robot/groupMessages/send",
+                self.timeout,
+                json=body,
+                headers={"x-acs-dingtalk-access-token": token},
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult("retry", type(exc).__name__)
         return classify(status, data)
@@ -83,5 +108,7 @@ class DingtalkAppLink:
     def bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
         return self.robot.group_bodies("", msg)
 
-    async def send_body(self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+    async def send_body(
+        self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime
+    ) -> SendResult:
         return await self.robot.send_group_body({**body, "openConversationId": chat_id})

@@ -19,5 +19,7 @@ def reply_body(text: str | None, mention_user_ids: tuple[str, ...] = ()) -> dict
 # By IncomingMessage.reply_kind. Refusals that say the sessionWebhook is gone (expired, robot removed, a
 # security check) send the reply to its target instead.
 LATE_ROUTES = {
-    "dingtalk": LateRoute(reply_body, gone=frozenset({300001, 310000, 600001}), throttled=frozenset({410100, 130101})),
+    "dingtalk": LateRoute(
+        reply_body, gone=frozenset({300001, 310000, 600001}), throttled=frozenset({410100, 130101})
+    ),
 }

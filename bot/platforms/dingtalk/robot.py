@@ -39,7 +39,11 @@ class DingtalkRobot:
         return f"dingtalk:{webhook}"
 
     def url(self, webhook: str, secret: str, now: datetime) -> str:
-        base = webhook if webhook.startswith("http") else f"{self.api_base}/robot/send?access_token={quote_plus(webhook)}"
+        base = (
+            webhook
+            if webhook.startswith("http")
+            else f"{self.api_base}/robot/send?access_token={quote_plus(webhook)}"
+        )
         if not secret:
             return base
         timestamp = str(int(now.timestamp() * 1000))
@@ -54,7 +58,9 @@ class DingtalkRobot:
             uuid = msg.key if len(parts) == 1 else f"{msg.key}#{index + 1}"
             if msg.markdown:
                 title = part.split("\n", 1)[0][:30] or "托管助手"
-                bodies.append({"msgtype": "markdown", "markdown": {"title": title, "text": part}, "msgUuid": uuid})
+                bodies.append(
+                    {"msgtype": "markdown", "markdown": {"title": title, "text": part}, "msgUuid": uuid}
+                )
                 continue
             body: dict[str, Any] = {"msgtype": "text", "text": {"content": part}, "msgUuid": uuid}
             if index == 0 and (msg.mention_user_ids or msg.mention_phones):
@@ -72,7 +78,9 @@ class DingtalkRobot:
         text = f"{part} {tags}".strip()
         return f"{text}\n{UNBOUND_GUARDIANS}" if msg.mention_phones else text
 
-    async def send_body(self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+    async def send_body(
+        self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime
+    ) -> SendResult:
         try:
             status, data = await post_json(self.http, self.url(webhook, secret, now), body, self.timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -42,12 +42,16 @@ STOPPED, LOST, REFUSED = "stopped", "lost", "refused"
 UNREACHABLE = "connections/open unreachable"
 
 
-def message_from_data(data: dict[str, Any], received_at: datetime,
-                      api_base: str = "https://oapi.dingtalk.com") -> tuple[IncomingMessage | None, bool]:
+def message_from_data(
+    data: dict[str, Any], received_at: datetime, api_base: str = "https://oapi.dingtalk.com"
+) -> tuple[IncomingMessage | None, bool]:
     """A robot message as an IncomingMessage (None: not for the bot), and whether it holds any text.
 
     A sessionWebhook off `api_base`'s host is dropped (never posted to, now or late)."""
-    msg_id, conversation = clean_id(data.get("msgId"), "msgId"), clean_id(data.get("conversationId"), "conversationId")
+    msg_id, conversation = (
+        clean_id(data.get("msgId"), "msgId"),
+        clean_id(data.get("conversationId"), "conversationId"),
+    )
     user = clean_id(data.get("senderStaffId") or data.get("senderId"), "sender")
     is_group = data.get("conversationType") == "2"
     if is_group and data.get("isInAtList") is False:
@@ -56,9 +60,16 @@ def message_from_data(data: dict[str, Any], received_at: datetime,
     webhook = platform_reply_url(data.get("sessionWebhook"), api_base, "DingTalk sessionWebhook")
     expires = data.get("sessionWebhookExpiredTime")
     return IncomingMessage(
-        platform=Platform.DINGTALK, chat_id=conversation, sender_id=user, text=clean_text(text or "").strip(),
-        message_id=msg_id, received_at=received_at, sender_name=clean_text(str(data.get("senderNick") or "")),
-        is_group=is_group, reply_url=webhook, reply_kind="dingtalk",
+        platform=Platform.DINGTALK,
+        chat_id=conversation,
+        sender_id=user,
+        text=clean_text(text or "").strip(),
+        message_id=msg_id,
+        received_at=received_at,
+        sender_name=clean_text(str(data.get("senderNick") or "")),
+        is_group=is_group,
+        reply_url=webhook,
+        reply_kind="dingtalk",
         reply_expires_at=datetime.fromtimestamp(expires / 1000, UTC) if isinstance(expires, int) else None,
     ), text is not None
 
@@ -66,8 +77,9 @@ def message_from_data(data: dict[str, Any], received_at: datetime,
 class DingtalkReplies:
     """Where an answer goes: the sessionWebhook while valid and on the configured oapi host; else the app robot."""
 
-    def __init__(self, http: aiohttp.ClientSession, settings: DingtalkSettings, robot: DingtalkAppRobot,
-                 clock: Clock) -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession, settings: DingtalkSettings, robot: DingtalkAppRobot, clock: Clock
+    ) -> None:
         self.http, self.settings, self.robot, self.clock = http, settings, robot, clock
 
     def webhook_usable(self, msg: IncomingMessage) -> bool:
@@ -81,16 +93,21 @@ class DingtalkReplies:
         if self.webhook_usable(msg):
             assert msg.reply_url is not None
             try:
-                async with self.http.post(msg.reply_url, json=reply_body(reply.text, reply.mention_user_ids),
-                                          timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                async with self.http.post(
+                    msg.reply_url,
+                    json=reply_body(reply.text, reply.mention_user_ids),
+                    timeout=aiohttp.ClientTimeout(total=10),
+                ) as resp:
                     data = await resp.json(content_type=None) if resp.status == 200 else None
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 data = None
                 log.warning("DingTalk sessionWebhook failed: %s; using the app robot", type(exc).__name__)
             if isinstance(data, dict) and data.get("errcode") in (0, "0"):
                 return SendResult("ok", "0")
-            log.warning("DingTalk sessionWebhook refused (%s); using the app robot",
-                        data.get("errcode") if isinstance(data, dict) else "no answer")
+            log.warning(
+                "DingTalk sessionWebhook refused (%s); using the app robot",
+                data.get("errcode") if isinstance(data, dict) else "no answer",
+            )
         outgoing = Outgoing(key=msg.message_id, text=reply.text)
         if msg.is_group:
             return await self.robot.send_group(msg.chat_id, outgoing)
@@ -98,9 +115,21 @@ class DingtalkReplies:
 
 
 class DingtalkStream:
-    def __init__(self, http: aiohttp.ClientSession, settings: DingtalkSettings, receive: Receive, clock: Clock,
-                 replies: DingtalkReplies) -> None:
-        self.http, self.settings, self.receive, self.clock, self.replies = http, settings, receive, clock, replies
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        settings: DingtalkSettings,
+        receive: Receive,
+        clock: Clock,
+        replies: DingtalkReplies,
+    ) -> None:
+        self.http, self.settings, self.receive, self.clock, self.replies = (
+            http,
+            settings,
+            receive,
+            clock,
+            replies,
+        )
         self.connected = asyncio.Event()
         self.connections = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -114,7 +143,9 @@ class DingtalkStream:
                 if outcome == STOPPED:
                     break
                 failures = 1 if self.connections > served else failures + 1
-                delay = backoff(failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
+                delay = backoff(
+                    failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds
+                )
                 log.warning("DingTalk stream %s; reconnecting in %.1f s", outcome, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
@@ -124,8 +155,13 @@ class DingtalkStream:
 
     async def open_connection(self) -> tuple[str, str] | str:
         """(endpoint, ticket), or the reason it was refused."""
-        body = {"clientId": self.settings.app_key, "clientSecret": self.settings.app_secret.get_secret_value(),
-                "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC}], "ua": "tuoguan-bot", "localIp": ""}
+        body = {
+            "clientId": self.settings.app_key,
+            "clientSecret": self.settings.app_secret.get_secret_value(),
+            "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC}],
+            "ua": "tuoguan-bot",
+            "localIp": "",
+        }
         url = f"{self.settings.openapi_base.rstrip('/')}/v1.0/gateway/connections/open"
         try:
             async with self.http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as resp:
@@ -148,8 +184,11 @@ class DingtalkStream:
             return REFUSED
         endpoint, ticket = opened
         try:
-            ws = await self.http.ws_connect(f"{endpoint}?ticket={quote(ticket)}", heartbeat=None,
-                                            timeout=aiohttp.ClientWSTimeout(ws_close=5))
+            ws = await self.http.ws_connect(
+                f"{endpoint}?ticket={quote(ticket)}",
+                heartbeat=None,
+                timeout=aiohttp.ClientWSTimeout(ws_close=5),
+            )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("DingTalk stream failed to connect: %s", type(exc).__name__)
             return LOST
@@ -199,12 +238,18 @@ class DingtalkStream:
 
     @staticmethod
     async def _ack(ws: aiohttp.ClientWebSocketResponse, headers: dict[str, Any], data: str) -> None:
-        frame = {"code": 200, "headers": {"messageId": headers.get("messageId", ""),
-                                          "contentType": "application/json"}, "message": "OK", "data": data}
+        frame = {
+            "code": 200,
+            "headers": {"messageId": headers.get("messageId", ""), "contentType": "application/json"},
+            "message": "OK",
+            "data": data,
+        }
         with contextlib.suppress(aiohttp.ClientError, ConnectionError, RuntimeError):
             await ws.send_str(json.dumps(frame))
 
-    async def _on_message(self, ws: aiohttp.ClientWebSocketResponse, headers: dict[str, Any], raw: Any) -> None:
+    async def _on_message(
+        self, ws: aiohttp.ClientWebSocketResponse, headers: dict[str, Any], raw: Any
+    ) -> None:
         try:
             data = json.loads(raw) if isinstance(raw, str) else None
             if not isinstance(data, dict):
@@ -214,13 +259,17 @@ class DingtalkStream:
             log.warning("DingTalk stream: message refused: %s", getattr(exc, "reason", type(exc).__name__))
             await self._ack(ws, headers, json.dumps({"response": None}))
             return
-        if msg is None or not has_text:  # not for the bot; or a picture or file alone: say what the bot can do
+        if (
+            msg is None or not has_text
+        ):  # not for the bot; or a picture or file alone: say what the bot can do
             await self._ack(ws, headers, json.dumps({"response": None}))
             if msg is not None:
                 await self._answer(msg, Reply(CAN_DO))
             return
         # The chat id is what the roster's 群ID needs: a school reads it here after its first message.
-        log.info("message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id})
+        log.info(
+            "message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id}
+        )
         try:
             accepted = await self.receive(msg)  # durably stored: only now may DingTalk forget it
         except Exception:  # not stored: not acked
@@ -234,5 +283,9 @@ class DingtalkStream:
     async def _answer(self, msg: IncomingMessage, reply: Reply) -> None:
         result = await self.replies.send(msg, reply)
         if result.outcome != "ok":
-            log.warning("DingTalk reply not sent: %s %s", result.code, result.detail,
-                        extra={"message_id": msg.message_id})
+            log.warning(
+                "DingTalk reply not sent: %s %s",
+                result.code,
+                result.detail,
+                extra={"message_id": msg.message_id},
+            )

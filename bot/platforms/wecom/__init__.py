@@ -14,5 +14,16 @@ from bot.platforms.wecom.callback import (
 from bot.platforms.wecom.crypto import WecomCrypto, check_fresh
 from bot.platforms.wecom.replies import active_reply, passive_plaintext
 
-__all__ = ["AI_BOT", "GROUP_ROBOT", "WecomCrypto", "WecomInbound", "active_reply", "check_fresh", "encrypted_field",
-           "parse_ai_bot", "parse_group_robot", "passive_plaintext", "strip_mention"]
+__all__ = [
+    "AI_BOT",
+    "GROUP_ROBOT",
+    "WecomCrypto",
+    "WecomInbound",
+    "active_reply",
+    "check_fresh",
+    "encrypted_field",
+    "parse_ai_bot",
+    "parse_group_robot",
+    "passive_plaintext",
+    "strip_mention",
+]

@@ -40,7 +40,9 @@ class WecomApp(AppMessenger):
 
     async def _fetch_token(self) -> tuple[str, int]:
         params = {"corpid": self.settings.corp_id, "corpsecret": self.settings.corp_secret.get_secret_value()}
-        status, data = await call_json(self.http, "GET", f"{self.base}/cgi-bin/gettoken", self.timeout, params=params)
+        status, data = await call_json(
+            self.http, "GET", f"{self.base}/cgi-bin/gettoken", self.timeout, params=params
+        )
         if status != 200 or not isinstance(data, dict):
             raise TokenError(SendResult("retry", f"http {status}", "gettoken"))
         if data.get("errcode", 0) != 0 or not data.get("access_token"):
@@ -50,12 +52,17 @@ class WecomApp(AppMessenger):
 
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]:
         kind = "markdown" if msg.markdown else "text"
-        bodies: list[dict[str, Any]] = [{"msgtype": kind, kind: {"content": part}}
-                                        for part in split_text(msg.text, WECOM_TEXT_BYTES)]
+        bodies: list[dict[str, Any]] = [
+            {"msgtype": kind, kind: {"content": part}} for part in split_text(msg.text, WECOM_TEXT_BYTES)
+        ]
         if msg.image is not None:
             bodies.append({"msgtype": "image", "image": msg.image})  # uploaded just before it is sent
-        base = {"touser": user_id, "agentid": self.settings.agent_id, "enable_duplicate_check": 1,
-                "duplicate_check_interval": self.settings.duplicate_check_seconds}
+        base = {
+            "touser": user_id,
+            "agentid": self.settings.agent_id,
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": self.settings.duplicate_check_seconds,
+        }
         return [{**base, **body} for body in bodies]
 
     async def _send_body(self, token: str, body: dict[str, Any]) -> SendResult:
@@ -65,17 +72,31 @@ class WecomApp(AppMessenger):
                 return uploaded
             body = {**body, "image": {"media_id": uploaded}}
         url = f"{self.base}/cgi-bin/message/send"
-        status, data = await call_json(self.http, "POST", url, self.timeout, params={"access_token": token},
-                                       data=json.dumps(body, ensure_ascii=False).encode(),
-                                   headers={"Content-Type": "application/json"})
+        status, data = await call_json(
+            self.http,
+            "POST",
+            url,
+            self.timeout,
+            params={"access_token": token},
+            data=json.dumps(body, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         return self._classify(status, data)
 
     async def _upload(self, token: str, image: bytes) -> str | SendResult:
         form = aiohttp.FormData()
-        name, kind = ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+        name, kind = (
+            ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+        )
         form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
-        status, data = await call_json(self.http, "POST", f"{self.base}/cgi-bin/media/upload", self.timeout,
-                                       params={"access_token": token, "type": "image"}, data=form)
+        status, data = await call_json(
+            self.http,
+            "POST",
+            f"{self.base}/cgi-bin/media/upload",
+            self.timeout,
+            params={"access_token": token, "type": "image"},
+            data=form,
+        )
         result = self._classify(status, data)
         if result.outcome != "ok":
             return result

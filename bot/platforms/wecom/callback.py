@@ -49,7 +49,9 @@ def encrypted_field(body: bytes, content_type: str) -> tuple[str, str]:
     raise Rejected(400, f"unsupported body ({content_type or 'no content type'})")
 
 
-def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE) -> WecomInbound:
+def parse_ai_bot(
+    plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE
+) -> WecomInbound:
     data = load_json(plaintext, "decrypted JSON")
     if not isinstance(data, dict):
         raise Rejected(400, "decrypted JSON is not an object")
@@ -60,26 +62,46 @@ def parse_ai_bot(plaintext: str, received_at: datetime, bot_name: str, api_base:
     if text is None:
         event: dict[str, Any] = data["event"] if isinstance(data.get("event"), dict) else {}
         if data.get("msgtype") == "event" and event.get("eventtype") == "enter_chat":
-            return WecomInbound(AI_BOT, None, reply_to, WELCOME, {"msgtype": "text", "text": {"content": WELCOME}})
+            return WecomInbound(
+                AI_BOT, None, reply_to, WELCOME, {"msgtype": "text", "text": {"content": WELCOME}}
+            )
         if data.get("msgtype") in ("image", "file", "video"):
-            return WecomInbound(AI_BOT, None, reply_to, CAN_DO, {"msgtype": "stream", "stream": {
-                "id": msgid, "finish": True, "content": CAN_DO}})
+            return WecomInbound(
+                AI_BOT,
+                None,
+                reply_to,
+                CAN_DO,
+                {"msgtype": "stream", "stream": {"id": msgid, "finish": True, "content": CAN_DO}},
+            )
         return WecomInbound(AI_BOT, None, reply_to)
     is_group = data.get("chattype") == "group"
-    chat = clean_id(data["chatid"], "chatid") if isinstance(data.get("chatid"), str) and data["chatid"] else user
+    chat = (
+        clean_id(data["chatid"], "chatid") if isinstance(data.get("chatid"), str) and data["chatid"] else user
+    )
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=chat, sender_id=user,
+        platform=Platform.WECOM,
+        chat_id=chat,
+        sender_id=user,
         text=strip_mention(clean_text(text), bot_name),
         message_id=msgid,
-        received_at=received_at, sender_name="", is_group=is_group, reply_url=reply_to, reply_kind="wecom_ai_bot",
+        received_at=received_at,
+        sender_name="",
+        is_group=is_group,
+        reply_url=reply_to,
+        reply_kind="wecom_ai_bot",
         reply_expires_at=received_at + RESPONSE_URL_LIFE if reply_to else None,
     )
     return WecomInbound(AI_BOT, message, reply_to)
 
 
-def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE) -> WecomInbound:
+def parse_group_robot(
+    plaintext: str, received_at: datetime, bot_name: str, api_base: str = API_BASE
+) -> WecomInbound:
     root = xml_node(plaintext)
-    msgid, user = clean_id(xml_text(root, "MsgId"), "MsgId"), clean_id(xml_text(root, "From/UserId"), "From/UserId")
+    msgid, user = (
+        clean_id(xml_text(root, "MsgId"), "MsgId"),
+        clean_id(xml_text(root, "From/UserId"), "From/UserId"),
+    )
     # WeCom names the group's webhook on its in.<api host> (e.g. http://in.qyapi.weixin.qq.com/cgi-bin/webhook/...).
     inner = f"in.{urlsplit(api_base).hostname or ''}"
     webhook = platform_reply_url(xml_text(root, "WebhookUrl"), api_base, "WeCom WebhookUrl", also=(inner,))
@@ -88,10 +110,16 @@ def parse_group_robot(plaintext: str, received_at: datetime, bot_name: str, api_
     if xml_text(root, "MsgType") != "text" or (is_group and f"@{bot_name}" not in content):
         return WecomInbound(GROUP_ROBOT, None, webhook)  # not addressed to the bot
     message = IncomingMessage(
-        platform=Platform.WECOM, chat_id=clean_id(xml_text(root, "ChatId") or user, "ChatId"), sender_id=user,
-        text=strip_mention(clean_text(content), bot_name), message_id=msgid, received_at=received_at,
-        sender_name=clean_text(xml_text(root, "From/Name")), is_group=is_group,
-        reply_url=webhook, reply_kind="wecom_group_robot",  # the group's own webhook: no expiry
+        platform=Platform.WECOM,
+        chat_id=clean_id(xml_text(root, "ChatId") or user, "ChatId"),
+        sender_id=user,
+        text=strip_mention(clean_text(content), bot_name),
+        message_id=msgid,
+        received_at=received_at,
+        sender_name=clean_text(xml_text(root, "From/Name")),
+        is_group=is_group,
+        reply_url=webhook,
+        reply_kind="wecom_group_robot",  # the group's own webhook: no expiry
     )
     return WecomInbound(GROUP_ROBOT, message, webhook)
 

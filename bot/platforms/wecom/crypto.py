@@ -19,7 +19,9 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.platforms import Rejected
 
-WINDOW_SECONDS = 60 * 60  # a signed request older (or newer) than this is refused: dedupe need not remember longer
+WINDOW_SECONDS = (
+    60 * 60
+)  # a signed request older (or newer) than this is refused: dedupe need not remember longer
 
 
 def xml_node(text: str | bytes) -> Element:

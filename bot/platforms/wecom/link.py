@@ -13,7 +13,8 @@ from bot.clock import Clock
 from bot.platforms.base import GroupMessenger, Outgoing, SendResult
 from bot.platforms.split import split_text
 from bot.platforms.wecom.app import PER_HOUR
-from bot.platforms.wecom.long_connection import STREAM_BYTES, WecomLongConnection
+from bot.platforms.wecom.frames import STREAM_BYTES
+from bot.platforms.wecom.long_connection import WecomLongConnection
 
 
 class WecomLink:
@@ -29,7 +30,9 @@ class WecomLink:
         text = f"{msg.text}\n{tags}" if tags else msg.text
         return [{"markdown": part} for part in split_text(text, STREAM_BYTES)]
 
-    async def send_body(self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+    async def send_body(
+        self, chat_id: str, secret: str, body: dict[str, Any], key: str, now: datetime
+    ) -> SendResult:
         return await self.connection.send_markdown(chat_id, body["markdown"])
 
 
@@ -48,8 +51,13 @@ class WecomLinkApp:
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]:
         return self.link.bodies(msg)
 
-    async def send(self, user_id: str, msg: Outgoing, done: int = 0,
-                   on_part: Callable[[int], Awaitable[None]] | None = None) -> SendResult:
+    async def send(
+        self,
+        user_id: str,
+        msg: Outgoing,
+        done: int = 0,
+        on_part: Callable[[int], Awaitable[None]] | None = None,
+    ) -> SendResult:
         result = SendResult("ok", "0")
         for index, body in enumerate(self.bodies(user_id, msg)[done:], start=done + 1):
             result = await self.link.send_body(user_id, "", body, msg.key, self.clock.now())

@@ -26,34 +26,36 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.domain.messages import Receive
-from bot.platforms import Rejected, backoff
-from bot.platforms.base import SendResult
-from bot.platforms.content import CAN_DO, WELCOME
-from bot.platforms.split import split_text
+from bot.platforms import backoff
+from bot.platforms.content import WELCOME
 from bot.platforms.wecom.frames import (
-    STREAM_BYTES,
     Cut,
     NotConnected,
     ack_unless_ended,
-    message_from_frame,
-    reply_markdown,
-    send_result,
 )
 from bot.platforms.wecom.lease_hold import HeldLease, Lease, wait_or_stop
+from bot.platforms.wecom.ws_replies import Replies
 from bot.settings import WecomSettings
 
 log = logging.getLogger(__name__)
 
-ANSWER_WITHIN = 60.0  # seconds the reply may take before the inbox owns it
 ACK_SECONDS = 10.0  # a request's ack (subscribe, reply, push) must come within this
 DRAIN_SECONDS = 10.0  # on shutdown, messages being handled may finish on the open socket this long
 
 STOPPED, LOST, KICKED, REFUSED, LEASE_LOST = "stopped", "lost", "kicked", "refused", "lease_lost"
 
 
-class WecomLongConnection:
-    def __init__(self, http: aiohttp.ClientSession, settings: WecomSettings, receive: Receive, clock: Clock,
-                 lease: Lease | None = None) -> None:
+class WecomLongConnection(Replies):
+    """The socket's life (subscribe, heartbeat, lease, reconnect) and its frames; answers in `Replies`."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        settings: WecomSettings,
+        receive: Receive,
+        clock: Clock,
+        lease: Lease | None = None,
+    ) -> None:
         self.http, self.settings, self.receive, self.clock, self.lease = http, settings, receive, clock, lease
         self.held = HeldLease(lease, settings.lease_seconds)
         self.connected = asyncio.Event()  # subscribed and serving
@@ -84,14 +86,19 @@ class WecomLongConnection:
                     # program or PC uses this bot). Keep the lease while waiting, so no instance of ours
                     # fights over the bot either.
                     ours = self.lease is not None and await self.held.renew()
-                    log.error("WeCom long connection taken over by a newer connection of bot %s (%s); trying "
-                              "again in %.0f s", self.settings.bot_id,
-                              "another program or PC uses this bot" if ours else "another instance",
-                              self.settings.kicked_wait_seconds)
+                    log.error(
+                        "WeCom long connection taken over by a newer connection of bot %s (%s); trying "
+                        "again in %.0f s",
+                        self.settings.bot_id,
+                        "another program or PC uses this bot" if ours else "another instance",
+                        self.settings.kicked_wait_seconds,
+                    )
                     await self.held.hold(stop, self.settings.kicked_wait_seconds, ours)
                     continue
                 failures = 1 if outcome == LOST and self._served else failures + 1
-                delay = backoff(failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
+                delay = backoff(
+                    failures, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds
+                )
                 log.warning("WeCom long connection %s; reconnecting in %.1f s", outcome, delay)
                 await wait_or_stop(stop, delay)
         finally:
@@ -101,24 +108,21 @@ class WecomLongConnection:
     async def _session(self, stop: asyncio.Event) -> str:
         self._served, self._kicked = False, False
         try:
-            ws = await self.http.ws_connect(self.settings.ws_url, autoping=True, heartbeat=None,
-                                            timeout=aiohttp.ClientWSTimeout(ws_close=5))
+            ws = await self.http.ws_connect(
+                self.settings.ws_url,
+                autoping=True,
+                heartbeat=None,
+                timeout=aiohttp.ClientWSTimeout(ws_close=5),
+            )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("WeCom long connection failed to open: %s", type(exc).__name__)
             return LOST
         self._ws = ws
         reader = asyncio.create_task(self._read(ws))
         try:
-            secret = self.settings.bot_secret.get_secret_value()
-            ack = await ack_unless_ended(reader, self._request("aibot_subscribe",
-                                                          {"bot_id": self.settings.bot_id, "secret": secret}))
-            if ack is None:
-                return LOST
-            if ack.get("errcode") != 0:
-                log.error("WeCom refused the subscription: errcode %s %s. Check wecom.bot_id and "
-                          "TUOGUAN_WECOM__BOT_SECRET (智能机器人 → API模式 → 长连接).",
-                          ack.get("errcode"), str(ack.get("errmsg", ""))[:100])
-                return REFUSED
+            refused = await self._subscribe(reader)
+            if refused:
+                return refused
             self._served = True
             self.connections += 1
             self.connected.set()
@@ -127,19 +131,42 @@ class WecomLongConnection:
         except (NotConnected, Cut):
             return LOST
         finally:
-            if stop.is_set() and self._tasks and not reader.done():
-                # Shutting down: let the messages being handled send their replies on this socket first.
-                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
-            self.connected.clear()
-            self._ws = None
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(Cut())
-            self._pending.clear()
-            await ws.close()
+            await self._close(ws, reader, stop)
+
+    async def _subscribe(self, reader: asyncio.Task[str]) -> str:
+        """Subscribe with bot_id + secret: "" when accepted, else LOST or REFUSED."""
+        secret = self.settings.bot_secret.get_secret_value()
+        ack = await ack_unless_ended(
+            reader, self._request("aibot_subscribe", {"bot_id": self.settings.bot_id, "secret": secret})
+        )
+        if ack is None:
+            return LOST
+        if ack.get("errcode") != 0:
+            log.error(
+                "WeCom refused the subscription: errcode %s %s. Check wecom.bot_id and "
+                "TUOGUAN_WECOM__BOT_SECRET (智能机器人 → API模式 → 长连接).",
+                ack.get("errcode"),
+                str(ack.get("errmsg", ""))[:100],
+            )
+            return REFUSED
+        return ""
+
+    async def _close(
+        self, ws: aiohttp.ClientWebSocketResponse, reader: asyncio.Task[str], stop: asyncio.Event
+    ) -> None:
+        if stop.is_set() and self._tasks and not reader.done():
+            # Shutting down: let the messages being handled send their replies on this socket first.
+            await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+        self.connected.clear()
+        self._ws = None
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(Cut())
+        self._pending.clear()
+        await ws.close()
 
     async def _serve(self, reader: asyncio.Task[str], stop: asyncio.Event) -> str:
         """Heartbeat and lease renewal until the socket ends, `stop` is set or the lease is lost."""
@@ -151,8 +178,11 @@ class WecomLongConnection:
         missed, next_ping = 0, loop.time() + hb
         try:
             while True:
-                await asyncio.wait({reader, stopping}, timeout=max(0.0, min(tick, next_ping - loop.time())),
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {reader, stopping},
+                    timeout=max(0.0, min(tick, next_ping - loop.time())),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 if reader.done():
                     return KICKED if self._kicked else LOST
                 if stop.is_set():
@@ -208,8 +238,11 @@ class WecomLongConnection:
             if kind == "disconnected_event":
                 self._kicked = True
             elif kind == "enter_chat":
-                self._track(self._respond(req_id, {"msgtype": "text", "text": {"content": WELCOME}},
-                                          "aibot_respond_welcome_msg"))
+                self._track(
+                    self._respond(
+                        req_id, {"msgtype": "text", "text": {"content": WELCOME}}, "aibot_respond_welcome_msg"
+                    )
+                )
 
     def _track(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -222,14 +255,19 @@ class WecomLongConnection:
 
     # -- frames ----------------------------------------------------------------------------------------------
 
-    async def _request(self, cmd: str, body: dict[str, Any] | None, wait: float = ACK_SECONDS,
-                       req_id: str = "") -> dict[str, Any]:
+    async def _request(
+        self, cmd: str, body: dict[str, Any] | None, wait: float = ACK_SECONDS, req_id: str = ""
+    ) -> dict[str, Any]:
         """Send one frame and wait for its ack (the frame with the same req_id and no cmd)."""
         ws = self._ws
         if ws is None or ws.closed:
             raise NotConnected()
         req_id = req_id or f"{cmd}_{uuid.uuid4().hex}"
-        frame: dict[str, Any] = {"cmd": cmd, "headers": {"req_id": req_id}, **({} if body is None else {"body": body})}
+        frame: dict[str, Any] = {
+            "cmd": cmd,
+            "headers": {"req_id": req_id},
+            **({} if body is None else {"body": body}),
+        }
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
         try:
@@ -243,55 +281,3 @@ class WecomLongConnection:
             raise Cut() from None
         finally:
             self._pending.pop(req_id, None)
-
-    async def _on_message(self, req_id: str, body: dict[str, Any]) -> None:
-        try:
-            msg = message_from_frame(body, self.clock.now(), self.settings.bot_name)
-        except Rejected as exc:
-            log.warning("WeCom long connection: message refused: %s", exc.reason)
-            return
-        if msg is None:
-            await self._respond_stream(req_id, str(body.get("msgid", "")), CAN_DO)
-            return
-        # The chat id is what the roster's 群ID needs: a school reads it here after its first message.
-        log.info("message in", extra={"chat": msg.chat_id, "group": msg.is_group, "message_id": msg.message_id})
-        try:
-            accepted = await self.receive(msg)
-        except Exception:  # not stored: nothing acknowledged, nothing answered (the platform may resend)
-            log.exception("WeCom message not stored", extra={"message_id": msg.message_id})
-            return
-        reply = await accepted.answer(within=ANSWER_WITHIN)
-        if reply is None:
-            return  # the inbox owns the late reply
-        first, *rest = split_text(reply_markdown(reply), STREAM_BYTES)
-        await self._respond_stream(req_id, msg.message_id, first)
-        for part in rest:  # over the stream's limit: the rest follows as pushes, nothing dropped
-            sent = await self.send_markdown(msg.chat_id, part)
-            if sent.outcome != "ok":
-                log.warning("WeCom reply part not sent: %s %s", sent.code, sent.detail)
-
-    async def _respond_stream(self, req_id: str, stream_id: str, content: str) -> None:
-        body = {"msgtype": "stream", "stream": {"id": stream_id or uuid.uuid4().hex, "finish": True,
-                                                "content": content}}
-        await self._respond(req_id, body, "aibot_respond_msg")
-
-    async def _respond(self, req_id: str, body: dict[str, Any], cmd: str) -> None:
-        try:
-            ack = await self._request(cmd, body, req_id=req_id)
-        except (NotConnected, Cut) as exc:
-            log.warning("WeCom reply (%s) not confirmed: %s", cmd, type(exc).__name__)
-            return
-        if ack.get("errcode") != 0:
-            log.warning("WeCom refused a reply (%s): errcode %s %s", cmd, ack.get("errcode"),
-                        str(ack.get("errmsg", ""))[:100])
-
-    async def send_markdown(self, chatid: str, content: str) -> SendResult:
-        """Push one markdown message to a group (its chatid) or a person (userid), awaiting the ack."""
-        body = {"chatid": chatid, "msgtype": "markdown", "markdown": {"content": content}}
-        try:
-            ack = await self._request("aibot_send_msg", body)
-        except NotConnected:
-            return SendResult("away", "not connected", "WeCom long connection down or held by another instance")
-        except Cut:
-            return SendResult("unsure", "cut", "socket lost before the ack")
-        return send_result(ack)

@@ -14,14 +14,19 @@ from bot.platforms.wecom.robot import WecomRobot
 from bot.settings import WecomSettings
 
 
-def wecom_messengers(http: aiohttp.ClientSession, clock: Clock, settings: WecomSettings) -> PlatformMessengers:
+def wecom_messengers(
+    http: aiohttp.ClientSession, clock: Clock, settings: WecomSettings
+) -> PlatformMessengers:
     def over_link(link: GroupMessenger) -> PrivateMessenger:
         return WecomLinkApp(link, clock)
 
     # The long connection's link (WecomLink) is attached by the serve wiring when the connection runs.
     return PlatformMessengers(
-        platform="wecom", word="企业微信", robot=WecomRobot(http, settings.api_base),
-        app=WecomApp(http, clock, settings), late_routes=LATE_ROUTES,
+        platform="wecom",
+        word="企业微信",
+        robot=WecomRobot(http, settings.api_base),
+        app=WecomApp(http, clock, settings),
+        late_routes=LATE_ROUTES,
         private_ready=settings.app_configured or settings.long_connection,
         private_over_link=None if settings.app_configured else over_link,
     )

@@ -18,7 +18,8 @@ def passive_plaintext(kind: str, message_id: str, text: str, mentions: tuple[str
     """The reply before encryption: an AI-bot stream message, or a group-robot text XML."""
     if kind == AI_BOT:
         return json.dumps(
-            {"msgtype": "stream", "stream": {"id": message_id, "finish": True, "content": text}}, ensure_ascii=False
+            {"msgtype": "stream", "stream": {"id": message_id, "finish": True, "content": text}},
+            ensure_ascii=False,
         )
     items = "".join(f"<Item>{_cdata(m)}</Item>" for m in mentions)
     return (
@@ -40,6 +41,7 @@ _GONE = frozenset({93000, 40014, 42001, 600001})
 _THROTTLED = frozenset({45009})
 LATE_ROUTES = {
     "wecom_ai_bot": LateRoute(lambda text, mentions: active_reply(AI_BOT, text, mentions), _GONE, _THROTTLED),
-    "wecom_group_robot": LateRoute(lambda text, mentions: active_reply(GROUP_ROBOT, text, mentions), _GONE,
-                                   _THROTTLED),
+    "wecom_group_robot": LateRoute(
+        lambda text, mentions: active_reply(GROUP_ROBOT, text, mentions), _GONE, _THROTTLED
+    ),
 }

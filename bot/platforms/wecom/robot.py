@@ -16,8 +16,10 @@ from bot.platforms.split import WECOM_MARKDOWN_BYTES, WECOM_TEXT_BYTES, split_te
 
 def image_body(image: bytes) -> dict[str, Any]:
     """A WeCom robot image message: the bytes as base64 plus their md5 (hex)."""
-    return {"msgtype": "image",
-            "image": {"base64": base64.b64encode(image).decode(), "md5": hashlib.md5(image).hexdigest()}}
+    return {
+        "msgtype": "image",
+        "image": {"base64": base64.b64encode(image).decode(), "md5": hashlib.md5(image).hexdigest()},
+    }
 
 
 class WecomRobot:
@@ -50,7 +52,10 @@ class WecomRobot:
 
     def _text_bodies(self, msg: Outgoing) -> list[dict[str, Any]]:
         if msg.markdown:
-            return [{"msgtype": "markdown", "markdown": {"content": p}} for p in split_text(msg.text, WECOM_MARKDOWN_BYTES)]
+            return [
+                {"msgtype": "markdown", "markdown": {"content": p}}
+                for p in split_text(msg.text, WECOM_MARKDOWN_BYTES)
+            ]
         bodies = []
         for index, part in enumerate(split_text(msg.text, WECOM_TEXT_BYTES)):
             text: dict[str, Any] = {"content": part}
@@ -61,7 +66,9 @@ class WecomRobot:
             bodies.append({"msgtype": "text", "text": text})
         return bodies
 
-    async def send_body(self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime) -> SendResult:
+    async def send_body(
+        self, webhook: str, secret: str, body: dict[str, Any], key: str, now: datetime
+    ) -> SendResult:
         try:
             status, data = await post_json(self.http, self.url(webhook), body, self.timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:
