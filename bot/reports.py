@@ -65,7 +65,7 @@ async def _reviews(uow: UnitOfWork, school_id: int) -> str:
 
 
 async def _left_behind(uow: UnitOfWork, school_id: int, day: date) -> str:
-    ids = [c.id for c in await uow.reports.left_behind(school_id)]
+    ids = [c.id for c in await uow.family.left_behind(school_id)]
     if not ids:
         return "留守儿童: 无"
     calls, talks = await uow.reports.month_contacts(ids, month_key(day))
@@ -126,13 +126,13 @@ async def attendance_history(uow: UnitOfWork, school_id: int, day: date,
 async def weekly_talks_line(uow: UnitOfWork, school_id: int, day: date) -> str:
     """The principal's summary: children each paired teacher talked with this week (谈心 or 关爱记录), against
     the target of 3-5; '' when no left-behind child has a paired teacher."""
-    children = await uow.reports.left_behind(school_id)
+    children = await uow.family.left_behind(school_id)
     paired = list(dict.fromkeys(c.paired_teacher_id for c in children if c.paired_teacher_id is not None))
     if not paired:
         return ""
     start, end = archive_rules.week_of(day)
     talks = await uow.reports.talks_between([c.id for c in children], start, end)
-    names = await uow.reports.staff_names(paired)
+    names = await uow.archives.staff_names(paired)
     low, high = archive_rules.WEEKLY_TALKS
     parts = []
     for staff_id in sorted(paired, key=lambda i: names.get(i, "")):

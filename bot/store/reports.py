@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.domain.care_day import ClassDay
 from bot.domain.enrollment import State
-from bot.store import archives, care, family
+from bot.store import care, family
+from bot.store.archive_tables import CareRecord
 from bot.store.care_tables import Attendance, Leave, Pickup
 from bot.store.enroll_tables import Enrollment
-from bot.store.family import LeftBehind
+from bot.store.family_tables import PastoralTalk
 from bot.store.tables import ClassGroup, Course, Student
 
 
@@ -93,9 +96,6 @@ class ReportsRepo:
         """Every class's day (class id -> its children, marks, leaves and pickups)."""
         return await care.school_day(self.session, school_id, day)
 
-    async def left_behind(self, school_id: int) -> list[LeftBehind]:
-        return await family.left_behind_children(self.session, school_id)
-
     async def month_contacts(self, student_ids: Sequence[int], month: str) -> tuple[set[int], set[int]]:
         """The children among these with a call from their parents away, and with a talk, in the month."""
         calls = await family.calls_in_month(self.session, student_ids, month)
@@ -104,8 +104,19 @@ class ReportsRepo:
     async def talks_between(
         self, student_ids: Sequence[int], start: date, end: date
     ) -> dict[int, list[tuple[int, date]]]:
-        """Per teacher, the (child, day) of talks and care records with these children in [start, end]."""
-        return await archives.talks_between(self.session, student_ids, start, end)
-
-    async def staff_names(self, staff_ids: Sequence[int | None]) -> dict[int, str]:
-        return await family.staff_names(self.session, staff_ids)
+        """Talks with these children in [start, end] per teacher: 谈心 and 关爱记录 alike, (child, day)."""
+        if not student_ids:
+            return {}
+        ids = list(student_ids)
+        talks = select(PastoralTalk.staff_id, PastoralTalk.student_id, PastoralTalk.day).where(
+            PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end)
+        )
+        cares = select(CareRecord.staff_id, CareRecord.student_id, CareRecord.day).where(
+            CareRecord.student_id.in_(ids), CareRecord.kind == "care", CareRecord.day.between(start, end)
+        )
+        out: dict[int, list[tuple[int, date]]] = defaultdict(list)
+        rows: Sequence[Any] = (await self.session.execute(union_all(talks, cares))).all()
+        for staff_id, student_id, day in rows:
+            if staff_id is not None and student_id is not None:
+                out[staff_id].append((student_id, day))
+        return dict(out)
