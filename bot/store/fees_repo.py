@@ -92,10 +92,14 @@ class FeesRepo:
         return student.name
 
     async def ledger(self, school_id: int, term_start: date) -> list[LedgerLine]:
-        return [
-            LedgerLine(name, e.kind, e.fen, e.note, e.at)
-            for e, name in await fees.school_ledger(self.session, school_id, term_start)
-        ]
+        """The school's ledger lines of the term, by child's name."""
+        q = (
+            select(Student.name, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.note, LedgerEntry.at)
+            .join(Student, Student.id == LedgerEntry.student_id)
+            .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
+            .order_by(Student.name, LedgerEntry.id)
+        )
+        return [LedgerLine(*row) for row in (await self.session.execute(q)).all()]
 
     async def cancel_session(
         self,
