@@ -11,7 +11,7 @@ from bot.cli import staff
 from bot.jobs import build_jobs
 from bot.jobs.runner import run_job
 from bot.services.errors import NoSchool
-from bot.store.calendar import KIND_LABELS, KINDS, school_ids
+from bot.store.calendar import KIND_LABELS, KINDS
 from bot.store.uow import UnitOfWork
 
 
@@ -206,9 +206,7 @@ async def report_incidents(services: Services, args: argparse.Namespace) -> int:
         print(f"月份「{args.month}」格式不对,例如: tuoguan report incidents --month 2026-11")
         return 2
     tz = services.settings.school.tz
-    async with services.db.transaction() as session:
-        schools = await school_ids(session)
-        rows = [r for school_id in schools for r in await incident_register(session, school_id, *bounds)]
+    rows = await incident_register(services.db, *bounds)
     print(register_text(rows, args.month, tz))
     if args.out:
         write_register(rows, args.month, tz, args.out)

@@ -11,7 +11,7 @@ from bot.domain.school_calendar import national_workday
 from bot.handlers.care_common import calendar_of
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
-from bot.handlers.registry import GUARDIANS, KNOWN, Args, CommandSpec
+from bot.handlers.registry import GUARDIANS, KNOWN, Args, Commands
 from bot.handlers.resolve import find_kids, not_found_text
 from bot.store import agreements as store
 from bot.store import survey as survey_store
@@ -140,50 +140,14 @@ async def handle_rating(ctx: HandlerContext, args: Args) -> Reply:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "同意协议",
-        "同意协议 [孩子]",
-        "同意本学期《自愿服务协议书》(私信回复)",
-        "同意协议",
-        ("同意协议",),
-        parse_agree,
-        handle_record,
-        roles=GUARDIANS,
-        priority=40,
-    ),
-    CommandSpec(
-        "已买学平险",
-        "已买学平险 [孩子]",
-        "登记本学期已购买学平险(私信回复)",
-        "已买学平险",
-        ("已买学平险", "学平险"),
-        parse_insured,
-        handle_record,
-        roles=GUARDIANS,
-        priority=41,
-    ),
-    CommandSpec(
-        "协议",
-        "协议",
-        "查看《自愿服务协议书》全文",
-        "协议",
-        ("协议", "服务协议"),
-        parse_read,
-        handle_read,
-        roles=KNOWN,
-        priority=42,
-        writes=False,
-    ),
-    CommandSpec(
-        "评价",
-        "评价 1-5 [意见]",
-        "本月托管服务评价(私信回复,不公开姓名)",
-        "评价 5 老师很负责",
-        ("评价",),
-        parse_rating,
-        handle_rating,
-        roles=GUARDIANS,
-        priority=43,
-    ),
-]
+# fmt: off
+commands = Commands(roles=GUARDIANS)
+commands.add("同意协议", "同意协议 [孩子]", "同意本学期《自愿服务协议书》(私信回复)", parse_agree,
+             handle_record, example="同意协议")
+commands.add("已买学平险", "已买学平险 [孩子]", "登记本学期已购买学平险(私信回复)", parse_insured,
+             handle_record, example="已买学平险", keywords=("已买学平险", "学平险"))
+commands.add("协议", "协议", "查看《自愿服务协议书》全文", parse_read, handle_read,
+             keywords=("协议", "服务协议"), roles=KNOWN, writes=False)
+commands.add("评价", "评价 1-5 [意见]", "本月托管服务评价(私信回复,不公开姓名)", parse_rating, handle_rating,
+             example="评价 5 老师很负责")
+# fmt: on

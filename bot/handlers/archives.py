@@ -14,7 +14,7 @@ from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.handlers.care_common import calendar_of, day_label
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, ArgParser, Args, CommandSpec
+from bot.handlers.registry import STAFF, ArgParser, Args, Commands
 from bot.handlers.resolve import find_kids
 from bot.store.care import Kid
 from bot.store.family import LeftBehind
@@ -140,38 +140,12 @@ async def handle_record(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已记录 {who} {day_label(day)} {LABELS[kind]}(仅教师可见)。", private=True)
 
 
-COMMANDS = [
-    CommandSpec(
-        "关爱记录",
-        "关爱记录 孩子 内容",
-        "登记留守儿童关爱记录(计入本周谈心,仅教师可见)",
-        EXAMPLES["care"],
-        ("关爱记录",),
-        _parser("关爱记录"),
-        handle_record,
-        roles=STAFF,
-        priority=50,
-    ),
-    CommandSpec(
-        "家访",
-        "家访 孩子 内容",
-        "登记家访(仅教师可见)",
-        EXAMPLES["visit"],
-        ("家访",),
-        _parser("家访"),
-        handle_record,
-        roles=STAFF,
-        priority=50,
-    ),
-    CommandSpec(
-        "座谈会",
-        "座谈会 [孩子] 内容",
-        "登记留守儿童座谈会(仅教师可见)",
-        EXAMPLES["meeting"],
-        ("座谈会",),
-        _parser("座谈会"),
-        handle_record,
-        roles=STAFF,
-        priority=50,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("关爱记录", "关爱记录 孩子 内容", "登记留守儿童关爱记录(计入本周谈心,仅教师可见)",
+             _parser("关爱记录"), handle_record, example=EXAMPLES["care"])
+commands.add("家访", "家访 孩子 内容", "登记家访(仅教师可见)", _parser("家访"), handle_record,
+             example=EXAMPLES["visit"])
+commands.add("座谈会", "座谈会 [孩子] 内容", "登记留守儿童座谈会(仅教师可见)", _parser("座谈会"),
+             handle_record, example=EXAMPLES["meeting"])
+# fmt: on

@@ -6,7 +6,7 @@ from bot.domain.actors import ROLE_LABELS, Actor
 from bot.domain.messages import Reply
 from bot.handlers import texts
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import EVERYONE, Args, CommandSpec, keyword_parser
+from bot.handlers.registry import EVERYONE, Args, Commands, keyword_parser
 
 
 async def handle_help(ctx: HandlerContext, args: Args) -> Reply:
@@ -39,29 +39,12 @@ def describe(actor: Actor) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = [
-    CommandSpec(
-        name="帮助",
-        usage="帮助",
-        summary="列出可用命令",
-        example="帮助",
-        keywords=("帮助", "help", "菜单", "命令", "?", "怎么用"),
-        parse=keyword_parser("帮助", "help", "HELP", "Help", "菜单", "命令", "?", "怎么用", "使用说明"),
-        handle=handle_help,
-        roles=EVERYONE,
-        priority=10,
-        writes=False,
-    ),
-    CommandSpec(
-        name="查询",
-        usage="查询",
-        summary="查看我是谁、绑定的孩子或任教班级",
-        example="查询",
-        keywords=("查询", "我是谁", "我的信息"),
-        parse=keyword_parser("查询", "我是谁", "我的信息", "查询信息"),
-        handle=handle_whoami,
-        roles=EVERYONE,
-        priority=10,
-        writes=False,
-    ),
-]
+# fmt: off
+commands = Commands(roles=EVERYONE)
+commands.add("帮助", "帮助", "列出可用命令",
+             keyword_parser("帮助", "help", "HELP", "Help", "菜单", "命令", "?", "怎么用", "使用说明"),
+             handle_help, keywords=("帮助", "help", "菜单", "命令", "?", "怎么用"), writes=False)
+commands.add("查询", "查询", "查看我是谁、绑定的孩子或任教班级",
+             keyword_parser("查询", "我是谁", "我的信息", "查询信息"), handle_whoami,
+             keywords=("查询", "我是谁", "我的信息"), writes=False)
+# fmt: on

@@ -16,10 +16,10 @@ from bot.domain import bus as rules
 from bot.domain.messages import Push, Reply
 from bot.handlers.care_common import Refusal, calendar_of
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han
-from bot.store import bus as store
-from bot.store.care import ClassDay, Kid, class_day, guardian_contacts, kids_by_ids
+from bot.store.bus import Departed, is_bus_pickup
+from bot.store.care import ClassDay, Kid
 
 
 def parse_boarding(text: str) -> Args | None:
@@ -57,7 +57,7 @@ def _named_missing(text: str, riders: list[Kid], line: rules.LineFacts) -> set[i
 
 def _rider_day(day: ClassDay, kid: Kid, missing: set[int], in_care: set[int]) -> rules.RiderDay:
     pickup = day.pickups.get(kid.id)
-    left = pickup is not None and not store.is_bus_pickup(pickup)
+    left = pickup is not None and not is_bus_pickup(pickup)
     return rules.RiderDay(
         kid.id, kid.id in in_care, day.on_leave(kid), day.absent(kid), left, kid.id in missing
     )
@@ -71,7 +71,7 @@ async def _tell_guardians(
     departed: datetime,
 ) -> None:
     """One-to-one to each guardian: on the bus (line, plate, driver and phone) or not on it."""
-    contacts = await guardian_contacts(ctx.session, [*gone.boarded, *gone.missing])
+    contacts = await ctx.uow.bus.guardian_contacts([*gone.boarded, *gone.missing])
     day = departed.date().isoformat()
     for sid, on_bus in [*((s, True) for s in gone.boarded), *((s, False) for s in gone.missing)]:
         note = rules.boarded_note if on_bus else rules.missing_note
@@ -96,7 +96,7 @@ async def _line_of(ctx: HandlerContext, word: str) -> rules.LineFacts:
     assert ctx.actor.school_id is not None
     if not (await calendar_of(ctx)).is_care_day(ctx.today()):
         raise Refusal("今天没有托管,不用记录校车。")
-    lines = await store.school_lines(ctx.session, ctx.actor.school_id)
+    lines = await ctx.uow.bus.school_lines(ctx.actor.school_id)
     line = rules.find_line(word, lines)
     if line is None:
         raise Refusal(_which_line(word, lines))
@@ -107,11 +107,11 @@ async def _sorted(
     ctx: HandlerContext, line: rules.LineFacts, missing_text: str
 ) -> tuple[list[Kid], rules.Departure]:
     """The line's riders and where each of them is at departure; a wrong name refuses."""
-    riders = await kids_by_ids(ctx.session, await store.rider_ids(ctx.session, line.id))
+    riders = await ctx.uow.bus.riders(line.id)
     if not riders:
         raise Refusal(f"校车 {line.name} 没有登记乘车学生(花名册 学生 表的 校车线路 列)。")
     missing = _named_missing(missing_text, riders, line)
-    day = await class_day(ctx.session, riders, ctx.today())
+    day = await ctx.uow.care.class_day(riders, ctx.today())
     in_care = {k.id for k in day.expected}
     return riders, rules.sort_riders(_rider_day(day, kid, missing, in_care) for kid in riders)
 
@@ -124,11 +124,9 @@ async def handle_boarding(ctx: HandlerContext, args: Args) -> Reply:
         riders, gone = await _sorted(ctx, line, args["missing"])
     except Refusal as refusal:
         return refusal.reply()
-    departed = store.Departed(line, ctx.today(), ctx.clock.now(), ctx.actor.actor_ref, ctx.message.message_id)
+    departed = Departed(line, ctx.today(), ctx.clock.now(), ctx.actor.actor_ref, ctx.message.message_id)
     clear = (*gone.on_leave, *gone.not_in_care, *gone.left)
-    await store.record_departure(
-        ctx.session, departed, boarded=gone.boarded, missing=gone.missing, clear=clear
-    )
+    await ctx.uow.bus.record_departure(departed, boarded=gone.boarded, missing=gone.missing, clear=clear)
     local, names = ctx.now_local(), {k.id: k.name for k in riders}
     await _tell_guardians(ctx, line, names, gone, local)
     ctx.audit("bus.boarding", line.name, boarded=list(gone.boarded), missing=list(gone.missing))
@@ -144,16 +142,8 @@ async def handle_boarding(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"{reply}名单已私信给您。")
 
 
-COMMANDS = [
-    CommandSpec(
-        "校车",
-        rules.USAGE,
-        "发车时记录乘车学生上车情况(家长私信收到)",
-        rules.EXAMPLE,
-        ("校车", "已上车"),
-        parse_boarding,
-        handle_boarding,
-        roles=STAFF,
-        priority=8,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("校车", rules.USAGE, "发车时记录乘车学生上车情况(家长私信收到)", parse_boarding, handle_boarding,
+             example=rules.EXAMPLE, keywords=("校车", "已上车"))
+# fmt: on

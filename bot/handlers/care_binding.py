@@ -17,7 +17,7 @@ from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, class_of_chat, kids_named_in_class
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import EVERYONE, STAFF, Args, CommandSpec
+from bot.handlers.registry import EVERYONE, STAFF, Args, Commands
 
 if TYPE_CHECKING:
     from bot.store.binding import Request, RosterMatch
@@ -185,38 +185,13 @@ async def _listing(
     return "\n".join(lines)
 
 
-COMMANDS = [
-    CommandSpec(
-        name="同意绑定",
-        usage="同意绑定 孩子姓名 [编号]",
-        summary="班主任确认家长的绑定申请(有多个申请时写编号)",
-        example="同意绑定 王小明 1",
-        keywords=("同意绑定", "确认绑定"),
-        parse=care_parse.parse_approve_bind,
-        handle=handle_decide_bind,
-        roles=STAFF,
-        priority=5,
-    ),
-    CommandSpec(
-        name="拒绝绑定",
-        usage="拒绝绑定 孩子姓名 [编号]",
-        summary="拒绝家长的绑定申请",
-        example="拒绝绑定 王小明 1",
-        keywords=("拒绝绑定",),
-        parse=care_parse.parse_reject_bind,
-        handle=handle_decide_bind,
-        roles=STAFF,
-        priority=5,
-    ),
-    CommandSpec(
-        name="绑定",
-        usage="绑定 孩子姓名 手机号",
-        summary="把您的账号和花名册里的家长信息关联",
-        example="绑定 王小明 13800001111",
-        keywords=("绑定",),
-        parse=care_parse.parse_bind,
-        handle=handle_bind,
-        roles=EVERYONE,
-        priority=6,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("同意绑定", "同意绑定 孩子姓名 [编号]", "班主任确认家长的绑定申请(有多个申请时写编号)",
+             care_parse.parse_approve_bind, handle_decide_bind, example="同意绑定 王小明 1",
+             keywords=("同意绑定", "确认绑定"))
+commands.add("拒绝绑定", "拒绝绑定 孩子姓名 [编号]", "拒绝家长的绑定申请", care_parse.parse_reject_bind,
+             handle_decide_bind, example="拒绝绑定 王小明 1")
+commands.add("绑定", "绑定 孩子姓名 手机号", "把您的账号和花名册里的家长信息关联", care_parse.parse_bind,
+             handle_bind, example="绑定 王小明 13800001111", roles=EVERYONE)
+# fmt: on

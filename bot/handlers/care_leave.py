@@ -10,7 +10,7 @@ from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
 from bot.handlers.proposals import propose
-from bot.handlers.registry import KNOWN, CommandSpec
+from bot.handlers.registry import Commands
 from bot.handlers.resolve import aliases, join_han
 
 _FILLER = re.compile(
@@ -107,27 +107,11 @@ async def handle_cancel_leave(ctx: HandlerContext, command: CancelLeave) -> Repl
 
 
 
-COMMANDS = [
-    CommandSpec(
-        name="销假",
-        usage="销假 [孩子] [日期]",
-        summary="取消请假,照常参加托管",
-        example="销假 明天",
-        keywords=("销假", "取消请假", "撤销请假"),
-        parse=care_parse.parse_cancel_leave,
-        handle=handle_cancel_leave,
-        roles=KNOWN,
-        priority=20,
-    ),
-    CommandSpec(
-        name="请假",
-        usage="请假 [孩子] [日期或范围] [原因]",
-        summary="为孩子请假(原因只有老师能看到)",
-        example="请假 明天 发烧",
-        keywords=("请假", "请个假", "不去托管"),
-        parse=care_parse.parse_leave,
-        handle=handle_leave,
-        roles=KNOWN,
-        priority=30,
-    ),
-]
+# fmt: off
+commands = Commands()
+commands.add("销假", "销假 [孩子] [日期]", "取消请假,照常参加托管", care_parse.parse_cancel_leave,
+             handle_cancel_leave, example="销假 明天", keywords=("销假", "取消请假", "撤销请假"))
+commands.add("请假", "请假 [孩子] [日期或范围] [原因]", "为孩子请假(原因只有老师能看到)",
+             care_parse.parse_leave, handle_leave, example="请假 明天 发烧",
+             keywords=("请假", "请个假", "不去托管"))
+# fmt: on

@@ -22,7 +22,7 @@ from bot.handlers.care_lateness import (
     tell_late_privately,
 )
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import KNOWN, STAFF, Args, Commands
 
 
 async def handle_picked(ctx: HandlerContext, command: Picked) -> Reply:
@@ -222,39 +222,13 @@ async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"未接走 {len(waiting)} 人({ctx.now_local():%H:%M}): " + "、".join(names), private=True)
 
 
-COMMANDS = [
-    CommandSpec(
-        name="未接走",
-        usage="未接走",
-        summary="列出还没接走的孩子",
-        example="未接走",
-        keywords=("未接走", "没接走"),
-        parse=care_parse.parse_not_picked,
-        handle=handle_not_picked,
-        roles=STAFF,
-        priority=12,
-        writes=False,
-    ),
-    CommandSpec(
-        name="接走时间",
-        usage="17:35",
-        summary="回复晚确认的一批孩子实际接走的时间",
-        example="17:35",
-        keywords=("接走时间",),
-        parse=care_parse.parse_bare_time,
-        handle=handle_pickup_time,
-        roles=STAFF,
-        priority=11,
-    ),
-    CommandSpec(
-        name="已接走",
-        usage="[姓名…] 已接走 / 全部已接走",
-        summary="记录孩子已被接走(老师确认;家长发送则待老师确认)",
-        example="王小明 已接走",
-        keywords=("已接走", "接走了", "全部已接走"),
-        parse=care_parse.parse_picked,
-        handle=handle_picked,
-        roles=KNOWN,
-        priority=25,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("未接走", "未接走", "列出还没接走的孩子", care_parse.parse_not_picked, handle_not_picked,
+             keywords=("未接走", "没接走"), writes=False)
+commands.add("接走时间", "17:35", "回复晚确认的一批孩子实际接走的时间", care_parse.parse_bare_time,
+             handle_pickup_time)
+commands.add("已接走", "[姓名…] 已接走 / 全部已接走", "记录孩子已被接走(老师确认;家长发送则待老师确认)",
+             care_parse.parse_picked, handle_picked, example="王小明 已接走",
+             keywords=("已接走", "接走了", "全部已接走"), roles=KNOWN)
+# fmt: on

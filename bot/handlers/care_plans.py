@@ -11,7 +11,7 @@ from bot.domain.messages import Push, Reply
 from bot.handlers import care_parse
 from bot.handlers.care_common import Refusal, care_times, days_in, days_label, kids_for
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import GUARDIANS, KNOWN, STAFF, CommandSpec
+from bot.handlers.registry import GUARDIANS, STAFF, Commands
 
 
 async def _plan(ctx: HandlerContext, kid: Child, day: date, **values: object) -> None:
@@ -156,38 +156,12 @@ async def handle_proxy(ctx: HandlerContext, command: ProxyPickup) -> Reply:
     return Reply("\n".join(lines))
 
 
-COMMANDS = [
-    CommandSpec(
-        name="晚点接",
-        usage="今天晚点接 时间",
-        summary="今天会晚到,告诉老师预计几点接",
-        example="今天晚点接 18:10",
-        keywords=("晚点接", "晚接"),
-        parse=care_parse.parse_late,
-        handle=handle_late,
-        roles=KNOWN,
-        priority=35,
-    ),
-    CommandSpec(
-        name="早点接",
-        usage="明天早点接 16:00 / 今天三点半来接",
-        summary="提前接孩子离开托管(老师会收到私信)",
-        example="明天早点接 16:00",
-        keywords=("早点接", "提前接"),
-        parse=care_parse.parse_early,
-        handle=handle_early,
-        roles=KNOWN,
-        priority=34,
-    ),
-    CommandSpec(
-        name="代接",
-        usage="今天外婆接 / 代接 姓名",
-        summary="今天换人来接",
-        example="今天外婆接",
-        keywords=("代接", "外婆接", "爷爷接"),
-        parse=care_parse.parse_proxy,
-        handle=handle_proxy,
-        roles=GUARDIANS | STAFF,
-        priority=36,
-    ),
-]
+# fmt: off
+commands = Commands()
+commands.add("晚点接", "今天晚点接 时间", "今天会晚到,告诉老师预计几点接", care_parse.parse_late, handle_late,
+             example="今天晚点接 18:10", keywords=("晚点接", "晚接"))
+commands.add("早点接", "明天早点接 16:00 / 今天三点半来接", "提前接孩子离开托管(老师会收到私信)",
+             care_parse.parse_early, handle_early, example="明天早点接 16:00", keywords=("早点接", "提前接"))
+commands.add("代接", "今天外婆接 / 代接 姓名", "今天换人来接", care_parse.parse_proxy, handle_proxy,
+             example="今天外婆接", keywords=("代接", "外婆接", "爷爷接"), roles=GUARDIANS | STAFF)
+# fmt: on

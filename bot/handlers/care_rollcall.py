@@ -17,7 +17,7 @@ from bot.handlers.care_common import (
     staff_with_role,
 )
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids
 from bot.store.fees import calendar_term
 
@@ -180,61 +180,16 @@ def course_rollcall_reply(course: str, day: date, expected: int, groups: dict[st
     return Reply("\n".join(lines), private=bool(groups["leave"] or groups["absent"]))
 
 
-COMMANDS = [
-    CommandSpec(
-        name="点名",
-        usage="点名",
-        summary="今天本班的应到、实到、请假、缺席",
-        example="点名",
-        keywords=("点名", "考勤"),
-        parse=care_parse.parse_rollcall,
-        handle=handle_rollcall,
-        roles=STAFF,
-        priority=15,
-        writes=False,
-    ),
-    CommandSpec(
-        name="课程点名",
-        usage="点名 课程名 [缺席 姓名…]",
-        summary="兴趣课(X类)本次课的点名: 已报名的孩子在课、请假、缺席",
-        example="点名 篮球",
-        keywords=("课程点名",),
-        parse=care_parse.parse_course_rollcall,
-        handle=handle_course_rollcall,
-        roles=STAFF,
-        priority=16,
-    ),
-    CommandSpec(
-        name="全部到齐",
-        usage="全部到齐",
-        summary="点名: 确认应到的孩子(请假、缺席除外)都在",
-        example="全部到齐",
-        keywords=("全部到齐", "都到了"),
-        parse=care_parse.parse_all_present,
-        handle=handle_all_present,
-        roles=STAFF,
-        priority=14,
-    ),
-    CommandSpec(
-        name="缺席",
-        usage="缺席 姓名…",
-        summary="记录没来且没请假的孩子(私信告知家长)",
-        example="缺席 张三",
-        keywords=("缺席", "没来"),
-        parse=care_parse.parse_absent,
-        handle=handle_absent,
-        roles=STAFF,
-        priority=40,
-    ),
-    CommandSpec(
-        name="到了",
-        usage="到了 姓名…",
-        summary="改为已到",
-        example="到了 张三",
-        keywords=("到了", "已到"),
-        parse=care_parse.parse_present,
-        handle=handle_present,
-        roles=STAFF,
-        priority=60,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("点名", "点名", "今天本班的应到、实到、请假、缺席", care_parse.parse_rollcall, handle_rollcall,
+             keywords=("点名", "考勤"), writes=False)
+commands.add("课程点名", "点名 课程名 [缺席 姓名…]", "兴趣课(X类)本次课的点名: 已报名的孩子在课、请假、缺席",
+             care_parse.parse_course_rollcall, handle_course_rollcall, example="点名 篮球")
+commands.add("全部到齐", "全部到齐", "点名: 确认应到的孩子(请假、缺席除外)都在", care_parse.parse_all_present,
+             handle_all_present, keywords=("全部到齐", "都到了"))
+commands.add("缺席", "缺席 姓名…", "记录没来且没请假的孩子(私信告知家长)", care_parse.parse_absent,
+             handle_absent, example="缺席 张三", keywords=("缺席", "没来"))
+commands.add("到了", "到了 姓名…", "改为已到", care_parse.parse_present, handle_present, example="到了 张三",
+             keywords=("到了", "已到"))
+# fmt: on

@@ -14,7 +14,7 @@ import re
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import chatter_kind, is_question
-from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.registry import Args, Commands
 
 ANSWERS = {
     "thanks": "不客气😊",
@@ -49,9 +49,10 @@ async def handle_chatter(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(ANSWERS[args["kind"]])
 
 
-COMMANDS = [
-    CommandSpec("闲聊", "谢谢 / 好的 / 收到", "礼貌用语,简短回应", "谢谢老师", ("谢谢", "好的", "收到"), parse_chatter,
-                handle_chatter, roles=KNOWN, priority=2, writes=False),
-    CommandSpec("致谢", "谢谢老师…", "感谢的话,简短回应", "感谢老师的辛苦付出", ("感谢",), parse_gratitude,
-                handle_chatter, roles=KNOWN, priority=995, writes=False),
-]
+# fmt: off
+commands = Commands()
+commands.add("闲聊", "谢谢 / 好的 / 收到", "礼貌用语,简短回应", parse_chatter, handle_chatter,
+             example="谢谢老师", keywords=("谢谢", "好的", "收到"), writes=False)
+commands.add("致谢", "谢谢老师…", "感谢的话,简短回应", parse_gratitude, handle_chatter,
+             example="感谢老师的辛苦付出", keywords=("感谢",), writes=False)
+# fmt: on

@@ -11,10 +11,8 @@ from bot.domain.actors import SCHOOL_WIDE
 from bot.domain.messages import Reply
 from bot.handlers.care_common import calendar_of
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
-from bot.store import duty as store
-from bot.store.care import school_day
-from bot.store.notices import classes_with_pupils
+from bot.handlers.registry import STAFF, Args, Commands
+from bot.store.duty import NewPatrol
 
 PATROL_USAGE = "巡课 三年级2班 正常 或 巡课 三年级2班 有问题 说明"
 NAMES_SHOWN = 30
@@ -35,7 +33,7 @@ async def _on_duty(ctx: HandlerContext, what: str) -> Reply | None:
     assert school_id is not None
     if ctx.actor.roles & SCHOOL_WIDE:
         return None
-    leader = await store.duty_leader(ctx.session, school_id, ctx.today())
+    leader = await ctx.uow.duty.leader(school_id, ctx.today())
     if leader is not None and leader[0] == ctx.actor.staff_id:
         return None
     today = rules.day_label(ctx.today())
@@ -56,7 +54,7 @@ async def handle_patrol(ctx: HandlerContext, args: Args) -> Reply:
     refusal = await _on_duty(ctx, "巡课") or await _no_care_today(ctx)
     if refusal is not None:
         return refusal
-    classes = await classes_with_pupils(ctx.session, school_id)
+    classes = await ctx.uow.notices.classes_with_pupils(school_id)
     if not args["class_word"]:
         return Reply.refusal(f"请写明巡查的班级和情况,例如: {PATROL_USAGE}", private=True)
     key = rules.class_key(args["class_word"])
@@ -75,17 +73,18 @@ async def handle_patrol(ctx: HandlerContext, args: Args) -> Reply:
             f"请写明发现的问题,例如: 巡课 {class_name} 有问题 两名学生追逐打闹", private=True
         )
     now = ctx.clock.now()
-    count = len(await store.patrols_of_day(ctx.session, school_id, ctx.today())) + 1
-    store.record_patrol(
-        ctx.session,
-        school_id,
-        ctx.today(),
-        class_id,
-        args["ok"],
-        args["note"],
-        ctx.actor.staff_id,
-        now,
-        ctx.message.message_id,
+    count = len(await ctx.uow.duty.patrols_of_day(school_id, ctx.today())) + 1
+    await ctx.uow.duty.record_patrol(
+        NewPatrol(
+            school_id,
+            ctx.today(),
+            class_id,
+            args["ok"],
+            args["note"],
+            ctx.actor.staff_id,
+            now,
+            ctx.message.message_id,
+        )
     )
     ctx.audit("duty.patrol", class_name, ok=args["ok"], note=args["note"])
     state = "正常" if args["ok"] else f"有问题: {args['note']}"
@@ -111,19 +110,15 @@ async def handle_clear(ctx: HandlerContext, args: Args) -> Reply:
     if refusal is not None:
         return refusal
     today = ctx.today()
-    done = await store.clearance_of_day(ctx.session, school_id, today)
+    done = await ctx.uow.duty.clearance_of_day(school_id, today)
     if done is not None:
         at, by = done
         return Reply(
             f"今天已确认清校({at.astimezone(ctx.settings.school.tz):%H:%M} {by}),无需重复。", private=True
         )
-    waiting: dict[int, list[str]] = {}
-    for class_id, day in (await school_day(ctx.session, school_id, today)).items():
-        kids = [k.name for k in day.waiting()]
-        if kids:
-            waiting[class_id] = kids
+    waiting = await ctx.uow.duty.waiting(school_id, today)
     if waiting:
-        names = dict(await classes_with_pupils(ctx.session, school_id))
+        names = dict(await ctx.uow.notices.classes_with_pupils(school_id))
         total = sum(len(k) for k in waiting.values())
         lines = [
             f"登记中还有 {total} 名学生在托管、未确认接走,暂不能清校:",
@@ -131,34 +126,17 @@ async def handle_clear(ctx: HandlerContext, args: Args) -> Reply:
             "请核实并由老师确认接走(例如: 王小明 已接走),全部离校后再发送「清校完毕」。谢谢!",
         ]
         return Reply.refusal("\n".join(lines), private=True)
-    store.record_clearance(
-        ctx.session, school_id, today, ctx.actor.staff_id, ctx.clock.now(), ctx.message.message_id
+    await ctx.uow.duty.record_clearance(
+        school_id, today, ctx.actor.staff_id, ctx.clock.now(), ctx.message.message_id
     )
     ctx.audit("duty.clear", rules.day_label(today))
     return Reply(f"已记录 {ctx.now_local():%H:%M} 清校完毕,今天的学生已全部离校。辛苦了!", private=True)
 
 
-COMMANDS = [
-    CommandSpec(
-        "巡课",
-        PATROL_USAGE,
-        "带班领导或校长登记巡课情况(托管结束时汇总给校长)",
-        "巡课 三年级2班 正常",
-        ("巡课",),
-        parse_patrol,
-        handle_patrol,
-        roles=STAFF,
-        priority=41,
-    ),
-    CommandSpec(
-        "清校完毕",
-        "清校完毕",
-        "带班领导确认学生已全部离校、校园已清查",
-        "清校完毕",
-        ("清校完毕", "清校"),
-        parse_clear,
-        handle_clear,
-        roles=STAFF,
-        priority=42,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("巡课", PATROL_USAGE, "带班领导或校长登记巡课情况(托管结束时汇总给校长)", parse_patrol,
+             handle_patrol, example="巡课 三年级2班 正常")
+commands.add("清校完毕", "清校完毕", "带班领导确认学生已全部离校、校园已清查", parse_clear, handle_clear,
+             keywords=("清校完毕", "清校"))
+# fmt: on

@@ -11,7 +11,7 @@ from bot.domain.messages import Push, Reply
 from bot.handlers.care_common import Refusal, guardian_children
 from bot.handlers.context import HandlerContext
 from bot.handlers.enroll_parse import course_only, parse_enroll_any, parse_withdraw, two_names
-from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, Args, CommandSpec, keyword_parser
+from bot.handlers.registry import GUARDIANS, PRINCIPALS, STAFF, Args, Commands, keyword_parser
 from bot.settings import Settings
 from bot.store import enrollment as store
 
@@ -256,21 +256,22 @@ async def cancel_course(ctx: HandlerContext, course: Course) -> int:
     return len(rows)
 
 
-COMMANDS = [
-    CommandSpec("报名", "报名 1类 / 报名 X类 课程 [孩子]", "报名基础托管或兴趣课程", "报名 X类 篮球",
-                ("报名",), parse_enroll_any, handle_enroll, roles=GUARDIANS),
-    CommandSpec("我的课程", "我的课程", "查看孩子的课程和报名状态", "我的课程", ("我的课程",),
-                keyword_parser("我的课程", "孩子的课程", "报了什么课"), handle_mine, roles=GUARDIANS, writes=False),
-    CommandSpec("退出课程", "退出 课程 [孩子]", "申请退出课程(需审核)", "退出 篮球", ("退出",),
-                parse_withdraw, handle_withdraw, roles=GUARDIANS),
-    CommandSpec("同意报名", "同意 孩子 课程", "班级审核通过报名", "同意 王小明 篮球", ("同意",),
-                two_names("同意"), handle_approve, roles=STAFF),
-    CommandSpec("同意退出", "同意退出 孩子 课程", "批准退出课程(已收到书面申请)", "同意退出 王小明 篮球",
-                ("同意退出",), two_names("同意退出"), handle_approve_withdraw, roles=STAFF),
-    CommandSpec("驳回报名", "驳回 孩子 课程", "班级审核驳回报名", "驳回 王小明 篮球", ("驳回",),
-                two_names("驳回"), handle_reject, roles=STAFF),
-    CommandSpec("复核", "复核 课程", "学校复核该课程已通过班级审核的报名", "复核 篮球", ("复核",),
-                course_only("复核"), handle_school_review, roles=PRINCIPALS),
-    CommandSpec("撤班", "撤班 课程", "撤销课程并通知家长二次报名", "撤班 书法", ("撤班",),
-                course_only("撤班"), handle_cancel_course, roles=PRINCIPALS),
-]
+# fmt: off
+commands = Commands(roles=GUARDIANS)
+commands.add("报名", "报名 1类 / 报名 X类 课程 [孩子]", "报名基础托管或兴趣课程", parse_enroll_any,
+             handle_enroll, example="报名 X类 篮球")
+commands.add("我的课程", "我的课程", "查看孩子的课程和报名状态",
+             keyword_parser("我的课程", "孩子的课程", "报了什么课"), handle_mine, writes=False)
+commands.add("退出课程", "退出 课程 [孩子]", "申请退出课程(需审核)", parse_withdraw, handle_withdraw,
+             example="退出 篮球", keywords=("退出",))
+commands.add("同意报名", "同意 孩子 课程", "班级审核通过报名", two_names("同意"), handle_approve,
+             example="同意 王小明 篮球", keywords=("同意",), roles=STAFF)
+commands.add("同意退出", "同意退出 孩子 课程", "批准退出课程(已收到书面申请)", two_names("同意退出"),
+             handle_approve_withdraw, example="同意退出 王小明 篮球", roles=STAFF)
+commands.add("驳回报名", "驳回 孩子 课程", "班级审核驳回报名", two_names("驳回"), handle_reject,
+             example="驳回 王小明 篮球", keywords=("驳回",), roles=STAFF)
+commands.add("复核", "复核 课程", "学校复核该课程已通过班级审核的报名", course_only("复核"),
+             handle_school_review, example="复核 篮球", roles=PRINCIPALS)
+commands.add("撤班", "撤班 课程", "撤销课程并通知家长二次报名", course_only("撤班"), handle_cancel_course,
+             example="撤班 书法", roles=PRINCIPALS)
+# fmt: on

@@ -7,7 +7,7 @@ import re
 from bot.domain import family as rules
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, not_found_text
 from bot.store.family import LeftBehind
 
@@ -107,9 +107,10 @@ async def handle_talk(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已记录 {child.name} {today.month}月谈心(仅教师可见)。", private=True)
 
 
-COMMANDS = [
-    CommandSpec("通话", "已通话 / 通话 孩子 [视频|书信]", "登记留守儿童本月亲情通话(私密)", "已通话",
-                ("已通话", "通话"), parse_call, handle_call, roles=KNOWN, priority=110),
-    CommandSpec("谈心", "谈心 孩子 内容", "登记与留守儿童的谈心(仅教师可见)", "谈心 王小明 最近很开朗",
-                ("谈心",), parse_talk, handle_talk, roles=STAFF, priority=50),
-]
+# fmt: off
+commands = Commands()
+commands.add("通话", "已通话 / 通话 孩子 [视频|书信]", "登记留守儿童本月亲情通话(私密)", parse_call,
+             handle_call, example="已通话", keywords=("已通话", "通话"))
+commands.add("谈心", "谈心 孩子 内容", "登记与留守儿童的谈心(仅教师可见)", parse_talk, handle_talk,
+             example="谈心 王小明 最近很开朗", roles=STAFF)
+# fmt: on

@@ -8,7 +8,7 @@ from datetime import date
 from bot.domain import fees as rules
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import GUARDIANS, STAFF, Args, CommandSpec, keyword_parser
+from bot.handlers.registry import GUARDIANS, STAFF, Args, Commands, keyword_parser
 from bot.store.fees import calendar_term
 
 KIND_LABELS = {"charge": "应缴", "payment": "已缴", "refund": "退费", "settlement": "结算退还"}
@@ -54,10 +54,11 @@ async def handle_pay(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已登记 {name} 缴费 {rules.yuan(args['fen'])} 元。", private=True)
 
 
-COMMANDS = [
-    CommandSpec("费用", "费用", "查看本学期费用明细(私信回复)", "费用", ("费用", "缴费情况", "账单"),
-                keyword_parser("费用", "我的费用", "账单", "缴费情况"), handle_statement, roles=GUARDIANS,
-                writes=False),
-    CommandSpec("缴费", "缴费 孩子 金额", "登记家长缴费(元)", "缴费 王小明 160", ("缴费",),
-                parse_pay, handle_pay, roles=STAFF),
-]
+# fmt: off
+commands = Commands(roles=GUARDIANS)
+commands.add("费用", "费用", "查看本学期费用明细(私信回复)",
+             keyword_parser("费用", "我的费用", "账单", "缴费情况"), handle_statement,
+             keywords=("费用", "缴费情况", "账单"), writes=False)
+commands.add("缴费", "缴费 孩子 金额", "登记家长缴费(元)", parse_pay, handle_pay, example="缴费 王小明 160",
+             roles=STAFF)
+# fmt: on

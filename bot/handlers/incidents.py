@@ -14,12 +14,10 @@ from bot.domain.actors import SCHOOL_WIDE, Role
 from bot.domain.messages import Push, Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
-from bot.handlers.registry import KNOWN, STAFF, Args, CommandSpec
+from bot.handlers.registry import KNOWN, STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han, not_found_text
-from bot.store import duty as store
-from bot.store.care import Kid, guardians_of
-from bot.store.notices import classes_with_pupils
-from bot.store.people import staff_ids_with_role
+from bot.store.care import Kid
+from bot.store.incidents import NewIncident
 
 USAGE = "事故 王小明 摔倒擦伤 已处理"
 ACTION_HINT = "处理情况可写: 已处理、已送医、已通知家长"
@@ -55,14 +53,14 @@ async def _child(ctx: HandlerContext, text: str) -> tuple[Kid, str]:
     """The child named first (a class may be written before the name), and the teacher's words after the name."""
     school_id = ctx.actor.school_id
     assert school_id is not None
-    classes = await classes_with_pupils(ctx.session, school_id)
+    classes = await ctx.uow.notices.classes_with_pupils(school_id)
     class_ids: list[int] | None = None
     head = re.match(r"^([一二三四五六1-6]\s*年级\s*[(（]?\s*\d{1,2}\s*[)）]?\s*班)\s*", text)
     if head:
         key = rules.class_key(head.group(1))
         class_ids = [cid for cid, name in classes if rules.class_key(name) == key]
         text = text[head.end() :]
-    roster = await store.pupils_of(ctx.session, school_id, class_ids)
+    roster = await ctx.uow.incidents.pupils_of(school_id, class_ids)
     found = find_kids(text, roster, short_forms=False)
     first = next((k for k in found.kids if join_han(text).startswith(k.name)), None)
     if first is None:
@@ -102,12 +100,12 @@ async def _tell(
     """Push the incident to the duty leader and the principals (not the reporter) and to the child's guardians,
     each one-to-one; (staff told, guardians told)."""
     what, actions = rules.split_actions(words)
-    leader = await store.duty_leader(ctx.session, school_id, ctx.today())
-    principals = await staff_ids_with_role(ctx.session, school_id, ("principal",))
+    leader = await ctx.uow.duty.leader(school_id, ctx.today())
+    principals = await ctx.uow.people.staff_with_role(school_id, ("principal",))
     chosen = dict.fromkeys([*([leader[0]] if leader else []), *principals])
     staff = [s for s in chosen if s != ctx.actor.staff_id]
-    guardians = [g.guardian_id for g in await guardians_of(ctx.session, kid.id)]
-    class_name = dict(await classes_with_pupils(ctx.session, school_id)).get(kid.class_group_id, "")
+    guardians = [g.guardian_id for g in await ctx.uow.care.guardians_of(kid.id)]
+    class_name = dict(await ctx.uow.notices.classes_with_pupils(school_id)).get(kid.class_group_id, "")
     local, reporter = ctx.now_local(), _reporter(ctx)
     staff_text = rules.incident_staff_text(local, class_name, kid.name, what, actions, reporter)
     guardian_text = rules.incident_guardian_text(local, kid.name, reporter, words)
@@ -133,18 +131,19 @@ async def handle_incident(ctx: HandlerContext, args: Args) -> Reply:
     assert school_id is not None
     what, actions = rules.split_actions(words)
     in_group = ctx.message.is_group
-    incident_id = await store.record_incident(
-        ctx.session,
-        school_id=school_id,
-        kid=kid,
-        day=ctx.today(),
-        at=ctx.clock.now(),
-        reported_by=ctx.actor.staff_id,
-        what=what,
-        actions=actions,
-        words=words,
-        in_group=in_group,
-        message_id=ctx.message.message_id,
+    incident_id = await ctx.uow.incidents.record(
+        NewIncident(
+            school_id=school_id,
+            kid=kid,
+            day=ctx.today(),
+            at=ctx.clock.now(),
+            reported_by=ctx.actor.staff_id,
+            what=what,
+            actions=actions,
+            words=words,
+            in_group=in_group,
+            message_id=ctx.message.message_id,
+        )
     )
     ctx.audit("incident.record", kid.name, incident=incident_id, actions=list(actions), in_group=in_group)
     staff, guardians = await _tell(ctx, school_id, incident_id, kid, words)
@@ -191,28 +190,10 @@ async def handle_injury(ctx: HandlerContext, args: Args) -> Reply:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "事故",
-        f"{USAGE}(也可写 安全事件 …)",
-        "登记安全事件,立即私信告知带班领导、校长和家长",
-        USAGE,
-        ("事故", "安全事件"),
-        parse_incident,
-        handle_incident,
-        roles=STAFF,
-        priority=9,
-    ),
-    CommandSpec(
-        "受伤",
-        "(提到受伤)",
-        "私信说明如何登记安全事件,不在群里重复孩子的情况",
-        USAGE,
-        ("受伤",),
-        parse_injury,
-        handle_injury,
-        roles=KNOWN,
-        priority=997,
-        writes=False,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("事故", f"{USAGE}(也可写 安全事件 …)", "登记安全事件,立即私信告知带班领导、校长和家长",
+             parse_incident, handle_incident, example=USAGE, keywords=("事故", "安全事件"))
+commands.add("受伤", "(提到受伤)", "私信说明如何登记安全事件,不在群里重复孩子的情况", parse_injury,
+             handle_injury, example=USAGE, roles=KNOWN, writes=False)
+# fmt: on

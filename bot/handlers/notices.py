@@ -16,7 +16,7 @@ from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.handlers.care_common import calendar_of, day_label, days_label
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import PRINCIPALS, Args, CommandSpec, keyword_parser
+from bot.handlers.registry import PRINCIPALS, Args, Commands, keyword_parser
 from bot.notices import Sent, send_notice
 
 SENDERS = frozenset({Role.HEAD_TEACHER, Role.PRINCIPAL, Role.ADMIN})
@@ -165,11 +165,12 @@ async def handle_closure(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(f"已登记 {label} 停课,当天的接送提醒和晚接提醒不再发送。\n{reply.text}")
 
 
-COMMANDS = [
-    CommandSpec("通知", "通知 [全校|三年级] 内容", "给班级群发通知,家长回复「收到」确认", "通知 周五下午开家长会",
-                ("通知", "发通知"), parse_notice, handle_notice, roles=SENDERS, priority=30, free_text=True),
-    CommandSpec("通知情况", "通知情况 [2]", "我发的通知的确认情况(私信回复)", "通知情况", ("通知情况",),
-                parse_status, handle_status, roles=SENDERS, priority=29, writes=False),
-    CommandSpec("停课", "停课 日期 原因", "登记停课并通知全校家长(当天不发接送提醒)", "停课 明天 运动会",
-                ("停课",), parse_closure, handle_closure, roles=PRINCIPALS, priority=31),
-]
+# fmt: off
+commands = Commands(roles=SENDERS)
+commands.add("通知", "通知 [全校|三年级] 内容", "给班级群发通知,家长回复「收到」确认", parse_notice,
+             handle_notice, example="通知 周五下午开家长会", keywords=("通知", "发通知"), free_text=True)
+commands.add("通知情况", "通知情况 [2]", "我发的通知的确认情况(私信回复)", parse_status, handle_status,
+             example="通知情况", writes=False)
+commands.add("停课", "停课 日期 原因", "登记停课并通知全校家长(当天不发接送提醒)", parse_closure,
+             handle_closure, example="停课 明天 运动会", roles=PRINCIPALS)
+# fmt: on

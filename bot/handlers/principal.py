@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec, keyword_parser
+from bot.handlers.registry import STAFF, Args, Commands, keyword_parser
 from bot.reports import daily_summary
 
 
@@ -14,18 +14,10 @@ async def handle_daily(ctx: HandlerContext, args: Args) -> Reply:
     return Reply(await daily_summary(ctx.uow, ctx.actor.school_id, ctx.today()), private=True)
 
 
-COMMANDS = [
-    CommandSpec(
-        name="日报",
-        usage="日报",
-        summary="今天全校各班的应到、实到、请假、缺席、晚接、未接",
-        example="日报",
-        keywords=("日报", "今天情况", "今日"),
-        parse=keyword_parser("日报", "今天情况", "今日", "今日情况", "今天的情况", "汇总", "全校情况", "今天全校情况",
-                             "今日全校情况", "今天全校的情况", "今天各班情况"),
-        handle=handle_daily,
-        roles=STAFF,
-        priority=14,
-        writes=False,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("日报", "日报", "今天全校各班的应到、实到、请假、缺席、晚接、未接",
+             keyword_parser("日报", "今天情况", "今日", "今日情况", "今天的情况", "汇总", "全校情况",
+                            "今天全校情况", "今日全校情况", "今天全校的情况", "今天各班情况"),
+             handle_daily, keywords=("日报", "今天情况", "今日"), writes=False)
+# fmt: on

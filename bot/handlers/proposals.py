@@ -16,7 +16,7 @@ from bot.domain.messages import IncomingMessage, Reply
 from bot.domain.text import normalise
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import confirmation
-from bot.handlers.registry import KNOWN, Args, CommandSpec, Parsed, ParseError
+from bot.handlers.registry import Args, Commands, Parsed, ParseError
 from bot.store import proposals as store
 from bot.store.uow import UnitOfWork
 
@@ -161,11 +161,12 @@ async def settle_pending(uow: UnitOfWork, message: IncomingMessage, parsed: Pars
     await uow.proposals.drop(who_of(message))
 
 
-COMMANDS = [
-    CommandSpec(CONFIRM, "是 / 1", "确认托管助手提出的理解(10分钟内)", "是", ("是", "确认"), parse_confirm,
-                handle_confirm, roles=KNOWN, priority=1),
-    CommandSpec(ANSWER_DAYS, "(日期)", "回答「哪几天」", "下周一到周三", ("下周一",), parse_days_answer,
-                handle_days_answer, roles=KNOWN, priority=996),
-    CommandSpec("近似", "(错别字)", "命令写错了字时,先确认再办理", "清假 明天", ("清假",), parse_near_miss,
-                handle_near_miss, roles=KNOWN, priority=990, writes=False),
-]
+# fmt: off
+commands = Commands()
+commands.add(CONFIRM, "是 / 1", "确认托管助手提出的理解(10分钟内)", parse_confirm, handle_confirm,
+             example="是", keywords=("是", "确认"))
+commands.add(ANSWER_DAYS, "(日期)", "回答「哪几天」", parse_days_answer, handle_days_answer,
+             example="下周一到周三", keywords=("下周一",))
+commands.add("近似", "(错别字)", "命令写错了字时,先确认再办理", parse_near_miss, handle_near_miss,
+             example="清假 明天", keywords=("清假",), writes=False)
+# fmt: on

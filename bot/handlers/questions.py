@@ -11,7 +11,7 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.courses import handle_course_list
 from bot.handlers.fees import handle_statement
 from bot.handlers.phenomena import is_question
-from bot.handlers.registry import KNOWN, Args, CommandSpec
+from bot.handlers.registry import Args, Commands
 
 _FEES = re.compile(r"钱|费|交了|缴|欠|退款|多退")
 _COURSES = re.compile(r"课|报名|兴趣班|特长班|篮球|书法|美术|舞蹈")
@@ -83,10 +83,10 @@ def parse_course_list(text: str) -> Args | None:
     return {} if _COURSE_LIST.match(text.strip(" ?？!！。.~")) else None
 
 
-COMMANDS = [
-    CommandSpec("课程列表", "课程", "查看可报名的课程", "课程", ("课程", "有哪些课"), parse_course_list,
-                handle_course_list, roles=KNOWN, priority=11, writes=False),
-    # Last: any question no reading command took gets an answer.
-    CommandSpec("问答", "(提问)", "问题会得到回答,不会被当作命令执行", "李华明天请假了吗", ("吗",), parse_question,
-                handle_question, roles=KNOWN, priority=1000, writes=False),
-]
+# fmt: off
+commands = Commands()
+commands.add("课程列表", "课程", "查看可报名的课程", parse_course_list, handle_course_list,
+             keywords=("课程", "有哪些课"), writes=False)
+commands.add("问答", "(提问)", "问题会得到回答,不会被当作命令执行", parse_question, handle_question,
+             example="李华明天请假了吗", keywords=("吗",), writes=False)
+# fmt: on

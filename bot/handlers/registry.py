@@ -1,9 +1,13 @@
-"""The command table: each entry parses its own phrasing (pure) and names its handler and usage."""
+"""The command table: each entry parses its own phrasing (pure) and names its handler and usage.
+
+Each handler module registers its commands on its own `Commands`; bot/handlers/table.py states the order in
+which they are tried.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +45,6 @@ class CommandSpec:
     parse: ArgParser
     handle: Handler
     roles: frozenset[Role] = KNOWN
-    # Lower tries first; use it where one phrasing could be read as two commands.
-    priority: int = 100
     # Does carrying it out change the register? A question is never parsed as a command that writes.
     writes: bool = True
     # Its argument is text passed on to others (a notice): a question in it is the notice's, not the sender's,
@@ -82,12 +84,32 @@ def keyword_parser(*keywords: str) -> ArgParser:
     return parse
 
 
+class Commands:
+    """One handler module's commands, each registered in a line or two next to the others of its module."""
+
+    def __init__(self, roles: frozenset[Role] = KNOWN) -> None:
+        self.roles = roles  # who may use the module's commands, unless a command says otherwise
+        self.specs: list[CommandSpec] = []
+
+    def add(self, name: str, usage: str, summary: str, parse: ArgParser, handle: Handler, *, example: str = "",
+            keywords: tuple[str, ...] = (), roles: frozenset[Role] | None = None, writes: bool = True,
+            free_text: bool = False) -> None:
+        """A command; its example is its usage and its one keyword its name unless given."""
+        self.specs.append(CommandSpec(name, usage, summary, example or usage, keywords or (name,), parse, handle,
+                                      self.roles if roles is None else roles, writes, free_text))
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self.specs)
+
+
 class CommandTable:
+    """The commands in the order they are tried: the first whose parser accepts a text is its reading."""
+
     def __init__(self, specs: Sequence[CommandSpec]) -> None:
         names = [s.name for s in specs]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate command names: {names}")
-        self.specs = tuple(sorted(specs, key=lambda s: s.priority))
+        self.specs = tuple(specs)
         self._by_keyword = {kw: s for s in self.specs for kw in s.keywords}
 
     def __getitem__(self, name: str) -> CommandSpec:

@@ -13,7 +13,7 @@ from bot.domain.messages import Reply
 from bot.domain.workload import local_time
 from bot.handlers.care_common import calendar_of, day_label
 from bot.handlers.context import HandlerContext
-from bot.handlers.registry import STAFF, Args, CommandSpec
+from bot.handlers.registry import STAFF, Args, Commands
 
 _CHECK_IN = re.compile(r"^(?:我)?(?:已经?)?(?:到岗|签到)(?:了|啦)?[。.!！~～]*$")
 _CHECK_OUT = re.compile(r"^(?:我)?(?:已经?)?(?:离岗|签退)(?:了|啦)?[。.!！~～]*$")
@@ -172,38 +172,12 @@ async def handle_substitute(ctx: HandlerContext, args: Args) -> Reply:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "到岗",
-        "到岗",
-        "托管教师到岗签到(记录时间,私信回复)",
-        "到岗",
-        ("到岗", "签到"),
-        parse_check_in,
-        handle_check_in,
-        roles=STAFF,
-        priority=45,
-    ),
-    CommandSpec(
-        "离岗",
-        "离岗",
-        "托管教师离岗签退(记录时间,私信回复)",
-        "离岗",
-        ("离岗", "签退"),
-        parse_check_out,
-        handle_check_out,
-        roles=STAFF,
-        priority=45,
-    ),
-    CommandSpec(
-        "代班",
-        "代班 班级 老师",
-        "登记某天的代班老师(课时和人时计入代班老师)",
-        "代班 三年级2班 张老师",
-        ("代班",),
-        parse_substitute,
-        handle_substitute,
-        roles=STAFF,
-        priority=45,
-    ),
-]
+# fmt: off
+commands = Commands(roles=STAFF)
+commands.add("到岗", "到岗", "托管教师到岗签到(记录时间,私信回复)", parse_check_in, handle_check_in,
+             keywords=("到岗", "签到"))
+commands.add("离岗", "离岗", "托管教师离岗签退(记录时间,私信回复)", parse_check_out, handle_check_out,
+             keywords=("离岗", "签退"))
+commands.add("代班", "代班 班级 老师", "登记某天的代班老师(课时和人时计入代班老师)", parse_substitute,
+             handle_substitute, example="代班 三年级2班 张老师")
+# fmt: on

@@ -15,18 +15,14 @@ from bot.domain import duty as rules
 from bot.domain.care import CareTimes
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening, within
-from bot.store import duty as store
-from bot.store.care import school_day
-from bot.store.notices import classes_with_pupils
-from bot.store.people import staff_ids_with_role
 
 EVENING = {"day_of_week": "mon-sun", "hour": "15-22", "minute": "*/5"}
 
 
 async def duty_morning(ctx: JobContext) -> str:
-    async with ctx.services.db.transaction() as s:
-        leader = await store.duty_leader(s, ctx.school_id, ctx.day)
-        classes = [name for _, name in await classes_with_pupils(s, ctx.school_id)]
+    async with ctx.deps.db.unit_of_work() as uow:
+        leader = await uow.duty.leader(ctx.school_id, ctx.day)
+        classes = [name for _, name in await uow.notices.classes_with_pupils(ctx.school_id)]
     if leader is None:
         return "今天没有排带班领导"
     ctx.push(
@@ -40,17 +36,17 @@ async def duty_morning(ctx: JobContext) -> str:
 
 
 async def patrol_log(ctx: JobContext) -> str:
-    end = CareTimes.from_settings(ctx.services.settings.care).end_for(ctx.day)
+    end = CareTimes.from_settings(ctx.deps.settings.care).end_for(ctx.day)
     if not rules.service_ended(end, ctx.at):
         return "托管尚未结束"
-    tz = ctx.services.settings.school.tz
-    async with ctx.services.db.transaction() as s:
-        if not await store.uses_duty(s, ctx.school_id):
+    tz = ctx.deps.settings.school.tz
+    async with ctx.deps.db.unit_of_work() as uow:
+        if not await uow.duty.in_use(ctx.school_id):
             return "未排值班表"
-        leader = await store.duty_leader(s, ctx.school_id, ctx.day)
-        patrols = await store.patrols_of_day(s, ctx.school_id, ctx.day)
-        classes = await classes_with_pupils(s, ctx.school_id)
-        principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
+        leader = await uow.duty.leader(ctx.school_id, ctx.day)
+        patrols = await uow.duty.patrols_of_day(ctx.school_id, ctx.day)
+        classes = await uow.notices.classes_with_pupils(ctx.school_id)
+        principals = await uow.people.staff_with_role(ctx.school_id, ("principal",))
     visited = {p.class_group_id for p in patrols}
     lines = [rules.PatrolLine(p.at.astimezone(tz), p.class_name, p.ok, p.note, p.by) for p in patrols]
     text = rules.patrol_log_text(
@@ -63,18 +59,18 @@ async def patrol_log(ctx: JobContext) -> str:
 
 
 async def clear_check(ctx: JobContext) -> str:
-    end = CareTimes.from_settings(ctx.services.settings.care).end_for(ctx.day)
-    minutes = ctx.services.settings.duty.clear_check_minutes
+    end = CareTimes.from_settings(ctx.deps.settings.care).end_for(ctx.day)
+    minutes = ctx.deps.settings.duty.clear_check_minutes
     if not rules.clear_check_due(end, minutes, ctx.at):
         return "未到清校检查时间"
-    async with ctx.services.db.transaction() as s:
-        if not await store.uses_duty(s, ctx.school_id):
+    async with ctx.deps.db.unit_of_work() as uow:
+        if not await uow.duty.in_use(ctx.school_id):
             return "未排值班表"
-        if await store.clearance_of_day(s, ctx.school_id, ctx.day) is not None:
+        if await uow.duty.clearance_of_day(ctx.school_id, ctx.day) is not None:
             return "已清校"
-        leader = await store.duty_leader(s, ctx.school_id, ctx.day)
-        waiting = sum(len(day.waiting()) for day in (await school_day(s, ctx.school_id, ctx.day)).values())
-        principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
+        leader = await uow.duty.leader(ctx.school_id, ctx.day)
+        waiting = sum(len(names) for names in (await uow.duty.waiting(ctx.school_id, ctx.day)).values())
+        principals = await uow.people.staff_with_role(ctx.school_id, ("principal",))
     text = rules.clear_missing_text(ctx.day, end, minutes, leader[1] if leader else "", waiting)
     for staff_id in principals:
         ctx.push(Push(key=f"clear-check:{ctx.day.isoformat()}:p{staff_id}", staff_id=staff_id, text=text))

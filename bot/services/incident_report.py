@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
 from bot.spreadsheet import append_row
-from bot.store.duty import IncidentRow, incidents_between
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+from bot.store.db import Database
+from bot.store.incidents import IncidentRow
 
 HEADERS = ("日期", "时间", "班级", "学生", "学籍号", "经过", "处理", "老师原话", "报告人")
 
@@ -64,7 +61,11 @@ def write_register(rows: list[IncidentRow], month: str, tz: tzinfo, path: Path) 
     wb.save(path)
 
 
-async def incident_register(
-    session: AsyncSession, school_id: int, start: date, end: date
-) -> list[IncidentRow]:
-    return await incidents_between(session, school_id, start, end)
+async def incident_register(db: Database, start: date, end: date) -> list[IncidentRow]:
+    """Every school's incidents from `start` to `end` (inclusive), school by school, oldest first."""
+    async with db.unit_of_work() as uow:
+        return [
+            row
+            for school_id in await uow.calendar.school_ids()
+            for row in await uow.incidents.between(school_id, start, end)
+        ]

@@ -16,11 +16,10 @@ from bot.domain.bus import BUS_PREFIX, LineFacts, line_key
 from bot.domain.care_day import PickupRecord
 from bot.domain.roster import BusData
 from bot.store.bus_tables import BusBoarding, BusLine, BusRider
+from bot.store.care import GuardianContact, Kid, guardian_contacts, kids_by_ids
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.notices import as_utc
 from bot.store.tables import Student
-
-Session = AsyncSession  # for callers above the store, which import no sqlalchemy
 
 
 def _facts(line: BusLine) -> LineFacts:
@@ -30,19 +29,6 @@ def _facts(line: BusLine) -> LineFacts:
 async def school_lines(session: AsyncSession, school_id: int) -> list[LineFacts]:
     lines = await session.scalars(select(BusLine).where(BusLine.school_id == school_id).order_by(BusLine.id))
     return [_facts(line) for line in lines]
-
-
-async def rider_ids(session: AsyncSession, line_id: int) -> list[int]:
-    """The line's riders among the school's active pupils."""
-    return list(
-        (
-            await session.scalars(
-                select(BusRider.student_id)
-                .join(Student, Student.id == BusRider.student_id)
-                .where(BusRider.bus_line_id == line_id, Student.active.is_(True))
-            )
-        ).all()
-    )
 
 
 def bus_label(line: LineFacts) -> str:
@@ -65,41 +51,6 @@ class Departed:
     message_id: str
 
 
-async def record_departure(
-    session: AsyncSession,
-    departed: Departed,
-    *,
-    boarded: Collection[int],
-    missing: Collection[int],
-    clear: Collection[int],
-) -> None:
-    """This departure's riders: on the bus (with a confirmed pickup), missing, or (`clear`) not the bus's concern
-    today any more; a second departure message for the line that day replaces what the first said."""
-    ids, day = [*boarded, *missing, *clear], departed.day
-    if not ids:
-        return
-    rows = {b.student_id: b for b in await session.scalars(_of_day(BusBoarding, ids, day))}
-    pickups = {p.student_id: p for p in await session.scalars(_of_day(Pickup, ids, day))}
-    for sid in [*missing, *clear]:
-        pickup = pickups.get(sid)
-        if pickup is not None and is_bus_pickup(pickup):
-            await session.delete(pickup)
-    for sid in clear:
-        row = rows.get(sid)
-        if row is not None and row.bus_line_id == departed.line.id:
-            await session.delete(row)
-    for sid, on_bus in [*((s, True) for s in boarded), *((s, False) for s in missing)]:
-        row = rows.get(sid)
-        if row is None:
-            row = BusBoarding(student_id=sid, day=day)
-            session.add(row)
-        row.bus_line_id, row.boarded, row.departed_at = departed.line.id, on_bus, as_utc(departed.at)
-        row.recorded_by, row.message_id = departed.by, departed.message_id
-        if on_bus and sid not in pickups:
-            session.add(_bus_pickup(departed, sid))
-    await session.flush()
-
-
 def _of_day(model: type[BusBoarding] | type[Pickup], ids: list[int], day: date) -> Select[Any]:
     return select(model).where(model.student_id.in_(ids), model.day == day)
 
@@ -118,6 +69,63 @@ def _bus_pickup(departed: Departed, student_id: int) -> Pickup:
         time_known=True,
         message_id=departed.message_id,
     )
+
+
+class BusRepo:
+    """The bus of one day (`uow.bus`): the school's lines, a line's riders, a departure."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def school_lines(self, school_id: int) -> list[LineFacts]:
+        return await school_lines(self.session, school_id)
+
+    async def riders(self, line_id: int) -> list[Kid]:
+        """The line's riders among the school's active pupils."""
+        ids = await self.session.scalars(
+            select(BusRider.student_id)
+            .join(Student, Student.id == BusRider.student_id)
+            .where(BusRider.bus_line_id == line_id, Student.active.is_(True))
+        )
+        return await kids_by_ids(self.session, list(ids))
+
+    async def guardian_contacts(self, student_ids: list[int]) -> dict[int, list[GuardianContact]]:
+        return await guardian_contacts(self.session, student_ids)
+
+    async def record_departure(
+        self,
+        departed: Departed,
+        *,
+        boarded: Collection[int],
+        missing: Collection[int],
+        clear: Collection[int],
+    ) -> None:
+        """This departure's riders: on the bus (with a confirmed pickup), missing, or (`clear`) not the bus's
+        concern today any more; a second departure message for the line that day replaces what the first said."""
+        session = self.session
+        ids, day = [*boarded, *missing, *clear], departed.day
+        if not ids:
+            return
+        rows = {b.student_id: b for b in await session.scalars(_of_day(BusBoarding, ids, day))}
+        pickups = {p.student_id: p for p in await session.scalars(_of_day(Pickup, ids, day))}
+        for sid in [*missing, *clear]:
+            pickup = pickups.get(sid)
+            if pickup is not None and is_bus_pickup(pickup):
+                await session.delete(pickup)
+        for sid in clear:
+            row = rows.get(sid)
+            if row is not None and row.bus_line_id == departed.line.id:
+                await session.delete(row)
+        for sid, on_bus in [*((s, True) for s in boarded), *((s, False) for s in missing)]:
+            row = rows.get(sid)
+            if row is None:
+                row = BusBoarding(student_id=sid, day=day)
+                session.add(row)
+            row.bus_line_id, row.boarded, row.departed_at = departed.line.id, on_bus, as_utc(departed.at)
+            row.recorded_by, row.message_id = departed.by, departed.message_id
+            if on_bus and sid not in pickups:
+                session.add(_bus_pickup(departed, sid))
+        await session.flush()
 
 
 @dataclass(frozen=True)

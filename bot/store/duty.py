@@ -1,4 +1,4 @@
-"""Storing and reading the duty roster, patrols, the day's clearance and incidents."""
+"""The duty roster (the roster's 值班 sheet) and the duty day's repository: patrols and the day's clearance."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.duty import slot_of_day, slot_of_weekday
 from bot.domain.roster import DutyRec
-from bot.store.care import Kid
-from bot.store.duty_tables import Clearance, DutySlot, Incident, Patrol
-from bot.store.tables import ClassGroup, Staff, Student
+from bot.store.care import school_day
+from bot.store.duty_tables import Clearance, DutySlot, Patrol
+from bot.store.tables import ClassGroup, Staff
 
 
 def as_utc(at: datetime) -> datetime:
@@ -22,36 +22,117 @@ def as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+# -- the duty day (`uow.duty`) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class PatrolRow:
+    at: datetime  # UTC
+    class_group_id: int
+    class_name: str
+    ok: bool
+    note: str
+    by: str
+
+
+@dataclass(frozen=True)
+class NewPatrol:
+    """What a 巡课 message records."""
+
+    school_id: int
+    day: date
+    class_group_id: int
+    ok: bool
+    note: str
+    staff_id: int | None
+    at: datetime
+    message_id: str
+
+
+class DutyRepo:
+    """The duty leader's day: who leads it, the patrols, the 清校完毕, the children still in care."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def leader(self, school_id: int, day: date) -> tuple[int, str] | None:
+        """(staff id, name) of the day's duty leader: a dated slot wins over the weekly one."""
+        rows = (
+            await self.session.execute(
+                select(DutySlot.slot, Staff.id, Staff.name)
+                .join(Staff, Staff.id == DutySlot.staff_id)
+                .where(
+                    DutySlot.school_id == school_id,
+                    DutySlot.slot.in_([slot_of_day(day), slot_of_weekday(day.isoweekday())]),
+                )
+            )
+        ).all()
+        by_slot = {slot: (sid, name) for slot, sid, name in rows}
+        return by_slot.get(slot_of_day(day)) or by_slot.get(slot_of_weekday(day.isoweekday()))
+
+    async def in_use(self, school_id: int) -> bool:
+        """Has the school a duty roster at all (else the evening duty pushes stay silent)?"""
+        found = await self.session.scalar(select(DutySlot.id).where(DutySlot.school_id == school_id).limit(1))
+        return found is not None
+
+    async def record_patrol(self, patrol: NewPatrol) -> None:
+        self.session.add(
+            Patrol(
+                school_id=patrol.school_id,
+                day=patrol.day,
+                class_group_id=patrol.class_group_id,
+                ok=patrol.ok,
+                note=patrol.note,
+                staff_id=patrol.staff_id,
+                at=as_utc(patrol.at),
+                message_id=patrol.message_id[:128],
+            )
+        )
+
+    async def patrols_of_day(self, school_id: int, day: date) -> list[PatrolRow]:
+        rows = (
+            await self.session.execute(
+                select(Patrol.at, Patrol.class_group_id, ClassGroup.name, Patrol.ok, Patrol.note, Staff.name)
+                .join(ClassGroup, ClassGroup.id == Patrol.class_group_id)
+                .outerjoin(Staff, Staff.id == Patrol.staff_id)
+                .where(Patrol.school_id == school_id, Patrol.day == day)
+                .order_by(Patrol.at, Patrol.id)
+            )
+        ).all()
+        return [PatrolRow(as_utc(r[0]), r[1], r[2], r[3], r[4], r[5] or "") for r in rows]
+
+    async def clearance_of_day(self, school_id: int, day: date) -> tuple[datetime, str] | None:
+        """(when, by whom) of the day's 清校完毕, if given."""
+        row = (
+            await self.session.execute(
+                select(Clearance.at, Staff.name)
+                .outerjoin(Staff, Staff.id == Clearance.staff_id)
+                .where(Clearance.school_id == school_id, Clearance.day == day)
+            )
+        ).first()
+        return (as_utc(row[0]), row[1] or "") if row else None
+
+    async def record_clearance(
+        self, school_id: int, day: date, staff_id: int | None, at: datetime, message_id: str
+    ) -> None:
+        self.session.add(
+            Clearance(
+                school_id=school_id, day=day, staff_id=staff_id, at=as_utc(at), message_id=message_id[:128]
+            )
+        )
+
+    async def waiting(self, school_id: int, day: date) -> dict[int, list[str]]:
+        """Class id -> names of the children still in care, not picked up (ClassDay.waiting); classes with none left out."""
+        days = await school_day(self.session, school_id, day)
+        found = {class_id: [k.name for k in d.waiting()] for class_id, d in days.items()}
+        return {class_id: names for class_id, names in found.items() if names}
+
+
+# -- the roster's 值班 sheet ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SlotEntry:
     slot: str
     day: date | None
     weekday: int | None
     staff_id: int
-
-
-# -- the duty roster --------------------------------------------------------------------------------
-async def duty_leader(session: AsyncSession, school_id: int, day: date) -> tuple[int, str] | None:
-    """(staff id, name) of the day's duty leader: a dated slot wins over the weekly one."""
-    rows = (
-        await session.execute(
-            select(DutySlot.slot, Staff.id, Staff.name)
-            .join(Staff, Staff.id == DutySlot.staff_id)
-            .where(
-                DutySlot.school_id == school_id,
-                DutySlot.slot.in_([slot_of_day(day), slot_of_weekday(day.isoweekday())]),
-            )
-        )
-    ).all()
-    by_slot = {slot: (sid, name) for slot, sid, name in rows}
-    return by_slot.get(slot_of_day(day)) or by_slot.get(slot_of_weekday(day.isoweekday()))
-
-
-async def uses_duty(session: AsyncSession, school_id: int) -> bool:
-    """Has the school a duty roster at all (else the evening duty pushes stay silent)?"""
-    return (
-        await session.scalar(select(DutySlot.id).where(DutySlot.school_id == school_id).limit(1)) is not None
-    )
 
 
 async def upsert_duty_slots(
@@ -97,159 +178,6 @@ async def duty_roster(session: AsyncSession, school_id: int) -> list[tuple[date 
     weekly = sorted((r for r in rows if r[1] is not None), key=lambda r: r[1] or 0)
     dated = sorted((r for r in rows if r[1] is None), key=lambda r: r[0] or date.min)
     return [(r[0], r[1], r[2]) for r in [*weekly, *dated]]
-
-
-# -- patrols and the clearance ---------------------------------------------------------------------
-def record_patrol(
-    session: AsyncSession,
-    school_id: int,
-    day: date,
-    class_group_id: int,
-    ok: bool,
-    note: str,
-    staff_id: int | None,
-    at: datetime,
-    message_id: str,
-) -> None:
-    session.add(
-        Patrol(
-            school_id=school_id,
-            day=day,
-            class_group_id=class_group_id,
-            ok=ok,
-            note=note,
-            staff_id=staff_id,
-            at=as_utc(at),
-            message_id=message_id[:128],
-        )
-    )
-
-
-@dataclass(frozen=True)
-class PatrolRow:
-    at: datetime  # UTC
-    class_group_id: int
-    class_name: str
-    ok: bool
-    note: str
-    by: str
-
-
-async def patrols_of_day(session: AsyncSession, school_id: int, day: date) -> list[PatrolRow]:
-    rows = (
-        await session.execute(
-            select(Patrol.at, Patrol.class_group_id, ClassGroup.name, Patrol.ok, Patrol.note, Staff.name)
-            .join(ClassGroup, ClassGroup.id == Patrol.class_group_id)
-            .outerjoin(Staff, Staff.id == Patrol.staff_id)
-            .where(Patrol.school_id == school_id, Patrol.day == day)
-            .order_by(Patrol.at, Patrol.id)
-        )
-    ).all()
-    return [PatrolRow(as_utc(r[0]), r[1], r[2], r[3], r[4], r[5] or "") for r in rows]
-
-
-async def clearance_of_day(session: AsyncSession, school_id: int, day: date) -> tuple[datetime, str] | None:
-    """(when, by whom) of the day's 清校完毕, if given."""
-    row = (
-        await session.execute(
-            select(Clearance.at, Staff.name)
-            .outerjoin(Staff, Staff.id == Clearance.staff_id)
-            .where(Clearance.school_id == school_id, Clearance.day == day)
-        )
-    ).first()
-    return (as_utc(row[0]), row[1] or "") if row else None
-
-
-def record_clearance(
-    session: AsyncSession, school_id: int, day: date, staff_id: int | None, at: datetime, message_id: str
-) -> None:
-    session.add(
-        Clearance(school_id=school_id, day=day, staff_id=staff_id, at=as_utc(at), message_id=message_id[:128])
-    )
-
-
-# -- incidents -------------------------------------------------------------------------------------
-async def pupils_of(session: AsyncSession, school_id: int, class_ids: Sequence[int] | None) -> list[Kid]:
-    """Active pupils of the school (or of these classes), by class then 学籍号."""
-    stmt = (
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
-        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-        .where(ClassGroup.school_id == school_id, Student.active.is_(True))
-        .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
-    )
-    if class_ids is not None:
-        stmt = stmt.where(Student.class_group_id.in_(list(class_ids)))
-    return [Kid(*row) for row in (await session.execute(stmt)).all()]
-
-
-async def record_incident(
-    session: AsyncSession,
-    *,
-    school_id: int,
-    kid: Kid,
-    day: date,
-    at: datetime,
-    reported_by: int | None,
-    what: str,
-    actions: Sequence[str],
-    words: str,
-    in_group: bool,
-    message_id: str,
-) -> int:
-    incident = Incident(
-        school_id=school_id,
-        student_id=kid.id,
-        class_group_id=kid.class_group_id,
-        day=day,
-        at=as_utc(at),
-        reported_by=reported_by,
-        what=what,
-        actions="、".join(actions)[:100],
-        words=words,
-        in_group=in_group,
-        message_id=message_id[:128],
-    )
-    session.add(incident)
-    await session.flush()
-    return incident.id
-
-
-@dataclass(frozen=True)
-class IncidentRow:
-    at: datetime  # UTC
-    class_name: str
-    child: str
-    student_no: str
-    what: str
-    actions: str
-    words: str
-    reporter: str
-
-
-async def incidents_between(
-    session: AsyncSession, school_id: int, start: date, end: date
-) -> list[IncidentRow]:
-    """The incident register from `start` to `end` (inclusive), oldest first."""
-    rows = (
-        await session.execute(
-            select(
-                Incident.at,
-                ClassGroup.name,
-                Student.name,
-                Student.student_no,
-                Incident.what,
-                Incident.actions,
-                Incident.words,
-                Staff.name,
-            )
-            .join(Student, Student.id == Incident.student_id)
-            .join(ClassGroup, ClassGroup.id == Incident.class_group_id)
-            .outerjoin(Staff, Staff.id == Incident.reported_by)
-            .where(Incident.school_id == school_id, Incident.day.between(start, end))
-            .order_by(Incident.at, Incident.id)
-        )
-    ).all()
-    return [IncidentRow(as_utc(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "") for r in rows]
 
 
 async def apply_duty(

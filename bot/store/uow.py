@@ -13,14 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.archives import ArchivesRepo
 from bot.store.binding import BindingRepo
+from bot.store.bus import BusRepo
 from bot.store.calendars import CalendarRepo
 from bot.store.care_jobs import CareJobsRepo
 from bot.store.care_repo import CareRepo
 from bot.store.courses_repo import CoursesRepo
+from bot.store.duty import DutyRepo
 from bot.store.enrollment import EnrollmentRepo
 from bot.store.family import FamilyRepo
 from bot.store.fees_repo import FeesRepo
 from bot.store.inbox import InboxRepo
+from bot.store.incidents import IncidentsRepo
 from bot.store.messages import MessagesRepo
 from bot.store.notices import NoticesRepo
 from bot.store.outbox import OutboxRepo
@@ -124,6 +127,18 @@ class UnitOfWork:
     @cached_property
     def workload(self) -> WorkloadRepo:
         return WorkloadRepo(self.session)
+
+    @cached_property
+    def duty(self) -> DutyRepo:
+        return DutyRepo(self.session)
+
+    @cached_property
+    def incidents(self) -> IncidentsRepo:
+        return IncidentsRepo(self.session)
+
+    @cached_property
+    def bus(self) -> BusRepo:
+        return BusRepo(self.session)
 
     @cached_property
     def reports(self) -> ReportsRepo:

@@ -20,6 +20,7 @@ from bot.store.care import GuardianContact, Kid
 from bot.store.pickups import TimeQuestion
 from bot.store.proposals import Who
 from tests.fakes.care import FakeCare, FakePickups
+from tests.fakes.duty import DutyBook, FakeClasses, FakeDuty
 from tests.fakes.rows import Row
 
 
@@ -45,6 +46,7 @@ class World:
     processed: dict[tuple[str, str], tuple[str, bool, str]] = field(default_factory=dict)
     audits: list[dict[str, Any]] = field(default_factory=list)
     outbox: dict[str, Push] = field(default_factory=dict)
+    duty: DutyBook = field(default_factory=DutyBook)
     ids: int = 0
 
     def next_id(self) -> int:
@@ -206,6 +208,8 @@ class FakeUnitOfWork:
         self.care = FakeCare(world)
         self.pickups = FakePickups(world)
         self.proposals = FakeProposals(world)
+        self.duty = FakeDuty(world)
+        self.notices = FakeClasses(world)
 
     @property
     def session(self) -> Any:

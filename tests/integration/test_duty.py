@@ -17,7 +17,6 @@ from bot.roster.exporter import export_roster
 from bot.roster.importer import ImportResult, import_roster, import_sheets
 from bot.roster.reader import Row, SheetData
 from bot.store.db import Database
-from bot.store.duty import duty_leader
 from bot.store.duty_tables import Clearance, DutySlot, Patrol
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import School, Staff
@@ -82,14 +81,15 @@ async def count(db: Database, model: type) -> int:
 async def test_the_duty_sheet_imports_validates_and_exports(db: Database, tmp_path: Path) -> None:
     services = await duty_school(db)
     ids = await staff_ids(db)
-    async with db.transaction() as s:
-        school = await s.scalar(select(School.id))
+    async with db.unit_of_work() as uow:
+        school = await uow.session.scalar(select(School.id))
         assert school is not None
-        assert await duty_leader(s, school, MON) == (ids["陈刚"], "陈刚")
-        assert await duty_leader(s, school, TUE) == (ids["李梅"], "李梅")  # the dated row wins
-        assert await duty_leader(s, school, date(2026, 12, 1)) == (ids["周静"], "周静")  # another Tuesday
-        assert await duty_leader(s, school, WED) == (ids["陈刚"], "陈刚")
-        assert await duty_leader(s, school, date(2026, 11, 26)) is None
+        duty_leader = uow.duty.leader
+        assert await duty_leader(school, MON) == (ids["陈刚"], "陈刚")
+        assert await duty_leader(school, TUE) == (ids["李梅"], "李梅")  # the dated row wins
+        assert await duty_leader(school, date(2026, 12, 1)) == (ids["周静"], "周静")  # another Tuesday
+        assert await duty_leader(school, WED) == (ids["陈刚"], "陈刚")
+        assert await duty_leader(school, date(2026, 11, 26)) is None
     again = await import_duty(services, DUTY)
     assert again.ok and not again.changed
 

@@ -41,6 +41,27 @@ PENDING_UPWARD: set[tuple[str, str]] = set()
 PENDING_CYCLES: set[frozenset[str]] = set()
 PENDING_LONG_MODULES: set[str] = set()
 PENDING_LONG_FUNCTIONS: set[str] = set()
+PENDING_SESSIONS: set[str] = {
+    "bot.cli.course",
+    "bot.cli.jobs",
+    "bot.cli.main",
+    "bot.course_news",
+    "bot.handlers.agreements",
+    "bot.handlers.context",
+    "bot.handlers.courses",
+    "bot.handlers.fees",
+    "bot.handlers.principal",
+    "bot.jobs.agreements",
+    "bot.jobs.enrollment",
+    "bot.jobs.summary",
+    "bot.notices",
+    "bot.pipeline",
+    "bot.reports",
+    "bot.services.agreement_reports",
+    "bot.services.enrollment",
+    "bot.services.fees",
+    "bot.services.reports",
+}
 
 
 def layer_of(module: str) -> int:
@@ -190,3 +211,24 @@ def test_functions_are_short() -> None:
             if (fn.end_lineno or fn.lineno) - fn.lineno + 1 >= 50:
                 found.add(f"{name}:{fn.name}")
     check_pending(found, PENDING_LONG_FUNCTIONS, "functions of 50 lines or more")
+
+
+def names_a_session(tree: ast.Module) -> bool:
+    """Does the code reach a database session or open a transaction itself (`x.session`, `db.transaction()`,
+    a parameter typed as a SQLAlchemy Session)? Outside bot/store only a unit of work's repositories may."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("session", "transaction"):
+            return True
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            annotation = ast.unparse(node.annotation)
+            if annotation.endswith("Session") and "ClientSession" not in annotation:
+                return True
+    return False
+
+
+def test_no_session_outside_the_store() -> None:
+    found = {
+        name for name, path in bot_modules().items()
+        if not name.startswith("bot.store") and names_a_session(ast.parse(path.read_text(encoding="utf-8")))
+    }
+    check_pending(found, PENDING_SESSIONS, "modules outside bot/store that name a session or open a transaction")
