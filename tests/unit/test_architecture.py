@@ -43,24 +43,14 @@ PENDING_LONG_MODULES: set[str] = set()
 PENDING_LONG_FUNCTIONS: set[str] = set()
 PENDING_SESSIONS: set[str] = {
     "bot.cli.course",
-    "bot.cli.jobs",
-    "bot.cli.main",
     "bot.course_news",
     "bot.handlers.agreements",
     "bot.handlers.context",
     "bot.handlers.courses",
-    "bot.handlers.fees",
-    "bot.handlers.principal",
     "bot.jobs.agreements",
     "bot.jobs.enrollment",
-    "bot.jobs.summary",
-    "bot.notices",
-    "bot.pipeline",
-    "bot.reports",
     "bot.services.agreement_reports",
     "bot.services.enrollment",
-    "bot.services.fees",
-    "bot.services.reports",
 }
 
 
