@@ -118,6 +118,7 @@ async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, day
     """A closure told at once: a notice (with confirmation) to every class group, in the same transaction."""
     from bot.domain.notices import closure_text, days_text
     from bot.notices import send_notice
+
     now = services.clock.now()
     sent = await send_notice(
         uow, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
