@@ -146,6 +146,8 @@ def bot_settings(db_url: str, fake_base: str) -> dict[str, str]:
         "TUOGUAN_DINGTALK__APP_KEY": DING_APP_KEY,
         "TUOGUAN_DINGTALK__API_BASE": fake_base,
         "TUOGUAN_DINGTALK__OPENAPI_BASE": fake_base,
+        # Callbacks over HTTP, as the school in this bench receives them: no stream connection to open.
+        "TUOGUAN_DINGTALK__MODE": "http",
     }
 
 

@@ -14,11 +14,8 @@ from zoneinfo import ZoneInfo
 from bot.domain import notices as rules
 from bot.domain.messages import Push
 from bot.settings import Settings
-from bot.store import notices as store
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from bot.store.uow import UnitOfWork
 
 
@@ -46,11 +43,11 @@ async def send_notice(uow: UnitOfWork, settings: Settings, *, school_id: int, se
     return Sent(notice_id, reached, [n for _, n in classes], [n for c, n in classes if c not in chats], pushes)
 
 
-async def notice_summary(session: AsyncSession, school_id: int, day: date) -> str:
+async def notice_summary(uow: UnitOfWork, school_id: int, day: date) -> str:
     """For the principal's daily summary: the notices open at the end of `day`, each with its confirmation rate."""
-    tz = ZoneInfo(await store.school_timezone(session, school_id) or "Asia/Shanghai")
+    tz = ZoneInfo(await uow.notices.school_timezone(school_id) or "Asia/Shanghai")
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    rows = [n for n in await store.open_notices(session, school_id, end) if n.created_at <= end]
+    rows = [n for n in await uow.notices.open_notices(school_id, end) if n.created_at <= end]
     if not rows:
         return "未结束通知: 无"
     lines = [f"未结束通知 {len(rows)} 条:"]

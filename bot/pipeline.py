@@ -22,7 +22,6 @@ from bot.handlers.registry import EVERYONE, CommandSpec, CommandTable, Parsed, P
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.db import Backoff, Database, is_transient
-from bot.store.inbox import mark_handled
 from bot.store.messages import WriteConflict
 from bot.store.people import FirstLook
 from bot.store.uow import UnitOfWork
@@ -123,7 +122,7 @@ class Pipeline:
         try:
             async with self.db.unit_of_work() as uow:
                 now = self.clock.now()
-                if await mark_handled(uow.session, inbox_id, now):
+                if await uow.inbox.mark_handled(inbox_id, now):
                     await uow.outbox.add([p for p in (late_reply(msg, outcome, None, now),) if p], now)
         except Exception:  # left taken in: recovery closes it later (running it again changes nothing)
             log.exception("empty message not closed in the inbox", extra={"message_id": msg.message_id})
@@ -136,7 +135,7 @@ class Pipeline:
                 if inbox_id is not None:
                     # Handled before under another inbox claim (its mark found no row): close this row too,
                     # or recovery runs into it until it gives it up. Its reply was given then.
-                    await mark_handled(uow.session, inbox_id, self.clock.now())
+                    await uow.inbox.mark_handled(inbox_id, self.clock.now())
                 reply, private, command = look.seen
                 return Outcome(Reply(reply, private=private), command, result="duplicate")
             outcome = await self._decide(uow, msg, parsed, look)
@@ -145,7 +144,7 @@ class Pipeline:
             await uow.messages.record(platform, message_id, outcome.command, outcome.reply.text,
                                       outcome.reply.private, now)
             replies = [p for p in (private_reply(msg, outcome),) if p is not None]
-            if inbox_id is not None and await mark_handled(uow.session, inbox_id, now):
+            if inbox_id is not None and await uow.inbox.mark_handled(inbox_id, now):
                 replies += [p for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
                             if p is not None]
             await uow.outbox.add(replies, now)

@@ -14,16 +14,10 @@ from bot.domain.family import month_key
 from bot.domain.fees import yuan
 from bot.domain.reports import DayPoint
 from bot.notices import notice_summary
-from bot.store.archives import talks_between
-from bot.store.calendar import school_calendar
-from bot.store.care import school_day
-from bot.store.family import calls_in_month, left_behind_children, staff_names, talks_in_month
 from bot.store.fees import calendar_term
-from bot.store.ledger import term_balances
-from bot.store.reports import ReportsRepo
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from bot.store.uow import UnitOfWork
 
 WEEKDAYS = "一二三四五六日"
 HISTORY_DAYS = 20
@@ -45,10 +39,10 @@ class ClassLine:
                 f"晚接 {self.late} 未接 {self.waiting}" + ("" if self.roll_called else " 未点名"))
 
 
-async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[ClassLine]:
+async def class_lines(uow: UnitOfWork, school_id: int, day: date) -> list[ClassLine]:
     """One line per class, from the whole school's day read in a fixed number of queries."""
-    classes = await ReportsRepo(session).classes(school_id)
-    days = await school_day(session, school_id, day)
+    classes = await uow.reports.classes(school_id)
+    days = await uow.reports.school_day(school_id, day)
     lines = []
     for class_id, name in classes:
         d = days.get(class_id)
@@ -64,38 +58,37 @@ async def class_lines(session: AsyncSession, school_id: int, day: date) -> list[
     return lines
 
 
-async def _reviews(session: AsyncSession, school_id: int) -> str:
-    counts = await ReportsRepo(session).open_reviews(school_id)
+async def _reviews(uow: UnitOfWork, school_id: int) -> str:
+    counts = await uow.reports.open_reviews(school_id)
     return (f"报名待审核: 班主任审核 {counts.get(State.APPLIED.value, 0)} 条,校长复核 "
             f"{counts.get(State.CLASS_OK.value, 0)} 条,退出申请 {counts.get(State.WITHDRAW_REQ.value, 0)} 条")
 
 
-async def _left_behind(session: AsyncSession, school_id: int, day: date) -> str:
-    ids = [c.id for c in await left_behind_children(session, school_id)]
+async def _left_behind(uow: UnitOfWork, school_id: int, day: date) -> str:
+    ids = [c.id for c in await uow.family.left_behind(school_id)]
     if not ids:
         return "留守儿童: 无"
-    calls, talks = await calls_in_month(session, ids, month_key(day)), await talks_in_month(session, ids, month_key(day))
+    calls, talks = await uow.reports.month_contacts(ids, month_key(day))
     return f"留守儿童本月: 亲情通话 {sum(1 for i in ids if i in calls)}/{len(ids)},谈心 {len(talks)}/{len(ids)}"
 
 
-async def _fees(session: AsyncSession, school_id: int, day: date) -> str:
-    calendar = await school_calendar(session, school_id)
-    term_start, _ = calendar_term(calendar, day)
-    owing = [b.balance_fen for b in (await term_balances(session, school_id, term_start)).values() if b.balance_fen > 0]
+async def _fees(uow: UnitOfWork, school_id: int, day: date) -> str:
+    term_start, _ = calendar_term(await uow.calendar.of(school_id), day)
+    owing = [b.balance_fen for b in (await uow.fees.balances(school_id, term_start)).values() if b.balance_fen > 0]
     return f"本学期欠费: {len(owing)} 名学生,共 {yuan(sum(owing))} 元" if owing else "本学期欠费: 无"
 
 
-async def daily_summary(session: AsyncSession, school_id: int, day: date) -> str:
-    lines = await class_lines(session, school_id, day)
+async def daily_summary(uow: UnitOfWork, school_id: int, day: date) -> str:
+    lines = await class_lines(uow, school_id, day)
     total = ClassLine("全校", *(sum(getattr(line, f) for line in lines) for f in
                                 ("expected", "present", "leave", "absent", "late", "waiting")))
     out = [f"全校 {total.render()}", f"托管日报 {day.month}月{day.day}日(周{WEEKDAYS[day.weekday()]})"]
     out += [f"{line.name} {line.render()}" for line in lines]
     if total.waiting:
         out.append(f"注意: 还有 {total.waiting} 名孩子未接走,请班主任跟进。")
-    out += [await _reviews(session, school_id), await _left_behind(session, school_id, day)]
-    out += [line for line in [await weekly_talks_line(session, school_id, day)] if line]
-    out += [await _fees(session, school_id, day), await notice_summary(session, school_id, day)]
+    out += [await _reviews(uow, school_id), await _left_behind(uow, school_id, day)]
+    out += [line for line in [await weekly_talks_line(uow, school_id, day)] if line]
+    out += [await _fees(uow, school_id, day), await notice_summary(uow, school_id, day)]
     return "\n".join(out)
 
 
@@ -110,7 +103,7 @@ def as_markdown(summary: str) -> str:
     return "\n".join(out).strip()
 
 
-async def attendance_history(session: AsyncSession, school_id: int, day: date,
+async def attendance_history(uow: UnitOfWork, school_id: int, day: date,
                              is_care_day: Callable[[date], bool], n: int = HISTORY_DAYS) -> list[DayPoint]:
     """The last `n` care days up to `day`: children expected (in basic care today), present, picked up late.
 
@@ -125,21 +118,21 @@ async def attendance_history(session: AsyncSession, school_id: int, day: date,
     days.reverse()
     if not days:
         return []
-    counts = await ReportsRepo(session).day_counts(school_id, days[0], days[-1])
+    counts = await uow.reports.day_counts(school_id, days[0], days[-1])
     return [DayPoint(d, counts.expected, max(0, counts.expected - counts.leave.get(d, 0) - counts.absent.get(d, 0)),
                      counts.late.get(d, 0)) for d in days]
 
 
-async def weekly_talks_line(session: AsyncSession, school_id: int, day: date) -> str:
+async def weekly_talks_line(uow: UnitOfWork, school_id: int, day: date) -> str:
     """The principal's summary: children each paired teacher talked with this week (谈心 or 关爱记录), against
     the target of 3-5; '' when no left-behind child has a paired teacher."""
-    children = await left_behind_children(session, school_id)
+    children = await uow.family.left_behind(school_id)
     paired = list(dict.fromkeys(c.paired_teacher_id for c in children if c.paired_teacher_id is not None))
     if not paired:
         return ""
     start, end = archive_rules.week_of(day)
-    talks = await talks_between(session, [c.id for c in children], start, end)
-    names = await staff_names(session, paired)
+    talks = await uow.reports.talks_between([c.id for c in children], start, end)
+    names = await uow.archives.staff_names(paired)
     low, high = archive_rules.WEEKLY_TALKS
     parts = []
     for staff_id in sorted(paired, key=lambda i: names.get(i, "")):

@@ -118,13 +118,12 @@ async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, day
     """A closure told at once: a notice (with confirmation) to every class group, in the same transaction."""
     from bot.domain.notices import closure_text, days_text
     from bot.notices import send_notice
-    from bot.store.notices import classes_with_pupils
 
     now = services.clock.now()
     sent = await send_notice(
         uow, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
         scope="全校", text=closure_text(days_text(days), reason),
-        classes=await classes_with_pupils(uow.session, school_id), now=now, closure_day=days[0])
+        classes=await uow.notices.classes_with_pupils(school_id), now=now, closure_day=days[0])
     await uow.outbox.add(sent.pushes, now)
     missing = f";没有可用班级群: {'、'.join(sent.no_chat)}" if sent.no_chat else ""
     return f"已通知 {len(sent.pushes)} 个班级群,应确认 {sent.reached} 名学生{missing}"

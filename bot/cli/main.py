@@ -127,10 +127,8 @@ async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_say(services: Services, args: argparse.Namespace) -> int:
-    from bot.store.people import find_chat
-
     async with services.db.unit_of_work() as uow:
-        chat = await find_chat(uow.session, None, args.chat)
+        chat = await uow.people.find_chat(None, args.chat)
     platform = Platform(chat.platform) if chat else Platform.SIM
     msg = IncomingMessage(
         platform=platform,

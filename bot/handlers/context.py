@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.actors import Actor
@@ -12,9 +12,6 @@ from bot.domain.messages import IncomingMessage, Push
 from bot.settings import Settings
 from bot.store.people import ChatInfo
 from bot.store.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Commands(Protocol):
@@ -41,11 +38,6 @@ class HandlerContext:
     # A proposal answered: the pupils already chosen among same-name ones, and the message carried out.
     chosen: frozenset[int] = frozenset()
     replayed_text: str | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        """The unit of work's session, for code not yet moved behind a repository (goes with issue 16)."""
-        return self.uow.session
 
     def now_local(self) -> datetime:
         return self.clock.now().astimezone(self.settings.school.tz)

@@ -9,9 +9,7 @@ from bot.domain import fees as rules
 from bot.domain.messages import Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import GUARDIANS, STAFF, Args, Commands, keyword_parser
-from bot.store import fees as store
-from bot.store.calendar import school_calendar
-from bot.store.enrollment import students_named
+from bot.store.fees import calendar_term
 
 KIND_LABELS = {"charge": "应缴", "payment": "已缴", "refund": "退费", "settlement": "结算退还"}
 
@@ -25,15 +23,14 @@ def parse_pay(text: str) -> Args | None:
 
 
 async def current_term(ctx: HandlerContext) -> tuple[date, date]:
-    cal = await school_calendar(ctx.session, ctx.actor.school_id or 0)
-    return store.calendar_term(cal, ctx.today())
+    return calendar_term(await ctx.uow.calendar.of(ctx.actor.school_id or 0), ctx.today())
 
 
 async def handle_statement(ctx: HandlerContext, args: Args) -> Reply:
     start, _ = await current_term(ctx)
     kids = {c.student_id: c.name for c in ctx.actor.children}
     lines = [f"费用明细({start:%Y年%m月}起本学期,仅您可见):"]
-    rows = await store.entries(ctx.session, list(kids), start)
+    rows = await ctx.uow.fees.entries(list(kids), start)
     for e in rows:
         lines.append(f"· {kids[e.student_id]} {KIND_LABELS.get(e.kind, e.kind)} {rules.yuan(e.fen)} 元 {e.note}")
     if not rows:
@@ -43,17 +40,18 @@ async def handle_statement(ctx: HandlerContext, args: Args) -> Reply:
 
 
 async def handle_pay(ctx: HandlerContext, args: Args) -> Reply:
-    found = await students_named(ctx.session, ctx.actor.school_id, args["child"])
-    if len(found) != 1:
-        return Reply.refusal(f"没有找到唯一的学生「{args['child']}」,请用 tuoguan fees pay 按学籍号登记。", private=True)
-    student = found[0]
-    if not (ctx.actor.is_school_wide or ctx.actor.teaches(student.class_group_id)):
-        return Reply.refusal(f"{student.name} 不在您的班级。", not_allowed=True, private=True)
+    name, school_id = args["child"], ctx.actor.school_id
+    found = await ctx.uow.enrollment.pupils_named(school_id, name)
+    if len(found) != 1 or school_id is None:
+        return Reply.refusal(f"没有找到唯一的学生「{name}」,请用 tuoguan fees pay 按学籍号登记。", private=True)
+    ((student_id, class_id),) = found.items()
+    if not (ctx.actor.is_school_wide or ctx.actor.teaches(class_id)):
+        return Reply.refusal(f"{name} 不在您的班级。", not_allowed=True, private=True)
     start, _ = await current_term(ctx)
-    await store.record_payment(ctx.session, student.school_id, student.id, args["fen"], start, ctx.clock.now(),
-                               key=f"pay:{ctx.message.platform}:{ctx.message.message_id}")
-    ctx.audit("fees.pay", student.name, fen=args["fen"])
-    return Reply(f"已登记 {student.name} 缴费 {rules.yuan(args['fen'])} 元。", private=True)
+    await ctx.uow.fees.record_payment(school_id, student_id, args["fen"], start, ctx.clock.now(),
+                                      key=f"pay:{ctx.message.platform}:{ctx.message.message_id}")
+    ctx.audit("fees.pay", name, fen=args["fen"])
+    return Reply(f"已登记 {name} 缴费 {rules.yuan(args['fen'])} 元。", private=True)
 
 
 # fmt: off

@@ -11,7 +11,7 @@ from bot.reports import daily_summary
 async def handle_daily(ctx: HandlerContext, args: Args) -> Reply:
     assert ctx.actor.school_id is not None
     # Numbers only, but school management data (fees outstanding, left-behind care): never in a group.
-    return Reply(await daily_summary(ctx.session, ctx.actor.school_id, ctx.today()), private=True)
+    return Reply(await daily_summary(ctx.uow, ctx.actor.school_id, ctx.today()), private=True)
 
 
 # fmt: off

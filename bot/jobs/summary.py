@@ -8,16 +8,15 @@ import logging
 from bot.domain.messages import Push
 from bot.jobs.registry import JobContext, JobSpec, same_evening
 from bot.reports import as_markdown, attendance_history, daily_summary
-from bot.store.people import staff_ids_with_role
 
 log = logging.getLogger(__name__)
 
 
 async def send_daily_summary(ctx: JobContext) -> str:
-    async with ctx.services.db.transaction() as s:
-        text = await daily_summary(s, ctx.school_id, ctx.day)
-        principals = await staff_ids_with_role(s, ctx.school_id, ("principal",))
-        history = await attendance_history(s, ctx.school_id, ctx.day, ctx.calendar.is_care_day)
+    async with ctx.deps.db.unit_of_work() as uow:
+        text = await daily_summary(uow, ctx.school_id, ctx.day)
+        principals = await uow.people.staff_with_role(ctx.school_id, ("principal",))
+        history = await attendance_history(uow, ctx.school_id, ctx.day, ctx.calendar.is_care_day)
     chart: bytes | None = None
     try:
         from bot.chart import attendance_chart

@@ -8,11 +8,10 @@ from datetime import date, tzinfo
 from bot.clock import Clock
 from bot.domain import fees as rules
 from bot.services.errors import NoSchool
-from bot.store.care import GuardianContact, guardian_contacts
+from bot.store.care import GuardianContact
 from bot.store.db import Database
 from bot.store.fees import BillResult, calendar_term
 from bot.store.fees_repo import LedgerLine, Term
-from bot.store.people import working_chats
 from bot.store.settlement import SettleResult
 from bot.store.uow import UnitOfWork
 
@@ -98,6 +97,6 @@ class FeesService:
             balances = await uow.fees.balances(school_id, term_start)
             owing = {sid: b for sid, b in balances.items() if b.balance_fen > 0}
             students = await uow.fees.student_classes(list(balances))
-            contacts = await guardian_contacts(uow.session, list(owing))
-            chats = await working_chats(uow.session, school_id)
+            contacts = await uow.care_jobs.guardian_contacts(list(owing))
+            chats = await uow.people.working_chats(school_id)
         return Owing(owing, students, contacts, chats)

@@ -28,12 +28,12 @@ class ReportsService:
             if not schools:
                 raise NoSchool
             for school_id in schools:
-                text = await daily_summary(uow.session, school_id, day)
+                text = await daily_summary(uow, school_id, day)
                 png = None
                 if chart:
                     calendar = await uow.calendar.of(school_id)
                     png = attendance_chart(
-                        await attendance_history(uow.session, school_id, day, calendar.is_care_day)
+                        await attendance_history(uow, school_id, day, calendar.is_care_day)
                     )
                 out.append((school_id, text, png))
         return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.roster import StudentRec
@@ -104,27 +104,6 @@ async def import_archives(
         values[students[rec.student_no].id] = fields
     changed = await upsert_archives(session, values)
     return {number for number, student in students.items() if student.id in changed}
-
-
-async def talks_between(
-    session: AsyncSession, student_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[tuple[int, date]]]:
-    """Talks with these children in [start, end] per teacher: 谈心 and 关爱记录 alike, (child, day)."""
-    if not student_ids:
-        return {}
-    ids = list(student_ids)
-    talks = select(PastoralTalk.staff_id, PastoralTalk.student_id, PastoralTalk.day).where(
-        PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end)
-    )
-    cares = select(CareRecord.staff_id, CareRecord.student_id, CareRecord.day).where(
-        CareRecord.student_id.in_(ids), CareRecord.kind == "care", CareRecord.day.between(start, end)
-    )
-    out: dict[int, list[tuple[int, date]]] = defaultdict(list)
-    rows: Sequence[Any] = (await session.execute(union_all(talks, cares))).all()
-    for staff_id, student_id, day in rows:
-        if staff_id is not None and student_id is not None:
-            out[staff_id].append((student_id, day))
-    return dict(out)
 
 
 class ArchivesRepo:

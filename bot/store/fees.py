@@ -16,7 +16,7 @@ from bot.domain.school_calendar import SchoolCalendar
 from bot.store import term_facts
 from bot.store.enroll_tables import Enrollment, LedgerEntry, SessionCancellation, as_utc
 from bot.store.ledger import term_balances
-from bot.store.tables import Course, School, Student
+from bot.store.tables import Course, School
 
 BATCH = 1000  # rows per INSERT, under SQLite's and asyncpg's parameter caps
 # Generated lines go in through Core: one executemany per batch (ORM bulk inserts split on None columns).
@@ -184,16 +184,3 @@ async def record_payment(
 ) -> None:
     session.add(LedgerEntry(school_id=school_id, student_id=student_id, course_id=None, term_start=term_start,
                             kind="payment", fen=fen, note="缴费", at=now, key=key))
-
-
-async def entries(session: AsyncSession, student_ids: Sequence[int], term_start: date) -> list[LedgerEntry]:
-    q = (select(LedgerEntry).where(LedgerEntry.student_id.in_(list(student_ids)), LedgerEntry.term_start == term_start)
-         .order_by(LedgerEntry.at, LedgerEntry.id))
-    return list((await session.execute(q)).scalars())
-
-
-async def school_ledger(session: AsyncSession, school_id: int, term_start: date) -> list[tuple[LedgerEntry, str]]:
-    q = (select(LedgerEntry, Student.name).join(Student, Student.id == LedgerEntry.student_id)
-         .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
-         .order_by(Student.name, LedgerEntry.id))
-    return [(e, n) for e, n in (await session.execute(q)).all()]

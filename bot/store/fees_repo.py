@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import fees as rules
 from bot.store import fees, settlement
+from bot.store.enroll_tables import LedgerEntry
 from bot.store.ledger import charges_issued_at, student_classes, term_balances
 from bot.store.tables import Course, Student
 
@@ -22,6 +23,16 @@ class LedgerLine:
     fen: int
     note: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a family's statement."""
+
+    student_id: int
+    kind: str
+    fen: int
+    note: str
 
 
 @dataclass(frozen=True)
@@ -81,10 +92,14 @@ class FeesRepo:
         return student.name
 
     async def ledger(self, school_id: int, term_start: date) -> list[LedgerLine]:
-        return [
-            LedgerLine(name, e.kind, e.fen, e.note, e.at)
-            for e, name in await fees.school_ledger(self.session, school_id, term_start)
-        ]
+        """The school's ledger lines of the term, by child's name."""
+        q = (
+            select(Student.name, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.note, LedgerEntry.at)
+            .join(Student, Student.id == LedgerEntry.student_id)
+            .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
+            .order_by(Student.name, LedgerEntry.id)
+        )
+        return [LedgerLine(*row) for row in (await self.session.execute(q)).all()]
 
     async def cancel_session(
         self,
@@ -111,3 +126,17 @@ class FeesRepo:
     async def student_classes(self, student_ids: list[int]) -> dict[int, tuple[str, int]]:
         """Student id -> (name, class id)."""
         return await student_classes(self.session, student_ids)
+
+    async def entries(self, student_ids: Sequence[int], term_start: date) -> list[Entry]:
+        """These children's ledger lines of the term, oldest first."""
+        q = (
+            select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.note)
+            .where(LedgerEntry.student_id.in_(list(student_ids)), LedgerEntry.term_start == term_start)
+            .order_by(LedgerEntry.at, LedgerEntry.id)
+        )
+        return [Entry(*row) for row in (await self.session.execute(q)).all()]
+
+    async def record_payment(
+        self, school_id: int, student_id: int, fen: int, term_start: date, now: datetime, key: str
+    ) -> None:
+        await fees.record_payment(self.session, school_id, student_id, fen, term_start, now, key=key)

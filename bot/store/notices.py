@@ -137,11 +137,6 @@ async def due_for_reminder(session: AsyncSession, school_id: int, now: datetime,
         .order_by(Notice.id))).all())
 
 
-async def school_timezone(session: AsyncSession, school_id: int) -> str | None:
-    """The school's timezone name as stored (None when the school is not found)."""
-    return await session.scalar(select(School.timezone).where(School.id == school_id))
-
-
 class NoticesRepo:
     """Notices with their targets (one per child reached) and the confirmations families send back."""
 
@@ -172,3 +167,7 @@ class NoticesRepo:
     async def add_closure(self, school_id: int, start: date, end: date, name: str) -> None:
         """Days without care in the school calendar (a closure)."""
         await add_entry(self.session, school_id, "closure", start, end, name)
+
+    async def school_timezone(self, school_id: int) -> str | None:
+        """The school's timezone name as stored (None when the school is not found)."""
+        return await self.session.scalar(select(School.timezone).where(School.id == school_id))

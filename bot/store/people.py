@@ -33,8 +33,8 @@ _CHAT = (
     .select_from(_CH.join(_CG, _CH.c.class_group_id == _CG.c.id))
     .where(_CH.c.chat_id == bindparam("chat_id"))
 )
-_CHAT_ON = _CHAT.where(_CH.c.platform == bindparam("platform")).order_by(_CH.c.id).limit(1)
-_CHAT_ANY = _CHAT.order_by(_CH.c.id).limit(1)
+CHAT_ON = _CHAT.where(_CH.c.platform == bindparam("platform")).order_by(_CH.c.id).limit(1)
+CHAT_ANY = _CHAT.order_by(_CH.c.id).limit(1)
 _ACCOUNT = (
     select(_ID.c.staff_id, _SF.c.school_id, _SF.c.name, _ID.c.guardian_id, _GU.c.school_id, _GU.c.name)
     .select_from(_ID.outerjoin(_SF, _SF.c.id == _ID.c.staff_id).outerjoin(_GU, _GU.c.id == _ID.c.guardian_id))
@@ -52,15 +52,6 @@ _CHILDREN = (
     .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
     .order_by(_ST.c.id)
 )
-
-
-async def find_chat(session: AsyncSession, platform: str | None, chat_id: str) -> ChatInfo | None:
-    """The class group behind a platform chat id (any platform when `platform` is None)."""
-    if platform is None:
-        row = (await session.execute(_CHAT_ANY, {"chat_id": chat_id})).first()
-    else:
-        row = (await session.execute(_CHAT_ON, {"chat_id": chat_id, "platform": platform})).first()
-    return ChatInfo(*row) if row else None
 
 
 _PM = cast(Table, ProcessedMessage.__table__)

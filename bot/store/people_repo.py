@@ -98,3 +98,11 @@ class PeopleRepo:
                 Guardianship.student_id == student_id, Guardianship.guardian_id == guardian_id
             )
         )
+
+    async def find_chat(self, platform: str | None, chat_id: str) -> people.ChatInfo | None:
+        """The class group behind a platform chat id (any platform when `platform` is None)."""
+        if platform is None:
+            row = (await self.session.execute(people.CHAT_ANY, {"chat_id": chat_id})).first()
+        else:
+            row = (await self.session.execute(people.CHAT_ON, {"chat_id": chat_id, "platform": platform})).first()
+        return people.ChatInfo(*row) if row else None

@@ -1,17 +1,24 @@
-"""The reports repository: the counts the principal's daily summary and its 20-day chart are drawn from."""
+"""The reports repository: what the principal's daily summary and its 20-day chart are drawn from."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.domain.care_day import ClassDay
 from bot.domain.enrollment import State
+from bot.store import care, family
+from bot.store.archive_tables import CareRecord
 from bot.store.care_tables import Attendance, Leave, Pickup
 from bot.store.enroll_tables import Enrollment
+from bot.store.family_tables import PastoralTalk
 from bot.store.tables import ClassGroup, Course, Student
 
 
@@ -84,3 +91,32 @@ class ReportsRepo:
     async def _per_day(self, day: InstrumentedAttribute[date], where: ColumnElement[bool]) -> dict[date, int]:
         rows = await self.session.execute(select(day, func.count()).where(where).group_by(day))
         return {d: int(n) for d, n in rows.all()}
+
+    async def school_day(self, school_id: int, day: date) -> dict[int, ClassDay]:
+        """Every class's day (class id -> its children, marks, leaves and pickups)."""
+        return await care.school_day(self.session, school_id, day)
+
+    async def month_contacts(self, student_ids: Sequence[int], month: str) -> tuple[set[int], set[int]]:
+        """The children among these with a call from their parents away, and with a talk, in the month."""
+        calls = await family.calls_in_month(self.session, student_ids, month)
+        return set(calls), await family.talks_in_month(self.session, student_ids, month)
+
+    async def talks_between(
+        self, student_ids: Sequence[int], start: date, end: date
+    ) -> dict[int, list[tuple[int, date]]]:
+        """Talks with these children in [start, end] per teacher: 谈心 and 关爱记录 alike, (child, day)."""
+        if not student_ids:
+            return {}
+        ids = list(student_ids)
+        talks = select(PastoralTalk.staff_id, PastoralTalk.student_id, PastoralTalk.day).where(
+            PastoralTalk.student_id.in_(ids), PastoralTalk.day.between(start, end)
+        )
+        cares = select(CareRecord.staff_id, CareRecord.student_id, CareRecord.day).where(
+            CareRecord.student_id.in_(ids), CareRecord.kind == "care", CareRecord.day.between(start, end)
+        )
+        out: dict[int, list[tuple[int, date]]] = defaultdict(list)
+        rows: Sequence[Any] = (await self.session.execute(union_all(talks, cares))).all()
+        for staff_id, student_id, day in rows:
+            if staff_id is not None and student_id is not None:
+                out[staff_id].append((student_id, day))
+        return dict(out)

@@ -32,6 +32,7 @@ from bot.store.outbox import OutboxRepo
 from bot.store.people_repo import PeopleRepo
 from bot.store.pickups import PickupRepo
 from bot.store.proposals import ProposalsRepo
+from bot.store.reports import ReportsRepo
 from bot.store.roster import RosterRepo
 from bot.store.sim import SimRepo
 from bot.store.staff import StaffRepo
@@ -153,3 +154,7 @@ class UnitOfWork:
     @cached_property
     def survey(self) -> SurveyRepo:
         return SurveyRepo(self.session)
+
+    @cached_property
+    def reports(self) -> ReportsRepo:
+        return ReportsRepo(self.session)

@@ -207,7 +207,6 @@ async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: D
 
     from bot.inbox import to_record
     from bot.platforms.wecom.frames import message_from_frame
-    from bot.store import inbox as inbox_store
 
     server = FakeWecomWs("bot-1", SECRET)
     async with wecom_ws_server(server) as url:
@@ -218,9 +217,9 @@ async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: D
         now = SystemClock().now()
         msg = message_from_frame(text_body("lost-1", "parent-wang", "@托管助手 查询", chatid=CHAT_32), now, "托管助手")
         assert msg is not None
-        async with db.transaction() as s:  # taken in by a process that died before handling it
-            await inbox_store.take_in(s, "wecom", "lost-1", to_record(msg), now - timedelta(minutes=1), "dead-host",
-                                      timedelta(seconds=1))
+        async with db.unit_of_work() as uow:  # taken in by a process that died before handling it
+            await uow.inbox.take_in("wecom", "lost-1", to_record(msg), now - timedelta(minutes=1), "dead-host",
+                                    timedelta(seconds=1))
         app = create_app(settings, db=db)
         wire_background(app, scheduler=False)
         await aiohttp_client(app)

@@ -261,8 +261,8 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     assert session == {"王小红": "present", "何雨桐": "present"}
 
     # The daily report says the same, class by class.
-    async with db.transaction() as s:
-        lines = {line.name: line for line in await class_lines(s, school_id, MON)}
+    async with db.unit_of_work() as uow:
+        lines = {line.name: line for line in await class_lines(uow, school_id, MON)}
     for class_name, names in (("三年级2班", ["王小明", "李华", "张一一", "刘洋", "陈思远", "杨雨涵", "赵子轩",
                                              "黄欣怡", "周博文", "吴佳琪"]),
                               ("五年级1班", ["王小红", "孙浩然", "马诗琪", "朱俊杰", "胡梓萱", "郭宇航", "何雨桐",

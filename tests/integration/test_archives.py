@@ -23,7 +23,6 @@ from bot.roster.importer import ImportResult, import_roster, import_sheets
 from bot.roster.schema import SHEETS
 from bot.roster.template import write_template
 from bot.store.archive_tables import CareRecord, StudentArchive
-from bot.store.calendar import school_ids
 from bot.store.db import Database
 from bot.store.outbox_tables import OutboxMessage
 from bot.store.tables import Staff, Student
@@ -146,15 +145,15 @@ async def test_records_are_private_and_only_for_the_childs_staff(db: Database, t
 async def test_weekly_talks_in_the_daily_summary(db: Database) -> None:
     services = await demo_services(db)
     say = sayer(services)
-    async with db.transaction() as s:
-        (school_id,) = await school_ids(s)
-        before = await daily_summary(s, school_id, date(2026, 11, 23))
+    async with db.unit_of_work() as uow:
+        (school_id,) = await uow.calendar.school_ids()
+        before = await daily_summary(uow, school_id, date(2026, 11, 23))
     assert "本周谈心" in before and "周静 0 名(差 3)" in before
     assert (await say("teacher-zhou", f"关爱记录 张一一 {NOTE}", (16, 10))).command == "关爱记录"
     assert (await say("teacher-zhou", "谈心 张一一 聊了学习", (16, 20))).command == "谈心"
-    async with db.transaction() as s:
-        after = await daily_summary(s, school_id, date(2026, 11, 25))
-        next_week = await daily_summary(s, school_id, date(2026, 11, 30))
+    async with db.unit_of_work() as uow:
+        after = await daily_summary(uow, school_id, date(2026, 11, 25))
+        next_week = await daily_summary(uow, school_id, date(2026, 11, 30))
     assert "周静 1 名(差 2)" in after  # one child, talked with twice: a talk and a 关爱记录
     assert "周静 0 名" in next_week
 

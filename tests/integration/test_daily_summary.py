@@ -34,7 +34,8 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
     assert results[0].status == "done"
     async with db.transaction() as s:
         pushes = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("daily-summary")))).all()
-        text = await daily_summary(s, 1, shanghai(2026, 11, 23, 18).date())
+    async with db.unit_of_work() as uow:
+        text = await daily_summary(uow, 1, shanghai(2026, 11, 23, 18).date())
     assert len(pushes) == 1 and pushes[0].staff_id is not None and pushes[0].state == "private"
     assert pushes[0].markdown and pushes[0].text == as_markdown(text)
     assert pushes[0].text.startswith("### 托管日报 11月23日(周一)\n**全校 应到 19")
@@ -48,7 +49,6 @@ async def test_summary_extra_lines_and_chart_history(db: Database) -> None:
 
     from bot.chart import attendance_chart
     from bot.reports import attendance_history
-    from bot.store.calendar import school_calendar
 
     services = await demo_services(db)
     say = sayer(services)
@@ -61,9 +61,9 @@ async def test_summary_extra_lines_and_chart_history(db: Database) -> None:
     lines = out.reply.text.splitlines()
     assert "报名待审核: 班主任审核 0 条,校长复核 0 条,退出申请 0 条" in lines
     assert "留守儿童本月: 亲情通话 1/1,谈心 0/1" in lines and "本学期欠费: 无" in lines
-    async with db.transaction() as s:
-        calendar = await school_calendar(s, 1)
-        history = await attendance_history(s, 1, shanghai(2026, 11, 23).date(), calendar.is_care_day)
+    async with db.unit_of_work() as uow:
+        calendar = await uow.calendar.of(1)
+        history = await attendance_history(uow, 1, shanghai(2026, 11, 23).date(), calendar.is_care_day)
     assert len(history) == 20 and history[-1].day == shanghai(2026, 11, 23).date()
     assert history[0].day == shanghai(2026, 10, 27).date()  # 20 care days back, weekends skipped
     assert (history[-1].expected, history[-1].present, history[-1].late) == (19, 17, 1)

@@ -19,10 +19,10 @@ from bot.demo import load_demo
 from bot.domain.messages import IncomingMessage, Platform
 from bot.inbox import Inbox, from_record, to_record
 from bot.settings import load_settings
-from bot.store import inbox as store
 from bot.store.care_tables import Leave
 from bot.store.db import Database
 from bot.store.inbound_tables import InboxMessage, ProcessedMessage
+from bot.store.inbox import InboxRepo
 from bot.store.outbox_tables import OutboxMessage
 from tests.conftest import shanghai
 
@@ -45,9 +45,9 @@ def message(msgid: str, text: str = "王小明 请假 明天", **extra: Any) -> 
 
 async def taken_in_by_a_dead_process(db: Database, msg: IncomingMessage, at: Any = NOW) -> int:
     """What a process that answered 200 and was SIGKILLed before handling leaves behind."""
-    async with db.transaction() as s:
-        inbox_id = await store.take_in(s, str(msg.platform), msg.message_id, to_record(msg), at - timedelta(minutes=5),
-                                       "dead-host:1", timedelta(seconds=30))
+    async with db.unit_of_work() as uow:
+        inbox_id = await uow.inbox.take_in(str(msg.platform), msg.message_id, to_record(msg),
+                                           at - timedelta(minutes=5), "dead-host:1", timedelta(seconds=30))
     assert inbox_id is not None
     return inbox_id
 
@@ -85,9 +85,9 @@ async def test_a_message_taken_in_by_a_dead_process_is_handled_once_and_answered
 
 
 async def test_a_live_claim_is_not_taken_over(services: Services, db: Database) -> None:
-    async with db.transaction() as s:
-        await store.take_in(s, "wecom", "alive-1", to_record(message("alive-1")), NOW, "other-host:3",
-                            timedelta(seconds=30))
+    async with db.unit_of_work() as uow:
+        await uow.inbox.take_in("wecom", "alive-1", to_record(message("alive-1")), NOW, "other-host:3",
+                                timedelta(seconds=30))
     assert await Inbox(services.pipeline, instance="new-host:2").recover() == 0
     assert (await counts(db))["handled"] == []
 
@@ -179,7 +179,7 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
     live = await first.receive(message("both-1"))
     seen = await second.receive(message("both-1"))
     assert live.fresh and not seen.fresh
-    find = store.find
+    find = InboxRepo.find
 
     async def commits_meanwhile(*args: Any) -> Any:
         # The first instance's handler commits between the retry's reads.
@@ -187,7 +187,7 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
         await first.drain(10)
         return await find(*args)
 
-    monkeypatch.setattr(store, "find", commits_meanwhile)
+    monkeypatch.setattr(InboxRepo, "find", commits_meanwhile)
     reply = await seen.answer(10)
     assert reply is not None and "王小明" in reply.text
 

@@ -195,12 +195,12 @@ async def test_daily_summary_lists_open_notices_with_their_rate(db: Database) ->
     say = sayer(services)
     await say("teacher-li", "通知 周五下午开家长会", (9, 0))
     await say("parent-li", "收到", (9, 5))
-    async with db.transaction() as s:
-        (school_id,) = await school_ids(s)
-        text = await daily_summary(s, school_id, date(2026, 11, 23))
+    async with db.unit_of_work() as uow:
+        (school_id,) = await uow.calendar.school_ids()
+        text = await daily_summary(uow, school_id, date(2026, 11, 23))
         assert "未结束通知 1 条" in text and "三年级2班「周五下午开家长会」已确认 1 / 应确认 10(10%)" in text
         assert "李华" not in text
-        assert "未结束通知: 无" in await daily_summary(s, school_id, date(2026, 12, 1))
+        assert "未结束通知: 无" in await daily_summary(uow, school_id, date(2026, 12, 1))
 
 
 async def test_principal_closure_is_told_at_once_and_that_day_has_no_pickup_jobs(db: Database) -> None:

@@ -85,9 +85,9 @@ async def test_handler_crash_rolls_back_and_answers_in_chinese(db: Database) -> 
     await seed_tiny_school(db)
 
     async def explode(ctx, args):  # type: ignore[no-untyped-def]
-        ctx.session.add(School(name="不应写入"))
+        ctx.uow.session.add(School(name="不应写入"))  # a write the crash must roll back
         ctx.audit("boom")
-        await ctx.session.flush()
+        await ctx.uow.flush()
         raise RuntimeError("handler bug")
 
     services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)

@@ -41,19 +41,7 @@ PENDING_UPWARD: set[tuple[str, str]] = set()
 PENDING_CYCLES: set[frozenset[str]] = set()
 PENDING_LONG_MODULES: set[str] = set()
 PENDING_LONG_FUNCTIONS: set[str] = set()
-PENDING_SESSIONS: set[str] = {
-    "bot.cli.jobs",
-    "bot.cli.main",
-    "bot.handlers.context",
-    "bot.handlers.fees",
-    "bot.handlers.principal",
-    "bot.jobs.summary",
-    "bot.notices",
-    "bot.pipeline",
-    "bot.reports",
-    "bot.services.fees",
-    "bot.services.reports",
-}
+PENDING_SESSIONS: set[str] = set()
 
 
 def layer_of(module: str) -> int:
