@@ -57,6 +57,12 @@ def _diff(expected: Any, actual: Any) -> str:
     return "; ".join(parts)
 
 
+def shown_too_often(want: Counter[tuple[str, str]], shown: Counter[tuple[str, str]]) -> int:
+    """How many (recipient, body) were shown more times than they were queued. Two pushes may carry the same
+    text to the same person (the same late list at 17:40 and 17:45): each is wanted once, and both shown is right."""
+    return sum(1 for key, n in shown.items() if n > want.get(key, 0))
+
+
 def _canon(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
@@ -202,7 +208,7 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
             shown.setdefault(who, Counter()).update(_canon(b) for b in bodies)
     flat_want = Counter({(w, b): n for w, c in want.items() for b, n in c.items()})
     flat_shown = Counter({(w, b): n for w, c in shown.items() for b, n in c.items()})
-    twice = sum(1 for n in flat_shown.values() if n > 1)
+    twice = shown_too_often(flat_want, flat_shown)
     report.check(
         f"fake platforms received each push exactly once ({sum(flat_shown.values())} messages)",
         flat_want == flat_shown and not twice,

@@ -37,3 +37,13 @@ async def test_a_message_never_sent_fails_the_checks(db: Database, tmp_path: Pat
     failed = [line for line in report.lines if line.startswith("FAIL")]
     assert any(line.startswith("FAIL leaves") for line in failed), report.lines
     assert any(line.startswith("FAIL each message id handled once") for line in failed), report.lines
+
+
+def test_a_text_queued_twice_and_shown_twice_is_no_duplicate() -> None:
+    from collections import Counter
+
+    from bench.afternoon_checks import shown_too_often
+
+    late_list = ("teacher-li", "还没接走: 刘洋")
+    assert shown_too_often(Counter({late_list: 2}), Counter({late_list: 2})) == 0  # 17:40 and 17:45, both right
+    assert shown_too_often(Counter({late_list: 1}), Counter({late_list: 2})) == 1  # one push shown twice
