@@ -70,7 +70,7 @@ def tiny_world() -> World:
 def guardian(world: World, guardian_id: int = 1, user_id: str = "parent-liu") -> Actor:
     """The guardian's Actor as the people repository resolves it."""
     children = tuple(
-        ChildRef(k.id, k.name, k.class_group_id, world.classes[k.class_group_id][0], g.relation, g.may_pickup)
+        ChildRef(k, world.classes[k.class_group_id][0], g.relation, g.may_pickup)
         for k in world.kids.values()
         for g in world.guardians.get(k.id, [])
         if g.guardian_id == guardian_id
