@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.children import Child
+
 
 class Role(StrEnum):
     GUARDIAN = "guardian"
@@ -29,17 +31,29 @@ ROLE_LABELS = {role: label for label, role in ROLE_NAMES.items()}
 
 @dataclass(frozen=True, slots=True)
 class ChildRef:
-    student_id: int
-    name: str
-    class_group_id: int
+    """A guardian's child: the pupil, its class's name, the guardian's relation and pickup right."""
+
+    child: Child
     class_name: str
     relation: str = ""
     may_pickup: bool = True
 
     @property
+    def student_id(self) -> int:
+        return self.child.id
+
+    @property
     def id(self) -> int:
         """The pupil's id (as `Child.id`: name matching takes either)."""
-        return self.student_id
+        return self.child.id
+
+    @property
+    def name(self) -> str:
+        return self.child.name
+
+    @property
+    def class_group_id(self) -> int:
+        return self.child.class_group_id
 
 
 @dataclass(frozen=True, slots=True)

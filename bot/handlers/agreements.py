@@ -14,7 +14,6 @@ from bot.handlers.phenomena import is_question
 from bot.handlers.registry import GUARDIANS, KNOWN, Args, Commands
 from bot.handlers.resolve import find_kids, not_found_text
 from bot.store.agreements import Marks
-from bot.store.care import Kid
 
 WHAT = {"agree": "已同意{term}《自愿服务协议书》", "insure": "已登记{term}学平险"}
 INSURANCE_ANSWER = (
@@ -53,7 +52,7 @@ def _chosen(ctx: HandlerContext, names: str) -> tuple[list[ChildRef], Reply | No
         return [], Reply.refusal("没有找到您绑定的孩子,请先联系班主任绑定。", private=True)
     if not names:
         return children, None
-    found = find_kids(names, [Kid(c.student_id, c.name, c.class_group_id, 0, True) for c in children])
+    found = find_kids(names, [c.child for c in children])
     ids = {k.id for k in found.kids}
     if not ids:
         head = not_found_text(found.unknown) if found.unknown else f"没有找到「{names}」。"

@@ -75,7 +75,7 @@ async def _day_of(ctx: HandlerContext, note: str) -> tuple[date, str] | Reply:
 
 
 def _kids(children: list[LeftBehind]) -> list[Kid]:
-    return [Kid(c.id, c.name, c.class_group_id, 0, True) for c in children]
+    return [c.child for c in children]
 
 
 async def _named(ctx: HandlerContext, text: str, *, meeting: bool) -> tuple[list[LeftBehind], Reply | None]:

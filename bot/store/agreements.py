@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.children import Child
 from bot.store.agreement_tables import TermAgreement
 from bot.store.care import ENROLLED, IN_BATCH
 from bot.store.enroll_tables import Enrollment
@@ -17,14 +18,26 @@ from bot.store.tables import ClassGroup, Course, Student
 FIELDS = {"agree": ("agreed_at", "agreed_by"), "insure": ("insured_at", "insured_by")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CareChild:
-    id: int
-    name: str
+    """A child in care this term: the pupil, its 学籍号, its class's name and head teacher."""
+
+    child: Child
     student_no: str
-    class_group_id: int
     class_name: str
     head_teacher_id: int | None
+
+    @property
+    def id(self) -> int:
+        return self.child.id
+
+    @property
+    def name(self) -> str:
+        return self.child.name
+
+    @property
+    def class_group_id(self) -> int:
+        return self.child.class_group_id
 
 
 @dataclass(frozen=True)
@@ -63,8 +76,10 @@ class AgreementsRepo:
                 select(
                     Student.id,
                     Student.name,
-                    Student.student_no,
                     ClassGroup.id,
+                    ClassGroup.grade,
+                    Student.basic_care,
+                    Student.student_no,
                     ClassGroup.name,
                     ClassGroup.head_teacher_id,
                 )
@@ -77,7 +92,7 @@ class AgreementsRepo:
                 .order_by(ClassGroup.grade, ClassGroup.name, Student.student_no)
             )
         ).all()
-        return [CareChild(*r) for r in rows]
+        return [CareChild(Child(*r[:5]), *r[5:]) for r in rows]
 
     async def marks_of(self, student_ids: Sequence[int], term_start: date) -> dict[int, Marks]:
         """What each child has for the term (children with nothing recorded are absent)."""

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.bus import BUS_PREFIX, LineFacts, line_key
 from bot.domain.care_day import PickupRecord
+from bot.domain.children import Child
 from bot.domain.roster import BusData
 from bot.store.bus_tables import BusBoarding, BusLine, BusRider
-from bot.store.care import GuardianContact, Kid, guardian_contacts, kids_by_ids
+from bot.store.care import GuardianContact, guardian_contacts, kids_by_ids
 from bot.store.care_tables import Pickup, PickupPlan
 from bot.store.notices import as_utc
 from bot.store.tables import Student
@@ -80,7 +81,7 @@ class BusRepo:
     async def school_lines(self, school_id: int) -> list[LineFacts]:
         return await school_lines(self.session, school_id)
 
-    async def riders(self, line_id: int) -> list[Kid]:
+    async def riders(self, line_id: int) -> list[Child]:
         """The line's riders among the school's active pupils."""
         ids = await self.session.scalars(
             select(BusRider.student_id)

@@ -63,17 +63,17 @@ def as_plan(p: PickupPlan) -> Plan:
     return Plan(p.student_id, p.day, p.expected_time, p.early_time, p.person, p.person_authorised)
 
 
-async def kids_of_class(session: AsyncSession, class_group_id: int) -> list[Kid]:
+async def kids_of_class(session: AsyncSession, class_group_id: int) -> list[Child]:
     rows = await session.execute(_KIDS_OF_CLASS, {"class_group_id": class_group_id})
-    return [Kid(*row) for row in rows.all()]
+    return [Child(*row) for row in rows.all()]
 
 
-async def kids_by_ids(session: AsyncSession, ids: list[int]) -> list[Kid]:
+async def kids_by_ids(session: AsyncSession, ids: list[int]) -> list[Child]:
     rows = await session.execute(_KIDS_BY_IDS, {"ids": list(ids)})
-    return [Kid(*row) for row in rows.all()]
+    return [Child(*row) for row in rows.all()]
 
 
-async def class_day(session: AsyncSession, kids: list[Kid], day: date) -> ClassDay:
+async def class_day(session: AsyncSession, kids: list[Child], day: date) -> ClassDay:
     ids = [k.id for k in kids]
     result = ClassDay(day, kids)
     if not ids:
@@ -166,7 +166,7 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
     days: dict[int, ClassDay] = {}
     class_of: dict[int, int] = {}
     for row in rows.all():
-        kid = Kid(*row)
+        kid = Child(*row)
         days.setdefault(kid.class_group_id, ClassDay(day, [])).kids.append(kid)
         class_of[kid.id] = kid.class_group_id
     in_school = select(Student.id).join(ClassGroup, ClassGroup.id == Student.class_group_id).where(

@@ -10,10 +10,11 @@ from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.care_day import ClassDay, Mark
+from bot.domain.children import Child
 from bot.domain.school_calendar import SchoolCalendar
 from bot.store import care
 from bot.store.calendar import school_calendar
-from bot.store.care import GuardianContact, Kid
+from bot.store.care import GuardianContact
 from bot.store.care_tables import Attendance, CourseAttendance, Leave
 from bot.store.enroll_tables import Enrollment
 from bot.store.tables import ClassGroup, Course
@@ -75,13 +76,13 @@ class CareRepo:
     async def calendar(self, school_id: int) -> SchoolCalendar:
         return await school_calendar(self.session, school_id)
 
-    async def kids_of_class(self, class_group_id: int) -> list[Kid]:
+    async def kids_of_class(self, class_group_id: int) -> list[Child]:
         return await care.kids_of_class(self.session, class_group_id)
 
-    async def kids_by_ids(self, ids: list[int]) -> list[Kid]:
+    async def kids_by_ids(self, ids: list[int]) -> list[Child]:
         return await care.kids_by_ids(self.session, ids)
 
-    async def class_day(self, kids: list[Kid], day: date) -> ClassDay:
+    async def class_day(self, kids: list[Child], day: date) -> ClassDay:
         return await care.class_day(self.session, kids, day)
 
     async def guardians_of(self, student_id: int) -> list[GuardianContact]:

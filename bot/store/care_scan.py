@@ -8,6 +8,7 @@ from datetime import date, time
 from sqlalchemy import Subquery, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.children import Child
 from bot.store.care import GuardianContact, has_course_today
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
@@ -18,18 +19,29 @@ class WaitingChild:
     """A child in care today (basic care, an X course today, or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
     `expected_time` is a late notice's time, if any; `claimed`: a guardian said they took the child (待确认)."""
 
-    id: int
-    name: str
-    class_group_id: int
+    child: Child
     expected_time: time | None
     claimed: bool = False
     guardians: list[GuardianContact] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.child.id
+
+    @property
+    def name(self) -> str:
+        return self.child.name
+
+    @property
+    def class_group_id(self) -> int:
+        return self.child.class_group_id
 
 
 def _waiting(school_id: int, day: date) -> Subquery:
     """The filter runs in the database: only the few children still there come back."""
     return (
-        select(Student.id, Student.name, Student.class_group_id, Student.student_no, PickupPlan.expected_time,
+        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care,
+               Student.student_no, PickupPlan.expected_time,
                exists().where(Pickup.student_id == Student.id, Pickup.day == day).label("claimed"))
         .join(ClassGroup, ClassGroup.id == Student.class_group_id)
         .outerjoin(PickupPlan, and_(PickupPlan.student_id == Student.id, PickupPlan.day == day))
@@ -56,8 +68,9 @@ async def waiting_children(session: AsyncSession, school_id: int, day: date) -> 
     """
     w = _waiting(school_id, day)
     rows = await session.execute(
-        select(w.c.id, w.c.name, w.c.class_group_id, w.c.expected_time, w.c.claimed, Guardian.id, Guardian.name,
-               Guardianship.relation, Guardian.phone, Guardianship.may_pickup, Identity.user_id)
+        select(w.c.id, w.c.name, w.c.class_group_id, w.c.grade, w.c.basic_care, w.c.expected_time,
+               w.c.claimed, Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone,
+               Guardianship.may_pickup, Identity.user_id)
         .select_from(w)
         .outerjoin(Guardianship, Guardianship.student_id == w.c.id)
         .outerjoin(Guardian, Guardian.id == Guardianship.guardian_id)
@@ -67,9 +80,11 @@ async def waiting_children(session: AsyncSession, school_id: int, day: date) -> 
     children: list[WaitingChild] = []
     child: WaitingChild | None = None
     contact: GuardianContact | None = None
-    for sid, name, class_id, expected, claimed, gid, g_name, relation, phone, may_pickup, user_id in rows:
+    for row in rows:
+        sid, name, class_id, grade, basic_care, expected, claimed = row[:7]
+        gid, g_name, relation, phone, may_pickup, user_id = row[7:]
         if child is None or child.id != sid:
-            child = WaitingChild(sid, name, class_id, expected, bool(claimed))
+            child = WaitingChild(Child(sid, name, class_id, grade, basic_care), expected, bool(claimed))
             children.append(child)
             contact = None
         if gid is None:

@@ -9,22 +9,35 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.children import Child
 from bot.domain.family import AWAY_LABELS
 from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.tables import ClassGroup, Staff, Student
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LeftBehind:
-    id: int
-    name: str
-    class_group_id: int
+    """A left-behind child: the pupil, its class's name, who is away and where, and who looks after it."""
+
+    child: Child
     class_name: str
     status: str  # father | mother | both
     away_place: str
     birth_date: date | None
     paired_teacher_id: int | None
     head_teacher_id: int | None
+
+    @property
+    def id(self) -> int:
+        return self.child.id
+
+    @property
+    def name(self) -> str:
+        return self.child.name
+
+    @property
+    def class_group_id(self) -> int:
+        return self.child.class_group_id
 
     @property
     def carer_id(self) -> int | None:
@@ -40,7 +53,8 @@ async def left_behind_children(session: AsyncSession, school_id: int,
                                student_ids: Sequence[int] | None = None) -> list[LeftBehind]:
     """The school's active left-behind children (or those of `student_ids`), by class and name."""
     q = (
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.name, Student.left_behind,
+        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care,
+               ClassGroup.name, Student.left_behind,
                Student.away_work_place, Student.birth_date, Student.paired_teacher_id, ClassGroup.head_teacher_id)
         .join(ClassGroup, ClassGroup.id == Student.class_group_id)
         .where(Student.school_id == school_id, Student.active.is_(True),
@@ -49,7 +63,7 @@ async def left_behind_children(session: AsyncSession, school_id: int,
     )
     if student_ids is not None:
         q = q.where(Student.id.in_(list(student_ids)))
-    return [LeftBehind(*row) for row in (await session.execute(q)).all()]
+    return [LeftBehind(Child(*row[:5]), *row[5:]) for row in (await session.execute(q)).all()]
 
 
 async def calls_in_month(session: AsyncSession, student_ids: Sequence[int], month: str, *,

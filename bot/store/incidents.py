@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.care import Kid
+from bot.domain.children import Child
 from bot.store.duty_tables import Incident
 from bot.store.notices import as_utc
 from bot.store.tables import ClassGroup, Staff, Student
@@ -32,7 +32,7 @@ class NewIncident:
     """What a teacher's 事故 message records."""
 
     school_id: int
-    kid: Kid
+    kid: Child
     day: date
     at: datetime
     reported_by: int | None
@@ -49,7 +49,7 @@ class IncidentsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def pupils_of(self, school_id: int, class_ids: Sequence[int] | None) -> list[Kid]:
+    async def pupils_of(self, school_id: int, class_ids: Sequence[int] | None) -> list[Child]:
         """Active pupils of the school (or of these classes), by class then 学籍号."""
         stmt = (
             select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care)
@@ -59,7 +59,7 @@ class IncidentsRepo:
         )
         if class_ids is not None:
             stmt = stmt.where(Student.class_group_id.in_(list(class_ids)))
-        return [Kid(*row) for row in (await self.session.execute(stmt)).all()]
+        return [Child(*row) for row in (await self.session.execute(stmt)).all()]
 
     async def record(self, new: NewIncident) -> int:
         """Store the incident; its id."""

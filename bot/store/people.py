@@ -9,6 +9,7 @@ from sqlalchemy import Table, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
+from bot.domain.children import Child
 from bot.store.inbound_tables import ProcessedMessage
 from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
 
@@ -47,7 +48,8 @@ _STAFF_ROLES = (
     .order_by(_SR.c.id)
 )
 _CHILDREN = (
-    select(_ST.c.id, _ST.c.name, _CG.c.id, _CG.c.name, _GS.c.relation, _GS.c.may_pickup)
+    select(_ST.c.id, _ST.c.name, _CG.c.id, _CG.c.grade, _ST.c.basic_care, _CG.c.name, _GS.c.relation,
+           _GS.c.may_pickup)
     .select_from(_ST.join(_GS, _GS.c.student_id == _ST.c.id).join(_CG, _ST.c.class_group_id == _CG.c.id))
     .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
     .order_by(_ST.c.id)
@@ -137,6 +139,13 @@ async def _staff_actor(
     )
 
 
+def _child_ref(
+    sid: int, name: str, class_id: int, grade: int, basic_care: bool, class_name: str, relation: str,
+    may_pickup: bool,
+) -> ChildRef:
+    return ChildRef(Child(sid, name, class_id, grade, basic_care), class_name, relation, may_pickup)
+
+
 async def _guardian_actor(
     session: AsyncSession, platform: str, user_id: str, guardian_id: int, school_id: int, name: str
 ) -> Actor:
@@ -147,7 +156,7 @@ async def _guardian_actor(
         school_id=school_id,
         name=name,
         guardian_id=guardian_id,
-        children=tuple(ChildRef(*row) for row in rows),
+        children=tuple(_child_ref(*row) for row in rows),
         roles=frozenset({Role.GUARDIAN}),
     )
 

@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.care_day import ClassDay, LeaveDay, Mark, PickupRecord, Plan
+from bot.domain.children import Child
 from bot.domain.school_calendar import SchoolCalendar
-from bot.store.care import GuardianContact, Kid
+from bot.store.care import GuardianContact
 from bot.store.care_repo import LeaveState
 from bot.store.pickups import TimeQuestion
 from tests.fakes.rows import Row
@@ -24,13 +25,13 @@ class FakeCare:
     async def calendar(self, school_id: int) -> SchoolCalendar:
         return self.world.calendar
 
-    async def kids_of_class(self, class_group_id: int) -> list[Kid]:
+    async def kids_of_class(self, class_group_id: int) -> list[Child]:
         return [k for k in self.world.kids.values() if k.class_group_id == class_group_id]
 
-    async def kids_by_ids(self, ids: list[int]) -> list[Kid]:
+    async def kids_by_ids(self, ids: list[int]) -> list[Child]:
         return [k for k in self.world.kids.values() if k.id in ids]
 
-    async def class_day(self, kids: list[Kid], day: date) -> ClassDay:
+    async def class_day(self, kids: list[Child], day: date) -> ClassDay:
         ids = {k.id for k in kids}
 
         def of(rows: dict[tuple[int, date], Any]) -> dict[int, Any]:

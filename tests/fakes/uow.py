@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
 from bot.domain.care_day import Mark, PickupRecord, Plan
+from bot.domain.children import Child
 from bot.domain.messages import Push
 from bot.domain.school_calendar import SchoolCalendar
-from bot.store.care import GuardianContact, Kid
+from bot.store.care import GuardianContact
 from bot.store.pickups import TimeQuestion
 from bot.store.proposals import Who
 from tests.fakes.care import FakeCare, FakePickups
@@ -31,7 +32,7 @@ class World:
     school_id: int = 1
     classes: dict[int, tuple[str, int, int | None]] = field(default_factory=dict)  # id -> name, grade, head
     teachers: dict[int, set[int]] = field(default_factory=dict)  # class id -> staff ids (head or care role)
-    kids: dict[int, Kid] = field(default_factory=dict)
+    kids: dict[int, Child] = field(default_factory=dict)
     numbers: dict[int, str] = field(default_factory=dict)
     guardians: dict[int, list[GuardianContact]] = field(default_factory=dict)  # student id -> guardians
     roles: dict[str, list[int]] = field(default_factory=dict)  # school-wide role -> staff ids
@@ -59,7 +60,7 @@ def tiny_world() -> World:
     world = World()
     world.classes = {1: ("三年级2班", 3, 1), 2: ("五年级1班", 5, None)}
     world.teachers = {1: {1}, 2: set()}
-    world.kids = {1: Kid(1, "王小明", 1, 3, True), 2: Kid(2, "王小红", 2, 5, True)}
+    world.kids = {1: Child(1, "王小明", 1, 3, True), 2: Child(2, "王小红", 2, 5, True)}
     world.numbers = {1: "S001", 2: "S002"}
     mother = GuardianContact(1, "刘芳", "母亲", "13800001111", True, ("parent-liu",))
     world.guardians = {1: [mother], 2: [mother]}
@@ -70,7 +71,7 @@ def tiny_world() -> World:
 def guardian(world: World, guardian_id: int = 1, user_id: str = "parent-liu") -> Actor:
     """The guardian's Actor as the people repository resolves it."""
     children = tuple(
-        ChildRef(k.id, k.name, k.class_group_id, world.classes[k.class_group_id][0], g.relation, g.may_pickup)
+        ChildRef(k, world.classes[k.class_group_id][0], g.relation, g.may_pickup)
         for k in world.kids.values()
         for g in world.guardians.get(k.id, [])
         if g.guardian_id == guardian_id

@@ -37,6 +37,7 @@ async def test_scan_matches_the_class_day_rules(db: Database) -> None:
         expected = [(cid, k) for cid, d in days.items() for k in d.waiting()]
         contacts = await guardian_contacts(s, [k.id for _, k in expected])
     assert [(c.id, c.name, c.class_group_id) for c in scanned] == [(k.id, k.name, cid) for cid, k in expected]
+    assert [c.child for c in scanned] == [k for _, k in expected]  # the class day's own Child, grade and all
     names = {c.name for c in scanned}
     assert "李华" not in names and "陈思远" not in names and "杨雨涵" not in names and "刘洋" in names
     for child in scanned:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.store.care import GuardianContact, Kid
+from bot.domain.children import Child
+from bot.store.care import GuardianContact
 from tests.fakes.uow import guardian, teacher
 from tests.unit.handlers.conftest import MON, Bot
 
@@ -53,7 +54,7 @@ async def test_two_children_and_no_name_asks_which_then_the_answer_carries_it_ou
 
 
 async def test_another_familys_child_is_refused(bot: Bot) -> None:
-    bot.world.kids[3] = Kid(3, "李华", 1, 3, True)
+    bot.world.kids[3] = Child(3, "李华", 1, 3, True)
     bot.world.guardians[3] = [GuardianContact(2, "李强", "父亲", "13800002222", True, ())]
     said = await bot.say(guardian(bot.world), "李华 请假 明天")
     assert said.reply.refused == "not_allowed" and not bot.world.leaves

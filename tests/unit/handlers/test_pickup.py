@@ -120,9 +120,10 @@ async def test_the_waiting_list_goes_to_the_teacher_privately(bot: Bot) -> None:
 
 
 async def test_a_batch_with_a_time_tells_the_teacher_who_was_late(bot: Bot) -> None:
-    from bot.store.care import GuardianContact, Kid
+    from bot.domain.children import Child
+    from bot.store.care import GuardianContact
 
-    bot.world.kids[3] = Kid(3, "李华", 1, 3, True)
+    bot.world.kids[3] = Child(3, "李华", 1, 3, True)
     bot.world.guardians[3] = [GuardianContact(2, "李强", "父亲", "13800002222", True, ())]
     bot.world.plans[(3, MON)] = Plan(3, MON, expected_time=time(18, 10))
     said = await bot.say(teacher(bot.world), "17:55 王小明 李华 已接走", (18, 0))
