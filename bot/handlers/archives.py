@@ -10,13 +10,13 @@ import re
 from datetime import date
 
 from bot.domain.actors import Role
+from bot.domain.children import Child
 from bot.domain.dates import find_dates
 from bot.domain.messages import Reply
 from bot.handlers.care_common import calendar_of, day_label
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, ArgParser, Args, Commands
 from bot.handlers.resolve import find_kids
-from bot.store.care import Kid
 from bot.store.family import LeftBehind
 
 KINDS = {"关爱记录": "care", "家访": "visit", "座谈会": "meeting"}
@@ -74,7 +74,7 @@ async def _day_of(ctx: HandlerContext, note: str) -> tuple[date, str] | Reply:
     return day, note[len(found.text) :].strip(" ,，:：")
 
 
-def _kids(children: list[LeftBehind]) -> list[Kid]:
+def _kids(children: list[LeftBehind]) -> list[Child]:
     return [c.child for c in children]
 
 

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain import bus as rules
+from bot.domain.children import Child
 from bot.domain.messages import Push, Reply
 from bot.handlers.care_common import Refusal, calendar_of
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han
 from bot.store.bus import Departed, is_bus_pickup
-from bot.store.care import ClassDay, Kid
+from bot.store.care import ClassDay
 
 
 def parse_boarding(text: str) -> Args | None:
@@ -35,7 +36,7 @@ def _which_line(word: str, lines: Sequence[rules.LineFacts]) -> str:
     return f"没有找到校车线路「{word}」。本校线路: {known}。例如: 校车 {lines[0].name} 已上车"
 
 
-def _named_missing(text: str, riders: list[Kid], line: rules.LineFacts) -> set[int]:
+def _named_missing(text: str, riders: list[Child], line: rules.LineFacts) -> set[int]:
     """The riders named after 缺, by full name; any other word refuses the message (nothing is written)."""
     if not text:
         return set()
@@ -55,7 +56,7 @@ def _named_missing(text: str, riders: list[Kid], line: rules.LineFacts) -> set[i
     return {k.id for k in found.kids}
 
 
-def _rider_day(day: ClassDay, kid: Kid, missing: set[int], in_care: set[int]) -> rules.RiderDay:
+def _rider_day(day: ClassDay, kid: Child, missing: set[int], in_care: set[int]) -> rules.RiderDay:
     pickup = day.pickups.get(kid.id)
     left = pickup is not None and not is_bus_pickup(pickup)
     return rules.RiderDay(
@@ -105,7 +106,7 @@ async def _line_of(ctx: HandlerContext, word: str) -> rules.LineFacts:
 
 async def _sorted(
     ctx: HandlerContext, line: rules.LineFacts, missing_text: str
-) -> tuple[list[Kid], rules.Departure]:
+) -> tuple[list[Child], rules.Departure]:
     """The line's riders and where each of them is at departure; a wrong name refuses."""
     riders = await ctx.uow.bus.riders(line.id)
     if not riders:

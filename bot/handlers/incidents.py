@@ -11,12 +11,12 @@ import re
 
 from bot.domain import duty as rules
 from bot.domain.actors import SCHOOL_WIDE, Role
+from bot.domain.children import Child
 from bot.domain.messages import Push, Reply
 from bot.handlers.context import HandlerContext
 from bot.handlers.phenomena import is_question
 from bot.handlers.registry import KNOWN, STAFF, Args, Commands
 from bot.handlers.resolve import find_kids, join_han, not_found_text
-from bot.store.care import Kid
 from bot.store.incidents import NewIncident
 
 USAGE = "事故 王小明 摔倒擦伤 已处理"
@@ -28,7 +28,7 @@ def parse_incident(text: str) -> Args | None:
     return {"text": rest} if rest is not None else None
 
 
-def _may_record(ctx: HandlerContext, kid: Kid) -> bool:
+def _may_record(ctx: HandlerContext, kid: Child) -> bool:
     roles = ctx.actor.roles
     return bool(roles & SCHOOL_WIDE) or Role.CARE_TEACHER in roles or ctx.actor.teaches(kid.class_group_id)
 
@@ -49,7 +49,7 @@ def _refuse(text: str, *, not_allowed: bool = False) -> _Refused:
     return _Refused(Reply.refusal(text, not_allowed=not_allowed, private=True))
 
 
-async def _child(ctx: HandlerContext, text: str) -> tuple[Kid, str]:
+async def _child(ctx: HandlerContext, text: str) -> tuple[Child, str]:
     """The child named first (a class may be written before the name), and the teacher's words after the name."""
     school_id = ctx.actor.school_id
     assert school_id is not None
@@ -95,7 +95,7 @@ def _after_name(text: str, name: str) -> str:
 
 
 async def _tell(
-    ctx: HandlerContext, school_id: int, incident_id: int, kid: Kid, words: str
+    ctx: HandlerContext, school_id: int, incident_id: int, kid: Child, words: str
 ) -> tuple[int, int]:
     """Push the incident to the duty leader and the principals (not the reporter) and to the child's guardians,
     each one-to-one; (staff told, guardians told)."""

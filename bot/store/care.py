@@ -35,7 +35,6 @@ async def course_kids(session: AsyncSession, student_ids: object, day: date) -> 
 
 
 # The roster's child (bot.domain.children.Child); the old name stays for code written against it.
-Kid = Child
 
 
 _ST, _CG = cast(Table, Student.__table__), cast(Table, ClassGroup.__table__)
