@@ -41,8 +41,16 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     inbox = Inbox(pipeline, instance=instance_name())
     use_cases = build_use_cases(db, settings, clock)
     jobs = JobDeps(settings=settings, db=db, clock=clock, metrics=metrics, use_cases=use_cases)
-    return Services(settings=settings, db=db, clock=clock, pipeline=pipeline, metrics=metrics, inbox=inbox,
-                    jobs=jobs, use_cases=use_cases)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        pipeline=pipeline,
+        metrics=metrics,
+        inbox=inbox,
+        jobs=jobs,
+        use_cases=use_cases,
+    )
 
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

@@ -28,19 +28,47 @@ class Sent:
     pushes: list[Push]
 
 
-async def send_notice(uow: UnitOfWork, settings: Settings, *, school_id: int, sender_staff_id: int | None,
-                      sender: str, kind: str, scope: str, text: str, classes: Sequence[tuple[int, str]],
-                      now: datetime, closure_day: date | None = None, message_id: str | None = None) -> Sent:
+async def send_notice(
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    school_id: int,
+    sender_staff_id: int | None,
+    sender: str,
+    kind: str,
+    scope: str,
+    text: str,
+    classes: Sequence[tuple[int, str]],
+    now: datetime,
+    closure_day: date | None = None,
+    message_id: str | None = None,
+) -> Sent:
     """Store the notice with its targets and build one group push per class (key per notice and class)."""
     closes = rules.closes_at(now, settings.notices.open_days, closure_day, settings.school.tz)
     notice_id, reached = await uow.notices.create(
-        school_id=school_id, sender_staff_id=sender_staff_id, kind=kind, scope=scope, text=text,
-        class_ids=[c for c, _ in classes], now=now, closes=closes, message_id=message_id)
+        school_id=school_id,
+        sender_staff_id=sender_staff_id,
+        kind=kind,
+        scope=scope,
+        text=text,
+        class_ids=[c for c, _ in classes],
+        now=now,
+        closes=closes,
+        message_id=message_id,
+    )
     chats = await uow.people.working_chats(school_id)
-    pushes = [Push(key=f"notice:{notice_id}:class{class_id}", chat_ref=chats[class_id],
-                   text=rules.group_text(text, sender))
-              for class_id, _ in classes if class_id in chats]
-    return Sent(notice_id, reached, [n for _, n in classes], [n for c, n in classes if c not in chats], pushes)
+    pushes = [
+        Push(
+            key=f"notice:{notice_id}:class{class_id}",
+            chat_ref=chats[class_id],
+            text=rules.group_text(text, sender),
+        )
+        for class_id, _ in classes
+        if class_id in chats
+    ]
+    return Sent(
+        notice_id, reached, [n for _, n in classes], [n for c, n in classes if c not in chats], pushes
+    )
 
 
 async def notice_summary(uow: UnitOfWork, school_id: int, day: date) -> str:

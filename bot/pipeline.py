@@ -103,14 +103,19 @@ class Pipeline:
                         seen = await uow.messages.seen(str(msg.platform), msg.message_id)
                     if seen is not None:
                         return Outcome(Reply(seen[0], private=seen[1]), seen[2], result="duplicate")
-                    log.info("write conflict, retrying", extra={"message_id": msg.message_id, "attempt": conflicts})
+                    log.info(
+                        "write conflict, retrying", extra={"message_id": msg.message_id, "attempt": conflicts}
+                    )
             except Exception as exc:
                 # The unit of work rolled back: nothing half-written. A database away for a moment (restart,
                 # failover) is waited for; the dedupe row in the same unit of work makes the new try safe
                 # even when the lost connection had committed. Otherwise the sender gets a short answer.
                 if is_transient(exc) and await away.wait():
-                    log.warning("database unavailable (%s), retrying", type(exc).__name__,
-                                extra={"message_id": msg.message_id})
+                    log.warning(
+                        "database unavailable (%s), retrying",
+                        type(exc).__name__,
+                        extra={"message_id": msg.message_id},
+                    )
                     continue
                 log.exception("handler failed", extra={"message_id": msg.message_id})
                 return Outcome(Reply(texts.INTERNAL_ERROR), "error", result="error")
@@ -141,12 +146,16 @@ class Pipeline:
             outcome = await self._decide(uow, msg, parsed, look)
             now = self.clock.now()
             # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-            await uow.messages.record(platform, message_id, outcome.command, outcome.reply.text,
-                                      outcome.reply.private, now)
+            await uow.messages.record(
+                platform, message_id, outcome.command, outcome.reply.text, outcome.reply.private, now
+            )
             replies = [p for p in (private_reply(msg, outcome),) if p is not None]
             if inbox_id is not None and await uow.inbox.mark_handled(inbox_id, now):
-                replies += [p for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
-                            if p is not None]
+                replies += [
+                    p
+                    for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
+                    if p is not None
+                ]
             await uow.outbox.add(replies, now)
             await uow.flush()  # whatever the handler left in the unit, before the COMMIT
             return outcome
@@ -210,8 +219,12 @@ def private_reply(msg: IncomingMessage, outcome: Outcome) -> Push | None:
         return None
     if actor.staff_id is None and actor.guardian_id is None:
         return None
-    return Push(key=f"private-reply:{msg.platform}:{msg.message_id}"[:200], text=outcome.reply.text,
-                staff_id=actor.staff_id, guardian_id=None if actor.staff_id is not None else actor.guardian_id)
+    return Push(
+        key=f"private-reply:{msg.platform}:{msg.message_id}"[:200],
+        text=outcome.reply.text,
+        staff_id=actor.staff_id,
+        guardian_id=None if actor.staff_id is not None else actor.guardian_id,
+    )
 
 
 def late_reply(msg: IncomingMessage, outcome: Outcome, chat_ref: int | None, now: datetime) -> Push | None:
@@ -220,7 +233,11 @@ def late_reply(msg: IncomingMessage, outcome: Outcome, chat_ref: int | None, now
     reply = group_safe(outcome.reply, msg)
     if not reply.text:
         return None
-    url = msg.reply_url if msg.reply_url and (msg.reply_expires_at is None or msg.reply_expires_at > now) else None
+    url = (
+        msg.reply_url
+        if msg.reply_url and (msg.reply_expires_at is None or msg.reply_expires_at > now)
+        else None
+    )
     chat = staff = guardian = None
     actor = outcome.actor
     if not (outcome.reply.private and msg.is_group):
@@ -231,6 +248,14 @@ def late_reply(msg: IncomingMessage, outcome: Outcome, chat_ref: int | None, now
     if url is None and chat is None and staff is None and guardian is None:
         log.warning("late reply has no route left", extra={"message_id": msg.message_id})
         return None
-    return Push(key=f"late-reply:{msg.platform}:{msg.message_id}"[:200], text=reply.text, chat_ref=chat,
-                staff_id=staff, guardian_id=guardian, mention_user_ids=reply.mention_user_ids,
-                reply_url=url, reply_kind=msg.reply_kind, reply_expires_at=msg.reply_expires_at if url else None)
+    return Push(
+        key=f"late-reply:{msg.platform}:{msg.message_id}"[:200],
+        text=reply.text,
+        chat_ref=chat,
+        staff_id=staff,
+        guardian_id=guardian,
+        mention_user_ids=reply.mention_user_ids,
+        reply_url=url,
+        reply_kind=msg.reply_kind,
+        reply_expires_at=msg.reply_expires_at if url else None,
+    )

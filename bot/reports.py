@@ -13,8 +13,8 @@ from bot.domain.enrollment import State
 from bot.domain.family import month_key
 from bot.domain.fees import yuan
 from bot.domain.reports import DayPoint
+from bot.domain.school_calendar import calendar_term
 from bot.notices import notice_summary
-from bot.store.fees import calendar_term
 
 if TYPE_CHECKING:
     from bot.store.uow import UnitOfWork
@@ -35,8 +35,10 @@ class ClassLine:
     roll_called: bool = True  # False: no teacher took the roll; 实到 is the expected children, unconfirmed
 
     def render(self) -> str:
-        return (f"应到 {self.expected} 实到 {self.present} 请假 {self.leave} 缺席 {self.absent} "
-                f"晚接 {self.late} 未接 {self.waiting}" + ("" if self.roll_called else " 未点名"))
+        return (
+            f"应到 {self.expected} 实到 {self.present} 请假 {self.leave} 缺席 {self.absent} "
+            f"晚接 {self.late} 未接 {self.waiting}" + ("" if self.roll_called else " 未点名")
+        )
 
 
 async def class_lines(uow: UnitOfWork, school_id: int, day: date) -> list[ClassLine]:
@@ -53,15 +55,27 @@ async def class_lines(uow: UnitOfWork, school_id: int, day: date) -> list[ClassL
         leave = sum(1 for k in expected if d.on_leave(k))
         absent = sum(1 for k in expected if d.absent(k))
         late = sum(1 for k in expected if k.id in d.pickups and d.pickups[k.id].minutes_late > 0)
-        lines.append(ClassLine(name, len(expected), len(expected) - leave - absent, leave, absent, late,
-                               len(d.waiting()), d.roll_called or not expected))
+        lines.append(
+            ClassLine(
+                name,
+                len(expected),
+                len(expected) - leave - absent,
+                leave,
+                absent,
+                late,
+                len(d.waiting()),
+                d.roll_called or not expected,
+            )
+        )
     return lines
 
 
 async def _reviews(uow: UnitOfWork, school_id: int) -> str:
     counts = await uow.reports.open_reviews(school_id)
-    return (f"报名待审核: 班主任审核 {counts.get(State.APPLIED.value, 0)} 条,校长复核 "
-            f"{counts.get(State.CLASS_OK.value, 0)} 条,退出申请 {counts.get(State.WITHDRAW_REQ.value, 0)} 条")
+    return (
+        f"报名待审核: 班主任审核 {counts.get(State.APPLIED.value, 0)} 条,校长复核 "
+        f"{counts.get(State.CLASS_OK.value, 0)} 条,退出申请 {counts.get(State.WITHDRAW_REQ.value, 0)} 条"
+    )
 
 
 async def _left_behind(uow: UnitOfWork, school_id: int, day: date) -> str:
@@ -69,19 +83,28 @@ async def _left_behind(uow: UnitOfWork, school_id: int, day: date) -> str:
     if not ids:
         return "留守儿童: 无"
     calls, talks = await uow.reports.month_contacts(ids, month_key(day))
-    return f"留守儿童本月: 亲情通话 {sum(1 for i in ids if i in calls)}/{len(ids)},谈心 {len(talks)}/{len(ids)}"
+    return (
+        f"留守儿童本月: 亲情通话 {sum(1 for i in ids if i in calls)}/{len(ids)},谈心 {len(talks)}/{len(ids)}"
+    )
 
 
 async def _fees(uow: UnitOfWork, school_id: int, day: date) -> str:
     term_start, _ = calendar_term(await uow.calendar.of(school_id), day)
-    owing = [b.balance_fen for b in (await uow.fees.balances(school_id, term_start)).values() if b.balance_fen > 0]
+    owing = [
+        b.balance_fen for b in (await uow.fees.balances(school_id, term_start)).values() if b.balance_fen > 0
+    ]
     return f"本学期欠费: {len(owing)} 名学生,共 {yuan(sum(owing))} 元" if owing else "本学期欠费: 无"
 
 
 async def daily_summary(uow: UnitOfWork, school_id: int, day: date) -> str:
     lines = await class_lines(uow, school_id, day)
-    total = ClassLine("全校", *(sum(getattr(line, f) for line in lines) for f in
-                                ("expected", "present", "leave", "absent", "late", "waiting")))
+    total = ClassLine(
+        "全校",
+        *(
+            sum(getattr(line, f) for line in lines)
+            for f in ("expected", "present", "leave", "absent", "late", "waiting")
+        ),
+    )
     out = [f"全校 {total.render()}", f"托管日报 {day.month}月{day.day}日(周{WEEKDAYS[day.weekday()]})"]
     out += [f"{line.name} {line.render()}" for line in lines]
     if total.waiting:
@@ -103,8 +126,9 @@ def as_markdown(summary: str) -> str:
     return "\n".join(out).strip()
 
 
-async def attendance_history(uow: UnitOfWork, school_id: int, day: date,
-                             is_care_day: Callable[[date], bool], n: int = HISTORY_DAYS) -> list[DayPoint]:
+async def attendance_history(
+    uow: UnitOfWork, school_id: int, day: date, is_care_day: Callable[[date], bool], n: int = HISTORY_DAYS
+) -> list[DayPoint]:
     """The last `n` care days up to `day`: children expected (in basic care today), present, picked up late.
 
     Three grouped queries whatever the number of days or classes.
@@ -119,8 +143,15 @@ async def attendance_history(uow: UnitOfWork, school_id: int, day: date,
     if not days:
         return []
     counts = await uow.reports.day_counts(school_id, days[0], days[-1])
-    return [DayPoint(d, counts.expected, max(0, counts.expected - counts.leave.get(d, 0) - counts.absent.get(d, 0)),
-                     counts.late.get(d, 0)) for d in days]
+    return [
+        DayPoint(
+            d,
+            counts.expected,
+            max(0, counts.expected - counts.leave.get(d, 0) - counts.absent.get(d, 0)),
+            counts.late.get(d, 0),
+        )
+        for d in days
+    ]
 
 
 async def weekly_talks_line(uow: UnitOfWork, school_id: int, day: date) -> str:

@@ -15,7 +15,9 @@ from bot.services.enrollment import EnrollmentService
 from bot.services.errors import NoSchool
 
 
-def add_course_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def add_course_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     course = sub.add_parser("course", parents=[common], help="课程: 添加、发布、列表、报名时间")
     csub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
     csub.add_parser("list", parents=[common], help="列出课程和报名人数")
@@ -42,8 +44,9 @@ async def cmd_course(services: Services, args: argparse.Namespace) -> int:
     enrollment = services.use_cases.enrollment
     try:
         if args.course_command == "window":
-            if not await enrollment.set_window(args.name, args.opens, args.closes, args.reserved,
-                                               args.priority_opens):
+            if not await enrollment.set_window(
+                args.name, args.opens, args.closes, args.reserved, args.priority_opens
+            ):
                 print(f"没有课程 {args.name}")
                 return 1
             print(f"{args.name} 报名时间 {args.opens} 至 {args.closes}")
@@ -53,7 +56,9 @@ async def cmd_course(services: Services, args: argparse.Namespace) -> int:
             return await mark_priority(enrollment, args)
         else:
             for c in await enrollment.courses():
-                print(f"{c.name}\t{c.state}\t{c.held}/{c.capacity}\t最少{c.min_size}\t{price_text(c.price_fen)}")
+                print(
+                    f"{c.name}\t{c.state}\t{c.held}/{c.capacity}\t最少{c.min_size}\t{price_text(c.price_fen)}"
+                )
     except NoSchool:
         print("还没有学校,请先导入花名册。")
         return 1
@@ -66,8 +71,10 @@ async def cancel_session_cli(enrollment: EnrollmentService, args: argparse.Names
     if done.refusal:
         print(done.refusal)
         return 1
-    print(f"「{done.course}」{args.day} 停课{'已记录' if done.new else '(此前已记录)'}: "
-          f"退费 {len(done.refunded)} 人 共 {yuan(sum(done.refunded))} 元,通知 {done.told} 位家长")
+    print(
+        f"「{done.course}」{args.day} 停课{'已记录' if done.new else '(此前已记录)'}: "
+        f"退费 {len(done.refunded)} 人 共 {yuan(sum(done.refunded))} 元,通知 {done.told} 位家长"
+    )
     return 0
 
 

@@ -15,7 +15,9 @@ from bot.store.calendar import KIND_LABELS, KINDS
 from bot.store.uow import UnitOfWork
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def add_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     jobs = sub.add_parser("jobs", parents=[common], help="定时任务: 列表、手动执行")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     jobs_sub.add_parser("list", parents=[common], help="列出定时任务和下次执行时间")
@@ -31,7 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     agreements = report_sub.add_parser("agreements", parents=[common], help="本学期协议和学平险(按班级)")
     agreements.add_argument("--date", type=date.fromisoformat, help="学期内任一天 (默认今天)")
     agreements.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx (每班一个工作表)")
-    survey = report_sub.add_parser("survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见")
+    survey = report_sub.add_parser(
+        "survey", parents=[common], help="月度服务评价: 按班级、课程的平均分和意见"
+    )
     survey.add_argument("--month", help="月份 2026-11 (默认最近一次评价的月份)")
     survey.add_argument("--out", metavar="FILE.xlsx", type=Path, help="另存为 .xlsx")
     staff.add_report_parsers(report_sub, common)
@@ -87,7 +91,9 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
                 return 2
             closed = await _closed_care_days(services, uow, school_id, args.start, end, args.kind)
             entry_id = await uow.calendar.add(school_id, args.kind, args.start, end, args.name)
-            print(f"已添加 #{entry_id}: {KIND_LABELS[KINDS[args.kind]]} {args.start} ~ {end} {args.name}".rstrip())
+            print(
+                f"已添加 #{entry_id}: {KIND_LABELS[KINDS[args.kind]]} {args.start} ~ {end} {args.name}".rstrip()
+            )
             if closed and not args.no_notice:
                 print(await _tell_closure(services, uow, school_id, closed, args.name))
             return 0
@@ -103,8 +109,9 @@ async def cmd_calendar(services: Services, args: argparse.Namespace) -> int:
         return 0
 
 
-async def _closed_care_days(services: Services, uow: UnitOfWork, school_id: int, start: date, end: date,
-                            kind: str) -> list[date]:
+async def _closed_care_days(
+    services: Services, uow: UnitOfWork, school_id: int, start: date, end: date, kind: str
+) -> list[date]:
     """The care days from today on that a closure being added takes away (before it is added)."""
     if KINDS[kind] != "closure":
         return []
@@ -114,16 +121,27 @@ async def _closed_care_days(services: Services, uow: UnitOfWork, school_id: int,
     return [d for d in days if d >= today and calendar.is_care_day(d)]
 
 
-async def _tell_closure(services: Services, uow: UnitOfWork, school_id: int, days: list[date], reason: str) -> str:
+async def _tell_closure(
+    services: Services, uow: UnitOfWork, school_id: int, days: list[date], reason: str
+) -> str:
     """A closure told at once: a notice (with confirmation) to every class group, in the same transaction."""
     from bot.domain.notices import closure_text, days_text
     from bot.notices import send_notice
 
     now = services.clock.now()
     sent = await send_notice(
-        uow, services.settings, school_id=school_id, sender_staff_id=None, sender="学校", kind="closure",
-        scope="全校", text=closure_text(days_text(days), reason),
-        classes=await uow.notices.classes_with_pupils(school_id), now=now, closure_day=days[0])
+        uow,
+        services.settings,
+        school_id=school_id,
+        sender_staff_id=None,
+        sender="学校",
+        kind="closure",
+        scope="全校",
+        text=closure_text(days_text(days), reason),
+        classes=await uow.notices.classes_with_pupils(school_id),
+        now=now,
+        closure_day=days[0],
+    )
     await uow.outbox.add(sent.pushes, now)
     missing = f";没有可用班级群: {'、'.join(sent.no_chat)}" if sent.no_chat else ""
     return f"已通知 {len(sent.pushes)} 个班级群,应确认 {sent.reached} 名学生{missing}"

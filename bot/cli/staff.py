@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bot.bootstrap import Services
 from bot.domain.care import CareTimes
+from bot.domain.school_calendar import calendar_term
 from bot.domain.workload import Rates
 from bot.services import family_report, workload
-from bot.store.fees import calendar_term
 
 REPORTS = ("workload", "family")
 

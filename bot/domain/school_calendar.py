@@ -11,6 +11,8 @@ from datetime import date
 
 import chinese_calendar
 
+from bot.domain.care import term_bounds
+
 log = logging.getLogger(__name__)
 
 
@@ -81,3 +83,11 @@ class SchoolCalendar:
         if day.weekday() >= 5:
             return "周末"
         return "法定节假日"
+
+
+def calendar_term(calendar: SchoolCalendar, day: date) -> tuple[date, date]:
+    """The school's term holding `day`, from its calendar entries (Sep-Jan / Feb-Aug when it has none)."""
+    for term in calendar.terms:
+        if term.start <= day <= term.end:
+            return term.start, term.end
+    return term_bounds(day)

@@ -50,13 +50,15 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
     by_account = await ctx.uow.binding.account_attempts_since(platform, user_id, now - timedelta(hours=1))
     by_child = await ctx.uow.binding.child_attempts_since(name, now - timedelta(days=1))
     if by_account >= limits.max_per_account_hour or by_child >= limits.max_per_child_day:
-        await _tell_limit(ctx, school_id, name, by_account if by_account >= limits.max_per_account_hour else None,
-                          by_child)
+        await _tell_limit(
+            ctx, school_id, name, by_account if by_account >= limits.max_per_account_hour else None, by_child
+        )
         ctx.audit("bind_limited", name, platform=platform, user_id=user_id[:64])
         return Reply.refusal(TOO_MANY)
     match = await ctx.uow.binding.roster_match(school_id, name, phone.group(0))
-    attempt_id = await ctx.uow.binding.add_attempt(platform, user_id, msg.sender_name[:100], name, match is not None,
-                                                   now, msg.message_id[:128])
+    attempt_id = await ctx.uow.binding.add_attempt(
+        platform, user_id, msg.sender_name[:100], name, match is not None, now, msg.message_id[:128]
+    )
     if match is None:
         await _tell_mismatch(ctx, school_id, name, attempt_id)
         ctx.audit("bind_attempt_unmatched", name, platform=platform)
@@ -69,20 +71,38 @@ async def handle_bind(ctx: HandlerContext, args: Args) -> Reply:
 async def _request(ctx: HandlerContext, match: RosterMatch) -> None:
     msg = ctx.message
     platform, user_id = str(msg.platform), msg.sender_id
-    request = await ctx.uow.binding.request(platform, user_id, match.guardian_id, match.student_id, ctx.clock.now(),
-                                            msg.message_id[:128], msg.sender_name[:100])
+    request = await ctx.uow.binding.request(
+        platform,
+        user_id,
+        match.guardian_id,
+        match.student_id,
+        ctx.clock.now(),
+        msg.message_id[:128],
+        msg.sender_name[:100],
+    )
     number = [r.id for r in await ctx.uow.binding.pending_requests([match.student_id])].index(request.id) + 1
     others = await ctx.uow.binding.other_accounts(match.guardian_id, platform, user_id)
     head = await ctx.uow.care.head_teacher_of(match.class_group_id)
     if head is not None:
-        lines = [f"{_who(request.sender_name, platform, user_id)}申请绑定为{match.student_name}的家长"
-                 f"「{match.guardian_name}」({match.relation}),手机号与花名册一致。"]
+        lines = [
+            f"{_who(request.sender_name, platform, user_id)}申请绑定为{match.student_name}的家长"
+            f"「{match.guardian_name}」({match.relation}),手机号与花名册一致。"
+        ]
         if others:
-            lines.append(f"注意: {match.guardian_name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。")
-        lines.append(f"确认请在班级群回复: 同意绑定 {match.student_name} {number};"
-                     f"不同意: 拒绝绑定 {match.student_name} {number}")
-        ctx.push(Push(key=f"bind:{request.id}:{request.requested_at.isoformat()}", text="\n".join(lines),
-                      staff_id=head))
+            lines.append(
+                f"注意: {match.guardian_name}已绑定账号 {_accounts(others)},再绑定新账号需校长确认。"
+            )
+        lines.append(
+            f"确认请在班级群回复: 同意绑定 {match.student_name} {number};"
+            f"不同意: 拒绝绑定 {match.student_name} {number}"
+        )
+        ctx.push(
+            Push(
+                key=f"bind:{request.id}:{request.requested_at.isoformat()}",
+                text="\n".join(lines),
+                staff_id=head,
+            )
+        )
     ctx.audit("bind_requested", match.student_name, guardian_id=match.guardian_id, platform=platform)
 
 
@@ -92,9 +112,16 @@ async def _tell_mismatch(ctx: HandlerContext, school_id: int | None, name: str, 
     for pupil in await ctx.uow.binding.pupils_named(school_id, name):
         head = await ctx.uow.care.head_teacher_of(pupil.class_group_id)
         if head is not None:
-            ctx.push(Push(key=f"bind-miss:{attempt_id}:{pupil.id}", staff_id=head, text=(
-                f"{who}申请绑定为{pupil.name}的家长,但手机号与花名册不符,未生成申请。"
-                "如确是家长,请核对花名册里的手机号。")))
+            ctx.push(
+                Push(
+                    key=f"bind-miss:{attempt_id}:{pupil.id}",
+                    staff_id=head,
+                    text=(
+                        f"{who}申请绑定为{pupil.name}的家长,但手机号与花名册不符,未生成申请。"
+                        "如确是家长,请核对花名册里的手机号。"
+                    ),
+                )
+            )
 
 
 async def _tell_limit(
@@ -113,7 +140,13 @@ async def _tell_limit(
         else:
             key = f"bind-limit:child:{pupil.id}:{local:%Y%m%d}"
             text = f"24小时内已有{by_child}次尝试绑定{pupil.name}的家长(最近一次: {who}),之后的尝试暂不受理。"
-        ctx.push(Push(key=key[:200], staff_id=head, text=text + "如是家长本人,请核对花名册里的手机号后让其稍后再试。"))
+        ctx.push(
+            Push(
+                key=key[:200],
+                staff_id=head,
+                text=text + "如是家长本人,请核对花名册里的手机号后让其稍后再试。",
+            )
+        )
 
 
 def _accounts(accounts: list[tuple[str, str]]) -> str:
@@ -154,7 +187,9 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
     if others and Role.PRINCIPAL not in ctx.actor.roles:
         return Reply.refusal(
             f"{name}已绑定账号 {_accounts(others)},再绑定新账号({who})需校长确认: "
-            f"请校长在本群发送 同意绑定 {kid_names[request.student_id]} {index + 1}", not_allowed=True)
+            f"请校长在本群发送 同意绑定 {kid_names[request.student_id]} {index + 1}",
+            not_allowed=True,
+        )
     await _bind(ctx, request, name)
     text = f"已确认绑定: {name}({who})"
     if others:
@@ -165,8 +200,13 @@ async def handle_decide_bind(ctx: HandlerContext, args: Args) -> Reply:
 async def _bind(ctx: HandlerContext, request: Request, name: str) -> None:
     await ctx.uow.binding.decide(request.id, "approved", ctx.actor.actor_ref)
     await ctx.uow.binding.bind(request.platform, request.user_id, request.guardian_id, ctx.clock.now())
-    ctx.push(Push(key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200], guardian_id=request.guardian_id,
-                  text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。"))
+    ctx.push(
+        Push(
+            key=f"bind:{request.id}:approved:{ctx.message.message_id}"[:200],
+            guardian_id=request.guardian_id,
+            text="绑定成功!现在可以在群里 @托管助手 请假、报名、告知接送了。发送「帮助」查看命令。",
+        )
+    )
     ctx.audit("bind_approved", name, guardian_id=request.guardian_id, platform=request.platform)
 
 
@@ -178,8 +218,10 @@ async def _listing(
     for i, request in enumerate(requests, start=1):
         name = await ctx.uow.binding.guardian_name(request.guardian_id)
         bound = await ctx.uow.binding.other_accounts(request.guardian_id, request.platform, request.user_id)
-        lines.append(f"{i}. {kid_names[request.student_id]}: {_who(request.sender_name, request.platform, request.user_id)}"
-                     f" 申请绑定为「{name}」" + (",该家长已绑定其他账号" if bound else ""))
+        lines.append(
+            f"{i}. {kid_names[request.student_id]}: {_who(request.sender_name, request.platform, request.user_id)}"
+            f" 申请绑定为「{name}」" + (",该家长已绑定其他账号" if bound else "")
+        )
     example = kid_names[requests[0].student_id]
     lines.append(f"请回复编号,例如: {word} {example} 1")
     return "\n".join(lines)

@@ -78,7 +78,9 @@ async def days_in(ctx: HandlerContext, text: str, verb: str = "请假") -> Dated
         return Dated((ctx.today(),), "", explicit=False)
     if found.vague:  # asked, and the sender's next message naming only days fills them in
         template = normalise(ctx.message.text).replace(found.vague, DAYS, 1)
-        raise Refusal(await propose(ctx, f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三", [template]))
+        raise Refusal(
+            await propose(ctx, f"请说明{found.vague}哪几天,例如: {verb} {found.vague}一到周三", [template])
+        )
     if found.past:
         raise Refusal(f"{days_label(found.past)}已经过去,不能{verb}。")
     if not found.days:

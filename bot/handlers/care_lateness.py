@@ -9,9 +9,9 @@ from bot.domain.care import expected_pickup, minutes_late
 from bot.domain.care_day import ClassDay
 from bot.domain.children import Child
 from bot.domain.messages import Push
+from bot.domain.school_calendar import calendar_term
 from bot.handlers.care_common import calendar_of, care_times, staff_with_role
 from bot.handlers.context import HandlerContext
-from bot.store.fees import calendar_term
 
 if TYPE_CHECKING:
     from bot.domain.care_day import PickupRecord as Pickup

@@ -16,19 +16,33 @@ from bot.handlers.resolve import SURNAMES
 
 PEOPLE = "外婆|外公|姥姥|姥爷|爷爷|奶奶|爸爸|妈妈|舅舅|舅妈|姑姑|姑父|阿姨|叔叔|小姨|姨妈|哥哥|姐姐|伯伯|大伯"
 RELATION_OF = {
-    "外婆": "外婆", "姥姥": "外婆", "外公": "外公", "姥爷": "外公", "爷爷": "爷爷", "奶奶": "奶奶",
-    "爸爸": "父亲", "妈妈": "母亲",
+    "外婆": "外婆",
+    "姥姥": "外婆",
+    "外公": "外公",
+    "姥爷": "外公",
+    "爷爷": "爷爷",
+    "奶奶": "奶奶",
+    "爸爸": "父亲",
+    "妈妈": "母亲",
 }
 
-_CANCEL_LEAVE = re.compile(r"销假|(撤销|取消|撤回).{0,6}(请假|假)|(请假|假)(就|先)?(取消|撤销|撤回|不请)|不请假了|不(用)?请(假)?了|假不请了|又能去了|还是去托管|照常(参加|去)")
+_CANCEL_LEAVE = re.compile(
+    r"销假|(撤销|取消|撤回).{0,6}(请假|假)|(请假|假)(就|先)?(取消|撤销|撤回|不请)|不请假了|不(用)?请(假)?了|假不请了|又能去了|还是去托管|照常(参加|去)"
+)
 _LEAVE = re.compile(
     r"请假|请个假|请[^假,。]{1,8}的假|请\s*[\d一二两三四五六七八九十]{1,2}\s*(个)?天((的)?(病|事)?假)?|请(病|事)假|不(去|来|参加|上)(托管|了)|(在家|回家)休息|去不了|来不了|不能(去|来|参加)"
 )
-_PICKED = re.compile(r"已接走|已经接走|接走了|已接|接到(孩子|他|她|宝宝)?(了|啦|咯|喽|啰)|已经接到|接上(了|啦)|接回家了|已被接走|领走了|已离校")
+_PICKED = re.compile(
+    r"已接走|已经接走|接走了|已接|接到(孩子|他|她|宝宝)?(了|啦|咯|喽|啰)|已经接到|接上(了|啦)|接回家了|已被接走|领走了|已离校"
+)
 _NOT_PICKED = re.compile(r"未接走|没接走|还没(被)?接|没被接|谁(还)?没接|未接|等待接|还有几个没接")
 _ALL = re.compile(r"全部|都|全体|所有(人|孩子|学生)?|全班")
-_LATE = re.compile(r"(晚|迟)(一)?(点|些|会儿)?(接|到|来)|晚接|会晚|左右到|才能到|(点|:\d\d).{0,4}(到|来接|接)")
-_PROXY = re.compile(rf"代接|(?P<me>我自己|我)(来|去|过来)?接(?![到通电走])|(?P<who>{PEOPLE})(?P<name>[\u4e00-\u9fff]{{2,3}}?)?(来|去|过来)?接|由(?P<by>[\u4e00-\u9fff]{{2,3}}?)(来|去|过来)?接|(?P<by2>换人|别人)(来|去|过来)?接")
+_LATE = re.compile(
+    r"(晚|迟)(一)?(点|些|会儿)?(接|到|来)|晚接|会晚|左右到|才能到|(点|:\d\d).{0,4}(到|来接|接)"
+)
+_PROXY = re.compile(
+    rf"代接|(?P<me>我自己|我)(来|去|过来)?接(?![到通电走])|(?P<who>{PEOPLE})(?P<name>[\u4e00-\u9fff]{{2,3}}?)?(来|去|过来)?接|由(?P<by>[\u4e00-\u9fff]{{2,3}}?)(来|去|过来)?接|(?P<by2>换人|别人)(来|去|过来)?接"
+)
 # The person's own name, said after the relation: 今天他舅舅来接，叫李明 / 名字是李明.
 _CALLED = re.compile(r"(?:叫|名字是|名字叫|姓名)[:：\s]*(?P<name>[\u4e00-\u9fff]{2,3})")
 _ROLLCALL = re.compile(r"^(点名|考勤|今天点名|点个名|到了几个|今天到了几个)$")
@@ -100,7 +114,7 @@ def parse_proxy(text: str) -> ProxyPickup | None:
         return ProxyPickup(text, "")
     if m["by"]:
         return ProxyPickup(text, m["by"])
-    who = m["who"] or text[m.end():].strip(" :,，。") or ""
+    who = m["who"] or text[m.end() :].strip(" :,，。") or ""
     who = who.split(" ")[0] if who else ""
     called = _CALLED.search(text)
     name = m["name"] or (called["name"] if called else "")
@@ -113,8 +127,10 @@ def parse_rollcall(text: str) -> Args | None:
     return {} if _ROLLCALL.match(text.strip(" ?？!！。")) or _ROLLCALL.match(strip_decoration(text)) else None
 
 
-_COURSE_ROLLCALL = re.compile(r"^(点名|考勤)\s*(?P<course>[\u4e00-\u9fffA-Za-z]{1,12}?)(?:课)?"
-                              r"(?:\s*[,，]?\s*(缺席|没来|没到|未到)\s*(?P<absent>.+))?$")
+_COURSE_ROLLCALL = re.compile(
+    r"^(点名|考勤)\s*(?P<course>[\u4e00-\u9fffA-Za-z]{1,12}?)(?:课)?"
+    r"(?:\s*[,，]?\s*(缺席|没来|没到|未到)\s*(?P<absent>.+))?$"
+)
 
 
 def parse_course_rollcall(text: str) -> Args | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.domain.care_day import ClassDay
+from bot.domain.care_day import ClassDay, PickupRecord
 from bot.domain.children import Child
 from bot.domain.commands import Picked, PickupTime
 from bot.domain.messages import Push, Reply
@@ -60,9 +60,10 @@ def _expected(ctx: HandlerContext, day: ClassDay, kid: Child) -> int:
     return minutes_late_at(ctx, day, kid, ctx.now_local())
 
 
-async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: datetime | None = None, *,
-                   batch: bool = False) -> Reply:
-    now, done, notes, late, unknown = ctx.clock.now(), [], [], 0, []
+async def _confirm(
+    ctx: HandlerContext, day: ClassDay, kids: list[Child], at: datetime | None = None, *, batch: bool = False
+) -> Reply:
+    done, notes, late, unknown = [], [], 0, []
     for kid in kids:
         if day.on_leave(kid):
             notes.append(f"{kid.name}今天请假")
@@ -71,28 +72,9 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: da
         if pickup is not None and pickup.state == "confirmed":
             done.append(kid.name)
             continue
-        if pickup is None:
-            plan = day.plans.get(kid.id)
-            left = at or now
-            minutes = minutes_late_at(ctx, day, kid, left)
-            # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
-            known = not (at is None and batch and minutes > 0)
-            pickup = await ctx.uow.pickups.add_pickup(
-                student_id=kid.id, day=day.day, state="confirmed", picked_up_at=left,
-                picked_up_by=plan.person if plan else "", minutes_late=minutes if known else 0, time_known=known,
-                message_id=ctx.message.message_id)
-            if not known:
-                unknown.append(kid)
-            day.pickups[kid.id] = pickup
-        elif at is not None:
-            pickup.picked_up_at, pickup.time_known = at, True
-            pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
-        pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
-        await ctx.uow.pickups.save(pickup)
-        ctx.audit("pickup_confirmed", kid.name, student_id=kid.id, minutes_late=pickup.minutes_late,
-                  time_known=pickup.time_known)
-        await flag_repeated_lateness(ctx, kid, pickup, day.day)
-        await charge_late_fee(ctx, kid, pickup, day.day)
+        pickup, ask_when = await _confirm_one(ctx, day, kid, at, batch)
+        if ask_when:
+            unknown.append(kid)
         done.append(kid.name)
         late += pickup.minutes_late > 0
     lines = []
@@ -111,23 +93,73 @@ async def _confirm(ctx: HandlerContext, day: ClassDay, kids: list[Child], at: da
     return Reply("\n".join(lines) or "没有需要确认的孩子。")
 
 
+async def _confirm_one(
+    ctx: HandlerContext, day: ClassDay, kid: Child, at: datetime | None, batch: bool
+) -> tuple[PickupRecord, bool]:
+    """A teacher confirms one child left (a guardian's claim, or a pickup recorded now), with its lateness;
+    and whether to ask when the child really left (recorded late in a batch, the time not known)."""
+    now, pickup, ask_when = ctx.clock.now(), day.pickups.get(kid.id), False
+    if pickup is None:
+        plan = day.plans.get(kid.id)
+        left = at or now
+        minutes = minutes_late_at(ctx, day, kid, left)
+        # Confirmed late in a batch: when the child really left is not known; ask, count nothing yet.
+        known = not (at is None and batch and minutes > 0)
+        pickup = await ctx.uow.pickups.add_pickup(
+            student_id=kid.id,
+            day=day.day,
+            state="confirmed",
+            picked_up_at=left,
+            picked_up_by=plan.person if plan else "",
+            minutes_late=minutes if known else 0,
+            time_known=known,
+            message_id=ctx.message.message_id,
+        )
+        day.pickups[kid.id], ask_when = pickup, not known
+    elif at is not None:
+        pickup.picked_up_at, pickup.time_known = at, True
+        pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
+    pickup.state, pickup.confirmed_by, pickup.confirmed_at = "confirmed", ctx.actor.actor_ref, now
+    await ctx.uow.pickups.save(pickup)
+    ctx.audit(
+        "pickup_confirmed",
+        kid.name,
+        student_id=kid.id,
+        minutes_late=pickup.minutes_late,
+        time_known=pickup.time_known,
+    )
+    await flag_repeated_lateness(ctx, kid, pickup, day.day)
+    await charge_late_fee(ctx, kid, pickup, day.day)
+    return pickup, ask_when
+
+
 async def ask_pickup_time(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> None:
     """Store the question durably: the teacher's bare `17:35` within `care.answer_minutes` answers it."""
     minutes = ctx.settings.care.answer_minutes
     if ctx.actor.staff_id is not None:  # privately: lateness of named children is never said in a group
-        ctx.push(Push(
-            key=f"pickup-time:{ctx.message.message_id}:{ctx.actor.staff_id}", staff_id=ctx.actor.staff_id,
-            text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
-                 f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
-        ))
-    await ctx.uow.pickups.ask_time(kids[0].class_group_id, day.day, ctx.actor.actor_ref, [k.id for k in kids],
-                                   ctx.clock.now(), ctx.message.message_id)
+        ctx.push(
+            Push(
+                key=f"pickup-time:{ctx.message.message_id}:{ctx.actor.staff_id}",
+                staff_id=ctx.actor.staff_id,
+                text=f"{'、'.join(k.name for k in kids)} 确认时已过约定时间。请回复他们实际接走的时间,例如: 17:35"
+                f"({minutes}分钟内;不回复则记为时间不详,不计晚接)。",
+            )
+        )
+    await ctx.uow.pickups.ask_time(
+        kids[0].class_group_id,
+        day.day,
+        ctx.actor.actor_ref,
+        [k.id for k in kids],
+        ctx.clock.now(),
+        ctx.message.message_id,
+    )
 
 
 async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
     """A teacher's bare `17:35`: the time the children of their last late batch left."""
     question = await ctx.uow.pickups.open_question(
-        ctx.actor.actor_ref, ctx.clock.now(), timedelta(minutes=ctx.settings.care.answer_minutes))
+        ctx.actor.actor_ref, ctx.clock.now(), timedelta(minutes=ctx.settings.care.answer_minutes)
+    )
     if question is None:
         return Reply.refusal("没有等您回复的接走时间。要记录接走时间请写: 陈思远 17:40 已接走", private=True)
     try:
@@ -145,7 +177,9 @@ async def handle_pickup_time(ctx: HandlerContext, command: PickupTime) -> Reply:
         pickup.picked_up_at, pickup.time_known = at, True
         pickup.minutes_late = minutes_late_at(ctx, day, kid, at)
         await ctx.uow.pickups.save(pickup)
-        ctx.audit("pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late)
+        ctx.audit(
+            "pickup_time", kid.name, student_id=kid.id, at=at.isoformat(), minutes_late=pickup.minutes_late
+        )
         await flag_repeated_lateness(ctx, kid, pickup, day.day)
         await charge_late_fee(ctx, kid, pickup, day.day)
         names.append(kid.name)
@@ -167,8 +201,15 @@ async def _claim(ctx: HandlerContext, day: ClassDay, kids: list[Child]) -> Reply
         pickup = day.pickups.get(kid.id)
         if pickup is None:
             pickup = await ctx.uow.pickups.add_pickup(
-                student_id=kid.id, day=day.day, state="claimed", picked_up_at=now, picked_up_by=ctx.actor.name,
-                minutes_late=_expected(ctx, day, kid), time_known=True, message_id=ctx.message.message_id)
+                student_id=kid.id,
+                day=day.day,
+                state="claimed",
+                picked_up_at=now,
+                picked_up_by=ctx.actor.name,
+                minutes_late=_expected(ctx, day, kid),
+                time_known=True,
+                message_id=ctx.message.message_id,
+            )
         pickup.claimed_by = ctx.actor.actor_ref
         may_pickup = await _claimant_may_pickup(ctx, kid)
         if self_confirm and may_pickup and pickup.state != "confirmed":
@@ -195,12 +236,14 @@ async def _claimant_may_pickup(ctx: HandlerContext, kid: Child) -> bool:
 async def _warn_not_authorised(ctx: HandlerContext, kid: Child) -> None:
     """A claim by a guardian marked 不可接送: the class's teachers hear at once, privately."""
     for teacher in await ctx.uow.people.class_teachers(kid.class_group_id):
-        ctx.push(Push(
-            key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
-            text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
-                 "此记录不算确认,请立即核实孩子去向并与家长电话联系。",
-            staff_id=teacher,
-        ))
+        ctx.push(
+            Push(
+                key=f"unauthorised-claim:{kid.id}:{ctx.today().isoformat()}:{ctx.message.message_id}:t{teacher}",
+                text=f"请注意: {ctx.actor.name}(不在{kid.name}的可接送名单中)说已接走{kid.name}。"
+                "此记录不算确认,请立即核实孩子去向并与家长电话联系。",
+                staff_id=teacher,
+            )
+        )
 
 
 async def handle_not_picked(ctx: HandlerContext, args: Args) -> Reply:

@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.domain.care_day import ClassDay
 from bot.domain.messages import Push, Reply
+from bot.domain.school_calendar import calendar_term
 from bot.handlers import care_parse
 from bot.handlers.care_common import (
     WEEKDAY_CN,
@@ -19,7 +20,6 @@ from bot.handlers.care_common import (
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import STAFF, Args, Commands
 from bot.handlers.resolve import find_kids
-from bot.store.fees import calendar_term
 
 
 def counts_line(day: ClassDay) -> str:
@@ -45,7 +45,9 @@ async def handle_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         lines.append("缺席: " + "、".join(absent))
     present = [k.name for k in day.expected if day.present(k)]
     lines.append("在托: " + ("、".join(present) if present else "无"))
-    lines.append("没来的孩子请回复: 缺席 姓名" + ("" if day.roll_called else ";都在请回复: 全部到齐(今天还未点名)"))
+    lines.append(
+        "没来的孩子请回复: 缺席 姓名" + ("" if day.roll_called else ";都在请回复: 全部到齐(今天还未点名)")
+    )
     # Who is on leave or absent is not for the class group to read: the teacher gets the list privately.
     return Reply("\n".join(lines), private=bool(on_leave or absent))
 
@@ -77,20 +79,31 @@ async def _mark(ctx: HandlerContext, text: str, status: str) -> Reply:
     return Reply("\n".join(lines), private=status == "absent")
 
 
-async def _tell_unnotified_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str) -> None:
+async def _tell_unnotified_absence(
+    ctx: HandlerContext, student_id: int, name: str, class_id: int, day: str
+) -> None:
     for guardian in await ctx.uow.care.guardians_of(student_id):
-        ctx.push(Push(
-            key=f"absent:{student_id}:{day}:g{guardian.guardian_id}",
-            text=f"{guardian.name}您好: {name}今天没有到托管班,也没有请假。请尽快回复老师孩子的去向,谢谢!",
-            guardian_id=guardian.guardian_id,
-        ))
+        ctx.push(
+            Push(
+                key=f"absent:{student_id}:{day}:g{guardian.guardian_id}",
+                text=f"{guardian.name}您好: {name}今天没有到托管班,也没有请假。请尽快回复老师孩子的去向,谢谢!",
+                guardian_id=guardian.guardian_id,
+            )
+        )
     head = await ctx.uow.care.head_teacher_of(class_id)
     if head is not None and head != ctx.actor.staff_id:
-        ctx.push(Push(key=f"absent:{student_id}:{day}:head", text=f"{name} 今天未请假缺席托管,已私信家长。",
-                      staff_id=head))
+        ctx.push(
+            Push(
+                key=f"absent:{student_id}:{day}:head",
+                text=f"{name} 今天未请假缺席托管,已私信家长。",
+                staff_id=head,
+            )
+        )
 
 
-async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str, class_id: int, day: date) -> None:
+async def _flag_repeated_absence(
+    ctx: HandlerContext, student_id: int, name: str, class_id: int, day: date
+) -> None:
     """The Nth unnotified absence of a child in a term (`care.absence_flag_count`) goes, privately and once, to
     the head teacher and the principal (the seeds: repeated absence without notice may end the place)."""
     start, end = calendar_term(await calendar_of(ctx), day)
@@ -99,13 +112,17 @@ async def _flag_repeated_absence(ctx: HandlerContext, student_id: int, name: str
         return
     phones = "、".join(f"{g.relation}{g.name} {g.phone}" for g in await ctx.uow.care.guardians_of(student_id))
     head = await ctx.uow.care.head_teacher_of(class_id)
-    targets = dict.fromkeys([*([head] if head is not None else []), *await staff_with_role(ctx, ("principal",))])
+    targets = dict.fromkeys(
+        [*([head] if head is not None else []), *await staff_with_role(ctx, ("principal",))]
+    )
     for staff in targets:
-        ctx.push(Push(
-            key=f"absence-flag:{student_id}:{start.isoformat()}:{count}:s{staff}",
-            text=f"{name} 本学期第{count}次未请假缺席托管(今天 {day_label(day)})。请与家长联系。家长: {phones}",
-            staff_id=staff,
-        ))
+        ctx.push(
+            Push(
+                key=f"absence-flag:{student_id}:{start.isoformat()}:{count}:s{staff}",
+                text=f"{name} 本学期第{count}次未请假缺席托管(今天 {day_label(day)})。请与家长联系。家长: {phones}",
+                staff_id=staff,
+            )
+        )
     ctx.audit("absence_flag", name, student_id=student_id, count=count)
 
 
@@ -151,25 +168,38 @@ async def handle_course_rollcall(ctx: HandlerContext, args: Args) -> Reply:
         return Reply.refusal(f"{course.name}还没有已报名的孩子。")
     found = find_kids(args["absent"], kids, look_for_unknown=True) if args["absent"] else None
     if found is not None and (found.unknown or not found.kids):
-        return Reply.refusal(f"{course.name}的孩子中没有「{args['absent'][:12]}」。例如: 点名 {course.name} 缺席 "
-                             f"{kids[0].name}")
+        return Reply.refusal(
+            f"{course.name}的孩子中没有「{args['absent'][:12]}」。例如: 点名 {course.name} 缺席 "
+            f"{kids[0].name}"
+        )
     absent = {k.id for k in found.kids} if found is not None else set()
     on_leave = {sid for sid, _ in await ctx.uow.care.leaves_of(ids, [today], today)}
-    statuses = {k.id: "leave" if k.id in on_leave else "absent" if k.id in absent else "present" for k in kids}
-    await ctx.uow.care.set_course_marks(course.id, today, statuses, ctx.actor.actor_ref, ctx.clock.now(),
-                                        ctx.message.message_id)
+    statuses = {
+        k.id: "leave" if k.id in on_leave else "absent" if k.id in absent else "present" for k in kids
+    }
+    await ctx.uow.care.set_course_marks(
+        course.id, today, statuses, ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id
+    )
     groups: dict[str, list[str]] = {"present": [], "leave": [], "absent": []}
     for kid in kids:
         groups[statuses[kid.id]].append(kid.name)
-    ctx.audit("course_rollcall", course.name, day=today.isoformat(), present=len(groups["present"]),
-              leave=len(groups["leave"]), absent=len(groups["absent"]))
+    ctx.audit(
+        "course_rollcall",
+        course.name,
+        day=today.isoformat(),
+        present=len(groups["present"]),
+        leave=len(groups["leave"]),
+        absent=len(groups["absent"]),
+    )
     return course_rollcall_reply(course.name, today, len(kids), groups)
 
 
 def course_rollcall_reply(course: str, day: date, expected: int, groups: dict[str, list[str]]) -> Reply:
     """Counts for all; who is on leave or absent is not for a group to read (the reply is then private)."""
-    lines = [f"{course} {day_label(day)} 点名: 应到 {expected} 实到 {len(groups['present'])} "
-             f"请假 {len(groups['leave'])} 缺席 {len(groups['absent'])}"]
+    lines = [
+        f"{course} {day_label(day)} 点名: 应到 {expected} 实到 {len(groups['present'])} "
+        f"请假 {len(groups['leave'])} 缺席 {len(groups['absent'])}"
+    ]
     if groups["leave"]:
         lines.append("请假: " + "、".join(groups["leave"]))
     if groups["absent"]:

@@ -41,11 +41,14 @@ def parse_chatter(text: str) -> Args | None:
 
 async def handle_chatter(ctx: HandlerContext, args: Args) -> Reply:
     if args.get("received") and ctx.actor.guardian_id is not None and ctx.actor.children:
-        confirmed = await ctx.uow.notices.confirm([c.student_id for c in ctx.actor.children], ctx.actor.guardian_id,
-                                  ctx.clock.now())
+        confirmed = await ctx.uow.notices.confirm(
+            [c.student_id for c in ctx.actor.children], ctx.actor.guardian_id, ctx.clock.now()
+        )
         if confirmed:
             ctx.audit("notice.confirm", "", notices=confirmed)
-            return Reply("已确认收到通知,谢谢您!" if confirmed == 1 else f"已确认收到 {confirmed} 条通知,谢谢您!")
+            return Reply(
+                "已确认收到通知,谢谢您!" if confirmed == 1 else f"已确认收到 {confirmed} 条通知,谢谢您!"
+            )
     return Reply(ANSWERS[args["kind"]])
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.store.enrollment import CourseView as Course
     from bot.store.enrollment import EnrollmentView as Enrollment
 
+
 def pick_child(ctx: HandlerContext, name: str | None) -> ChildRef | str:
     kids = ctx.actor.children
     if name:
@@ -43,7 +44,9 @@ def priority_policy(settings: Settings) -> rules.PriorityPolicy:
 
 async def promote(ctx: HandlerContext, course: Course) -> None:
     """Freed places go to the waitlist in order (reserved ones to priority groups); each family is told."""
-    for e in await ctx.uow.enrollment.promote_waitlist(course.id, priority_policy(ctx.settings), ctx.clock.now()):
+    for e in await ctx.uow.enrollment.promote_waitlist(
+        course.id, priority_policy(ctx.settings), ctx.clock.now()
+    ):
         _tell(ctx, e, "promoted", f"候补转正:「{course.name}」有空位了,已进入审核。")
 
 
@@ -51,20 +54,28 @@ async def _grade_refusal(ctx: HandlerContext, course: Course, child: ChildRef) -
     grade = await ctx.uow.people.class_grade(child.class_group_id)
     if grade is None or rules.grade_allowed(course.grades, grade):
         return None
-    return (f"「{course.name}」面向{rules.grades_text(course.grades)},{child.name}在{child.class_name}"
-            f"({grade}年级),不能报名。发送「我的课程」查看已报课程。")
+    return (
+        f"「{course.name}」面向{rules.grades_text(course.grades)},{child.name}在{child.class_name}"
+        f"({grade}年级),不能报名。发送「我的课程」查看已报课程。"
+    )
 
 
 async def _natural(ctx: HandlerContext, args: Args) -> Args:
     """A natural phrasing: the school's course named in the text (longest), the child named in any form."""
     text = args["text"]
-    names = sorted((c.name for c in await ctx.uow.enrollment.open_courses(ctx.actor.school_id)), key=len, reverse=True)
+    names = sorted(
+        (c.name for c in await ctx.uow.enrollment.open_courses(ctx.actor.school_id)), key=len, reverse=True
+    )
     course = next((n for n in names if n in text and n != "基础托管"), args["course"])
     named = await guardian_children(ctx, text, "报名 X类 篮球")
     child = named[0].name if len(named) == 1 else None
     if course is not None and course.startswith(("1类", "基础")):
         course = None
-    return {"basic": args["basic"] or (course is None and "基础托管" in text), "course": course, "child": child}
+    return {
+        "basic": args["basic"] or (course is None and "基础托管" in text),
+        "course": course,
+        "child": child,
+    }
 
 
 async def handle_enroll(ctx: HandlerContext, args: Args) -> Reply:
@@ -104,11 +115,15 @@ async def _refusal(ctx: HandlerContext, course: Course, child: ChildRef, priorit
     if grade_refusal:
         return grade_refusal
     refusal = await ctx.uow.enrollment.window_refusal(
-        course.id, child.student_id, ctx.clock.now(), priority, ctx.settings.enrollment.priority_early_hours)
+        course.id, child.student_id, ctx.clock.now(), priority, ctx.settings.enrollment.priority_early_hours
+    )
     if refusal:
         return f"「{course.name}」{refusal}"
-    mine = [e for e, _ in await ctx.uow.enrollment.for_students([child.student_id])
-            if e.course_id == course.id and State(e.state) in rules.OPEN]
+    mine = [
+        e
+        for e, _ in await ctx.uow.enrollment.for_students([child.student_id])
+        if e.course_id == course.id and State(e.state) in rules.OPEN
+    ]
     if mine:
         return f"{child.name} 已报过「{course.name}」。发送「我的课程」查看状态。"
     return None
@@ -139,7 +154,9 @@ async def handle_mine(ctx: HandlerContext, args: Args) -> Reply:
     if not pairs:
         return Reply("还没有报名任何课程。例如: 报名 X类 篮球")
     lines = ["我的课程:"]
-    positions = await ctx.uow.enrollment.waitlist_positions([e.id for e, _ in pairs if e.state == State.WAITLIST])
+    positions = await ctx.uow.enrollment.waitlist_positions(
+        [e.id for e, _ in pairs if e.state == State.WAITLIST]
+    )
     for e, course in pairs:
         lines.append(f"· {kids[e.student_id]} {course.name}: {rules.label(e.state, positions.get(e.id))}")
     return Reply("\n".join(lines))
@@ -167,7 +184,9 @@ async def handle_class_review(ctx: HandlerContext, args: Args, action: str) -> R
     try:
         state = rules.move(State(e.state), action)
     except rules.InvalidMove:
-        return Reply.refusal(f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。")
+        return Reply.refusal(
+            f"{args['child']} 的「{course.name}」当前为{rules.label(e.state)},无需班级审核。"
+        )
     await ctx.uow.enrollment.set_state(e.id, state, ctx.clock.now())
     ctx.audit(f"enroll.{action}", args["child"], course=course.name)
     if state is State.CLASS_OK:

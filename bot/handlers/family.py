@@ -12,7 +12,9 @@ from bot.handlers.resolve import find_kids, not_found_text
 from bot.store.family import LeftBehind
 
 _CONTACT = r"(通话|通电话|电话|视频|写信|回信|书信)"
-_DONE = re.compile(rf"^(已经?|刚刚?|刚才|今天|今晚|昨天|昨晚|本月|这个月).{{0,10}}{_CONTACT}|(视频|通话|通电话)(了|过)|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}")
+_DONE = re.compile(
+    rf"^(已经?|刚刚?|刚才|今天|今晚|昨天|昨晚|本月|这个月).{{0,10}}{_CONTACT}|(视频|通话|通电话)(了|过)|{_CONTACT}.{{0,6}}(了|过)[。!! ]*$|^已{_CONTACT}"
+)
 _NOT_A_CALL = re.compile(r"请假|报名|退出|接|缴费|费用|谈心|绑定|吗|[??]")
 
 
@@ -37,8 +39,11 @@ async def _mine(ctx: HandlerContext) -> list[LeftBehind]:
         return []
     everyone = await ctx.uow.family.left_behind(ctx.actor.school_id)
     if ctx.actor.is_staff:
-        return [c for c in everyone
-                if ctx.actor.teaches(c.class_group_id) or c.paired_teacher_id == ctx.actor.staff_id]
+        return [
+            c
+            for c in everyone
+            if ctx.actor.teaches(c.class_group_id) or c.paired_teacher_id == ctx.actor.staff_id
+        ]
     return [c for c in everyone if ctx.actor.guards(c.id)]
 
 
@@ -71,15 +76,27 @@ async def handle_call(ctx: HandlerContext, args: Args) -> Reply:
     lines = []
     for child in named:
         away = ctx.actor.is_staff or await _is_parent_away(ctx, child)
-        await ctx.uow.family.record_call(child.id, today, month, kind, ctx.actor.actor_ref, ctx.clock.now(),
-                          ctx.message.message_id, by_parent_away=away)
+        await ctx.uow.family.record_call(
+            child.id,
+            today,
+            month,
+            kind,
+            ctx.actor.actor_ref,
+            ctx.clock.now(),
+            ctx.message.message_id,
+            by_parent_away=away,
+        )
         ctx.audit("family.call", child.name, kind=kind, month=month, by_parent_away=away)
         label = rules.KIND_LABELS[kind]
         if not away:  # an entrusted grandparent's word: the guardian's own contact, not the parents' call
-            lines.append(f"{child.name} {today.month}月{label}已记录为您(家中监护人)的联系,另行显示;"
-                         "本月亲情通话仍需外出的父母完成,可请他们发送: 已通话")
+            lines.append(
+                f"{child.name} {today.month}月{label}已记录为您(家中监护人)的联系,另行显示;"
+                "本月亲情通话仍需外出的父母完成,可请他们发送: 已通话"
+            )
             continue
-        lines.append(f"{child.name} {today.month}月亲情{label}已记录(本月第 {len(done.get(child.id, [])) + 1} 次)")
+        lines.append(
+            f"{child.name} {today.month}月亲情{label}已记录(本月第 {len(done.get(child.id, [])) + 1} 次)"
+        )
     thanks = "谢谢您!" if not ctx.actor.is_staff else ""
     return Reply("\n".join(lines) + ("\n" + thanks if thanks else ""), private=True)
 
@@ -97,12 +114,22 @@ async def handle_talk(ctx: HandlerContext, args: Args) -> Reply:
     if refusal:
         return Reply.refusal(refusal, private=True)
     if len(named) != 1:
-        return Reply.refusal("请写明一个孩子和谈心内容,例如: 谈心 王小明 最近学习有进步,想念妈妈", private=True)
+        return Reply.refusal(
+            "请写明一个孩子和谈心内容,例如: 谈心 王小明 最近学习有进步,想念妈妈", private=True
+        )
     child = named[0]
     note = re.sub(r"^[\s,:,:]+", "", text.replace(child.name, " ", 1)).strip()[:500]
     today = ctx.today()
-    await ctx.uow.family.record_talk(child.id, ctx.actor.staff_id, today, rules.month_key(today), note,
-                      ctx.actor.actor_ref, ctx.clock.now(), ctx.message.message_id)
+    await ctx.uow.family.record_talk(
+        child.id,
+        ctx.actor.staff_id,
+        today,
+        rules.month_key(today),
+        note,
+        ctx.actor.actor_ref,
+        ctx.clock.now(),
+        ctx.message.message_id,
+    )
     ctx.audit("family.talk", child.name, month=rules.month_key(today))
     return Reply(f"已记录 {child.name} {today.month}月谈心(仅教师可见)。", private=True)
 

@@ -47,7 +47,11 @@ def parse_closure(text: str) -> Args | None:
 
 def _sender_label(ctx: HandlerContext, class_names: list[str]) -> str:
     if ctx.actor.is_school_wide:
-        return f"校长 {ctx.actor.name}".strip() if Role.PRINCIPAL in ctx.actor.roles else f"学校 {ctx.actor.name}"
+        return (
+            f"校长 {ctx.actor.name}".strip()
+            if Role.PRINCIPAL in ctx.actor.roles
+            else f"学校 {ctx.actor.name}"
+        )
     return f"{'、'.join(class_names)} {ctx.actor.name}老师"
 
 
@@ -65,25 +69,40 @@ async def handle_notice(ctx: HandlerContext, args: Args) -> Reply:
     scope, text = args["scope"], args["text"]
     if scope:
         if not ctx.actor.is_school_wide:
-            return Reply.refusal("全校或年级通知由校长发送;班主任请用: 通知 内容(发到您的班级)", not_allowed=True)
+            return Reply.refusal(
+                "全校或年级通知由校长发送;班主任请用: 通知 内容(发到您的班级)", not_allowed=True
+            )
         grade = rules.grade_of(scope)
         classes = await ctx.uow.notices.classes_with_pupils(school_id, grade)
         if not classes:
             return Reply.refusal(f"{scope}没有学生,通知未发送。")
     else:
-        heads = [r for r in ctx.actor.staff_roles if r.role == Role.HEAD_TEACHER and r.class_group_id is not None]
+        heads = [
+            r for r in ctx.actor.staff_roles if r.role == Role.HEAD_TEACHER and r.class_group_id is not None
+        ]
         if ctx.chat is not None and any(r.class_group_id == ctx.chat.class_group_id for r in heads):
             heads = [r for r in heads if r.class_group_id == ctx.chat.class_group_id]
         if not heads:
             if ctx.actor.is_school_wide:
-                return Reply.refusal("请写明通知范围,例如: 通知 全校 明天运动会,托管暂停 或 通知 三年级 周五春游")
+                return Reply.refusal(
+                    "请写明通知范围,例如: 通知 全校 明天运动会,托管暂停 或 通知 三年级 周五春游"
+                )
             return Reply.refusal("只有班主任可以给班级发通知。", not_allowed=True)
         classes = [(r.class_group_id, r.class_name) for r in heads if r.class_group_id is not None]
         scope = "、".join(n for _, n in classes)
     sent = await send_notice(
-        ctx.uow, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
-        sender=_sender_label(ctx, [n for _, n in classes]), kind="notice", scope=scope, text=text[:1000],
-        classes=classes, now=ctx.clock.now(), message_id=ctx.message.message_id)
+        ctx.uow,
+        ctx.settings,
+        school_id=school_id,
+        sender_staff_id=ctx.actor.staff_id,
+        sender=_sender_label(ctx, [n for _, n in classes]),
+        kind="notice",
+        scope=scope,
+        text=text[:1000],
+        classes=classes,
+        now=ctx.clock.now(),
+        message_id=ctx.message.message_id,
+    )
     for push in sent.pushes:
         ctx.push(push)
     ctx.audit("notice.send", scope, notice=sent.notice_id, reached=sent.reached)
@@ -94,8 +113,9 @@ async def handle_status(ctx: HandlerContext, args: Args) -> Reply:
     school_id = ctx.actor.school_id
     assert school_id is not None and ctx.actor.staff_id is not None
     now = ctx.clock.now()
-    mine = await ctx.uow.notices.open_notices(school_id, now, sender_staff_id=ctx.actor.staff_id,
-                                    with_unsent=ctx.actor.is_school_wide)
+    mine = await ctx.uow.notices.open_notices(
+        school_id, now, sender_staff_id=ctx.actor.staff_id, with_unsent=ctx.actor.is_school_wide
+    )
     n = args["n"]
     if not mine:
         return Reply("您目前没有未结束的通知。发通知: 通知 内容", private=True)
@@ -105,8 +125,11 @@ async def handle_status(ctx: HandlerContext, args: Args) -> Reply:
     tz = ctx.settings.school.tz
     sent, closes = notice.created_at.astimezone(tz), notice.closes_at.astimezone(tz)
     short = notice.text if len(notice.text) <= 40 else notice.text[:40] + "…"
-    lines = [f"通知情况({sent.month}月{sent.day}日 {sent:%H:%M},{notice.scope},{closes.month}月{closes.day}日截止):",
-             f"「{short}」", rules.rate(notice.confirmed, notice.total)]
+    lines = [
+        f"通知情况({sent.month}月{sent.day}日 {sent:%H:%M},{notice.scope},{closes.month}月{closes.day}日截止):",
+        f"「{short}」",
+        rules.rate(notice.confirmed, notice.total),
+    ]
     missing = await ctx.uow.notices.unconfirmed(notice.id)
     if missing:
         lines.append(f"未确认 {len(missing)} 人:")
@@ -155,9 +178,19 @@ async def handle_closure(ctx: HandlerContext, args: Args) -> Reply:
     classes = await ctx.uow.notices.classes_with_pupils(school_id)
     label = rules.days_text(days)
     sent = await send_notice(
-        ctx.uow, ctx.settings, school_id=school_id, sender_staff_id=ctx.actor.staff_id,
-        sender=_sender_label(ctx, []), kind="closure", scope="全校", text=rules.closure_text(label, reason),
-        classes=classes, now=ctx.clock.now(), closure_day=days[0], message_id=ctx.message.message_id)
+        ctx.uow,
+        ctx.settings,
+        school_id=school_id,
+        sender_staff_id=ctx.actor.staff_id,
+        sender=_sender_label(ctx, []),
+        kind="closure",
+        scope="全校",
+        text=rules.closure_text(label, reason),
+        classes=classes,
+        now=ctx.clock.now(),
+        closure_day=days[0],
+        message_id=ctx.message.message_id,
+    )
     for push in sent.pushes:
         ctx.push(push)
     ctx.audit("calendar.closure", label, reason=reason, notice=sent.notice_id)

@@ -40,7 +40,7 @@ def split_chosen(text: str) -> tuple[frozenset[int], str]:
     m = _CHOSEN.match(text)
     if m is None:
         return frozenset(), text
-    return frozenset(int(i) for i in m["ids"].split(",")), text[m.end():]
+    return frozenset(int(i) for i in m["ids"].split(",")), text[m.end() :]
 
 
 def current_text(ctx: HandlerContext) -> str:
@@ -52,33 +52,58 @@ def who_of(message: IncomingMessage) -> store.Who:
     return store.Who(str(message.platform), message.chat_id, message.sender_id)
 
 
-async def propose(ctx: HandlerContext, question: str, texts: list[str], labels: list[str] | None = None) -> str:
+async def propose(
+    ctx: HandlerContext, question: str, texts: list[str], labels: list[str] | None = None
+) -> str:
     """Remember the reading(s) and return the question to send (the caller refuses with it: nothing written).
 
     A text holding DAYS is a message waiting for its days: the sender's next message naming only days fills it.
     """
-    await ctx.uow.proposals.remember(who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now())
+    await ctx.uow.proposals.remember(
+        who_of(ctx.message), texts, question, ctx.message.message_id, ctx.clock.now()
+    )
     if len(texts) == 1 and DAYS in texts[0]:
         return f"{question}\n直接回复日期即可,例如「下周一到周三」。"
     if len(texts) == 1:
         return f"{question}\n回复「是」照此办理,回复其他内容则取消。"
-    lines = [question, *(f"{i}. {label}" for i, label in enumerate(labels or texts, start=1)), "请回复数字选择。"]
+    lines = [
+        question,
+        *(f"{i}. {label}" for i, label in enumerate(labels or texts, start=1)),
+        "请回复数字选择。",
+    ]
     return "\n".join(lines)
 
 
 def rewritten(ctx: HandlerContext, word: str, by: str) -> str:
     """The sender's message with `word` (its first standalone occurrence) read as `by`."""
     text = normalise(ctx.message.text)
-    pattern = re.compile(rf"(?<!{re.escape(by[0])}){re.escape(word)}") if by.endswith(word) else re.compile(
-        re.escape(word))
+    pattern = (
+        re.compile(rf"(?<!{re.escape(by[0])}){re.escape(word)}")
+        if by.endswith(word)
+        else re.compile(re.escape(word))
+    )
     return pattern.sub(by, text, count=1)
 
 
 # Command words as phone keyboards mistype them (same pinyin, a neighbouring shape): read, then proposed.
 TYPOS = {
-    "清假": "请假", "青假": "请假", "情假": "请假", "轻假": "请假", "请家": "请假", "请架": "请假", "请嫁": "请假",
-    "消假": "销假", "销加": "销假", "以接走": "已接走", "己接走": "已接走", "已借走": "已接走", "以经接走": "已经接走",
-    "晚点借": "晚点接", "报明": "报名", "抱名": "报名", "代借": "代接",
+    "清假": "请假",
+    "青假": "请假",
+    "情假": "请假",
+    "轻假": "请假",
+    "请家": "请假",
+    "请架": "请假",
+    "请嫁": "请假",
+    "消假": "销假",
+    "销加": "销假",
+    "以接走": "已接走",
+    "己接走": "已接走",
+    "已借走": "已接走",
+    "以经接走": "已经接走",
+    "晚点借": "晚点接",
+    "报明": "报名",
+    "抱名": "报名",
+    "代借": "代接",
 }
 _TYPO = re.compile("|".join(sorted(TYPOS, key=len, reverse=True)))
 
@@ -125,7 +150,11 @@ async def handle_confirm(ctx: HandlerContext, args: Args) -> Reply:
     ctx.chosen, text = split_chosen(texts[index])
     ctx.replayed_text = text
     parsed = ctx.table.parse(text)
-    if isinstance(parsed, ParseError) or not (parsed.spec.roles & ctx.actor.roles) or parsed.spec.name == CONFIRM:
+    if (
+        isinstance(parsed, ParseError)
+        or not (parsed.spec.roles & ctx.actor.roles)
+        or parsed.spec.name == CONFIRM
+    ):
         return Reply.refusal("这项已失效,请重新发送。")
     return await parsed.spec.handle(ctx, parsed.args)
 

@@ -18,7 +18,9 @@ _COURSES = re.compile(r"课|报名|兴趣班|特长班|篮球|书法|美术|舞�
 _LEAVE = re.compile(r"请假|请了假|假|不去|不来")
 _PICKUP = re.compile(r"接|放学|几点|结束|下课")
 # Asking how something is done, or what the rule is, rather than about one child's record.
-_RULE = re.compile(r"怎么|怎样|如何|多久|提前|需要|要不要|需不需要|能不能|可不可以|可以|能|规定|流程|写原因|咋")
+_RULE = re.compile(
+    r"怎么|怎样|如何|多久|提前|需要|要不要|需不需要|能不能|可不可以|可以|能|规定|流程|写原因|咋"
+)
 
 LEAVE_RULE = (
     "请假请发送: 请假 明天 [原因](几天可写: 请假 11月25日到27日)。"
@@ -47,7 +49,9 @@ async def handle_question(ctx: HandlerContext, args: Args) -> Reply:
     if _PICKUP.search(text):
         times = care_times(ctx)
         end = times.end_for(ctx.today())
-        return Reply(f"托管今天到 {end:%H:%M} 结束。晚到请发送「今天晚点接 18:10」,换人接请发送「今天外婆接」。")
+        return Reply(
+            f"托管今天到 {end:%H:%M} 结束。晚到请发送「今天晚点接 18:10」,换人接请发送「今天外婆接」。"
+        )
     if _FEES.search(text):
         return Reply("费用请发送「费用」查看(仅您可见)。")
     return Reply(OTHER)
@@ -76,7 +80,9 @@ async def _leave_status(ctx: HandlerContext, text: str) -> Reply:
     return Reply("\n".join(lines), private=True)
 
 
-_COURSE_LIST = re.compile(r"^(课程|课程表|课程列表|有哪些课(程)?|有什么课(程)?|都有什么课|兴趣班|兴趣课|可以报(什么|哪些)课?)$")
+_COURSE_LIST = re.compile(
+    r"^(课程|课程表|课程列表|有哪些课(程)?|有什么课(程)?|都有什么课|兴趣班|兴趣课|可以报(什么|哪些)课?)$"
+)
 
 
 def parse_course_list(text: str) -> Args | None:

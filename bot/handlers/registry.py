@@ -67,8 +67,10 @@ class ParseError:
 
 
 # Asking for a reading politely: 费用明细发我一下, 帮我查一下费用, 看看日报.
-_REQUEST = re.compile(r"^(?:请|麻烦)?(?:帮我|给我)?(?:查看|查一下|查|看一下|看看|我要看|我想看)?|"
-                      r"(?:明细|清单)?(?:发我一下|发给我|发一下|看一下|查一下|给我看看|看看|一下)?(?:吧|呢)?$")
+_REQUEST = re.compile(
+    r"^(?:请|麻烦)?(?:帮我|给我)?(?:查看|查一下|查|看一下|看看|我要看|我想看)?|"
+    r"(?:明细|清单)?(?:发我一下|发给我|发一下|看一下|查一下|给我看看|看看|一下)?(?:吧|呢)?$"
+)
 
 
 def keyword_parser(*keywords: str) -> ArgParser:
@@ -91,12 +93,35 @@ class Commands:
         self.roles = roles  # who may use the module's commands, unless a command says otherwise
         self.specs: list[CommandSpec] = []
 
-    def add(self, name: str, usage: str, summary: str, parse: ArgParser, handle: Handler, *, example: str = "",
-            keywords: tuple[str, ...] = (), roles: frozenset[Role] | None = None, writes: bool = True,
-            free_text: bool = False) -> None:
+    def add(
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        parse: ArgParser,
+        handle: Handler,
+        *,
+        example: str = "",
+        keywords: tuple[str, ...] = (),
+        roles: frozenset[Role] | None = None,
+        writes: bool = True,
+        free_text: bool = False,
+    ) -> None:
         """A command; its example is its usage and its one keyword its name unless given."""
-        self.specs.append(CommandSpec(name, usage, summary, example or usage, keywords or (name,), parse, handle,
-                                      self.roles if roles is None else roles, writes, free_text))
+        self.specs.append(
+            CommandSpec(
+                name,
+                usage,
+                summary,
+                example or usage,
+                keywords or (name,),
+                parse,
+                handle,
+                self.roles if roles is None else roles,
+                writes,
+                free_text,
+            )
+        )
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self.specs)

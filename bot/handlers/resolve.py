@@ -34,7 +34,27 @@ SURNAMES = frozenset(
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split(" "))
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,4}")
-_COMPOUND_SURNAMES = frozenset(["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤"])
+_COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "独孤",
+    ]
+)
 # A name where a name stands: at the start (after 老师/帮/给), right before a date or a command word.
 _LEADING_NAME = re.compile(
     r"^(?:老师|您好|你好|[,，:：\s])*(?:帮|给|替)?(?:我家|我们家)?(?P<name>[\u4e00-\u9fff]{2,3}?)(?:同学|小朋友)?"
@@ -81,7 +101,12 @@ def find_kids(
             for alias in aliases(kid.name)[1:]:
                 counts[alias] = counts.get(alias, 0) + 1
         # A short form two children share names neither of them.
-        forms += [(a, k, True) for k in roster for a in aliases(k.name)[1:] if counts[a] == 1 and a not in _NOT_NAMES]
+        forms += [
+            (a, k, True)
+            for k in roster
+            for a in aliases(k.name)[1:]
+            if counts[a] == 1 and a not in _NOT_NAMES
+        ]
     hits: list[tuple[int, N, str, bool]] = []
     taken: set[int] = set()
     for word, kid, short in sorted(forms, key=lambda f: (-len(f[0]), f[2])):
@@ -91,7 +116,7 @@ def find_kids(
         if pos >= 0:
             hits.append((pos, kid, word, short))
             taken.add(kid.id)
-            remaining = remaining[:pos] + " " * len(word) + remaining[pos + len(word):]
+            remaining = remaining[:pos] + " " * len(word) + remaining[pos + len(word) :]
     hits.sort(key=lambda h: h[0])
     kids = [k for _, k, _, _ in hits]
     unknown: list[tuple[str, str | None]] = []
@@ -157,7 +182,9 @@ def leading_word(text: str) -> str | None:
     return word
 
 
-def children_named(text: str, children: Sequence[ChildRef]) -> tuple[list[ChildRef], list[tuple[str, str | None]]]:
+def children_named(
+    text: str, children: Sequence[ChildRef]
+) -> tuple[list[ChildRef], list[tuple[str, str | None]]]:
     """A guardian's own children named in the text (short forms too); with none named, the caller decides."""
     found = find_kids(text, children)
     ids = {k.id for k in found.kids}

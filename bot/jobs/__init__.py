@@ -20,5 +20,15 @@ def build_jobs() -> list[JobSpec]:
         summary,
     )
 
-    return [*pickup.JOBS, *summary.JOBS, *enrollment.JOBS, *family.JOBS, *fees.JOBS, *housekeeping.JOBS, *notices.JOBS,
-            *agreements.JOBS, *archives.JOBS, *duty.JOBS]
+    return [
+        *pickup.JOBS,
+        *summary.JOBS,
+        *enrollment.JOBS,
+        *family.JOBS,
+        *fees.JOBS,
+        *housekeeping.JOBS,
+        *notices.JOBS,
+        *agreements.JOBS,
+        *archives.JOBS,
+        *duty.JOBS,
+    ]

@@ -7,10 +7,10 @@ from collections import defaultdict
 
 from bot.domain import archives as rules
 from bot.domain.messages import Push
+from bot.domain.school_calendar import calendar_term
 from bot.jobs.registry import JobContext, JobSpec, same_evening
 from bot.store.archives import Archive
 from bot.store.family import LeftBehind
-from bot.store.fees import calendar_term
 
 
 def _prompt(children: list[LeftBehind], archives: dict[int, Archive]) -> str:

@@ -20,7 +20,9 @@ async def enrollment_announce(ctx: JobContext) -> str:
     group (the courses open to its grade). Keys name the fire, so a re-run of it pushes nothing twice."""
     tz = ctx.deps.settings.school.tz
     async with ctx.deps.db.unit_of_work() as uow:
-        pushes = await announcements(uow, ctx.school_id, ctx.at - ANNOUNCE_EVERY, ctx.at, tz, f"{ctx.at:%Y%m%d%H%M}")
+        pushes = await announcements(
+            uow, ctx.school_id, ctx.at - ANNOUNCE_EVERY, ctx.at, tz, f"{ctx.at:%Y%m%d%H%M}"
+        )
     for push in pushes:
         ctx.push(push)
     return f"报名提醒 {len(pushes)} 个班群"
@@ -32,8 +34,21 @@ def always(fire: datetime, now: datetime) -> bool:
 
 
 JOBS = [
-    JobSpec("close-enrollment", "报名截止: 人数不足的课程撤班,开放二次报名,公示报名结果", {"minute": "*/10"},
-            close_enrollment_job, still_useful=always, care_days_only=False),
-    JobSpec("enrollment-announce", "报名开放时和截止前两小时在班级群提醒", {"minute": "*/10"},
-            enrollment_announce, still_useful=within(timedelta(hours=2)), care_days_only=False, coalesce=False),
+    JobSpec(
+        "close-enrollment",
+        "报名截止: 人数不足的课程撤班,开放二次报名,公示报名结果",
+        {"minute": "*/10"},
+        close_enrollment_job,
+        still_useful=always,
+        care_days_only=False,
+    ),
+    JobSpec(
+        "enrollment-announce",
+        "报名开放时和截止前两小时在班级群提醒",
+        {"minute": "*/10"},
+        enrollment_announce,
+        still_useful=within(timedelta(hours=2)),
+        care_days_only=False,
+        coalesce=False,
+    ),
 ]

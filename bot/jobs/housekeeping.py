@@ -22,6 +22,12 @@ async def housekeeping(ctx: JobContext) -> str:
 
 
 JOBS = [
-    JobSpec("housekeeping", "夜间清理: 过期的消息去重记录", {"day_of_week": "mon-sun", "hour": 3, "minute": 20},
-            housekeeping, still_useful=within(timedelta(hours=20)), care_days_only=False),
+    JobSpec(
+        "housekeeping",
+        "夜间清理: 过期的消息去重记录",
+        {"day_of_week": "mon-sun", "hour": 3, "minute": 20},
+        housekeeping,
+        still_useful=within(timedelta(hours=20)),
+        care_days_only=False,
+    ),
 ]

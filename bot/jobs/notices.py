@@ -38,15 +38,26 @@ async def notice_reminder(ctx: JobContext) -> str:
             for class_id, (users, phones) in per_class.items():
                 if class_id not in chats or not (users or phones):
                     continue
-                ctx.push(Push(key=f"notice-reminder:{notice.id}:class{class_id}", chat_ref=chats[class_id],
-                              text=rules.reminder_text(notice.text, sent),
-                              mention_user_ids=tuple(users), mention_phones=tuple(phones)))
+                ctx.push(
+                    Push(
+                        key=f"notice-reminder:{notice.id}:class{class_id}",
+                        chat_ref=chats[class_id],
+                        text=rules.reminder_text(notice.text, sent),
+                        mention_user_ids=tuple(users),
+                        mention_phones=tuple(phones),
+                    )
+                )
                 reminded += 1
                 mentioned += len(users) + len(phones)
     return f"未结束通知 {len(due)} 条,提醒 {reminded} 个班群,@ {mentioned} 位家长"
 
 
 JOBS = [
-    JobSpec("notice-reminder", "通知发出一段时间后,在班级群 @ 还未确认的家长(每条通知一次)",
-            {"day_of_week": "mon-sun", "hour": "8-20", "minute": 0}, notice_reminder, still_useful=same_evening),
+    JobSpec(
+        "notice-reminder",
+        "通知发出一段时间后,在班级群 @ 还未确认的家长(每条通知一次)",
+        {"day_of_week": "mon-sun", "hour": "8-20", "minute": 0},
+        notice_reminder,
+        still_useful=same_evening,
+    ),
 ]

@@ -46,16 +46,24 @@ async def pickup_reminder(ctx: JobContext) -> str:
     school = await _load(ctx)
     waiting: dict[int, list[GuardianContact]] = {}
     for kid in school.waiting:
-        if (kid.class_group_id in school.chats and not kid.claimed and not _late_notice_covers(kid, end)
-                and kid.id not in school.missing):  # their guardians were told one-to-one at departure
+        if (
+            kid.class_group_id in school.chats
+            and not kid.claimed
+            and not _late_notice_covers(kid, end)
+            and kid.id not in school.missing
+        ):  # their guardians were told one-to-one at departure
             waiting.setdefault(kid.class_group_id, []).extend(kid.guardians)
     for class_id, contacts in waiting.items():
         users, phones = _mentions(contacts)
-        ctx.push(Push(
-            key=f"pickup-reminder:{class_id}:{ctx.day.isoformat()}", chat_ref=school.chats[class_id],
-            text=f"{school.names[class_id]}托管将于 {end:%H:%M} 结束,请还没接孩子的家长按时来接。已告知晚接的家长无需回复。",
-            mention_user_ids=users, mention_phones=phones,
-        ))
+        ctx.push(
+            Push(
+                key=f"pickup-reminder:{class_id}:{ctx.day.isoformat()}",
+                chat_ref=school.chats[class_id],
+                text=f"{school.names[class_id]}托管将于 {end:%H:%M} 结束,请还没接孩子的家长按时来接。已告知晚接的家长无需回复。",
+                mention_user_ids=users,
+                mention_phones=phones,
+            )
+        )
     return f"提醒 {len(waiting)} 个班"
 
 
@@ -66,7 +74,10 @@ async def late_pickup(ctx: JobContext) -> str:
     lists, marked 待确认; their guardians are not called on in the group."""
     settings = ctx.deps.settings.care
     end = CareTimes.from_settings(settings).end_for(ctx.day)
-    grace, escalate = timedelta(minutes=settings.pickup_grace_minutes), timedelta(minutes=settings.escalate_minutes)
+    grace, escalate = (
+        timedelta(minutes=settings.pickup_grace_minutes),
+        timedelta(minutes=settings.escalate_minutes),
+    )
     school = await _load(ctx)
     late: list[tuple[WaitingChild, datetime]] = []
     for kid in school.waiting:
@@ -89,8 +100,13 @@ async def late_pickup(ctx: JobContext) -> str:
             lines.append(f"· {school.names[kid.class_group_id]} {kid.name}{pending}: {numbers or '无联系人'}")
         ids = "-".join(str(k.id) for k in escalations)
         for principal in school.principals:
-            ctx.push(Push(key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200], staff_id=principal,
-                          text="\n".join(lines)))
+            ctx.push(
+                Push(
+                    key=f"late-escalation:{ctx.day.isoformat()}:{ids}:p{principal}"[:200],
+                    staff_id=principal,
+                    text="\n".join(lines),
+                )
+            )
     return f"晚接提醒 {len(late)} 人,上报 {len(escalations)} 人"
 
 
@@ -109,27 +125,48 @@ def _bus_note(school: SchoolAfternoon, kid: WaitingChild) -> str:
     return f"(未上校车 {bus.line})" if bus is not None else ""
 
 
-def _alert_class(ctx: JobContext, school: SchoolAfternoon, class_id: int, expected: datetime,
-                 kids: list[WaitingChild]) -> None:
+def _alert_class(
+    ctx: JobContext, school: SchoolAfternoon, class_id: int, expected: datetime, kids: list[WaitingChild]
+) -> None:
     """One group message per class and agreed time, @-mentioning the guardians and naming no child (who is
     late is not for the class to read); the class's teachers get the names privately."""
     batch_key = f"{class_id}:{ctx.day.isoformat()}:{expected:%H%M}"
-    calling = [k for k in kids if not k.claimed and k.id not in school.missing]  # a rider's guardians: told 1:1
+    calling = [
+        k for k in kids if not k.claimed and k.id not in school.missing
+    ]  # a rider's guardians: told 1:1
     if class_id in school.chats and calling:
         users, phones = _mentions([g for k in calling for g in k.guardians])
-        ctx.push(Push(key=f"late-pickup:{batch_key}:group", chat_ref=school.chats[class_id],
-                      text=f"{school.names[class_id]}托管已过约定接孩子的时间({expected:%H:%M}),"
-                           "被提到的家长请尽快来接,谢谢!",
-                      mention_user_ids=users, mention_phones=phones))
-    names = "、".join(f"{k.name}{'(家长称已接走,待确认)' if k.claimed else ''}{_bus_note(school, k)}" for k in kids)
+        ctx.push(
+            Push(
+                key=f"late-pickup:{batch_key}:group",
+                chat_ref=school.chats[class_id],
+                text=f"{school.names[class_id]}托管已过约定接孩子的时间({expected:%H:%M}),"
+                "被提到的家长请尽快来接,谢谢!",
+                mention_user_ids=users,
+                mention_phones=phones,
+            )
+        )
+    names = "、".join(
+        f"{k.name}{'(家长称已接走,待确认)' if k.claimed else ''}{_bus_note(school, k)}" for k in kids
+    )
     for teacher in school.teachers.get(class_id, []):
-        ctx.push(Push(key=f"late-pickup:{batch_key}:t{teacher}", staff_id=teacher,
-                      text=f"{school.names[class_id]} 超过 {expected:%H:%M} 仍未确认接走 {len(kids)} 人: {names}。"
-                           "请核实并联系家长。"))
+        ctx.push(
+            Push(
+                key=f"late-pickup:{batch_key}:t{teacher}",
+                staff_id=teacher,
+                text=f"{school.names[class_id]} 超过 {expected:%H:%M} 仍未确认接走 {len(kids)} 人: {names}。"
+                "请核实并联系家长。",
+            )
+        )
 
 
 JOBS = [
     JobSpec("pickup-reminder", "托管结束前提醒家长接孩子", AFTERNOON, pickup_reminder),
-    JobSpec("late-pickup", "超时未接: 群内提醒家长、告知托管教师,超时上报校长", AFTERNOON, late_pickup,
-            still_useful=same_evening),
+    JobSpec(
+        "late-pickup",
+        "超时未接: 群内提醒家长、告知托管教师,超时上报校长",
+        AFTERNOON,
+        late_pickup,
+        still_useful=same_evening,
+    ),
 ]

@@ -25,12 +25,24 @@ async def send_daily_summary(ctx: JobContext) -> str:
     except (ImportError, ValueError) as exc:  # no matplotlib, or a chart over the image limit: text alone
         log.warning("daily-summary chart not attached: %s", exc)
     for principal in principals:
-        ctx.push(Push(key=f"daily-summary:{ctx.day.isoformat()}:p{principal}", staff_id=principal,
-                      text=as_markdown(text), markdown=True, image_png=chart))
+        ctx.push(
+            Push(
+                key=f"daily-summary:{ctx.day.isoformat()}:p{principal}",
+                staff_id=principal,
+                text=as_markdown(text),
+                markdown=True,
+                image_png=chart,
+            )
+        )
     return f"日报发给 {len(principals)} 位校长" + ("(含图表)" if chart else "")
 
 
 JOBS = [
-    JobSpec("daily-summary", "每日托管日报发给校长", {"day_of_week": "mon-sun", "hour": 18, "minute": 30},
-            send_daily_summary, still_useful=same_evening),
+    JobSpec(
+        "daily-summary",
+        "每日托管日报发给校长",
+        {"day_of_week": "mon-sun", "hour": 18, "minute": 30},
+        send_daily_summary,
+        still_useful=same_evening,
+    ),
 ]

@@ -11,9 +11,9 @@ from bot.domain import enrollment as rules
 from bot.domain.course_board import ClosedWindow, CourseLine
 from bot.domain.fees import FeePolicy
 from bot.domain.messages import Push
+from bot.domain.school_calendar import calendar_term
 from bot.services.errors import NoSchool
 from bot.store.db import Database
-from bot.store.fees import calendar_term
 from bot.store.uow import UnitOfWork
 
 

@@ -7,10 +7,11 @@ from datetime import date, tzinfo
 
 from bot.clock import Clock
 from bot.domain import fees as rules
+from bot.domain.school_calendar import calendar_term
 from bot.services.errors import NoSchool
 from bot.store.care import GuardianContact
 from bot.store.db import Database
-from bot.store.fees import BillResult, calendar_term
+from bot.store.fees import BillResult
 from bot.store.fees_repo import LedgerLine, Term
 from bot.store.settlement import SettleResult
 from bot.store.uow import UnitOfWork

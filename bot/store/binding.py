@@ -29,15 +29,32 @@ def utc(moment: datetime) -> datetime:
 
 
 async def account_attempts_since(session: AsyncSession, platform: str, user_id: str, since: datetime) -> int:
-    return await session.scalar(select(func.count()).select_from(BindingAttempt).where(
-        BindingAttempt.platform == platform, BindingAttempt.user_id == user_id, BindingAttempt.at > utc(since),
-    )) or 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(BindingAttempt)
+            .where(
+                BindingAttempt.platform == platform,
+                BindingAttempt.user_id == user_id,
+                BindingAttempt.at > utc(since),
+            )
+        )
+        or 0
+    )
 
 
 async def child_attempts_since(session: AsyncSession, child_name: str, since: datetime) -> int:
-    return await session.scalar(select(func.count()).select_from(BindingAttempt).where(
-        BindingAttempt.child_name == child_name, BindingAttempt.at > utc(since),
-    )) or 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(BindingAttempt)
+            .where(
+                BindingAttempt.child_name == child_name,
+                BindingAttempt.at > utc(since),
+            )
+        )
+        or 0
+    )
 
 
 async def roster_match(
@@ -66,16 +83,22 @@ async def pupils_named(session: AsyncSession, school_id: int | None, child_name:
 
 async def pending_requests(session: AsyncSession, student_ids: list[int]) -> list[BindingRequest]:
     """Pending requests for these pupils in the order they are numbered to the teacher (oldest first)."""
-    return list(await session.scalars(
-        select(BindingRequest)
-        .where(BindingRequest.student_id.in_(student_ids), BindingRequest.state == "pending")
-        .order_by(BindingRequest.id)
-    ))
+    return list(
+        await session.scalars(
+            select(BindingRequest)
+            .where(BindingRequest.student_id.in_(student_ids), BindingRequest.state == "pending")
+            .order_by(BindingRequest.id)
+        )
+    )
 
 
-async def other_accounts(session: AsyncSession, guardian_id: int, platform: str, user_id: str) -> list[Identity]:
+async def other_accounts(
+    session: AsyncSession, guardian_id: int, platform: str, user_id: str
+) -> list[Identity]:
     """Accounts already bound to this guardian, other than the one asking."""
-    rows = await session.scalars(select(Identity).where(Identity.guardian_id == guardian_id).order_by(Identity.id))
+    rows = await session.scalars(
+        select(Identity).where(Identity.guardian_id == guardian_id).order_by(Identity.id)
+    )
     return [i for i in rows if (i.platform, i.user_id) != (platform, user_id)]
 
 
@@ -135,38 +158,75 @@ class BindingRepo:
         if found is None:
             return None
         guardian, student, link = found
-        return RosterMatch(guardian.id, guardian.name, student.id, student.name, student.class_group_id, link.relation)
+        return RosterMatch(
+            guardian.id, guardian.name, student.id, student.name, student.class_group_id, link.relation
+        )
 
     async def pupils_named(self, school_id: int | None, child_name: str) -> list[Pupil]:
-        return [Pupil(p.id, p.name, p.class_group_id) for p in await pupils_named(self.session, school_id, child_name)]
+        return [
+            Pupil(p.id, p.name, p.class_group_id)
+            for p in await pupils_named(self.session, school_id, child_name)
+        ]
 
     async def pending_requests(self, student_ids: list[int]) -> list[Request]:
         return [_request(r) for r in await pending_requests(self.session, student_ids)]
 
     async def other_accounts(self, guardian_id: int, platform: str, user_id: str) -> list[tuple[str, str]]:
         """(platform, user id) of the accounts already bound to this guardian, other than the one asking."""
-        return [(i.platform, i.user_id) for i in await other_accounts(self.session, guardian_id, platform, user_id)]
+        return [
+            (i.platform, i.user_id)
+            for i in await other_accounts(self.session, guardian_id, platform, user_id)
+        ]
 
     async def guardian_name(self, guardian_id: int) -> str | None:
         return await self.session.scalar(select(Guardian.name).where(Guardian.id == guardian_id))
 
-    async def add_attempt(self, platform: str, user_id: str, sender_name: str, child_name: str, matched: bool,
-                          at: datetime, message_id: str) -> int:
+    async def add_attempt(
+        self,
+        platform: str,
+        user_id: str,
+        sender_name: str,
+        child_name: str,
+        matched: bool,
+        at: datetime,
+        message_id: str,
+    ) -> int:
         """Count an attempt (matched or not); its id."""
-        attempt = BindingAttempt(platform=platform, user_id=user_id, sender_name=sender_name, child_name=child_name,
-                                 phone_matched=matched, at=utc(at), message_id=message_id)
+        attempt = BindingAttempt(
+            platform=platform,
+            user_id=user_id,
+            sender_name=sender_name,
+            child_name=child_name,
+            phone_matched=matched,
+            at=utc(at),
+            message_id=message_id,
+        )
         self.session.add(attempt)
         await self.session.flush()
         return attempt.id
 
-    async def request(self, platform: str, user_id: str, guardian_id: int, student_id: int, at: datetime,
-                      message_id: str, sender_name: str) -> Request:
+    async def request(
+        self,
+        platform: str,
+        user_id: str,
+        guardian_id: int,
+        student_id: int,
+        at: datetime,
+        message_id: str,
+        sender_name: str,
+    ) -> Request:
         """The account's request to be this guardian, pending again from `at` (one per account and guardian)."""
-        request = await self.session.scalar(select(BindingRequest).where(
-            BindingRequest.platform == platform, BindingRequest.user_id == user_id,
-            BindingRequest.guardian_id == guardian_id))
+        request = await self.session.scalar(
+            select(BindingRequest).where(
+                BindingRequest.platform == platform,
+                BindingRequest.user_id == user_id,
+                BindingRequest.guardian_id == guardian_id,
+            )
+        )
         if request is None:
-            request = BindingRequest(platform=platform, user_id=user_id, guardian_id=guardian_id, student_id=student_id)
+            request = BindingRequest(
+                platform=platform, user_id=user_id, guardian_id=guardian_id, student_id=student_id
+            )
             self.session.add(request)
         request.state, request.requested_at, request.decided_by = "pending", at, None
         request.message_id, request.sender_name = message_id, sender_name
@@ -176,14 +236,19 @@ class BindingRepo:
     async def decide(self, request_id: int, state: str, by: str) -> None:
         """The request is approved or rejected by `by`."""
         await self.session.execute(
-            update(BindingRequest).where(BindingRequest.id == request_id).values(state=state, decided_by=by))
+            update(BindingRequest).where(BindingRequest.id == request_id).values(state=state, decided_by=by)
+        )
 
     async def bind(self, platform: str, user_id: str, guardian_id: int, at: datetime) -> None:
         """The account now acts as this guardian."""
-        identity = await self.session.scalar(select(Identity).where(
-            Identity.platform == platform, Identity.user_id == user_id))
+        identity = await self.session.scalar(
+            select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+        )
         if identity is None:
-            self.session.add(Identity(platform=platform, user_id=user_id, guardian_id=guardian_id, source="binding",
-                                      bound_at=at))
+            self.session.add(
+                Identity(
+                    platform=platform, user_id=user_id, guardian_id=guardian_id, source="binding", bound_at=at
+                )
+            )
         else:
             identity.guardian_id = guardian_id

@@ -46,17 +46,29 @@ async def _locked(session: AsyncSession, buckets: Sequence[Bucket], now: datetim
     """The budget rows of these buckets, created when missing, locked for this transaction (in key order)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = [{"bucket": b.id, "kind": b.kind, "sent": [], "updated_at": now.astimezone(UTC)}
-            for b in sorted({b.id: b for b in buckets}.values(), key=lambda b: b.id)]
+    rows = [
+        {"bucket": b.id, "kind": b.kind, "sent": [], "updated_at": now.astimezone(UTC)}
+        for b in sorted({b.id: b for b in buckets}.values(), key=lambda b: b.id)
+    ]
     await session.execute(insert(BUDGETS).on_conflict_do_nothing(index_elements=["bucket"]), rows)
-    found = await session.scalars(select(SendBudget).where(SendBudget.bucket.in_([r["bucket"] for r in rows]))
-                                  .order_by(SendBudget.bucket).with_for_update())
+    found = await session.scalars(
+        select(SendBudget)
+        .where(SendBudget.bucket.in_([r["bucket"] for r in rows]))
+        .order_by(SendBudget.bucket)
+        .with_for_update()
+    )
     return {row.bucket: row for row in found}
 
 
-async def reserve(db: Database, window: Bucket, parts: int, now: datetime,
-                  pauses: Sequence[Bucket] = (), limit: int = PER_MINUTE,
-                  seconds: float = WINDOW_SECONDS) -> datetime | None:
+async def reserve(
+    db: Database,
+    window: Bucket,
+    parts: int,
+    now: datetime,
+    pauses: Sequence[Bucket] = (),
+    limit: int = PER_MINUTE,
+    seconds: float = WINDOW_SECONDS,
+) -> datetime | None:
     """Take `parts` send slots of `window` (at most `limit` in any `seconds`) now (None), or say when they
     will be free.
 
@@ -69,7 +81,9 @@ async def reserve(db: Database, window: Bucket, parts: int, now: datetime,
         free = stamp
         over = len(recent) + parts - limit
         if parts > limit:
-            raise ValueError(f"{parts} parts can never fit one {limit}-per-{seconds:.0f}s window: send them in turns")
+            raise ValueError(
+                f"{parts} parts can never fit one {limit}-per-{seconds:.0f}s window: send them in turns"
+            )
         if over > 0:
             free = recent[over - 1] + seconds
         at = datetime.fromtimestamp(free, UTC)

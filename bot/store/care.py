@@ -19,19 +19,28 @@ from bot.store.tables import ClassGroup, Course, Guardian, Guardianship, Identit
 ENROLLED = ("active", "withdraw_req")  # in the course (a withdrawal asked for is not yet granted)
 
 
-def has_course_today(student_id: ColumnElement[int] | InstrumentedAttribute[int], day: date) -> ColumnElement[bool]:
+def has_course_today(
+    student_id: ColumnElement[int] | InstrumentedAttribute[int], day: date
+) -> ColumnElement[bool]:
     """The child is enrolled in an X course that meets on `day` (weekdays stored as "3,5")."""
     return exists().where(
-        Enrollment.student_id == student_id, Enrollment.state.in_(ENROLLED), Course.id == Enrollment.course_id,
-        Course.category == "X", (literal(",") + Course.weekdays + literal(",")).like(f"%,{day.isoweekday()},%"),
+        Enrollment.student_id == student_id,
+        Enrollment.state.in_(ENROLLED),
+        Course.id == Enrollment.course_id,
+        Course.category == "X",
+        (literal(",") + Course.weekdays + literal(",")).like(f"%,{day.isoweekday()},%"),
     )
 
 
 async def course_kids(session: AsyncSession, student_ids: object, day: date) -> set[int]:
     """Which of these children (a list or a subquery of ids) have an X course on `day`."""
-    return set((await session.scalars(
-        select(Student.id).where(Student.id.in_(student_ids), has_course_today(Student.id, day))  # type: ignore[arg-type]
-    )).all())
+    return set(
+        (
+            await session.scalars(
+                select(Student.id).where(Student.id.in_(student_ids), has_course_today(Student.id, day))  # type: ignore[arg-type]
+            )
+        ).all()
+    )
 
 
 # The roster's child (bot.domain.children.Child); the old name stays for code written against it.
@@ -42,9 +51,9 @@ _ST, _CG = cast(Table, Student.__table__), cast(Table, ClassGroup.__table__)
 _KIDS = select(_ST.c.id, _ST.c.name, _ST.c.class_group_id, _CG.c.grade, _ST.c.basic_care).select_from(
     _ST.join(_CG, _CG.c.id == _ST.c.class_group_id)
 )
-_KIDS_OF_CLASS = _KIDS.where(_ST.c.class_group_id == bindparam("class_group_id"), _ST.c.active.is_(True)).order_by(
-    _ST.c.student_no
-)
+_KIDS_OF_CLASS = _KIDS.where(
+    _ST.c.class_group_id == bindparam("class_group_id"), _ST.c.active.is_(True)
+).order_by(_ST.c.student_no)
 _KIDS_BY_IDS = _KIDS.where(_ST.c.id.in_(bindparam("ids", expanding=True))).order_by(_ST.c.student_no)
 _HEAD_TEACHER = select(_CG.c.head_teacher_id).where(_CG.c.id == bindparam("class_group_id"))
 
@@ -54,8 +63,20 @@ def as_mark(m: Attendance) -> Mark:
 
 
 def as_pickup(p: Pickup) -> PickupRecord:
-    return PickupRecord(p.student_id, p.day, p.state, p.picked_up_at, p.picked_up_by, p.claimed_by, p.confirmed_by,
-                        p.confirmed_at, p.minutes_late, p.time_known, p.message_id, p.id)
+    return PickupRecord(
+        p.student_id,
+        p.day,
+        p.state,
+        p.picked_up_at,
+        p.picked_up_by,
+        p.claimed_by,
+        p.confirmed_by,
+        p.confirmed_at,
+        p.minutes_late,
+        p.time_known,
+        p.message_id,
+        p.id,
+    )
 
 
 def as_plan(p: PickupPlan) -> Plan:
@@ -81,11 +102,15 @@ async def class_day(session: AsyncSession, kids: list[Child], day: date) -> Clas
         select(Leave).where(Leave.student_id.in_(ids), Leave.day == day, Leave.cancelled_at.is_(None))
     )
     result.leaves = {leave.student_id: LeaveDay(leave.student_id, leave.day) for leave in leaves}
-    marks = await session.scalars(select(Attendance).where(Attendance.student_id.in_(ids), Attendance.day == day))
+    marks = await session.scalars(
+        select(Attendance).where(Attendance.student_id.in_(ids), Attendance.day == day)
+    )
     result.marks = {m.student_id: as_mark(m) for m in marks}
     pickups = await session.scalars(select(Pickup).where(Pickup.student_id.in_(ids), Pickup.day == day))
     result.pickups = {p.student_id: as_pickup(p) for p in pickups}
-    plans = await session.scalars(select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day))
+    plans = await session.scalars(
+        select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day)
+    )
     result.plans = {p.student_id: as_plan(p) for p in plans}
     others = [k.id for k in kids if not k.basic_care]
     if others:
@@ -116,7 +141,9 @@ async def guardians_of(session: AsyncSession, student_id: int) -> list[GuardianC
     accounts: dict[int, list[str]] = {}
     if ids:
         for gid, uid in (
-            await session.execute(select(Identity.guardian_id, Identity.user_id).where(Identity.guardian_id.in_(ids)))
+            await session.execute(
+                select(Identity.guardian_id, Identity.user_id).where(Identity.guardian_id.in_(ids))
+            )
         ).all():
             if gid is not None:
                 accounts.setdefault(gid, []).append(uid)
@@ -129,7 +156,9 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
         await session.scalar(
             select(func.count())
             .select_from(Pickup)
-            .where(Pickup.student_id.in_(student_ids), Pickup.minutes_late > 0, Pickup.day.between(start, end))
+            .where(
+                Pickup.student_id.in_(student_ids), Pickup.minutes_late > 0, Pickup.day.between(start, end)
+            )
         )
         or 0
     )
@@ -137,13 +166,18 @@ async def late_count(session: AsyncSession, student_ids: list[int], start: date,
 
 async def unnotified_absence_count(session: AsyncSession, student_id: int, start: date, end: date) -> int:
     """Days within a term the child was marked absent with no leave standing for that day."""
-    leave = select(Leave.id).where(Leave.student_id == Attendance.student_id, Leave.day == Attendance.day,
-                                   Leave.cancelled_at.is_(None))
+    leave = select(Leave.id).where(
+        Leave.student_id == Attendance.student_id, Leave.day == Attendance.day, Leave.cancelled_at.is_(None)
+    )
     return int(
         await session.scalar(
-            select(func.count()).select_from(Attendance).where(
-                Attendance.student_id == student_id, Attendance.status == "absent",
-                Attendance.day.between(start, end), ~leave.exists(),
+            select(func.count())
+            .select_from(Attendance)
+            .where(
+                Attendance.student_id == student_id,
+                Attendance.status == "absent",
+                Attendance.day.between(start, end),
+                ~leave.exists(),
             )
         )
         or 0
@@ -168,8 +202,10 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
         kid = Child(*row)
         days.setdefault(kid.class_group_id, ClassDay(day, [])).kids.append(kid)
         class_of[kid.id] = kid.class_group_id
-    in_school = select(Student.id).join(ClassGroup, ClassGroup.id == Student.class_group_id).where(
-        ClassGroup.school_id == school_id
+    in_school = (
+        select(Student.id)
+        .join(ClassGroup, ClassGroup.id == Student.class_group_id)
+        .where(ClassGroup.school_id == school_id)
     )
     leaves = await session.scalars(
         select(Leave).where(Leave.student_id.in_(in_school), Leave.day == day, Leave.cancelled_at.is_(None))
@@ -182,7 +218,9 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
     ):
         if mark.student_id in class_of:
             days[class_of[mark.student_id]].marks[mark.student_id] = as_mark(mark)
-    for pickup in await session.scalars(select(Pickup).where(Pickup.student_id.in_(in_school), Pickup.day == day)):
+    for pickup in await session.scalars(
+        select(Pickup).where(Pickup.student_id.in_(in_school), Pickup.day == day)
+    ):
         if pickup.student_id in class_of:
             days[class_of[pickup.student_id]].pickups[pickup.student_id] = as_pickup(pickup)
     for plan in await session.scalars(
@@ -196,24 +234,33 @@ async def school_day(session: AsyncSession, school_id: int, day: date) -> dict[i
     return days
 
 
-async def guardian_contacts(session: AsyncSession, student_ids: list[int]) -> dict[int, list[GuardianContact]]:
+async def guardian_contacts(
+    session: AsyncSession, student_ids: list[int]
+) -> dict[int, list[GuardianContact]]:
     """Guardians (with their platform accounts) of many children: two queries per batch of 5,000 children
     (drivers cap the number of bound parameters, PostgreSQL at 32,767)."""
     result: dict[int, list[GuardianContact]] = {}
     for start in range(0, len(student_ids), IN_BATCH):
-        await _guardian_batch(session, student_ids[start:start + IN_BATCH], result)
+        await _guardian_batch(session, student_ids[start : start + IN_BATCH], result)
     return result
 
 
 IN_BATCH = 5000
 
 
-async def _guardian_batch(session: AsyncSession, student_ids: list[int],
-                          result: dict[int, list[GuardianContact]]) -> None:
+async def _guardian_batch(
+    session: AsyncSession, student_ids: list[int], result: dict[int, list[GuardianContact]]
+) -> None:
     rows = (
         await session.execute(
-            select(Guardianship.student_id, Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone,
-                   Guardianship.may_pickup)
+            select(
+                Guardianship.student_id,
+                Guardian.id,
+                Guardian.name,
+                Guardianship.relation,
+                Guardian.phone,
+                Guardianship.may_pickup,
+            )
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
             .where(Guardianship.student_id.in_(student_ids))
             .order_by(Guardianship.student_id, Guardian.id)
@@ -224,8 +271,9 @@ async def _guardian_batch(session: AsyncSession, student_ids: list[int],
     for start in range(0, len(guardian_ids), IN_BATCH):
         for gid, uid in (
             await session.execute(
-                select(Identity.guardian_id, Identity.user_id)
-                .where(Identity.guardian_id.in_(guardian_ids[start:start + IN_BATCH]))
+                select(Identity.guardian_id, Identity.user_id).where(
+                    Identity.guardian_id.in_(guardian_ids[start : start + IN_BATCH])
+                )
             )
         ).all():
             if gid is not None:
@@ -236,9 +284,12 @@ async def _guardian_batch(session: AsyncSession, student_ids: list[int],
         )
 
 
-async def leaves_of(session: AsyncSession, student_ids: list[int], days: list[date] | None,
-                    since: date) -> list[tuple[int, date]]:
+async def leaves_of(
+    session: AsyncSession, student_ids: list[int], days: list[date] | None, since: date
+) -> list[tuple[int, date]]:
     """Standing leaves of these children: on `days`, or (days None) from `since` on; (student id, day)."""
-    stmt = select(Leave.student_id, Leave.day).where(Leave.student_id.in_(student_ids), Leave.cancelled_at.is_(None))
+    stmt = select(Leave.student_id, Leave.day).where(
+        Leave.student_id.in_(student_ids), Leave.cancelled_at.is_(None)
+    )
     stmt = stmt.where(Leave.day.in_(days)) if days is not None else stmt.where(Leave.day >= since)
     return [(sid, day) for sid, day in (await session.execute(stmt.order_by(Leave.day))).all()]

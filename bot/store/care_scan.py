@@ -40,22 +40,33 @@ class WaitingChild:
 def _waiting(school_id: int, day: date) -> Subquery:
     """The filter runs in the database: only the few children still there come back."""
     return (
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care,
-               Student.student_no, PickupPlan.expected_time,
-               exists().where(Pickup.student_id == Student.id, Pickup.day == day).label("claimed"))
+        select(
+            Student.id,
+            Student.name,
+            Student.class_group_id,
+            ClassGroup.grade,
+            Student.basic_care,
+            Student.student_no,
+            PickupPlan.expected_time,
+            exists().where(Pickup.student_id == Student.id, Pickup.day == day).label("claimed"),
+        )
         .join(ClassGroup, ClassGroup.id == Student.class_group_id)
         .outerjoin(PickupPlan, and_(PickupPlan.student_id == Student.id, PickupPlan.day == day))
         .where(
             ClassGroup.school_id == school_id,
             Student.active.is_(True),
-            or_(Student.basic_care.is_(True),  # or a drop-in a teacher marked present today
-                exists().where(Attendance.student_id == Student.id, Attendance.day == day,
-                               Attendance.status == "present"),
-                has_course_today(Student.id, day)),  # or an X-course child on a course day
+            or_(
+                Student.basic_care.is_(True),  # or a drop-in a teacher marked present today
+                exists().where(
+                    Attendance.student_id == Student.id, Attendance.day == day, Attendance.status == "present"
+                ),
+                has_course_today(Student.id, day),
+            ),  # or an X-course child on a course day
             ~exists().where(Leave.student_id == Student.id, Leave.day == day, Leave.cancelled_at.is_(None)),
             ~exists().where(Pickup.student_id == Student.id, Pickup.day == day, Pickup.state == "confirmed"),
-            ~exists().where(Attendance.student_id == Student.id, Attendance.day == day,
-                            Attendance.status == "absent"),
+            ~exists().where(
+                Attendance.student_id == Student.id, Attendance.day == day, Attendance.status == "absent"
+            ),
         )
         .subquery()
     )
@@ -68,9 +79,21 @@ async def waiting_children(session: AsyncSession, school_id: int, day: date) -> 
     """
     w = _waiting(school_id, day)
     rows = await session.execute(
-        select(w.c.id, w.c.name, w.c.class_group_id, w.c.grade, w.c.basic_care, w.c.expected_time,
-               w.c.claimed, Guardian.id, Guardian.name, Guardianship.relation, Guardian.phone,
-               Guardianship.may_pickup, Identity.user_id)
+        select(
+            w.c.id,
+            w.c.name,
+            w.c.class_group_id,
+            w.c.grade,
+            w.c.basic_care,
+            w.c.expected_time,
+            w.c.claimed,
+            Guardian.id,
+            Guardian.name,
+            Guardianship.relation,
+            Guardian.phone,
+            Guardianship.may_pickup,
+            Identity.user_id,
+        )
         .select_from(w)
         .outerjoin(Guardianship, Guardianship.student_id == w.c.id)
         .outerjoin(Guardian, Guardian.id == Guardianship.guardian_id)

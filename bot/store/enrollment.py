@@ -17,7 +17,9 @@ from bot.store.enroll_tables import CourseWindow, Enrollment, PriorityMark, as_u
 from bot.store.tables import Course, Student
 
 
-async def find_course(session: AsyncSession, school_id: int | None, name: str, *, lock: bool = False) -> Course | None:
+async def find_course(
+    session: AsyncSession, school_id: int | None, name: str, *, lock: bool = False
+) -> Course | None:
     """A course by name; `lock` takes the row lock (FOR UPDATE on PostgreSQL; SQLite writers are serialised)."""
     q = select(Course).where(Course.school_id == school_id, Course.name == name)
     if lock:
@@ -26,7 +28,9 @@ async def find_course(session: AsyncSession, school_id: int | None, name: str, *
 
 
 async def open_enrollments(session: AsyncSession, course_id: int) -> list[Enrollment]:
-    q = select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.state.in_([s.value for s in OPEN]))
+    q = select(Enrollment).where(
+        Enrollment.course_id == course_id, Enrollment.state.in_([s.value for s in OPEN])
+    )
     return list((await session.execute(q)).scalars())
 
 
@@ -35,18 +39,24 @@ def as_seats(rows: Sequence[Any], priority: set[int] | frozenset[int] = frozense
     return [Seat(e.id, State(e.state), e.applied_at, e.student_id in priority) for e in rows]
 
 
-async def priority_students(session: AsyncSession, student_ids: Sequence[int], policy: PriorityPolicy) -> set[int]:
+async def priority_students(
+    session: AsyncSession, student_ids: Sequence[int], policy: PriorityPolicy
+) -> set[int]:
     """Which of these children are in a configured priority group (two queries; none when the policy is off)."""
     if not policy.on or not student_ids:
         return set()
     ids = list(student_ids)
     marks: dict[int, list[str]] = defaultdict(list)
-    for sid, group in (await session.execute(
-        select(PriorityMark.student_id, PriorityMark.group).where(PriorityMark.student_id.in_(ids))
-    )).all():
+    for sid, group in (
+        await session.execute(
+            select(PriorityMark.student_id, PriorityMark.group).where(PriorityMark.student_id.in_(ids))
+        )
+    ).all():
         marks[sid].append(group)
     rows = (await session.execute(select(Student.id, Student.left_behind).where(Student.id.in_(ids)))).all()
-    return {sid for sid, left_behind in rows if rules.in_priority_group(policy.groups, left_behind, marks[sid])}
+    return {
+        sid for sid, left_behind in rows if rules.in_priority_group(policy.groups, left_behind, marks[sid])
+    }
 
 
 async def reserved_places(session: AsyncSession, course_id: int, policy: PriorityPolicy) -> int:
@@ -94,9 +104,12 @@ async def waitlist_positions(session: AsyncSession, enrollment_ids: Sequence[int
 
 async def held_counts(session: AsyncSession, school_id: int) -> dict[int, int]:
     """Course id -> places held (applied to active), one grouped query for a school."""
-    q = (select(Enrollment.course_id, func.count()).join(Course, Course.id == Enrollment.course_id)
-         .where(Course.school_id == school_id, Enrollment.state.in_([s.value for s in HOLDS_PLACE]))
-         .group_by(Enrollment.course_id))
+    q = (
+        select(Enrollment.course_id, func.count())
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Course.school_id == school_id, Enrollment.state.in_([s.value for s in HOLDS_PLACE]))
+        .group_by(Enrollment.course_id)
+    )
     return {cid: int(n) for cid, n in (await session.execute(q)).all()}
 
 
@@ -121,8 +134,12 @@ def set_state(e: Enrollment, state: State, now: datetime) -> None:
 
 
 async def window_refusal(
-    session: AsyncSession, course_id: int, student_id: int, now: datetime,
-    priority: bool = False, early_hours: int = 0,
+    session: AsyncSession,
+    course_id: int,
+    student_id: int,
+    now: datetime,
+    priority: bool = False,
+    early_hours: int = 0,
 ) -> str | None:
     """Why the course's window refuses this child now, or None: not open yet (priority groups may start
     earlier), closed, or second round only for children whose course was cancelled."""
@@ -138,7 +155,9 @@ async def window_refusal(
     if closes is not None and now > closes:
         return "报名已截止。"
     if w.round >= 2:
-        q = select(Enrollment.id).where(Enrollment.student_id == student_id, Enrollment.state == State.CANCELLED.value)
+        q = select(Enrollment.id).where(
+            Enrollment.student_id == student_id, Enrollment.state == State.CANCELLED.value
+        )
         if (await session.execute(q)).first() is None:
             return "二次报名仅面向所报课程被撤班的学生。"
     return None
@@ -179,8 +198,18 @@ class EnrollmentView:
 
 
 def _course(c: Course) -> CourseView:
-    return CourseView(c.id, c.name, c.category, c.weekdays, c.start_time, c.end_time, c.capacity, c.price_fen,
-                      c.grades, c.state)
+    return CourseView(
+        c.id,
+        c.name,
+        c.category,
+        c.weekdays,
+        c.start_time,
+        c.end_time,
+        c.capacity,
+        c.price_fen,
+        c.grades,
+        c.state,
+    )
 
 
 def _enrollment(e: Enrollment) -> EnrollmentView:
@@ -209,7 +238,9 @@ class EnrollmentRepo:
     async def reserved_places(self, course_id: int, policy: PriorityPolicy) -> int:
         return await reserved_places(self.session, course_id, policy)
 
-    async def promote_waitlist(self, course_id: int, policy: PriorityPolicy, now: datetime) -> list[EnrollmentView]:
+    async def promote_waitlist(
+        self, course_id: int, policy: PriorityPolicy, now: datetime
+    ) -> list[EnrollmentView]:
         course = await self.session.get(Course, course_id)
         assert course is not None
         return [_enrollment(e) for e in await promote_waitlist(self.session, course, policy, now)]
@@ -224,15 +255,24 @@ class EnrollmentRepo:
         """Active pupils of the school with this name: student id -> class id."""
         return {s.id: s.class_group_id for s in await students_named(self.session, school_id, name)}
 
-    async def window_refusal(self, course_id: int, student_id: int, now: datetime, priority: bool = False,
-                             early_hours: int = 0) -> str | None:
+    async def window_refusal(
+        self, course_id: int, student_id: int, now: datetime, priority: bool = False, early_hours: int = 0
+    ) -> str | None:
         return await window_refusal(self.session, course_id, student_id, now, priority, early_hours)
 
-    async def apply(self, course_id: int, student_id: int, guardian_id: int | None, state: State,
-                    now: datetime) -> int:
+    async def apply(
+        self, course_id: int, student_id: int, guardian_id: int | None, state: State, now: datetime
+    ) -> int:
         """A new application in `state`; its id."""
-        e = Enrollment(course_id=course_id, student_id=student_id, guardian_id=guardian_id, state=state.value,
-                       applied_at=now, updated_at=now, round=1)
+        e = Enrollment(
+            course_id=course_id,
+            student_id=student_id,
+            guardian_id=guardian_id,
+            state=state.value,
+            applied_at=now,
+            updated_at=now,
+            round=1,
+        )
         self.session.add(e)
         await self.session.flush()
         return e.id

@@ -49,16 +49,30 @@ class LeftBehind:
         return AWAY_LABELS.get(self.status, self.status)
 
 
-async def left_behind_children(session: AsyncSession, school_id: int,
-                               student_ids: Sequence[int] | None = None) -> list[LeftBehind]:
+async def left_behind_children(
+    session: AsyncSession, school_id: int, student_ids: Sequence[int] | None = None
+) -> list[LeftBehind]:
     """The school's active left-behind children (or those of `student_ids`), by class and name."""
     q = (
-        select(Student.id, Student.name, Student.class_group_id, ClassGroup.grade, Student.basic_care,
-               ClassGroup.name, Student.left_behind,
-               Student.away_work_place, Student.birth_date, Student.paired_teacher_id, ClassGroup.head_teacher_id)
+        select(
+            Student.id,
+            Student.name,
+            Student.class_group_id,
+            ClassGroup.grade,
+            Student.basic_care,
+            ClassGroup.name,
+            Student.left_behind,
+            Student.away_work_place,
+            Student.birth_date,
+            Student.paired_teacher_id,
+            ClassGroup.head_teacher_id,
+        )
         .join(ClassGroup, ClassGroup.id == Student.class_group_id)
-        .where(Student.school_id == school_id, Student.active.is_(True),
-               Student.left_behind.in_(list(AWAY_LABELS)))
+        .where(
+            Student.school_id == school_id,
+            Student.active.is_(True),
+            Student.left_behind.in_(list(AWAY_LABELS)),
+        )
         .order_by(ClassGroup.grade, ClassGroup.name, Student.name, Student.id)
     )
     if student_ids is not None:
@@ -66,8 +80,9 @@ async def left_behind_children(session: AsyncSession, school_id: int,
     return [LeftBehind(Child(*row[:5]), *row[5:]) for row in (await session.execute(q)).all()]
 
 
-async def calls_in_month(session: AsyncSession, student_ids: Sequence[int], month: str, *,
-                         by_parent_away: bool = True) -> dict[int, list[str]]:
+async def calls_in_month(
+    session: AsyncSession, student_ids: Sequence[int], month: str, *, by_parent_away: bool = True
+) -> dict[int, list[str]]:
     """Kinds of contact recorded per child for a month (YYYY-MM): the parents away's (the month's call), or
     with `by_parent_away=False` those told by a guardian at home (shown apart, never completing the month)."""
     done: dict[int, list[str]] = {}
@@ -75,8 +90,11 @@ async def calls_in_month(session: AsyncSession, student_ids: Sequence[int], mont
         return done
     rows = await session.execute(
         select(FamilyCall.student_id, FamilyCall.kind)
-        .where(FamilyCall.student_id.in_(list(student_ids)), FamilyCall.month == month,
-               FamilyCall.by_parent_away.is_(by_parent_away))
+        .where(
+            FamilyCall.student_id.in_(list(student_ids)),
+            FamilyCall.month == month,
+            FamilyCall.by_parent_away.is_(by_parent_away),
+        )
         .order_by(FamilyCall.day, FamilyCall.id)
     )
     for sid, kind in rows.all():
@@ -88,8 +106,9 @@ async def talks_in_month(session: AsyncSession, student_ids: Sequence[int], mont
     if not student_ids:
         return set()
     rows = await session.execute(
-        select(PastoralTalk.student_id)
-        .where(PastoralTalk.student_id.in_(list(student_ids)), PastoralTalk.month == month)
+        select(PastoralTalk.student_id).where(
+            PastoralTalk.student_id.in_(list(student_ids)), PastoralTalk.month == month
+        )
     )
     return set(rows.scalars())
 
@@ -101,16 +120,55 @@ async def staff_names(session: AsyncSession, staff_ids: Sequence[int | None]) ->
     return dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))).all())
 
 
-def record_call(session: AsyncSession, student_id: int, day: date, month: str, kind: str, by: str, at: datetime,
-                message_id: str, *, by_parent_away: bool = True) -> None:
-    session.add(FamilyCall(student_id=student_id, day=day, month=month, kind=kind, recorded_by=by, recorded_at=at,
-                           message_id=message_id, by_parent_away=by_parent_away))
+def record_call(
+    session: AsyncSession,
+    student_id: int,
+    day: date,
+    month: str,
+    kind: str,
+    by: str,
+    at: datetime,
+    message_id: str,
+    *,
+    by_parent_away: bool = True,
+) -> None:
+    session.add(
+        FamilyCall(
+            student_id=student_id,
+            day=day,
+            month=month,
+            kind=kind,
+            recorded_by=by,
+            recorded_at=at,
+            message_id=message_id,
+            by_parent_away=by_parent_away,
+        )
+    )
 
 
-def record_talk(session: AsyncSession, student_id: int, staff_id: int | None, day: date, month: str, note: str,
-                by: str, at: datetime, message_id: str) -> None:
-    session.add(PastoralTalk(student_id=student_id, staff_id=staff_id, day=day, month=month, note=note,
-                             recorded_by=by, recorded_at=at, message_id=message_id))
+def record_talk(
+    session: AsyncSession,
+    student_id: int,
+    staff_id: int | None,
+    day: date,
+    month: str,
+    note: str,
+    by: str,
+    at: datetime,
+    message_id: str,
+) -> None:
+    session.add(
+        PastoralTalk(
+            student_id=student_id,
+            staff_id=staff_id,
+            day=day,
+            month=month,
+            note=note,
+            recorded_by=by,
+            recorded_at=at,
+            message_id=message_id,
+        )
+    )
 
 
 class FamilyRepo:
@@ -125,10 +183,31 @@ class FamilyRepo:
     async def calls_in_month(self, student_ids: Sequence[int], month: str) -> dict[int, list[str]]:
         return await calls_in_month(self.session, student_ids, month)
 
-    async def record_call(self, student_id: int, day: date, month: str, kind: str, by: str, at: datetime,
-                          message_id: str, *, by_parent_away: bool = True) -> None:
-        record_call(self.session, student_id, day, month, kind, by, at, message_id, by_parent_away=by_parent_away)
+    async def record_call(
+        self,
+        student_id: int,
+        day: date,
+        month: str,
+        kind: str,
+        by: str,
+        at: datetime,
+        message_id: str,
+        *,
+        by_parent_away: bool = True,
+    ) -> None:
+        record_call(
+            self.session, student_id, day, month, kind, by, at, message_id, by_parent_away=by_parent_away
+        )
 
-    async def record_talk(self, student_id: int, staff_id: int | None, day: date, month: str, note: str, by: str,
-                          at: datetime, message_id: str) -> None:
+    async def record_talk(
+        self,
+        student_id: int,
+        staff_id: int | None,
+        day: date,
+        month: str,
+        note: str,
+        by: str,
+        at: datetime,
+        message_id: str,
+    ) -> None:
         record_talk(self.session, student_id, staff_id, day, month, note, by, at, message_id)

@@ -36,11 +36,16 @@ class InboxMessage(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("platform", "message_id"), Index("ix_inbox_state_claim", "state", "claimed_until"))
+    __table_args__ = (
+        UniqueConstraint("platform", "message_id"),
+        Index("ix_inbox_state_claim", "state", "claimed_until"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(128))
-    message: Mapped[dict[str, Any]] = mapped_column(JSON)  # the IncomingMessage's fields, reply route included
+    message: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # the IncomingMessage's fields, reply route included
     state: Mapped[str] = mapped_column(String(10))
     deferred: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -34,9 +34,12 @@ class DbLease:
         until = now + timedelta(seconds=self.seconds)
         async with self.db.transaction() as s:
             done = await s.execute(
-                update(LEASES).where(LEASES.c.name == self.name,
-                                     (LEASES.c.holder == self.holder) | (LEASES.c.expires_at < now))
-                .values(holder=self.holder, expires_at=until))
+                update(LEASES)
+                .where(
+                    LEASES.c.name == self.name, (LEASES.c.holder == self.holder) | (LEASES.c.expires_at < now)
+                )
+                .values(holder=self.holder, expires_at=until)
+            )
             if getattr(done, "rowcount", 0) == 1:
                 return True
         try:
@@ -51,8 +54,10 @@ class DbLease:
         now = self.clock.now().astimezone(UTC)
         async with self.db.transaction() as s:
             done = await s.execute(
-                update(LEASES).where(LEASES.c.name == self.name, LEASES.c.holder == self.holder)
-                .values(expires_at=now + timedelta(seconds=self.seconds)))
+                update(LEASES)
+                .where(LEASES.c.name == self.name, LEASES.c.holder == self.holder)
+                .values(expires_at=now + timedelta(seconds=self.seconds))
+            )
         return getattr(done, "rowcount", 0) == 1
 
     async def release(self) -> None:

@@ -14,11 +14,13 @@ from bot.store.tables import Student
 
 async def term_balances(session: AsyncSession, school_id: int, term_start: date) -> dict[int, Settlement]:
     """Per student with ledger lines this term: charged, paid, refunded and the balance, in one query."""
-    rows = (await session.execute(
-        select(LedgerEntry.student_id, LedgerEntry.kind, func.sum(LedgerEntry.fen))
-        .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
-        .group_by(LedgerEntry.student_id, LedgerEntry.kind)
-    )).all()
+    rows = (
+        await session.execute(
+            select(LedgerEntry.student_id, LedgerEntry.kind, func.sum(LedgerEntry.fen))
+            .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start)
+            .group_by(LedgerEntry.student_id, LedgerEntry.kind)
+        )
+    ).all()
     per_student: dict[int, list[tuple[str, int]]] = {}
     for student_id, kind, fen in rows:
         per_student.setdefault(student_id, []).append((kind, int(fen)))
@@ -28,8 +30,11 @@ async def term_balances(session: AsyncSession, school_id: int, term_start: date)
 async def charges_issued_at(session: AsyncSession, school_id: int, term_start: date) -> datetime | None:
     """When the term's first charge line was written (None: not billed yet)."""
     issued: datetime | None = await session.scalar(
-        select(func.min(LedgerEntry.at))
-        .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == term_start, LedgerEntry.kind == "charge")
+        select(func.min(LedgerEntry.at)).where(
+            LedgerEntry.school_id == school_id,
+            LedgerEntry.term_start == term_start,
+            LedgerEntry.kind == "charge",
+        )
     )
     return issued
 

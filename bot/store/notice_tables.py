@@ -18,7 +18,9 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     # The staff member who sent it; None for a closure added from the command line.
-    sender_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    sender_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(10), default="notice")  # notice | closure
     scope: Mapped[str] = mapped_column(String(50))  # 三年级2班, 三年级, 全校
     text: Mapped[str] = mapped_column(Text)
@@ -32,8 +34,9 @@ class NoticeTarget(Base):
 
     __tablename__ = "notice_targets"
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), primary_key=True,
-                                            index=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     class_group_id: Mapped[int] = mapped_column(ForeignKey("class_groups.id", ondelete="CASCADE"))
     confirmed_at: Mapped[datetime | None]
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("guardians.id", ondelete="SET NULL"))

@@ -27,7 +27,8 @@ class ChatInfo:
 # The statements of every message are built once (Core, bound parameters): no per-call construction,
 # no ORM compile step, and SQLAlchemy's compiled cache keyed by a memoized key.
 _CH, _CG, _GU, _GS, _ID, _SF, _SR, _ST = (
-    cast(Table, m.__table__) for m in (Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student)
+    cast(Table, m.__table__)
+    for m in (Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student)
 )
 _CHAT = (
     select(_CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id)
@@ -48,8 +49,16 @@ _STAFF_ROLES = (
     .order_by(_SR.c.id)
 )
 _CHILDREN = (
-    select(_ST.c.id, _ST.c.name, _CG.c.id, _CG.c.grade, _ST.c.basic_care, _CG.c.name, _GS.c.relation,
-           _GS.c.may_pickup)
+    select(
+        _ST.c.id,
+        _ST.c.name,
+        _CG.c.id,
+        _CG.c.grade,
+        _ST.c.basic_care,
+        _CG.c.name,
+        _GS.c.relation,
+        _GS.c.may_pickup,
+    )
     .select_from(_ST.join(_GS, _GS.c.student_id == _ST.c.id).join(_CG, _ST.c.class_group_id == _CG.c.id))
     .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
     .order_by(_ST.c.id)
@@ -61,11 +70,21 @@ _ONE = select(literal_column("1").label("one")).subquery("one")
 # What every message needs first, in one statement of at most one row (each join is on a unique key):
 # its dedupe record, the sender's account and person, and the chat's class.
 _FIRST_LOOK = select(
-    _PM.c.reply, _PM.c.private, _PM.c.command,
-    _ID.c.id, *_ACCOUNT.selected_columns,
-    _CH.c.id, _CH.c.platform, _CH.c.chat_id, _CG.c.id, _CG.c.name, _CG.c.school_id,
+    _PM.c.reply,
+    _PM.c.private,
+    _PM.c.command,
+    _ID.c.id,
+    *_ACCOUNT.selected_columns,
+    _CH.c.id,
+    _CH.c.platform,
+    _CH.c.chat_id,
+    _CG.c.id,
+    _CG.c.name,
+    _CG.c.school_id,
 ).select_from(
-    _ONE.outerjoin(_PM, and_(_PM.c.platform == bindparam("platform"), _PM.c.message_id == bindparam("message_id")))
+    _ONE.outerjoin(
+        _PM, and_(_PM.c.platform == bindparam("platform"), _PM.c.message_id == bindparam("message_id"))
+    )
     .outerjoin(_ID, and_(_ID.c.platform == bindparam("platform"), _ID.c.user_id == bindparam("user_id")))
     .outerjoin(_SF, _SF.c.id == _ID.c.staff_id)
     .outerjoin(_GU, _GU.c.id == _ID.c.guardian_id)
@@ -84,11 +103,16 @@ class FirstLook:
     chat: ChatInfo | None
 
 
-async def first_look(session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str) -> FirstLook:
+async def first_look(
+    session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str
+) -> FirstLook:
     """The three read-only lookups every message starts with, in one round trip."""
-    row = (await session.execute(
-        _FIRST_LOOK, {"platform": platform, "message_id": message_id, "user_id": user_id, "chat_id": chat_id}
-    )).one()
+    row = (
+        await session.execute(
+            _FIRST_LOOK,
+            {"platform": platform, "message_id": message_id, "user_id": user_id, "chat_id": chat_id},
+        )
+    ).one()
     seen = None if row[0] is None else (row[0], bool(row[1]), row[2])
     account = None if row[3] is None else tuple(row[4:10])
     chat = None if row[10] is None else ChatInfo(*row[10:16])
@@ -104,7 +128,9 @@ async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:
     return await actor_of(session, platform, user_id, None if row is None else tuple(row))
 
 
-async def actor_of(session: AsyncSession, platform: str, user_id: str, account: tuple[Any, ...] | None) -> Actor:
+async def actor_of(
+    session: AsyncSession, platform: str, user_id: str, account: tuple[Any, ...] | None
+) -> Actor:
     """The Actor behind an account row read by `identify` or `first_look` (None: not bound)."""
     if account is None:
         return Actor(platform=platform, user_id=user_id)
@@ -140,7 +166,13 @@ async def _staff_actor(
 
 
 def _child_ref(
-    sid: int, name: str, class_id: int, grade: int, basic_care: bool, class_name: str, relation: str,
+    sid: int,
+    name: str,
+    class_id: int,
+    grade: int,
+    basic_care: bool,
+    class_name: str,
+    relation: str,
     may_pickup: bool,
 ) -> ChildRef:
     return ChildRef(Child(sid, name, class_id, grade, basic_care), class_name, relation, may_pickup)
@@ -161,7 +193,9 @@ async def _guardian_actor(
     )
 
 
-async def staff_ids_with_role(session: AsyncSession, school_id: int | None, roles: tuple[str, ...]) -> list[int]:
+async def staff_ids_with_role(
+    session: AsyncSession, school_id: int | None, roles: tuple[str, ...]
+) -> list[int]:
     """Staff of a school holding any of these roles (e.g. the principals, the admins)."""
     rows = await session.scalars(
         select(StaffRole.staff_id)
@@ -176,9 +210,13 @@ async def staff_ids_with_role(session: AsyncSession, school_id: int | None, role
 async def working_chats(session: AsyncSession, school_id: int) -> dict[int, int]:
     """Class id -> the first chat of the class whose robot still works (a broken chat gets no pushes)."""
     chats: dict[int, int] = {}
-    for class_id, chat_id in (await session.execute(
-        select(Chat.class_group_id, Chat.id).join(ClassGroup, ClassGroup.id == Chat.class_group_id)
-        .where(ClassGroup.school_id == school_id, Chat.broken_reason.is_(None)).order_by(Chat.id)
-    )).all():
+    for class_id, chat_id in (
+        await session.execute(
+            select(Chat.class_group_id, Chat.id)
+            .join(ClassGroup, ClassGroup.id == Chat.class_group_id)
+            .where(ClassGroup.school_id == school_id, Chat.broken_reason.is_(None))
+            .order_by(Chat.id)
+        )
+    ).all():
         chats.setdefault(class_id, chat_id)
     return chats

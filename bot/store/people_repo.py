@@ -104,5 +104,7 @@ class PeopleRepo:
         if platform is None:
             row = (await self.session.execute(people.CHAT_ANY, {"chat_id": chat_id})).first()
         else:
-            row = (await self.session.execute(people.CHAT_ON, {"chat_id": chat_id, "platform": platform})).first()
+            row = (
+                await self.session.execute(people.CHAT_ON, {"chat_id": chat_id, "platform": platform})
+            ).first()
         return people.ChatInfo(*row) if row else None

@@ -13,8 +13,11 @@ from bot.store.enroll_tables import as_utc
 from bot.store.proposal_tables import Proposal
 
 _P = cast(Table, Proposal.__table__)
-_WHO = and_(_P.c.platform == bindparam("platform"), _P.c.chat_id == bindparam("chat_id"),
-            _P.c.sender_id == bindparam("sender_id"))
+_WHO = and_(
+    _P.c.platform == bindparam("platform"),
+    _P.c.chat_id == bindparam("chat_id"),
+    _P.c.sender_id == bindparam("sender_id"),
+)
 # Built once: every message from a sender with nothing pending runs only _DROP.
 _DROP = delete(_P).where(_WHO)
 _FIND = select(_P.c.choices, _P.c.created_at).where(_WHO)
@@ -31,12 +34,21 @@ class Who:
         return {"platform": self.platform, "chat_id": self.chat_id[:128], "sender_id": self.sender_id[:128]}
 
 
-async def remember(session: AsyncSession, who: Who, texts: list[str], question: str, message_id: str,
-                   now: datetime) -> None:
+async def remember(
+    session: AsyncSession, who: Who, texts: list[str], question: str, message_id: str, now: datetime
+) -> None:
     """The sender's one pending proposal is now this one."""
     await session.execute(_DROP, who.params())
-    await session.execute(_ADD, {**who.params(), "question": question, "choices": {"texts": texts},
-                                 "message_id": message_id[:128], "created_at": now.astimezone(UTC)})
+    await session.execute(
+        _ADD,
+        {
+            **who.params(),
+            "question": question,
+            "choices": {"texts": texts},
+            "message_id": message_id[:128],
+            "created_at": now.astimezone(UTC),
+        },
+    )
 
 
 async def pending(session: AsyncSession, who: Who, now: datetime, within: timedelta) -> list[str] | None:
@@ -62,7 +74,9 @@ class ProposalsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def remember(self, who: Who, texts: list[str], question: str, message_id: str, now: datetime) -> None:
+    async def remember(
+        self, who: Who, texts: list[str], question: str, message_id: str, now: datetime
+    ) -> None:
         await remember(self.session, who, texts, question, message_id, now)
 
     async def pending(self, who: Who, now: datetime, within: timedelta) -> list[str] | None:

@@ -43,12 +43,19 @@ def targets(facts: term_facts.TermFacts, policy: rules.FeePolicy) -> dict[Scope,
     for seat in facts.seats:
         course = facts.courses[seat.course_id]
         due[(seat.student_id, course.id)] += rules.course_due(
-            policy, course.price_fen, facts.sessions(seat), facts.cancelled[course.id], facts.leave[seat.student_id])
+            policy,
+            course.price_fen,
+            facts.sessions(seat),
+            facts.cancelled[course.id],
+            facts.leave[seat.student_id],
+        )
     months = rules.care_days_by_month(facts.care_days)
     for student_id in facts.basic_students:
         leave = facts.leave[student_id]
-        fen = sum(rules.basic_month_fen(policy, len(care), sum(1 for d in care if d in leave))
-                  for care in months.values())
+        fen = sum(
+            rules.basic_month_fen(policy, len(care), sum(1 for d in care if d in leave))
+            for care in months.values()
+        )
         if fen:
             due[(student_id, "basic")] = fen
     return due
@@ -59,17 +66,28 @@ class _Ledger:
     """A term's ledger read for settlement, per student and part."""
 
     net: dict[Scope, int] = field(default_factory=lambda: defaultdict(int))  # charged less refunded
-    owed: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # extras (late fees) owed as charged
+    owed: dict[int, int] = field(
+        default_factory=lambda: defaultdict(int)
+    )  # extras (late fees) owed as charged
     paid: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    rounds: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))  # earlier settle lines
+    rounds: dict[tuple[int, str], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )  # earlier settle lines
 
 
 async def _read_ledger(session: AsyncSession, school_id: int, start: date) -> _Ledger:
     ledger = _Ledger()
-    for student_id, course_id, kind, fen, key in (await session.execute(
-        select(LedgerEntry.student_id, LedgerEntry.course_id, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.key)
-        .where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == start)
-    )).all():
+    for student_id, course_id, kind, fen, key in (
+        await session.execute(
+            select(
+                LedgerEntry.student_id,
+                LedgerEntry.course_id,
+                LedgerEntry.kind,
+                LedgerEntry.fen,
+                LedgerEntry.key,
+            ).where(LedgerEntry.school_id == school_id, LedgerEntry.term_start == start)
+        )
+    ).all():
         if key.startswith("settle:"):
             ledger.rounds[(student_id, key.split(":")[3])] += 1
         signed = fen if kind in ("charge", "settlement") else -fen
@@ -92,9 +110,19 @@ class _Lines:
         self.rows: list[dict[str, object]] = []
 
     def add(self, key: str, student_id: int, course_id: int | None, kind: str, fen: int, note: str) -> None:
-        self.rows.append({"school_id": self.school_id, "student_id": student_id, "course_id": course_id,
-                          "term_start": self.start, "kind": kind, "fen": fen, "note": note, "at": self.now,
-                          "key": key})
+        self.rows.append(
+            {
+                "school_id": self.school_id,
+                "student_id": student_id,
+                "course_id": course_id,
+                "term_start": self.start,
+                "kind": kind,
+                "fen": fen,
+                "note": note,
+                "at": self.now,
+                "key": key,
+            }
+        )
 
 
 def _adjust(lines: _Lines, ledger: _Ledger, due: dict[Scope, int], facts: term_facts.TermFacts) -> None:
@@ -121,8 +149,14 @@ def _pay_back(lines: _Lines, ledger: _Ledger) -> tuple[int, int, int]:
         balance = ledger.owed[student_id] - ledger.paid[student_id]
         if balance < 0:
             round_no = ledger.rounds[(student_id, "payout")] + 1
-            lines.add(f"settle:{lines.start}:{student_id}:payout:{round_no}", student_id, None,
-                      "settlement", -balance, "期末结算 多缴退还")
+            lines.add(
+                f"settle:{lines.start}:{student_id}:payout:{round_no}",
+                student_id,
+                None,
+                "settlement",
+                -balance,
+                "期末结算 多缴退还",
+            )
             paid_back += -balance
         elif balance > 0:
             owing += balance
@@ -131,16 +165,31 @@ def _pay_back(lines: _Lines, ledger: _Ledger) -> tuple[int, int, int]:
 
 
 async def settle_term(
-    session: AsyncSession, school_id: int, start: date, end: date, now: datetime,
-    policy: rules.FeePolicy, is_care_day: Callable[[date], bool], *, tz: tzinfo = UTC,
+    session: AsyncSession,
+    school_id: int,
+    start: date,
+    end: date,
+    now: datetime,
+    policy: rules.FeePolicy,
+    is_care_day: Callable[[date], bool],
+    *,
+    tz: tzinfo = UTC,
 ) -> SettleResult:
     """Adjustment lines (charge or refund) so each child's net charge per course equals what the sessions
     held make due, then a settlement line paying back any surplus of payments. Running it again writes
     nothing: balanced ledgers need no line. Lines are keyed by student, part and round, so two concurrent
     runs cannot both write the same adjustment (the unique key refuses the second)."""
     await lock_ledger(session, school_id)
-    facts = await term_facts.load(session, school_id, start, end, is_care_day, tz, with_ended=True,
-                                  with_leave=policy.refund_personal_leave)
+    facts = await term_facts.load(
+        session,
+        school_id,
+        start,
+        end,
+        is_care_day,
+        tz,
+        with_ended=True,
+        with_leave=policy.refund_personal_leave,
+    )
     ledger = await _read_ledger(session, school_id, start)
     lines = _Lines(school_id, start, now)
     _adjust(lines, ledger, targets(facts, policy), facts)

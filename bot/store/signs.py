@@ -21,8 +21,9 @@ from bot.store.sign_tables import CallbackSign
 WINDOW = timedelta(hours=1)  # dingtalk.WINDOW_MS: a sign older than this is refused as stale anyway
 
 
-async def claim_sign(db: Database, platform: str, timestamp: str, sign: str, message_id: str,
-                     budget: float = 3.0) -> None:
+async def claim_sign(
+    db: Database, platform: str, timestamp: str, sign: str, message_id: str, budget: float = 3.0
+) -> None:
     """Bind (timestamp, sign) to `message_id`; Rejected(401) if it is already bound to another message.
 
     Fails closed: a database away for longer than `budget` seconds is a 503 (the platform retries)."""
@@ -30,14 +31,24 @@ async def claim_sign(db: Database, platform: str, timestamp: str, sign: str, mes
         raise Rejected(401, "sign or timestamp too long")
     signed_at = datetime.fromtimestamp(int(timestamp) / 1000, UTC)
     insert = sqlite_insert if db.is_sqlite else pg_insert
-    row = {"platform": platform, "timestamp": timestamp, "sign": sign, "message_id": message_id,
-           "signed_at": signed_at}
+    row = {
+        "platform": platform,
+        "timestamp": timestamp,
+        "sign": sign,
+        "message_id": message_id,
+        "signed_at": signed_at,
+    }
 
     async def claim() -> str | None:
         async with db.transaction() as s:
             await s.execute(insert(CallbackSign).values(**row).on_conflict_do_nothing())
-            return await s.scalar(select(CallbackSign.message_id).where(
-                CallbackSign.platform == platform, CallbackSign.timestamp == timestamp, CallbackSign.sign == sign))
+            return await s.scalar(
+                select(CallbackSign.message_id).where(
+                    CallbackSign.platform == platform,
+                    CallbackSign.timestamp == timestamp,
+                    CallbackSign.sign == sign,
+                )
+            )
 
     try:
         owner = await retry_transient(claim, budget, "sign check")
@@ -51,5 +62,7 @@ async def prune_signs(db: Database, now: datetime) -> int:
     """Forget signs whose timestamp is out of the window (they would be refused as stale). UTC on both
     sides: SQLite keeps datetimes naive."""
     async with db.transaction() as s:
-        result = await s.execute(delete(CallbackSign).where(CallbackSign.signed_at < (now - WINDOW).astimezone(UTC)))
+        result = await s.execute(
+            delete(CallbackSign).where(CallbackSign.signed_at < (now - WINDOW).astimezone(UTC))
+        )
     return int(result.rowcount)  # type: ignore[attr-defined]

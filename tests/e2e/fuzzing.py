@@ -41,7 +41,9 @@ EXTERNAL = (
     '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]>'
     "<xml><MsgId>&ext;</MsgId><Encrypt>&ext;</Encrypt></xml>"
 )
-EXTERNAL_DTD = '<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://127.0.0.1:9/evil.dtd"><xml><Encrypt>a</Encrypt></xml>'
+EXTERNAL_DTD = (
+    '<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://127.0.0.1:9/evil.dtd"><xml><Encrypt>a</Encrypt></xml>'
+)
 XML_ATTACKS = [BILLION_LAUGHS, EXTERNAL, EXTERNAL_DTD, "<xml><Encrypt>", "<xml>" * 2000, "<?xml?><xml/>", "<"]
 
 
@@ -63,7 +65,11 @@ def overrides(base: dict[str, Any], fields: list[str]) -> st.SearchStrategy[dict
 
 def wecom_seal(plaintext: str, timestamp: int | None = None) -> tuple[dict[str, str], dict[str, str]]:
     sealed = CRYPTO.encrypt(plaintext, str(timestamp if timestamp is not None else int(time.time())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
     return query, sealed
 
 
@@ -80,8 +86,12 @@ def open_wecom_reply(text: str) -> str:
     from defusedxml import ElementTree
 
     env = ElementTree.fromstring(text)
-    return CRYPTO.decrypt(env.findtext("Encrypt") or "", env.findtext("MsgSignature") or "",
-                          env.findtext("TimeStamp") or "", env.findtext("Nonce") or "")
+    return CRYPTO.decrypt(
+        env.findtext("Encrypt") or "",
+        env.findtext("MsgSignature") or "",
+        env.findtext("TimeStamp") or "",
+        env.findtext("Nonce") or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,10 @@ async def post(client: TestClient, path: str, **kwargs: Any) -> Answer:
 
 async def row_counts(db: Database) -> dict[str, int]:
     async with db.transaction() as s:
-        return {t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0) for t in metadata.sorted_tables}
+        return {
+            t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0)
+            for t in metadata.sorted_tables
+        }
 
 
 def in_loop(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:

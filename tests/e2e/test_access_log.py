@@ -19,13 +19,29 @@ ROOT = Path(__file__).resolve().parents[2]
 async def serve_and_ask(tmp_path: Path, extra_env: dict[str, str]) -> str:
     """Start `tuoguan serve`, GET /healthz once it answers, stop it; its log."""
     port = free_port()
-    env = {**os.environ, "TUOGUAN_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
-           "TUOGUAN_SERVER__SIM": "false", "TUOGUAN_LOG__LEVEL": "INFO", **extra_env}
+    env = {
+        **os.environ,
+        "TUOGUAN_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
+        "TUOGUAN_SERVER__SIM": "false",
+        "TUOGUAN_LOG__LEVEL": "INFO",
+        **extra_env,
+    }
     log_path = tmp_path / f"serve-{len(extra_env)}.log"
     with log_path.open("wb") as log_file:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-            env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT)
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(300):

@@ -11,9 +11,19 @@ import pytest
 from bench.afternoon import one_database, parse_args
 from bot.store.db import Database
 
-SMALL = ["--students", "60", "--classes", "3", "--speed", "150", "--concurrency", "16",
-         # The suite runs in parallel workers: the bot may take longer to start than on a quiet machine.
-         "--boot-seconds", "12"]
+SMALL = [
+    "--students",
+    "60",
+    "--classes",
+    "3",
+    "--speed",
+    "150",
+    "--concurrency",
+    "16",
+    # The suite runs in parallel workers: the bot may take longer to start than on a quiet machine.
+    "--boot-seconds",
+    "12",
+]
 
 
 def url_of(db: Database) -> str:
@@ -45,5 +55,7 @@ def test_a_text_queued_twice_and_shown_twice_is_no_duplicate() -> None:
     from bench.afternoon_checks import shown_too_often
 
     late_list = ("teacher-li", "还没接走: 刘洋")
-    assert shown_too_often(Counter({late_list: 2}), Counter({late_list: 2})) == 0  # 17:40 and 17:45, both right
+    assert (
+        shown_too_often(Counter({late_list: 2}), Counter({late_list: 2})) == 0
+    )  # 17:40 and 17:45, both right
     assert shown_too_often(Counter({late_list: 1}), Counter({late_list: 2})) == 1  # one push shown twice

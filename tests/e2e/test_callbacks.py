@@ -35,7 +35,8 @@ Client = Callable[..., Awaitable[TestClient]]
 @pytest.fixture
 async def client(db: Database, aiohttp_client: Client) -> TestClient:
     settings = load_settings(
-        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, dingtalk={"app_secret": DING_SECRET},
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+        dingtalk={"app_secret": DING_SECRET},
         server={"max_body_bytes": 16 * 1024},
     )
     await load_demo(db, settings, SystemClock())
@@ -46,11 +47,23 @@ CRYPTO = wecom.WecomCrypto(TOKEN, AES_KEY, "")
 
 
 def ai_bot_body(text: str, msgid: str, user: str = "parent-wang", **extra: Any) -> tuple[dict[str, str], str]:
-    payload = {"msgid": msgid, "aibotid": "bot1", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": user},
-               "response_url": extra.pop("response_url", "http://127.0.0.1:9/none"), "msgtype": "text",
-               "text": {"content": f"@托管助手 {text}"}, **extra}
+    payload = {
+        "msgid": msgid,
+        "aibotid": "bot1",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": user},
+        "response_url": extra.pop("response_url", "http://127.0.0.1:9/none"),
+        "msgtype": "text",
+        "text": {"content": f"@托管助手 {text}"},
+        **extra,
+    }
     sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
     return query, json.dumps({"encrypt": sealed["encrypt"]})
 
 
@@ -77,9 +90,13 @@ async def test_a_retried_callback_records_once_and_answers_the_same(client: Test
         assert await s.scalar(select(func.count()).select_from(Leave)) == 1
 
 
-async def test_racing_identical_callbacks_record_once_and_answer_the_same(client: TestClient, db: Database) -> None:
+async def test_racing_identical_callbacks_record_once_and_answer_the_same(
+    client: TestClient, db: Database
+) -> None:
     query, body = ai_bot_body("王小明 请假 明天", "ai-race")
-    answers = await asyncio.gather(*(client.post("/wecom/callback", params=query, data=body) for _ in range(2)))
+    answers = await asyncio.gather(
+        *(client.post("/wecom/callback", params=query, data=body) for _ in range(2))
+    )
     assert [r.status for r in answers] == [200, 200]
     first, second = [open_reply(await r.json())["stream"]["content"] for r in answers]
     assert first == second
@@ -87,7 +104,9 @@ async def test_racing_identical_callbacks_record_once_and_answer_the_same(client
         assert await s.scalar(select(func.count()).select_from(Leave)) == 1
 
 
-async def test_a_private_answer_to_a_group_message_is_queued_for_the_sender(client: TestClient, db: Database) -> None:
+async def test_a_private_answer_to_a_group_message_is_queued_for_the_sender(
+    client: TestClient, db: Database
+) -> None:
     """The private answer is queued in the message's own unit of work: a retry queues nothing more."""
     query, body = ai_bot_body("费用", "ai-private")
     for _ in range(2):
@@ -95,7 +114,9 @@ async def test_a_private_answer_to_a_group_message_is_queued_for_the_sender(clie
         assert open_reply(await resp.json())["stream"]["content"] == texts.PRIVATE_IN_GROUP
     async with db.transaction() as s:
         actor = await identify(s, "wecom", "parent-wang")
-        rows = (await s.execute(select(OutboxMessage.guardian_id, OutboxMessage.key, OutboxMessage.state))).all()
+        rows = (
+            await s.execute(select(OutboxMessage.guardian_id, OutboxMessage.key, OutboxMessage.state))
+        ).all()
     assert [tuple(r) for r in rows] == [(actor.guardian_id, "private-reply:wecom:ai-private", "private")]
 
 
@@ -106,22 +127,36 @@ async def test_group_robot_xml_callback(client: TestClient) -> None:
         "<MsgType>text</MsgType><Text><Content>@托管助手 点名</Content></Text></xml>"
     )
     sealed = CRYPTO.encrypt(inner, str(int(time.time())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
-    resp = await client.post("/wecom/callback", params=query, data=f"<xml><Encrypt>{sealed['encrypt']}</Encrypt></xml>")
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
+    resp = await client.post(
+        "/wecom/callback", params=query, data=f"<xml><Encrypt>{sealed['encrypt']}</Encrypt></xml>"
+    )
     assert resp.status == 200
     from defusedxml import ElementTree
 
     envelope = ElementTree.fromstring(await resp.text())
-    plain = CRYPTO.decrypt(envelope.findtext("Encrypt") or "", envelope.findtext("MsgSignature") or "",
-                           envelope.findtext("TimeStamp") or "", envelope.findtext("Nonce") or "")
+    plain = CRYPTO.decrypt(
+        envelope.findtext("Encrypt") or "",
+        envelope.findtext("MsgSignature") or "",
+        envelope.findtext("TimeStamp") or "",
+        envelope.findtext("Nonce") or "",
+    )
     assert "应到" in (ElementTree.fromstring(plain).findtext("Text/Content") or "")
 
 
 async def test_url_verification(client: TestClient) -> None:
     now = str(int(time.time()))
     sealed = CRYPTO.encrypt("echo-12345", now)
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": now, "nonce": sealed["nonce"],
-             "echostr": sealed["encrypt"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": now,
+        "nonce": sealed["nonce"],
+        "echostr": sealed["encrypt"],
+    }
     resp = await client.get("/wecom/callback", params=query)
     assert resp.status == 200 and await resp.text() == "echo-12345"
 
@@ -138,10 +173,20 @@ async def test_url_verification(client: TestClient) -> None:
         (lambda q, b: (q, '<!DOCTYPE x [<!ENTITY a "b">]><xml><Encrypt>&a;</Encrypt></xml>'), 400),
         (lambda q, b: (q, "x" * 20_000), 413),
     ],
-    ids=["bad-signature", "missing-nonce", "malformed-json", "wrong-type", "json-array", "not-json-or-xml",
-         "xml-entities", "oversize"],
+    ids=[
+        "bad-signature",
+        "missing-nonce",
+        "malformed-json",
+        "wrong-type",
+        "json-array",
+        "not-json-or-xml",
+        "xml-entities",
+        "oversize",
+    ],
 )
-async def test_wecom_rejections(client: TestClient, mutate: Any, status: int, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wecom_rejections(
+    client: TestClient, mutate: Any, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
     query, body = ai_bot_body("查询", "ai-bad")
     query, body = mutate(query, body)
     resp = await client.post("/wecom/callback", params=query, data=body)
@@ -152,15 +197,27 @@ async def test_wecom_rejections(client: TestClient, mutate: Any, status: int, ca
 
 @pytest.mark.parametrize("age", [2 * 3600, -2 * 3600])
 async def test_wecom_stale_timestamp_is_refused_even_when_signed(client: TestClient, age: int) -> None:
-    payload = {"msgid": "ai-old", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": "parent-wang"},
-               "msgtype": "text", "text": {"content": "@托管助手 查询"}}
+    payload = {
+        "msgid": "ai-old",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": "parent-wang"},
+        "msgtype": "text",
+        "text": {"content": "@托管助手 查询"},
+    }
     sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time()) - age))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
     resp = await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
     assert resp.status == 401
     fresh = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
     query = {"msg_signature": fresh["msgsignature"], "timestamp": fresh["timestamp"], "nonce": fresh["nonce"]}
-    assert (await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": fresh["encrypt"]}))).status == 200
+    assert (
+        await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": fresh["encrypt"]}))
+    ).status == 200
 
 
 def ding_headers(ts_ms: int | None = None, secret: str = DING_SECRET) -> dict[str, str]:
@@ -169,9 +226,21 @@ def ding_headers(ts_ms: int | None = None, secret: str = DING_SECRET) -> dict[st
 
 
 def ding_body(text: str, msg_id: str, **extra: Any) -> str:
-    return json.dumps({"msgtype": "text", "text": {"content": f" {text}"}, "msgId": msg_id, "conversationType": "2",
-                       "conversationId": "cidDEMO", "senderStaffId": "ding-user", "senderNick": "某家长",
-                       "isInAtList": True, "sessionWebhook": "http://127.0.0.1:9/s", **extra}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "msgtype": "text",
+            "text": {"content": f" {text}"},
+            "msgId": msg_id,
+            "conversationType": "2",
+            "conversationId": "cidDEMO",
+            "senderStaffId": "ding-user",
+            "senderNick": "某家长",
+            "isInAtList": True,
+            "sessionWebhook": "http://127.0.0.1:9/s",
+            **extra,
+        },
+        ensure_ascii=False,
+    )
 
 
 async def test_dingtalk_signed_callback_is_answered_in_the_response(client: TestClient) -> None:
@@ -184,8 +253,9 @@ async def test_dingtalk_signed_callback_is_answered_in_the_response(client: Test
 
 
 async def test_dingtalk_group_message_not_for_the_bot(client: TestClient) -> None:
-    resp = await client.post("/dingtalk/callback", headers=ding_headers(),
-                             data=ding_body("大家好", "d-2", isInAtList=False))
+    resp = await client.post(
+        "/dingtalk/callback", headers=ding_headers(), data=ding_body("大家好", "d-2", isInAtList=False)
+    )
     assert (await resp.json()) == {"msgtype": "empty"}
 
 
@@ -214,12 +284,15 @@ async def test_dingtalk_fails_closed_without_a_secret(db: Database, aiohttp_clie
     assert resp.status == 403
 
 
-async def _slow_callback(db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch, msgid: str,
-                         resp_url: str) -> tuple[TestClient, Any]:
+async def _slow_callback(
+    db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch, msgid: str, resp_url: str
+) -> tuple[TestClient, Any]:
     """A 查询 whose handler is held until the callback has been answered 200 empty: the late path."""
     base = resp_url.rsplit("/", 1)[0]  # the fake platform's host: late replies go only there
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
-                             server={"reply_budget_seconds": 0.05})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
+        server={"reply_budget_seconds": 0.05},
+    )
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)
     services = app[SERVICES]
@@ -252,8 +325,12 @@ async def test_slow_answers_go_to_response_url(
     fake = web.Application()
     fake.router.add_post("/resp", response_url)
     server = await aiohttp_server(fake)
-    _, services = await _slow_callback(db, aiohttp_client, monkeypatch, "ai-slow", str(server.make_url("/resp")))
-    async with aiohttp.ClientSession() as http:  # the late reply was queued with the change: the outbox posts it
+    _, services = await _slow_callback(
+        db, aiohttp_client, monkeypatch, "ai-slow", str(server.make_url("/resp"))
+    )
+    async with (
+        aiohttp.ClientSession() as http
+    ):  # the late reply was queued with the change: the outbox posts it
         await OutboxWorker(db, services.settings, services.clock, http, services.metrics).run_once()
     assert len(received) == 1
     assert received[0]["msgtype"] == "markdown" and "王小明" in received[0]["markdown"]["content"]
@@ -271,20 +348,31 @@ async def test_a_late_reply_refused_with_an_errcode_is_not_taken_as_sent(
     fake = web.Application()
     fake.router.add_post("/resp", throttled)
     server = await aiohttp_server(fake)
-    _, services = await _slow_callback(db, aiohttp_client, monkeypatch, "ai-throttled", str(server.make_url("/resp")))
+    _, services = await _slow_callback(
+        db, aiohttp_client, monkeypatch, "ai-throttled", str(server.make_url("/resp"))
+    )
     async with aiohttp.ClientSession() as http:
         await OutboxWorker(db, services.settings, services.clock, http, services.metrics).run_once()
     async with db.transaction() as s:
-        row = (await s.execute(select(OutboxMessage.state, OutboxMessage.last_error)
-                               .where(OutboxMessage.key == "late-reply:wecom:ai-throttled"))).one()
+        row = (
+            await s.execute(
+                select(OutboxMessage.state, OutboxMessage.last_error).where(
+                    OutboxMessage.key == "late-reply:wecom:ai-throttled"
+                )
+            )
+        ).one()
     assert tuple(row) == ("queued", "45009")  # waits for another try (in the class group's line)
 
 
 async def test_no_phone_number_in_a_group_reply(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     hint = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("查询", "d-p1"))
     content = (await hint.json())["text"]["content"]
-    assert "绑定 张小华" in content and not has_phone(content)  # the unknown sender's hint, read by the whole group
-    bad = await client.post("/dingtalk/callback", headers=ding_headers(), data=ding_body("绑定 13800001111", "d-p2"))
+    assert "绑定 张小华" in content and not has_phone(
+        content
+    )  # the unknown sender's hint, read by the whole group
+    bad = await client.post(
+        "/dingtalk/callback", headers=ding_headers(), data=ding_body("绑定 13800001111", "d-p2")
+    )
     content = (await bad.json())["text"]["content"]
     assert "绑定" in content and not has_phone(content)
     assert "13800001111" not in caplog.text
@@ -296,7 +384,9 @@ async def test_storing_and_answering_share_one_reply_budget(
     """A slow intake leaves less time to wait for the answer: the callback never takes two budgets."""
     from bot import inbox as inbox_module
 
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, server={"reply_budget_seconds": 1.0})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, server={"reply_budget_seconds": 1.0}
+    )
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)
     services = app[SERVICES]

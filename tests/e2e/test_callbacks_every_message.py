@@ -16,20 +16,43 @@ from tests.e2e.test_callbacks import CRYPTO, client, ding_body, ding_headers, op
 
 def ai_bot_body(msgid: str, **fields: Any) -> tuple[dict[str, str], str]:
     """A sealed AI-bot callback of any message type (a group message from a bound parent)."""
-    payload = {"msgid": msgid, "aibotid": "bot1", "chatid": "demo-3-2", "chattype": "group",
-               "from": {"userid": "parent-wang"}, "response_url": "http://127.0.0.1:9/none", **fields}
+    payload = {
+        "msgid": msgid,
+        "aibotid": "bot1",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": "parent-wang"},
+        "response_url": "http://127.0.0.1:9/none",
+        **fields,
+    }
     sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(time.time())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
     return query, json.dumps({"encrypt": sealed["encrypt"]})
 
 
-@pytest.mark.parametrize("extra", [
-    {"msgtype": "voice", "voice": {"content": "@托管助手 查询"}},
-    {"msgtype": "mixed", "mixed": {"msg_item": [
-        {"msgtype": "image", "image": {"url": "http://127.0.0.1:9/p.png"}},
-        {"msgtype": "text", "text": {"content": "@托管助手 查询"}}]}},
-])
-async def test_wecom_voice_and_mixed_are_answered_like_text(client: TestClient, extra: dict[str, Any]) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"msgtype": "voice", "voice": {"content": "@托管助手 查询"}},
+        {
+            "msgtype": "mixed",
+            "mixed": {
+                "msg_item": [
+                    {"msgtype": "image", "image": {"url": "http://127.0.0.1:9/p.png"}},
+                    {"msgtype": "text", "text": {"content": "@托管助手 查询"}},
+                ]
+            },
+        },
+    ],
+)
+async def test_wecom_voice_and_mixed_are_answered_like_text(
+    client: TestClient,  # noqa: F811
+    extra: dict[str, Any],
+) -> None:
     query, body = ai_bot_body(f"ai-{extra['msgtype']}", **extra)
     resp = await client.post("/wecom/callback", params=query, data=body)
     reply = open_reply(await resp.json())
@@ -45,18 +68,31 @@ async def test_wecom_picture_alone_and_enter_chat(client: TestClient) -> None:  
     assert welcome == {"msgtype": "text", "text": {"content": WELCOME}}
 
 
-@pytest.mark.parametrize("extra", [
-    {"msgtype": "audio", "content": {"recognition": "查询", "duration": 1500}},
-    {"msgtype": "richText", "content": {"richText": [{"text": "查询"}, {"type": "picture", "downloadCode": "x"}]}},
-])
-async def test_dingtalk_audio_and_rich_text_are_answered_like_text(client: TestClient, extra: dict[str, Any]) -> None:  # noqa: F811
-    resp = await client.post("/dingtalk/callback", headers=ding_headers(),
-                             data=ding_body("", f"d-{extra['msgtype']}", **extra))
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"msgtype": "audio", "content": {"recognition": "查询", "duration": 1500}},
+        {
+            "msgtype": "richText",
+            "content": {"richText": [{"text": "查询"}, {"type": "picture", "downloadCode": "x"}]},
+        },
+    ],
+)
+async def test_dingtalk_audio_and_rich_text_are_answered_like_text(
+    client: TestClient,  # noqa: F811
+    extra: dict[str, Any],
+) -> None:
+    resp = await client.post(
+        "/dingtalk/callback", headers=ding_headers(), data=ding_body("", f"d-{extra['msgtype']}", **extra)
+    )
     body = await resp.json()
     assert body["msgtype"] == "text" and "绑定" in body["text"]["content"]  # an unknown sender gets the hint
 
 
 async def test_dingtalk_picture_alone_gets_what_the_bot_can_do(client: TestClient) -> None:  # noqa: F811
-    resp = await client.post("/dingtalk/callback", headers=ding_headers(),
-                             data=ding_body("", "d-pic", msgtype="picture", content={"downloadCode": "x"}))
+    resp = await client.post(
+        "/dingtalk/callback",
+        headers=ding_headers(),
+        data=ding_body("", "d-pic", msgtype="picture", content={"downloadCode": "x"}),
+    )
     assert json.loads(await resp.text()) == {"msgtype": "text", "text": {"content": CAN_DO}}

@@ -22,7 +22,12 @@ def say(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str) -> str:
         proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
         return proc.stdout

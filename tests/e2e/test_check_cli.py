@@ -27,10 +27,15 @@ async def fakes() -> AsyncIterator[tuple[FakeWecomWs, str, FakeDingtalk]]:
 
 def configured(db: Database, url: str, ding: FakeDingtalk, **over: Any) -> Settings:
     wecom = {"bot_id": "bot-1", "bot_secret": BOT_SECRET, "ws_url": url} | over.get("wecom", {})
-    dingtalk = {"app_key": "app-key", "app_secret": DING_SECRET, "openapi_base": ding.base,
-                "api_base": ding.base} | over.get("dingtalk", {})
-    return load_settings(database={"url": db.engine.url.render_as_string(hide_password=False)},
-                         wecom=wecom, dingtalk=dingtalk)
+    dingtalk = {
+        "app_key": "app-key",
+        "app_secret": DING_SECRET,
+        "openapi_base": ding.base,
+        "api_base": ding.base,
+    } | over.get("dingtalk", {})
+    return load_settings(
+        database={"url": db.engine.url.render_as_string(hide_password=False)}, wecom=wecom, dingtalk=dingtalk
+    )
 
 
 async def test_all_good_exits_zero(db: Database, fakes: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,7 +47,8 @@ async def test_all_good_exits_zero(db: Database, fakes: Any, capsys: pytest.Capt
 
 
 async def test_wrong_secrets_are_told_in_chinese_and_exit_non_zero(
-        db: Database, fakes: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    db: Database, fakes: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, url, ding = fakes
     settings = configured(db, url, ding, wecom={"bot_secret": "wrong"}, dingtalk={"app_secret": "wrong"})
     assert await run_check(settings) == 1
@@ -53,14 +59,19 @@ async def test_wrong_secrets_are_told_in_chinese_and_exit_non_zero(
 
 
 async def test_half_a_configuration_is_a_problem(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
-    settings = load_settings(database={"url": db.engine.url.render_as_string(hide_password=False)},
-                             wecom={"bot_id": "bot-1"}, dingtalk={"mode": "stream"})
+    settings = load_settings(
+        database={"url": db.engine.url.render_as_string(hide_password=False)},
+        wecom={"bot_id": "bot-1"},
+        dingtalk={"mode": "stream"},
+    )
     assert await run_check(settings) == 1
     out = capsys.readouterr().out
     assert "缺少 wecom.bot_secret" in out and "dingtalk.mode = stream" in out
 
 
-async def test_a_serving_instance_is_not_kicked_off(db: Database, fakes: Any, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_serving_instance_is_not_kicked_off(
+    db: Database, fakes: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     wecom, url, ding = fakes
     assert await DbLease(db, SystemClock(), "wecom-bot:bot-1", "serving-host", 60).acquire()
     assert await run_check(configured(db, url, ding)) == 0

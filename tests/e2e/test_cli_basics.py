@@ -20,7 +20,12 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if ok:
             assert proc.returncode == 0, proc.stderr
@@ -73,13 +78,13 @@ def test_acceptance_path_template_import_demo_say(cli, tmp_path: Path) -> None: 
     export = cli("roster", "export", "out.xlsx").stdout
     assert "已导出" in export and (tmp_path / "out.xlsx").exists()
     again = cli("roster", "import", "out.xlsx").stdout.strip()
-    assert again.startswith("导入完成: 无变化") and "同名学生" in again  # the template's 王小明 and the demo's
+    assert (
+        again.startswith("导入完成: 无变化") and "同名学生" in again
+    )  # the template's 王小明 and the demo's
 
 
 def test_roster_import_with_errors_exits_nonzero(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "学生.csv").write_text(
-        "学籍号,姓名,班级\nA1,王一,三年级9班\n", encoding="utf-8"
-    )
+    (tmp_path / "学生.csv").write_text("学籍号,姓名,班级\nA1,王一,三年级9班\n", encoding="utf-8")
     proc = cli("roster", "import", "学生.csv", ok=False)
     assert proc.returncode == 1
     assert '学生 第2行: 班级"三年级9班"不存在' in proc.stdout

@@ -60,16 +60,20 @@ def private_pg() -> Iterator[Any]:
     data.mkdir()
     shutil.chown(data, "postgres", "postgres")
     as_pg = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_pg, initdb, "-D", str(data), "--auth=trust", "-U", "postgres"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*as_pg, initdb, "-D", str(data), "--auth=trust", "-U", "postgres"], check=True, capture_output=True
+    )
     with socket.socket() as probe:  # a port the OS says is free (a fixed one collided in a trial run)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
 
     def ctl(*args: str) -> None:
-        subprocess.run([*as_pg, pg_ctl, "-D", str(data), "-o", opts, "-w", "-l", str(data / "log"), *args],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*as_pg, pg_ctl, "-D", str(data), "-o", opts, "-w", "-l", str(data / "log"), *args],
+            check=True,
+            capture_output=True,
+        )
 
     ctl.url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"  # type: ignore[attr-defined]
     ctl("start")
@@ -80,8 +84,9 @@ def private_pg() -> Iterator[Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-async def test_pool_recovers_after_a_database_restart(private_pg: Any, aiohttp_server: Any,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_pool_recovers_after_a_database_restart(
+    private_pg: Any, aiohttp_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     db = Database(private_pg.url)
     await db.upgrade()
     clock = FixedClock(shanghai(2026, 11, 23, 17, 0))
@@ -99,12 +104,19 @@ async def test_pool_recovers_after_a_database_restart(private_pg: Any, aiohttp_s
     caplog.set_level(logging.INFO)
     try:
         async with db.transaction() as s:
-            await enqueue(s, [Push(key=f"p{i}", text=f"第{i}条", chat_ref=(a, d)[i % 2]) for i in range(10)], clock.now())
+            await enqueue(
+                s,
+                [Push(key=f"p{i}", text=f"第{i}条", chat_ref=(a, d)[i % 2]) for i in range(10)],
+                clock.now(),
+            )
         await worker.run_once()  # opens pooled connections, delivers the first batch
         private_pg("restart", "-m", "fast")  # every pooled connection is now dead
         async with db.transaction() as s:  # pool_pre_ping replaces them: no error for the first caller
-            await enqueue(s, [Push(key=f"q{i}", text=f"重启后{i}", chat_ref=(a, d)[i % 2]) for i in range(10)],
-                          clock.now())
+            await enqueue(
+                s,
+                [Push(key=f"q{i}", text=f"重启后{i}", chat_ref=(a, d)[i % 2]) for i in range(10)],
+                clock.now(),
+            )
         private_pg("stop", "-m", "fast")
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop, poll_seconds=0.05))  # as `tuoguan serve` runs it
@@ -147,44 +159,78 @@ async def test_messages_and_a_job_fire_during_a_database_outage_are_recorded_onc
     hook = web.Application()
     hook.router.add_post("/reply/{msgid}", response_url)
     hook_base = str((await aiohttp_server(hook)).make_url("")).rstrip("/")
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": hook_base},
-                             server={"reply_budget_seconds": 2.0}, database={"retry_seconds": 30})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": hook_base},
+        server={"reply_budget_seconds": 2.0},
+        database={"retry_seconds": 30},
+    )
     await load_demo(db, settings, clock)
     client = await aiohttp_client(create_app(settings, db=db, clock=clock))
     crypto = WecomCrypto(TOKEN, AES_KEY, "")
 
     async def say(user: str, text: str, msgid: str) -> tuple[int, str]:
-        payload = {"msgid": msgid, "aibotid": "b", "chatid": "demo-3-2", "chattype": "group",
-                   "from": {"userid": user}, "response_url": f"{hook_base}/reply/{msgid}",
-                   "msgtype": "text", "text": {"content": f"@托管助手 {text}"}}
+        payload = {
+            "msgid": msgid,
+            "aibotid": "b",
+            "chatid": "demo-3-2",
+            "chattype": "group",
+            "from": {"userid": user},
+            "response_url": f"{hook_base}/reply/{msgid}",
+            "msgtype": "text",
+            "text": {"content": f"@托管助手 {text}"},
+        }
         sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(clock.now().timestamp())))
-        resp = await client.post("/wecom/callback", data=json.dumps({"encrypt": sealed["encrypt"]}),
-                                 params={"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"],
-                                         "nonce": sealed["nonce"]})
+        resp = await client.post(
+            "/wecom/callback",
+            data=json.dumps({"encrypt": sealed["encrypt"]}),
+            params={
+                "msg_signature": sealed["msgsignature"],
+                "timestamp": sealed["timestamp"],
+                "nonce": sealed["nonce"],
+            },
+        )
         return resp.status, await resp.text()
 
     caplog.set_level(logging.INFO)
     try:
         assert (await say("parent-li", "请假 明天 发烧", "m-before"))[0] == 200  # the database is up
         private_pg("stop", "-m", "fast")
-        reminder = asyncio.create_task(run_job(client.app[SERVICES], PICKUP_REMINDER, shanghai(2026, 11, 23, 17, 15)))
-        during = [await say("parent-wang", "王小明 请假 明天", "m-wang"),
-                  await say("parent-liu", "今天晚点接 18:10", "m-liu")]
-        assert [status for status, _ in during] == [503, 503]  # not stored: not acknowledged, the platform retries
+        reminder = asyncio.create_task(
+            run_job(client.app[SERVICES], PICKUP_REMINDER, shanghai(2026, 11, 23, 17, 15))
+        )
+        during = [
+            await say("parent-wang", "王小明 请假 明天", "m-wang"),
+            await say("parent-liu", "今天晚点接 18:10", "m-liu"),
+        ]
+        assert [status for status, _ in during] == [
+            503,
+            503,
+        ]  # not stored: not acknowledged, the platform retries
         assert "database unavailable" in caplog.text
         await asyncio.to_thread(private_pg, "start")
         results = await asyncio.wait_for(reminder, 60)
-        after = [await say("parent-wang", "王小明 请假 明天", "m-wang"),
-                 await say("parent-liu", "今天晚点接 18:10", "m-liu"),
-                 await say("parent-wang", "王小明 请假 明天", "m-wang")]  # the platform retries the msgid again
+        after = [
+            await say("parent-wang", "王小明 请假 明天", "m-wang"),
+            await say("parent-liu", "今天晚点接 18:10", "m-liu"),
+            await say("parent-wang", "王小明 请假 明天", "m-wang"),
+        ]  # the platform retries the msgid again
         assert [status for status, _ in after] == [200, 200, 200]
         answers = [_open(crypto, body) for _, body in after]
         async with db.transaction() as s:
-            leaves = (await s.execute(select(Student.name, Leave.day).join(Leave, Leave.student_id == Student.id)
-                                      .order_by(Student.name))).all()
+            leaves = (
+                await s.execute(
+                    select(Student.name, Leave.day)
+                    .join(Leave, Leave.student_id == Student.id)
+                    .order_by(Student.name)
+                )
+            ).all()
             handled = sorted((await s.scalars(select(ProcessedMessage.message_id))).all())
             late = (await s.scalars(select(PickupPlan.id))).all()
-            reminders = (await s.scalars(select(OutboxMessage.key).where(OutboxMessage.key.startswith("pickup-reminder")))).all()
+            reminders = (
+                await s.scalars(
+                    select(OutboxMessage.key).where(OutboxMessage.key.startswith("pickup-reminder"))
+                )
+            ).all()
     finally:
         await db.dispose()
     tomorrow = shanghai(2026, 11, 24).date()

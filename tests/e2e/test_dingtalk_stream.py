@@ -27,8 +27,14 @@ KEY, SECRET = "app-key", "app-secret-9c1d"
 
 
 def settings(base: str, **over: Any) -> DingtalkSettings:
-    values: dict[str, Any] = {"app_key": KEY, "app_secret": SecretStr(SECRET), "openapi_base": base,
-                              "api_base": base, "reconnect_min_seconds": 0.01, "reconnect_max_seconds": 0.05}
+    values: dict[str, Any] = {
+        "app_key": KEY,
+        "app_secret": SecretStr(SECRET),
+        "openapi_base": base,
+        "api_base": base,
+        "reconnect_min_seconds": 0.01,
+        "reconnect_max_seconds": 0.05,
+    }
     return DingtalkSettings(**(values | over))
 
 
@@ -43,7 +49,9 @@ class Running:
     def __init__(self, http: aiohttp.ClientSession, conf: DingtalkSettings, receive: Any) -> None:
         clock = SystemClock()
         self.robot = DingtalkAppRobot(http, clock, conf)
-        self.client = DingtalkStream(http, conf, receive, clock, DingtalkReplies(http, conf, self.robot, clock))
+        self.client = DingtalkStream(
+            http, conf, receive, clock, DingtalkReplies(http, conf, self.robot, clock)
+        )
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(self.client.run(self.stop))
 
@@ -52,7 +60,9 @@ class Running:
         await asyncio.wait_for(self.task, 10)
 
 
-async def test_wrong_secret_is_refused_and_logged(fake: FakeDingtalk, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_secret_is_refused_and_logged(
+    fake: FakeDingtalk, caplog: pytest.LogCaptureFixture
+) -> None:
     async with aiohttp.ClientSession() as http:
         run = Running(http, settings(fake.base, app_secret=SecretStr("wrong")), Inbox().receive)
         await fake.wait_for(lambda: fake.refused_opens >= 2)
@@ -73,17 +83,24 @@ async def test_system_ping_is_echoed(fake: FakeDingtalk) -> None:
 
 @pytest.mark.parametrize(("msgtype", "group"), [("text", True), ("audio", True), ("richText", False)])
 async def test_text_audio_and_rich_text_are_acked_and_answered_on_the_session_webhook(
-        fake: FakeDingtalk, msgtype: str, group: bool) -> None:
+    fake: FakeDingtalk, msgtype: str, group: bool
+) -> None:
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
         run = Running(http, settings(fake.base), inbox.receive)
         await asyncio.wait_for(run.client.connected.wait(), 10)
-        mid = await fake.robot_message(robot_data("d1", "请假 明天", group=group, msgtype=msgtype,
-                                                  webhook=fake.session_url()))
+        mid = await fake.robot_message(
+            robot_data("d1", "请假 明天", group=group, msgtype=msgtype, webhook=fake.session_url())
+        )
         await fake.wait_for(lambda: len(fake.session_posts) == 1)
         await run.close()
     msg = inbox.messages[0]
-    assert (msg.text, msg.is_group, msg.chat_id, msg.sender_id) == ("请假 明天", group, "cid-class-1", "staff-mum")
+    assert (msg.text, msg.is_group, msg.chat_id, msg.sender_id) == (
+        "请假 明天",
+        group,
+        "cid-class-1",
+        "staff-mum",
+    )
     ack = fake.acked(mid)
     assert ack is not None and ack["code"] == 200
     assert fake.session_posts[0]["text"]["content"] == "收到: 请假 明天"
@@ -113,8 +130,11 @@ async def test_the_ack_waits_until_receive_has_stored_the_message(fake: FakeDing
 
 @pytest.mark.parametrize("why", ["expired", "foreign host", "one-to-one"])
 async def test_without_a_usable_session_webhook_the_app_robot_answers(fake: FakeDingtalk, why: str) -> None:
-    webhook = {"expired": fake.session_url(), "foreign host": "https://evil.example/robot/sendBySession?session=1",
-               "one-to-one": None}[why]
+    webhook = {
+        "expired": fake.session_url(),
+        "foreign host": "https://evil.example/robot/sendBySession?session=1",
+        "one-to-one": None,
+    }[why]
     data = robot_data("d3", "查询", group=why != "one-to-one", webhook=webhook, expires_ms=1000)
     async with aiohttp.ClientSession() as http:
         run = Running(http, settings(fake.base), Inbox().receive)
@@ -127,7 +147,11 @@ async def test_without_a_usable_session_webhook_the_app_robot_answers(fake: Fake
         assert fake.private_sends[0]["userIds"] == ["staff-mum"]
     else:
         sent = fake.group_sends[0]
-        assert (sent["openConversationId"], sent["robotCode"], sent["msgKey"]) == ("cid-class-1", KEY, "sampleText")
+        assert (sent["openConversationId"], sent["robotCode"], sent["msgKey"]) == (
+            "cid-class-1",
+            KEY,
+            "sampleText",
+        )
         assert json.loads(sent["msgParam"]) == {"content": "收到: 查询"}
 
 
@@ -143,7 +167,9 @@ async def test_a_picture_alone_gets_what_the_bot_can_do(fake: FakeDingtalk) -> N
 
 
 @pytest.mark.parametrize("how", ["disconnect", "drop"])
-async def test_disconnect_or_a_dropped_socket_reconnects_with_a_new_ticket(fake: FakeDingtalk, how: str) -> None:
+async def test_disconnect_or_a_dropped_socket_reconnects_with_a_new_ticket(
+    fake: FakeDingtalk, how: str
+) -> None:
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
         run = Running(http, settings(fake.base), inbox.receive)
@@ -184,7 +210,9 @@ async def test_app_robot_group_push_sends_the_chart_as_an_image_after_the_text(f
 
 
 @pytest.mark.parametrize("how", ["stop", "disconnect"])
-async def test_a_message_being_stored_is_still_acked_on_shutdown_or_disconnect(fake: FakeDingtalk, how: str) -> None:
+async def test_a_message_being_stored_is_still_acked_on_shutdown_or_disconnect(
+    fake: FakeDingtalk, how: str
+) -> None:
     stored, entered = asyncio.Event(), asyncio.Event()
 
     async def slow_receive(msg: IncomingMessage) -> Accepted:
@@ -210,7 +238,8 @@ async def test_a_message_being_stored_is_still_acked_on_shutdown_or_disconnect(f
 
 
 async def test_an_unreachable_openapi_is_a_network_problem_not_wrong_credentials(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     import socket
 
     with socket.socket() as probe:  # a free port, closed again: nothing listens there

@@ -45,29 +45,63 @@ from tests.e2e.fuzzing import (
 )
 
 Client = Callable[..., Awaitable[TestClient]]
-FUZZ = settings(max_examples=100, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 IDS = itertools.count(1)
-AI_BASE = {"msgid": "x", "aibotid": "bot1", "chatid": "demo-3-2", "chattype": "group",
-           "from": {"userid": "parent-wang"}, "response_url": "http://127.0.0.1:9/none", "msgtype": "text",
-           "text": {"content": "@托管助手 查询"}}
-DING_BASE = {"msgtype": "text", "text": {"content": " 查询"}, "msgId": "x", "conversationType": "2",
-             "conversationId": "cidDEMO", "senderStaffId": "ding-user", "senderNick": "某家长", "isInAtList": True,
-             "sessionWebhook": "http://127.0.0.1:9/s"}
-CONTENT_TYPES = st.sampled_from(["application/json", "application/xml", "text/plain", "text/xml",
-                                 "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
-                                 "application/octet-stream", "", "application/json; charset=gbk"])
-GARBAGE = st.one_of(st.binary(max_size=2000), st.text(max_size=2000).map(str.encode),
-                    JSON.map(lambda v: json.dumps(v).encode()), st.sampled_from(XML_ATTACKS).map(str.encode))
+AI_BASE = {
+    "msgid": "x",
+    "aibotid": "bot1",
+    "chatid": "demo-3-2",
+    "chattype": "group",
+    "from": {"userid": "parent-wang"},
+    "response_url": "http://127.0.0.1:9/none",
+    "msgtype": "text",
+    "text": {"content": "@托管助手 查询"},
+}
+DING_BASE = {
+    "msgtype": "text",
+    "text": {"content": " 查询"},
+    "msgId": "x",
+    "conversationType": "2",
+    "conversationId": "cidDEMO",
+    "senderStaffId": "ding-user",
+    "senderNick": "某家长",
+    "isInAtList": True,
+    "sessionWebhook": "http://127.0.0.1:9/s",
+}
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/xml",
+        "text/plain",
+        "text/xml",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        "",
+        "application/json; charset=gbk",
+    ]
+)
+GARBAGE = st.one_of(
+    st.binary(max_size=2000),
+    st.text(max_size=2000).map(str.encode),
+    JSON.map(lambda v: json.dumps(v).encode()),
+    st.sampled_from(XML_ATTACKS).map(str.encode),
+)
 
 
 @pytest.fixture
 async def client(db: Database, aiohttp_client: Client) -> TestClient:
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
-                             dingtalk={"app_secret": DING_SECRET},
-                             # The answer is read from the HTTP response: a long budget keeps a loaded machine
-                             # from turning it into a later post (the budget itself is tested in test_callbacks).
-                             server={"max_body_bytes": MAX_BODY, "reply_budget_seconds": 30.0})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+        dingtalk={"app_secret": DING_SECRET},
+        # The answer is read from the HTTP response: a long budget keeps a loaded machine
+        # from turning it into a later post (the budget itself is tested in test_callbacks).
+        server={"max_body_bytes": MAX_BODY, "reply_budget_seconds": 30.0},
+    )
     await load_demo(db, settings, SystemClock())
     return await aiohttp_client(create_app(settings, db=db))
 
@@ -96,12 +130,19 @@ async def test_wecom_ai_bot_signed_with_malformed_payloads(client: TestClient, d
     fields = list(AI_BASE)
 
     @FUZZ
-    @given(st.one_of(overrides(AI_BASE, fields).map(lambda p: json.dumps(unique(p, "msgid"), ensure_ascii=False)),
-                     JSON.map(json.dumps), st.text(max_size=300)))
+    @given(
+        st.one_of(
+            overrides(AI_BASE, fields).map(lambda p: json.dumps(unique(p, "msgid"), ensure_ascii=False)),
+            JSON.map(json.dumps),
+            st.text(max_size=300),
+        )
+    )
     def run(plaintext: str) -> None:
         query, sealed = wecom_seal(plaintext)
         before = call(row_counts(db))
-        answer = call(post(client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]})))
+        answer = call(
+            post(client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
+        )
         check(answer, before, call(row_counts(db)) if answer.status >= 400 else None)
         if answer.status == 200 and answer.text:
             assert CHINESE.search(json.loads(open_wecom_reply(answer.text))["stream"]["content"])
@@ -111,18 +152,27 @@ async def test_wecom_ai_bot_signed_with_malformed_payloads(client: TestClient, d
 
 
 def robot_xml(msgid: str, user: str, chat: str, kind: str, content: str) -> str:
-    return (f"<xml><WebhookUrl>http://127.0.0.1:9/hook</WebhookUrl><MsgId>{msgid}</MsgId><ChatId>{chat}</ChatId>"
-            f"<ChatType>{kind}</ChatType><From><UserId>{user}</UserId></From>"
-            f"<MsgType>text</MsgType><Text><Content>{content}</Content></Text></xml>")
+    return (
+        f"<xml><WebhookUrl>http://127.0.0.1:9/hook</WebhookUrl><MsgId>{msgid}</MsgId><ChatId>{chat}</ChatId>"
+        f"<ChatType>{kind}</ChatType><From><UserId>{user}</UserId></From>"
+        f"<MsgType>text</MsgType><Text><Content>{content}</Content></Text></xml>"
+    )
 
 
 XML_TEXT = st.text(max_size=40)
 ROBOT_PLAIN = st.one_of(
     st.tuples(XML_TEXT, XML_TEXT, XML_TEXT, XML_TEXT, XML_TEXT).map(lambda t: robot_xml(*t)),  # unescaped
     st.tuples(st.sampled_from(["teacher-li", "parent-wang", "nobody"]), st.text(max_size=60)).map(
-        lambda t: robot_xml(f"r-{next(IDS)}", t[0], "demo-3-2", "group",
-                            "@托管助手 " + t[1].replace("&", "&amp;").replace("<", "&lt;"))),
-    st.sampled_from(XML_ATTACKS), st.text(max_size=300),
+        lambda t: robot_xml(
+            f"r-{next(IDS)}",
+            t[0],
+            "demo-3-2",
+            "group",
+            "@托管助手 " + t[1].replace("&", "&amp;").replace("<", "&lt;"),
+        )
+    ),
+    st.sampled_from(XML_ATTACKS),
+    st.text(max_size=300),
 )
 
 
@@ -133,8 +183,11 @@ async def test_wecom_group_robot_signed_with_malformed_xml(client: TestClient, d
     @given(ROBOT_PLAIN, st.booleans())
     def run(plaintext: str, envelope_xml: bool) -> None:
         query, sealed = wecom_seal(plaintext)
-        body = (f"<xml><Encrypt><![CDATA[{sealed['encrypt']}]]></Encrypt></xml>" if envelope_xml
-                else json.dumps({"encrypt": sealed["encrypt"]}))
+        body = (
+            f"<xml><Encrypt><![CDATA[{sealed['encrypt']}]]></Encrypt></xml>"
+            if envelope_xml
+            else json.dumps({"encrypt": sealed["encrypt"]})
+        )
         before = call(row_counts(db))
         answer = call(post(client, "/wecom/callback", params=query, data=body))
         check(answer, before, call(row_counts(db)) if answer.status >= 400 else None)
@@ -143,17 +196,23 @@ async def test_wecom_group_robot_signed_with_malformed_xml(client: TestClient, d
     await no_pipeline_errors(client)
 
 
-async def test_wecom_any_text_from_known_senders_gets_a_chinese_answer(client: TestClient, db: Database) -> None:
+async def test_wecom_any_text_from_known_senders_gets_a_chinese_answer(
+    client: TestClient, db: Database
+) -> None:
     call = in_loop(asyncio.get_running_loop())
     answered: set[str] = set()
 
     @FUZZ
-    @given(st.sampled_from(["parent-wang", "parent-li", "teacher-li", "principal-zhao", "stranger"]),
-           st.one_of(st.text(max_size=200), st.text(max_size=3).map(lambda t: t * 2000)))
+    @given(
+        st.sampled_from(["parent-wang", "parent-li", "teacher-li", "principal-zhao", "stranger"]),
+        st.one_of(st.text(max_size=200), st.text(max_size=3).map(lambda t: t * 2000)),
+    )
     def run(user: str, text: str) -> None:
         payload = {**AI_BASE, "msgid": f"t-{next(IDS)}", "from": {"userid": user}, "text": {"content": text}}
         query, sealed = wecom_seal(json.dumps(payload, ensure_ascii=False))
-        answer = call(post(client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]})))
+        answer = call(
+            post(client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
+        )
         if len(json.dumps({"encrypt": sealed["encrypt"]})) > MAX_BODY:
             assert answer.status == 413
             return
@@ -175,10 +234,16 @@ async def test_wecom_unsigned_garbage_and_wrong_content_types(client: TestClient
     before = await row_counts(db)
 
     @FUZZ
-    @given(GARBAGE, CONTENT_TYPES,
-           st.dictionaries(st.sampled_from(["msg_signature", "timestamp", "nonce", "echostr"]),
-                           st.text(max_size=50), max_size=4),
-           st.booleans())
+    @given(
+        GARBAGE,
+        CONTENT_TYPES,
+        st.dictionaries(
+            st.sampled_from(["msg_signature", "timestamp", "nonce", "echostr"]),
+            st.text(max_size=50),
+            max_size=4,
+        ),
+        st.booleans(),
+    )
     def run(body: bytes, content_type: str, query: dict[str, str], fresh: bool) -> None:
         if fresh:
             query = {**query, "timestamp": str(int(time.time()))}
@@ -204,7 +269,10 @@ async def test_oversize_bodies_are_413_even_when_signed(client: TestClient, db: 
         body = (lead + "a" * size).encode()
         headers = {"Content-Type": content_type} if content_type else {}
         assert call(post(client, "/wecom/callback", params=query, data=body, headers=headers)).status == 413
-        assert call(post(client, "/dingtalk/callback", headers={**ding_headers(), **headers}, data=body)).status == 413
+        assert (
+            call(post(client, "/dingtalk/callback", headers={**ding_headers(), **headers}, data=body)).status
+            == 413
+        )
 
     await run_hypothesis(run)
     assert await row_counts(db) == before
@@ -215,9 +283,15 @@ async def test_dingtalk_signed_with_malformed_payloads(client: TestClient, db: D
     fields = list(DING_BASE)
 
     @FUZZ
-    @given(st.one_of(overrides(DING_BASE, fields).map(lambda p: json.dumps(unique(p, "msgId"), ensure_ascii=False)),
-                     JSON.map(json.dumps), st.text(max_size=300), st.sampled_from(XML_ATTACKS)),
-           CONTENT_TYPES)
+    @given(
+        st.one_of(
+            overrides(DING_BASE, fields).map(lambda p: json.dumps(unique(p, "msgId"), ensure_ascii=False)),
+            JSON.map(json.dumps),
+            st.text(max_size=300),
+            st.sampled_from(XML_ATTACKS),
+        ),
+        CONTENT_TYPES,
+    )
     def run(body: str, content_type: str) -> None:
         before = call(row_counts(db))
         headers = {**ding_headers(), "Content-Type": content_type}
@@ -236,8 +310,15 @@ async def test_dingtalk_unsigned_garbage(client: TestClient, db: Database) -> No
     before = await row_counts(db)
 
     @FUZZ
-    @given(GARBAGE, st.dictionaries(st.sampled_from(["timestamp", "sign"]), st.text(
-        st.characters(min_codepoint=33, max_codepoint=126), max_size=60), max_size=2), st.booleans())
+    @given(
+        GARBAGE,
+        st.dictionaries(
+            st.sampled_from(["timestamp", "sign"]),
+            st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=60),
+            max_size=2,
+        ),
+        st.booleans(),
+    )
     def run(body: bytes, headers: dict[str, str], fresh: bool) -> None:
         if fresh:
             headers = {**headers, "timestamp": str(int(time.time() * 1000))}
@@ -250,7 +331,9 @@ async def test_dingtalk_unsigned_garbage(client: TestClient, db: Database) -> No
 
 @pytest.mark.parametrize("field", ["msgid", "userid", "chatid", "content"])
 @pytest.mark.parametrize("value", ["a\x00b", "\ud800", "x" * 5000, "王\x1b[31m"])
-async def test_wecom_ids_with_nul_surrogates_or_huge(client: TestClient, db: Database, field: str, value: str) -> None:
+async def test_wecom_ids_with_nul_surrogates_or_huge(
+    client: TestClient, db: Database, field: str, value: str
+) -> None:
     payload: dict[str, Any] = {**AI_BASE, "msgid": f"odd-{next(IDS)}"}
     if field == "userid":
         payload["from"] = {"userid": value}
@@ -260,7 +343,9 @@ async def test_wecom_ids_with_nul_surrogates_or_huge(client: TestClient, db: Dat
         payload[field] = value
     query, sealed = wecom_seal(json.dumps(payload))  # \\ud800 travels as a JSON escape
     before = await row_counts(db)
-    answer = await post(client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
+    answer = await post(
+        client, "/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]})
+    )
     check(answer, before, await row_counts(db) if answer.status >= 400 else None)
     if answer.status == 200:
         assert CHINESE.search(json.loads(open_wecom_reply(answer.text))["stream"]["content"])
@@ -269,7 +354,9 @@ async def test_wecom_ids_with_nul_surrogates_or_huge(client: TestClient, db: Dat
 
 @pytest.mark.parametrize("field", ["msgId", "senderStaffId", "conversationId", "senderNick", "content"])
 @pytest.mark.parametrize("value", ["a\x00b", "\ud800", "x" * 5000])
-async def test_dingtalk_ids_with_nul_surrogates_or_huge(client: TestClient, db: Database, field: str, value: str) -> None:
+async def test_dingtalk_ids_with_nul_surrogates_or_huge(
+    client: TestClient, db: Database, field: str, value: str
+) -> None:
     payload: dict[str, Any] = {**DING_BASE, "msgId": f"odd-{next(IDS)}"}
     if field == "content":
         payload["text"] = {"content": value}
@@ -287,8 +374,12 @@ async def test_dingtalk_ids_with_nul_surrogates_or_huge(client: TestClient, db: 
 @pytest.mark.parametrize("timestamp", ["²", "١٢٣", "9" * 5000, "-1", " 1"])
 async def test_odd_timestamps_are_refused_not_crashed(client: TestClient, timestamp: str) -> None:
     query, sealed = wecom_seal("{}")
-    answer = await post(client, "/wecom/callback", params={**query, "timestamp": timestamp},
-                        data=json.dumps({"encrypt": sealed["encrypt"]}))
+    answer = await post(
+        client,
+        "/wecom/callback",
+        params={**query, "timestamp": timestamp},
+        data=json.dumps({"encrypt": sealed["encrypt"]}),
+    )
     assert answer.status == 400
     headers = {**ding_headers(), "timestamp": timestamp}
     assert (await post(client, "/dingtalk/callback", headers=headers, data=b"{}")).status == 401

@@ -20,7 +20,9 @@ from tests.e2e.fuzzing import CHINESE, JSON, in_loop, post, run_hypothesis
 Client = Callable[..., Awaitable[TestClient]]
 ODD = st.sampled_from(["a\x00b", "\ud800", "x" * 300, "demo-3-2", "parent-wang", "teacher-li", "", "王\x1b"])
 BODY = st.one_of(
-    st.fixed_dictionaries({"chat": ODD | JSON, "user": ODD | JSON, "text": st.text(max_size=100) | ODD | JSON}),
+    st.fixed_dictionaries(
+        {"chat": ODD | JSON, "user": ODD | JSON, "text": st.text(max_size=100) | ODD | JSON}
+    ),
     JSON,
 )
 
@@ -36,8 +38,14 @@ async def test_sim_say_never_fails(db: Database, aiohttp_client: Client) -> None
     @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
     @given(BODY)
     def run(body: object) -> None:
-        answer = call(post(client, "/sim/api/say", data=json.dumps(body),
-                           headers={"Content-Type": "application/json", "X-Sim-Token": token}))
+        answer = call(
+            post(
+                client,
+                "/sim/api/say",
+                data=json.dumps(body),
+                headers={"Content-Type": "application/json", "X-Sim-Token": token},
+            )
+        )
         assert answer.status in (200, 400), answer
         if answer.status == 200:
             reply = json.loads(answer.text)

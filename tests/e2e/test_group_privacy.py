@@ -37,14 +37,19 @@ HOOKS = {"wecom": ("key-32", "key-51"), "dingtalk": ("tok-32", "tok-51")}
 @pytest.fixture(params=["wecom", "dingtalk"])
 async def school(request: Any, db: Database, aiohttp_server: Any) -> Any:
     platform = request.param
-    fake = FakePlatforms(FixedClock(shanghai(2026, 11, 23, 8)),  # the school's own clock once it exists
-                         wecom_keys=set(HOOKS["wecom"]), dingtalk_secrets={t: f"SEC-{t}" for t in HOOKS["dingtalk"]})
+    fake = FakePlatforms(
+        FixedClock(shanghai(2026, 11, 23, 8)),  # the school's own clock once it exists
+        wecom_keys=set(HOOKS["wecom"]),
+        dingtalk_secrets={t: f"SEC-{t}" for t in HOOKS["dingtalk"]},
+    )
     server = await aiohttp_server(fake.app())
     base = str(server.make_url("")).rstrip("/")
     services = await demo_services(db, load_settings(wecom={"api_base": base}, dingtalk={"api_base": base}))
     fake.clock = services.clock
     async with db.transaction() as s:
-        for chat, hook in zip((await s.scalars(select(Chat).order_by(Chat.id))).all(), HOOKS[platform], strict=True):
+        for chat, hook in zip(
+            (await s.scalars(select(Chat).order_by(Chat.id))).all(), HOOKS[platform], strict=True
+        ):
             chat.platform, chat.webhook = platform, hook
             chat.webhook_secret = f"SEC-{hook}" if platform == "dingtalk" else ""
         # 张一一's family (双亲外出) has no account either: family-call falls back to a notice in the group.
@@ -92,13 +97,19 @@ async def test_every_group_push_of_the_jobs_is_free_of_phone_numbers(school: Any
         rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     group_keys = {r.key.split(":")[0] for r in rows if r.chat_ref is not None}
     assert group_keys == {"fee-notice", "pickup-reminder", "late-pickup", "family-call"}
-    assert any(r.mentions["phones"] for r in rows if r.chat_ref)  # guardians without an account were due a mention
+    assert any(
+        r.mentions["phones"] for r in rows if r.chat_ref
+    )  # guardians without an account were due a mention
     escalation = [r for r in rows if r.key.startswith("late-escalation")]
-    assert escalation and all(r.staff_id and has_phone(r.text) for r in escalation)  # staff still get the phones
+    assert escalation and all(
+        r.staff_id and has_phone(r.text) for r in escalation
+    )  # staff still get the phones
 
     bodies = await deliver(school)
     async with db.transaction() as s:
-        states = set((await s.scalars(select(OutboxMessage.state).where(OutboxMessage.chat_ref.is_not(None)))).all())
+        states = set(
+            (await s.scalars(select(OutboxMessage.state).where(OutboxMessage.chat_ref.is_not(None)))).all()
+        )
     assert states == {"sent"}
     assert len(bodies) >= sum(1 for r in rows if r.chat_ref)
     leaks = [shown(b) for b in bodies if has_phone(shown(b))]
@@ -117,15 +128,21 @@ async def test_a_phone_written_into_a_group_push_is_masked_and_logged(
     db, services = school["db"], school["services"]
     async with db.transaction() as s:
         chat_ref = (await s.scalars(select(Chat.id).order_by(Chat.id))).first()
-        await enqueue(s, [
-            Push(key="bug-1", chat_ref=chat_ref, text="王小明的家长请回电 138-0000-1111 或 010-12345678"),
-            Push(key="bug-2", chat_ref=chat_ref, text="**值班**\n电话 13900000001", markdown=True),
-        ], services.clock.now())
+        await enqueue(
+            s,
+            [
+                Push(key="bug-1", chat_ref=chat_ref, text="王小明的家长请回电 138-0000-1111 或 010-12345678"),
+                Push(key="bug-2", chat_ref=chat_ref, text="**值班**\n电话 13900000001", markdown=True),
+            ],
+            services.clock.now(),
+        )
     with caplog.at_level(logging.ERROR, logger="bot.outbox.privacy"):
         bodies = await deliver(school)
     assert [shown(b).strip() for b in bodies][:1] == [f"王小明的家长请回电 {MASK} 或 {MASK}"]
     assert not any(has_phone(shown(b)) for b in bodies) and len(bodies) == 2
     logged = [r.getMessage() for r in caplog.records if "masked" in r.getMessage()]
-    assert logged == ["push bug-1: 2 phone number(s) in group text masked before sending",
-                      "push bug-2: 1 phone number(s) in group text masked before sending"]
+    assert logged == [
+        "push bug-1: 2 phone number(s) in group text masked before sending",
+        "push bug-2: 1 phone number(s) in group text masked before sending",
+    ]
     assert all("1380000" not in m and "1390000" not in m for m in caplog.messages)

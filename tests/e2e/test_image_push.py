@@ -46,8 +46,13 @@ async def chats(world: World) -> tuple[int, int]:
         wecom = (await s.scalars(select(Chat).order_by(Chat.id))).first()
         assert wecom is not None
         wecom.webhook = "key-a"
-        ding = Chat(class_group_id=wecom.class_group_id, platform="dingtalk", chat_id="cid-d", webhook="tok-d",
-                    webhook_secret="SECret")
+        ding = Chat(
+            class_group_id=wecom.class_group_id,
+            platform="dingtalk",
+            chat_id="cid-d",
+            webhook="tok-d",
+            webhook_secret="SECret",
+        )
         s.add(ding)
         await s.flush()
         return wecom.id, ding.id
@@ -88,15 +93,22 @@ async def test_a_private_image_is_uploaded_then_sent_by_media_id(world: World) -
     assert world.apps.media[got[1]["image"]["media_id"]] == image
 
 
-@pytest.mark.parametrize("image, problem", [(b"\x89PNG\r\n\x1a\n" + b"\0" * IMAGE_MAX_BYTES, "over the 2 MB"),
-                                            (b"GIF89a" + b"\0" * 100, "PNG or JPEG")])
+@pytest.mark.parametrize(
+    "image, problem",
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * IMAGE_MAX_BYTES, "over the 2 MB"),
+        (b"GIF89a" + b"\0" * 100, "PNG or JPEG"),
+    ],
+)
 async def test_an_image_the_platform_would_refuse_is_rejected_at_enqueue(
     world: World, image: bytes, problem: str
 ) -> None:
     wecom, _ = await chats(world)
     with pytest.raises(ImageRejected, match=problem):
-        await world.queue(Push(key="ok", text="先来的", chat_ref=wecom),
-                          Push(key="big", text="图太大", chat_ref=wecom, image_png=image))
+        await world.queue(
+            Push(key="ok", text="先来的", chat_ref=wecom),
+            Push(key="big", text="图太大", chat_ref=wecom, image_png=image),
+        )
     async with world.db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nothing written
 
@@ -105,8 +117,10 @@ async def test_the_daily_chart_and_an_image_of_exactly_2_mb_go_out(world: World)
     wecom, _ = await chats(world)
     points = [DayPoint(date(2026, 11, 2) + timedelta(days=i), 30, 28 - i % 3, i % 2) for i in range(20)]
     chart = attendance_chart(points, "示例小学")
-    await world.queue(Push(key="chart", text="近20天", chat_ref=wecom, image_png=chart),
-                      Push(key="max", text="最大", chat_ref=wecom, image_png=png(IMAGE_MAX_BYTES)))
+    await world.queue(
+        Push(key="chart", text="近20天", chat_ref=wecom, image_png=chart),
+        Push(key="max", text="最大", chat_ref=wecom, image_png=png(IMAGE_MAX_BYTES)),
+    )
     await world.worker().run_once()
     assert world.robots is not None
     images = [m for m in world.robots.received["key-a"] if m["msgtype"] == "image"]
@@ -117,11 +131,15 @@ def ding_worker(world: World, name: str = "w1") -> OutboxWorker:
     return world.worker(world.settings(wecom_app=False), name)  # the principal is reached on DingTalk
 
 
-async def test_a_dingtalk_private_image_is_uploaded_with_the_oapi_token_and_sent_after_the_text(world: World) -> None:
+async def test_a_dingtalk_private_image_is_uploaded_with_the_oapi_token_and_sent_after_the_text(
+    world: World,
+) -> None:
     image = png()
     worker = ding_worker(world)
-    await world.queue(world.push("d1", "principal-zhao", "**日报**\n应到 9", markdown=True, image_png=image),
-                      world.push("d2", "principal-zhao", "第二张", image_png=image))
+    await world.queue(
+        world.push("d1", "principal-zhao", "**日报**\n应到 9", markdown=True, image_png=image),
+        world.push("d2", "principal-zhao", "第二张", image_png=image),
+    )
     assert await worker.run_once() == 2
     got = world.apps.received["ding-zhao"]
     assert [m["msgKey"] for m in got] == ["sampleMarkdown", "sampleImageMsg", "sampleText", "sampleImageMsg"]
@@ -157,7 +175,9 @@ async def test_a_refused_oapi_token_is_fetched_again_once(world: World) -> None:
 
 
 async def test_a_dingtalk_image_send_cut_off_by_a_crash_is_not_sent_again(world: World) -> None:
-    world.apps.modes["dingtalk-image"] = "hang"  # the platform takes the image message, the answer never comes
+    world.apps.modes["dingtalk-image"] = (
+        "hang"  # the platform takes the image message, the answer never comes
+    )
     await world.queue(world.push("c1", "principal-zhao", "日报", image_png=png()))
     first = asyncio.create_task(ding_worker(world, "dies").run_once())
     for _ in range(200):
@@ -170,14 +190,21 @@ async def test_a_dingtalk_image_send_cut_off_by_a_crash_is_not_sent_again(world:
     world.apps.modes.clear()
     world.clock.advance(minutes=3)  # the dead worker's lease is over
     await ding_worker(world, "restarted").run_once()
-    assert [m["msgKey"] for m in world.apps.received["ding-zhao"]] == ["sampleText", "sampleImageMsg"]  # once each
+    assert [m["msgKey"] for m in world.apps.received["ding-zhao"]] == [
+        "sampleText",
+        "sampleImageMsg",
+    ]  # once each
     assert await world.states() == ["unsure"]
 
 
 async def test_the_fake_refuses_an_image_message_with_an_unknown_media_id(world: World) -> None:
     app = ding_worker(world).messengers["dingtalk"].app
-    body = {"robotCode": "ding-app-key", "userIds": ["ding-zhao"], "msgKey": "sampleImageMsg",
-            "msgParam": json.dumps({"photoURL": "@never-uploaded"})}
+    body = {
+        "robotCode": "ding-app-key",
+        "userIds": ["ding-zhao"],
+        "msgKey": "sampleImageMsg",
+        "msgParam": json.dumps({"photoURL": "@never-uploaded"}),
+    }
     result = await app._send_body(await app.access_token(), body)
     assert result.outcome == "failed" and result.code == "invalidParameter.photoURL"
     assert world.apps.received["ding-zhao"] == []

@@ -33,7 +33,11 @@ FAST = {"reconnect_min_seconds": 0.01, "reconnect_max_seconds": 0.05}
 
 async def queue_reminder(db: Database, chat_ref: int, key: str) -> None:
     async with db.transaction() as s:
-        await enqueue(s, [Push(key=key, text="托管将于17:30结束,请按时接孩子。", chat_ref=chat_ref)], SystemClock().now())
+        await enqueue(
+            s,
+            [Push(key=key, text="托管将于17:30结束,请按时接孩子。", chat_ref=chat_ref)],
+            SystemClock().now(),
+        )
 
 
 async def outbox_states(db: Database) -> dict[str, str]:
@@ -45,8 +49,16 @@ async def outbox_states(db: Database) -> dict[str, str]:
 async def wecom(db: Database, aiohttp_client: Client) -> AsyncIterator[tuple[FakeWecomWs, TestClient, int]]:
     server = FakeWecomWs("bot-1", SECRET)
     async with wecom_ws_server(server) as url:
-        settings = load_settings(wecom={"bot_id": "bot-1", "bot_secret": SECRET, "ws_url": url,
-                                        "heartbeat_seconds": 0.2, "lease_seconds": 3.0, **FAST})
+        settings = load_settings(
+            wecom={
+                "bot_id": "bot-1",
+                "bot_secret": SECRET,
+                "ws_url": url,
+                "heartbeat_seconds": 0.2,
+                "lease_seconds": 3.0,
+                **FAST,
+            }
+        )
         await load_demo(db, settings, SystemClock())
         async with db.transaction() as s:
             chat = (await s.scalars(select(Chat).where(Chat.chat_id == CHAT_32))).one()
@@ -61,10 +73,13 @@ async def wecom(db: Database, aiohttp_client: Client) -> AsyncIterator[tuple[Fak
 
 
 async def test_wecom_text_and_voice_in_reply_out_and_a_reminder_pushed(
-        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    wecom: tuple[FakeWecomWs, TestClient, int], db: Database
+) -> None:
     server, _, chat_ref = wecom
     text_req = await server.message(text_body("e2e-1", "parent-wang", "@托管助手 查询", chatid=CHAT_32))
-    voice_req = await server.message(text_body("e2e-2", "parent-wang", "查询", chatid=CHAT_32, msgtype="voice"))
+    voice_req = await server.message(
+        text_body("e2e-2", "parent-wang", "查询", chatid=CHAT_32, msgtype="voice")
+    )
     await server.wait_for(lambda: len(server.replies) == 2)
     by_req = {r["headers"]["req_id"]: r["body"]["stream"] for r in server.replies}
     assert by_req.keys() == {text_req, voice_req}
@@ -73,7 +88,11 @@ async def test_wecom_text_and_voice_in_reply_out_and_a_reminder_pushed(
     await queue_reminder(db, chat_ref, "pickup-reminder:e2e")
     await server.wait_for(lambda: len(server.pushes) == 1)
     push = server.pushes[0]["body"]
-    assert push["chatid"] == CHAT_32 and push["msgtype"] == "markdown" and "请按时接孩子" in push["markdown"]["content"]
+    assert (
+        push["chatid"] == CHAT_32
+        and push["msgtype"] == "markdown"
+        and "请按时接孩子" in push["markdown"]["content"]
+    )
     for _ in range(50):
         if (await outbox_states(db)).get("pickup-reminder:e2e") == "sent":
             break
@@ -82,7 +101,8 @@ async def test_wecom_text_and_voice_in_reply_out_and_a_reminder_pushed(
 
 
 async def test_wecom_socket_dropped_mid_run_loses_nothing(
-        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    wecom: tuple[FakeWecomWs, TestClient, int], db: Database
+) -> None:
     server, client, chat_ref = wecom
     # A push in flight when the socket drops: the platform may have it, so it is never sent twice (unsure).
     server.ack_sends = False
@@ -106,7 +126,9 @@ async def test_wecom_socket_dropped_mid_run_loses_nothing(
             break
         await asyncio.sleep(0.1)
     assert states["cut"] == "unsure" and states["while-down"] == "sent"
-    assert [p["body"]["markdown"]["content"] for p in server.pushes].count("托管将于17:30结束,请按时接孩子。") == 2
+    assert [p["body"]["markdown"]["content"] for p in server.pushes].count(
+        "托管将于17:30结束,请按时接孩子。"
+    ) == 2
     assert client.server.app[LINKS]["wecom"] is not None
 
 
@@ -114,15 +136,26 @@ async def test_wecom_socket_dropped_mid_run_loses_nothing(
 async def ding(db: Database, aiohttp_client: Client) -> AsyncIterator[tuple[FakeDingtalk, TestClient, int]]:
     server = FakeDingtalk("app-key", "app-secret-9c1d")
     async with dingtalk_server(server) as base:
-        settings = load_settings(dingtalk={"app_key": "app-key", "app_secret": "app-secret-9c1d",
-                                           "openapi_base": base, "api_base": base, **FAST})
+        settings = load_settings(
+            dingtalk={
+                "app_key": "app-key",
+                "app_secret": "app-secret-9c1d",
+                "openapi_base": base,
+                "api_base": base,
+                **FAST,
+            }
+        )
         await load_demo(db, settings, SystemClock())
         async with db.transaction() as s:
             demo = (await s.scalars(select(Chat).where(Chat.chat_id == CHAT_32))).one()
             chat = Chat(class_group_id=demo.class_group_id, platform="dingtalk", chat_id="cid-class-1")
             s.add(chat)
             mum = (await s.scalars(select(Guardian).where(Guardian.phone == "13800001111"))).one()
-            s.add(Identity(platform="dingtalk", user_id="staff-mum", guardian_id=mum.id, bound_at=SystemClock().now()))
+            s.add(
+                Identity(
+                    platform="dingtalk", user_id="staff-mum", guardian_id=mum.id, bound_at=SystemClock().now()
+                )
+            )
             await s.flush()
             chat_ref = chat.id
         app = create_app(settings, db=db)
@@ -134,7 +167,8 @@ async def ding(db: Database, aiohttp_client: Client) -> AsyncIterator[tuple[Fake
 
 
 async def test_dingtalk_text_and_audio_in_reply_out_and_a_reminder_pushed(
-        ding: tuple[FakeDingtalk, TestClient, int], db: Database) -> None:
+    ding: tuple[FakeDingtalk, TestClient, int], db: Database
+) -> None:
     server, _, chat_ref = ding
     hook = server.session_url()
     text = await server.robot_message(robot_data("t1", "查询", group=False, webhook=hook))
@@ -150,7 +184,9 @@ async def test_dingtalk_text_and_audio_in_reply_out_and_a_reminder_pushed(
     assert "请按时接孩子" in json.loads(sent["msgParam"])["content"]
 
 
-async def test_dingtalk_socket_dropped_mid_run_loses_nothing(ding: tuple[FakeDingtalk, TestClient, int]) -> None:
+async def test_dingtalk_socket_dropped_mid_run_loses_nothing(
+    ding: tuple[FakeDingtalk, TestClient, int],
+) -> None:
     server, _, _ = ding
     hook = server.session_url()
     first = await server.robot_message(robot_data("x1", "查询", webhook=hook))
@@ -162,12 +198,20 @@ async def test_dingtalk_socket_dropped_mid_run_loses_nothing(ding: tuple[FakeDin
 
 
 async def test_wecom_private_push_goes_over_the_long_connection_without_an_app(
-        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    wecom: tuple[FakeWecomWs, TestClient, int], db: Database
+) -> None:
     server, _, _ = wecom
     async with db.transaction() as s:
-        mum = (await s.scalars(select(Identity.guardian_id).where(Identity.platform == "wecom",
-                                                                   Identity.user_id == "parent-wang"))).one()
-        await enqueue(s, [Push(key="private:e2e", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now())
+        mum = (
+            await s.scalars(
+                select(Identity.guardian_id).where(
+                    Identity.platform == "wecom", Identity.user_id == "parent-wang"
+                )
+            )
+        ).one()
+        await enqueue(
+            s, [Push(key="private:e2e", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now()
+        )
     await server.wait_for(lambda: len(server.pushes) == 1)
     body = server.pushes[0]["body"]
     assert body["chatid"] == "parent-wang" and body["markdown"]["content"] == "王小明 今日已签到"
@@ -179,15 +223,23 @@ async def test_wecom_private_push_goes_over_the_long_connection_without_an_app(
 
 
 async def test_wecom_private_push_cut_before_its_ack_is_unsure_like_a_group_push(
-        wecom: tuple[FakeWecomWs, TestClient, int], db: Database) -> None:
+    wecom: tuple[FakeWecomWs, TestClient, int], db: Database
+) -> None:
     """One delivery loop for chats and persons: a one-to-one push whose socket drops before the ack may have been
     shown, so it is `unsure` and never resent (it was `failed` before the loops were one)."""
     server, _, _ = wecom
     server.ack_sends = False
     async with db.transaction() as s:
-        mum = (await s.scalars(select(Identity.guardian_id).where(Identity.platform == "wecom",
-                                                                   Identity.user_id == "parent-wang"))).one()
-        await enqueue(s, [Push(key="private:cut", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now())
+        mum = (
+            await s.scalars(
+                select(Identity.guardian_id).where(
+                    Identity.platform == "wecom", Identity.user_id == "parent-wang"
+                )
+            )
+        ).one()
+        await enqueue(
+            s, [Push(key="private:cut", text="王小明 今日已签到", guardian_id=mum)], SystemClock().now()
+        )
     await server.wait_for(lambda: len(server.pushes) == 1)
     server.drop_live()
     server.ack_sends = True
@@ -201,7 +253,9 @@ async def test_wecom_private_push_cut_before_its_ack_is_unsure_like_a_group_push
     assert len(server.pushes) == 1
 
 
-async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: Database, aiohttp_client: Client) -> None:
+async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(
+    db: Database, aiohttp_client: Client
+) -> None:
     """Its req_id died with the socket: the answer goes as aibot_send_msg to the class group."""
     from datetime import timedelta
 
@@ -210,16 +264,32 @@ async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(db: D
 
     server = FakeWecomWs("bot-1", SECRET)
     async with wecom_ws_server(server) as url:
-        settings = load_settings(wecom={"bot_id": "bot-1", "bot_secret": SECRET, "ws_url": url,
-                                        "heartbeat_seconds": 0.2, "lease_seconds": 3.0, **FAST},
-                                 inbox={"recover_every_seconds": 0.2})
+        settings = load_settings(
+            wecom={
+                "bot_id": "bot-1",
+                "bot_secret": SECRET,
+                "ws_url": url,
+                "heartbeat_seconds": 0.2,
+                "lease_seconds": 3.0,
+                **FAST,
+            },
+            inbox={"recover_every_seconds": 0.2},
+        )
         await load_demo(db, settings, SystemClock())
         now = SystemClock().now()
-        msg = message_from_frame(text_body("lost-1", "parent-wang", "@托管助手 查询", chatid=CHAT_32), now, "托管助手")
+        msg = message_from_frame(
+            text_body("lost-1", "parent-wang", "@托管助手 查询", chatid=CHAT_32), now, "托管助手"
+        )
         assert msg is not None
         async with db.unit_of_work() as uow:  # taken in by a process that died before handling it
-            await uow.inbox.take_in("wecom", "lost-1", to_record(msg), now - timedelta(minutes=1), "dead-host",
-                                    timedelta(seconds=1))
+            await uow.inbox.take_in(
+                "wecom",
+                "lost-1",
+                to_record(msg),
+                now - timedelta(minutes=1),
+                "dead-host",
+                timedelta(seconds=1),
+            )
         app = create_app(settings, db=db)
         wire_background(app, scheduler=False)
         await aiohttp_client(app)

@@ -42,18 +42,30 @@ async def world(db: Database, aiohttp_client: Client, aiohttp_server: Any) -> An
     clock = FixedClock(MONDAY.astimezone(UTC))  # the Clock contract: aware UTC (SQLite keeps it naive)
     fake = FakePlatforms(clock, wecom_keys={"key-m"}, dingtalk_secrets={"tok-m": "SEC-m"})
     base = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
-                             dingtalk={"app_secret": DING_SECRET, "api_base": base})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
+        dingtalk={"app_secret": DING_SECRET, "api_base": base},
+    )
     await load_demo(db, settings, clock)
     async with db.transaction() as s:
         chat = (await s.scalars(select(Chat).order_by(Chat.id))).first()
         assert chat is not None
         chat.webhook = "key-m"
-        s.add(Chat(class_group_id=chat.class_group_id, platform="dingtalk", chat_id="cid-m", webhook="tok-m",
-                   webhook_secret="SEC-m"))
+        s.add(
+            Chat(
+                class_group_id=chat.class_group_id,
+                platform="dingtalk",
+                chat_id="cid-m",
+                webhook="tok-m",
+                webhook_secret="SEC-m",
+            )
+        )
     client = await aiohttp_client(create_app(settings, clock=clock, db=db))
     async with db.transaction() as s:
-        chats = {c.platform: c.id for c in (await s.scalars(select(Chat).where(Chat.webhook.in_(("key-m", "tok-m"))))).all()}
+        chats = {
+            c.platform: c.id
+            for c in (await s.scalars(select(Chat).where(Chat.webhook.in_(("key-m", "tok-m"))))).all()
+        }
     return {"client": client, "clock": clock, "fake": fake, "chats": chats, "db": db}
 
 
@@ -72,16 +84,32 @@ def value(values: dict[Any, float], name: str, **labels: str) -> float:
 
 
 async def say_wecom(world: Any, text: str, msgid: str, user: str = "parent-wang", **query: str) -> int:
-    payload = {"msgid": msgid, "chatid": "demo-3-2", "chattype": "group", "from": {"userid": user},
-               "msgtype": "text", "text": {"content": f"@托管助手 {text}"}}
-    sealed = CRYPTO.encrypt(json.dumps(payload, ensure_ascii=False), str(int(world["clock"].now().timestamp())))
-    params = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"],
-              **query}
-    resp = await world["client"].post("/wecom/callback", params=params, data=json.dumps({"encrypt": sealed["encrypt"]}))
+    payload = {
+        "msgid": msgid,
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": user},
+        "msgtype": "text",
+        "text": {"content": f"@托管助手 {text}"},
+    }
+    sealed = CRYPTO.encrypt(
+        json.dumps(payload, ensure_ascii=False), str(int(world["clock"].now().timestamp()))
+    )
+    params = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+        **query,
+    }
+    resp = await world["client"].post(
+        "/wecom/callback", params=params, data=json.dumps({"encrypt": sealed["encrypt"]})
+    )
     return int(resp.status)
 
 
-async def test_messages_by_command_and_outcome_with_latency(world: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_messages_by_command_and_outcome_with_latency(
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     client = world["client"]
     caplog.set_level(logging.INFO, logger="bot.pipeline")
     assert await say_wecom(world, "查询", "m-1") == 200
@@ -112,8 +140,9 @@ async def test_rejected_callbacks_are_counted_by_platform_and_status(world: Any)
     client = world["client"]
     assert await say_wecom(world, "查询", "m-9", msg_signature="0" * 40) == 403
     ts = str(int(world["clock"].now().timestamp() * 1000) - 2 * 3600 * 1000)
-    resp = await client.post("/dingtalk/callback", data=b"{}",
-                             headers={"timestamp": ts, "sign": dingtalk.sign(ts, DING_SECRET)})
+    resp = await client.post(
+        "/dingtalk/callback", data=b"{}", headers={"timestamp": ts, "sign": dingtalk.sign(ts, DING_SECRET)}
+    )
     assert resp.status == 401
     values = await scrape(client)
     assert value(values, "tuoguan_callbacks_rejected_total", platform="wecom", status="403") == 1
@@ -126,9 +155,15 @@ async def test_outbox_depth_age_and_pushes_by_platform(world: Any) -> None:
     services: Services = client.app[SERVICES]
     assert await say_wecom(world, "王小明 请假 明天", "m-leave") == 200  # tells the head teacher privately
     async with db.transaction() as s:
-        await enqueue(s, [Push(key="w1", text="通知一", chat_ref=chats["wecom"]),
-                          Push(key="w2", text="通知二", chat_ref=chats["wecom"]),
-                          Push(key="d1", text="通知三", chat_ref=chats["dingtalk"])], clock.now())
+        await enqueue(
+            s,
+            [
+                Push(key="w1", text="通知一", chat_ref=chats["wecom"]),
+                Push(key="w2", text="通知二", chat_ref=chats["wecom"]),
+                Push(key="d1", text="通知三", chat_ref=chats["dingtalk"]),
+            ],
+            clock.now(),
+        )
     clock.advance(seconds=90)
     values = await scrape(client)
     assert value(values, "tuoguan_outbox_depth", state="queued", platform="wecom") == 2
@@ -143,7 +178,9 @@ async def test_outbox_depth_age_and_pushes_by_platform(world: Any) -> None:
     values = await scrape(client)
     assert value(values, "tuoguan_pushes_total", platform="wecom", result="ok") == 2
     assert value(values, "tuoguan_pushes_total", platform="dingtalk", result="retry") == 1
-    assert value(values, "tuoguan_outbox_depth", state="queued", platform="wecom") == 0  # emptied: 0, not gone
+    assert (
+        value(values, "tuoguan_outbox_depth", state="queued", platform="wecom") == 0
+    )  # emptied: 0, not gone
     assert value(values, "tuoguan_outbox_depth", state="queued", platform="dingtalk") == 1
 
     async with db.transaction() as s:  # a chat without a robot: shown in the simulator only

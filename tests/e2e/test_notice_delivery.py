@@ -26,8 +26,9 @@ from tests.fakes.platforms import FakePlatforms
 NAMES = ("王小明", "李华", "张一一", "刘洋", "陈思远", "杨雨涵", "赵子轩", "黄欣怡", "周博文", "吴佳琪")
 
 
-async def test_a_notice_through_the_outbox_then_a_reminder_to_the_unconfirmed(db: Database, aiohttp_server: Any
-                                                                               ) -> None:
+async def test_a_notice_through_the_outbox_then_a_reminder_to_the_unconfirmed(
+    db: Database, aiohttp_server: Any
+) -> None:
     clock = FixedClock(shanghai(2026, 11, 23, 9, 0))
     fake = FakePlatforms(clock, wecom_keys={"key-32", "key-51"})
     server = await aiohttp_server(fake.app())
@@ -65,9 +66,16 @@ async def test_a_notice_through_the_outbox_then_a_reminder_to_the_unconfirmed(db
         await worker.run_once()
         reminder = fake.received["key-32"][-1]["text"]
         assert reminder["content"].startswith("【通知提醒】11月23日的通知「周五下午3点开家长会」")
-        assert set(reminder["mentioned_list"]) == {"parent-wang", "parent-wang-dad", "parent-zhang-dad",
-                                                   "parent-zhang-grandma", "parent-liu"}
-        assert "parent-li" not in reminder["mentioned_list"] and "parent-chen" not in reminder["mentioned_list"]
+        assert set(reminder["mentioned_list"]) == {
+            "parent-wang",
+            "parent-wang-dad",
+            "parent-zhang-dad",
+            "parent-zhang-grandma",
+            "parent-liu",
+        }
+        assert (
+            "parent-li" not in reminder["mentioned_list"] and "parent-chen" not in reminder["mentioned_list"]
+        )
         for body in fake.received["key-32"]:
             assert not any(name in body["text"]["content"] for name in NAMES)
     finally:

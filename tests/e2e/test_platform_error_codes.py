@@ -51,7 +51,9 @@ async def test_dingtalk_300001_marks_the_chat_broken(world: Any) -> None:  # noq
 async def test_dingtalk_org_quota_pauses_sending_and_alerts_the_admins(world: Any) -> None:  # noqa: F811
     d = world["chats"][2]
     world["fake"].modes["tok-d"] = "quota"
-    await queue(world["db"], world["clock"], [Push(key=f"p{i}", text=f"通知{i}", chat_ref=d) for i in range(3)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"p{i}", text=f"通知{i}", chat_ref=d) for i in range(3)]
+    )
     await world["worker"].run_once()
     assert world["fake"].attempts["tok-d"] == 1
     world["clock"].advance(minutes=30)

@@ -27,8 +27,11 @@ async def test_a_long_platform_outage_delivers_every_push_once_afterwards(
     a, b, d = world["chats"]
     fake, clock, worker = world["fake"], world["clock"], world["worker"]
     worker.messengers["dingtalk"].robot.timeout = 0.1  # the fake hangs 30 s; the robot gives up long before
-    pushes = [Push(key=f"{name}{i}", text=f"{name}-{i}", chat_ref=chat)
-              for name, chat in (("a", a), ("b", b), ("d", d)) for i in range(COUNT[name])]
+    pushes = [
+        Push(key=f"{name}{i}", text=f"{name}-{i}", chat_ref=chat)
+        for name, chat in (("a", a), ("b", b), ("d", d))
+        for i in range(COUNT[name])
+    ]
     await queue(world["db"], clock, pushes)
     fake.modes["key-a"] = "5xx"
     fake.modes["tok-d"] = "hang"

@@ -29,7 +29,9 @@ DING_APP = {"app_key": "ding-app-key", "app_secret": "ding-APP-secret"}
 
 
 class World:
-    def __init__(self, db: Database, clock: FixedClock, apps: FakeApps, base: str, http: aiohttp.ClientSession):
+    def __init__(
+        self, db: Database, clock: FixedClock, apps: FakeApps, base: str, http: aiohttp.ClientSession
+    ):
         self.db, self.clock, self.apps, self.base, self.http = db, clock, apps, base, http
         self.people: dict[str, tuple[str, int]] = {}
         self.robots: FakePlatforms | None = None
@@ -40,7 +42,9 @@ class World:
         return load_settings(wecom=wecom, dingtalk=ding)
 
     def worker(self, settings: Settings | None = None, name: str = "w1") -> OutboxWorker:
-        return OutboxWorker(self.db, settings or self.settings(), self.clock, self.http, Metrics(), instance=name)
+        return OutboxWorker(
+            self.db, settings or self.settings(), self.clock, self.http, Metrics(), instance=name
+        )
 
     def push(self, key: str, user: str, text: str, **extra: Any) -> Push:
         kind, person = self.people[user]
@@ -61,8 +65,9 @@ class World:
 @pytest.fixture
 async def world(db: Database, aiohttp_server: Any) -> Any:
     clock = FixedClock(shanghai(2026, 11, 23, 17, 0))
-    apps = FakeApps(clock, wecom_users={"teacher-li", "parent-li", "principal-zhao"},
-                    dingtalk_users={"ding-zhao"})
+    apps = FakeApps(
+        clock, wecom_users={"teacher-li", "parent-li", "principal-zhao"}, dingtalk_users={"ding-zhao"}
+    )
     robots = FakePlatforms(clock, wecom_keys={"key-a"}, dingtalk_secrets={"tok-d": "SECret"})
     server = await aiohttp_server(apps.install(robots.app()))
     async with aiohttp.ClientSession() as http:
@@ -70,11 +75,14 @@ async def world(db: Database, aiohttp_server: Any) -> Any:
         w.robots = robots
         await load_demo(db, w.settings(), clock)
         async with db.transaction() as s:
-            for user, staff, guardian in (await s.execute(
-                    select(Identity.user_id, Identity.staff_id, Identity.guardian_id))).all():
+            for user, staff, guardian in (
+                await s.execute(select(Identity.user_id, Identity.staff_id, Identity.guardian_id))
+            ).all():
                 w.people[user] = ("staff", staff) if staff else ("guardian", guardian)
             principal = w.people["principal-zhao"][1]
-            s.add(Identity(platform="dingtalk", user_id="ding-zhao", staff_id=principal, bound_at=clock.now()))
+            s.add(
+                Identity(platform="dingtalk", user_id="ding-zhao", staff_id=principal, bound_at=clock.now())
+            )
             school = await s.scalar(select(School.id))
             lonely = Guardian(school_id=school, name="无账号家长", phone="13800009999")
             s.add(lonely)
@@ -85,9 +93,11 @@ async def world(db: Database, aiohttp_server: Any) -> Any:
 
 async def test_wecom_app_messages_reach_each_person_with_one_cached_token(world: World) -> None:
     worker = world.worker()
-    await world.queue(world.push("p1", "teacher-li", "王小明 明天请假"),
-                      world.push("p2", "parent-li", "**费用**\n本月已缴清", markdown=True),
-                      world.push("p3", "teacher-li", "李华 已接走"))
+    await world.queue(
+        world.push("p1", "teacher-li", "王小明 明天请假"),
+        world.push("p2", "parent-li", "**费用**\n本月已缴清", markdown=True),
+        world.push("p3", "teacher-li", "李华 已接走"),
+    )
     assert await world.states() == ["private"] * 3
     assert await worker.run_once() == 3
     got = world.apps.received
@@ -106,7 +116,9 @@ async def test_wecom_app_messages_reach_each_person_with_one_cached_token(world:
 
 
 @pytest.mark.parametrize("how, code", [("revoked", "42001"), ("garbage", "40014")])
-async def test_a_refused_wecom_token_is_refreshed_once_and_the_push_retried(world: World, how: str, code: str) -> None:
+async def test_a_refused_wecom_token_is_refreshed_once_and_the_push_retried(
+    world: World, how: str, code: str
+) -> None:
     worker = world.worker()
     await world.queue(world.push("warm", "teacher-li", "预热"))
     await worker.run_once()
@@ -121,7 +133,9 @@ async def test_a_refused_wecom_token_is_refreshed_once_and_the_push_retried(worl
     assert await world.states() == ["sent", "sent"]
 
 
-async def test_wrong_app_secret_fails_clearly_without_sending(world: World, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_app_secret_fails_clearly_without_sending(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = world.settings()
     settings.wecom.corp_secret = type(settings.wecom.corp_secret)("wrong")
     await world.queue(world.push("s1", "teacher-li", "不会送达"))
@@ -133,12 +147,16 @@ async def test_wrong_app_secret_fails_clearly_without_sending(world: World, capl
 
 async def test_dingtalk_app_robot_sends_one_to_one_with_its_own_token(world: World) -> None:
     worker = world.worker(world.settings(wecom_app=False))
-    await world.queue(world.push("d1", "principal-zhao", "**日报**\n应到 9 实到 8", markdown=True),
-                      world.push("d2", "principal-zhao", "晚接 1 人"))
+    await world.queue(
+        world.push("d1", "principal-zhao", "**日报**\n应到 9 实到 8", markdown=True),
+        world.push("d2", "principal-zhao", "晚接 1 人"),
+    )
     assert await worker.run_once() == 2
     got = world.apps.received["ding-zhao"]
-    assert got == [{"msgKey": "sampleMarkdown", "title": "**日报**", "text": "**日报**\n应到 9 实到 8"},
-                   {"msgKey": "sampleText", "content": "晚接 1 人"}]
+    assert got == [
+        {"msgKey": "sampleMarkdown", "title": "**日报**", "text": "**日报**\n应到 9 实到 8"},
+        {"msgKey": "sampleText", "content": "晚接 1 人"},
+    ]
     world.apps.revoke_tokens()
     await world.queue(world.push("d3", "principal-zhao", "令牌换新"))
     await worker.run_once()
@@ -154,10 +172,17 @@ async def test_no_account_or_no_app_ends_as_no_channel_logged_and_counted(
     await world.queue(world.push("n1", "nobody", "没有账号"), world.push("n2", "teacher-li", "应用未配置"))
     assert await worker.run_once() == 0
     rows = await world.rows()
-    assert [(r.state, r.last_error) for r in rows] == [("no_channel", "无平台账号"), ("no_channel", "应用未配置: wecom")]
+    assert [(r.state, r.last_error) for r in rows] == [
+        ("no_channel", "无平台账号"),
+        ("no_channel", "应用未配置: wecom"),
+    ]
     assert "private push n1 has no channel" in caplog.text
-    assert worker.metrics.registry.get_sample_value(
-        "tuoguan_pushes_total", {"platform": "none", "result": "no_channel"}) == 2
+    assert (
+        worker.metrics.registry.get_sample_value(
+            "tuoguan_pushes_total", {"platform": "none", "result": "no_channel"}
+        )
+        == 2
+    )
     await worker.run_once()
     assert world.apps.received == {} and await world.states() == ["no_channel"] * 2  # terminal: not retried
 
@@ -192,7 +217,9 @@ async def test_5xx_is_retried_with_backoff_and_an_unknown_user_is_not(world: Wor
 
 
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk"])
-async def test_a_worker_killed_mid_send_does_not_send_twice_after_restart(world: World, platform: str) -> None:
+async def test_a_worker_killed_mid_send_does_not_send_twice_after_restart(
+    world: World, platform: str
+) -> None:
     user, shown_as = ("teacher-li", "teacher-li") if platform == "wecom" else ("principal-zhao", "ding-zhao")
     settings = world.settings(wecom_app=platform == "wecom")
     world.apps.modes[platform] = "hang"  # the platform takes the message, the answer never comes back
@@ -212,14 +239,20 @@ async def test_a_worker_killed_mid_send_does_not_send_twice_after_restart(world:
     assert len(world.apps.received[shown_as]) == 1  # the lease of the dead worker still holds
     world.clock.advance(minutes=3)
     await restarted.run_once()
-    texts = [m.get("text", {}).get("content") if platform == "wecom" else m["content"]
-             for m in world.apps.received[shown_as]]
+    texts = [
+        m.get("text", {}).get("content") if platform == "wecom" else m["content"]
+        for m in world.apps.received[shown_as]
+    ]
     assert texts == ["只发一次", "第二条"]  # nothing twice, nothing lost
     expected = "sent" if platform == "wecom" else "unsure"  # WeCom drops the resend; DingTalk cannot
     assert await world.states() == [expected, "sent"]
     if platform == "dingtalk":
-        assert restarted.metrics.registry.get_sample_value(
-            "tuoguan_pushes_total", {"platform": "dingtalk", "result": "unsure"}) == 1
+        assert (
+            restarted.metrics.registry.get_sample_value(
+                "tuoguan_pushes_total", {"platform": "dingtalk", "result": "unsure"}
+            )
+            == 1
+        )
 
 
 async def test_a_send_cut_off_longer_ago_than_the_dedupe_window_is_not_resent(world: World) -> None:
@@ -253,5 +286,6 @@ async def test_two_workers_on_postgresql_send_each_private_push_once(world: Worl
     assert set(await world.states()) == {"sent"}
     assert world.apps.refused == []  # one shared 20/min window per person: never over the platform's limit
     for index, user in enumerate(users):  # each person's pushes in id order
-        assert [m["text"]["content"] for m in world.apps.received[user]] == [f"第{i}条" for i in range(index, 90, 3)]
-
+        assert [m["text"]["content"] for m in world.apps.received[user]] == [
+            f"第{i}条" for i in range(index, 90, 3)
+        ]

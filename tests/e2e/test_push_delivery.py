@@ -34,13 +34,28 @@ async def world(db: Database, aiohttp_server: Any) -> Any:
     async with db.transaction() as s:
         chats = (await s.scalars(select(Chat).order_by(Chat.id))).all()
         chats[0].webhook, chats[1].webhook = "key-a", "key-b"
-        s.add(Chat(class_group_id=chats[0].class_group_id, platform="dingtalk", chat_id="cid-d", webhook="tok-d",
-                   webhook_secret="SECret"))
+        s.add(
+            Chat(
+                class_group_id=chats[0].class_group_id,
+                platform="dingtalk",
+                chat_id="cid-d",
+                webhook="tok-d",
+                webhook_secret="SECret",
+            )
+        )
     async with db.transaction() as s:
         ids = list((await s.scalars(select(Chat.id).order_by(Chat.id))).all())
     http = aiohttp.ClientSession()
     worker = OutboxWorker(db, settings, clock, http, Metrics(), instance="w1")
-    yield {"db": db, "clock": clock, "fake": fake, "worker": worker, "chats": ids, "settings": settings, "http": http}
+    yield {
+        "db": db,
+        "clock": clock,
+        "fake": fake,
+        "worker": worker,
+        "chats": ids,
+        "settings": settings,
+        "http": http,
+    }
     await http.close()
 
 
@@ -70,22 +85,36 @@ async def test_two_robots_at_20_per_minute_each_in_parallel_never_throttled(worl
     assert len(fake.received["key-a"]) == 20 and len(fake.received["key-b"]) == 20  # both progress at once
     await drain(world, 3)
     assert fake.throttled == 0
-    assert [m["text"]["content"] for m in fake.received["key-a"]] == [f"通知 {i}" for i in range(45)]  # in order
+    assert [m["text"]["content"] for m in fake.received["key-a"]] == [
+        f"通知 {i}" for i in range(45)
+    ]  # in order
     assert set(await states(world["db"])) == {"sent"}
 
 
 async def test_mentions_markdown_and_splitting(world: Any) -> None:
     a, _, d = world["chats"]
     long_text = "\n".join(f"第{i}行 王小明 已接走" for i in range(300))
-    await queue(world["db"], world["clock"], [
-        Push(key="m1", text="请接孩子", chat_ref=a, mention_user_ids=("parent-wang",), mention_phones=("13800001111",)),
-        Push(key="m2", text=long_text, chat_ref=a),
-        Push(key="m3", text="**日报**\n应到 9", chat_ref=a, markdown=True),
-        Push(key="d1", text="请接孩子", chat_ref=d, mention_phones=("13800001111",)),
-    ])
+    await queue(
+        world["db"],
+        world["clock"],
+        [
+            Push(
+                key="m1",
+                text="请接孩子",
+                chat_ref=a,
+                mention_user_ids=("parent-wang",),
+                mention_phones=("13800001111",),
+            ),
+            Push(key="m2", text=long_text, chat_ref=a),
+            Push(key="m3", text="**日报**\n应到 9", chat_ref=a, markdown=True),
+            Push(key="d1", text="请接孩子", chat_ref=d, mention_phones=("13800001111",)),
+        ],
+    )
     await drain(world, 1)
     got = world["fake"].received["key-a"]
-    assert got[0]["text"]["mentioned_list"] == ["parent-wang"] and got[0]["text"]["mentioned_mobile_list"] == ["13800001111"]
+    assert got[0]["text"]["mentioned_list"] == ["parent-wang"] and got[0]["text"][
+        "mentioned_mobile_list"
+    ] == ["13800001111"]
     parts = [m for m in got if m["msgtype"] == "text"][1:]
     assert len(parts) > 1 and all(len(p["text"]["content"].encode()) <= 2048 for p in parts)
     assert "".join(p["text"]["content"].rsplit("\n", 1)[0] + "\n" for p in parts).count("王小明") == 300
@@ -149,14 +178,23 @@ async def test_removed_robot_marks_the_chat_broken_and_tells_the_admins(world: A
 
 async def test_a_worker_dying_mid_delivery_loses_nothing(world: Any) -> None:
     d = world["chats"][2]
-    await queue(world["db"], world["clock"], [Push(key=f"c{i}", text=f"消息{i}", chat_ref=d) for i in range(5)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"c{i}", text=f"消息{i}", chat_ref=d) for i in range(5)]
+    )
     # A worker claimed everything, sent the first two and died before recording anything.
     async with world["db"].transaction() as s:
-        await s.execute(update(OutboxMessage).values(state="sending", claimed_by="dead",
-                                                     claimed_until=world["clock"].now() + __import__("datetime").timedelta(minutes=2)))
+        await s.execute(
+            update(OutboxMessage).values(
+                state="sending",
+                claimed_by="dead",
+                claimed_until=world["clock"].now() + __import__("datetime").timedelta(minutes=2),
+            )
+        )
     robot = world["worker"].messengers["dingtalk"].robot
     for i in range(2):
-        body = robot.bodies(__import__("bot.platforms.base", fromlist=["Outgoing"]).Outgoing(f"c{i}", f"消息{i}"))[0]
+        body = robot.bodies(
+            __import__("bot.platforms.base", fromlist=["Outgoing"]).Outgoing(f"c{i}", f"消息{i}")
+        )[0]
         await robot.send_body("tok-d", "SECret", body, f"c{i}", world["clock"].now())
     await world["worker"].run_once()
     assert len(world["fake"].received["tok-d"]) == 2  # the lease has not expired yet
@@ -187,7 +225,9 @@ async def test_two_workers_on_one_database_send_each_push_once(world: Any, db: D
     assert set(await states(db)) == {"sent"}
     assert fake.throttled == 0
     for index, robot in enumerate(("key-a", "key-b", "tok-d")):
-        assert [m["text"]["content"] for m in fake.received[robot]] == [f"第{i}条" for i in range(index, 200, 3)]
+        assert [m["text"]["content"] for m in fake.received[robot]] == [
+            f"第{i}条" for i in range(index, 200, 3)
+        ]
 
 
 async def test_chats_without_a_robot_go_to_the_simulator(world: Any, db: Database) -> None:

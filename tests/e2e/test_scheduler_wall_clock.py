@@ -59,11 +59,20 @@ async def runs(db: Database, job: str) -> list[JobRun]:
 
 async def pushes(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
-async def fire_with_schedulers(services: Services, traveller: Any, job: str, at: datetime, instances: int = 1) -> JobRun:
+async def fire_with_schedulers(
+    services: Services, traveller: Any, job: str, at: datetime, instances: int = 1
+) -> JobRun:
     """Start `instances` schedulers just before `at`, wait for the fire to be recorded as finished, stop them."""
     spec = next(s for s in build_jobs() if s.name == job)
     traveller.move_to(at - LEAD)
@@ -73,7 +82,11 @@ async def fire_with_schedulers(services: Services, traveller: Any, job: str, at:
     try:
         for _ in range(100):
             await asyncio.sleep(0.05)
-            done = [r for r in await runs(services.db, job) if r.finished_at is not None and same_instant(r.fire_time, at)]
+            done = [
+                r
+                for r in await runs(services.db, job)
+                if r.finished_at is not None and same_instant(r.fire_time, at)
+            ]
             if done:
                 await asyncio.sleep(0.2)  # let a racing second instance finish its attempt
                 return done[-1]
@@ -91,7 +104,9 @@ async def test_reminder_on_a_normal_day_skips_leave_and_late_notice(db: Database
     assert run.status == "done" and run.detail == "提醒 2 个班"
     reminders = await pushes(db, "pickup-reminder")
     class32 = next(r for r in reminders if "三年级2班" in r.text)
-    assert "parent-li" not in class32.mentions["user_ids"] and "parent-wang" not in class32.mentions["user_ids"]
+    assert (
+        "parent-li" not in class32.mentions["user_ids"] and "parent-wang" not in class32.mentions["user_ids"]
+    )
     assert "parent-chen" in class32.mentions["user_ids"]
 
 
@@ -112,12 +127,18 @@ async def test_make_up_workday_in_summer_time(db: Database, traveller: Any) -> N
     assert all("18:00" in p.text for p in await pushes(db, "pickup-reminder"))
 
 
-async def test_daily_summary_and_family_call_fire_once_with_two_instances(db: Database, traveller: Any) -> None:
+async def test_daily_summary_and_family_call_fire_once_with_two_instances(
+    db: Database, traveller: Any
+) -> None:
     services = await wall_clock_services(db)
-    run = await fire_with_schedulers(services, traveller, "daily-summary", shanghai(2026, 11, 23, 18, 30), instances=2)
+    run = await fire_with_schedulers(
+        services, traveller, "daily-summary", shanghai(2026, 11, 23, 18, 30), instances=2
+    )
     assert run.status == "done"
     assert len(await runs(db, "daily-summary")) == 1 and len(await pushes(db, "daily-summary")) == 1
-    run = await fire_with_schedulers(services, traveller, "family-call", shanghai(2026, 12, 1, 9), instances=2)
+    run = await fire_with_schedulers(
+        services, traveller, "family-call", shanghai(2026, 12, 1, 9), instances=2
+    )
     assert run.status == "done" and "私信 1 位家长" in run.detail
     assert len(await pushes(db, "family-call:2026-12:prompt")) == 2
 
@@ -129,7 +150,9 @@ async def test_restart_in_the_middle_of_the_afternoon(db: Database, traveller: A
     assert first
     # The bot is down from 17:41 to 17:52: the 17:45 and 17:50 fires are missed.
     traveller.move_to(shanghai(2026, 11, 23, 17, 52))
-    decisions = await catch_up(services, [s for s in build_jobs() if s.name in ("late-pickup", "pickup-reminder")])
+    decisions = await catch_up(
+        services, [s for s in build_jobs() if s.name in ("late-pickup", "pickup-reminder")]
+    )
     assert any(d.startswith("late-pickup") and "补执行" in d for d in decisions)
     assert any(d.startswith("pickup-reminder") and "跳过" in d for d in decisions)
     fires = [r.fire_time for r in await runs(db, "late-pickup")]

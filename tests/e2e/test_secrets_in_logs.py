@@ -36,8 +36,11 @@ Client = Callable[..., Awaitable[TestClient]]
 
 
 def settings_with_secrets(api_base: str = "http://127.0.0.1:9") -> Any:
-    return load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": api_base},
-                         dingtalk={"app_secret": APP_SECRET, "api_base": api_base}, log={"level": "DEBUG"})
+    return load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": api_base},
+        dingtalk={"app_secret": APP_SECRET, "api_base": api_base},
+        log={"level": "DEBUG"},
+    )
 
 
 def leaked(text: str) -> list[str]:
@@ -59,34 +62,67 @@ async def test_callbacks_and_deliveries_log_no_secret(
         first = (await s.scalars(select(Chat).order_by(Chat.id))).first()
         assert first is not None
         first.webhook = f"{base}/cgi-bin/webhook/send?key={ROBOT_KEY}"  # a full URL, as some rosters carry
-        extra = [Chat(class_group_id=first.class_group_id, platform="dingtalk", chat_id="cid-s", webhook=DING_TOKEN,
-                      webhook_secret=DING_ROBOT_SECRET),
-                 Chat(class_group_id=first.class_group_id, platform="wecom", chat_id="broken", webhook=BROKEN_KEY),
-                 Chat(class_group_id=first.class_group_id, platform="dingtalk", chat_id="down",
-                      webhook="http://127.0.0.1:9/robot/send?access_token=" + DING_TOKEN,
-                      webhook_secret=DING_ROBOT_SECRET)]
+        extra = [
+            Chat(
+                class_group_id=first.class_group_id,
+                platform="dingtalk",
+                chat_id="cid-s",
+                webhook=DING_TOKEN,
+                webhook_secret=DING_ROBOT_SECRET,
+            ),
+            Chat(class_group_id=first.class_group_id, platform="wecom", chat_id="broken", webhook=BROKEN_KEY),
+            Chat(
+                class_group_id=first.class_group_id,
+                platform="dingtalk",
+                chat_id="down",
+                webhook="http://127.0.0.1:9/robot/send?access_token=" + DING_TOKEN,
+                webhook_secret=DING_ROBOT_SECRET,
+            ),
+        ]
         s.add_all(extra)
         await s.flush()
         chat_ids = [first.id, *(c.id for c in extra)]
     client = await aiohttp_client(create_app(settings, clock=clock, db=db))
 
     crypto = wecom.WecomCrypto(TOKEN, AES_KEY)
-    payload = {"msgid": "s-1", "chatid": "demo-3-2", "chattype": "group", "from": {"userid": "parent-wang"},
-               "msgtype": "text", "text": {"content": "@托管助手 王小明 请假 明天 发烧"}}
+    payload = {
+        "msgid": "s-1",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": "parent-wang"},
+        "msgtype": "text",
+        "text": {"content": "@托管助手 王小明 请假 明天 发烧"},
+    }
     sealed = crypto.encrypt(json.dumps(payload, ensure_ascii=False), str(int(now.timestamp())))
-    query = {"msg_signature": sealed["msgsignature"], "timestamp": sealed["timestamp"], "nonce": sealed["nonce"]}
-    assert (await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))).status == 200
+    query = {
+        "msg_signature": sealed["msgsignature"],
+        "timestamp": sealed["timestamp"],
+        "nonce": sealed["nonce"],
+    }
+    assert (
+        await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
+    ).status == 200
     bad = {**query, "msg_signature": "f" * 40}
-    assert (await client.post("/wecom/callback", params=bad, data=json.dumps({"encrypt": sealed["encrypt"]}))).status == 403
+    assert (
+        await client.post("/wecom/callback", params=bad, data=json.dumps({"encrypt": sealed["encrypt"]}))
+    ).status == 403
     assert (await client.get("/wecom/callback", params={**query, "echostr": "bad=="})).status in (400, 403)
     ts = str(int(now.timestamp() * 1000))
-    ding = {"msgtype": "text", "text": {"content": "查询"}, "msgId": "s-2", "conversationType": "1",
-            "conversationId": "c", "senderStaffId": "u"}
+    ding = {
+        "msgtype": "text",
+        "text": {"content": "查询"},
+        "msgId": "s-2",
+        "conversationType": "1",
+        "conversationId": "c",
+        "senderStaffId": "u",
+    }
     for sign in (dingtalk.sign(ts, APP_SECRET), dingtalk.sign(ts, "wrong")):
         await client.post("/dingtalk/callback", headers={"timestamp": ts, "sign": sign}, json=ding)
 
     async with db.transaction() as s:
-        await enqueue(s, [Push(key=f"p{i}", text="放学通知", chat_ref=c) for i, c in enumerate(chat_ids)], clock.now())
+        await enqueue(
+            s, [Push(key=f"p{i}", text="放学通知", chat_ref=c) for i, c in enumerate(chat_ids)], clock.now()
+        )
     fake.modes[DING_TOKEN] = "5xx"
     services = client.app[SERVICES]
     async with aiohttp.ClientSession() as http:
@@ -129,7 +165,8 @@ def test_the_filter_masks_secrets_in_messages_tracebacks_and_webhook_urls(root_s
     except ValueError:
         log.exception("push failed")
     logging.getLogger("aiohttp.client").error(
-        "GET https://oapi.dingtalk.com/robot/send?access_token=%s&timestamp=1&sign=abc%%2B failed", DING_TOKEN)
+        "GET https://oapi.dingtalk.com/robot/send?access_token=%s&timestamp=1&sign=abc%%2B failed", DING_TOKEN
+    )
     out = root_stream.getvalue()
     assert "push failed" in out and "Traceback" in out and "token=***" in out
     assert leaked(out) == [] and "sign=abc" not in out, out
@@ -157,7 +194,9 @@ def test_the_long_connection_and_app_secrets_are_masked_too() -> None:
         handler = root.handlers[0]
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(stream)
-        logging.getLogger("bot.test").error("subscribe body %s / corp %s", {"secret": bot_secret}, corp_secret)
+        logging.getLogger("bot.test").error(
+            "subscribe body %s / corp %s", {"secret": bot_secret}, corp_secret
+        )
     finally:
         root.handlers[:], root.level = saved, level
     out = stream.getvalue()

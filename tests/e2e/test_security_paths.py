@@ -30,19 +30,31 @@ GROUP_NOTE = texts.PRIVATE_IN_GROUP
 
 @pytest.fixture
 async def client(db: Database, aiohttp_client: Client) -> TestClient:
-    settings = load_settings(wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, dingtalk={"app_secret": DING_SECRET})
+    settings = load_settings(
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, dingtalk={"app_secret": DING_SECRET}
+    )
     await load_demo(db, settings, SystemClock())
     async with db.transaction() as s:
         mother = (await s.execute(select(Guardian.id).where(Guardian.name == "刘芳"))).scalar_one()
         c32 = (await s.execute(select(ClassGroup.id).where(ClassGroup.name == "三年级2班"))).scalar_one()
-        s.add(Identity(platform="dingtalk", user_id="ding-wang", guardian_id=mother, bound_at=SystemClock().now()))
+        s.add(
+            Identity(
+                platform="dingtalk", user_id="ding-wang", guardian_id=mother, bound_at=SystemClock().now()
+            )
+        )
         s.add(Chat(class_group_id=c32, platform="dingtalk", chat_id="cid-3-2"))
     return await aiohttp_client(create_app(settings, db=db))
 
 
 async def in_group(client: TestClient, user: str, text: str, msgid: str) -> str:
-    payload = {"msgid": msgid, "chatid": "demo-3-2", "chattype": "group", "from": {"userid": user},
-               "msgtype": "text", "text": {"content": f"@托管助手 {text}"}}
+    payload = {
+        "msgid": msgid,
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": user},
+        "msgtype": "text",
+        "text": {"content": f"@托管助手 {text}"},
+    }
     query, sealed = wecom_seal(json.dumps(payload, ensure_ascii=False))
     resp = await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": sealed["encrypt"]}))
     assert resp.status == 200
@@ -51,7 +63,9 @@ async def in_group(client: TestClient, user: str, text: str, msgid: str) -> str:
 
 async def group_pushes(db: Database) -> list[str]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_ref.is_not(None)))).all())
+        return list(
+            (await s.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_ref.is_not(None)))).all()
+        )
 
 
 async def private_to_sender(db: Database, key: str) -> str:
@@ -95,16 +109,31 @@ async def test_a_leave_reason_stays_out_of_the_group(client: TestClient, db: Dat
 
 
 def ding(text: str, msg_id: str, ts_ms: int) -> tuple[dict[str, str], bytes]:
-    body = {"msgtype": "text", "text": {"content": f" {text}"}, "msgId": msg_id, "conversationType": "2",
-            "conversationId": "cid-3-2", "senderStaffId": "ding-wang", "isInAtList": True}
+    body = {
+        "msgtype": "text",
+        "text": {"content": f" {text}"},
+        "msgId": msg_id,
+        "conversationType": "2",
+        "conversationId": "cid-3-2",
+        "senderStaffId": "ding-wang",
+        "isInAtList": True,
+    }
     ts = str(ts_ms)
-    return {"timestamp": ts, "sign": dingtalk.sign(ts, DING_SECRET)}, json.dumps(body, ensure_ascii=False).encode()
+    return {"timestamp": ts, "sign": dingtalk.sign(ts, DING_SECRET)}, json.dumps(
+        body, ensure_ascii=False
+    ).encode()
 
 
-async def test_a_dingtalk_replay_within_the_hour_records_nothing_twice(client: TestClient, db: Database) -> None:
+async def test_a_dingtalk_replay_within_the_hour_records_nothing_twice(
+    client: TestClient, db: Database
+) -> None:
     now_ms = int(time.time() * 1000)
     answers = []
-    for ts in (now_ms - 50 * 60 * 1000, now_ms - 10 * 60 * 1000, now_ms):  # the same msgId, re-signed each time
+    for ts in (
+        now_ms - 50 * 60 * 1000,
+        now_ms - 10 * 60 * 1000,
+        now_ms,
+    ):  # the same msgId, re-signed each time
         headers, body = ding("王小明 请假 明天", "d-replay", ts)
         resp = await client.post("/dingtalk/callback", headers=headers, data=body)
         assert resp.status == 200
@@ -112,23 +141,33 @@ async def test_a_dingtalk_replay_within_the_hour_records_nothing_twice(client: T
     assert answers[0] == answers[1] == answers[2] and "已为王小明请假" in answers[0]["text"]["content"]
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Leave)) == 1
-        told = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.staff_id.is_not(None)))
+        told = await s.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.staff_id.is_not(None))
+        )
     assert told == 1
 
 
 @pytest.mark.parametrize("offset_minutes", [61, -61, 24 * 60])
-async def test_dingtalk_stale_or_future_timestamps_are_refused(client: TestClient, db: Database,
-                                                               offset_minutes: int) -> None:
-    headers, body = ding("王小明 请假 明天", f"d-stale-{offset_minutes}", int(time.time() * 1000) - offset_minutes * 60_000)
+async def test_dingtalk_stale_or_future_timestamps_are_refused(
+    client: TestClient, db: Database, offset_minutes: int
+) -> None:
+    headers, body = ding(
+        "王小明 请假 明天", f"d-stale-{offset_minutes}", int(time.time() * 1000) - offset_minutes * 60_000
+    )
     assert (await client.post("/dingtalk/callback", headers=headers, data=body)).status == 401
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Leave)) == 0
 
 
 async def test_a_wecom_replay_with_a_tampered_body_is_refused(client: TestClient, db: Database) -> None:
-    payload: dict[str, Any] = {"msgid": "w-t", "chatid": "demo-3-2", "chattype": "group",
-                               "from": {"userid": "parent-wang"}, "msgtype": "text",
-                               "text": {"content": "@托管助手 王小明 请假 明天"}}
+    payload: dict[str, Any] = {
+        "msgid": "w-t",
+        "chatid": "demo-3-2",
+        "chattype": "group",
+        "from": {"userid": "parent-wang"},
+        "msgtype": "text",
+        "text": {"content": "@托管助手 王小明 请假 明天"},
+    }
     query, _ = wecom_seal(json.dumps(payload, ensure_ascii=False))
     _, other = wecom_seal(json.dumps({**payload, "from": {"userid": "teacher-li"}}, ensure_ascii=False))
     resp = await client.post("/wecom/callback", params=query, data=json.dumps({"encrypt": other["encrypt"]}))

@@ -41,9 +41,10 @@ def limit_files() -> None:
 
 
 async def healthz(port: int, within: float) -> int:
-    async with aiohttp.ClientSession() as http, http.get(
-        f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=within)
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=within)) as resp,
+    ):
         return resp.status
 
 
@@ -74,14 +75,23 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path, subprocess.Popen[bytes]]
     elif soft < wanted:
         pytest.skip(f"ulimit -n {soft} (hard {hard}): too low for {SLOW} client sockets")
     port = free_port()
-    env = {**os.environ, "TUOGUAN_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}",
-           "TUOGUAN_SERVER__HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT), "TUOGUAN_SERVER__SIM": "false",
-           "TUOGUAN_LOG__LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "TUOGUAN_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}",
+        "TUOGUAN_SERVER__HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
+        "TUOGUAN_SERVER__SIM": "false",
+        "TUOGUAN_LOG__LEVEL": "INFO",
+    }
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=limit_files,
-                                cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            preexec_fn=limit_files,
+            cwd=Path(__file__).resolve().parents[2],
+        )
     try:
         yield port, log_path, proc
     finally:
@@ -137,8 +147,13 @@ def test_accept_errors_are_logged_at_a_bounded_rate(caplog: pytest.LogCaptureFix
     try:
         handle = accept_error_handler(RateLimitedLog(interval=3600))
         for _ in range(5000):
-            handle(loop, {"message": "socket.accept() out of system resource",
-                          "exception": OSError(24, "Too many open files")})
+            handle(
+                loop,
+                {
+                    "message": "socket.accept() out of system resource",
+                    "exception": OSError(24, "Too many open files"),
+                },
+            )
     finally:
         loop.close()
     lines = [r for r in caplog.records if "accept() failed" in r.getMessage()]
@@ -201,8 +216,9 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout() -> No
 
     app = web.Application()
     app.router.add_get("/ok", ok)
-    runner, site = await start_server(app, "127.0.0.1", 0, SimpleNamespace(header_timeout_seconds=0.5,
-                                                                           max_connections=10), access_log=False)
+    runner, site = await start_server(
+        app, "127.0.0.1", 0, SimpleNamespace(header_timeout_seconds=0.5, max_connections=10), access_log=False
+    )
     try:
         async with asyncio.timeout(20):
             reader, writer = await asyncio.open_connection("127.0.0.1", site.port)

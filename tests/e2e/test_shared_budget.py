@@ -22,8 +22,9 @@ __all__ = ["world"]
 
 
 def other_worker(world: Any, name: str, batch: int = 100) -> OutboxWorker:
-    return OutboxWorker(world["db"], world["settings"], world["clock"], world["http"], Metrics(), instance=name,
-                        batch=batch)
+    return OutboxWorker(
+        world["db"], world["settings"], world["clock"], world["http"], Metrics(), instance=name, batch=batch
+    )
 
 
 def busiest_minute(times: list[datetime]) -> int:
@@ -32,7 +33,9 @@ def busiest_minute(times: list[datetime]) -> int:
 
 async def test_two_workers_on_one_database_share_one_robots_20_per_minute_in_order(world: Any) -> None:
     a = world["chats"][0]
-    await queue(world["db"], world["clock"], [Push(key=f"a{i}", text=f"通知 {i}", chat_ref=a) for i in range(45)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"a{i}", text=f"通知 {i}", chat_ref=a) for i in range(45)]
+    )
     # A small batch gives what a busy outbox gives with the default 100: one robot's pushes in both hands.
     one, two = other_worker(world, "w1", batch=10), other_worker(world, "w2", batch=10)
     for _ in range(30):
@@ -48,13 +51,17 @@ async def test_two_workers_on_one_database_share_one_robots_20_per_minute_in_ord
 
 async def test_a_restarted_worker_waits_for_the_window_its_predecessor_used(world: Any) -> None:
     a = world["chats"][0]
-    await queue(world["db"], world["clock"], [Push(key=f"r{i}", text=f"第{i}条", chat_ref=a) for i in range(20)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"r{i}", text=f"第{i}条", chat_ref=a) for i in range(20)]
+    )
     await world["worker"].run_once()
     fake = world["fake"]
     assert len(fake.received["key-a"]) == 20
     restarted = other_worker(world, "w1")  # a new process: nothing in memory
     world["clock"].advance(seconds=10)
-    await queue(world["db"], world["clock"], [Push(key=f"r{i}", text=f"第{i}条", chat_ref=a) for i in range(20, 25)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"r{i}", text=f"第{i}条", chat_ref=a) for i in range(20, 25)]
+    )
     await restarted.run_once()
     world["clock"].advance(seconds=40)
     await restarted.run_once()
@@ -70,8 +77,13 @@ async def test_a_dingtalk_pause_binds_every_instance_and_survives_a_restart(worl
     async with db.transaction() as s:  # a second group pushing through the same robot, given as a URL
         chat = await s.get(Chat, d)
         assert chat is not None
-        same = Chat(class_group_id=chat.class_group_id, platform="dingtalk", chat_id="cid-d2", webhook_secret="SECret",
-                    webhook=f"{world['settings'].dingtalk.api_base}/robot/send?access_token=tok-d")
+        same = Chat(
+            class_group_id=chat.class_group_id,
+            platform="dingtalk",
+            chat_id="cid-d2",
+            webhook_secret="SECret",
+            webhook=f"{world['settings'].dingtalk.api_base}/robot/send?access_token=tok-d",
+        )
         s.add(same)
         await s.flush()
         d2 = same.id
@@ -89,7 +101,12 @@ async def test_a_dingtalk_pause_binds_every_instance_and_survives_a_restart(worl
     assert fake.throttled == 1 and fake.received["tok-d"] == []
     world["clock"].advance(seconds=1)
     await asyncio.gather(restarted.run_once(), another.run_once())
-    assert sorted(m["text"]["content"] for m in fake.received["tok-d"]) == ["另一个群", "消息0", "消息1", "消息2"]
+    assert sorted(m["text"]["content"] for m in fake.received["tok-d"]) == [
+        "另一个群",
+        "消息0",
+        "消息1",
+        "消息2",
+    ]
 
 
 async def test_a_retried_push_holds_back_the_rest_of_its_chat(world: Any) -> None:
@@ -99,7 +116,9 @@ async def test_a_retried_push_holds_back_the_rest_of_its_chat(world: Any) -> Non
     await queue(world["db"], world["clock"], [Push(key="first", text="第一条", chat_ref=a)])
     await world["worker"].run_once()
     fake.modes["key-a"] = "ok"
-    await queue(world["db"], world["clock"], [Push(key=f"next{i}", text=f"后面{i}", chat_ref=a) for i in range(2)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"next{i}", text=f"后面{i}", chat_ref=a) for i in range(2)]
+    )
     await world["worker"].run_once()
     assert fake.received["key-a"] == []  # the first is waiting for its retry: the others wait behind it
     world["clock"].advance(seconds=10)
@@ -119,7 +138,9 @@ async def test_the_budget_row_holds_no_robot_key_in_clear(world: Any, db: Databa
 
 async def test_a_line_slower_than_the_lease_stays_in_one_workers_hands(world: Any) -> None:
     a = world["chats"][0]
-    await queue(world["db"], world["clock"], [Push(key=f"s{i}", text=f"慢{i}", chat_ref=a) for i in range(20)])
+    await queue(
+        world["db"], world["clock"], [Push(key=f"s{i}", text=f"慢{i}", chat_ref=a) for i in range(20)]
+    )
     fake, other, asked = world["fake"], other_worker(world, "w2"), []
 
     async def slow_platform(key: str) -> None:
@@ -140,8 +161,11 @@ async def test_a_push_longer_than_a_minutes_budget_goes_out_over_two_minutes(wor
     text = "\n".join(f"第{i}行:" + "托管日报内容" * 30 for i in range(80))
     parts = len(world["worker"].messengers["wecom"].robot.bodies(Outgoing("long", text)))
     assert parts > 20
-    await queue(world["db"], world["clock"], [Push(key="long", text=text, chat_ref=a),
-                                              Push(key="after", text="之后的通知", chat_ref=a)])
+    await queue(
+        world["db"],
+        world["clock"],
+        [Push(key="long", text=text, chat_ref=a), Push(key="after", text="之后的通知", chat_ref=a)],
+    )
     for _ in range(20):
         await world["worker"].run_once()
         world["clock"].advance(seconds=10)
@@ -149,7 +173,9 @@ async def test_a_push_longer_than_a_minutes_budget_goes_out_over_two_minutes(wor
     shown = [m["text"]["content"] for m in fake.received["key-a"]]
     assert fake.throttled == 0
     numbered = [re.search(r"\((\d+)/(\d+)\)$", part) for part in shown[:-1]]
-    assert [(int(m[1]), int(m[2])) for m in numbered if m] == [(n, parts) for n in range(1, parts + 1)]  # each once
+    assert [(int(m[1]), int(m[2])) for m in numbered if m] == [
+        (n, parts) for n in range(1, parts + 1)
+    ]  # each once
     body = "".join(re.sub(r"\(\d+/\d+\)$", "", part) for part in shown[:-1])
     assert re.sub(r"\s", "", body) == re.sub(r"\s", "", text)  # nothing lost or cut
     assert shown[-1] == "之后的通知"  # the line waited behind it

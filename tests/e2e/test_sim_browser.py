@@ -23,8 +23,12 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_teacher_roll_call_in_the_simulator(tmp_path: Path) -> None:
-    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright (test extra) not installed")
-    settings = load_settings(database={"url": f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"}, server={"sim": True})
+    playwright_api = pytest.importorskip(
+        "playwright.async_api", reason="playwright (test extra) not installed"
+    )
+    settings = load_settings(
+        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"}, server={"sim": True}
+    )
     clock = FixedClock(shanghai(2026, 11, 23, 16, 30))
     db = Database(settings.database.url)
     await db.upgrade()
@@ -38,8 +42,15 @@ async def test_teacher_roll_call_in_the_simulator(tmp_path: Path) -> None:
         async with playwright_api.async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--no-first-run", "--disable-component-update", "--disable-sync"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
             )
             page = await browser.new_page(viewport={"width": 420, "height": 760})
             await page.goto(f"http://127.0.0.1:{port}/sim")

@@ -34,7 +34,9 @@ def remote_as(address: str) -> Any:
     return pretend
 
 
-async def sim_client(db: Database, aiohttp_client: Client, remote: str | None = None, **sim: str) -> TestClient:
+async def sim_client(
+    db: Database, aiohttp_client: Client, remote: str | None = None, **sim: str
+) -> TestClient:
     settings = load_settings(server={"sim": True}, sim=sim) if sim else load_settings(server={"sim": True})
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)
@@ -64,9 +66,13 @@ async def test_the_page_with_its_token_works(db: Database, aiohttp_client: Clien
     assert (await client.get("/sim/api/chats", headers={"X-Sim-Token": token})).status == 200
 
 
-@pytest.mark.parametrize("attack", ["no-token", "wrong-token", "text-plain-cross-site", "foreign-origin",
-                                    "rebound-host", "null-origin"])
-async def test_cross_site_and_rebinding_posts_are_refused(db: Database, aiohttp_client: Client, attack: str) -> None:
+@pytest.mark.parametrize(
+    "attack",
+    ["no-token", "wrong-token", "text-plain-cross-site", "foreign-origin", "rebound-host", "null-origin"],
+)
+async def test_cross_site_and_rebinding_posts_are_refused(
+    db: Database, aiohttp_client: Client, attack: str
+) -> None:
     client = await sim_client(db, aiohttp_client)
     token = await token_of(client)
     here = f"{client.server.host}:{client.server.port}"
@@ -75,12 +81,16 @@ async def test_cross_site_and_rebinding_posts_are_refused(db: Database, aiohttp_
         del headers["X-Sim-Token"]
     elif attack == "wrong-token":
         headers["X-Sim-Token"] = "x" * 32
-    elif attack == "text-plain-cross-site":  # a form on another site: no custom header possible, text/plain body
+    elif (
+        attack == "text-plain-cross-site"
+    ):  # a form on another site: no custom header possible, text/plain body
         headers = {"Content-Type": "text/plain", "Origin": "http://evil.example"}
     elif attack == "foreign-origin":
         headers["Origin"] = "http://evil.example"
     elif attack == "rebound-host":  # evil.example's DNS now answers 127.0.0.1: the page is the attacker's
-        headers.update(Host=f"evil.example:{client.server.port}", Origin=f"http://evil.example:{client.server.port}")
+        headers.update(
+            Host=f"evil.example:{client.server.port}", Origin=f"http://evil.example:{client.server.port}"
+        )
     elif attack == "null-origin":
         headers["Origin"] = "null"
     resp = await client.post("/sim/api/say", data=json.dumps(SAY), headers=headers)
@@ -92,8 +102,9 @@ async def test_a_rebound_host_gets_no_page_and_no_token(db: Database, aiohttp_cl
     client = await sim_client(db, aiohttp_client)
     resp = await client.get("/sim", headers={"Host": f"evil.example:{client.server.port}"})
     assert resp.status == 403 and "sim-token" not in await resp.text()
-    resp = await client.get("/sim/api/people", params={"chat": "demo-3-2"},
-                            headers={"Host": f"evil.example:{client.server.port}"})
+    resp = await client.get(
+        "/sim/api/people", params={"chat": "demo-3-2"}, headers={"Host": f"evil.example:{client.server.port}"}
+    )
     assert resp.status == 403
 
 
@@ -103,7 +114,9 @@ async def test_a_new_start_has_a_new_token(db: Database, aiohttp_client: Client)
     assert await token_of(first) != await token_of(second)
 
 
-async def test_non_loopback_clients_are_refused_unless_sim_host_allows(db: Database, aiohttp_client: Client) -> None:
+async def test_non_loopback_clients_are_refused_unless_sim_host_allows(
+    db: Database, aiohttp_client: Client
+) -> None:
     """server.host = 0.0.0.0 puts the callbacks on the network; the simulator stays on loopback by default."""
     client = await sim_client(db, aiohttp_client, remote="192.0.2.7")
     assert (await client.get("/sim")).status == 403
@@ -125,8 +138,11 @@ async def test_sim_host_names_the_host_header_allowed(db: Database, aiohttp_clie
 async def test_bad_query_values_are_a_400(db: Database, aiohttp_client: Client, after: str) -> None:
     client = await sim_client(db, aiohttp_client)
     token = await token_of(client)
-    resp = await client.get("/sim/api/feed", params={"chat": "demo-3-2", "after": after},
-                            headers={"X-Sim-Token": token})
+    resp = await client.get(
+        "/sim/api/feed", params={"chat": "demo-3-2", "after": after}, headers={"X-Sim-Token": token}
+    )
     assert resp.status == 400
-    ok = await client.get("/sim/api/feed", params={"chat": "demo-3-2", "after": "0"}, headers={"X-Sim-Token": token})
+    ok = await client.get(
+        "/sim/api/feed", params={"chat": "demo-3-2", "after": "0"}, headers={"X-Sim-Token": token}
+    )
     assert ok.status == 200

@@ -24,8 +24,17 @@ async def test_wecom_app_stays_under_1000_an_hour_per_member(world: World) -> No
 
     start = world.clock.now()
     for minute in range(WECOM_APP_PER_HOUR // 18):  # ~55 minutes of 18 a minute, under 30/min, to one parent
-        assert await reserve(world.db, hour_bucket("wecom", "parent-li"), 18, start + timedelta(minutes=minute),
-                             limit=WECOM_APP_PER_HOUR, seconds=3600.0) is None
+        assert (
+            await reserve(
+                world.db,
+                hour_bucket("wecom", "parent-li"),
+                18,
+                start + timedelta(minutes=minute),
+                limit=WECOM_APP_PER_HOUR,
+                seconds=3600.0,
+            )
+            is None
+        )
     world.clock.advance(minutes=56)
     await world.queue(world.push("n1", "parent-li", "明天托管照常"), world.push("n2", "teacher-li", "好"))
     await world.worker().run_once()

@@ -37,22 +37,37 @@ async def test_one_connection_between_two_instances_and_takeover_after_sigkill(d
     async with wecom_ws_server(server) as url, aiohttp.ClientSession() as http:
         db_url = db.engine.url.render_as_string(hide_password=False)
         holder = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.fakes.wecom_holder", db_url, url, "proc-a", str(LEASE_SECONDS),
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            sys.executable,
+            "-m",
+            "tests.fakes.wecom_holder",
+            db_url,
+            url,
+            "proc-a",
+            str(LEASE_SECONDS),
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             await server.wait_for(lambda: server.subscribes == 1, 30)
             replies: list[str] = []
 
             async def receive(msg: IncomingMessage) -> Answered:
                 from bot.domain.messages import Reply
+
                 replies.append(msg.text)
                 return Answered(Reply(f"b: {msg.text}"))
 
             clock = SystemClock()
             lease = CountingLease(db, clock, "wecom-bot:bot-1", "proc-b", LEASE_SECONDS)
-            settings = WecomSettings(bot_id="bot-1", bot_secret=SecretStr(SECRET), ws_url=url,
-                                     heartbeat_seconds=0.2, lease_seconds=LEASE_SECONDS,
-                                     reconnect_min_seconds=0.05, reconnect_max_seconds=0.2)
+            settings = WecomSettings(
+                bot_id="bot-1",
+                bot_secret=SecretStr(SECRET),
+                ws_url=url,
+                heartbeat_seconds=0.2,
+                lease_seconds=LEASE_SECONDS,
+                reconnect_min_seconds=0.05,
+                reconnect_max_seconds=0.2,
+            )
             second = WecomLongConnection(http, settings, receive, clock, lease)
             stop = asyncio.Event()
             task = asyncio.create_task(second.run(stop))
@@ -82,15 +97,23 @@ async def test_kicked_by_a_foreign_connection_the_holder_keeps_its_lease(db: Dat
     server = FakeWecomWs("bot-1", SECRET)
     async with wecom_ws_server(server) as url, aiohttp.ClientSession() as http:
         clock = SystemClock()
-        settings = WecomSettings(bot_id="bot-1", bot_secret=SecretStr(SECRET), ws_url=url, heartbeat_seconds=0.1,
-                                 lease_seconds=0.6, reconnect_min_seconds=0.05, reconnect_max_seconds=0.2,
-                                 kicked_wait_seconds=30)
+        settings = WecomSettings(
+            bot_id="bot-1",
+            bot_secret=SecretStr(SECRET),
+            ws_url=url,
+            heartbeat_seconds=0.1,
+            lease_seconds=0.6,
+            reconnect_min_seconds=0.05,
+            reconnect_max_seconds=0.2,
+            kicked_wait_seconds=30,
+        )
 
         async def receive(msg: IncomingMessage) -> Answered:
             return Answered(None)
 
-        ours = WecomLongConnection(http, settings, receive, clock,
-                                   DbLease(db, clock, "wecom-bot:bot-1", "ours-a", 0.6))
+        ours = WecomLongConnection(
+            http, settings, receive, clock, DbLease(db, clock, "wecom-bot:bot-1", "ours-a", 0.6)
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(ours.run(stop))
         await server.wait_for(lambda: server.subscribes == 1)

@@ -43,9 +43,15 @@ class Inbox:
 
 
 def settings(url: str, **over: Any) -> WecomSettings:
-    values: dict[str, Any] = {"bot_id": "bot-1", "bot_secret": SecretStr(SECRET), "ws_url": url,
-                              "heartbeat_seconds": 0.05, "reconnect_min_seconds": 0.01,
-                              "reconnect_max_seconds": 0.05, "kicked_wait_seconds": 60.0}
+    values: dict[str, Any] = {
+        "bot_id": "bot-1",
+        "bot_secret": SecretStr(SECRET),
+        "ws_url": url,
+        "heartbeat_seconds": 0.05,
+        "reconnect_min_seconds": 0.01,
+        "reconnect_max_seconds": 0.05,
+        "kicked_wait_seconds": 60.0,
+    }
     return WecomSettings(**(values | over))
 
 
@@ -71,7 +77,8 @@ async def start(url: str, inbox: Inbox, http: aiohttp.ClientSession, **over: Any
 
 
 async def test_wrong_secret_is_refused_logged_and_retried_with_backoff(
-        fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture) -> None:
+    fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture
+) -> None:
     server, url = fake
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
@@ -87,15 +94,32 @@ def test_backoff_doubles_to_the_cap_with_jitter() -> None:
     assert backoff(3, 1, 60, lambda: 0.0) == 2
 
 
-@pytest.mark.parametrize(("body", "text", "group"), [
-    (text_body("m1", "dad", "@托管助手 请假 明天", chatid="grp-1"), "请假 明天", True),
-    (text_body("m2", "mum", "已接走", msgtype="voice"), "已接走", False),
-    ({"msgid": "m3", "from": {"userid": "mum"}, "chattype": "single", "msgtype": "mixed",
-      "mixed": {"msg_item": [{"msgtype": "image", "image": {"url": "http://x"}},
-                             {"msgtype": "text", "text": {"content": "查询"}}]}}, "查询", False),
-])
+@pytest.mark.parametrize(
+    ("body", "text", "group"),
+    [
+        (text_body("m1", "dad", "@托管助手 请假 明天", chatid="grp-1"), "请假 明天", True),
+        (text_body("m2", "mum", "已接走", msgtype="voice"), "已接走", False),
+        (
+            {
+                "msgid": "m3",
+                "from": {"userid": "mum"},
+                "chattype": "single",
+                "msgtype": "mixed",
+                "mixed": {
+                    "msg_item": [
+                        {"msgtype": "image", "image": {"url": "http://x"}},
+                        {"msgtype": "text", "text": {"content": "查询"}},
+                    ]
+                },
+            },
+            "查询",
+            False,
+        ),
+    ],
+)
 async def test_text_voice_and_mixed_messages_are_answered_on_their_req_id(
-        fake: tuple[FakeWecomWs, str], body: dict[str, Any], text: str, group: bool) -> None:
+    fake: tuple[FakeWecomWs, str], body: dict[str, Any], text: str, group: bool
+) -> None:
     server, url = fake
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
@@ -113,14 +137,22 @@ async def test_text_voice_and_mixed_messages_are_answered_on_their_req_id(
 
 
 async def test_picture_alone_gets_what_the_bot_can_do_and_enter_chat_a_welcome(
-        fake: tuple[FakeWecomWs, str]) -> None:
+    fake: tuple[FakeWecomWs, str],
+) -> None:
     server, url = fake
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
         run = await start(url, inbox, http)
         await asyncio.wait_for(run.client.connected.wait(), 10)
-        await server.message({"msgid": "p1", "from": {"userid": "mum"}, "chattype": "single", "msgtype": "image",
-                              "image": {"url": "http://x"}})
+        await server.message(
+            {
+                "msgid": "p1",
+                "from": {"userid": "mum"},
+                "chattype": "single",
+                "msgtype": "image",
+                "image": {"url": "http://x"},
+            }
+        )
         welcome_req = await server.event(server.live[-1], "enter_chat")
         await server.wait_for(lambda: len(server.replies) == 2)
         await run.close()
@@ -145,7 +177,8 @@ async def test_unanswered_pings_drop_the_socket_and_it_reconnects(fake: tuple[Fa
 
 @pytest.mark.parametrize("how", ["close", "drop"])
 async def test_a_clean_close_or_a_dropped_socket_is_followed_by_a_reconnect(
-        fake: tuple[FakeWecomWs, str], how: str) -> None:
+    fake: tuple[FakeWecomWs, str], how: str
+) -> None:
     server, url = fake
     inbox = Inbox()
     async with aiohttp.ClientSession() as http:
@@ -163,7 +196,8 @@ async def test_a_clean_close_or_a_dropped_socket_is_followed_by_a_reconnect(
 
 
 async def test_kicked_by_a_newer_connection_is_logged_and_not_fought_over(
-        fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture) -> None:
+    fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture
+) -> None:
     server, url = fake
     async with aiohttp.ClientSession() as http:
         first = await start(url, Inbox(), http)
@@ -190,10 +224,16 @@ async def test_push_awaits_its_ack_and_reads_the_errcode(fake: tuple[FakeWecomWs
         failed = await client.send_markdown("grp-1", "x")
         await run.close()
     assert ok.outcome == "ok" and (failed.outcome, failed.code) == ("failed", "40008")
-    assert server.pushes[0]["body"] == {"chatid": "grp-1", "msgtype": "markdown", "markdown": {"content": "**放学提醒**"}}
+    assert server.pushes[0]["body"] == {
+        "chatid": "grp-1",
+        "msgtype": "markdown",
+        "markdown": {"content": "**放学提醒**"},
+    }
 
 
-async def test_a_refused_reply_is_logged(fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_refused_reply_is_logged(
+    fake: tuple[FakeWecomWs, str], caplog: pytest.LogCaptureFixture
+) -> None:
     server, url = fake
     server.reply_errcode = 846607
     caplog.set_level(logging.WARNING)
@@ -206,7 +246,9 @@ async def test_a_refused_reply_is_logged(fake: tuple[FakeWecomWs, str], caplog: 
     assert "WeCom refused a reply (aibot_respond_msg): errcode 846607" in caplog.text
 
 
-async def test_a_message_being_handled_on_shutdown_still_gets_its_reply(fake: tuple[FakeWecomWs, str]) -> None:
+async def test_a_message_being_handled_on_shutdown_still_gets_its_reply(
+    fake: tuple[FakeWecomWs, str],
+) -> None:
     server, url = fake
     stored, entered = asyncio.Event(), asyncio.Event()
 

@@ -50,8 +50,9 @@ class Day:
                 await run_job(self.services, spec, self.next_tick)
             self.next_tick += TICK
 
-    async def __call__(self, user: str, text: str, at: tuple[int, int], *, day: int = 23,
-                       chat: str = CHAT_32) -> Outcome:
+    async def __call__(
+        self, user: str, text: str, at: tuple[int, int], *, day: int = 23, chat: str = CHAT_32
+    ) -> Outcome:
         if day == 23:
             await self.run_jobs_until(shanghai(2026, 11, 23, *at))
         out = await self.say(user, text, at, day=day, chat=chat)
@@ -77,8 +78,15 @@ def hhmm(moment: datetime) -> str:
 
 async def queued(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def the_day(db: Database) -> tuple[Services, Day]:
@@ -87,20 +95,43 @@ async def the_day(db: Database) -> tuple[Services, Day]:
     await add_bus(services, {"D3208": "一号线", "D3202": "一号线", "D5106": "一号线", "D5108": "一号线"})
     async with db.transaction() as s:  # 刘洋's aunt, on the roster as 不可接送, has an account
         aunt = await s.scalar(select(Guardian.id).where(Guardian.name == "刘小姨"))
-        s.add(Identity(platform="wecom", user_id="aunt-liu", guardian_id=aunt, source="test",
-                       bound_at=shanghai(2026, 11, 1, 8)))
+        s.add(
+            Identity(
+                platform="wecom",
+                user_id="aunt-liu",
+                guardian_id=aunt,
+                source="test",
+                bound_at=shanghai(2026, 11, 1, 8),
+            )
+        )
     async with db.transaction() as s:  # 何雨桐 has no basic care: she stays for 围棋, an X course on Mondays
         school_id = await s.scalar(select(School.id))
-        go = Course(school_id=school_id, name="围棋", category="X", weekdays="1", start_time=time(16, 0),
-                    end_time=time(17, 0), capacity=20, min_size=2, grades="")
+        go = Course(
+            school_id=school_id,
+            name="围棋",
+            category="X",
+            weekdays="1",
+            start_time=time(16, 0),
+            end_time=time(17, 0),
+            capacity=20,
+            min_size=2,
+            grades="",
+        )
         s.add(go)
         await s.flush()
         for no in ("D5107", "D5101"):
             kid = await s.scalar(select(Student).where(Student.student_no == no))
             assert kid is not None
             kid.basic_care = no != "D5107"
-            s.add(Enrollment(course_id=go.id, student_id=kid.id, state="active",
-                             applied_at=shanghai(2026, 11, 1, 8), updated_at=shanghai(2026, 11, 1, 8)))
+            s.add(
+                Enrollment(
+                    course_id=go.id,
+                    student_id=kid.id,
+                    state="active",
+                    applied_at=shanghai(2026, 11, 1, 8),
+                    updated_at=shanghai(2026, 11, 1, 8),
+                )
+            )
     day = Day(services)
     # 杨雨涵 missed care twice last week without a word.
     for earlier in (18, 19):
@@ -177,25 +208,39 @@ async def whereabouts(db: Database, school_id: int, escalated: set[str]) -> dict
                 found[kid.name] = Whereabouts("absent")
             elif kid.id in bus and bus[kid.id].boarded:
                 assert pickup is not None and pickup.state == "confirmed", kid.name
-                found[kid.name] = Whereabouts("boarded", pickup.picked_up_by, hhmm(bus[kid.id].departed_at),
-                                              actors.get(bus[kid.id].recorded_by, ""), pickup.minutes_late)
+                found[kid.name] = Whereabouts(
+                    "boarded",
+                    pickup.picked_up_by,
+                    hhmm(bus[kid.id].departed_at),
+                    actors.get(bus[kid.id].recorded_by, ""),
+                    pickup.minutes_late,
+                )
             else:
                 assert pickup is not None and pickup.state == "confirmed", kid.name
                 found[kid.name] = Whereabouts(
-                    "picked-up", pickup.picked_up_by, hhmm(pickup.picked_up_at),
-                    actors.get(pickup.confirmed_by or "", pickup.confirmed_by or ""), pickup.minutes_late)
+                    "picked-up",
+                    pickup.picked_up_by,
+                    hhmm(pickup.picked_up_at),
+                    actors.get(pickup.confirmed_by or "", pickup.confirmed_by or ""),
+                    pickup.minutes_late,
+                )
     return found
 
 
-async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_whole_day_every_child_is_accounted_for(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     services, _ = await the_day(db)
     async with db.transaction() as s:
         school_id = await s.scalar(select(School.id))
         staff = dict((await s.execute(select(Staff.name, Staff.id))).all())
     assert school_id is not None
     escalations = await queued(db, "late-escalation")
-    escalated = {name for name in ("刘洋", "王小明", "孙浩然", "罗梦洁", "高天宇", "赵子轩", "郭宇航")
-                 if any(name in e.text for e in escalations)}
+    escalated = {
+        name
+        for name in ("刘洋", "王小明", "孙浩然", "罗梦洁", "高天宇", "赵子轩", "郭宇航")
+        if any(name in e.text for e in escalations)
+    }
     found = await whereabouts(db, school_id, escalated)
     assert found == {
         # 三年级2班
@@ -215,7 +260,9 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
         "马诗琪": Whereabouts("absent"),
         "朱俊杰": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
         "胡梓萱": Whereabouts("picked-up", "", "17:33", "陈刚", 0),
-        "郭宇航": Whereabouts("picked-up", "", "17:33", "陈刚", 0),  # missed the bus, escalated, then picked up
+        "郭宇航": Whereabouts(
+            "picked-up", "", "17:33", "陈刚", 0
+        ),  # missed the bus, escalated, then picked up
         "何雨桐": Whereabouts("picked-up", "", "17:33", "陈刚", 0),  # no basic care: 围棋 today
         "林子豪": Whereabouts("boarded", "校车一号线", "17:00", "周静", 0),
         "罗梦洁": Whereabouts("picked-up", "", "17:45", "陈刚", 15),
@@ -236,8 +283,10 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     # The reminder at 17:15 called on the families still to come, not on those who said they would be late.
     reminders = {m.chat_ref: m for m in await queued(db, "pickup-reminder")}
     assert len(reminders) == 2
-    assert all("parent-sun" not in m.mentions["user_ids"] and "parent-wang" not in m.mentions["user_ids"]
-               for m in reminders.values())
+    assert all(
+        "parent-sun" not in m.mentions["user_ids"] and "parent-wang" not in m.mentions["user_ids"]
+        for m in reminders.values()
+    )
     # 杨雨涵's third unnotified absence was flagged (to the head teacher and the principal), 马诗琪's first not.
     flags = await queued(db, "absence-flag")
     assert {f.staff_id for f in flags} == {staff["李梅"], staff["赵建国"]}
@@ -245,33 +294,76 @@ async def test_a_whole_day_every_child_is_accounted_for(db: Database, capsys: py
     # No group message named a child's lateness or absence.
     group = [m for m in await queued(db, "") if m.chat_ref is not None]
     for message in group:
-        assert not any(name in message.text for name in ("杨雨涵", "马诗琪", "刘洋", "赵子轩", "孙浩然", "郭宇航",
-                                                         "黄欣怡", "林子豪", *DRIVER_PHONES)), message.text
+        assert not any(
+            name in message.text
+            for name in (
+                "杨雨涵",
+                "马诗琪",
+                "刘洋",
+                "赵子轩",
+                "孙浩然",
+                "郭宇航",
+                "黄欣怡",
+                "林子豪",
+                *DRIVER_PHONES,
+            )
+        ), message.text
     # The riders' guardians were told one-to-one: on the bus (with the driver's phone), or not on it.
     async with db.transaction() as s:
         guardian = dict((await s.execute(select(Guardian.id, Guardian.name))).all())
     notes = {(guardian[m.guardian_id], m.key.split(":")[3]) for m in await queued(db, "bus:")}
     assert notes == {("黄丽", "on"), ("林娜", "on"), ("郭静", "off")}
-    assert all(m.chat_ref is None and "13700000001" in m.text for m in await queued(db, "bus:") if ":on:" in m.key)
+    assert all(
+        m.chat_ref is None and "13700000001" in m.text for m in await queued(db, "bus:") if ":on:" in m.key
+    )
 
     # The course session was recorded for its two children.
     async with db.transaction() as s:
-        session = dict((await s.execute(select(Student.name, CourseAttendance.status).join(
-            CourseAttendance, CourseAttendance.student_id == Student.id).where(CourseAttendance.day == MON))).all())
+        session = dict(
+            (
+                await s.execute(
+                    select(Student.name, CourseAttendance.status)
+                    .join(CourseAttendance, CourseAttendance.student_id == Student.id)
+                    .where(CourseAttendance.day == MON)
+                )
+            ).all()
+        )
     assert session == {"王小红": "present", "何雨桐": "present"}
 
     # The daily report says the same, class by class.
     async with db.unit_of_work() as uow:
         lines = {line.name: line for line in await class_lines(uow, school_id, MON)}
-    for class_name, names in (("三年级2班", ["王小明", "李华", "张一一", "刘洋", "陈思远", "杨雨涵", "赵子轩",
-                                             "黄欣怡", "周博文", "吴佳琪"]),
-                              ("五年级1班", ["王小红", "孙浩然", "马诗琪", "朱俊杰", "胡梓萱", "郭宇航", "何雨桐",
-                                             "林子豪", "罗梦洁", "高天宇"])):
+    for class_name, names in (
+        (
+            "三年级2班",
+            ["王小明", "李华", "张一一", "刘洋", "陈思远", "杨雨涵", "赵子轩", "黄欣怡", "周博文", "吴佳琪"],
+        ),
+        (
+            "五年级1班",
+            [
+                "王小红",
+                "孙浩然",
+                "马诗琪",
+                "朱俊杰",
+                "胡梓萱",
+                "郭宇航",
+                "何雨桐",
+                "林子豪",
+                "罗梦洁",
+                "高天宇",
+            ],
+        ),
+    ):
         mine = [found[n] for n in names]
         line = lines[class_name]
         assert (line.expected, line.leave, line.absent, line.late, line.waiting, line.roll_called) == (
-            len(mine), sum(w.state == "leave" for w in mine), sum(w.state == "absent" for w in mine),
-            sum(w.minutes_late > 0 for w in mine), sum(w.state == "escalated" for w in mine), True)
+            len(mine),
+            sum(w.state == "leave" for w in mine),
+            sum(w.state == "absent" for w in mine),
+            sum(w.minutes_late > 0 for w in mine),
+            sum(w.state == "escalated" for w in mine),
+            True,
+        )
         assert line.present == line.expected - line.leave - line.absent
     capsys.readouterr()
     assert await cmd_report(services, argparse.Namespace(report_command="daily", date=MON, chart=None)) == 0

@@ -38,7 +38,9 @@ class FakeApps:
     dingtalk_users: set[str] = field(default_factory=set)
     # "wecom"/"dingtalk" -> ok | 5xx | hang ("wecom" also untrusted-ip: 60020); "dingtalk-upload" -> 5xx; "dingtalk-image" -> hang (an image send)
     modes: dict[str, str] = field(default_factory=dict)
-    received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # user -> msgs
+    received: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # user -> msgs
     token_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: list[str] = field(default_factory=list)  # error codes answered, in order
     media: dict[str, bytes] = field(default_factory=dict)
@@ -93,7 +95,9 @@ class FakeApps:
             return self._wecom_error(40013, "invalid corpid")
         if request.query.get("corpsecret") != self.corp_secret:
             return self._wecom_error(40001, "invalid credential")
-        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": self._issue("wt"), "expires_in": 7200})
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "access_token": self._issue("wt"), "expires_in": 7200}
+        )
 
     def _wecom_token_refusal(self, request: web.Request) -> web.Response | None:
         state = self._token_state(request.query.get("access_token", ""))
@@ -128,7 +132,9 @@ class FakeApps:
         seen = self._recent.get(fingerprint)
         window = timedelta(seconds=int(body.get("duplicate_check_interval", 1800)))
         if body.get("enable_duplicate_check") == 1 and seen is not None and self.clock.now() - seen < window:
-            return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": "dup"})  # dropped, not shown again
+            return web.json_response(
+                {"errcode": 0, "errmsg": "ok", "msgid": "dup"}
+            )  # dropped, not shown again
         self._recent[fingerprint] = self.clock.now()
         self.received[user].append(body)
         await self._hang_after_taking("wecom")
@@ -148,8 +154,15 @@ class FakeApps:
             return self._wecom_error(40005, "invalid file type")
         media_id = f"media-{hashlib.md5(data).hexdigest()}-{next(self._ids)}"
         self.media[media_id] = data
-        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id,
-                                  "created_at": str(int(self.clock.now().timestamp()))})
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "type": "image",
+                "media_id": media_id,
+                "created_at": str(int(self.clock.now().timestamp())),
+            }
+        )
 
     def _ding_error(self, status: int, code: str, message: str) -> web.Response:
         self.refused.append(code)
@@ -168,7 +181,9 @@ class FakeApps:
         if request.query.get("appkey") != self.app_key or request.query.get("appsecret") != self.app_secret:
             self.refused.append("40089")
             return web.json_response({"errcode": 40089, "errmsg": "不合法的appkey或appsecret"})
-        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": self._issue("do"), "expires_in": 7200})
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "access_token": self._issue("do"), "expires_in": 7200}
+        )
 
     def _oapi_error(self, code: int, message: str) -> web.Response:
         self.refused.append(str(code))
@@ -194,8 +209,15 @@ class FakeApps:
             return self._oapi_error(40005, "不合法的文件类型")
         media_id = f"@lA{hashlib.md5(data).hexdigest()[:12]}{next(self._ids)}"
         self.media[media_id] = data
-        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id,
-                                  "created_at": int(self.clock.now().timestamp() * 1000)})
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "type": "image",
+                "media_id": media_id,
+                "created_at": int(self.clock.now().timestamp() * 1000),
+            }
+        )
 
     def _ding_message(self, body: dict[str, Any]) -> dict[str, Any] | web.Response:
         key, raw = body.get("msgKey"), body.get("msgParam")
@@ -203,7 +225,9 @@ class FakeApps:
             return self._ding_error(400, "invalidParameter", "msgKey/msgParam")
         param = json.loads(raw)
         if key == "sampleImageMsg" and param.get("photoURL") not in self.media:
-            return self._ding_error(400, "invalidParameter.photoURL", "photoURL 不是有效的图片地址或 media_id")
+            return self._ding_error(
+                400, "invalidParameter.photoURL", "photoURL 不是有效的图片地址或 media_id"
+            )
         return {"msgKey": key, **param}
 
     async def dingtalk_send(self, request: web.Request) -> web.Response:
@@ -227,8 +251,13 @@ class FakeApps:
         await self._hang_after_taking("dingtalk")
         if message["msgKey"] == "sampleImageMsg":
             await self._hang_after_taking("dingtalk-image")
-        return web.json_response({"processQueryKey": f"q{next(self._ids)}", "invalidStaffIdList": invalid,
-                                  "flowControlledStaffIdList": []})
+        return web.json_response(
+            {
+                "processQueryKey": f"q{next(self._ids)}",
+                "invalidStaffIdList": invalid,
+                "flowControlledStaffIdList": [],
+            }
+        )
 
     def install(self, app: web.Application) -> web.Application:
         app.router.add_get("/cgi-bin/gettoken", self.wecom_gettoken)

@@ -63,8 +63,11 @@ class FakeDingtalk:
     async def open_connection(self, request: web.Request) -> web.Response:
         body = await request.json()
         topics = {(s.get("type"), s.get("topic")) for s in body.get("subscriptions", [])}
-        if body.get("clientId") != self.app_key or body.get("clientSecret") != self.app_secret \
-                or ("CALLBACK", TOPIC) not in topics:
+        if (
+            body.get("clientId") != self.app_key
+            or body.get("clientSecret") != self.app_secret
+            or ("CALLBACK", TOPIC) not in topics
+        ):
             self.refused_opens += 1
             self._note()
             return web.json_response({"code": "invalidClientId", "message": "bad client"}, status=400)
@@ -140,8 +143,19 @@ class FakeDingtalk:
 
     async def _send(self, kind: str, topic: str, data: str) -> str:
         message_id = uuid.uuid4().hex
-        await self.live[-1].send_json({"specVersion": "1.0", "type": kind, "headers": {
-            "topic": topic, "messageId": message_id, "contentType": "application/json", "time": "0"}, "data": data})
+        await self.live[-1].send_json(
+            {
+                "specVersion": "1.0",
+                "type": kind,
+                "headers": {
+                    "topic": topic,
+                    "messageId": message_id,
+                    "contentType": "application/json",
+                    "time": "0",
+                },
+                "data": data,
+            }
+        )
         return message_id
 
     async def ping(self) -> str:
@@ -166,12 +180,28 @@ class FakeDingtalk:
         return f"{self.base}/robot/sendBySession?session={session}"
 
 
-def robot_data(msg_id: str, text: str, *, group: bool = True, msgtype: str = "text", webhook: str | None = None,
-               expires_ms: int = 4_102_444_800_000, conversation: str = "cid-class-1",
-               staff: str = "staff-mum") -> dict[str, Any]:
-    data: dict[str, Any] = {"msgId": msg_id, "conversationId": conversation, "conversationType": "2" if group else "1",
-                            "senderStaffId": staff, "senderNick": "王小明妈妈", "isInAtList": True,
-                            "robotCode": "app-key", "msgtype": msgtype, "createAt": 1}
+def robot_data(
+    msg_id: str,
+    text: str,
+    *,
+    group: bool = True,
+    msgtype: str = "text",
+    webhook: str | None = None,
+    expires_ms: int = 4_102_444_800_000,
+    conversation: str = "cid-class-1",
+    staff: str = "staff-mum",
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "msgId": msg_id,
+        "conversationId": conversation,
+        "conversationType": "2" if group else "1",
+        "senderStaffId": staff,
+        "senderNick": "王小明妈妈",
+        "isInAtList": True,
+        "robotCode": "app-key",
+        "msgtype": msgtype,
+        "createAt": 1,
+    }
     if msgtype == "text":
         data["text"] = {"content": f" {text}"}
     elif msgtype == "audio":

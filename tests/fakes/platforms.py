@@ -30,7 +30,9 @@ class FakePlatforms:
     # key/token -> ok | busy | 5xx | hang | broken (WeCom 93000, DingTalk 300001) | image-busy | quota (DingTalk 90020)
     modes: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    shown_at: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # parallel to received
+    shown_at: dict[str, list[datetime]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # parallel to received
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     throttled: int = 0
     before_send: Callable[[str], Awaitable[None]] | None = None  # a test's hook, given the key / token
@@ -87,7 +89,9 @@ class FakePlatforms:
         secret = self.dingtalk_secrets.get(token)
         timestamp, sign = request.query.get("timestamp", ""), request.query.get("sign", "")
         expected = sign_dingtalk(timestamp, secret or "")  # the one signer, pinned by DingTalk's own vectors
-        stale = not timestamp.isdigit() or abs(int(timestamp) - self.clock.now().timestamp() * 1000) > 3600_000
+        stale = (
+            not timestamp.isdigit() or abs(int(timestamp) - self.clock.now().timestamp() * 1000) > 3600_000
+        )
         if secret is None or self.modes.get(token) == "broken":
             return web.json_response({"errcode": 300001, "errmsg": "robot not exist"})
         if stale or not hmac.compare_digest(expected, sign):

@@ -29,17 +29,24 @@ class Echo(Accepted):
 
 async def main(db_url: str, ws_url: str, holder: str, lease_seconds: float) -> None:
     db = Database(db_url)
-    settings = WecomSettings(bot_id="bot-1", bot_secret=SecretStr("bot-secret-7f3a"), ws_url=ws_url,
-                             heartbeat_seconds=0.2, lease_seconds=lease_seconds, reconnect_min_seconds=0.05,
-                             reconnect_max_seconds=0.2)
+    settings = WecomSettings(
+        bot_id="bot-1",
+        bot_secret=SecretStr("bot-secret-7f3a"),
+        ws_url=ws_url,
+        heartbeat_seconds=0.2,
+        lease_seconds=lease_seconds,
+        reconnect_min_seconds=0.05,
+        reconnect_max_seconds=0.2,
+    )
 
     async def receive(msg: IncomingMessage) -> Accepted:
         return Echo(f"{holder}: {msg.text}")
 
     clock = SystemClock()
     async with aiohttp.ClientSession() as http:
-        client = WecomLongConnection(http, settings, receive, clock,
-                                     DbLease(db, clock, "wecom-bot:bot-1", holder, lease_seconds))
+        client = WecomLongConnection(
+            http, settings, receive, clock, DbLease(db, clock, "wecom-bot:bot-1", holder, lease_seconds)
+        )
         await client.run(asyncio.Event())
 
 

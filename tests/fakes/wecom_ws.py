@@ -28,7 +28,9 @@ class FakeWecomWs:
     answer_pings: bool = True
     reply_errcode: int = 0
     send_errcode: int = 0
-    ack_sends: bool = True  # False: swallow aibot_send_msg without an ack (the socket is then dropped by a test)
+    ack_sends: bool = (
+        True  # False: swallow aibot_send_msg without an ack (the socket is then dropped by a test)
+    )
     subscribes: int = 0
     refused: int = 0
     pings: int = 0
@@ -67,7 +69,9 @@ class FakeWecomWs:
         if cmd == "aibot_subscribe":
             if body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:
                 self.refused += 1
-                await ws.send_json({"headers": {"req_id": req_id}, "errcode": REFUSED_CODE, "errmsg": "invalid secret"})
+                await ws.send_json(
+                    {"headers": {"req_id": req_id}, "errcode": REFUSED_CODE, "errmsg": "invalid secret"}
+                )
                 self._note()
                 return
             for older in list(self.live):  # one live connection per bot: the newer one wins
@@ -88,21 +92,38 @@ class FakeWecomWs:
         elif cmd == "aibot_send_msg":
             self.pushes.append(data)
             if self.ack_sends:
-                await ws.send_json({"headers": {"req_id": req_id}, "errcode": self.send_errcode, "errmsg": "x"})
+                await ws.send_json(
+                    {"headers": {"req_id": req_id}, "errcode": self.send_errcode, "errmsg": "x"}
+                )
         self._note()
 
     async def event(self, ws: web.WebSocketResponse, kind: str, userid: str = "u1") -> str:
         req_id = uuid.uuid4().hex
-        await ws.send_json({"cmd": "aibot_event_callback", "headers": {"req_id": req_id},
-                            "body": {"msgid": uuid.uuid4().hex, "aibotid": self.bot_id, "from": {"userid": userid},
-                                     "msgtype": "event", "event": {"eventtype": kind}}})
+        await ws.send_json(
+            {
+                "cmd": "aibot_event_callback",
+                "headers": {"req_id": req_id},
+                "body": {
+                    "msgid": uuid.uuid4().hex,
+                    "aibotid": self.bot_id,
+                    "from": {"userid": userid},
+                    "msgtype": "event",
+                    "event": {"eventtype": kind},
+                },
+            }
+        )
         return req_id
 
     async def message(self, body: dict[str, Any]) -> str:
         """Deliver one aibot_msg_callback to the live connection; its req_id."""
         req_id = uuid.uuid4().hex
-        await self.live[-1].send_json({"cmd": "aibot_msg_callback", "headers": {"req_id": req_id},
-                                       "body": {"aibotid": self.bot_id, **body}})
+        await self.live[-1].send_json(
+            {
+                "cmd": "aibot_msg_callback",
+                "headers": {"req_id": req_id},
+                "body": {"aibotid": self.bot_id, **body},
+            }
+        )
         return req_id
 
     async def close_live(self) -> None:
@@ -117,9 +138,15 @@ class FakeWecomWs:
         self._note()
 
 
-def text_body(msgid: str, userid: str, content: str, chatid: str = "", msgtype: str = "text") -> dict[str, Any]:
-    body: dict[str, Any] = {"msgid": msgid, "from": {"userid": userid},
-                            "chattype": "group" if chatid else "single", "msgtype": msgtype}
+def text_body(
+    msgid: str, userid: str, content: str, chatid: str = "", msgtype: str = "text"
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "msgid": msgid,
+        "from": {"userid": userid},
+        "chattype": "group" if chatid else "single",
+        "msgtype": msgtype,
+    }
     if chatid:
         body["chatid"] = chatid
     body[msgtype] = {"content": content}

@@ -27,7 +27,9 @@ async def demo_services(db: Database, settings: Settings | None = None) -> Servi
 def sayer(services: Services) -> Say:
     ids = count(1)
 
-    async def say(user: str, text: str, at: tuple[int, int], *, day: int = 23, chat: str = CHAT_32) -> Outcome:
+    async def say(
+        user: str, text: str, at: tuple[int, int], *, day: int = 23, chat: str = CHAT_32
+    ) -> Outcome:
         assert isinstance(services.clock, FixedClock)
         services.clock.instant = shanghai(2026, 11, day, *at)
         msg = IncomingMessage(Platform.WECOM, chat, user, text, f"msg-{next(ids)}", services.clock.instant)

@@ -53,19 +53,39 @@ async def seed(db: Database, families: int = 3, capacity: int = 20, min_size: in
         s.add(c32)
         await s.flush()
         s.add(Chat(class_group_id=c32.id, platform="wecom", chat_id="chat-3-2"))
-        s.add_all([
-            StaffRole(staff_id=head.id, role="head_teacher", class_group_id=c32.id),
-            StaffRole(staff_id=principal.id, role="principal", class_group_id=None),
-            Identity(platform="wecom", user_id="teacher-li", staff_id=head.id, bound_at=EPOCH),
-            Identity(platform="wecom", user_id="principal-zhao", staff_id=principal.id, bound_at=EPOCH),
-        ])
+        s.add_all(
+            [
+                StaffRole(staff_id=head.id, role="head_teacher", class_group_id=c32.id),
+                StaffRole(staff_id=principal.id, role="principal", class_group_id=None),
+                Identity(platform="wecom", user_id="teacher-li", staff_id=head.id, bound_at=EPOCH),
+                Identity(platform="wecom", user_id="principal-zhao", staff_id=principal.id, bound_at=EPOCH),
+            ]
+        )
         courses = {
-            "篮球": Course(school_id=school.id, name="篮球", category="X", weekdays="3,5", start_time=time(16, 30),
-                         end_time=time(17, 10), capacity=capacity, min_size=min_size, price_fen=2000,
-                         teacher_id=coach.id),
-            "书法": Course(school_id=school.id, name="书法", category="X", weekdays="2", start_time=time(16, 30),
-                         end_time=time(17, 10), capacity=capacity, min_size=min_size, price_fen=2000,
-                         teacher_id=coach.id),
+            "篮球": Course(
+                school_id=school.id,
+                name="篮球",
+                category="X",
+                weekdays="3,5",
+                start_time=time(16, 30),
+                end_time=time(17, 10),
+                capacity=capacity,
+                min_size=min_size,
+                price_fen=2000,
+                teacher_id=coach.id,
+            ),
+            "书法": Course(
+                school_id=school.id,
+                name="书法",
+                category="X",
+                weekdays="2",
+                start_time=time(16, 30),
+                end_time=time(17, 10),
+                capacity=capacity,
+                min_size=min_size,
+                price_fen=2000,
+                teacher_id=coach.id,
+            ),
         }
         s.add_all(courses.values())
         fams = []
@@ -87,8 +107,14 @@ def sayer(db: Database, now: datetime) -> Say:
     counter = count(1)
 
     async def say(user: str, text: str, chat: str = "chat-3-2") -> Outcome:
-        msg = IncomingMessage(platform=Platform.WECOM, chat_id=chat, sender_id=user, text=text,
-                              message_id=f"e{now:%m%d%H%M}-{next(counter)}", received_at=now)
+        msg = IncomingMessage(
+            platform=Platform.WECOM,
+            chat_id=chat,
+            sender_id=user,
+            text=text,
+            message_id=f"e{now:%m%d%H%M}-{next(counter)}",
+            received_at=now,
+        )
         return await services.pipeline.handle_message(msg)
 
     return say

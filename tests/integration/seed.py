@@ -58,7 +58,9 @@ async def seed_tiny_school(db: Database) -> TinySchool:
         s.add_all(
             [
                 Guardianship(student_id=wang.id, guardian_id=mother.id, relation="母亲", may_pickup=True),
-                Guardianship(student_id=wang_sister.id, guardian_id=mother.id, relation="母亲", may_pickup=True),
+                Guardianship(
+                    student_id=wang_sister.id, guardian_id=mother.id, relation="母亲", may_pickup=True
+                ),
                 Identity(platform="wecom", user_id="parent-liu", guardian_id=mother.id, bound_at=EPOCH),
                 Identity(platform="wecom", user_id="teacher-li", staff_id=teacher.id, bound_at=EPOCH),
                 Identity(platform="wecom", user_id="principal-zhao", staff_id=principal.id, bound_at=EPOCH),

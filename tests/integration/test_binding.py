@@ -28,9 +28,11 @@ _ids = count(1)
 def sayer(services: Services, clock: FixedClock):  # type: ignore[no-untyped-def]
     async def say(user: str, text: str, at: tuple[int, int], *, day: int = 23, name: str = "") -> Outcome:
         clock.instant = shanghai(2026, 11, day, *at)
-        msg = IncomingMessage(Platform.WECOM, CHAT_32, user, text, f"bind-{next(_ids)}", clock.instant,
-                              sender_name=name)
+        msg = IncomingMessage(
+            Platform.WECOM, CHAT_32, user, text, f"bind-{next(_ids)}", clock.instant, sender_name=name
+        )
         return await services.pipeline.handle_message(msg)
+
     return say
 
 
@@ -62,7 +64,9 @@ async def test_the_same_answer_whether_the_phone_matches_or_not(db: Database) ->
     assert right.reply.text == SUBMITTED and right.result == wrong.result == nobody.result == "ok"
     # The head teacher hears of each attempt, privately: which account asked, and whether the phone matched.
     assert [(p.staff_id, p.chat_ref) for p in right.pushes + wrong.pushes] == [(head, None), (head, None)]
-    assert right.pushes[0].text.startswith("张三(wecom:acct-1)申请绑定为刘洋的家长「刘小姨」(其他),手机号与花名册一致。")
+    assert right.pushes[0].text.startswith(
+        "张三(wecom:acct-1)申请绑定为刘洋的家长「刘小姨」(其他),手机号与花名册一致。"
+    )
     assert "同意绑定 刘洋 1" in right.pushes[0].text
     assert wrong.pushes[0].text.startswith("李四(wecom:acct-2)申请绑定为刘洋的家长,但手机号与花名册不符")
     assert not nobody.pushes
@@ -87,8 +91,9 @@ async def test_guessing_is_limited_per_account_across_restarts_and_instances(db:
         assert (await restarted("guesser", f"绑定 刘洋 {AUNT}", (9, minute))).reply.text == TOO_MANY
     async with db.transaction() as s:
         requests = list(await s.scalars(select(BindingRequest.guardian_id)))
-        told = await s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.key.like("bind-limit:%")))
+        told = await s.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like("bind-limit:%"))
+        )
     assert len(requests) == 1  # only the father's phone, guessed within the limit; not the aunt's
     assert told == 1  # the head teacher is told once, not once per refused guess
     later = await restarted("guesser", f"绑定 刘洋 {AUNT}", (10, 5))  # the hour has passed
@@ -105,7 +110,9 @@ async def test_attempts_naming_one_child_are_limited_per_day(db: Database) -> No
     assert [p.staff_id for p in over.pushes] == [head]
     assert "24小时内已有10次尝试绑定刘洋的家长(最近一次: 王五(wecom:acct-late))" in over.pushes[0].text
     assert (await say("acct-x", f"绑定 王小明 {AUNT}", (20, 1))).reply.text == SUBMITTED  # another child
-    assert (await say("acct-late", f"绑定 刘洋 {AUNT}", (9, 11), day=24)).reply.text == SUBMITTED  # a day later
+    assert (
+        await say("acct-late", f"绑定 刘洋 {AUNT}", (9, 11), day=24)
+    ).reply.text == SUBMITTED  # a day later
 
 
 async def test_the_teacher_approves_one_numbered_request(db: Database) -> None:
@@ -128,8 +135,10 @@ async def test_the_teacher_approves_one_numbered_request(db: Database) -> None:
     # 甲's request is still pending, now for a guardian bound to 乙: the head teacher may not approve it.
     out = await say("teacher-li", "同意绑定 刘洋", (9, 5))
     assert out.result == "not_allowed"
-    assert out.reply.text == ("刘小姨已绑定账号 wecom:acct-b,再绑定新账号(甲(wecom:acct-a))需校长确认: "
-                              "请校长在本群发送 同意绑定 刘洋 1")
+    assert out.reply.text == (
+        "刘小姨已绑定账号 wecom:acct-b,再绑定新账号(甲(wecom:acct-a))需校长确认: "
+        "请校长在本群发送 同意绑定 刘洋 1"
+    )
     assert await bound(db, "acct-a") is None
     out = await say("teacher-li", "拒绝绑定 刘洋 1", (9, 6))
     assert out.reply.text == "已拒绝绑定: 刘小姨(甲(wecom:acct-a))"
@@ -148,8 +157,10 @@ async def test_rebinding_a_bound_guardian_needs_the_principal(db: Database) -> N
     assert await bound(db, "attacker") is None
     assert "绑定" in (await say("attacker", "刘洋 已接走", (17, 0))).reply.text  # still a stranger
     out = await say("principal-zhao", "同意绑定 刘洋", (17, 1))
-    assert out.reply.text == ("已确认绑定: 刘伟(刘伟(wecom:attacker))\n"
-                              "注意: 刘伟此前已绑定账号 wecom:parent-liu,现在这些账号都可以使用。")
+    assert out.reply.text == (
+        "已确认绑定: 刘伟(刘伟(wecom:attacker))\n"
+        "注意: 刘伟此前已绑定账号 wecom:parent-liu,现在这些账号都可以使用。"
+    )
     assert await bound(db, "attacker") == father == await bound(db, "parent-liu")
 
 
@@ -157,7 +168,11 @@ async def test_concurrent_attempts_do_not_exceed_the_limit(db: Database) -> None
     services, clock = await start(db)
     clock.instant = shanghai(2026, 11, 23, 9, 0)
     instances = [services, bootstrap(services.settings, clock=clock, db=db)]
-    msgs = [IncomingMessage(Platform.WECOM, CHAT_32, "racer", f"绑定 刘洋 139000001{i:02d}", f"race-{i}", clock.instant)
-            for i in range(12)]
+    msgs = [
+        IncomingMessage(
+            Platform.WECOM, CHAT_32, "racer", f"绑定 刘洋 139000001{i:02d}", f"race-{i}", clock.instant
+        )
+        for i in range(12)
+    ]
     outs = await asyncio.gather(*(instances[i % 2].pipeline.handle_message(m) for i, m in enumerate(msgs)))
     assert sorted(o.reply.text for o in outs) == sorted([SUBMITTED] * 5 + [TOO_MANY] * 7)

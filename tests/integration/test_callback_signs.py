@@ -20,14 +20,17 @@ async def test_concurrent_claims_of_one_sign_leave_one_owner(db: Database) -> No
     try:
         results = await asyncio.gather(
             *(claim_sign(d, "dingtalk", TS, "sig-race", f"m-{i}") for i, d in enumerate([db, other] * 4)),
-            return_exceptions=True)
+            return_exceptions=True,
+        )
     finally:
         await other.dispose()
     winners = [r for r in results if r is None]
     refused = [r for r in results if isinstance(r, Rejected) and r.status == 401]
     assert len(winners) + len(refused) == 8
     assert len(winners) == 1
-    await claim_sign(db, "dingtalk", TS, "sig-race", next(f"m-{i}" for i, r in enumerate(results) if r is None))
+    await claim_sign(
+        db, "dingtalk", TS, "sig-race", next(f"m-{i}" for i, r in enumerate(results) if r is None)
+    )
 
 
 async def test_a_sign_check_without_a_database_fails_closed() -> None:

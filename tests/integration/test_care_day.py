@@ -93,7 +93,9 @@ async def test_a_whole_day(db: Database) -> None:
         # Every change is in the audit trail with the message it came from.
         audit = (await s.scalars(select(AuditEntry).where(AuditEntry.action != "roster_import"))).all()
         assert all(a.message_id and a.message_id.startswith("msg-") for a in audit)
-        assert {"leave", "mark_absent", "pickup_confirmed", "pickup_claimed", "late_notice"} <= {a.action for a in audit}
+        assert {"leave", "mark_absent", "pickup_confirmed", "pickup_claimed", "late_notice"} <= {
+            a.action for a in audit
+        }
 
 
 async def test_leave_ranges_and_cancel(db: Database) -> None:

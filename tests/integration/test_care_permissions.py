@@ -19,7 +19,9 @@ async def nothing_written(db: Database) -> bool:
     return totals == [0, 0, 0]
 
 
-@pytest.mark.parametrize("text", ["请假 明天", "点名", "王小明 已接走", "缺席 王小明", "未接走", "今天外婆接"])
+@pytest.mark.parametrize(
+    "text", ["请假 明天", "点名", "王小明 已接走", "缺席 王小明", "未接走", "今天外婆接"]
+)
 async def test_strangers_get_a_binding_hint_and_no_data(db: Database, text: str) -> None:
     say = sayer(await demo_services(db))
     out = await say("stranger-1", text, (16, 30))
@@ -83,8 +85,10 @@ async def test_binding_needs_a_roster_match_and_the_head_teacher(db: Database) -
     say = sayer(await demo_services(db))
     out = await say("new-user", "绑定 王小明 13800009999", (9, 0))  # not on the roster: the same answer
     assert out.reply.text == "已提交绑定申请,班主任确认后即可使用。"
-    assert [p.text for p in out.pushes] == ["wecom:new-user申请绑定为王小明的家长,但手机号与花名册不符,未生成申请。"
-                                            "如确是家长,请核对花名册里的手机号。"]
+    assert [p.text for p in out.pushes] == [
+        "wecom:new-user申请绑定为王小明的家长,但手机号与花名册不符,未生成申请。"
+        "如确是家长,请核对花名册里的手机号。"
+    ]
     out = await say("new-user", "绑定 刘洋 13800004449", (9, 1))  # 刘小姨, on the roster without an account
     assert out.reply.text == "已提交绑定申请,班主任确认后即可使用。"
     assert out.pushes and "同意绑定 刘洋" in out.pushes[0].text and out.pushes[0].staff_id is not None

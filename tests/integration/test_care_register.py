@@ -34,8 +34,13 @@ def left(pickup: Pickup) -> datetime:
 
 async def pickups_by_name(db: Database, day: date = MON) -> dict[str, Pickup]:
     async with db.transaction() as s:
-        rows = (await s.execute(select(Student.name, Pickup).join(Pickup, Pickup.student_id == Student.id)
-                                .where(Pickup.day == day))).all()
+        rows = (
+            await s.execute(
+                select(Student.name, Pickup)
+                .join(Pickup, Pickup.student_id == Student.id)
+                .where(Pickup.day == day)
+            )
+        ).all()
     return {name: pickup for name, pickup in rows}
 
 
@@ -45,7 +50,9 @@ async def pickups_by_name(db: Database, day: date = MON) -> dict[str, Pickup]:
 async def test_a_time_the_teacher_gives_is_the_pickup_time(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("teacher-li", "陈思远 17:45 已接走", (17, 58))
-    assert "已确认接走: 陈思远" in out.reply.text and "晚于" not in out.reply.text  # the group hears no lateness
+    assert (
+        "已确认接走: 陈思远" in out.reply.text and "晚于" not in out.reply.text
+    )  # the group hears no lateness
     late = [p for p in out.pushes if p.key.startswith("late-recorded")]
     assert len(late) == 1 and late[0].staff_id is not None and "陈思远" in late[0].text
     out = await say("teacher-li", "17:35 全部已接走", (17, 59))  # 5 minutes past 17:30: within the grace
@@ -127,8 +134,11 @@ def test_late_grace_minutes_is_a_deprecated_alias() -> None:
 
 async def queued(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                .order_by(OutboxMessage.id))).all()
+        rows = (
+            await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.startswith(prefix)).order_by(OutboxMessage.id)
+            )
+        ).all()
     return list(rows)
 
 
@@ -146,11 +156,15 @@ async def test_an_unconfirmed_claim_stays_on_the_teachers_and_principals_lists(d
     await fire(services, REMINDER, 17, 15)
     assert all("parent-li" not in r.mentions["user_ids"] for r in await queued(db, "pickup-reminder"))
     out = await say("teacher-li", "未接走", (17, 41))
-    assert out.reply.text.startswith("未接走 1 人") and "李华" in out.reply.text and "待确认" in out.reply.text
+    assert (
+        out.reply.text.startswith("未接走 1 人") and "李华" in out.reply.text and "待确认" in out.reply.text
+    )
     await fire(services, LATE, 17, 40)
     alerts = [a for a in await queued(db, "late-pickup") if "三年级2班" in a.text or "李华" in a.text]
     private = [a for a in alerts if a.staff_id is not None]
-    assert private and all("李华" in a.text and "待确认" in a.text for a in private), [a.text for a in private]
+    assert private and all("李华" in a.text and "待确认" in a.text for a in private), [
+        a.text for a in private
+    ]
     assert all("parent-li" not in a.mentions.get("user_ids", ()) for a in alerts if a.chat_ref is not None)
     await fire(services, LATE, 18, 0)
     escalation = await queued(db, "late-escalation")
@@ -165,8 +179,15 @@ async def test_a_guardian_not_allowed_to_pick_up_is_never_self_confirmed(db: Dat
     services.settings.care.guardian_self_confirm = True
     async with db.transaction() as s:
         aunt = await s.scalar(select(Guardian.id).where(Guardian.name == "刘小姨"))
-        s.add(Identity(platform="wecom", user_id="aunt-liu", guardian_id=aunt, source="test",
-                       bound_at=shanghai(2026, 11, 23, 8)))
+        s.add(
+            Identity(
+                platform="wecom",
+                user_id="aunt-liu",
+                guardian_id=aunt,
+                source="test",
+                bound_at=shanghai(2026, 11, 23, 8),
+            )
+        )
     say = sayer(services)
     out = await say("aunt-liu", "刘洋 已接走", (17, 20))
     assert "等老师确认" in out.reply.text and "不在可接送名单" in out.reply.text
@@ -201,7 +222,9 @@ async def test_the_late_pickup_job_sends_one_group_message_per_class_naming_no_c
 async def test_an_absence_or_a_late_list_is_never_said_in_the_group(db: Database) -> None:
     say = sayer(await demo_services(db))
     out = await say("teacher-li", "缺席 刘洋", (16, 30))
-    assert out.reply.private and "刘洋" in out.reply.text  # to the teacher one-to-one; the group a neutral note
+    assert (
+        out.reply.private and "刘洋" in out.reply.text
+    )  # to the teacher one-to-one; the group a neutral note
     out = await say("teacher-li", "点名", (16, 31))
     assert out.reply.private
     out = await say("teacher-li", "未接走", (17, 45))
@@ -238,8 +261,11 @@ async def test_the_absence_threshold_is_configurable(db: Database) -> None:
 
 async def plans_by_name(db: Database) -> dict[tuple[str, date], PickupPlan]:
     async with db.transaction() as s:
-        rows = (await s.execute(select(Student.name, PickupPlan).join(PickupPlan, PickupPlan.student_id == Student.id)
-                                )).all()
+        rows = (
+            await s.execute(
+                select(Student.name, PickupPlan).join(PickupPlan, PickupPlan.student_id == Student.id)
+            )
+        ).all()
     return {(name, plan.day): plan for name, plan in rows}
 
 
@@ -338,8 +364,9 @@ async def add_second_wang_xiaoming(db: Database) -> int:
     async with db.transaction() as s:
         first = await s.scalar(select(Student).where(Student.student_no == "D3201"))
         assert first is not None
-        twin = Student(school_id=first.school_id, student_no="D3211", name="王小明",
-                       class_group_id=first.class_group_id)
+        twin = Student(
+            school_id=first.school_id, student_no="D3211", name="王小明", class_group_id=first.class_group_id
+        )
         mother = Guardian(school_id=first.school_id, name="王芳", phone="13800031111")
         s.add_all([twin, mother])
         await s.flush()
@@ -367,8 +394,13 @@ async def test_a_name_two_pupils_share_asks_which_child_and_the_number_carries_i
     assert out.reply.refused and "本班有2个王小明" in out.reply.text
     await say("teacher-li", "1", (16, 31), day=24)
     async with db.transaction() as s:
-        absent = (await s.execute(select(Student.student_no).join(Attendance, Attendance.student_id == Student.id)
-                                  .where(Attendance.day == date(2026, 11, 24)))).all()
+        absent = (
+            await s.execute(
+                select(Student.student_no)
+                .join(Attendance, Attendance.student_id == Student.id)
+                .where(Attendance.day == date(2026, 11, 24))
+            )
+        ).all()
     assert [a for (a,) in absent] == ["D3201"]
 
 
@@ -391,8 +423,15 @@ async def enroll(db: Database, course: str, student_nos: list[str]) -> None:
         course_id = await s.scalar(select(Course.id).where(Course.name == course))
         for no in student_nos:
             sid = await s.scalar(select(Student.id).where(Student.student_no == no))
-            s.add(Enrollment(course_id=course_id, student_id=sid, state="active",
-                             applied_at=shanghai(2026, 11, 1, 8), updated_at=shanghai(2026, 11, 2, 8)))
+            s.add(
+                Enrollment(
+                    course_id=course_id,
+                    student_id=sid,
+                    state="active",
+                    applied_at=shanghai(2026, 11, 1, 8),
+                    updated_at=shanghai(2026, 11, 2, 8),
+                )
+            )
 
 
 async def test_a_course_roll_call_records_the_session_for_the_courses_children(db: Database) -> None:
@@ -409,14 +448,20 @@ async def test_a_course_roll_call_records_the_session_for_the_courses_children(d
     out = await say("teacher-chen", "点名 篮球 缺席 孙浩然", (16, 5), day=25)
     assert out.reply.text.startswith("篮球 11月25日(周三) 点名: 应到 3 实到 1 请假 1 缺席 1"), out.reply.text
     assert out.reply.private  # it names leave and absence
-    out = await say("teacher-chen", "点名 篮球 缺席 李华", (16, 6), day=25)  # not in the course: nothing written
+    out = await say(
+        "teacher-chen", "点名 篮球 缺席 李华", (16, 6), day=25
+    )  # not in the course: nothing written
     assert out.reply.refused and "篮球的孩子中没有" in out.reply.text
 
     async def session() -> dict[str, str]:
         async with db.transaction() as s:
-            rows = (await s.execute(select(Student.name, CourseAttendance.status)
-                                    .join(CourseAttendance, CourseAttendance.student_id == Student.id)
-                                    .where(CourseAttendance.day == date(2026, 11, 25)))).all()
+            rows = (
+                await s.execute(
+                    select(Student.name, CourseAttendance.status)
+                    .join(CourseAttendance, CourseAttendance.student_id == Student.id)
+                    .where(CourseAttendance.day == date(2026, 11, 25))
+                )
+            ).all()
         return dict(rows)
 
     assert await session() == {"王小明": "present", "刘洋": "leave", "孙浩然": "absent"}

@@ -74,13 +74,31 @@ async def test_late_pickup_statements_do_not_grow_with_classes(db: Database) -> 
     assert detail.startswith("晚接提醒 ")
     async with db.transaction() as s:
         school_id = await s.scalar(select(School.id))
-        await s.execute(insert(ClassGroup), [{"school_id": school_id, "name": f"扩{c}班", "grade": 3}
-                                             for c in range(40)])
+        await s.execute(
+            insert(ClassGroup), [{"school_id": school_id, "name": f"扩{c}班", "grade": 3} for c in range(40)]
+        )
         classes = (await s.scalars(select(ClassGroup.id).where(ClassGroup.name.startswith("扩")))).all()
-        await s.execute(insert(Chat), [{"class_group_id": c, "platform": "wecom", "chat_id": f"x-{c}",
-                                        "webhook": f"k-{c}", "webhook_secret": ""} for c in classes])
-        await s.execute(insert(Student), [{"school_id": school_id, "student_no": f"X{c}-{i}", "name": f"扩生{i}",
-                                           "class_group_id": c} for c in classes for i in range(3)])
+        await s.execute(
+            insert(Chat),
+            [
+                {
+                    "class_group_id": c,
+                    "platform": "wecom",
+                    "chat_id": f"x-{c}",
+                    "webhook": f"k-{c}",
+                    "webhook_secret": "",
+                }
+                for c in classes
+            ],
+        )
+        await s.execute(
+            insert(Student),
+            [
+                {"school_id": school_id, "student_no": f"X{c}-{i}", "name": f"扩生{i}", "class_group_id": c}
+                for c in classes
+                for i in range(3)
+            ],
+        )
     many, detail = await _late_pickup(db, services, 24)  # the next school day: a new fire, 120 more late
     late = int(detail.split()[1].rstrip("人,"))
     assert late >= 120

@@ -33,7 +33,9 @@ async def test_summary_numbers_and_privacy(db: Database) -> None:
     results = await run_job(services, JOBS[0], shanghai(2026, 11, 23, 18, 30))
     assert results[0].status == "done"
     async with db.transaction() as s:
-        pushes = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("daily-summary")))).all()
+        pushes = (
+            await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("daily-summary")))
+        ).all()
     async with db.unit_of_work() as uow:
         text = await daily_summary(uow, 1, shanghai(2026, 11, 23, 18).date())
     assert len(pushes) == 1 and pushes[0].staff_id is not None and pushes[0].state == "private"

@@ -65,10 +65,12 @@ async def test_echo_never_logs_statement_parameters(
             session.add(School(name=secret))
         with pytest.raises(IntegrityError) as failed:  # an error text logged by a caller
             async with echoing.transaction() as session:
-                await session.execute(text("INSERT INTO schools (id, name) VALUES (:i, :n)"),
-                                      {"i": 1, "n": secret})
-                await session.execute(text("INSERT INTO schools (id, name) VALUES (:i, :n)"),
-                                      {"i": 1, "n": secret})
+                await session.execute(
+                    text("INSERT INTO schools (id, name) VALUES (:i, :n)"), {"i": 1, "n": secret}
+                )
+                await session.execute(
+                    text("INSERT INTO schools (id, name) VALUES (:i, :n)"), {"i": 1, "n": secret}
+                )
     finally:
         await echoing.dispose()
     logged = "\n".join(logging.Formatter().format(r) for r in caplog.records)

@@ -27,7 +27,10 @@ async def test_demo_loads_once_and_is_idempotent(db: Database) -> None:
     assert skipped.skipped
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Student)) == 20
-        assert await s.scalar(select(func.count()).select_from(Student).where(Student.left_behind != "none")) == 1
+        assert (
+            await s.scalar(select(func.count()).select_from(Student).where(Student.left_behind != "none"))
+            == 1
+        )
         categories = sorted((await s.scalars(select(Course.category))).all())
         assert categories == ["1", "X", "X"]
 

@@ -55,8 +55,15 @@ async def test_close_cancels_under_filled_and_opens_second_round(db: Database) -
 async def test_close_respects_the_hour_across_timezones(db: Database) -> None:
     school = await seed(db, families=1, min_size=2)
     async with db.transaction() as s:
-        s.add(CourseWindow(course_id=school.course_ids["书法"], opens_at=OPEN, closes_at=CLOSE, round=1,
-                           reserved_places=0))
+        s.add(
+            CourseWindow(
+                course_id=school.course_ids["书法"],
+                opens_at=OPEN,
+                closes_at=CLOSE,
+                round=1,
+                reserved_places=0,
+            )
+        )
     services = bootstrap(load_settings(), clock=FixedClock(CLOSE), db=db)
     assert "没有到期" in await services.use_cases.enrollment.close_enrollment(CLOSE - timedelta(hours=1))
     assert "书法" in await services.use_cases.enrollment.close_enrollment(CLOSE)

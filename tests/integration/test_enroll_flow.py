@@ -83,7 +83,9 @@ async def test_cancel_course_tells_every_family(db: Database) -> None:
     assert sorted(p.guardian_id for p in out.pushes) == sorted(g for _, _, g in school.families)
     assert "已撤班" in (await say(school.families[0][0], "我的课程")).reply.text
     async with db.transaction() as s:
-        assert (await s.execute(select(Course.state).where(Course.name == "书法"))).scalar_one() == "cancelled"
+        assert (
+            await s.execute(select(Course.state).where(Course.name == "书法"))
+        ).scalar_one() == "cancelled"
 
 
 async def test_unknown_course_and_double_application(db: Database) -> None:

@@ -33,17 +33,33 @@ async def left_behind(db: Database, *names: str) -> None:
         await s.execute(update(Student).where(Student.name.in_(names)).values(left_behind="both"))
 
 
-async def window(db: Database, school: EnrollSchool, course: str = "篮球", reserved: int = 0,
-                 opens: object = None, closes: object = None) -> None:
+async def window(
+    db: Database,
+    school: EnrollSchool,
+    course: str = "篮球",
+    reserved: int = 0,
+    opens: object = None,
+    closes: object = None,
+) -> None:
     async with db.transaction() as s:
-        s.add(CourseWindow(course_id=school.course_ids[course], opens_at=opens, closes_at=closes, round=1,
-                           reserved_places=reserved))
+        s.add(
+            CourseWindow(
+                course_id=school.course_ids[course],
+                opens_at=opens,
+                closes_at=closes,
+                round=1,
+                reserved_places=reserved,
+            )
+        )
 
 
 async def states(db: Database) -> dict[str, str]:
     async with db.transaction() as s:
-        rows = (await s.execute(select(Student.name, Enrollment.state)
-                                .join(Enrollment, Enrollment.student_id == Student.id))).all()
+        rows = (
+            await s.execute(
+                select(Student.name, Enrollment.state).join(Enrollment, Enrollment.student_id == Student.id)
+            )
+        ).all()
     return dict(rows)
 
 
@@ -73,26 +89,33 @@ async def test_reserved_place_goes_to_a_left_behind_child(db: Database, priority
     assert (await states(db))[c2] == "waitlist"
 
 
-async def test_hardship_mark_from_the_cli_and_the_default_reserve(db: Database, priority_on: None,
-                                                                    monkeypatch: pytest.MonkeyPatch,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+async def test_hardship_mark_from_the_cli_and_the_default_reserve(
+    db: Database, priority_on: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TUOGUAN_ENROLLMENT__RESERVED_PLACES", "1")
     school = await seed(db, families=3, capacity=2)
     (u0, _, _), (u1, _, _), (u2, c2, _) = school.families
     services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)
-    assert await cmd_course(services, build_parser().parse_args(["course", "priority", "S00002", "hardship"])) == 0
+    assert (
+        await cmd_course(services, build_parser().parse_args(["course", "priority", "S00002", "hardship"]))
+        == 0
+    )
     assert "已标记困难家庭" in capsys.readouterr().out
     say = sayer(db, NOW)
     await say(u0, "报名 篮球")
     assert "候补第1位" in (await say(u1, "报名 篮球")).reply.text
     assert "等待班主任审核" in (await say(u2, "报名 篮球")).reply.text
     assert (await states(db))[c2] == "applied"
-    await cmd_course(services, build_parser().parse_args(["course", "priority", "S00002", "hardship", "--off"]))
+    await cmd_course(
+        services, build_parser().parse_args(["course", "priority", "S00002", "hardship", "--off"])
+    )
     async with db.transaction() as s:
         assert (await s.execute(select(PriorityMark))).first() is None
 
 
-async def test_priority_groups_apply_earlier(db: Database, priority_on: None, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_priority_groups_apply_earlier(
+    db: Database, priority_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TUOGUAN_ENROLLMENT__PRIORITY_EARLY_HOURS", "24")
     school = await seed(db, families=2)
     await window(db, school, opens=OPEN, closes=CLOSE)
@@ -109,8 +132,16 @@ async def test_priority_groups_apply_earlier(db: Database, priority_on: None, mo
 async def test_a_course_window_may_set_its_own_priority_opening(db: Database, priority_on: None) -> None:
     school = await seed(db, families=2)
     async with db.transaction() as s:
-        s.add(CourseWindow(course_id=school.course_ids["篮球"], opens_at=OPEN, closes_at=CLOSE, round=1,
-                           reserved_places=0, priority_opens_at=OPEN - timedelta(hours=2)))
+        s.add(
+            CourseWindow(
+                course_id=school.course_ids["篮球"],
+                opens_at=OPEN,
+                closes_at=CLOSE,
+                round=1,
+                reserved_places=0,
+                priority_opens_at=OPEN - timedelta(hours=2),
+            )
+        )
     (u0, _, _), (u1, c1, _) = school.families
     await left_behind(db, c1)
     say = sayer(db, OPEN - timedelta(hours=1))
@@ -118,7 +149,9 @@ async def test_a_course_window_may_set_its_own_priority_opening(db: Database, pr
     assert "等待班主任审核" in (await say(u1, "报名 篮球")).reply.text
 
 
-async def test_promotion_passes_over_only_while_the_place_is_reserved(db: Database, priority_on: None) -> None:
+async def test_promotion_passes_over_only_while_the_place_is_reserved(
+    db: Database, priority_on: None
+) -> None:
     school = await seed(db, families=4, capacity=2, min_size=1)
     await window(db, school, reserved=1, opens=NOW - timedelta(days=1), closes=CLOSE)
     (u0, _, _), (u1, c1, _), (u2, c2, _), (u3, c3, g3) = school.families
@@ -135,7 +168,9 @@ async def test_promotion_passes_over_only_while_the_place_is_reserved(db: Databa
     assert (await states(db))[c1] == "applied"
 
 
-async def test_unused_reserved_places_are_released_when_the_window_closes(db: Database, priority_on: None) -> None:
+async def test_unused_reserved_places_are_released_when_the_window_closes(
+    db: Database, priority_on: None
+) -> None:
     school = await seed(db, families=2, capacity=2, min_size=1)
     await window(db, school, reserved=1, opens=NOW - timedelta(days=1), closes=CLOSE)
     (u0, _, _), (u1, c1, _) = school.families
@@ -156,7 +191,9 @@ async def test_grade_check_on_apply(db: Database) -> None:
     user, child, _ = school.families[0]
     say = sayer(db, NOW)
     reply = (await say(user, "报名 篮球")).reply.text
-    assert reply == (f"「篮球」面向1-2年级,{child}在三年级2班(3年级),不能报名。发送「我的课程」查看已报课程。")
+    assert reply == (
+        f"「篮球」面向1-2年级,{child}在三年级2班(3年级),不能报名。发送「我的课程」查看已报课程。"
+    )
     assert "等待班主任审核" in (await say(user, "报名 书法")).reply.text
     assert list((await states(db)).values()) == ["applied"]
 
@@ -195,8 +232,13 @@ async def test_concurrent_applications_keep_the_reserve(db: Database, priority_o
     outs = await asyncio.gather(*(say(u, "报名 篮球") for u, _, _ in school.families))
     assert all(o.result == "ok" for o in outs)
     async with db.transaction() as s:
-        rows = (await s.execute(select(Student.left_behind, Enrollment.state)
-                                .join(Enrollment, Enrollment.student_id == Student.id))).all()
+        rows = (
+            await s.execute(
+                select(Student.left_behind, Enrollment.state).join(
+                    Enrollment, Enrollment.student_id == Student.id
+                )
+            )
+        ).all()
     held = [lb for lb, st in rows if st == "applied"]
     assert len(held) == 20
     assert sum(1 for lb in held if lb == "none") <= 15

@@ -24,8 +24,15 @@ FAMILY_CALL, BIRTHDAY = JOBS
 
 async def outbox(db: Database, prefix: str = "") -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def fire(services: Any, spec: Any, at: datetime) -> Any:
@@ -53,7 +60,9 @@ async def test_first_school_day_prompts_parents_teachers_and_head_teacher(db: Da
     assert results[0].status == "done", results
     pushes = await outbox(db, "family-call:2026-12:prompt")
     to_guardians = [p for p in pushes if p.guardian_id]
-    assert [p.guardian_id for p in to_guardians] == [who["张国庆"]]  # the father away, not the grandma at home
+    assert [p.guardian_id for p in to_guardians] == [
+        who["张国庆"]
+    ]  # the father away, not the grandma at home
     assert "张一一" in to_guardians[0].text and "已通话" in to_guardians[0].text
     assert not [p for p in pushes if p.chat_ref]  # everyone concerned has an account: nothing in the group
     lists = [p for p in pushes if p.staff_id]
@@ -74,7 +83,9 @@ async def test_other_days_holidays_and_the_make_up_day(db: Database) -> None:
     assert holiday[0].status == "skipped" and "法定节假日" in holiday[0].detail
     await fire(services, FAMILY_CALL, shanghai(2026, 10, 8, 9))  # first school day after the Golden Week
     assert await outbox(db, "family-call:2026-10:prompt")
-    made_up = await fire(services, FAMILY_CALL, shanghai(2026, 10, 10, 9))  # make-up Saturday, not the first day
+    made_up = await fire(
+        services, FAMILY_CALL, shanghai(2026, 10, 10, 9)
+    )  # make-up Saturday, not the first day
     assert made_up[0].status == "done" and made_up[0].detail.startswith("今天不是")
 
 
@@ -87,7 +98,12 @@ async def test_parents_without_account_get_a_neutral_group_notice(db: Database) 
     group = [p for p in await outbox(db, "family-call") if p.chat_ref]
     assert len(group) == 1
     text = group[0].text
-    assert "张一一" not in text and "留守" not in text and "外出" not in text and not group[0].mentions["user_ids"]
+    assert (
+        "张一一" not in text
+        and "留守" not in text
+        and "外出" not in text
+        and not group[0].mentions["user_ids"]
+    )
 
 
 async def test_call_recorded_follow_up_and_completion(db: Database) -> None:
@@ -98,7 +114,9 @@ async def test_call_recorded_follow_up_and_completion(db: Database) -> None:
     assert out.reply.private and "张一一" in out.reply.text and "视频" in out.reply.text
     await fire(services, FAMILY_CALL, shanghai(2026, 12, 15, 9))
     assert await outbox(db, "family-call:2026-12:follow-up") == []  # done: nobody is chased
-    talk = await say(services, "teacher-li", "谈心 张一一 最近很开朗,想爸爸妈妈", shanghai(2026, 12, 10, 16), "m2")
+    talk = await say(
+        services, "teacher-li", "谈心 张一一 最近很开朗,想爸爸妈妈", shanghai(2026, 12, 10, 16), "m2"
+    )
     assert talk.reply.private and "仅教师可见" in talk.reply.text
     async with db.transaction() as s:
         note = (await s.scalars(select(PastoralTalk.note))).one()
@@ -108,7 +126,9 @@ async def test_call_recorded_follow_up_and_completion(db: Database) -> None:
     await fire(services, FAMILY_CALL, shanghai(2026, 12, 31, 17))  # last school day, evening
     table = await outbox(db, "family-call:2026-12:completion")
     assert [p.staff_id for p in table] == [who["赵建国"]]
-    assert "通话 1/1 谈心 1/1" in table[0].text and "张一一(帮扶 周静): 通话 1 次(视频) 谈心 ✓" in table[0].text
+    assert (
+        "通话 1/1 谈心 1/1" in table[0].text and "张一一(帮扶 周静): 通话 1 次(视频) 谈心 ✓" in table[0].text
+    )
     assert "最近很开朗" not in table[0].text  # the talk's content stays with the teachers
 
 
@@ -119,7 +139,9 @@ async def test_follow_up_chases_only_those_not_done(db: Database) -> None:
     chased = await outbox(db, "family-call:2026-12:follow-up")
     assert {p.guardian_id for p in chased if p.guardian_id} == {who["张国庆"]}
     assert {p.staff_id for p in chased if p.staff_id} == {who["周静"]}
-    assert await outbox(db, "family-call:2026-12:prompt") == []  # the 15th is not the month's first school day
+    assert (
+        await outbox(db, "family-call:2026-12:prompt") == []
+    )  # the 15th is not the month's first school day
 
 
 async def test_who_may_record(db: Database) -> None:
@@ -149,7 +171,11 @@ async def test_birthday_note_goes_to_the_paired_teacher_before_a_weekend(db: Dat
     assert await outbox(db, "birthday") == []
     await fire(services, BIRTHDAY, shanghai(2027, 1, 8, 8))
     notes = await outbox(db, "birthday")
-    assert [p.staff_id for p in notes] == [who["周静"]] and "1月9日" in notes[0].text and "10 岁" in notes[0].text
+    assert (
+        [p.staff_id for p in notes] == [who["周静"]]
+        and "1月9日" in notes[0].text
+        and "10 岁" in notes[0].text
+    )
     assert not [p for p in notes if p.chat_ref]
 
 
@@ -157,7 +183,9 @@ async def test_two_instances_racing_push_once(db: Database) -> None:
     services = await demo_services(db)
     at = shanghai(2026, 12, 1, 9)
     services.clock.instant = at
-    results = await asyncio.gather(run_job(services, FAMILY_CALL, at, "a"), run_job(services, FAMILY_CALL, at, "b"))
+    results = await asyncio.gather(
+        run_job(services, FAMILY_CALL, at, "a"), run_job(services, FAMILY_CALL, at, "b")
+    )
     statuses = sorted(r[0].status for r in results)
     assert statuses == ["done", "taken"]
     keys = [p.key for p in await outbox(db, "")]
@@ -173,13 +201,18 @@ async def test_catch_up_after_a_day_long_outage_still_sends_the_morning_prompts(
     services = await demo_services(db)
     services.clock.instant = shanghai(2026, 12, 1, 17, 30)
     decisions = await catch_up(services, [FAMILY_CALL])
-    assert decisions == ["family-call 2026-12-01T09:00:00+08:00: 补执行", "family-call 2026-12-01T17:00:00+08:00: 补执行"]
+    assert decisions == [
+        "family-call 2026-12-01T09:00:00+08:00: 补执行",
+        "family-call 2026-12-01T17:00:00+08:00: 补执行",
+    ]
     prompts = await outbox(db, "family-call:2026-12:prompt")
     assert [p.guardian_id for p in prompts if p.guardian_id] == [(await ids(db))["张国庆"]]
     assert await catch_up(services, [FAMILY_CALL]) == []  # both recorded: a second restart does nothing
 
 
-async def test_a_grandparents_letter_is_recorded_as_theirs_and_does_not_complete_the_month(db: Database) -> None:
+async def test_a_grandparents_letter_is_recorded_as_theirs_and_does_not_complete_the_month(
+    db: Database,
+) -> None:
     services = await demo_services(db)
     who = await ids(db)
     out = await say(services, "parent-zhang-grandma", "给孩子写信了", shanghai(2026, 12, 3, 20), "g1")

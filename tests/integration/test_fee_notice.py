@@ -22,16 +22,35 @@ TERM = date(2026, 9, 1)  # the demo sets no term dates: Sep-Jan by default
 
 async def ledger(db: Database, student: str, kind: str, fen: int, at: datetime, key: str) -> None:
     async with db.transaction() as s:
-        student_id, school_id = (await s.execute(
-            select(Student.id, Student.school_id).where(Student.name == student))).one()
-        s.add(LedgerEntry(school_id=school_id, student_id=student_id, course_id=None, term_start=TERM, kind=kind,
-                          fen=fen, note="", at=at, key=key))
+        student_id, school_id = (
+            await s.execute(select(Student.id, Student.school_id).where(Student.name == student))
+        ).one()
+        s.add(
+            LedgerEntry(
+                school_id=school_id,
+                student_id=student_id,
+                course_id=None,
+                term_start=TERM,
+                kind=kind,
+                fen=fen,
+                note="",
+                at=at,
+                key=key,
+            )
+        )
 
 
 async def pushes(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def guardian_ids(db: Database) -> dict[str, int]:
@@ -77,7 +96,11 @@ async def test_issue_notice_then_reminder_to_those_still_owing(db: Database) -> 
     assert not [p for p in reminders if p.chat_ref]  # no second group notice
     texts = {p.guardian_id: p.text for p in reminders}
     assert set(texts) == {g["刘芳"], g["王建"], g["刘伟"]}
-    assert "王小红" in texts[g["刘芳"]] and "王小明" not in texts[g["刘芳"]] and "尚需缴纳 90 元" in texts[g["刘芳"]]
+    assert (
+        "王小红" in texts[g["刘芳"]]
+        and "王小明" not in texts[g["刘芳"]]
+        and "尚需缴纳 90 元" in texts[g["刘芳"]]
+    )
     assert (await fire(services, shanghai(2026, 12, 7, 10))).startswith("今天无缴费通知")
 
 

@@ -26,8 +26,17 @@ async def enrol_all(db: Database, school: EnrollSchool, course: str = "篮球") 
     async with db.transaction() as s:
         for _, name, gid in school.families:
             sid = (await s.execute(select(Student.id).where(Student.name == name))).scalar_one()
-            s.add(Enrollment(course_id=school.course_ids[course], student_id=sid, guardian_id=gid, state="active",
-                             applied_at=NOW, updated_at=NOW, round=1))
+            s.add(
+                Enrollment(
+                    course_id=school.course_ids[course],
+                    student_id=sid,
+                    guardian_id=gid,
+                    state="active",
+                    applied_at=NOW,
+                    updated_at=NOW,
+                    round=1,
+                )
+            )
 
 
 async def bill(db: Database, school: EnrollSchool, policy: FeePolicy | None = None) -> store.BillResult:
@@ -74,7 +83,11 @@ async def test_payment_statement_is_private_and_settles(db: Database) -> None:
     assert out.reply.private and "160 元" in out.reply.text
     out = await say(user, "费用")
     assert out.reply.private
-    assert "应缴 180 元" in out.reply.text and "已缴 160 元" in out.reply.text and "应补缴 20 元" in out.reply.text
+    assert (
+        "应缴 180 元" in out.reply.text
+        and "已缴 160 元" in out.reply.text
+        and "应补缴 20 元" in out.reply.text
+    )
     await say("teacher-li", f"缴费 {child} 30")
     assert "应退还 10 元" in (await say(user, "费用")).reply.text
     assert (await say(user, f"缴费 {child} 30")).result == "not_allowed"
@@ -96,8 +109,9 @@ async def test_billing_statement_count_does_not_grow_per_student(db: Database) -
         event.listen(db.engine.sync_engine, "before_cursor_execute", count)
         try:
             async with db.transaction() as s:
-                await store.bill_term(s, school.school_id, start, end, NOW, FeePolicy(basic_monthly_fen=4000),
-                                      weekdays)
+                await store.bill_term(
+                    s, school.school_id, start, end, NOW, FeePolicy(basic_monthly_fen=4000), weekdays
+                )
         finally:
             event.remove(db.engine.sync_engine, "before_cursor_execute", count)
         counts.append(len(statements))

@@ -31,12 +31,24 @@ async def test_bill_pay_export_and_workload(db: Database, tmp_path: Path, capsys
         s.add(SessionCancellation(course_id=school.course_ids["篮球"], day=date(2026, 10, 14), reason="停电"))
         # One session held (roll-called) before NOW, both children present; a planned session counts nothing.
         for student_id in (await s.scalars(select(Student.id).order_by(Student.id))).all()[:2]:
-            s.add(CourseAttendance(course_id=school.course_ids["篮球"], student_id=student_id, day=date(2026, 10, 9),
-                                   status="present", marked_by="staff:1", marked_at=NOW, message_id="m"))
+            s.add(
+                CourseAttendance(
+                    course_id=school.course_ids["篮球"],
+                    student_id=student_id,
+                    day=date(2026, 10, 9),
+                    status="present",
+                    marked_by="staff:1",
+                    marked_at=NOW,
+                    message_id="m",
+                )
+            )
     services = bootstrap(load_settings(), clock=FixedClock(NOW), db=db)
     assert await cmd_fees(services, argparse.Namespace(fees_command="bill", date=None)) == 0
     assert "新增 4 条" in capsys.readouterr().out
-    assert await cmd_fees(services, argparse.Namespace(fees_command="pay", student_no="S00000", amount="160")) == 0
+    assert (
+        await cmd_fees(services, argparse.Namespace(fees_command="pay", student_no="S00000", amount="160"))
+        == 0
+    )
     out = tmp_path / "ledger.xlsx"
     assert await cmd_fees(services, argparse.Namespace(fees_command="export", out=out, date=None)) == 0
     rows = list(load_workbook(out)["台账"].iter_rows(values_only=True))

@@ -33,12 +33,23 @@ def care_day(d: date) -> bool:
     return d.weekday() < 5 and d not in GOLDEN_WEEK and d.month != 12
 
 
-async def enrol(db: Database, school: EnrollSchool, families: slice = slice(None), at: datetime = NOW) -> None:
+async def enrol(
+    db: Database, school: EnrollSchool, families: slice = slice(None), at: datetime = NOW
+) -> None:
     async with db.transaction() as s:
         for _, name, gid in school.families[families]:
             sid = (await s.execute(select(Student.id).where(Student.name == name))).scalar_one()
-            s.add(Enrollment(course_id=school.course_ids["篮球"], student_id=sid, guardian_id=gid, state="active",
-                             applied_at=at, updated_at=at, round=1))
+            s.add(
+                Enrollment(
+                    course_id=school.course_ids["篮球"],
+                    student_id=sid,
+                    guardian_id=gid,
+                    state="active",
+                    applied_at=at,
+                    updated_at=at,
+                    round=1,
+                )
+            )
 
 
 async def lines(db: Database, kind: str | None = None) -> list[tuple[str, int, str]]:
@@ -55,7 +66,9 @@ async def run(db: Database, *argv: str) -> int:
     return await (cmd_course if argv[0] == "course" else cmd_fees)(services, args)
 
 
-async def test_cancel_session_refunds_everyone_charged_once(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_cancel_session_refunds_everyone_charged_once(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     school = await seed(db, families=3)
     await enrol(db, school, slice(0, 2))
     assert await run(db, "fees", "bill", "--date", "2026-09-02") == 0
@@ -73,7 +86,9 @@ async def test_cancel_session_refunds_everyone_charged_once(db: Database, capsys
 
     assert await run(db, "course", "cancel-session", "篮球", "2026-09-09") == 0
     assert "此前已记录" in (out := capsys.readouterr().out) and "退费 0 人" in out
-    assert await run(db, "fees", "bill", "--date", "2026-09-02") == 0  # bills the third child, refunds the day
+    assert (
+        await run(db, "fees", "bill", "--date", "2026-09-02") == 0
+    )  # bills the third child, refunds the day
     refunds = await lines(db, "refund")
     assert len(refunds) == 3 and len({key for _, _, key in refunds}) == 3
     async with db.transaction() as s:
@@ -81,16 +96,18 @@ async def test_cancel_session_refunds_everyone_charged_once(db: Database, capsys
 
 
 @pytest.mark.parametrize(("day", "why"), [("2026-09-08", "星期不符"), ("2026-10-02", "法定节假日")])
-async def test_cancel_session_only_on_a_session_day(db: Database, capsys: pytest.CaptureFixture[str],
-                                                     day: str, why: str) -> None:
+async def test_cancel_session_only_on_a_session_day(
+    db: Database, capsys: pytest.CaptureFixture[str], day: str, why: str
+) -> None:
     await seed(db, families=1)
     assert await run(db, "course", "cancel-session", "篮球", day) == 1
     assert "不是「篮球」的上课日" in (out := capsys.readouterr().out) and why in out
     assert await lines(db) == []
 
 
-async def test_school_cancellation_not_refunded_when_configured_off(db: Database,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_school_cancellation_not_refunded_when_configured_off(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TUOGUAN_FEES__REFUND_SCHOOL_CANCELLED", "false")
     school = await seed(db, families=1)
     await enrol(db, school)
@@ -102,8 +119,18 @@ async def test_school_cancellation_not_refunded_when_configured_off(db: Database
 async def add_leave(db: Database, day: date, *, late: bool = False, cancelled: bool = False) -> None:
     async with db.transaction() as s:
         sid = (await s.execute(select(Student.id).order_by(Student.id))).scalars().first()
-        s.add(Leave(student_id=sid, day=day, reason="病假", late_notice=late, created_by="guardian:1",
-                    created_at=NOW, message_id=f"m-{day}", cancelled_at=NOW if cancelled else None))
+        s.add(
+            Leave(
+                student_id=sid,
+                day=day,
+                reason="病假",
+                late_notice=late,
+                created_by="guardian:1",
+                created_at=NOW,
+                message_id=f"m-{day}",
+                cancelled_at=NOW if cancelled else None,
+            )
+        )
 
 
 async def bill(db: Database, policy: FeePolicy, through: date | None = None) -> store.BillResult:
@@ -133,7 +160,11 @@ async def test_basic_care_by_month_as_months_begin(db: Database) -> None:
     rest = await bill(db, policy)  # November; December has no care day and is never charged
     assert rest.charged_fen == 2 * 4000 and rest.lines == 2
     keys = sorted(key for _, _, key in await lines(db))
-    assert keys[:3] == ["basic:2026-09-01:1:2026-09", "basic:2026-09-01:1:2026-10", "basic:2026-09-01:1:2026-11"]
+    assert keys[:3] == [
+        "basic:2026-09-01:1:2026-09",
+        "basic:2026-09-01:1:2026-10",
+        "basic:2026-09-01:1:2026-11",
+    ]
     assert school.families and len(keys) == 6
 
 

@@ -39,8 +39,17 @@ async def student_ids(db: Database) -> list[int]:
 async def enrol(db: Database, school: EnrollSchool, course: str = "篮球") -> None:
     async with db.transaction() as s:
         for sid, (_, _, gid) in zip(await student_ids(db), school.families, strict=True):
-            s.add(Enrollment(course_id=school.course_ids[course], student_id=sid, guardian_id=gid, state="active",
-                             applied_at=NOW, updated_at=NOW, round=1))
+            s.add(
+                Enrollment(
+                    course_id=school.course_ids[course],
+                    student_id=sid,
+                    guardian_id=gid,
+                    state="active",
+                    applied_at=NOW,
+                    updated_at=NOW,
+                    round=1,
+                )
+            )
 
 
 async def bill(db: Database, school: EnrollSchool, policy: FeePolicy | None = None) -> None:
@@ -50,18 +59,25 @@ async def bill(db: Database, school: EnrollSchool, policy: FeePolicy | None = No
 
 async def pay(db: Database, school: EnrollSchool, student_id: int, fen: int) -> None:
     async with db.transaction() as s:
-        await store.record_payment(s, school.school_id, student_id, fen, START, NOW, key=f"pay:{student_id}:{fen}")
+        await store.record_payment(
+            s, school.school_id, student_id, fen, START, NOW, key=f"pay:{student_id}:{fen}"
+        )
 
 
 async def settle(db: Database, school: EnrollSchool, policy: FeePolicy | None = None) -> SettleResult:
     async with db.transaction() as s:
-        return await settle_term(s, school.school_id, START, END, END_OF_TERM, policy or FeePolicy(), weekdays)
+        return await settle_term(
+            s, school.school_id, START, END, END_OF_TERM, policy or FeePolicy(), weekdays
+        )
 
 
 async def ledger(db: Database) -> list[tuple[int, str, int, str]]:
     async with db.transaction() as s:
-        rows = await s.execute(select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.note)
-                               .order_by(LedgerEntry.id))
+        rows = await s.execute(
+            select(LedgerEntry.student_id, LedgerEntry.kind, LedgerEntry.fen, LedgerEntry.note).order_by(
+                LedgerEntry.id
+            )
+        )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
@@ -79,16 +95,22 @@ async def test_surplus_paid_back_shortfall_left_owing_and_idempotent(db: Databas
     await pay(db, school, b, 5000)
     async with db.transaction() as s:  # cancelled after billing, never refunded; b withdrew on Sep 16
         s.add(SessionCancellation(course_id=school.course_ids["篮球"], day=date(2026, 9, 9), reason="运动会"))
-        await s.execute(update(Enrollment).where(Enrollment.student_id == b)
-                        .values(state="withdrawn", updated_at=shanghai(2026, 9, 16, 12, 0)))
+        await s.execute(
+            update(Enrollment)
+            .where(Enrollment.student_id == b)
+            .values(state="withdrawn", updated_at=shanghai(2026, 9, 16, 12, 0))
+        )
     assert await balances(db, school) == {a: -2000, b: 13000}
     result = await settle(db, school)
     # a: 8 sessions due (160 元), paid 200: 40 back. b: Sep 2, 4, 11 before withdrawing (9th cancelled): 60 元
     assert (result.paid_back_fen, result.owing_fen, result.owing_families) == (4000, 1000, 1)
     assert await balances(db, school) == {a: 0, b: 1000}
     added = (await ledger(db))[4:]  # after 2 charges and 2 payments
-    assert added == [(a, "refund", 2000, "期末结算 篮球 多收退还"), (b, "refund", 12000, "期末结算 篮球 多收退还"),
-                     (a, "settlement", 4000, "期末结算 多缴退还")]
+    assert added == [
+        (a, "refund", 2000, "期末结算 篮球 多收退还"),
+        (b, "refund", 12000, "期末结算 篮球 多收退还"),
+        (a, "settlement", 4000, "期末结算 多缴退还"),
+    ]
     before = await ledger(db)
     again = await settle(db, school)
     assert again.lines == 0 and await ledger(db) == before
@@ -99,8 +121,19 @@ async def test_settle_charges_what_was_never_billed_and_keeps_late_fees(db: Data
     await enrol(db, school)
     (sid,) = await student_ids(db)
     async with db.transaction() as s:
-        s.add(LedgerEntry(school_id=school.school_id, student_id=sid, course_id=None, term_start=START, kind="charge",
-                          fen=500, note="晚接 5 分钟", at=NOW, key="late-fee:1"))
+        s.add(
+            LedgerEntry(
+                school_id=school.school_id,
+                student_id=sid,
+                course_id=None,
+                term_start=START,
+                kind="charge",
+                fen=500,
+                note="晚接 5 分钟",
+                at=NOW,
+                key="late-fee:1",
+            )
+        )
     result = await settle(db, school)
     assert (result.lines, result.owing_fen) == (1, 18000 + 500)
     assert (await ledger(db))[1] == (sid, "charge", 18000, "期末结算 篮球 补收")
@@ -119,8 +152,16 @@ async def test_settle_applies_leave_refunds_and_daily_basic_care_when_configured
     await bill(db, school, FeePolicy(basic_daily_fen=300))  # billed before leave refunds were switched on
     (sid,) = await student_ids(db)
     async with db.transaction() as s:
-        s.add(Leave(student_id=sid, day=date(2026, 9, 4), reason="", created_by="g", created_at=NOW,
-                    message_id="m1"))
+        s.add(
+            Leave(
+                student_id=sid,
+                day=date(2026, 9, 4),
+                reason="",
+                created_by="g",
+                created_at=NOW,
+                message_id="m1",
+            )
+        )
     await settle(db, school, policy)
     assert await balances(db, school) == {sid: 8 * 2000 + 21 * 300}
     assert (await settle(db, school, policy)).lines == 0
@@ -142,7 +183,10 @@ async def test_settle_cli_twice(db: Database, capsys: pytest.CaptureFixture[str]
     await enrol(db, school)
     services = bootstrap(load_settings(), clock=FixedClock(END_OF_TERM), db=db)
     for expect in ("新增 2 条(2 名学生)", "新增 0 条(0 名学生)"):
-        assert await cmd_fees(services, build_parser().parse_args(["fees", "settle", "--date", "2026-09-30"])) == 0
+        assert (
+            await cmd_fees(services, build_parser().parse_args(["fees", "settle", "--date", "2026-09-30"]))
+            == 0
+        )
         assert expect in capsys.readouterr().out
 
 
@@ -180,7 +224,9 @@ async def test_concurrent_settlements_settle_once(db: Database) -> None:
     for rnd in range(3):  # later rounds run on warm connections, where the runs really overlap
         async with db.transaction() as s:
             for sid in await student_ids(db):
-                await store.record_payment(s, school.school_id, sid, 20000, START, NOW, key=f"pay:{sid}:{rnd}")
+                await store.record_payment(
+                    s, school.school_id, sid, 20000, START, NOW, key=f"pay:{sid}:{rnd}"
+                )
         results = await asyncio.gather(*(settle(db, school) for _ in range(4)))
         assert sorted(r.lines for r in results) == [0, 0, 0, 60]
         assert set((await balances(db, school)).values()) == {0}

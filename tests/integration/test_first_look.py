@@ -15,7 +15,9 @@ async def test_first_look_matches_the_separate_lookups(db: Database) -> None:
     async with db.transaction() as s:
         look = await first_look(s, "wecom", "never-seen", "parent-li", CHAT_32)
         assert look.seen is None and look.chat is not None and look.chat.chat_id == CHAT_32
-        assert await actor_of(s, "wecom", "parent-li", look.account) == await identify(s, "wecom", "parent-li")
+        assert await actor_of(s, "wecom", "parent-li", look.account) == await identify(
+            s, "wecom", "parent-li"
+        )
         teacher = await first_look(s, "wecom", "never-seen", "teacher-li", CHAT_32)
         assert Role.HEAD_TEACHER in (await actor_of(s, "wecom", "teacher-li", teacher.account)).roles
         stranger = await first_look(s, "wecom", "never-seen", "nobody", "no-such-chat")

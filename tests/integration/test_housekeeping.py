@@ -30,7 +30,8 @@ async def test_prunes_only_old_message_ids(db: Database) -> None:
         assert (await s.scalars(select(ProcessedMessage.message_id))).all() == ["recent"]
     services.clock.instant = shanghai(2026, 11, 22, 9)
     again = await services.pipeline.handle_message(
-        IncomingMessage(Platform.WECOM, CHAT_32, "parent-li", "请假 明天", "recent", services.clock.instant))
+        IncomingMessage(Platform.WECOM, CHAT_32, "parent-li", "请假 明天", "recent", services.clock.instant)
+    )
     async with db.transaction() as s:
         assert (await s.scalars(select(Leave.id))).all() == []  # deduplicated: the replay recorded nothing
     assert "请假" not in again.reply.text  # and got the first answer again
@@ -58,4 +59,3 @@ async def test_prunes_dingtalk_signs_out_of_their_window(db: Database) -> None:
         raise AssertionError("a kept sign was accepted for another message")
     except Rejected as exc:
         assert exc.status == 401
-

@@ -37,17 +37,31 @@ async def services(db: Database) -> Services:
 
 
 def message(msgid: str, text: str = "王小明 请假 明天", **extra: Any) -> IncomingMessage:
-    base = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-wang", text, msgid, NOW,
-                           reply_url="https://qyapi.weixin.qq.com/cgi-bin/aibot/response?code=x",
-                           reply_kind="wecom_ai_bot", reply_expires_at=NOW + timedelta(hours=1))
+    base = IncomingMessage(
+        Platform.WECOM,
+        "demo-3-2",
+        "parent-wang",
+        text,
+        msgid,
+        NOW,
+        reply_url="https://qyapi.weixin.qq.com/cgi-bin/aibot/response?code=x",
+        reply_kind="wecom_ai_bot",
+        reply_expires_at=NOW + timedelta(hours=1),
+    )
     return replace(base, **extra)
 
 
 async def taken_in_by_a_dead_process(db: Database, msg: IncomingMessage, at: Any = NOW) -> int:
     """What a process that answered 200 and was SIGKILLed before handling leaves behind."""
     async with db.unit_of_work() as uow:
-        inbox_id = await uow.inbox.take_in(str(msg.platform), msg.message_id, to_record(msg),
-                                           at - timedelta(minutes=5), "dead-host:1", timedelta(seconds=30))
+        inbox_id = await uow.inbox.take_in(
+            str(msg.platform),
+            msg.message_id,
+            to_record(msg),
+            at - timedelta(minutes=5),
+            "dead-host:1",
+            timedelta(seconds=30),
+        )
     assert inbox_id is not None
     return inbox_id
 
@@ -57,9 +71,17 @@ async def counts(db: Database) -> dict[str, Any]:
         return {
             "leaves": await s.scalar(select(func.count()).select_from(Leave)),
             "handled": sorted((await s.scalars(select(ProcessedMessage.message_id))).all()),
-            "late": sorted((await s.execute(select(OutboxMessage.key, OutboxMessage.reply_url.is_not(None),
-                                                   OutboxMessage.chat_ref.is_not(None))
-                                            .where(OutboxMessage.key.startswith("late-reply")))).all()),
+            "late": sorted(
+                (
+                    await s.execute(
+                        select(
+                            OutboxMessage.key,
+                            OutboxMessage.reply_url.is_not(None),
+                            OutboxMessage.chat_ref.is_not(None),
+                        ).where(OutboxMessage.key.startswith("late-reply"))
+                    )
+                ).all()
+            ),
             "inbox": sorted((await s.execute(select(InboxMessage.message_id, InboxMessage.state))).all()),
         }
 
@@ -86,13 +108,16 @@ async def test_a_message_taken_in_by_a_dead_process_is_handled_once_and_answered
 
 async def test_a_live_claim_is_not_taken_over(services: Services, db: Database) -> None:
     async with db.unit_of_work() as uow:
-        await uow.inbox.take_in("wecom", "alive-1", to_record(message("alive-1")), NOW, "other-host:3",
-                                timedelta(seconds=30))
+        await uow.inbox.take_in(
+            "wecom", "alive-1", to_record(message("alive-1")), NOW, "other-host:3", timedelta(seconds=30)
+        )
     assert await Inbox(services.pipeline, instance="new-host:2").recover() == 0
     assert (await counts(db))["handled"] == []
 
 
-async def test_a_platform_retry_of_a_message_never_handled_takes_it_over(services: Services, db: Database) -> None:
+async def test_a_platform_retry_of_a_message_never_handled_takes_it_over(
+    services: Services, db: Database
+) -> None:
     await taken_in_by_a_dead_process(db, message("crash-2"))
     inbox = Inbox(services.pipeline, instance="new-host:2")
     accepted = await inbox.receive(message("crash-2"))
@@ -205,7 +230,9 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
             yield uow
             if not lost:
                 lost.append(True)
-                raise OperationalError("COMMIT", None, OSError("connection lost"), connection_invalidated=True)
+                raise OperationalError(
+                    "COMMIT", None, OSError("connection lost"), connection_invalidated=True
+                )
 
     monkeypatch.setattr(db, "unit_of_work", commit_lost_once)
     handle, ran = services.pipeline.handle_message, []
@@ -225,7 +252,9 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
         stored = await s.scalar(select(InboxMessage.id))
     assert ran == [(stored, "ok")]  # run once, under the row that was stored
     after = await counts(db)
-    assert after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
+    assert (
+        after["leaves"] == 1 and after["handled"] == ["lost-1"] and after["inbox"] == [("lost-1", "handled")]
+    )
 
 
 async def test_two_instances_sharing_the_database_handle_every_message_exactly_once(
@@ -236,12 +265,15 @@ async def test_two_instances_sharing_the_database_handle_every_message_exactly_o
     other = bootstrap(services.settings, clock=FixedClock(NOW), db=db)
     ran: list[tuple[str, str]] = []
     for pipeline in (services.pipeline, other.pipeline):
+
         def counted(handle: Any) -> Any:
             async def run(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
                 outcome = await handle(msg, inbox_id)
                 ran.append((msg.message_id, outcome.result))
                 return outcome
+
             return run
+
         monkeypatch.setattr(pipeline, "handle_message", counted(pipeline.handle_message))
     first, second = Inbox(services.pipeline, instance="one:1"), Inbox(other.pipeline, instance="two:2")
     dead = [message(f"dead-{i}") for i in range(8)]
@@ -252,10 +284,14 @@ async def test_two_instances_sharing_the_database_handle_every_message_exactly_o
     async def deliver(inbox: Inbox, msg: IncomingMessage, within: float) -> Any:
         return await (await inbox.receive(msg)).answer(within)
 
-    calls = [deliver(inbox, msg, within) for n, msg in enumerate(burst)
-             for inbox, within in ((first, n % 2 * 10.0), (second, (n + 1) % 2 * 10.0))]
-    answers = await asyncio.gather(*calls[:len(calls) // 2], first.recover(), second.recover(),
-                                   *calls[len(calls) // 2:])
+    calls = [
+        deliver(inbox, msg, within)
+        for n, msg in enumerate(burst)
+        for inbox, within in ((first, n % 2 * 10.0), (second, (n + 1) % 2 * 10.0))
+    ]
+    answers = await asyncio.gather(
+        *calls[: len(calls) // 2], first.recover(), second.recover(), *calls[len(calls) // 2 :]
+    )
     await asyncio.gather(first.drain(20), second.drain(20))
     assert await first.recover() == 0 and await second.recover() == 0
     assert all(a is None or isinstance(a, int) or "请稍后再试" not in a.text for a in answers)
@@ -292,7 +328,9 @@ async def test_a_deferred_message_whose_database_stayed_away_is_handled_once_it_
     assert await inbox.recover() == 1
     await inbox.drain(10)
     after = await counts(db)
-    assert after["leaves"] == 1 and after["handled"] == ["away-1"] and after["inbox"] == [("away-1", "handled")]
+    assert (
+        after["leaves"] == 1 and after["handled"] == ["away-1"] and after["inbox"] == [("away-1", "handled")]
+    )
     assert after["late"] == [("late-reply:wecom:away-1", True, True)]
 
 
@@ -307,8 +345,10 @@ async def test_a_failure_told_live_is_not_run_again(
     reply = await (await inbox.receive(message("bug-1"))).answer(10)
     assert reply is not None and "请稍后再试" in reply.text
     await inbox.drain(10)
-    later = Inbox(bootstrap(services.settings, clock=FixedClock(NOW + timedelta(minutes=1)), db=db).pipeline,
-                  instance="new-host:2")
+    later = Inbox(
+        bootstrap(services.settings, clock=FixedClock(NOW + timedelta(minutes=1)), db=db).pipeline,
+        instance="new-host:2",
+    )
     assert await later.recover() == 0
     assert (await counts(db))["inbox"] == [("bug-1", "failed")]
 

@@ -28,8 +28,13 @@ def counting_job(calls: list[str], **kwargs: object) -> JobSpec:
         await asyncio.sleep(0)
         return "1 条"
 
-    return JobSpec(name="test-job", summary="测试", cron={"day_of_week": "mon-fri", "hour": 17, "minute": 15},
-                   run=run, **kwargs)  # type: ignore[arg-type]
+    return JobSpec(
+        name="test-job",
+        summary="测试",
+        cron={"day_of_week": "mon-fri", "hour": 17, "minute": 15},
+        run=run,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -107,8 +112,13 @@ async def test_catch_up_runs_useful_misfires_and_skips_stale_ones(services) -> N
     assert await catch_up(services, [alert]) == []  # already recorded: nothing more
 
     reminder_calls: list[str] = []
-    reminder = JobSpec(name="reminder", summary="提醒", cron={"hour": 17, "minute": 15},
-                       run=counting_job(reminder_calls).run, still_useful=never_late)
+    reminder = JobSpec(
+        name="reminder",
+        summary="提醒",
+        cron={"hour": 17, "minute": 15},
+        run=counting_job(reminder_calls).run,
+        still_useful=never_late,
+    )
     decisions = await catch_up(services, [reminder])
     assert decisions == ["reminder 2026-11-23T17:15:00+08:00: 已过时,跳过"]
     assert reminder_calls == []

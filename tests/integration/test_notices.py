@@ -26,15 +26,44 @@ from tests.conftest import shanghai
 from tests.integration.care_day import demo_services, sayer
 
 JOBS = {spec.name: spec for spec in build_jobs()}
-CLASS_32_NAMES = ["王小明", "李华", "张一一", "刘洋", "陈思远", "杨雨涵", "赵子轩", "黄欣怡", "周博文", "吴佳琪"]
-ALL_NAMES = [*CLASS_32_NAMES, "王小红", "孙浩然", "马诗琪", "朱俊杰", "胡梓萱", "郭宇航", "何雨桐", "林子豪", "罗梦洁",
-             "高天宇"]
+CLASS_32_NAMES = [
+    "王小明",
+    "李华",
+    "张一一",
+    "刘洋",
+    "陈思远",
+    "杨雨涵",
+    "赵子轩",
+    "黄欣怡",
+    "周博文",
+    "吴佳琪",
+]
+ALL_NAMES = [
+    *CLASS_32_NAMES,
+    "王小红",
+    "孙浩然",
+    "马诗琪",
+    "朱俊杰",
+    "胡梓萱",
+    "郭宇航",
+    "何雨桐",
+    "林子豪",
+    "罗梦洁",
+    "高天宇",
+]
 
 
 async def outbox(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        return list((await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                     .order_by(OutboxMessage.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key.startswith(prefix))
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
 
 
 async def chat_refs(db: Database) -> dict[str, int]:
@@ -44,9 +73,15 @@ async def chat_refs(db: Database) -> dict[str, int]:
 
 async def confirmed_names(db: Database, notice_id: int) -> set[str]:
     async with db.transaction() as s:
-        return set((await s.scalars(
-            select(Student.name).join(NoticeTarget, NoticeTarget.student_id == Student.id)
-            .where(NoticeTarget.notice_id == notice_id, NoticeTarget.confirmed_at.is_not(None)))).all())
+        return set(
+            (
+                await s.scalars(
+                    select(Student.name)
+                    .join(NoticeTarget, NoticeTarget.student_id == Student.id)
+                    .where(NoticeTarget.notice_id == notice_id, NoticeTarget.confirmed_at.is_not(None))
+                )
+            ).all()
+        )
 
 
 async def notice_ids(db: Database) -> list[int]:
@@ -67,7 +102,9 @@ async def fire(services: Services, name: str, at: datetime) -> str:
     return str((await run_job(services, JOBS[name], at))[0].detail)
 
 
-async def test_head_teacher_notice_goes_to_their_class_and_any_guardian_confirms_the_child(db: Database) -> None:
+async def test_head_teacher_notice_goes_to_their_class_and_any_guardian_confirms_the_child(
+    db: Database,
+) -> None:
     services = await demo_services(db)
     say = sayer(services)
     out = await say("teacher-li", "通知 周五下午3点开家长会,请准时参加", (9, 0))
@@ -75,7 +112,9 @@ async def test_head_teacher_notice_goes_to_their_class_and_any_guardian_confirms
     pushes = await outbox(db, "notice:")
     chats = await chat_refs(db)
     assert [p.chat_ref for p in pushes] == [chats[CHAT_32]]
-    assert "周五下午3点开家长会" in pushes[0].text and "收到" in pushes[0].text and "李梅老师" in pushes[0].text
+    assert (
+        "周五下午3点开家长会" in pushes[0].text and "收到" in pushes[0].text and "李梅老师" in pushes[0].text
+    )
     assert_group_safe(pushes)
     (notice_id,) = await notice_ids(db)
 
@@ -93,7 +132,9 @@ async def test_head_teacher_notice_goes_to_their_class_and_any_guardian_confirms
     private = await outbox(db, "private-reply:")
     assert private[-1].staff_id is not None and "已确认 2" in private[-1].text
 
-    other = await say("teacher-chen", "通知情况", (10, 1), chat=CHAT_51)  # another teacher's notice is not theirs
+    other = await say(
+        "teacher-chen", "通知情况", (10, 1), chat=CHAT_51
+    )  # another teacher's notice is not theirs
     assert "没有未结束的通知" in other.reply.text
 
 
@@ -173,7 +214,9 @@ async def test_reminder_mentions_only_the_unconfirmed_once_after_the_delay(db: D
     await say("parent-li", "收到", (9, 30))
     for user in ("parent-wang", "parent-sun"):  # every guardian with an account in 五年级1班 ...
         await say(user, "收到", (9, 31))
-    assert "提醒 0 个班群" in await fire(services, "notice-reminder", shanghai(2026, 11, 23, 20))  # 11 h: too early
+    assert "提醒 0 个班群" in await fire(
+        services, "notice-reminder", shanghai(2026, 11, 23, 20)
+    )  # 11 h: too early
     detail = await fire(services, "notice-reminder", shanghai(2026, 11, 24, 8))  # 23 h > 20 h
     assert "提醒 2 个班群" in detail
     reminders = await outbox(db, "notice-reminder:")
@@ -215,7 +258,9 @@ async def test_principal_closure_is_told_at_once_and_that_day_has_no_pickup_jobs
     assert not calendar.is_care_day(date(2026, 11, 24)) and calendar.why_not(date(2026, 11, 24)) == "学校停课"
     assert notice.kind == "closure" and as_utc(notice.closes_at) == shanghai(2026, 11, 25, 0, 0)
     pushes = await outbox(db, "notice:")
-    assert len(pushes) == 2 and all("11月24日(周二)停课(运动会)" in p.text and "收到" in p.text for p in pushes)
+    assert len(pushes) == 2 and all(
+        "11月24日(周二)停课(运动会)" in p.text and "收到" in p.text for p in pushes
+    )
     assert_group_safe(pushes)
     assert (await say("parent-li", "收到", (12, 0))).reply.text == "已确认收到通知,谢谢您!"
 
@@ -250,24 +295,34 @@ async def test_closure_refusals_write_nothing(db: Database) -> None:
 async def test_closure_range_skips_days_without_care_and_is_one_notice(db: Database) -> None:
     services = await demo_services(db)
     say = sayer(services)
-    out = await say("principal-zhao", "停课 11月26日到11月30日 流感", (10, 0))  # Thu-Mon: the weekend is skipped
+    out = await say(
+        "principal-zhao", "停课 11月26日到11月30日 流感", (10, 0)
+    )  # Thu-Mon: the weekend is skipped
     assert "11月26日(周四)、11月27日(周五)、11月30日(周一)" in out.reply.text
     async with db.transaction() as s:
         (school_id,) = await school_ids(s)
         calendar = await school_calendar(s, school_id)
-    assert [(c.start, c.end) for c in calendar.closures] == [(date(2026, 11, 26), date(2026, 11, 27)),
-                                                            (date(2026, 11, 30), date(2026, 11, 30))]
+    assert [(c.start, c.end) for c in calendar.closures] == [
+        (date(2026, 11, 26), date(2026, 11, 27)),
+        (date(2026, 11, 30), date(2026, 11, 30)),
+    ]
     assert len(await outbox(db, "notice:")) == 2
 
 
-def calendar_args(start: date, end: date | None = None, name: str = "", no_notice: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(calendar_command="add", kind="停课", start=start, end=end, name=name, no_notice=no_notice)
+def calendar_args(
+    start: date, end: date | None = None, name: str = "", no_notice: bool = False
+) -> argparse.Namespace:
+    return argparse.Namespace(
+        calendar_command="add", kind="停课", start=start, end=end, name=name, no_notice=no_notice
+    )
 
 
 async def test_calendar_add_closure_tells_the_classes_with_confirmation(db: Database, capsys: Any) -> None:
     services = await demo_services(db)
     services.clock.instant = shanghai(2026, 11, 23, 8)  # type: ignore[attr-defined]
-    assert await cmd_calendar(services, calendar_args(date(2026, 11, 25), date(2026, 11, 26), "流感停课")) == 0
+    assert (
+        await cmd_calendar(services, calendar_args(date(2026, 11, 25), date(2026, 11, 26), "流感停课")) == 0
+    )
     printed = capsys.readouterr().out
     assert "已通知 2 个班级群,应确认 20 名学生" in printed
     pushes = await outbox(db, "notice:")
@@ -275,7 +330,9 @@ async def test_calendar_add_closure_tells_the_classes_with_confirmation(db: Data
     assert_group_safe(pushes)
     say = sayer(services)
     assert (await say("parent-wang", "收到", (12, 0))).reply.text == "已确认收到通知,谢谢您!"
-    status = await say("principal-zhao", "通知情况", (12, 30))  # a closure no one sent is the principal's to follow
+    status = await say(
+        "principal-zhao", "通知情况", (12, 30)
+    )  # a closure no one sent is the principal's to follow
     assert "已确认 2 / 应确认 20(10%)" in status.reply.text
 
 
@@ -300,4 +357,3 @@ async def test_a_class_without_a_working_chat_is_named_to_the_sender(db: Databas
     out = await sayer(services)("principal-zhao", "通知 全校 周五运动会", (9, 0))
     assert "五年级1班 没有可用的班级群" in out.reply.text and "应确认 20 名" in out.reply.text
     assert len(await outbox(db, "notice:")) == 1
-

@@ -39,7 +39,10 @@ async def test_pushes_of_a_message_are_stored_and_a_replay_adds_nothing(db: Data
     await say("teacher-li", "刘洋没来", (16, 21))
     await say("teacher-li", "缺席 刘洋", (16, 25))  # the same fact again: same keys
     async with db.transaction() as s:
-        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.guardian_id.is_not(None))
-                                .order_by(OutboxMessage.id))).all()
+        rows = (
+            await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.guardian_id.is_not(None)).order_by(OutboxMessage.id)
+            )
+        ).all()
     assert len(rows) == 2  # the two guardians, each once (the teacher's own answers come one-to-one too)
     assert all(r.state == "private" and r.guardian_id for r in rows)

@@ -22,8 +22,11 @@ REMINDER, LATE = JOBS
 
 async def outbox(db: Database, prefix: str) -> list[OutboxMessage]:
     async with db.transaction() as s:
-        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))
-                                .order_by(OutboxMessage.id))).all()
+        rows = (
+            await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.startswith(prefix)).order_by(OutboxMessage.id)
+            )
+        ).all()
     return list(rows)
 
 

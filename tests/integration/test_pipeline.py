@@ -128,7 +128,9 @@ def test_now_is_aware() -> None:
     assert isinstance(NOW, datetime) and NOW.tzinfo is not None
 
 
-async def test_each_message_logs_its_id_command_and_duration(say: Say, caplog: pytest.LogCaptureFixture) -> None:
+async def test_each_message_logs_its_id_command_and_duration(
+    say: Say, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     from bot.bootstrap import KeyValueFormatter
@@ -156,7 +158,9 @@ async def test_a_replayed_message_is_answered_the_same_and_not_run_again(db: Dat
     assert again.reply == first.reply and again.result == "duplicate" and again.pushes == []
     # Two copies racing in at once: one runs, the other gets the same answer.
     msg2 = IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 后天", "wx-msg-2", NOW)
-    a, b = await asyncio.gather(services.pipeline.handle_message(msg2), services.pipeline.handle_message(msg2))
+    a, b = await asyncio.gather(
+        services.pipeline.handle_message(msg2), services.pipeline.handle_message(msg2)
+    )
     assert a.reply == b.reply and sorted([a.result, b.result]) == ["duplicate", "ok"]
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Leave)) == 2
@@ -171,7 +175,10 @@ async def test_concurrent_messages_about_the_same_fact_both_succeed(db: Database
     from tests.integration.care_day import demo_services
 
     services = await demo_services(db)
-    msgs = [IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 明天", f"same-fact-{i}", NOW) for i in range(6)]
+    msgs = [
+        IncomingMessage(Platform.WECOM, "demo-3-2", "parent-li", "请假 明天", f"same-fact-{i}", NOW)
+        for i in range(6)
+    ]
     outcomes = await asyncio.gather(*(services.pipeline.handle_message(m) for m in msgs))
     assert all("已为李华请假" in o.reply.text for o in outcomes), [o.reply.text for o in outcomes]
     async with db.transaction() as s:

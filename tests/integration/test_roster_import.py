@@ -114,21 +114,41 @@ ERROR_CASES = [
     ("unknown class", _with("学生", 10, 2, "三年级9班"), '学生 第12行: 班级"三年级9班"不存在'),
     ("duplicate student no", _with("学生", 1, 0, "D3201"), '学生 第3行: 学籍号"D3201"重复'),
     ("empty name", _with("学生", 2, 1, ""), "学生 第4行: 姓名不能为空"),
-    ("bad phone", _with("家长", 5, 3, "1380000333"), '家长 第7行: 手机号"1380000333"格式不对(应为11位手机号)'),
+    (
+        "bad phone",
+        _with("家长", 5, 3, "1380000333"),
+        '家长 第7行: 手机号"1380000333"格式不对(应为11位手机号)',
+    ),
     ("bad date", _with("学生", 0, 4, "2017-13-45"), '学生 第2行: 日期"2017-13-45"无法识别(应如 2016-03-05)'),
     ("bad yes/no", _with("学生", 0, 5, "也许"), '学生 第2行: "也许"应填 是 或 否'),
-    ("bad left-behind", _with("学生", 0, 6, "爸爸打工"), '学生 第2行: 留守"爸爸打工"应为 无、父亲外出、母亲外出 或 双亲外出'),
+    (
+        "bad left-behind",
+        _with("学生", 0, 6, "爸爸打工"),
+        '学生 第2行: 留守"爸爸打工"应为 无、父亲外出、母亲外出 或 双亲外出',
+    ),
     ("bad gender", _with("学生", 0, 3, "M"), '学生 第2行: 性别"M"应为 男 或 女'),
     ("unknown paired teacher", _with("学生", 2, 8, "钱老师"), '学生 第4行: 帮扶教师"钱老师"不在教师表中'),
     ("unknown student in 家长", _with("家长", 0, 0, "X999"), '家长 第2行: 学籍号"X999"不在学生表中'),
-    ("bad relation", _with("家长", 0, 2, "妈妈"), '家长 第2行: 关系"妈妈"应为 父亲、母亲、爷爷、奶奶、外公、外婆、其他 之一'),
+    (
+        "bad relation",
+        _with("家长", 0, 2, "妈妈"),
+        '家长 第2行: 关系"妈妈"应为 父亲、母亲、爷爷、奶奶、外公、外婆、其他 之一',
+    ),
     ("bad role", _with("教师", 0, 2, "老师"), '教师 第2行: 角色"老师"应为 班主任、托管教师、校长 或 管理员'),
     ("head teacher without class", _with("教师", 0, 3, ""), "教师 第2行: 班主任需要填写班级"),
     ("principal with class", _with("教师", 4, 3, "三年级2班"), "教师 第6行: 校长不属于某个班级,班级请留空"),
     ("teacher in unknown class", _with("教师", 2, 3, "六年级3班"), '教师 第4行: 班级"六年级3班"不存在'),
     ("unknown head teacher", _with("班级", 0, 2, "钱老师"), '班级 第2行: 班主任"钱老师"不在教师表中'),
-    ("head phone mismatch", _with("班级", 0, 3, "13900000099"), "班级 第2行: 班主任手机13900000099与教师表不一致"),
-    ("duplicate class", _appended("班级", ["三年级2班", 3, "", "", "", "", "", ""]), '班级 第4行: 班级"三年级2班"重复'),
+    (
+        "head phone mismatch",
+        _with("班级", 0, 3, "13900000099"),
+        "班级 第2行: 班主任手机13900000099与教师表不一致",
+    ),
+    (
+        "duplicate class",
+        _appended("班级", ["三年级2班", 3, "", "", "", "", "", ""]),
+        '班级 第4行: 班级"三年级2班"重复',
+    ),
     ("bad grade", _with("班级", 0, 1, 7), '班级 第2行: 年级"7"应为 1-6'),
     ("bad platform", _with("班级", 0, 4, "qq"), '班级 第2行: 平台"qq"应为 wecom 或 dingtalk'),
     ("bad category", _with("课程", 1, 1, "Y"), '课程 第3行: 类别"Y"应为 1(基础托管) 或 X(拓展课程)'),
@@ -140,7 +160,11 @@ ERROR_CASES = [
     ("bad price", _with("课程", 1, 7, "20.555"), '课程 第3行: 单价"20.555"应为不小于0、最多两位小数的金额'),
     ("bad course grades", _with("课程", 1, 8, "3,9"), '课程 第3行: 年级"3,9"应为 1-6,如 3,4 或 3-4'),
     ("unknown course teacher", _with("课程", 1, 9, "钱老师"), '课程 第3行: 教师"钱老师"不在教师表中'),
-    ("one phone two names", _with("家长", 1, 1, "刘芳芳"), '家长 第3行: 手机13800001111同时登记为"刘芳"和"刘芳芳"'),
+    (
+        "one phone two names",
+        _with("家长", 1, 1, "刘芳芳"),
+        '家长 第3行: 手机13800001111同时登记为"刘芳"和"刘芳芳"',
+    ),
     (
         "account of two people",
         _with("家长", 4, 4, "parent-wang"),
@@ -272,12 +296,16 @@ async def test_export_then_import_of_formula_like_text_changes_nothing(db: Datab
     assert result.ok and not result.changed, result.render()
     assert await counts(db) == before
     async with db.transaction() as s:
-        assert sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all()) == stored
+        assert (
+            sorted((await s.execute(select(Student.student_no, Student.name, Student.note))).all()) == stored
+        )
         assert sorted((await s.execute(select(Guardian.name, Guardian.phone))).all()) == guardians
     assert ("D3201", FORMULA_LIKE[0], FORMULA_LIKE[0]) in stored
 
 
-async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Database, tmp_path: Path) -> None:
+async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(
+    db: Database, tmp_path: Path
+) -> None:
     rows = demo_rows()
     rows["学生"][0][1] = "=1+1"
     rows["学生"][0][NOTE] = "-过敏\r\n@花生"  # a CRLF inside a quoted CSV cell
@@ -288,28 +316,34 @@ async def test_csv_with_formula_like_text_exports_and_reimports_unchanged(db: Da
     result = await run_import(db, out)
     assert result.ok and not result.changed, result.render()
     async with db.transaction() as s:
-        assert (await s.execute(select(Student.name, Student.note).where(Student.student_no == "D3201"))).one() == (
-            "=1+1", "-过敏\n@花生")
+        assert (
+            await s.execute(select(Student.name, Student.note).where(Student.student_no == "D3201"))
+        ).one() == ("=1+1", "-过敏\n@花生")
 
 
 def _students(count: int) -> list[list[object]]:
     return [[f"B{i:05d}", f"学生{i}", "三年级2班", "", "", "是", "无", "", "", ""] for i in range(count)]
 
 
-async def test_too_many_rows_in_a_csv_is_refused_before_anything_is_written(db: Database, tmp_path: Path) -> None:
+async def test_too_many_rows_in_a_csv_is_refused_before_anything_is_written(
+    db: Database, tmp_path: Path
+) -> None:
     rows = demo_rows()
     rows["学生"] += _students(30)
     paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
     total = sum(len(r) for r in rows.values())
-    result = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK,
-                                 limits=RosterSettings(max_rows=total - 1))
+    result = await import_roster(
+        db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=total - 1)
+    )
     assert not result.ok
     assert result.errors == [
         f"花名册行数太多: 至少 {total} 行,超过上限 {total - 1} 行(roster.max_rows)。"
         "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
     ]
     assert set((await counts(db)).values()) == {0}
-    at_limit = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=total))
+    at_limit = await import_roster(
+        db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=total)
+    )
     assert at_limit.ok, at_limit.render()
 
 
@@ -317,7 +351,9 @@ async def test_too_many_rows_in_a_workbook_names_its_declared_size(db: Database,
     rows = demo_rows()
     rows["学生"] += _students(300)
     path = write_workbook(tmp_path / "big.xlsx", rows)
-    result = await import_roster(db, [path], school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=100))
+    result = await import_roster(
+        db, [path], school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_rows=100)
+    )
     assert result.errors == [
         f"花名册行数太多: 约 {len(rows['班级']) + 320} 行,超过上限 100 行(roster.max_rows)。"
         "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
@@ -325,11 +361,14 @@ async def test_too_many_rows_in_a_workbook_names_its_declared_size(db: Database,
     assert set((await counts(db)).values()) == {0}
 
 
-async def test_too_big_a_file_is_refused_by_its_size_before_it_is_opened(db: Database, tmp_path: Path) -> None:
+async def test_too_big_a_file_is_refused_by_its_size_before_it_is_opened(
+    db: Database, tmp_path: Path
+) -> None:
     big = tmp_path / "花名册.xlsx"
     big.write_bytes(b"x" * 3 * 1024 * 1024)  # not even a workbook: the size is checked first
-    result = await import_roster(db, [big], school_name=SCHOOL, clock=CLOCK,
-                                 limits=RosterSettings(max_bytes=2 * 1024 * 1024))
+    result = await import_roster(
+        db, [big], school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=2 * 1024 * 1024)
+    )
     assert result.errors == [
         "花名册文件太大: 花名册.xlsx 共 3.0 MB,超过上限 2.0 MB(roster.max_bytes)。"
         "请按年级或班级拆成几个文件分批导入,如 tuoguan roster import 三年级.xlsx"
@@ -337,9 +376,13 @@ async def test_too_big_a_file_is_refused_by_its_size_before_it_is_opened(db: Dat
     rows = demo_rows()
     paths = [write_csv(tmp_path / f"{name}.csv", name, rows[name]) for name in rows]
     size = sum(p.stat().st_size for p in paths)
-    several = await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size - 1))
+    several = await import_roster(
+        db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size - 1)
+    )
     assert several.errors[0].startswith("花名册文件太大: 班级.csv 等 5 个文件 共 0.0 MB")
-    assert (await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size))).ok
+    assert (
+        await import_roster(db, paths, school_name=SCHOOL, clock=CLOCK, limits=RosterSettings(max_bytes=size))
+    ).ok
 
 
 def test_a_workbook_without_a_declared_size_stops_at_the_limit(tmp_path: Path) -> None:
@@ -352,17 +395,29 @@ def test_a_workbook_without_a_declared_size_stops_at_the_limit(tmp_path: Path) -
     with pytest.raises(RosterReadError) as refused:
         read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=20))
     assert str(refused.value).startswith("花名册行数太多: 超过上限 20 行(roster.max_rows)。")
-    assert read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=50))["学生"].rows[-1].text("学籍号") == "B00049"
+    assert (
+        read_roster([tmp_path / "w.xlsx"], RosterSettings(max_rows=50))["学生"].rows[-1].text("学籍号")
+        == "B00049"
+    )
 
 
 def test_a_file_of_empty_rows_is_not_read_to_its_end(tmp_path: Path) -> None:
     path = tmp_path / "学生.csv"
-    path.write_text("学籍号,姓名,班级\nA1,王一,三年级2班\n" + ",,\n" * 100 + "A2,王二,三年级2班\n", encoding="utf-8")
+    path.write_text(
+        "学籍号,姓名,班级\nA1,王一,三年级2班\n" + ",,\n" * 100 + "A2,王二,三年级2班\n", encoding="utf-8"
+    )
     with pytest.raises(RosterReadError) as refused:
         read_roster([path], RosterSettings(max_rows=20))
-    assert str(refused.value) == ("花名册空行太多: 读到第 41 行仍未结束(其中有内容的 1 行),超过上限 20 行(roster.max_rows)的两倍。"
-                                  "请删除表中多余的空行后再导入。")
-    assert [r.text("学籍号") for r in read_roster([path], RosterSettings(max_rows=60))["学生"].rows] == ["A1", "A2"]
+    assert str(refused.value) == (
+        "花名册空行太多: 读到第 41 行仍未结束(其中有内容的 1 行),超过上限 20 行(roster.max_rows)的两倍。"
+        "请删除表中多余的空行后再导入。"
+    )
+    assert [r.text("学籍号") for r in read_roster([path], RosterSettings(max_rows=60))["学生"].rows] == [
+        "A1",
+        "A2",
+    ]
+
+
 async def test_same_name_pupils_in_a_class_are_imported_with_a_warning(db: Database, tmp_path: Path) -> None:
     rows = demo_rows()
     rows["学生"][1][1] = rows["学生"][0][1]  # two pupils named alike in one class

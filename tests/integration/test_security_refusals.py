@@ -28,8 +28,14 @@ async def written(db: Database) -> dict[str, int]:
     counts = await row_counts(db)
     counts.pop("processed_messages")  # the dedupe record of the refused message itself
     async with db.transaction() as s:  # and a private refusal's own answer, queued for the sender
-        counts["outbox"] -= await s.scalar(select(func.count()).select_from(OutboxMessage)
-                                           .where(OutboxMessage.key.startswith("private-reply:"))) or 0
+        counts["outbox"] -= (
+            await s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.key.startswith("private-reply:"))
+            )
+            or 0
+        )
     return counts
 
 
@@ -51,7 +57,9 @@ async def written(db: Database) -> dict[str, int]:
         ("demo-3-2", "缴费 王小明 100", NOT_HIS_PUPIL),
     ],
 )
-async def test_a_teacher_cannot_act_on_another_class(db: Database, chat: str, text: str, expected: str) -> None:
+async def test_a_teacher_cannot_act_on_another_class(
+    db: Database, chat: str, text: str, expected: str
+) -> None:
     say = await applied(db)
     before = await written(db)
     out = await say("teacher-chen", text, (16, 40), chat=chat)  # head teacher of 五年级1班 only
@@ -87,9 +95,24 @@ async def test_a_guardian_cannot_act_on_another_familys_child(
 
 @pytest.mark.parametrize(
     "text",
-    ["报名 篮球", "报名 篮球 王小明", "我的课程", "退出 篮球", "费用", "缴费 王小明 100", "同意 王小明 篮球",
-     "驳回 王小明 篮球", "复核 篮球", "撤班 篮球", "已通话", "通话 张一一 视频", "谈心 张一一 很好", "销假",
-     "今天晚点接 18:10", "帮我看看王小明的请假原因"],
+    [
+        "报名 篮球",
+        "报名 篮球 王小明",
+        "我的课程",
+        "退出 篮球",
+        "费用",
+        "缴费 王小明 100",
+        "同意 王小明 篮球",
+        "驳回 王小明 篮球",
+        "复核 篮球",
+        "撤班 篮球",
+        "已通话",
+        "通话 张一一 视频",
+        "谈心 张一一 很好",
+        "销假",
+        "今天晚点接 18:10",
+        "帮我看看王小明的请假原因",
+    ],
 )
 async def test_an_unknown_sender_gets_only_the_binding_hint(db: Database, text: str) -> None:
     say = await applied(db)

@@ -40,7 +40,9 @@ async def test_rows_rowcount_lastrowid_and_executemany(sqlite_db: Database) -> N
         assert first.inserted_primary_key is not None
         school_id = first.inserted_primary_key[0]
         await session.execute(insert(School), [{"name": "二小"}, {"name": "三小"}])
-        changed = await session.execute(update(School).where(School.id > school_id).values(name=School.name + "改"))
+        changed = await session.execute(
+            update(School).where(School.id > school_id).values(name=School.name + "改")
+        )
         assert changed.rowcount == 2  # type: ignore[attr-defined]
         names = (await session.scalars(select(School.name).order_by(School.id))).all()
         assert names == ["一小", "二小改", "三小改"]

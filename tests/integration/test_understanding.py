@@ -13,26 +13,41 @@ from tests.integration.care_day import demo_services, sayer
 
 async def writes(db: Database) -> int:
     async with db.transaction() as s:
-        return int(await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor != "roster"))
-                   or 0)
+        return int(
+            await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor != "roster"))
+            or 0
+        )
 
 
 async def leave_days(db: Database, name: str) -> list[str]:
     async with db.transaction() as s:
         rows = await s.scalars(
-            select(Leave.day).join(Student, Student.id == Leave.student_id)
-            .where(Student.name == name, Leave.cancelled_at.is_(None)).order_by(Leave.day)
+            select(Leave.day)
+            .join(Student, Student.id == Leave.student_id)
+            .where(Student.name == name, Leave.cancelled_at.is_(None))
+            .order_by(Leave.day)
         )
         return [d.isoformat() for d in rows]
 
 
 # 1. A question is never a command.
 
+
 async def test_questions_never_write(db: Database) -> None:
     say = sayer(await demo_services(db))
     before = await writes(db)
-    for text in ["李华明天请假吗", "李华下周二请假了吗？", "请问怎么请假", "请假需要提前多久？", "今天谁来接李华呢",
-                 "明天能请假么", "请假了没", "可以请假吗", "明天请假是否需要写原因", "有没有请假"]:
+    for text in [
+        "李华明天请假吗",
+        "李华下周二请假了吗？",
+        "请问怎么请假",
+        "请假需要提前多久？",
+        "今天谁来接李华呢",
+        "明天能请假么",
+        "请假了没",
+        "可以请假吗",
+        "明天请假是否需要写原因",
+        "有没有请假",
+    ]:
         out = await say("parent-li", text, (8, 0))
         assert out.command == "问答", (text, out.command, out.reply.text)
         assert "没看懂" not in out.reply.text
@@ -57,6 +72,7 @@ async def test_how_to_questions_get_the_rule_and_an_example(db: Database) -> Non
 
 
 # 2. Dates resolve to concrete care days, or are refused with the reason.
+
 
 async def test_past_days_are_refused(db: Database) -> None:
     say = sayer(await demo_services(db))
@@ -92,9 +108,14 @@ async def test_ranges_record_every_day_and_name_the_skipped_ones(db: Database) -
 
 # 3. Names are matched against the sender's children, then the roster; never absorbed.
 
+
 async def test_a_name_that_is_not_the_senders_child_is_refused(db: Database) -> None:
     say = sayer(await demo_services(db))
-    for text, word in [("思远 请假 明天", "思远"), ("陈思远 请假 明天", "陈思远"), ("帮方明请下周一的假", "方明")]:
+    for text, word in [
+        ("思远 请假 明天", "思远"),
+        ("陈思远 请假 明天", "陈思远"),
+        ("帮方明请下周一的假", "方明"),
+    ]:
         out = await say("parent-li", text, (8, 0))
         assert f"您的孩子中没有「{word}」" in out.reply.text, (text, out.reply.text)
     assert await leave_days(db, "李华") == [] and await leave_days(db, "陈思远") == []
@@ -115,6 +136,7 @@ async def test_names_in_any_form_of_the_senders_children(db: Database) -> None:
 
 # 4. Ask when unsure, and remember the answer (stored: a restart keeps it).
 
+
 async def test_a_short_name_is_proposed_and_yes_carries_it_out_after_a_restart(db: Database) -> None:
     services = await demo_services(db)
     out = await sayer(services)("teacher-li", "小明 后天请假 看牙", (8, 0))
@@ -123,7 +145,11 @@ async def test_a_short_name_is_proposed_and_yes_carries_it_out_after_a_restart(d
     say = sayer(restarted)
     out = await say("parent-li", "是", (8, 1))  # someone else's 是 is not the answer
     assert await leave_days(db, "王小明") == []
-    out = await say("teacher-li", "是", (8, 2), )
+    out = await say(
+        "teacher-li",
+        "是",
+        (8, 2),
+    )
     assert "已为王小明请假: 11月25日(周三)" in out.reply.text
     assert await leave_days(db, "王小明") == ["2026-11-25"]
     async with db.transaction() as s:
@@ -158,7 +184,9 @@ async def test_a_bare_cancel_of_several_days_asks_first(db: Database) -> None:
     say = sayer(await demo_services(db))
     await say("parent-li", "请假 明天到周四", (8, 0))
     out = await say("parent-li", "销假", (8, 1))
-    assert "11月24日(周二)、11月25日(周三)、11月26日(周四)" in out.reply.text and "回复「是」" in out.reply.text
+    assert (
+        "11月24日(周二)、11月25日(周三)、11月26日(周四)" in out.reply.text and "回复「是」" in out.reply.text
+    )
     assert await leave_days(db, "李华") == ["2026-11-24", "2026-11-25", "2026-11-26"]
     out = await say("parent-li", "是", (8, 2))
     assert "已为李华销假" in out.reply.text and await leave_days(db, "李华") == []
@@ -168,6 +196,7 @@ async def test_a_bare_cancel_of_several_days_asks_first(db: Database) -> None:
 
 
 # 5. Natural phrasings for the commands parents use; polite chatter is never "没看懂".
+
 
 async def test_natural_enrollment(db: Database) -> None:
     say = sayer(await demo_services(db))
@@ -216,6 +245,7 @@ async def test_polite_chatter_gets_a_short_answer(db: Database) -> None:
 
 
 # Rules the corpus found.
+
 
 async def test_children_in_different_clauses_are_not_given_one_command(db: Database) -> None:
     say = sayer(await demo_services(db))

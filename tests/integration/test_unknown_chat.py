@@ -24,30 +24,52 @@ _ids = count(1)
 async def send(services: Services, user: str, text: str, chat: str, *, group: bool = True) -> Outcome:
     assert isinstance(services.clock, FixedClock)
     services.clock.instant = shanghai(2026, 11, 23, 16, 30)
-    msg = IncomingMessage(Platform.WECOM, chat, user, text, f"unknown-chat-{next(_ids)}", services.clock.instant,
-                          is_group=group)
+    msg = IncomingMessage(
+        Platform.WECOM, chat, user, text, f"unknown-chat-{next(_ids)}", services.clock.instant, is_group=group
+    )
     return await services.pipeline.handle_message(msg)
 
 
 async def written(db: Database) -> list[int]:
     async with db.transaction() as s:
         counts = [await s.scalar(select(func.count()).select_from(t)) or 0 for t in (Attendance, Pickup)]
-        pushes = await s.scalar(select(func.count()).select_from(OutboxMessage)
-                                .where(~OutboxMessage.key.startswith("private-reply:")))
+        pushes = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(~OutboxMessage.key.startswith("private-reply:"))
+        )
         return [*counts, pushes or 0]
 
 
 async def private_answers(db: Database) -> list[tuple[int | None, str]]:
     async with db.transaction() as s:
-        return [tuple(r) for r in (await s.execute(select(OutboxMessage.staff_id, OutboxMessage.text)
-                                                    .where(OutboxMessage.key.startswith("private-reply:")))).all()]
+        return [
+            tuple(r)
+            for r in (
+                await s.execute(
+                    select(OutboxMessage.staff_id, OutboxMessage.text).where(
+                        OutboxMessage.key.startswith("private-reply:")
+                    )
+                )
+            ).all()
+        ]
 
 
-@pytest.mark.parametrize(("user", "text"), [
-    ("teacher-li", "点名"), ("teacher-li", "刘洋没来"), ("teacher-li", "全部已接走"), ("teacher-li", "未接走"),
-    ("principal-zhao", "点名"), ("principal-zhao", "日报"), ("teacher-zhou", "陈思远 已接走"),
-])
-async def test_staff_commands_from_an_unknown_group_are_refused_privately(db: Database, user: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "text"),
+    [
+        ("teacher-li", "点名"),
+        ("teacher-li", "刘洋没来"),
+        ("teacher-li", "全部已接走"),
+        ("teacher-li", "未接走"),
+        ("principal-zhao", "点名"),
+        ("principal-zhao", "日报"),
+        ("teacher-zhou", "陈思远 已接走"),
+    ],
+)
+async def test_staff_commands_from_an_unknown_group_are_refused_privately(
+    db: Database, user: str, text: str
+) -> None:
     services = await demo_services(db)
     before = await written(db)
     out = await send(services, user, text, "stranger-group-1")

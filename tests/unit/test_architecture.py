@@ -208,7 +208,10 @@ def names_a_session(tree: ast.Module) -> bool:
 
 def test_no_session_outside_the_store() -> None:
     found = {
-        name for name, path in bot_modules().items()
+        name
+        for name, path in bot_modules().items()
         if not name.startswith("bot.store") and names_a_session(ast.parse(path.read_text(encoding="utf-8")))
     }
-    check_pending(found, PENDING_SESSIONS, "modules outside bot/store that name a session or open a transaction")
+    check_pending(
+        found, PENDING_SESSIONS, "modules outside bot/store that name a session or open a transaction"
+    )

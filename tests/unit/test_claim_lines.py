@@ -6,9 +6,16 @@ from bot.outbox.worker import heads_of_lines
 
 
 def test_a_line_stops_at_its_first_push_not_due_and_other_lines_go_on() -> None:
-    rows = [(1, 7, None, None, True), (2, 7, None, None, False), (3, 8, None, None, True),
-            (4, 7, None, None, True), (5, None, 3, None, False), (6, None, 3, None, True),
-            (7, None, None, 3, True), (8, 8, None, None, True)]
+    rows = [
+        (1, 7, None, None, True),
+        (2, 7, None, None, False),
+        (3, 8, None, None, True),
+        (4, 7, None, None, True),
+        (5, None, 3, None, False),
+        (6, None, 3, None, True),
+        (7, None, None, 3, True),
+        (8, 8, None, None, True),
+    ]
     assert heads_of_lines(rows, 100) == [1, 3, 7, 8]
 
 

@@ -109,6 +109,8 @@ def test_a_module_command_fills_in_its_example_keywords_and_roles() -> None:
         ("李华没来", "缺席"),
     ],
 )
-def test_a_command_led_by_its_word_is_not_read_as_the_leave_or_absence_inside_it(text: str, command: str) -> None:
+def test_a_command_led_by_its_word_is_not_read_as_the_leave_or_absence_inside_it(
+    text: str, command: str
+) -> None:
     parsed = build_table().parse(text)
     assert getattr(parsed, "spec", None) is not None and parsed.spec.name == command  # type: ignore[union-attr]

@@ -28,9 +28,15 @@ def seat(i: int, state: State, priority: bool = False) -> Seat:
 @pytest.mark.parametrize(
     ("p", "o", "cap", "reserved", "priority", "ok"),
     [
-        (0, 0, 3, 1, False, True), (0, 2, 3, 1, False, False), (0, 2, 3, 1, True, True),
-        (1, 1, 3, 1, False, True), (1, 2, 3, 1, True, False), (2, 0, 3, 2, False, True),
-        (0, 1, 3, 2, False, False), (0, 0, 2, 5, False, False), (0, 0, 2, 5, True, True),
+        (0, 0, 3, 1, False, True),
+        (0, 2, 3, 1, False, False),
+        (0, 2, 3, 1, True, True),
+        (1, 1, 3, 1, False, True),
+        (1, 2, 3, 1, True, False),
+        (2, 0, 3, 2, False, True),
+        (0, 1, 3, 2, False, False),
+        (0, 0, 2, 5, False, False),
+        (0, 0, 2, 5, True, True),
         (0, 2, 3, 0, False, True),
     ],
 )
@@ -46,8 +52,12 @@ def test_has_place_counts_only_seats_that_hold_a_place() -> None:
 
 
 def test_promotion_passes_over_ordinary_children_only_for_reserved_places() -> None:
-    seats = [seat(1, State.ACTIVE), seat(2, State.WAITLIST), seat(3, State.WAITLIST, True),
-             seat(4, State.WAITLIST, True)]
+    seats = [
+        seat(1, State.ACTIVE),
+        seat(2, State.WAITLIST),
+        seat(3, State.WAITLIST, True),
+        seat(4, State.WAITLIST, True),
+    ]
     assert [s.id for s in to_promote(seats, 2, reserved=1)] == [3]
     assert [s.id for s in to_promote(seats, 3, reserved=1)] == [2, 3]
     assert [s.id for s in to_promote(seats, 3, reserved=0)] == [2, 3]
@@ -56,9 +66,14 @@ def test_promotion_passes_over_ordinary_children_only_for_reserved_places() -> N
 
 @pytest.mark.parametrize(
     ("groups", "left_behind", "marks", "yes"),
-    [((), "both", ["hardship"], False), (("left_behind",), "father", [], True),
-     (("left_behind",), "none", ["hardship"], False), (("hardship",), "both", [], False),
-     (("hardship",), "none", ["hardship"], True), (("left_behind", "hardship"), "", [], False)],
+    [
+        ((), "both", ["hardship"], False),
+        (("left_behind",), "father", [], True),
+        (("left_behind",), "none", ["hardship"], False),
+        (("hardship",), "both", [], False),
+        (("hardship",), "none", ["hardship"], True),
+        (("left_behind", "hardship"), "", [], False),
+    ],
 )
 def test_membership(groups: tuple[str, ...], left_behind: str, marks: list[str], yes: bool) -> None:
     assert in_priority_group(groups, left_behind, marks) is yes
@@ -73,4 +88,6 @@ def test_policy_off_by_default_and_settings_refuse_unknown_groups() -> None:
 
 def test_grades() -> None:
     assert grade_allowed("", 6) and grade_allowed("3,4", 4) and not grade_allowed("3,4", 5)
-    assert grades_text("3,4,5") == "3-5年级" and grades_text("1,3") == "1、3年级" and grades_text("2") == "2年级"
+    assert (
+        grades_text("3,4,5") == "3-5年级" and grades_text("1,3") == "1、3年级" and grades_text("2") == "2年级"
+    )

@@ -32,8 +32,13 @@ def test_four_steps() -> None:
 
 @pytest.mark.parametrize(
     ("state", "action"),
-    [(State.APPLIED, "school_approve"), (State.ACTIVE, "class_approve"), (State.REJECTED, "promote"),
-     (State.WITHDRAWN, "request_withdraw"), (State.ACTIVE, "nonsense")],
+    [
+        (State.APPLIED, "school_approve"),
+        (State.ACTIVE, "class_approve"),
+        (State.REJECTED, "promote"),
+        (State.WITHDRAWN, "request_withdraw"),
+        (State.ACTIVE, "nonsense"),
+    ],
 )
 def test_invalid_moves(state: State, action: str) -> None:
     with pytest.raises(InvalidMove):
@@ -57,21 +62,33 @@ def test_labels() -> None:
 def test_capacity_and_waitlist_order() -> None:
     held = [seat(i, State.APPLIED, i) for i in range(19)]
     assert has_place(held, 20) and not has_place([*held, seat(99, State.CLASS_OK, 0)], 20)
-    seats = [seat(1, State.ACTIVE, 0), seat(4, State.WAITLIST, 9), seat(3, State.WAITLIST, 5),
-             seat(2, State.WAITLIST, 5)]
+    seats = [
+        seat(1, State.ACTIVE, 0),
+        seat(4, State.WAITLIST, 9),
+        seat(3, State.WAITLIST, 5),
+        seat(2, State.WAITLIST, 5),
+    ]
     assert [s.id for s in queue(seats)] == [2, 3, 4]
 
 
 def test_promotion_fills_only_freed_places() -> None:
-    seats = [seat(1, State.WITHDRAWN, 0), seat(2, State.ACTIVE, 1), seat(3, State.WAITLIST, 2),
-             seat(4, State.WAITLIST, 3)]
+    seats = [
+        seat(1, State.WITHDRAWN, 0),
+        seat(2, State.ACTIVE, 1),
+        seat(3, State.WAITLIST, 2),
+        seat(4, State.WAITLIST, 3),
+    ]
     assert [s.id for s in to_promote(seats, 2)] == [3]
     assert to_promote(seats, 1) == []
 
 
 def test_school_review_within_capacity_earliest_first() -> None:
-    seats = [seat(1, State.ACTIVE, 0), seat(2, State.CLASS_OK, 5), seat(3, State.CLASS_OK, 1),
-             seat(4, State.APPLIED, 0)]
+    seats = [
+        seat(1, State.ACTIVE, 0),
+        seat(2, State.CLASS_OK, 5),
+        seat(3, State.CLASS_OK, 1),
+        seat(4, State.APPLIED, 0),
+    ]
     assert [s.id for s in school_approvals(seats, 2)] == [3]
     assert [s.id for s in school_approvals(seats, 10)] == [3, 2]
 

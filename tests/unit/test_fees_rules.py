@@ -8,8 +8,11 @@ from bot.domain.fees import FeePolicy, basic_month_fen, days, parse_yuan, refund
 
 
 def test_days_inclusive() -> None:
-    assert list(days(date(2026, 9, 29), date(2026, 10, 1))) == [date(2026, 9, 29), date(2026, 9, 30),
-                                                                 date(2026, 10, 1)]
+    assert list(days(date(2026, 9, 29), date(2026, 10, 1))) == [
+        date(2026, 9, 29),
+        date(2026, 9, 30),
+        date(2026, 10, 1),
+    ]
     assert list(days(date(2026, 9, 2), date(2026, 9, 1))) == []
 
 
@@ -20,9 +23,12 @@ def test_basic_care_free_by_default_or_monthly() -> None:
 
 @pytest.mark.parametrize(
     ("policy", "reason", "fen"),
-    [(FeePolicy(), "school", 2000), (FeePolicy(), "leave", 0),
-     (FeePolicy(refund_personal_leave=True), "leave", 2000),
-     (FeePolicy(refund_school_cancelled=False), "school", 0)],
+    [
+        (FeePolicy(), "school", 2000),
+        (FeePolicy(), "leave", 0),
+        (FeePolicy(refund_personal_leave=True), "leave", 2000),
+        (FeePolicy(refund_school_cancelled=False), "school", 0),
+    ],
 )
 def test_refund_cases(policy: FeePolicy, reason: str, fen: int) -> None:
     assert refund_for(policy, 2000, reason) == fen

@@ -16,13 +16,55 @@ TABLE = build_table()
 WORDS = sorted({kw for spec in TABLE.specs for kw in spec.keywords} | {spec.example for spec in TABLE.specs})
 NAMES = ["王小明", "王小红", "李华", "张一一", "刘洋", "外婆", "篮球", "1类", "X类", "1+X"]
 ODD = [
-    "\x00", "\x07", "\u200b", "\u200d", "\ufeff", "\u202e", "\u3000", "\r\n", "\t", "🙂", "👨‍👩‍👧", "🇨🇳", "１２３",
-    "．", "，", "：", "～", "－", "ｘ", "①", "〇", "十二", "廿", "𠀀", "\U0010fffd", "@托管助手", "@", "]]>", "<x>",
-    "%s", "{0}", "\\", "'", '"', "--", "；DROP TABLE students", "9" * 40, "-1", "0.5", "1e308", "NaN",
+    "\x00",
+    "\x07",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u202e",
+    "\u3000",
+    "\r\n",
+    "\t",
+    "🙂",
+    "👨‍👩‍👧",
+    "🇨🇳",
+    "１２３",
+    "．",
+    "，",
+    "：",
+    "～",
+    "－",
+    "ｘ",
+    "①",
+    "〇",
+    "十二",
+    "廿",
+    "𠀀",
+    "\U0010fffd",
+    "@托管助手",
+    "@",
+    "]]>",
+    "<x>",
+    "%s",
+    "{0}",
+    "\\",
+    "'",
+    '"',
+    "--",
+    "；DROP TABLE students",
+    "9" * 40,
+    "-1",
+    "0.5",
+    "1e308",
+    "NaN",
 ]
 FRAGMENT = st.one_of(
-    st.sampled_from(WORDS), st.sampled_from(NAMES), st.sampled_from(ODD), st.text(max_size=12),
-    st.integers(-10**6, 10**12).map(str), st.dates().map(str),
+    st.sampled_from(WORDS),
+    st.sampled_from(NAMES),
+    st.sampled_from(ODD),
+    st.text(max_size=12),
+    st.integers(-(10**6), 10**12).map(str),
+    st.dates().map(str),
 )
 MIXED = st.lists(FRAGMENT, max_size=10).flatmap(
     lambda parts: st.sampled_from(["", " ", "\u3000", "，"]).map(lambda sep: sep.join(parts))
@@ -76,5 +118,7 @@ def test_each_parser_alone(spec, noise: str) -> None:  # type: ignore[no-untyped
 def test_full_width_forms_parse_like_half_width() -> None:
     for spec in TABLE.specs:
         example = normalise(spec.example)
-        wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in example)
+        wide = "".join(
+            chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in example
+        )
         assert TABLE.parse(normalise(wide)) == TABLE.parse(example), spec.name

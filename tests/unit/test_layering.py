@@ -11,12 +11,30 @@ import bot
 
 ROOT = Path(bot.__file__).parent
 # Layers above the platform adapters: a module under bot/platforms imports none of them.
-ABOVE_PLATFORMS = ("bot.outbox", "bot.pipeline", "bot.inbox", "bot.web", "bot.jobs", "bot.handlers",
-                   "bot.services", "bot.bootstrap", "bot.connections", "bot.serve", "bot.app", "bot.cli")
+ABOVE_PLATFORMS = (
+    "bot.outbox",
+    "bot.pipeline",
+    "bot.inbox",
+    "bot.web",
+    "bot.jobs",
+    "bot.handlers",
+    "bot.services",
+    "bot.bootstrap",
+    "bot.connections",
+    "bot.serve",
+    "bot.app",
+    "bot.cli",
+)
 PLATFORM_NAMES = frozenset({"wecom", "dingtalk"})
 # Code that speaks to one receive contract and one Messenger contract.
-PLATFORM_BLIND = ("web/callbacks.py", "outbox/worker.py", "outbox/lines.py", "outbox/lifecycle.py", "outbox/private.py",
-                  "connections.py")
+PLATFORM_BLIND = (
+    "web/callbacks.py",
+    "outbox/worker.py",
+    "outbox/lines.py",
+    "outbox/lifecycle.py",
+    "outbox/private.py",
+    "connections.py",
+)
 
 
 def _module(path: Path) -> str:
@@ -76,7 +94,9 @@ def test_there_is_one_package_per_platform() -> None:
 
 @pytest.mark.parametrize("path", PLATFORM_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_platform_modules_import_no_upper_layer(path: Path) -> None:
-    upward = sorted(n for n in imported(path) if any(n == up or n.startswith(up + ".") for up in ABOVE_PLATFORMS))
+    upward = sorted(
+        n for n in imported(path) if any(n == up or n.startswith(up + ".") for up in ABOVE_PLATFORMS)
+    )
     assert upward == [], f"{path.relative_to(ROOT)} imports {upward}"
 
 

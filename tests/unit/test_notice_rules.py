@@ -15,34 +15,54 @@ TZ = ZoneInfo("Asia/Shanghai")
 TABLE = build_table()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("通知 周五下午开家长会", ("", "周五下午开家长会")),
-    ("通知:周五下午开家长会", ("", "周五下午开家长会")),
-    ("通知 全校 下周一起托管到17:45", ("全校", "下周一起托管到17:45")),
-    ("通知 三年级 周三体检", ("三年级", "周三体检")),
-    ("通知 3年级:周三体检", ("3年级", "周三体检")),
-    ("发通知 明天春游,需要带什么请看公告", ("", "明天春游,需要带什么请看公告")),
-    ("通知 全校明天放假", ("全校", "明天放假")),
-    ("通知全校:明天放假", ("全校", "明天放假")),
-    ("通知 三年级2班家长明天到校", ("", "三年级2班家长明天到校")),  # a class is not a scope
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("通知 周五下午开家长会", ("", "周五下午开家长会")),
+        ("通知:周五下午开家长会", ("", "周五下午开家长会")),
+        ("通知 全校 下周一起托管到17:45", ("全校", "下周一起托管到17:45")),
+        ("通知 三年级 周三体检", ("三年级", "周三体检")),
+        ("通知 3年级:周三体检", ("3年级", "周三体检")),
+        ("发通知 明天春游,需要带什么请看公告", ("", "明天春游,需要带什么请看公告")),
+        ("通知 全校明天放假", ("全校", "明天放假")),
+        ("通知全校:明天放假", ("全校", "明天放假")),
+        ("通知 三年级2班家长明天到校", ("", "三年级2班家长明天到校")),  # a class is not a scope
+    ],
+)
 def test_parse_notice(text: str, expected: tuple[str, str]) -> None:
     assert rules.parse_notice(text) == expected
 
 
-@pytest.mark.parametrize("text", ["通知情况", "通知一下", "通知", "通知 好", "通知 全校", "收到通知了", "有什么通知"])
+@pytest.mark.parametrize(
+    "text", ["通知情况", "通知一下", "通知", "通知 好", "通知 全校", "收到通知了", "有什么通知"]
+)
 def test_not_a_notice(text: str) -> None:
     assert rules.parse_notice(text) is None
 
 
-@pytest.mark.parametrize(("text", "n"), [("通知情况", 1), ("通知情况 2", 2), ("通知确认情况 第3条", 3),
-                                         ("查通知情况", 1), ("通知", None), ("通知情况 明天", None)])
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("通知情况", 1),
+        ("通知情况 2", 2),
+        ("通知确认情况 第3条", 3),
+        ("查通知情况", 1),
+        ("通知", None),
+        ("通知情况 明天", None),
+    ],
+)
 def test_parse_status(text: str, n: int | None) -> None:
     assert rules.parse_status(text) == n
 
 
 def test_grades() -> None:
-    assert [rules.grade_of(w) for w in ("一年级", "三年级", "6年级", "全校", "七年级")] == [1, 3, 6, None, None]
+    assert [rules.grade_of(w) for w in ("一年级", "三年级", "6年级", "全校", "七年级")] == [
+        1,
+        3,
+        6,
+        None,
+        None,
+    ]
 
 
 def test_a_notice_stays_open_days_and_a_closure_notice_ends_with_the_closed_day() -> None:
@@ -73,15 +93,18 @@ def parsed(text: str) -> Parsed:
     return result
 
 
-@pytest.mark.parametrize(("text", "command"), [
-    ("通知 明天春游,带什么请看公告?", "通知"),  # a question inside a notice is the notice's
-    ("通知情况", "通知情况"),
-    ("通知情况 2", "通知情况"),
-    ("停课 明天 运动会", "停课"),
-    ("收到", "闲聊"),
-    ("已收到", "闲聊"),
-    ("收到,谢谢老师", "闲聊"),
-])
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("通知 明天春游,带什么请看公告?", "通知"),  # a question inside a notice is the notice's
+        ("通知情况", "通知情况"),
+        ("通知情况 2", "通知情况"),
+        ("停课 明天 运动会", "停课"),
+        ("收到", "闲聊"),
+        ("已收到", "闲聊"),
+        ("收到,谢谢老师", "闲聊"),
+    ],
+)
 def test_table_reads(text: str, command: str) -> None:
     assert parsed(text).spec.name == command
 

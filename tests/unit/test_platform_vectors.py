@@ -58,8 +58,12 @@ def test_v3_decrypt_message() -> None:
 def test_v3_tampered_ciphertext_is_rejected() -> None:
     crypto = wecom.WecomCrypto(*V3)
     with pytest.raises(Rejected):
-        crypto.decrypt(V3_ENCRYPT[:-8] + "AAAAAAA=", "74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "1411525903",
-                       "461056294")
+        crypto.decrypt(
+            V3_ENCRYPT[:-8] + "AAAAAAA=",
+            "74d92dfeb87ba7c714f89d98870ae5eb62dff26d",
+            "1411525903",
+            "461056294",
+        )
 
 
 def test_round_trip_with_empty_receiveid() -> None:
@@ -71,7 +75,9 @@ def test_round_trip_with_empty_receiveid() -> None:
 
 
 def test_dingtalk_sign_vectors() -> None:
-    assert dingtalk.sign("1577262236757", "this is a secret") == "DJrE6qdyVGCQz9z5r2MDuNcNAhwYnuAkyj13cx169CA="
+    assert (
+        dingtalk.sign("1577262236757", "this is a secret") == "DJrE6qdyVGCQz9z5r2MDuNcNAhwYnuAkyj13cx169CA="
+    )
     assert dingtalk.sign("1577262236757", "this is secret") == "hmPWwU+7lVdm3ZZz0r9tSfx0L4Q26jWOZr9+Gs6EZQM="
 
 
@@ -98,8 +104,14 @@ def test_dingtalk_verify_window_and_fail_closed() -> None:
 
 def test_ai_bot_json_parsed() -> None:
     payload = {
-        "msgid": "m1", "aibotid": "b", "chatid": "wrGROUP", "chattype": "group", "from": {"userid": "u1"},
-        "response_url": "https://qyapi.weixin.qq.com/r", "msgtype": "text", "text": {"content": "@托管助手 请假 明天"},
+        "msgid": "m1",
+        "aibotid": "b",
+        "chatid": "wrGROUP",
+        "chattype": "group",
+        "from": {"userid": "u1"},
+        "response_url": "https://qyapi.weixin.qq.com/r",
+        "msgtype": "text",
+        "text": {"content": "@托管助手 请假 明天"},
     }
     inbound = wecom.parse_ai_bot(json.dumps(payload), NOW, "托管助手")
     assert inbound.message is not None and inbound.message.chat_id == "wrGROUP" and inbound.message.is_group
@@ -130,8 +142,14 @@ def test_group_robot_xml_only_when_addressed() -> None:
 
 
 def test_configured_bot_name_is_stripped_at_the_edge() -> None:
-    payload = {"msgid": "m2", "chatid": "wrG", "chattype": "group", "from": {"userid": "u1"},
-               "msgtype": "text", "text": {"content": "@小托 请假 明天"}}
+    payload = {
+        "msgid": "m2",
+        "chatid": "wrG",
+        "chattype": "group",
+        "from": {"userid": "u1"},
+        "msgtype": "text",
+        "text": {"content": "@小托 请假 明天"},
+    }
     inbound = wecom.parse_ai_bot(json.dumps(payload, ensure_ascii=False), NOW, "小托")
     assert inbound.message is not None and inbound.message.text == "请假 明天"
     xml = (

@@ -11,8 +11,13 @@ from bot.roster import fields as f
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("13800001111", "13800001111"), ("138 0000 1111", "13800001111"), ("138-0000-1111", "13800001111"),
-     ("+8613800001111", "13800001111"), ("8613800001111", "13800001111")],
+    [
+        ("13800001111", "13800001111"),
+        ("138 0000 1111", "13800001111"),
+        ("138-0000-1111", "13800001111"),
+        ("+8613800001111", "13800001111"),
+        ("8613800001111", "13800001111"),
+    ],
 )
 def test_phone_normalised(raw: str, expected: str) -> None:
     assert f.phone(raw) == expected
@@ -29,8 +34,16 @@ EXCEL_DATE_CELL = datetime(2016, 3, 5)  # noqa: DTZ001 - openpyxl hands dates ov
 
 @pytest.mark.parametrize(
     "raw",
-    ["2016-03-05", "2016/3/5", "2016.3.5", "20160305", "2016年3月5日", EXCEL_DATE_CELL, date(2016, 3, 5),
-     "2016-03-05 00:00:00"],
+    [
+        "2016-03-05",
+        "2016/3/5",
+        "2016.3.5",
+        "20160305",
+        "2016年3月5日",
+        EXCEL_DATE_CELL,
+        date(2016, 3, 5),
+        "2016-03-05 00:00:00",
+    ],
 )
 def test_dates(raw: object) -> None:
     assert f.a_date(raw) == date(2016, 3, 5)
@@ -44,7 +57,11 @@ def test_empty_date_and_bad_dates() -> None:
 
 
 def test_times_weekdays_grades_money() -> None:
-    assert f.a_time("16:00") == time(16, 0) and f.a_time("9：05") == time(9, 5) and f.a_time(time(16, 0, 30)) == time(16)
+    assert (
+        f.a_time("16:00") == time(16, 0)
+        and f.a_time("9：05") == time(9, 5)
+        and f.a_time(time(16, 0, 30)) == time(16)
+    )
     assert f.weekdays("三,五") == "3,5" and f.weekdays("周一、周三") == "1,3" and f.weekdays("5,1") == "1,5"
     assert f.weekdays("星期日") == "7"
     assert f.grades("3-4") == "3,4" and f.grades("1,2,3") == "1,2,3" and f.grades("") == ""

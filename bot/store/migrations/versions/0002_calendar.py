@@ -25,7 +25,10 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
-            ["school_id"], ["schools.id"], name=op.f("fk_calendar_entries_school_id_schools"), ondelete="CASCADE"
+            ["school_id"],
+            ["schools.id"],
+            name=op.f("fk_calendar_entries_school_id_schools"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_entries")),
     )
@@ -46,7 +49,9 @@ def upgrade() -> None:
             ["school_id"], ["schools.id"], name=op.f("fk_job_runs_school_id_schools"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
-        sa.UniqueConstraint("job", "fire_time", "school_id", name=op.f("uq_job_runs_job_fire_time_school_id")),
+        sa.UniqueConstraint(
+            "job", "fire_time", "school_id", name=op.f("uq_job_runs_job_fire_time_school_id")
+        ),
     )
 
 

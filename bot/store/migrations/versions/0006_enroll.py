@@ -3,6 +3,7 @@
 Revision ID: 0002_enroll
 Revises: 0005_inbound
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -24,8 +25,12 @@ def upgrade() -> None:
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("reserved_places", sa.Integer(), nullable=False),
         sa.Column("priority_opens_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_course_windows_course_id_courses"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_course_windows_course_id_courses"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("course_id", name=op.f("pk_course_windows")),
     )
     op.create_table(
@@ -38,12 +43,21 @@ def upgrade() -> None:
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_enrollments_course_id_courses"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["guardian_id"], ["guardians.id"], name=op.f("fk_enrollments_guardian_id_guardians"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_enrollments_student_id_students"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["courses.id"], name=op.f("fk_enrollments_course_id_courses"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["guardian_id"],
+            ["guardians.id"],
+            name=op.f("fk_enrollments_guardian_id_guardians"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_enrollments_student_id_students"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enrollments")),
     )
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
@@ -55,8 +69,12 @@ def upgrade() -> None:
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"],
-                                name=op.f("fk_session_cancellations_course_id_courses"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_session_cancellations_course_id_courses"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_session_cancellations")),
         sa.UniqueConstraint("course_id", "day", name=op.f("uq_session_cancellations_course_id_day")),
     )
@@ -74,12 +92,24 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=200), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("key", sa.String(length=120), nullable=False),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_ledger_entries_course_id_courses"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["school_id"], ["schools.id"], name=op.f("fk_ledger_entries_school_id_schools"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_ledger_entries_student_id_students"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_ledger_entries_course_id_courses"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"],
+            ["schools.id"],
+            name=op.f("fk_ledger_entries_school_id_schools"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_ledger_entries_student_id_students"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
         sa.UniqueConstraint("key", name=op.f("uq_ledger_entries_key")),
     )

@@ -3,6 +3,7 @@
 Revision ID: 0007_family
 Revises: 0002_enroll
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -25,8 +26,12 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=100), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=128), nullable=False),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_family_calls_student_id_students"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_family_calls_student_id_students"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_family_calls")),
     )
     op.create_index("ix_family_calls_student_month", "family_calls", ["student_id", "month"])
@@ -41,10 +46,15 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=100), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=128), nullable=False),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_pastoral_talks_student_id_students"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_pastoral_talks_staff_id_staff"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_pastoral_talks_student_id_students"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff.id"], name=op.f("fk_pastoral_talks_staff_id_staff"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pastoral_talks")),
     )
     op.create_index("ix_pastoral_talks_student_month", "pastoral_talks", ["student_id", "month"])

@@ -3,6 +3,7 @@
 Revision ID: 0008_priority
 Revises: 0007_family
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,8 +22,12 @@ def upgrade() -> None:
         sa.Column("group", sa.String(length=20), nullable=False),
         sa.Column("set_by", sa.String(length=100), nullable=False),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_priority_marks_student_id_students"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_priority_marks_student_id_students"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("student_id", "group", name=op.f("pk_priority_marks")),
     )
 

@@ -3,6 +3,7 @@
 Revision ID: 0009_private_push
 Revises: 0008_priority
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

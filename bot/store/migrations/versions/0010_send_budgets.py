@@ -3,6 +3,7 @@
 Revision ID: 0010_send_budgets
 Revises: 0009_private_push
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

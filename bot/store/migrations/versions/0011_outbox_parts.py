@@ -3,6 +3,7 @@
 Revision ID: 0011_outbox_parts
 Revises: 0010_send_budgets
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

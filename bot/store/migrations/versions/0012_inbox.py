@@ -3,6 +3,7 @@
 Revision ID: 0012_inbox
 Revises: 0011_outbox_parts
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -3,6 +3,7 @@
 Revision ID: 0013_binding
 Revises: 0012_inbox
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -3,6 +3,7 @@
 Revision ID: 0014_callback_signs
 Revises: 0013_binding
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -24,7 +25,9 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=128), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_signs")),
-        sa.UniqueConstraint("platform", "timestamp", "sign", name=op.f("uq_callback_signs_platform_timestamp_sign")),
+        sa.UniqueConstraint(
+            "platform", "timestamp", "sign", name=op.f("uq_callback_signs_platform_timestamp_sign")
+        ),
     )
     with op.batch_alter_table("callback_signs") as batch:
         batch.create_index(batch.f("ix_callback_signs_signed_at"), ["signed_at"], unique=False)

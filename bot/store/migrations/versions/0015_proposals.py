@@ -3,6 +3,7 @@
 Revision ID: 0015_proposals
 Revises: 0014_callback_signs
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,7 +27,9 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proposals")),
-        sa.UniqueConstraint("platform", "chat_id", "sender_id", name=op.f("uq_proposals_platform_chat_id_sender_id")),
+        sa.UniqueConstraint(
+            "platform", "chat_id", "sender_id", name=op.f("uq_proposals_platform_chat_id_sender_id")
+        ),
     )
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_proposals_created_at"), ["created_at"], unique=False)

@@ -3,6 +3,7 @@
 Revision ID: 0016_connection_leases
 Revises: 0015_proposals
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

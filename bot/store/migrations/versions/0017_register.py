@@ -4,6 +4,7 @@ pending 'what time?' question, early pickups, and family contacts made by a guar
 Revision ID: 0017_register
 Revises: 0016_connection_leases
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,9 +27,12 @@ def upgrade() -> None:
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(length=128), nullable=False),
-        sa.ForeignKeyConstraint(["class_group_id"], ["class_groups.id"],
-                                name=op.f("fk_pickup_time_questions_class_group_id_class_groups"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["class_group_id"],
+            ["class_groups.id"],
+            name=op.f("fk_pickup_time_questions_class_group_id_class_groups"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pickup_time_questions")),
     )
     op.create_index("ix_pickup_time_questions_asker", "pickup_time_questions", ["asked_of", "asked_at"])

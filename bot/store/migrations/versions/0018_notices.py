@@ -3,6 +3,7 @@
 Revision ID: 0018_notices
 Revises: 0017_register
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,10 +27,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closes_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=128), nullable=True),
-        sa.ForeignKeyConstraint(["school_id"], ["schools.id"], name=op.f("fk_notices_school_id_schools"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["sender_staff_id"], ["staff.id"], name=op.f("fk_notices_sender_staff_id_staff"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["schools.id"], name=op.f("fk_notices_school_id_schools"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_staff_id"],
+            ["staff.id"],
+            name=op.f("fk_notices_sender_staff_id_staff"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
     )
     with op.batch_alter_table("notices", schema=None) as batch_op:
@@ -42,14 +48,30 @@ def upgrade() -> None:
         sa.Column("class_group_id", sa.Integer(), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("confirmed_by", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["notice_id"], ["notices.id"], name=op.f("fk_notice_targets_notice_id_notices"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"], name=op.f("fk_notice_targets_student_id_students"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["class_group_id"], ["class_groups.id"],
-                                name=op.f("fk_notice_targets_class_group_id_class_groups"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["confirmed_by"], ["guardians.id"],
-                                name=op.f("fk_notice_targets_confirmed_by_guardians"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["notice_id"],
+            ["notices.id"],
+            name=op.f("fk_notice_targets_notice_id_notices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_notice_targets_student_id_students"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["class_group_id"],
+            ["class_groups.id"],
+            name=op.f("fk_notice_targets_class_group_id_class_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by"],
+            ["guardians.id"],
+            name=op.f("fk_notice_targets_confirmed_by_guardians"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("notice_id", "student_id", name=op.f("pk_notice_targets")),
     )
     with op.batch_alter_table("notice_targets", schema=None) as batch_op:

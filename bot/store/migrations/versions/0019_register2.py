@@ -3,6 +3,7 @@
 Revision ID: 0019_register2
 Revises: 0018_notices
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -25,13 +26,22 @@ def upgrade() -> None:
         sa.Column("marked_by", sa.String(length=100), nullable=False),
         sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=128), nullable=False),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_course_attendance_course_id_courses"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["student_id"], ["students.id"],
-                                name=op.f("fk_course_attendance_student_id_students"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_course_attendance_course_id_courses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["students.id"],
+            name=op.f("fk_course_attendance_student_id_students"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course_attendance")),
-        sa.UniqueConstraint("course_id", "student_id", "day",
-                            name=op.f("uq_course_attendance_course_id_student_id_day")),
+        sa.UniqueConstraint(
+            "course_id", "student_id", "day", name=op.f("uq_course_attendance_course_id_student_id_day")
+        ),
     )
     op.create_index(op.f("ix_course_attendance_course_id"), "course_attendance", ["course_id"])
     op.create_index(op.f("ix_course_attendance_student_id"), "course_attendance", ["student_id"])
