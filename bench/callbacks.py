@@ -2,7 +2,7 @@
 (`tuoguan serve`, durable inbox included) in its own process, next to a bare aiohttp hello-world server measured
 in the same run in its own process(es).
 
-Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--workers 1] [--pg-url postgresql+asyncpg://...]
+Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--pg-url postgresql+asyncpg://...]
 Target (issue 17): ratio >= 0.25 of hello world and p99 < 100 ms on SQLite and on PostgreSQL. Each leg prints the
 server's CPU per message (user + system time of the server processes over the run, from /proc).
 """
@@ -65,7 +65,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def tree(pid: int) -> list[int]:
-    """`pid` and its descendants (the workers of a pre-forked server)."""
+    """`pid` and its descendants (any processes the server starts)."""
     found = [pid]
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         found += tree(int(child))
@@ -149,27 +149,12 @@ async def measured(
             proc.wait()
 
 
-async def hello_world(n: int, concurrency: int, workers: int) -> dict[str, float]:
+async def hello_world(n: int, concurrency: int) -> dict[str, float]:
     port = free_port()
-    if workers == 1:
-        cmd = [sys.executable, "-c", HELLO, str(port)]
-        return await measured(
-            cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
-        )
-    # N processes on one port (SO_REUSEPORT), the same count as the bot's workers.
-    procs = [
-        subprocess.Popen([sys.executable, "-c", HELLO, str(port)], cwd=ROOT)  # noqa: ASYNC220
-        for _ in range(workers - 1)
-    ]
-    try:
-        cmd = [sys.executable, "-c", HELLO, str(port)]
-        return await measured(
-            cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
-        )
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
+    cmd = [sys.executable, "-c", HELLO, str(port)]
+    return await measured(
+        cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
+    )
 
 
 def signed_requests(n: int) -> list[tuple[dict[str, str], bytes]]:
@@ -208,7 +193,7 @@ async def empty_database(url: str) -> None:
     await db.dispose()
 
 
-async def bot_callbacks(db_url: str, n: int, concurrency: int, workers: int) -> dict[str, float]:
+async def bot_callbacks(db_url: str, n: int, concurrency: int) -> dict[str, float]:
     if not db_url.startswith("sqlite"):
         await empty_database(db_url)
     port = free_port()
@@ -220,8 +205,6 @@ async def bot_callbacks(db_url: str, n: int, concurrency: int, workers: int) -> 
         TUOGUAN_LOG__LEVEL="WARNING",
     )
     cmd = [sys.executable, "-m", "bot", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
-    if workers > 1:
-        cmd += ["--workers", str(workers)]
     requests = signed_requests(n)
     warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1 :]
     return await measured(cmd, env, port, f"http://127.0.0.1:{port}/wecom/callback", warm + rest, concurrency)
@@ -238,18 +221,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="server processes (tuoguan serve --workers N)")
     parser.add_argument("--pg-url", default="")
     args = parser.parse_args()
-    base = await hello_world(args.requests, args.concurrency, args.workers)
-    show(f"aiohttp hello world ×{args.workers}", base)
+    base = await hello_world(args.requests, args.concurrency)
+    show("aiohttp hello world", base)
     with tempfile.TemporaryDirectory() as tmp:
         legs = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")]
         if args.pg_url:
             legs.append(("postgresql", args.pg_url))
         for name, url in legs:
-            result = await bot_callbacks(url, args.requests, args.concurrency, args.workers)
-            show(f"wecom callback ({name}) ×{args.workers}", result)
+            result = await bot_callbacks(url, args.requests, args.concurrency)
+            show(f"wecom callback ({name})", result)
             print(f"{'':<28} ratio to hello world: {result['rps'] / base['rps']:.3f}")
 
 
