@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.domain.children import Child
+from bot.domain.children import Child, OfChild
 
 
 class Role(StrEnum):
@@ -30,7 +30,7 @@ ROLE_LABELS = {role: label for label, role in ROLE_NAMES.items()}
 
 
 @dataclass(frozen=True, slots=True)
-class ChildRef:
+class ChildRef(OfChild):
     """A guardian's child: the pupil, its class's name, the guardian's relation and pickup right."""
 
     child: Child
@@ -41,19 +41,6 @@ class ChildRef:
     @property
     def student_id(self) -> int:
         return self.child.id
-
-    @property
-    def id(self) -> int:
-        """The pupil's id (as `Child.id`: name matching takes either)."""
-        return self.child.id
-
-    @property
-    def name(self) -> str:
-        return self.child.name
-
-    @property
-    def class_group_id(self) -> int:
-        return self.child.class_group_id
 
 
 @dataclass(frozen=True, slots=True)

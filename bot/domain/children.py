@@ -17,6 +17,26 @@ class Child:
     basic_care: bool
 
 
+class OfChild:
+    """Mixed into a record about one pupil (a guardian's child, a child waiting, a left-behind child): its
+    `child`'s id, name and class read through, so the record is used where a pupil is."""
+
+    __slots__ = ()
+    child: Child
+
+    @property
+    def id(self) -> int:
+        return self.child.id
+
+    @property
+    def name(self) -> str:
+        return self.child.name
+
+    @property
+    def class_group_id(self) -> int:
+        return self.child.class_group_id
+
+
 class Named(Protocol):
     """Anything naming a pupil (a Child, a guardian's ChildRef, a left-behind child): what name matching needs."""
 

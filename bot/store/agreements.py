@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.children import Child
+from bot.domain.children import Child, OfChild
 from bot.store.agreement_tables import TermAgreement
 from bot.store.care import ENROLLED, IN_BATCH
 from bot.store.enroll_tables import Enrollment
@@ -19,25 +19,13 @@ FIELDS = {"agree": ("agreed_at", "agreed_by"), "insure": ("insured_at", "insured
 
 
 @dataclass(frozen=True, slots=True)
-class CareChild:
+class CareChild(OfChild):
     """A child in care this term: the pupil, its 学籍号, its class's name and head teacher."""
 
     child: Child
     student_no: str
     class_name: str
     head_teacher_id: int | None
-
-    @property
-    def id(self) -> int:
-        return self.child.id
-
-    @property
-    def name(self) -> str:
-        return self.child.name
-
-    @property
-    def class_group_id(self) -> int:
-        return self.child.class_group_id
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from datetime import date, time
 from sqlalchemy import Subquery, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.children import Child
+from bot.domain.children import Child, OfChild
 from bot.store.care import GuardianContact, has_course_today
 from bot.store.care_tables import Attendance, Leave, Pickup, PickupPlan
 from bot.store.tables import ClassGroup, Guardian, Guardianship, Identity, Student
 
 
 @dataclass(slots=True)
-class WaitingChild:
+class WaitingChild(OfChild):
     """A child in care today (basic care, an X course today, or a drop-in marked present), not on leave, not marked absent, not picked up as confirmed by a teacher;
     `expected_time` is a late notice's time, if any; `claimed`: a guardian said they took the child (待确认)."""
 
@@ -23,18 +23,6 @@ class WaitingChild:
     expected_time: time | None
     claimed: bool = False
     guardians: list[GuardianContact] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        return self.child.id
-
-    @property
-    def name(self) -> str:
-        return self.child.name
-
-    @property
-    def class_group_id(self) -> int:
-        return self.child.class_group_id
 
 
 def _waiting(school_id: int, day: date) -> Subquery:

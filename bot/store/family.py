@@ -9,14 +9,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.children import Child
+from bot.domain.children import Child, OfChild
 from bot.domain.family import AWAY_LABELS
 from bot.store.family_tables import FamilyCall, PastoralTalk
 from bot.store.tables import ClassGroup, Staff, Student
 
 
 @dataclass(frozen=True, slots=True)
-class LeftBehind:
+class LeftBehind(OfChild):
     """A left-behind child: the pupil, its class's name, who is away and where, and who looks after it."""
 
     child: Child
@@ -26,18 +26,6 @@ class LeftBehind:
     birth_date: date | None
     paired_teacher_id: int | None
     head_teacher_id: int | None
-
-    @property
-    def id(self) -> int:
-        return self.child.id
-
-    @property
-    def name(self) -> str:
-        return self.child.name
-
-    @property
-    def class_group_id(self) -> int:
-        return self.child.class_group_id
 
     @property
     def carer_id(self) -> int | None:
