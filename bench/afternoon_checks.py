@@ -57,6 +57,9 @@ def _diff(expected: Any, actual: Any) -> str:
     return "; ".join(parts)
 
 
+LATE_REPLY = "late-reply:"
+
+
 def shown_too_often(want: Counter[tuple[str, str]], shown: Counter[tuple[str, str]]) -> int:
     """How many (recipient, body) were shown more times than they were queued. Two pushes may carry the same
     text to the same person (the same late list at 17:40 and 17:45): each is wanted once, and both shown is right."""
@@ -159,9 +162,13 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
             (("staff", i.staff_id) if i.staff_id else ("guardian", i.guardian_id)): (i.platform, i.user_id)
             for i in await s.scalars(select(Identity))
         }
-    got = {r.key for r in rows}
+    # A reply given up live (the reply budget passed, e.g. on a loaded machine) is queued as a late reply: not a
+    # push the script expects, but part of "every callback answered" (checked with the replies posted later).
+    late = {r.key for r in rows if r.key.startswith(LATE_REPLY)}
+    got = {r.key for r in rows} - late
     report.check(
-        "pushes queued (reminders, late-pickup alerts, escalation, notes, private replies)",
+        f"pushes queued (reminders, late-pickup alerts, escalation, notes, private replies; {len(late)} late replies"
+        " apart)",
         got == keys,
         _diff(dict.fromkeys(keys, 1), dict.fromkeys(got, 1)),
     )
@@ -182,6 +189,8 @@ async def check_outbox(db: Database, settings: Settings, fakes: Fakes, keys: set
         }
         want: dict[str, Counter[str]] = {}
         for row in rows:
+            if row.key.startswith(LATE_REPLY) and row.reply_url is not None:
+                continue  # posted by its platform's reply route (the late-reply recorder), not to a robot or app
             msg = Outgoing(
                 row.key,
                 row.text,
