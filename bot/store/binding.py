@@ -14,47 +14,9 @@ from bot.store.tables import Guardian, Guardianship, Identity, Student
 BIND_LOCK = 0x62696E64  # pg_advisory_xact_lock key: binding attempts are counted one at a time
 
 
-async def one_attempt_at_a_time(session: AsyncSession) -> None:
-    """Concurrent attempts (from any instance) are counted one after another, so none slips over a limit.
-
-    PostgreSQL: a transaction-scoped advisory lock (attempts are rare); SQLite writers are serialised already.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BIND_LOCK})
-
-
 def utc(moment: datetime) -> datetime:
     """Attempt times are stored and compared in UTC (SQLite keeps the wall clock as written)."""
     return moment.astimezone(UTC)
-
-
-async def account_attempts_since(session: AsyncSession, platform: str, user_id: str, since: datetime) -> int:
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(BindingAttempt)
-            .where(
-                BindingAttempt.platform == platform,
-                BindingAttempt.user_id == user_id,
-                BindingAttempt.at > utc(since),
-            )
-        )
-        or 0
-    )
-
-
-async def child_attempts_since(session: AsyncSession, child_name: str, since: datetime) -> int:
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(BindingAttempt)
-            .where(
-                BindingAttempt.child_name == child_name,
-                BindingAttempt.at > utc(since),
-            )
-        )
-        or 0
-    )
 
 
 async def roster_match(
@@ -145,13 +107,39 @@ class BindingRepo:
         self.session = session
 
     async def one_at_a_time(self) -> None:
-        await one_attempt_at_a_time(self.session)
+        """Concurrent attempts (from any instance) are counted one after another, so none slips over a limit.
+
+        PostgreSQL: a transaction-scoped advisory lock (attempts are rare); SQLite writers are serialised already.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BIND_LOCK})
 
     async def account_attempts_since(self, platform: str, user_id: str, since: datetime) -> int:
-        return await account_attempts_since(self.session, platform, user_id, since)
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(BindingAttempt)
+                .where(
+                    BindingAttempt.platform == platform,
+                    BindingAttempt.user_id == user_id,
+                    BindingAttempt.at > utc(since),
+                )
+            )
+            or 0
+        )
 
     async def child_attempts_since(self, child_name: str, since: datetime) -> int:
-        return await child_attempts_since(self.session, child_name, since)
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(BindingAttempt)
+                .where(
+                    BindingAttempt.child_name == child_name,
+                    BindingAttempt.at > utc(since),
+                )
+            )
+            or 0
+        )
 
     async def roster_match(self, school_id: int | None, child_name: str, phone: str) -> RosterMatch | None:
         found = await roster_match(self.session, school_id, child_name, phone)

@@ -86,22 +86,6 @@ async def promote_waitlist(
     return promoted
 
 
-async def waitlist_positions(session: AsyncSession, enrollment_ids: Sequence[int]) -> dict[int, int]:
-    """Enrollment id -> place on its course's waitlist, for all the given ids in one query."""
-    if not enrollment_ids:
-        return {}
-    mine = select(Enrollment.course_id).where(Enrollment.id.in_(list(enrollment_ids))).scalar_subquery()
-    q = select(Enrollment).where(Enrollment.course_id.in_(mine), Enrollment.state == State.WAITLIST.value)
-    per_course: dict[int, list[Enrollment]] = defaultdict(list)
-    for e in (await session.execute(q)).scalars():
-        per_course[e.course_id].append(e)
-    out: dict[int, int] = {}
-    for rows in per_course.values():
-        for i, seat in enumerate(rules.queue(as_seats(rows)), start=1):
-            out[seat.id] = i
-    return {k: v for k, v in out.items() if k in set(enrollment_ids)}
-
-
 async def held_counts(session: AsyncSession, school_id: int) -> dict[int, int]:
     """Course id -> places held (applied to active), one grouped query for a school."""
     q = (
@@ -131,36 +115,6 @@ async def students_named(session: AsyncSession, school_id: int | None, name: str
 def set_state(e: Enrollment, state: State, now: datetime) -> None:
     e.state = state.value
     e.updated_at = now
-
-
-async def window_refusal(
-    session: AsyncSession,
-    course_id: int,
-    student_id: int,
-    now: datetime,
-    priority: bool = False,
-    early_hours: int = 0,
-) -> str | None:
-    """Why the course's window refuses this child now, or None: not open yet (priority groups may start
-    earlier), closed, or second round only for children whose course was cancelled."""
-    w = await session.get(CourseWindow, course_id)
-    if w is None:
-        return None
-    opens, closes = as_utc(w.opens_at), as_utc(w.closes_at)
-    if priority and w.round < 2 and opens is not None:
-        early = as_utc(w.priority_opens_at) or opens - timedelta(hours=early_hours)
-        opens = min(opens, early)
-    if opens is not None and now < opens:
-        return f"报名尚未开始,{opens.astimezone(now.tzinfo):%m月%d日 %H:%M} 开放。"
-    if closes is not None and now > closes:
-        return "报名已截止。"
-    if w.round >= 2:
-        q = select(Enrollment.id).where(
-            Enrollment.student_id == student_id, Enrollment.state == State.CANCELLED.value
-        )
-        if (await session.execute(q)).first() is None:
-            return "二次报名仅面向所报课程被撤班的学生。"
-    return None
 
 
 async def open_courses(session: AsyncSession, school_id: int | None) -> list[Course]:
@@ -246,7 +200,19 @@ class EnrollmentRepo:
         return [_enrollment(e) for e in await promote_waitlist(self.session, course, policy, now)]
 
     async def waitlist_positions(self, enrollment_ids: Sequence[int]) -> dict[int, int]:
-        return await waitlist_positions(self.session, enrollment_ids)
+        """Enrollment id -> place on its course's waitlist, for all the given ids in one query."""
+        if not enrollment_ids:
+            return {}
+        mine = select(Enrollment.course_id).where(Enrollment.id.in_(list(enrollment_ids))).scalar_subquery()
+        q = select(Enrollment).where(Enrollment.course_id.in_(mine), Enrollment.state == State.WAITLIST.value)
+        per_course: dict[int, list[Enrollment]] = defaultdict(list)
+        for e in (await self.session.execute(q)).scalars():
+            per_course[e.course_id].append(e)
+        out: dict[int, int] = {}
+        for rows in per_course.values():
+            for i, seat in enumerate(rules.queue(as_seats(rows)), start=1):
+                out[seat.id] = i
+        return {k: v for k, v in out.items() if k in set(enrollment_ids)}
 
     async def for_students(self, student_ids: Sequence[int]) -> list[tuple[EnrollmentView, CourseView]]:
         return [(_enrollment(e), _course(c)) for e, c in await for_students(self.session, student_ids)]
@@ -256,9 +222,33 @@ class EnrollmentRepo:
         return {s.id: s.class_group_id for s in await students_named(self.session, school_id, name)}
 
     async def window_refusal(
-        self, course_id: int, student_id: int, now: datetime, priority: bool = False, early_hours: int = 0
+        self,
+        course_id: int,
+        student_id: int,
+        now: datetime,
+        priority: bool = False,
+        early_hours: int = 0,
     ) -> str | None:
-        return await window_refusal(self.session, course_id, student_id, now, priority, early_hours)
+        """Why the course's window refuses this child now, or None: not open yet (priority groups may start
+        earlier), closed, or second round only for children whose course was cancelled."""
+        w = await self.session.get(CourseWindow, course_id)
+        if w is None:
+            return None
+        opens, closes = as_utc(w.opens_at), as_utc(w.closes_at)
+        if priority and w.round < 2 and opens is not None:
+            early = as_utc(w.priority_opens_at) or opens - timedelta(hours=early_hours)
+            opens = min(opens, early)
+        if opens is not None and now < opens:
+            return f"报名尚未开始,{opens.astimezone(now.tzinfo):%m月%d日 %H:%M} 开放。"
+        if closes is not None and now > closes:
+            return "报名已截止。"
+        if w.round >= 2:
+            q = select(Enrollment.id).where(
+                Enrollment.student_id == student_id, Enrollment.state == State.CANCELLED.value
+            )
+            if (await self.session.execute(q)).first() is None:
+                return "二次报名仅面向所报课程被撤班的学生。"
+        return None
 
     async def apply(
         self, course_id: int, student_id: int, guardian_id: int | None, state: State, now: datetime

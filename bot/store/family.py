@@ -108,57 +108,6 @@ async def staff_names(session: AsyncSession, staff_ids: Sequence[int | None]) ->
     return dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))).all())
 
 
-def record_call(
-    session: AsyncSession,
-    student_id: int,
-    day: date,
-    month: str,
-    kind: str,
-    by: str,
-    at: datetime,
-    message_id: str,
-    *,
-    by_parent_away: bool = True,
-) -> None:
-    session.add(
-        FamilyCall(
-            student_id=student_id,
-            day=day,
-            month=month,
-            kind=kind,
-            recorded_by=by,
-            recorded_at=at,
-            message_id=message_id,
-            by_parent_away=by_parent_away,
-        )
-    )
-
-
-def record_talk(
-    session: AsyncSession,
-    student_id: int,
-    staff_id: int | None,
-    day: date,
-    month: str,
-    note: str,
-    by: str,
-    at: datetime,
-    message_id: str,
-) -> None:
-    session.add(
-        PastoralTalk(
-            student_id=student_id,
-            staff_id=staff_id,
-            day=day,
-            month=month,
-            note=note,
-            recorded_by=by,
-            recorded_at=at,
-            message_id=message_id,
-        )
-    )
-
-
 class FamilyRepo:
     """Left-behind children and their monthly family calls and pastoral talks."""
 
@@ -183,8 +132,17 @@ class FamilyRepo:
         *,
         by_parent_away: bool = True,
     ) -> None:
-        record_call(
-            self.session, student_id, day, month, kind, by, at, message_id, by_parent_away=by_parent_away
+        self.session.add(
+            FamilyCall(
+                student_id=student_id,
+                day=day,
+                month=month,
+                kind=kind,
+                recorded_by=by,
+                recorded_at=at,
+                message_id=message_id,
+                by_parent_away=by_parent_away,
+            )
         )
 
     async def record_talk(
@@ -198,4 +156,15 @@ class FamilyRepo:
         at: datetime,
         message_id: str,
     ) -> None:
-        record_talk(self.session, student_id, staff_id, day, month, note, by, at, message_id)
+        self.session.add(
+            PastoralTalk(
+                student_id=student_id,
+                staff_id=staff_id,
+                day=day,
+                month=month,
+                note=note,
+                recorded_by=by,
+                recorded_at=at,
+                message_id=message_id,
+            )
+        )

@@ -50,45 +50,6 @@ async def classes_with_pupils(
     return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
 
 
-async def create_notice(
-    session: AsyncSession,
-    *,
-    school_id: int,
-    sender_staff_id: int | None,
-    kind: str,
-    scope: str,
-    text: str,
-    class_ids: Sequence[int],
-    now: datetime,
-    closes: datetime,
-    message_id: str | None = None,
-) -> tuple[int, int]:
-    """The notice and a target row per active child of the classes: (notice id, children reached = M)."""
-    notice = Notice(
-        school_id=school_id,
-        sender_staff_id=sender_staff_id,
-        kind=kind,
-        scope=scope[:50],
-        text=text,
-        created_at=as_utc(now),
-        closes_at=as_utc(closes),
-        message_id=message_id,
-    )
-    session.add(notice)
-    await session.flush()
-    pupils = (
-        await session.execute(
-            select(Student.id, Student.class_group_id)
-            .where(Student.class_group_id.in_(list(class_ids)), Student.active.is_(True))
-            .order_by(Student.id)
-        )
-    ).all()
-    for student_id, class_id in pupils:
-        session.add(NoticeTarget(notice_id=notice.id, student_id=student_id, class_group_id=class_id))
-    await session.flush()
-    return notice.id, len(pupils)
-
-
 async def confirm(
     session: AsyncSession, student_ids: Sequence[int], guardian_id: int | None, now: datetime
 ) -> int:
@@ -141,43 +102,6 @@ async def has_open(session: AsyncSession, student_ids: Sequence[int], now: datet
         .limit(1)
     )
     return found is not None
-
-
-async def open_notices(
-    session: AsyncSession,
-    school_id: int,
-    now: datetime,
-    *,
-    sender_staff_id: int | None = None,
-    with_unsent: bool = False,
-) -> list[NoticeRow]:
-    """Open notices, newest first, with their counts: a sender's own (and, `with_unsent`, those no one sent:
-    a closure added from the command line), or the whole school's when `sender_staff_id` is None."""
-    now = as_utc(now)
-    confirmed = func.count(NoticeTarget.confirmed_at)
-    stmt = (
-        select(
-            Notice.id,
-            Notice.kind,
-            Notice.scope,
-            Notice.text,
-            Notice.created_at,
-            Notice.closes_at,
-            confirmed,
-            func.count(NoticeTarget.student_id),
-        )
-        .outerjoin(NoticeTarget, NoticeTarget.notice_id == Notice.id)
-        .where(Notice.school_id == school_id, Notice.closes_at > now)
-        .group_by(Notice.id, Notice.kind, Notice.scope, Notice.text, Notice.created_at, Notice.closes_at)
-        .order_by(Notice.created_at.desc(), Notice.id.desc())
-    )
-    if sender_staff_id is not None:
-        mine = Notice.sender_staff_id == sender_staff_id
-        stmt = stmt.where(or_(mine, Notice.sender_staff_id.is_(None)) if with_unsent else mine)
-    return [
-        NoticeRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7])
-        for r in (await session.execute(stmt)).all()
-    ]
 
 
 async def unconfirmed(session: AsyncSession, notice_id: int) -> list[tuple[int, str, int, str]]:
@@ -234,28 +158,71 @@ class NoticesRepo:
         closes: datetime,
         message_id: str | None = None,
     ) -> tuple[int, int]:
-        return await create_notice(
-            self.session,
+        """The notice and a target row per active child of the classes: (notice id, children reached = M)."""
+        notice = Notice(
             school_id=school_id,
             sender_staff_id=sender_staff_id,
             kind=kind,
-            scope=scope,
+            scope=scope[:50],
             text=text,
-            class_ids=class_ids,
-            now=now,
-            closes=closes,
+            created_at=as_utc(now),
+            closes_at=as_utc(closes),
             message_id=message_id,
         )
+        self.session.add(notice)
+        await self.session.flush()
+        pupils = (
+            await self.session.execute(
+                select(Student.id, Student.class_group_id)
+                .where(Student.class_group_id.in_(list(class_ids)), Student.active.is_(True))
+                .order_by(Student.id)
+            )
+        ).all()
+        for student_id, class_id in pupils:
+            self.session.add(
+                NoticeTarget(notice_id=notice.id, student_id=student_id, class_group_id=class_id)
+            )
+        await self.session.flush()
+        return notice.id, len(pupils)
 
     async def confirm(self, student_ids: Sequence[int], guardian_id: int | None, now: datetime) -> int:
         return await confirm(self.session, student_ids, guardian_id, now)
 
     async def open_notices(
-        self, school_id: int, now: datetime, *, sender_staff_id: int | None = None, with_unsent: bool = False
+        self,
+        school_id: int,
+        now: datetime,
+        *,
+        sender_staff_id: int | None = None,
+        with_unsent: bool = False,
     ) -> list[NoticeRow]:
-        return await open_notices(
-            self.session, school_id, now, sender_staff_id=sender_staff_id, with_unsent=with_unsent
+        """Open notices, newest first, with their counts: a sender's own (and, `with_unsent`, those no one sent:
+        a closure added from the command line), or the whole school's when `sender_staff_id` is None."""
+        now = as_utc(now)
+        confirmed = func.count(NoticeTarget.confirmed_at)
+        stmt = (
+            select(
+                Notice.id,
+                Notice.kind,
+                Notice.scope,
+                Notice.text,
+                Notice.created_at,
+                Notice.closes_at,
+                confirmed,
+                func.count(NoticeTarget.student_id),
+            )
+            .outerjoin(NoticeTarget, NoticeTarget.notice_id == Notice.id)
+            .where(Notice.school_id == school_id, Notice.closes_at > now)
+            .group_by(Notice.id, Notice.kind, Notice.scope, Notice.text, Notice.created_at, Notice.closes_at)
+            .order_by(Notice.created_at.desc(), Notice.id.desc())
         )
+        if sender_staff_id is not None:
+            mine = Notice.sender_staff_id == sender_staff_id
+            stmt = stmt.where(or_(mine, Notice.sender_staff_id.is_(None)) if with_unsent else mine)
+        return [
+            NoticeRow(r[0], r[1], r[2], r[3], as_utc(r[4]), as_utc(r[5]), r[6], r[7])
+            for r in (await self.session.execute(stmt)).all()
+        ]
 
     async def unconfirmed(self, notice_id: int) -> list[tuple[int, str, int, str]]:
         return await unconfirmed(self.session, notice_id)
