@@ -126,6 +126,18 @@ async def post_json(
             return 200, None
 
 
+def image_form(image: bytes, **fields: str) -> aiohttp.FormData:
+    """The multipart body of an image upload (`media`, PNG or JPEG by its magic bytes) after any `fields`."""
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    filename, kind = (
+        ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
+    )
+    form.add_field("media", io.BytesIO(image), filename=filename, content_type=kind)
+    return form
+
+
 async def call_json(
     http: aiohttp.ClientSession, method: str, url: str, limit: float, **kwargs: Any
 ) -> tuple[int, Any]:

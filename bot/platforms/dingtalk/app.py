@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 from typing import Any
@@ -12,7 +11,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.platforms.apps import AppMessenger, Token, TokenError
-from bot.platforms.base import Outgoing, SendResult, call_json
+from bot.platforms.base import Outgoing, SendResult, call_json, image_form
 from bot.platforms.split import DINGTALK_BYTES, split_text
 from bot.settings import DingtalkSettings
 
@@ -40,6 +39,13 @@ def classify(status: int, data: Any) -> SendResult:
     if not data.get("processQueryKey"):
         return SendResult("retry", "bad answer")
     return SendResult("ok", "0")
+
+
+def message_param(part: str, markdown: bool) -> tuple[str, dict[str, str]]:
+    """A robot message's msgKey and msgParam for one part (one-to-one and group alike)."""
+    if markdown:
+        return "sampleMarkdown", {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part}
+    return "sampleText", {"content": part}
 
 
 class DingtalkApp(AppMessenger):
@@ -97,13 +103,7 @@ class DingtalkApp(AppMessenger):
     def bodies(self, user_id: str, msg: Outgoing) -> list[dict[str, Any]]:
         bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, DINGTALK_BYTES):
-            if msg.markdown:
-                key, param = (
-                    "sampleMarkdown",
-                    {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part},
-                )
-            else:
-                key, param = "sampleText", {"content": part}
+            key, param = message_param(part, msg.markdown)
             bodies.append({"msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
         if msg.image is not None:
             bodies.append({"msgKey": "sampleImageMsg", "image": msg.image})  # uploaded just before it is sent
@@ -147,12 +147,7 @@ class DingtalkApp(AppMessenger):
         return media_id if result.outcome == "ok" else result
 
     async def _upload_once(self, token: str, image: bytes) -> tuple[SendResult, str]:
-        form = aiohttp.FormData()
-        form.add_field("type", "image")
-        name, kind = (
-            ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
-        )
-        form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
+        form = image_form(image, type="image")
         status, data = await call_json(
             self.http,
             "POST",

@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.platforms.apps import TokenError
 from bot.platforms.base import Outgoing, SendResult, call_json
-from bot.platforms.dingtalk.app import DingtalkApp, classify
+from bot.platforms.dingtalk.app import DingtalkApp, classify, message_param
 from bot.platforms.split import split_text
 
 GROUP_BYTES = 15000  # msgParam at most
@@ -27,13 +27,7 @@ class DingtalkAppRobot(DingtalkApp):
     def group_bodies(self, conversation_id: str, msg: Outgoing) -> list[dict[str, Any]]:
         bodies: list[dict[str, Any]] = []
         for part in split_text(msg.text, GROUP_BYTES - 200):  # room for the JSON around the text
-            if msg.markdown:
-                key, param = (
-                    "sampleMarkdown",
-                    {"title": part.split("\n", 1)[0][:30] or "托管助手", "text": part},
-                )
-            else:
-                key, param = "sampleText", {"content": part}
+            key, param = message_param(part, msg.markdown)
             bodies.append(
                 {
                     "robotCode": self.settings.robot,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from datetime import timedelta
@@ -12,7 +11,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.platforms.apps import AppMessenger, TokenError
-from bot.platforms.base import Outgoing, SendResult, call_json
+from bot.platforms.base import Outgoing, SendResult, call_json, image_form
 from bot.platforms.split import WECOM_TEXT_BYTES, split_text
 from bot.settings import WecomSettings
 
@@ -84,11 +83,7 @@ class WecomApp(AppMessenger):
         return self._classify(status, data)
 
     async def _upload(self, token: str, image: bytes) -> str | SendResult:
-        form = aiohttp.FormData()
-        name, kind = (
-            ("chart.png", "image/png") if image.startswith(b"\x89PNG") else ("chart.jpg", "image/jpeg")
-        )
-        form.add_field("media", io.BytesIO(image), filename=name, content_type=kind)
+        form = image_form(image)
         status, data = await call_json(
             self.http,
             "POST",
