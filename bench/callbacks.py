@@ -3,6 +3,7 @@
 in the same run in its own process(es).
 
 Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--pg-url postgresql+asyncpg://...]
+     [--profile DIR]   (the bot servers run under `py-spy record`: DIR/<leg>.txt, collapsed stacks)
 Target (issue 17): ratio >= 0.25 of hello world and p99 < 100 ms on SQLite and on PostgreSQL. Each leg prints the
 server's CPU per message (user + system time of the server processes over the run, from /proc).
 """
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -62,6 +66,18 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return total / ticks
+
+
+def thread_cpu(pids: list[int]) -> collections.Counter[str]:
+    """CPU seconds by thread name (BENCH_THREADS=1 prints where a request's CPU goes: loop, database, ...)."""
+    ticks, found = os.sysconf("SC_CLK_TCK"), collections.Counter[str]()
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                name = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                found[f"{name}:{task.name}"] += (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
 
 def tree(pid: int) -> list[int]:
@@ -136,17 +152,29 @@ async def measured(
             raise RuntimeError(f"{exc}: see {log.name}") from exc
         await load(url, requests[: max(1, len(requests) // 20)], concurrency)  # warm up (not counted)
         pids = tree(proc.pid)
-        before = cpu_seconds(pids)
+        before, threads_before = cpu_seconds(pids), thread_cpu(pids)
         result = await load(url, requests, concurrency)
         result["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / len(requests)
+        if os.environ.get("BENCH_THREADS"):
+            for name, seconds in sorted((thread_cpu(pids) - threads_before).items(), key=lambda kv: -kv[1]):
+                print(f"    thread {name:<20} {seconds * 1000 / len(requests):6.2f} ms/request")
         return result
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and anything it started (under py-spy: SIGINT first, so that it writes its profile)."""
+    pids = tree(proc.pid) if proc.poll() is None else []
+    proc.send_signal(signal.SIGINT if "py-spy" in str(proc.args) else signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in pids[1:]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
 
 
 async def hello_world(n: int, concurrency: int) -> dict[str, float]:
@@ -193,7 +221,9 @@ async def empty_database(url: str) -> None:
     await db.dispose()
 
 
-async def bot_callbacks(db_url: str, n: int, concurrency: int) -> dict[str, float]:
+async def bot_callbacks(
+    db_url: str, n: int, concurrency: int, profile: Path | None = None
+) -> dict[str, float]:
     if not db_url.startswith("sqlite"):
         await empty_database(db_url)
     port = free_port()
@@ -205,6 +235,22 @@ async def bot_callbacks(db_url: str, n: int, concurrency: int) -> dict[str, floa
         TUOGUAN_LOG__LEVEL="WARNING",
     )
     cmd = [sys.executable, "-m", "bot", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+    if profile is not None:
+        leg = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+        out = profile / f"{leg}.txt"
+        cmd = [
+            "py-spy",
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "-o",
+            str(out),
+            "--",
+            *cmd,
+        ]
     requests = signed_requests(n)
     warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1 :]
     return await measured(cmd, env, port, f"http://127.0.0.1:{port}/wecom/callback", warm + rest, concurrency)
@@ -222,6 +268,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pg-url", default="")
+    parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy profiles of the bot")
     args = parser.parse_args()
     base = await hello_world(args.requests, args.concurrency)
     show("aiohttp hello world", base)
@@ -230,7 +277,7 @@ async def main() -> None:
         if args.pg_url:
             legs.append(("postgresql", args.pg_url))
         for name, url in legs:
-            result = await bot_callbacks(url, args.requests, args.concurrency)
+            result = await bot_callbacks(url, args.requests, args.concurrency, args.profile)
             show(f"wecom callback ({name})", result)
             print(f"{'':<28} ratio to hello world: {result['rps'] / base['rps']:.3f}")
 

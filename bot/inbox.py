@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +27,7 @@ from bot.handlers import texts
 from bot.pipeline import Outcome, Pipeline, group_safe
 from bot.store import inbox as store
 from bot.store.db import Backoff, is_transient
+from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -79,69 +81,63 @@ class Inbox:
         """Store the message, then start handling it. While the database is away the write is tried again for
         `store_within` seconds (default `database.retry_seconds`), then the error is raised: a message is
         never acknowledged to its platform unless it is stored."""
-        platform, message_id = str(msg.platform), msg.message_id[:128]
+        platform = str(msg.platform)
         away = Backoff(
             self.pipeline.settings.database.retry_seconds if store_within is None else store_within
         )
         while True:
-            # Handling waits for the intake's COMMIT: its mark must find the row, and a row never stored
-            # (the COMMIT failed) is not handled at all.
-            stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            live: _Live | None = None
+            intake = functools.partial(self._take_in, platform=platform, msg=msg, inflight=set(self.inflight))
             try:
-                async with self.pipeline.db.unit_of_work() as uow:
-                    now = self.pipeline.clock.now()
-                    inbox_id = await uow.inbox.take_in(
-                        platform, message_id, to_record(msg), now, self.instance, self._lease
-                    )
-                    if inbox_id is not None:
-                        live = _Live(self, msg, inbox_id, self._start(inbox_id, msg, stored), fresh=True)
-                    else:
-                        row = await uow.inbox.find(platform, message_id)
-                        if (
-                            row is not None
-                            and row.state == store.RECEIVED
-                            and row.id not in self.inflight
-                            and await uow.inbox.claim(row.id, self.instance, now, self._lease)
-                        ):
-                            # Taken in before by a process that died before handling it: ours now.
-                            live = _Live(self, msg, row.id, self._start(row.id, msg, stored), fresh=True)
-                if live is not None:
-                    stored.set_result(None)
-                    return live
+                taken, row = await self.pipeline.db.run(intake)
                 break
-            except BaseException as exc:  # cancelled too: a handler waiting for a COMMIT that never came
-                if live is not None:
-                    live.task.cancel()
-                if isinstance(exc, Exception) and is_transient(exc) and await away.wait():
+            except Exception as exc:
+                if is_transient(exc) and await away.wait():
                     continue
                 raise
+        if taken is not None:
+            # Stored (committed): handled from here on; a row never stored is not handled at all.
+            return _Live(self, msg, taken, self._start(taken, msg), fresh=True)
         if row is not None and row.id in self.inflight:
             return _Live(self, msg, row.id, self.inflight[row.id], fresh=False)
         return _Seen(self, msg, row.id if row is not None else None)
 
-    def _start(
-        self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None = None
-    ) -> asyncio.Task[Outcome]:
-        task = asyncio.create_task(self._handle(inbox_id, msg, stored))
+    async def _take_in(
+        self, uow: UnitOfWork, *, platform: str, msg: IncomingMessage, inflight: set[int]
+    ) -> tuple[int | None, store.InboxRow | None]:
+        """The intake's unit of work: (the id to handle now, or None; the row found when it was there before)."""
+        now, message_id = self.pipeline.clock.now(), msg.message_id[:128]
+        inbox_id = await uow.inbox.take_in(
+            platform, message_id, to_record(msg), now, self.instance, self._lease
+        )
+        if inbox_id is not None:
+            return inbox_id, None
+        row = await uow.inbox.find(platform, message_id)
+        if (
+            row is not None
+            and row.state == store.RECEIVED
+            and row.id not in inflight
+            and await uow.inbox.claim(row.id, self.instance, now, self._lease)
+        ):
+            return row.id, row  # taken in before by a process that died before handling it: ours now
+        return None, row
+
+    def _start(self, inbox_id: int, msg: IncomingMessage) -> asyncio.Task[Outcome]:
+        task = asyncio.create_task(self._handle(inbox_id, msg))
         self.inflight[inbox_id] = task
         task.add_done_callback(
             lambda t: self.inflight.pop(inbox_id) if self.inflight.get(inbox_id) is t else None
         )
         return task
 
-    async def _handle(
-        self, inbox_id: int, msg: IncomingMessage, stored: asyncio.Future[None] | None
-    ) -> Outcome:
-        if stored is not None:
-            await stored
+    async def _handle(self, inbox_id: int, msg: IncomingMessage) -> Outcome:
         outcome = await self.pipeline.handle_message(msg, inbox_id)
         if outcome.result == "error":
             # Not recorded. Told live to try again: the inbox must not run it again later. Deferred (nobody
             # was told): left for recovery, which runs it again once the claim lapsed (mark_failed).
             with contextlib.suppress(Exception):
-                async with self.pipeline.db.unit_of_work() as uow:
-                    await uow.inbox.mark_failed(inbox_id, self.pipeline.clock.now())
+                await self.pipeline.db.run(
+                    lambda uow: uow.inbox.mark_failed(inbox_id, self.pipeline.clock.now())
+                )
         return outcome
 
     async def recover(self) -> int:
@@ -202,9 +198,7 @@ class _Live(Accepted):
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self.task), within)
         except TimeoutError:
-            async with self.inbox.pipeline.db.unit_of_work() as uow:
-                deferred = await uow.inbox.defer(self.inbox_id)
-            if deferred:
+            if await self.inbox.pipeline.db.run(lambda uow: uow.inbox.defer(self.inbox_id)):
                 return None  # queued for the late route when the handler commits
             outcome = await self.task  # committed meanwhile, live: ours to say
         if not self.fresh:  # a retry that joined the handling: counted as the record would answer it
@@ -223,19 +217,24 @@ class _Seen(Accepted):
 
     async def answer(self, within: float) -> Reply | None:
         started = time.perf_counter()
-        async with self.inbox.pipeline.db.unit_of_work() as uow:
-            if self.inbox_id is not None:
-                row = await uow.inbox.find(str(self.msg.platform), self.msg.message_id[:128])
-                if row is not None and row.state == store.RECEIVED and await uow.inbox.defer(self.inbox_id):
-                    # Still being handled by another instance: its reply goes by the late route.
-                    return None
-            # Read after the state: a handler that committed meanwhile committed its record with it.
-            recorded = await uow.inbox.recorded_reply(str(self.msg.platform), self.msg.message_id[:128])
-        if recorded is None:  # handling failed (the sender was told to try again)
+        found = await self.inbox.pipeline.db.run(self._recorded)
+        if found is None:  # still being handled by another instance: its reply goes by the late route
+            return None
+        if not found:  # handling failed (the sender was told to try again)
             return Reply(texts.INTERNAL_ERROR)
-        text, private, command = recorded
+        text, private, command = found
         self.inbox.pipeline.account(self.msg, command, "duplicate", time.perf_counter() - started)
         return group_safe(Reply(text, private=private), self.msg)
+
+    async def _recorded(self, uow: UnitOfWork) -> tuple[str, bool, str] | tuple[()] | None:
+        """The reply recorded for the message; () if there is none; None if it is still being handled."""
+        platform, message_id = str(self.msg.platform), self.msg.message_id[:128]
+        if self.inbox_id is not None:
+            row = await uow.inbox.find(platform, message_id)
+            if row is not None and row.state == store.RECEIVED and await uow.inbox.defer(self.inbox_id):
+                return None
+        # Read after the state: a handler that committed meanwhile committed its record with it.
+        return await uow.inbox.recorded_reply(platform, message_id) or ()
 
 
 def inbox_ctx(inbox: Inbox) -> Callable[[web.Application], AsyncIterator[None]]:

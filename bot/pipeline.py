@@ -99,8 +99,7 @@ class Pipeline:
                     # Another transaction wrote the same row first (PostgreSQL): the same message raced in
                     # twice, or two messages recorded the same fact. Answer as the winner did, or run again.
                     conflicts += 1
-                    async with self.db.unit_of_work() as uow:
-                        seen = await uow.messages.seen(str(msg.platform), msg.message_id)
+                    seen = await self.db.run(lambda uow: uow.messages.seen(str(msg.platform), msg.message_id))
                     if seen is not None:
                         return Outcome(Reply(seen[0], private=seen[1]), seen[2], result="duplicate")
                     log.info(
@@ -124,41 +123,49 @@ class Pipeline:
 
     async def _close_empty(self, msg: IncomingMessage, outcome: Outcome, inbox_id: int) -> None:
         """Nothing to record for an empty message, but its inbox row is closed (and a deferred answer queued)."""
+
+        async def close(uow: UnitOfWork) -> None:
+            now = self.clock.now()
+            if await uow.inbox.mark_handled(inbox_id, now):
+                await uow.outbox.add([p for p in (late_reply(msg, outcome, None, now),) if p], now)
+
         try:
-            async with self.db.unit_of_work() as uow:
-                now = self.clock.now()
-                if await uow.inbox.mark_handled(inbox_id, now):
-                    await uow.outbox.add([p for p in (late_reply(msg, outcome, None, now),) if p], now)
+            await self.db.run(close)
         except Exception:  # left taken in: recovery closes it later (running it again changes nothing)
             log.exception("empty message not closed in the inbox", extra={"message_id": msg.message_id})
 
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None) -> Outcome:
-        async with self.db.unit_of_work() as uow:
-            platform, message_id = str(msg.platform), msg.message_id[:128]
-            look = await uow.people.first_look(platform, message_id, msg.sender_id, msg.chat_id)
-            if look.seen is not None:
-                if inbox_id is not None:
-                    # Handled before under another inbox claim (its mark found no row): close this row too,
-                    # or recovery runs into it until it gives it up. Its reply was given then.
-                    await uow.inbox.mark_handled(inbox_id, self.clock.now())
-                reply, private, command = look.seen
-                return Outcome(Reply(reply, private=private), command, result="duplicate")
-            outcome = await self._decide(uow, msg, parsed, look)
-            now = self.clock.now()
-            # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
-            await uow.messages.record(
-                platform, message_id, outcome.command, outcome.reply.text, outcome.reply.private, now
-            )
-            replies = [p for p in (private_reply(msg, outcome),) if p is not None]
-            if inbox_id is not None and await uow.inbox.mark_handled(inbox_id, now):
-                replies += [
-                    p
-                    for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
-                    if p is not None
-                ]
-            await uow.outbox.add(replies, now)
-            await uow.flush()  # whatever the handler left in the unit, before the COMMIT
-            return outcome
+        """The message's unit of work, run as one call in the database's thread."""
+        return await self.db.run(lambda uow: self._unit(uow, msg, parsed, inbox_id))
+
+    async def _unit(
+        self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None
+    ) -> Outcome:
+        platform, message_id = str(msg.platform), msg.message_id[:128]
+        look = await uow.people.first_look(platform, message_id, msg.sender_id, msg.chat_id)
+        if look.seen is not None:
+            if inbox_id is not None:
+                # Handled before under another inbox claim (its mark found no row): close this row too,
+                # or recovery runs into it until it gives it up. Its reply was given then.
+                await uow.inbox.mark_handled(inbox_id, self.clock.now())
+            reply, private, command = look.seen
+            return Outcome(Reply(reply, private=private), command, result="duplicate")
+        outcome = await self._decide(uow, msg, parsed, look)
+        now = self.clock.now()
+        # Recorded in the same unit of work as the change: a retry finds it, or finds nothing done.
+        await uow.messages.record(
+            platform, message_id, outcome.command, outcome.reply.text, outcome.reply.private, now
+        )
+        replies = [p for p in (private_reply(msg, outcome),) if p is not None]
+        if inbox_id is not None and await uow.inbox.mark_handled(inbox_id, now):
+            replies += [
+                p
+                for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
+                if p is not None
+            ]
+        await uow.outbox.add(replies, now)
+        await uow.flush()  # whatever the handler left in the unit, before the COMMIT
+        return outcome
 
     async def _decide(
         self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook

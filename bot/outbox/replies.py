@@ -43,7 +43,6 @@ async def _reply(worker: Worker, push: ClaimedPush) -> bool:
     if not push.has_target:
         await worker.finish(push, "failed", "回复通道已失效")
         return True
-    async with worker.db.unit_of_work() as uow:  # the route is gone: the target's line takes it
-        await uow.outbox.drop_reply_route(push.id)
+    await worker.db.run(lambda uow: uow.outbox.drop_reply_route(push.id))  # the target's line takes it
     push.reply_url = None
     return False

@@ -20,6 +20,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 
@@ -80,13 +81,13 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """One pass: claim what is due, deliver each line (lines in parallel), record each result."""
-        async with self.db.unit_of_work() as uow:
-            claimed = await uow.outbox.claim(self.clock.now(), self.instance, LEASE, self.batch)
+        claimed = await self.db.run(
+            lambda uow: uow.outbox.claim(self.clock.now(), self.instance, LEASE, self.batch)
+        )
         claimed = await late_replies(self, claimed)
         lines = await self._lines(claimed)
         delivered = await asyncio.gather(*(self._deliver(line, pushes) for line, pushes in lines))
-        async with self.db.unit_of_work() as uow:
-            self.metrics.show_outbox(await uow.outbox.waiting(), self.clock.now())
+        self.metrics.show_outbox(await self.db.run(lambda uow: uow.outbox.waiting()), self.clock.now())
         return sum(delivered)
 
     async def _lines(self, claimed: list[ClaimedPush]) -> list[tuple[Line, list[ClaimedPush]]]:
@@ -98,12 +99,16 @@ class OutboxWorker:
         for push in claimed:
             if push.chat_ref is not None:
                 by_chat[push.chat_ref].append(push)
-        async with self.db.unit_of_work() as uow:
+
+        async def look_up(uow: UnitOfWork) -> tuple[dict[int, Any], Any]:
             chats = {ref: await uow.outbox.chat(ref) for ref in by_chat}
             accounts = await uow.outbox.accounts(
                 {p.staff_id for p in private if p.staff_id is not None},
                 {p.guardian_id for p in private if p.guardian_id is not None},
             )
+            return chats, accounts
+
+        chats, accounts = await self.db.run(look_up)
         targets = resolve(private, accounts, [p for p, m in self.messengers.items() if m.private_ready])
         for push in private:
             target = targets[push.id]
@@ -203,8 +208,7 @@ class OutboxWorker:
         )
 
     async def wait(self, push: ClaimedPush, at: datetime, result: SendResult, *, count: bool) -> Step:
-        async with self.db.unit_of_work() as uow:
-            await uow.outbox.retry(push, at, result.code, count=count)
+        await self.db.run(lambda uow: uow.outbox.retry(push, at, result.code, count=count))
         return Step(wait_from=at)
 
     async def _keep(self, pushes: list[ClaimedPush], held: datetime) -> datetime | None:
@@ -216,8 +220,9 @@ class OutboxWorker:
         now = self.clock.now()
         if held - now > LEASE / 2:
             return held
-        async with self.db.unit_of_work() as uow:
-            kept = await uow.outbox.keep([p.id for p in pushes], self.instance, now + LEASE)
+        kept = await self.db.run(
+            lambda uow: uow.outbox.keep([p.id for p in pushes], self.instance, now + LEASE)
+        )
         if not kept:
             log.warning(
                 "outbox claim lapsed mid-line (%s pushes); leaving them to whoever holds them", len(pushes)
@@ -228,38 +233,31 @@ class OutboxWorker:
     async def _release(self, pushes: list[ClaimedPush], at: datetime) -> None:
         """Hand claimed pushes back, unsent, to be claimed again from `at`."""
         if pushes:
-            async with self.db.unit_of_work() as uow:
-                await uow.outbox.release(pushes, at)
+            await self.db.run(lambda uow: uow.outbox.release(pushes, at))
 
     async def finish(self, push: ClaimedPush, state: str, note: str) -> None:
-        async with self.db.unit_of_work() as uow:
-            await uow.outbox.finish(push.id, state, note, self.clock.now())
+        await self.db.run(lambda uow: uow.outbox.finish(push.id, state, note, self.clock.now()))
 
     async def progress(self, push: ClaimedPush, done: int, parts: int) -> None:
         """Parts `1..done` of a multi-part push went through (the last one is recorded as `sent`)."""
         if done < parts:
-            async with self.db.unit_of_work() as uow:
-                await uow.outbox.progress(push.id, done)
+            await self.db.run(lambda uow: uow.outbox.progress(push.id, done))
 
     async def started(self, push: ClaimedPush) -> None:
-        async with self.db.unit_of_work() as uow:
-            await uow.outbox.started(push.id, self.clock.now())
+        await self.db.run(lambda uow: uow.outbox.started(push.id, self.clock.now()))
 
     async def _mark_broken(self, chat: PushChat, result: SendResult) -> None:
         """The chat's robot is gone: marked broken, and its school's admins told, in one unit of work."""
-        async with self.db.unit_of_work() as uow:
+
+        async def broken(uow: UnitOfWork) -> None:
             await uow.outbox.mark_broken(chat.id, f"{result.code} {result.detail}")
-            await self._notify(
-                uow,
-                chat.class_group_id,
-                f"chat-broken:{chat.id}:{result.code}",
-                BROKEN_TEXT,
-                code=result.code,
-            )
+            key = f"chat-broken:{chat.id}:{result.code}"
+            await self._notify(uow, chat.class_group_id, key, BROKEN_TEXT, code=result.code)
+
+        await self.db.run(broken)
 
     async def _tell_admins(self, class_group_id: int | None, key: str, text: str, **values: str) -> None:
-        async with self.db.unit_of_work() as uow:
-            await self._notify(uow, class_group_id, key, text, **values)
+        await self.db.run(lambda uow: self._notify(uow, class_group_id, key, text, **values))
 
     async def _notify(
         self, uow: UnitOfWork, class_group_id: int | None, key: str, text: str, **values: str

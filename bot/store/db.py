@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.sqlite_driver import one_hop_dbapi
+from bot.store.one_call import OneCall
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,18 @@ def is_transient(exc: BaseException) -> bool:
             return True
         if _transient_state(exc.orig):
             return True
+        if isinstance(exc, sa_exc.OperationalError) and _no_server_state(exc.orig):
+            return True  # psycopg: connecting failed or the connection broke before the server answered
         # SQLite: the write lock still held by another process after busy_timeout.
         return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
         return True  # no pooled connection free in time, or a connection that failed its ping
     return isinstance(exc, OSError) or _transient_state(exc)
+
+
+def _no_server_state(exc: BaseException | None) -> bool:
+    """A driver error that has a `sqlstate` slot and nothing in it: the server never answered (psycopg)."""
+    return exc is not None and hasattr(exc, "sqlstate") and exc.sqlstate is None
 
 
 def _transient_state(exc: BaseException | None) -> bool:
@@ -80,8 +87,8 @@ async def retry_transient(op: Callable[[], Awaitable[T]], budget: float, what: s
             log.warning("%s: database unavailable (%s), retrying", what, type(exc).__name__)
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_conn.isolation_level = None
@@ -92,34 +99,46 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Take the write lock up front: two writers then queue instead of failing on upgrade.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
-    """The one engine of a process, with a session factory and the migration entry point."""
+    """The one database of a process: an engine for `unit_of_work()` blocks, a second, synchronous one for
+    units of work run as one call in the database's thread (`run`), and the migration entry point."""
+
+    # Units of work `run` may have in flight at once on PostgreSQL: one connection and one thread each.
+    PG_THREADS = 8
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = make_url(url)
         # Statement parameters (phones, health notes, webhook keys) stay out of exception texts and out of
         # the logs, echo or not: echo shows the SQL only.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        sync_kwargs = dict(kwargs)
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-                # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE): in-process callers
-                # queue for a single connection in order instead of polling the lock in busy_timeout sleeps.
                 kwargs.update(pool_size=1, max_overflow=0)
-            kwargs["module"] = one_hop_dbapi()
+                sync_kwargs.update(pool_size=1, max_overflow=0)
+            sync_kwargs["connect_args"] = {"check_same_thread": False}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            sync_kwargs.update(pool_size=self.PG_THREADS, max_overflow=0, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)
+        sync_engine = create_engine(_sync_url(self.url), **sync_kwargs)
         if self.is_sqlite:
-            _prepare_sqlite(self.engine)
+            _prepare_sqlite(self.engine.sync_engine)
+            _prepare_sqlite(sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._one_call = OneCall(sync_engine, 0 if self.is_sqlite else self.PG_THREADS, UnitOfWork)
+        # SQLite has one writer: every transaction takes its lock up front (BEGIN IMMEDIATE), and callers in
+        # this process queue here in order instead of polling the lock in busy_timeout sleeps.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._holder: asyncio.Task[Any] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,14 +147,34 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block ends normally, rolls back on any error."""
-        async with self.sessions() as session, session.begin():
+        async with self._turn(), self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """A unit of work with its repositories: commits when the block ends normally, else rolls back."""
-        async with self.sessions() as session, session.begin():
+        async with self._turn(), self.sessions() as session, session.begin():
             yield UnitOfWork(session)
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`work(uow)` as one unit of work, run as one call in the database's thread (see bot/store/one_call):
+        committed when it returns, rolled back when it raises. `work` awaits only its repositories."""
+        async with self._turn():
+            return await self._one_call.run(work)
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """SQLite: this process's turn at the writer (a unit opened inside another by the same task shares it)."""
+        task = asyncio.current_task()
+        if self._writer is None or self._holder is task:
+            yield
+            return
+        async with self._writer:
+            self._holder = task
+            try:
+                yield
+            finally:
+                self._holder = None
 
     async def ping(self) -> None:
         """One round trip to the database (the health check): raises when it is away."""
@@ -156,7 +195,15 @@ class Database:
             return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
     async def dispose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._one_call.close)
         await self.engine.dispose()
+
+
+def _sync_url(url: URL) -> URL:
+    """The same database through a synchronous driver: pysqlite for SQLite, psycopg for PostgreSQL."""
+    return url.set(
+        drivername="sqlite+pysqlite" if url.get_backend_name() == "sqlite" else "postgresql+psycopg"
+    )
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

@@ -204,12 +204,15 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
     live = await first.receive(message("both-1"))
     seen = await second.receive(message("both-1"))
     assert live.fresh and not seen.fresh
-    find = InboxRepo.find
+    find, loop = InboxRepo.find, asyncio.get_running_loop()
 
-    async def commits_meanwhile(*args: Any) -> Any:
-        # The first instance's handler commits between the retry's reads.
+    async def handled_by_the_first() -> None:
         release.set()
         await first.drain(10)
+
+    async def commits_meanwhile(*args: Any) -> Any:
+        # The first instance's handler commits (in another database thread) between the retry's reads.
+        asyncio.run_coroutine_threadsafe(handled_by_the_first(), loop).result(10)
         return await find(*args)
 
     monkeypatch.setattr(InboxRepo, "find", commits_meanwhile)
@@ -401,28 +404,31 @@ async def test_a_retry_that_joins_the_handling_in_this_process_is_counted_a_dupl
 async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
     services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The caller gives up (cancelled) while the intake commits: whether it was stored or not, nothing waits
-    # for it in this process; if stored, recovery handles it once the claim lapsed.
-    unit_of_work, committing = db.unit_of_work, asyncio.Event()  # the inbox writes in units of work
+    # The caller gives up (cancelled) while the intake commits in the database's thread: the COMMIT goes
+    # through there, nothing is handled or waited for in this process, and recovery handles it once its claim
+    # lapsed (the platform, never acknowledged, may also send it again: then it is found and claimed).
+    run, committed = db.run, asyncio.Event()
 
-    @contextlib.asynccontextmanager
-    async def slow_commit() -> Any:
-        async with unit_of_work() as uow:
-            yield uow
-            if not committing.is_set():
-                committing.set()
-                await asyncio.Event().wait()  # cancelled here, before the COMMIT
+    async def cancelled_after_commit(work: Any) -> Any:
+        result = await run(work)
+        committed.set()
+        await asyncio.Event().wait()  # cancelled here, after the COMMIT, before the caller sees it
+        return result
 
-    monkeypatch.setattr(db, "unit_of_work", slow_commit)
+    monkeypatch.setattr(db, "run", cancelled_after_commit)
     inbox = Inbox(services.pipeline, instance="here:1")
     intake = asyncio.create_task(inbox.receive(message("gone-1")))
-    await committing.wait()
+    await committed.wait()
     intake.cancel()
     with pytest.raises(asyncio.CancelledError):
         await intake
+    monkeypatch.undo()
     await inbox.drain(10)
     assert not inbox.inflight
-    assert (await counts(db))["inbox"] == [] and not await inbox.recover()  # rolled back: never acknowledged
+    assert (await counts(db))["inbox"] == [("gone-1", "received")] and not await inbox.recover()  # claim held
+    later = replace(services.pipeline, clock=FixedClock(NOW + timedelta(minutes=1)))
+    assert await Inbox(later, instance="here:1").recover() == 1
+    assert (await counts(db))["inbox"] == [("gone-1", "handled")] and (await counts(db))["leaves"] == 1
 
 
 async def test_an_empty_message_is_closed_in_the_inbox(services: Services, db: Database) -> None:

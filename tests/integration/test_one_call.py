@@ -1,0 +1,72 @@
+"""Units of work run as one call (`Database.run`): committed on return, rolled back on error or on an await of
+anything but the database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.store.db import Database
+from bot.store.inbound_tables import ProcessedMessage
+from bot.store.one_call import Suspended, needs_orm
+from bot.store.uow import UnitOfWork
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+async def record(uow: UnitOfWork, message_id: str) -> None:
+    await uow.messages.record("wecom", message_id, "请假", "好的", False, NOW)
+
+
+async def seen(db: Database, message_id: str) -> object:
+    return await db.run(lambda uow: uow.messages.seen("wecom", message_id))
+
+
+async def test_a_unit_commits_when_it_returns(db: Database) -> None:
+    assert await db.run(lambda uow: record(uow, "m-1")) is None
+    assert await seen(db, "m-1") == ("好的", False, "请假")
+
+
+async def test_a_unit_that_raises_leaves_nothing(db: Database) -> None:
+    async def fails(uow: UnitOfWork) -> None:
+        await record(uow, "m-2")
+        raise ValueError("after the write")
+
+    with pytest.raises(ValueError, match="after the write"):
+        await db.run(fails)
+    assert await seen(db, "m-2") is None
+
+
+async def test_a_unit_that_awaits_something_else_is_refused_and_rolled_back(db: Database) -> None:
+    async def sleeps(uow: UnitOfWork) -> None:
+        await record(uow, "m-3")
+        await asyncio.sleep(0)  # would block the database's thread (or the loop) on something not its own
+
+    with pytest.raises(Suspended):
+        await db.run(sleeps)
+    assert await seen(db, "m-3") is None
+
+
+async def test_units_run_at_once_all_commit(db: Database) -> None:
+    await asyncio.gather(*(db.run(lambda uow, i=i: record(uow, f"m-many-{i}")) for i in range(40)))
+    assert all([await seen(db, f"m-many-{i}") for i in range(40)])
+
+
+async def test_block_units_and_one_call_units_interleave(db: Database) -> None:
+    async def block(i: int) -> None:
+        async with db.unit_of_work() as uow:
+            await record(uow, f"m-block-{i}")
+
+    await asyncio.gather(
+        *(block(i) if i % 2 else db.run(lambda uow, i=i: record(uow, f"m-block-{i}")) for i in range(20))
+    )
+    assert all([await seen(db, f"m-block-{i}") for i in range(20)])
+
+
+def test_only_selects_of_mapped_objects_need_the_orm() -> None:
+    assert needs_orm(select(ProcessedMessage))
+    assert not needs_orm(select(ProcessedMessage.message_id))
+    assert not needs_orm(select(ProcessedMessage.__table__))
