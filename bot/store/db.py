@@ -1,4 +1,4 @@
-"""Engine and sessions: SQLite (WAL, foreign keys, immediate transactions) or PostgreSQL via asyncpg."""
+"""Engines and units of work: SQLite (WAL, foreign keys, immediate transactions) or PostgreSQL via asyncpg."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.one_call import OneCall
+from bot.store.one_call import BUSY_MS, OneCall
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,11 @@ def is_transient(exc: BaseException) -> bool:
             return True
         if _transient_state(exc.orig):
             return True
-        if isinstance(exc, sa_exc.OperationalError) and _no_server_state(exc.orig):
-            return True  # psycopg: connecting failed or the connection broke before the server answered
         # SQLite: the write lock still held by another process after busy_timeout.
         return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
         return True  # no pooled connection free in time, or a connection that failed its ping
     return isinstance(exc, OSError) or _transient_state(exc)
-
-
-def _no_server_state(exc: BaseException | None) -> bool:
-    """A driver error that has a `sqlstate` slot and nothing in it: the server never answered (psycopg)."""
-    return exc is not None and hasattr(exc, "sqlstate") and exc.sqlstate is None
 
 
 def _transient_state(exc: BaseException | None) -> bool:
@@ -87,7 +80,7 @@ async def retry_transient(op: Callable[[], Awaitable[T]], budget: float, what: s
             log.warning("%s: database unavailable (%s), retrying", what, type(exc).__name__)
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, busy_ms: int = 30000) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
@@ -95,7 +88,7 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -106,11 +99,8 @@ def _prepare_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """The one database of a process: an engine for `unit_of_work()` blocks, a second, synchronous one for
-    units of work run as one call in the database's thread (`run`), and the migration entry point."""
-
-    # Units of work `run` may have in flight at once on PostgreSQL: one connection and one thread each.
-    PG_THREADS = 8
+    """The one database of a process: an engine for `unit_of_work()` blocks, on SQLite a second, synchronous
+    one for units of work run as one call (`run`, see bot/store/one_call.py), and the migration entry point."""
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = make_url(url)
@@ -127,14 +117,14 @@ class Database:
             sync_kwargs["connect_args"] = {"check_same_thread": False}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-            sync_kwargs.update(pool_size=self.PG_THREADS, max_overflow=0, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)
-        sync_engine = create_engine(_sync_url(self.url), **sync_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._one_call: OneCall | None = None
         if self.is_sqlite:
             _prepare_sqlite(self.engine.sync_engine)
-            _prepare_sqlite(sync_engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._one_call = OneCall(sync_engine, 0 if self.is_sqlite else self.PG_THREADS, UnitOfWork)
+            sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"), **sync_kwargs)
+            _prepare_sqlite(sync_engine, BUSY_MS)  # waits longer than that asleep, not blocking the loop
+            self._one_call = OneCall(sync_engine, UnitOfWork)
         # SQLite has one writer: every transaction takes its lock up front (BEGIN IMMEDIATE), and callers in
         # this process queue here in order instead of polling the lock in busy_timeout sleeps.
         self._writer = asyncio.Lock() if self.is_sqlite else None
@@ -157,8 +147,13 @@ class Database:
             yield UnitOfWork(session)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """`work(uow)` as one unit of work, run as one call in the database's thread (see bot/store/one_call):
-        committed when it returns, rolled back when it raises. `work` awaits only its repositories."""
+        """`work(uow)` as one unit of work: committed when it returns, rolled back when it raises. `work` awaits
+        only its repositories: on SQLite it runs as one synchronous call (bot/store/one_call.py)."""
+        if (
+            self._one_call is None
+        ):  # PostgreSQL: the same unit over asyncpg (psycopg in threads measured slower)
+            async with self.unit_of_work() as uow:
+                return await work(uow)
         async with self._turn():
             return await self._one_call.run(work)
 
@@ -195,15 +190,9 @@ class Database:
             return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
     async def dispose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._one_call.close)
+        if self._one_call is not None:
+            self._one_call.close()
         await self.engine.dispose()
-
-
-def _sync_url(url: URL) -> URL:
-    """The same database through a synchronous driver: pysqlite for SQLite, psycopg for PostgreSQL."""
-    return url.set(
-        drivername="sqlite+pysqlite" if url.get_backend_name() == "sqlite" else "postgresql+psycopg"
-    )
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

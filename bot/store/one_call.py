@@ -1,31 +1,35 @@
-"""A unit of work as one synchronous call in the database's own thread (issue 17).
+"""A unit of work as one synchronous call (issue 17), for SQLite.
 
 The repositories are written against the `AsyncSession` surface (`await session.execute(...)`). Here they get
-`CallSession`: the same surface over a synchronous `Session` on a synchronous engine (pysqlite, psycopg), whose
-coroutines return without ever suspending. So a whole unit of work - the message's handler, its repositories,
-its audit and outbox writes - is one coroutine that runs to its end in a single `send`, and `OneCall.run`
-hands that to the database's thread in one hop: no hop per statement, no greenlet, no event-loop round trip
-between statements. The event loop meanwhile reads, decrypts and answers other requests.
+`CallSession`: the same surface over a synchronous `Session` on a synchronous pysqlite engine, whose coroutines
+return without ever suspending. So a whole unit of work - the message's handler, its repositories, its audit
+and outbox writes - is one coroutine that runs to its end in a single `send`, right on the event loop's thread:
+no thread hop, no greenlet and no event-loop round trip per statement (SQLite's statements take microseconds;
+the hops cost more than they did). Core statements go straight to the Connection, not through the ORM.
 
 A unit that awaits anything but its repositories (a platform call, a sleep) would suspend: `drive` refuses it
-with an error instead of blocking, so such work keeps `Database.unit_of_work()`.
+with an error (rolled back), so such work keeps `Database.unit_of_work()`.
 
-SQLite: one connection in one thread (the writer). PostgreSQL: a pool of connections, one thread each.
+The loop must never wait long on SQLite's write lock (another process, such as a roster import, may hold it):
+this engine's connection waits `BUSY_MS` at most, and `OneCall.run` tries the unit again after an async sleep
+for up to `BUSY_BUDGET` seconds, as the driver's own busy timeout would have, without blocking the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+BUSY_MS = 20  # the longest the loop blocks on a lock held by another process
+BUSY_BUDGET = 30.0  # then the unit is tried again after a sleep, for this long in all
 
 
 class Suspended(RuntimeError):
@@ -109,42 +113,41 @@ class CallSession:
     def get_bind(self, *args: Any, **kwargs: Any) -> Any:
         return self.sync_session.get_bind(*args, **kwargs)
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[Any]:
         with self.sync_session.begin_nested() as nested:
             yield nested
 
 
-class OneCall:
-    """Runs units of work on a synchronous engine, each as one call in one of the database's threads."""
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's write lock held by another process past our short busy timeout."""
+    return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
 
-    def __init__(self, engine: Engine, threads: int, make_unit: Callable[[Any], Any]) -> None:
+
+class OneCall:
+    """Runs units of work on a synchronous engine, each as one call on the caller's thread."""
+
+    def __init__(self, engine: Engine, make_unit: Callable[[Any], Any]) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.threads = threads
-        self.executor: ThreadPoolExecutor | None = None
         self.make_unit = make_unit
 
     async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        """`work(uow)` in one transaction, as one call in a database thread (or right here, with no threads):
-        committed when it returns, rolled back when it raises (its error is raised here)."""
-        if not self.threads:
-            return self._call(work)
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="db")
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(self.executor, context.run, self._call, work)
+        """`work(uow)` in one transaction, as one call: committed when it returns, rolled back when it raises
+        (its error is raised here). While another process holds the write lock it is tried again later."""
+        started, delay = time.monotonic(), 0.005
+        while True:
+            try:
+                return self._call(work)
+            except sa_exc.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() - started > BUSY_BUDGET:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
     def _call(self, work: Callable[[Any], Awaitable[T]]) -> T:
         with self.sessions() as session, session.begin():
             return drive(work(self.make_unit(CallSession(session))))  # type: ignore[arg-type]
 
     def close(self) -> None:
-        """Close the connections in the thread that used them, then the threads (made again if used again)."""
-        executor, self.executor = self.executor, None
-        if executor is None:
-            self.engine.dispose()
-            return
-        executor.submit(self.engine.dispose).result()
-        executor.shutdown(wait=True)
+        self.engine.dispose()

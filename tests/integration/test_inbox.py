@@ -204,15 +204,12 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
     live = await first.receive(message("both-1"))
     seen = await second.receive(message("both-1"))
     assert live.fresh and not seen.fresh
-    find, loop = InboxRepo.find, asyncio.get_running_loop()
-
-    async def handled_by_the_first() -> None:
-        release.set()
-        await first.drain(10)
+    find = InboxRepo.find
 
     async def commits_meanwhile(*args: Any) -> Any:
-        # The first instance's handler commits (in another database thread) between the retry's reads.
-        asyncio.run_coroutine_threadsafe(handled_by_the_first(), loop).result(10)
+        # The first instance's handler commits between the retry's reads.
+        release.set()
+        await first.drain(10)
         return await find(*args)
 
     monkeypatch.setattr(InboxRepo, "find", commits_meanwhile)

@@ -4,6 +4,7 @@ anything but the database, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -41,6 +42,9 @@ async def test_a_unit_that_raises_leaves_nothing(db: Database) -> None:
 
 
 async def test_a_unit_that_awaits_something_else_is_refused_and_rolled_back(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL runs the same unit on the event loop over asyncpg")
+
     async def sleeps(uow: UnitOfWork) -> None:
         await record(uow, "m-3")
         await asyncio.sleep(0)  # would block the database's thread (or the loop) on something not its own
@@ -70,3 +74,33 @@ def test_only_selects_of_mapped_objects_need_the_orm() -> None:
     assert needs_orm(select(ProcessedMessage))
     assert not needs_orm(select(ProcessedMessage.message_id))
     assert not needs_orm(select(ProcessedMessage.__table__))
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for_without_blocking_the_loop(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite's one write lock")
+    other = sqlite3.connect(str(db.url.database), isolation_level=None)  # say, a roster import in a CLI
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.5)
+        other.execute("COMMIT")
+
+    ticker, releaser = asyncio.create_task(ticking()), asyncio.create_task(release_later())
+    try:
+        await db.run(lambda uow: record(uow, "m-locked"))
+    finally:
+        ticker.cancel()
+        await releaser
+        other.close()
+    assert releaser.done() and ticks >= 20  # the loop went on while the unit waited for the lock
+    assert await seen(db, "m-locked") is not None
