@@ -3,7 +3,10 @@
 in the same run in its own process(es).
 
 Run: python bench/callbacks.py [--requests 2000] [--concurrency 32] [--pg-url postgresql+asyncpg://...]
-     [--profile DIR]   (the bot servers run under `py-spy record`: DIR/<leg>.txt, collapsed stacks)
+     [--workers N] [--profile DIR]
+--workers N: `tuoguan serve --workers N` and N hello-world processes on one port (SO_REUSEPORT).
+--profile DIR: the bot servers run under `py-spy record` (DIR/<leg>.txt, collapsed stacks).
+BENCH_THREADS=1 prints each server thread's CPU per request.
 Target (issue 17): ratio >= 0.25 of hello world and p99 < 100 ms on SQLite and on PostgreSQL. Each leg prints the
 server's CPU per message (user + system time of the server processes over the run, from /proc).
 """
@@ -35,17 +38,24 @@ from bot.platforms.wecom import WecomCrypto  # noqa: E402
 TOKEN, KEY = "bench-token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 PARENTS = ["parent-li", "parent-liu", "parent-chen", "parent-zhang-grandma"]
 HELLO = """
-import sys
+import signal, subprocess, sys
 from aiohttp import web
 
 async def hello(request):
     await request.read()
     return web.Response(text="hello")
 
+port, count = sys.argv[1], int(sys.argv[2])
+others = [subprocess.Popen([sys.executable, __file__, port, "1"]) for _ in range(count - 1)]  # same port
+signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
 app = web.Application()
 app.router.add_post("/", hello)
 app.router.add_get("/healthz", hello)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, reuse_port=True)
+try:
+    web.run_app(app, host="127.0.0.1", port=int(port), access_log=None, print=None, reuse_port=True)
+finally:
+    for other in others:
+        other.terminate()
 """
 
 
@@ -141,6 +151,7 @@ async def measured(
     url: str,
     requests: list[tuple[dict[str, str], bytes]],
     concurrency: int,
+    workers: int = 1,
 ) -> dict[str, float]:
     """Start the server command, wait for /healthz, send the requests, and add its CPU per request."""
     log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
@@ -150,6 +161,8 @@ async def measured(
             await wait_ready(port, proc)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}: see {log.name}") from exc
+        if workers > 1:
+            await asyncio.sleep(5)  # the other workers start once the first is set up
         await load(url, requests[: max(1, len(requests) // 20)], concurrency)  # warm up (not counted)
         pids = tree(proc.pid)
         before, threads_before = cpu_seconds(pids), thread_cpu(pids)
@@ -177,11 +190,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
-async def hello_world(n: int, concurrency: int) -> dict[str, float]:
+async def hello_world(n: int, concurrency: int, workers: int) -> dict[str, float]:
     port = free_port()
-    cmd = [sys.executable, "-c", HELLO, str(port)]
+    script = Path(tempfile.mkdtemp(prefix="bench-hello-")) / "hello.py"
+    script.write_text(HELLO)
+    cmd = [sys.executable, str(script), str(port), str(workers)]
     return await measured(
-        cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency
+        cmd, dict(os.environ), port, f"http://127.0.0.1:{port}/", [({}, b"{}")] * n, concurrency, workers
     )
 
 
@@ -222,7 +237,7 @@ async def empty_database(url: str) -> None:
 
 
 async def bot_callbacks(
-    db_url: str, n: int, concurrency: int, profile: Path | None = None
+    db_url: str, n: int, concurrency: int, workers: int = 1, profile: Path | None = None
 ) -> dict[str, float]:
     if not db_url.startswith("sqlite"):
         await empty_database(db_url)
@@ -235,6 +250,7 @@ async def bot_callbacks(
         TUOGUAN_LOG__LEVEL="WARNING",
     )
     cmd = [sys.executable, "-m", "bot", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--workers", str(workers)]
     if profile is not None:
         leg = "sqlite" if db_url.startswith("sqlite") else "postgresql"
         out = profile / f"{leg}.txt"
@@ -253,7 +269,8 @@ async def bot_callbacks(
         ]
     requests = signed_requests(n)
     warm, rest = requests[: n // 20 + 1], requests[n // 20 + 1 :]
-    return await measured(cmd, env, port, f"http://127.0.0.1:{port}/wecom/callback", warm + rest, concurrency)
+    url = f"http://127.0.0.1:{port}/wecom/callback"
+    return await measured(cmd, env, port, url, warm + rest, concurrency, workers)
 
 
 def show(label: str, r: dict[str, float]) -> None:
@@ -268,16 +285,17 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pg-url", default="")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (hello world: as many)")
     parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy profiles of the bot")
     args = parser.parse_args()
-    base = await hello_world(args.requests, args.concurrency)
+    base = await hello_world(args.requests, args.concurrency, args.workers)
     show("aiohttp hello world", base)
     with tempfile.TemporaryDirectory() as tmp:
         legs = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")]
         if args.pg_url:
             legs.append(("postgresql", args.pg_url))
         for name, url in legs:
-            result = await bot_callbacks(url, args.requests, args.concurrency, args.profile)
+            result = await bot_callbacks(url, args.requests, args.concurrency, args.workers, args.profile)
             show(f"wecom callback ({name})", result)
             print(f"{'':<28} ratio to hello world: {result['rps'] / base['rps']:.3f}")
 

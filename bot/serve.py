@@ -38,8 +38,14 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         settings.server.sim = args.sim
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    if workers > 1 and not port:
+        log.error("server.workers %d needs a fixed port (port 0 picks one per process): one worker", workers)
+        workers = 1
     app = create_app(settings)
-
+    if getattr(args, "secondary", False):  # one more worker (bot/workers.py): callbacks only
+        serve_until_signal(app, host, port, settings, reuse_port=True)
+        return 0
     if args.demo:
 
         async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -52,7 +58,12 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
 
         app.cleanup_ctx.append(demo_ctx)
     opened = wire_background(app)
-    log.info("托管助手 listening on http://%s:%s", host, port)
+    if workers > 1:
+        from bot.workers import secondary_argv, workers_ctx
+
+        config = getattr(args, "config", None)
+        app.cleanup_ctx.append(workers_ctx(secondary_argv(host, port, config), workers))
+    log.info("托管助手 listening on http://%s:%s (%d worker process(es))", host, port, workers)
     for line in opened:
         log.info("长连接: %s", line)
     if not opened:
@@ -61,15 +72,23 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
 
     if sim_enabled(settings):
         log.info("本地群聊模拟器: http://%s:%s/sim", host, port)
-    serve_until_signal(app, host, port, settings)
+    serve_until_signal(app, host, port, settings, reuse_port=workers > 1)
     return 0
 
 
-async def _serve_forever(app: web.Application, host: str, port: int, settings: Settings) -> None:
+async def _serve_forever(
+    app: web.Application, host: str, port: int, settings: Settings, reuse_port: bool
+) -> None:
     from bot.web.limits import start_server
 
     runner, _site = await start_server(
-        app, host, port, settings.server, handle_signals=True, access_log=settings.server.access_log
+        app,
+        host,
+        port,
+        settings.server,
+        handle_signals=True,
+        access_log=settings.server.access_log,
+        reuse_port=reuse_port,
     )
     try:
         await asyncio.Event().wait()  # until SIGINT/SIGTERM (GracefulExit) or cancellation
@@ -77,11 +96,13 @@ async def _serve_forever(app: web.Application, host: str, port: int, settings: S
         await runner.cleanup()  # drains background replies, stops the scheduler and the outbox worker
 
 
-def serve_until_signal(app: web.Application, host: str, port: int, settings: Settings) -> None:
+def serve_until_signal(
+    app: web.Application, host: str, port: int, settings: Settings, *, reuse_port: bool = False
+) -> None:
     """What web.run_app does (SIGINT/SIGTERM end it gracefully), with the server limits of bot.web.limits."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    main = loop.create_task(_serve_forever(app, host, port, settings))
+    main = loop.create_task(_serve_forever(app, host, port, settings, reuse_port))
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):

@@ -50,6 +50,9 @@ class ServerSettings(BaseModel):
     max_connections: int = 1000
     # One log line per HTTP request (aiohttp's access log): off by default, as it costs on every callback.
     access_log: bool = False
+    # Processes answering callbacks on the same port (SO_REUSEPORT); the scheduler, the outbox, the long
+    # connections and the inbox's recovery run in the first one only (bot/workers.py).
+    workers: int = Field(default=1, ge=1, le=64)
 
 
 class SimSettings(BaseModel):

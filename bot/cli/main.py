@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="端口 (默认取配置 server.port)")
     serve.add_argument("--demo", action="store_true", help="数据库为空时先载入演示学校")
     serve.add_argument("--sim", action="store_true", default=None, help="开启本地群聊模拟器 /sim")
+    serve.add_argument("--workers", type=int, help="工作进程数 (默认取配置 server.workers, 即 1)")
+    serve.add_argument("--secondary", action="store_true", help=argparse.SUPPRESS)  # started by --workers
 
     db = sub.add_parser("db", parents=[common], help="数据库")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -142,9 +142,10 @@ class LimitedSite(web.BaseSite):
         max_connections: int,
         notes: RateLimitedLog | None = None,
         backlog: int = 1024,
+        reuse_port: bool = False,
     ) -> None:
         super().__init__(runner, backlog=backlog)
-        self._host, self._port = host, port
+        self._host, self._port, self._reuse_port = host, port, reuse_port
         self.limiter = ConnectionLimiter(
             runner.server, usable_connections(max_connections), notes or RateLimitedLog()
         )
@@ -162,7 +163,12 @@ class LimitedSite(web.BaseSite):
         await super().start()
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            self.limiter, self._host, self._port, backlog=self._backlog, reuse_address=True
+            self.limiter,
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=True,
+            reuse_port=self._reuse_port or None,
         )
 
 
@@ -204,6 +210,7 @@ async def start_server(
     *,
     handle_signals: bool = False,
     access_log: bool = True,
+    reuse_port: bool = False,
 ) -> tuple[web.AppRunner, LimitedSite]:
     """Set up `app` behind the limits of `server_settings` (header_timeout_seconds, max_connections)."""
     notes = RateLimitedLog()
@@ -216,6 +223,6 @@ async def start_server(
         kwargs["access_log"] = None
     runner = web.AppRunner(app, **kwargs)
     await runner.setup()
-    site = LimitedSite(runner, host, port, server_settings.max_connections, notes)
+    site = LimitedSite(runner, host, port, server_settings.max_connections, notes, reuse_port=reuse_port)
     await site.start()
     return runner, site
