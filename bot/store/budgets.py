@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import Database
 from bot.store.outbox_tables import SendBudget
+from bot.store.uow import UnitOfWork
 
 PER_MINUTE = 20
 WINDOW_SECONDS = 60.0
@@ -74,7 +75,9 @@ async def reserve(
 
     A pause on the window or on any of `pauses` (e.g. the whole app after its frequency limit) also waits.
     """
-    async with db.transaction() as session:
+
+    async def take(uow: UnitOfWork) -> datetime | None:
+        session = uow.session
         rows = await _locked(session, [window, *pauses], now)
         budget, stamp = rows[window.id], now.timestamp()
         recent = sorted(t for t in budget.sent if stamp - t < seconds)
@@ -97,6 +100,8 @@ async def reserve(
         budget.sent = recent + [stamp] * parts
         budget.updated_at = now.astimezone(UTC)
         return None
+
+    return await db.run(take)
 
 
 async def pause(db: Database, bucket: Bucket, until: datetime, now: datetime) -> None:

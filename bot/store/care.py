@@ -56,6 +56,16 @@ _KIDS_OF_CLASS = _KIDS.where(
 ).order_by(_ST.c.student_no)
 _KIDS_BY_IDS = _KIDS.where(_ST.c.id.in_(bindparam("ids", expanding=True))).order_by(_ST.c.student_no)
 _HEAD_TEACHER = select(_CG.c.head_teacher_id).where(_CG.c.id == bindparam("class_group_id"))
+_LV, _AT, _PK, _PL = (cast(Table, t.__table__) for t in (Leave, Attendance, Pickup, PickupPlan))
+
+
+def _of_day(table: Table) -> ColumnElement[bool]:
+    return table.c.student_id.in_(bindparam("ids", expanding=True)) & (table.c.day == bindparam("day"))
+
+
+# A class's day (class_day): rows with the columns' names, which as_mark/as_pickup/as_plan read.
+_DAY_LEAVES = select(_LV.c.student_id, _LV.c.day).where(_of_day(_LV), _LV.c.cancelled_at.is_(None))
+_DAY_MARKS, _DAY_PICKUPS, _DAY_PLANS = (select(t).where(_of_day(t)) for t in (_AT, _PK, _PL))
 
 
 def as_mark(m: Attendance) -> Mark:
@@ -98,20 +108,13 @@ async def class_day(session: AsyncSession, kids: list[Child], day: date) -> Clas
     result = ClassDay(day, kids)
     if not ids:
         return result
-    leaves = await session.scalars(
-        select(Leave).where(Leave.student_id.in_(ids), Leave.day == day, Leave.cancelled_at.is_(None))
-    )
-    result.leaves = {leave.student_id: LeaveDay(leave.student_id, leave.day) for leave in leaves}
-    marks = await session.scalars(
-        select(Attendance).where(Attendance.student_id.in_(ids), Attendance.day == day)
-    )
-    result.marks = {m.student_id: as_mark(m) for m in marks}
-    pickups = await session.scalars(select(Pickup).where(Pickup.student_id.in_(ids), Pickup.day == day))
-    result.pickups = {p.student_id: as_pickup(p) for p in pickups}
-    plans = await session.scalars(
-        select(PickupPlan).where(PickupPlan.student_id.in_(ids), PickupPlan.day == day)
-    )
-    result.plans = {p.student_id: as_plan(p) for p in plans}
+    await session.flush()  # the unit's own writes first: the reads below are Core (rows, not objects)
+    given = {"ids": ids, "day": day}
+    leaves = (await session.execute(_DAY_LEAVES, given)).all()
+    result.leaves = {sid: LeaveDay(sid, on) for sid, on in leaves}
+    result.marks = {m.student_id: as_mark(m) for m in (await session.execute(_DAY_MARKS, given)).all()}
+    result.pickups = {p.student_id: as_pickup(p) for p in (await session.execute(_DAY_PICKUPS, given)).all()}
+    result.plans = {p.student_id: as_plan(p) for p in (await session.execute(_DAY_PLANS, given)).all()}
     others = [k.id for k in kids if not k.basic_care]
     if others:
         result.course_day = await course_kids(session, others, day)

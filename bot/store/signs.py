@@ -8,6 +8,7 @@ database, so every instance sharing it agrees; they are pruned once the timestam
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.platforms import Rejected
 from bot.store.db import Database, retry_transient
 from bot.store.sign_tables import CallbackSign
+from bot.store.uow import UnitOfWork
 
 WINDOW = timedelta(hours=1)  # dingtalk.WINDOW_MS: a sign older than this is refused as stale anyway
 
@@ -39,19 +41,21 @@ async def claim_sign(
         "signed_at": signed_at,
     }
 
-    async def claim() -> str | None:
-        async with db.transaction() as s:
-            await s.execute(insert(CallbackSign).values(**row).on_conflict_do_nothing())
-            return await s.scalar(
+    async def claim(uow: UnitOfWork) -> str | None:
+        await uow.session.execute(insert(CallbackSign).values(**row).on_conflict_do_nothing())
+        return cast(
+            str | None,
+            await uow.session.scalar(
                 select(CallbackSign.message_id).where(
                     CallbackSign.platform == platform,
                     CallbackSign.timestamp == timestamp,
                     CallbackSign.sign == sign,
                 )
-            )
+            ),
+        )
 
     try:
-        owner = await retry_transient(claim, budget, "sign check")
+        owner = await retry_transient(lambda: db.run(claim), budget, "sign check")
     except (SQLAlchemyError, OSError) as exc:
         raise Rejected(503, f"sign check: database unavailable ({type(exc).__name__})") from None
     if owner != message_id:
