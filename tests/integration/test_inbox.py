@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.util import concurrency
 
 from bot.bootstrap import Services, bootstrap
 from bot.clock import FixedClock
@@ -206,10 +207,15 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
     assert live.fresh and not seen.fresh
     find = InboxRepo.find
 
-    async def commits_meanwhile(*args: Any) -> Any:
-        # The first instance's handler commits between the retry's reads.
+    async def handled_by_the_first() -> None:
         release.set()
         await first.drain(10)
+
+    async def commits_meanwhile(*args: Any) -> Any:
+        # The first instance's handler commits between the retry's reads. The retry's unit runs as one call
+        # in SQLAlchemy's greenlet: the test hands the loop to the first instance from there, as asyncpg does.
+        wait_in_greenlet = getattr(concurrency, "await_", None) or concurrency.await_only
+        wait_in_greenlet(handled_by_the_first())
         return await find(*args)
 
     monkeypatch.setattr(InboxRepo, "find", commits_meanwhile)

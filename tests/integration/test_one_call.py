@@ -42,8 +42,6 @@ async def test_a_unit_that_raises_leaves_nothing(db: Database) -> None:
 
 
 async def test_a_unit_that_awaits_something_else_is_refused_and_rolled_back(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL runs the same unit on the event loop over asyncpg")
 
     async def sleeps(uow: UnitOfWork) -> None:
         await record(uow, "m-3")
