@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.one_call import BUSY_MS, CallSession, OneCall, drive
+from bot.store.one_call import BUSY_MS, OneCall, call_on
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -147,19 +147,16 @@ class Database:
             yield UnitOfWork(session)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """`work(uow)` as one unit of work: committed when it returns, rolled back when it raises. `work` awaits
-        only its repositories: on SQLite it runs as one synchronous call (bot/store/one_call.py)."""
+        """`work(uow)` as one unit of work, run as one call (bot/store/one_call.py; SQLite: inline on the loop,
+        PostgreSQL: in one greenlet): committed when it returns, rolled back when it raises. `work` awaits only
+        its repositories."""
         if self._one_call is None:
             # PostgreSQL: the same one call, in one greenlet over asyncpg (each statement still waits for the
             # server on the loop; psycopg in threads measured slower).
             async with self.sessions() as session, session.begin():
-                return await session.run_sync(lambda sync: self._one_call_on(sync, work))
+                return await session.run_sync(lambda sync: call_on(sync, work, UnitOfWork))
         async with self._turn():
             return await self._one_call.run(work)
-
-    @staticmethod
-    def _one_call_on(session: Any, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        return drive(work(UnitOfWork(CallSession(session))))  # type: ignore[arg-type]
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

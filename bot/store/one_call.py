@@ -119,6 +119,11 @@ class CallSession:
             yield nested
 
 
+def call_on(session: Session, work: Callable[[Any], Awaitable[T]], make_unit: Callable[[Any], Any]) -> T:
+    """`work` on a unit of work over this synchronous session, as one call (in its transaction)."""
+    return drive(work(make_unit(CallSession(session))))  # type: ignore[arg-type]
+
+
 def is_busy(exc: BaseException) -> bool:
     """SQLite's write lock held by another process past our short busy timeout."""
     return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
@@ -147,7 +152,7 @@ class OneCall:
 
     def _call(self, work: Callable[[Any], Awaitable[T]]) -> T:
         with self.sessions() as session, session.begin():
-            return drive(work(self.make_unit(CallSession(session))))  # type: ignore[arg-type]
+            return call_on(session, work, self.make_unit)
 
     def close(self) -> None:
         self.engine.dispose()
