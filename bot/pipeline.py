@@ -135,7 +135,7 @@ class Pipeline:
             log.exception("empty message not closed in the inbox", extra={"message_id": msg.message_id})
 
     async def _once(self, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None) -> Outcome:
-        """The message's unit of work, run as one call in the database's thread."""
+        """The message's unit of work, run as one call (Database.run)."""
         return await self.db.run(lambda uow: self._unit(uow, msg, parsed, inbox_id))
 
     async def _unit(

@@ -1,11 +1,15 @@
-"""A unit of work as one synchronous call (issue 17), for SQLite.
+"""A unit of work as one synchronous call (issue 17).
 
 The repositories are written against the `AsyncSession` surface (`await session.execute(...)`). Here they get
-`CallSession`: the same surface over a synchronous `Session` on a synchronous pysqlite engine, whose coroutines
-return without ever suspending. So a whole unit of work - the message's handler, its repositories, its audit
-and outbox writes - is one coroutine that runs to its end in a single `send`, right on the event loop's thread:
-no thread hop, no greenlet and no event-loop round trip per statement (SQLite's statements take microseconds;
-the hops cost more than they did). Core statements go straight to the Connection, not through the ORM.
+`CallSession`: the same surface over a synchronous `Session`, whose coroutines return without ever suspending.
+So a whole unit of work - the message's handler, its repositories, its audit and outbox writes - is one
+coroutine that runs to its end in a single `send` (`call_on`). Core statements go straight to the unit's
+Connection, not through the ORM.
+
+SQLite (`OneCall`): a synchronous pysqlite engine, the call made right on the event loop's thread: no thread
+hop, no greenlet and no event-loop round trip per statement (SQLite's statements take microseconds; a database
+thread cost more in GIL hand-offs than it saved). PostgreSQL (`Database.run`): the same call inside
+`AsyncSession.run_sync`, one greenlet per unit over asyncpg instead of one per statement.
 
 A unit that awaits anything but its repositories (a platform call, a sleep) would suspend: `drive` refuses it
 with an error (rolled back), so such work keeps `Database.unit_of_work()`.
