@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.one_call import BUSY_MS, OneCall, call_on
+from bot.store.one_call import BUSY_MS, OneCall, call_on, is_busy
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def is_transient(exc: BaseException) -> bool:
         if _transient_state(exc.orig):
             return True
         # SQLite: the write lock still held by another process after busy_timeout.
-        return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
+        return is_busy(exc)
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
         return True  # no pooled connection free in time, or a connection that failed its ping
     return isinstance(exc, OSError) or _transient_state(exc)
@@ -124,7 +124,7 @@ class Database:
             _prepare_sqlite(self.engine.sync_engine)
             sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"), **sync_kwargs)
             _prepare_sqlite(sync_engine, BUSY_MS)  # waits longer than that asleep, not blocking the loop
-            self._one_call = OneCall(sync_engine, UnitOfWork)
+            self._one_call = OneCall(sync_engine)
         # SQLite has one writer: every transaction takes its lock up front (BEGIN IMMEDIATE), and callers in
         # this process queue here in order instead of polling the lock in busy_timeout sleeps.
         self._writer = asyncio.Lock() if self.is_sqlite else None
@@ -154,7 +154,7 @@ class Database:
             # PostgreSQL: the same one call, in one greenlet over asyncpg (each statement still waits for the
             # server on the loop; psycopg in threads measured slower).
             async with self.sessions() as session, session.begin():
-                return await session.run_sync(lambda sync: call_on(sync, work, UnitOfWork))
+                return await session.run_sync(lambda sync: call_on(sync, work))
         async with self._turn():
             return await self._one_call.run(work)
 

@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine, Select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.uow import UnitOfWork
+
 T = TypeVar("T")
 BUSY_MS = 20  # the longest the loop blocks on a lock held by another process
 BUSY_BUDGET = 30.0  # then the unit is tried again after a sleep, for this long in all
@@ -123,25 +125,24 @@ class CallSession:
             yield nested
 
 
-def call_on(session: Session, work: Callable[[Any], Awaitable[T]], make_unit: Callable[[Any], Any]) -> T:
+def call_on(session: Session, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """`work` on a unit of work over this synchronous session, as one call (in its transaction)."""
-    return drive(work(make_unit(CallSession(session))))  # type: ignore[arg-type]
+    return drive(work(UnitOfWork(CallSession(session))))  # type: ignore[arg-type]
 
 
 def is_busy(exc: BaseException) -> bool:
-    """SQLite's write lock held by another process past our short busy timeout."""
+    """SQLite's write lock still held by another connection when the busy timeout ran out."""
     return isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc.orig)
 
 
 class OneCall:
     """Runs units of work on a synchronous engine, each as one call on the caller's thread."""
 
-    def __init__(self, engine: Engine, make_unit: Callable[[Any], Any]) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.make_unit = make_unit
 
-    async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """`work(uow)` in one transaction, as one call: committed when it returns, rolled back when it raises
         (its error is raised here). While another process holds the write lock it is tried again later."""
         started, delay = time.monotonic(), 0.005
@@ -154,9 +155,9 @@ class OneCall:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-    def _call(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    def _call(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         with self.sessions() as session, session.begin():
-            return call_on(session, work, self.make_unit)
+            return call_on(session, work)
 
     def close(self) -> None:
         self.engine.dispose()
