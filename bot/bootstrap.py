@@ -38,7 +38,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, db: Database | Non
     db = db or Database(settings.database.url, echo=settings.database.echo)
     metrics = Metrics()
     pipeline = Pipeline(db=db, settings=settings, clock=clock, table=build_table(), metrics=metrics)
-    inbox = Inbox(pipeline, instance=instance_name())
+    inbox = Inbox(pipeline, instance=instance_name(), one_step=settings.inbox.one_step)
     use_cases = build_use_cases(db, settings, clock)
     jobs = JobDeps(settings=settings, db=db, clock=clock, metrics=metrics, use_cases=use_cases)
     return Services(

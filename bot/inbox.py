@@ -3,7 +3,9 @@
 `Inbox.receive` is the `Receive` every inbound adapter (HTTP callbacks, long connections) is handed. It
 returns once the message is stored; `Accepted.answer(within)` gives the reply if it is ready in time, or
 marks the message deferred, so the pipeline queues its reply for the late route in the message's own unit
-of work. A message taken in and never handled (the process died) is found by `recover` (run by
+of work. One step (`inbox.one_step`, the default): a new message is stored already handled, in the unit of
+work that handles it, so both commit together or neither does; any failure there falls back to the two
+steps (stored, then handled), which deal with errors, conflicts and slow handling. A message taken in and never handled (the process died) is found by `recover` (run by
 `tuoguan serve`, here and in every other instance) once its claim lapsed, handled once, and answered late.
 """
 
@@ -16,14 +18,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from aiohttp import web
 
 from bot.background import running
-from bot.domain.messages import Accepted, IncomingMessage, Platform, Reply
+from bot.domain.messages import Accepted, IncomingMessage, Reply, from_record, to_record
 from bot.handlers import texts
+from bot.handlers.registry import Parsed, ParseError
 from bot.pipeline import Outcome, Pipeline, group_safe
 from bot.store import inbox as store
 from bot.store.db import Backoff, is_transient
@@ -32,44 +34,11 @@ from bot.store.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def to_record(msg: IncomingMessage) -> dict[str, Any]:
-    """The message as the inbox keeps it: enough to handle it and answer it after a restart."""
-    return {
-        "platform": str(msg.platform),
-        "chat_id": msg.chat_id,
-        "sender_id": msg.sender_id,
-        "text": msg.text,
-        "message_id": msg.message_id,
-        "received_at": msg.received_at.isoformat(),
-        "sender_name": msg.sender_name,
-        "is_group": msg.is_group,
-        "reply_url": msg.reply_url,
-        "reply_kind": msg.reply_kind,
-        "reply_expires_at": msg.reply_expires_at.isoformat() if msg.reply_expires_at else None,
-    }
-
-
-def from_record(data: dict[str, Any]) -> IncomingMessage:
-    expires = data.get("reply_expires_at")
-    return IncomingMessage(
-        platform=Platform(data["platform"]),
-        chat_id=data["chat_id"],
-        sender_id=data["sender_id"],
-        text=data["text"],
-        message_id=data["message_id"],
-        received_at=datetime.fromisoformat(data["received_at"]),
-        sender_name=data.get("sender_name", ""),
-        is_group=bool(data.get("is_group", True)),
-        reply_url=data.get("reply_url"),
-        reply_kind=data.get("reply_kind", ""),
-        reply_expires_at=datetime.fromisoformat(expires) if expires else None,
-    )
-
-
 @dataclass
 class Inbox:
     pipeline: Pipeline
     instance: str
+    one_step: bool = True  # store and handle a new message in one unit of work (see the module's doc)
     # message handling in flight in this process, by inbox id: tracked, drained on shutdown
     inflight: dict[int, asyncio.Task[Outcome]] = field(default_factory=dict)
 
@@ -82,6 +51,11 @@ class Inbox:
         `store_within` seconds (default `database.retry_seconds`), then the error is raised: a message is
         never acknowledged to its platform unless it is stored."""
         platform = str(msg.platform)
+        parsed = self.pipeline.parse(msg)
+        if self.one_step and parsed is not None:
+            done = await self._at_once(msg, parsed, store_within)
+            if done is not None:
+                return done
         away = Backoff(
             self.pipeline.settings.database.retry_seconds if store_within is None else store_within
         )
@@ -100,6 +74,41 @@ class Inbox:
         if row is not None and row.id in self.inflight:
             return _Live(self, msg, row.id, self.inflight[row.id], fresh=False)
         return _Seen(self, msg, row.id if row is not None else None)
+
+    async def _at_once(
+        self, msg: IncomingMessage, parsed: Parsed | ParseError, within: float | None
+    ) -> _Done | None:
+        """Store a new message and handle it in one unit of work: None if it was taken in before or the unit
+        failed (rolled back: nothing of it stored), and the two-step path takes it from there."""
+        started, budget = time.perf_counter(), self.pipeline.settings.server.reply_budget_seconds
+        give_up_at = time.monotonic() + (budget if within is None else within)
+
+        async def unit(uow: UnitOfWork) -> Outcome | None:
+            now = self.pipeline.clock.now()
+            stored = await uow.inbox.take_in(
+                str(msg.platform),
+                msg.message_id[:128],
+                to_record(msg),
+                now,
+                self.instance,
+                self._lease,
+                handled=True,
+            )
+            return None if stored is None else await self.pipeline.handle_in(uow, msg, parsed, give_up_at)
+
+        try:
+            outcome = await self.pipeline.db.run(unit)
+        except Exception as exc:
+            log.info(
+                "one-step intake failed (%s); taking the message in first",
+                type(exc).__name__,
+                extra={"message_id": msg.message_id},
+            )
+            return None
+        if outcome is None:
+            return None
+        self.pipeline.account(msg, outcome.command, outcome.result, time.perf_counter() - started)
+        return _Done(msg, outcome)
 
     async def _take_in(
         self, uow: UnitOfWork, *, platform: str, msg: IncomingMessage, inflight: set[int]
@@ -204,6 +213,18 @@ class _Live(Accepted):
         if not self.fresh:  # a retry that joined the handling: counted as the record would answer it
             self.inbox.pipeline.account(self.msg, outcome.command, "duplicate", time.perf_counter() - started)
         return group_safe(outcome.reply, self.msg)
+
+
+@dataclass
+class _Done(Accepted):
+    """A message stored and handled in one step: its reply, unless it was ready too late (then queued)."""
+
+    msg: IncomingMessage
+    outcome: Outcome
+    fresh: bool = True
+
+    async def answer(self, within: float) -> Reply | None:
+        return None if self.outcome.late else group_safe(self.outcome.reply, self.msg)
 
 
 @dataclass

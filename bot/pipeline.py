@@ -49,6 +49,8 @@ class Outcome:
     actor: Actor | None = None
     # ok | refused | not_understood | not_allowed | unknown_sender | duplicate | error
     result: str = "ok"
+    # The reply was ready after its live answer was given up: queued for the late route with the change.
+    late: bool = False
 
 
 @dataclass
@@ -63,10 +65,22 @@ class Pipeline:
         """Handle one message; with `inbox_id`, its inbox row is marked handled in the same unit of work
         (and, when its live answer was given up, the reply is queued for the late route there too)."""
         started = time.perf_counter()
-        text = normalise(msg.text)
-        outcome = await self._handle(msg, text, inbox_id)
+        outcome = await self._handle(msg, self.parse(msg), inbox_id)
         self.account(msg, outcome.command, outcome.result, time.perf_counter() - started)
         return outcome
+
+    def parse(self, msg: IncomingMessage) -> Parsed | ParseError | None:
+        """The message's command, or why there is none; None for a message with no text at all."""
+        text = normalise(msg.text)
+        return self.table.parse(text) if text else None
+
+    async def handle_in(
+        self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, give_up_at: float
+    ) -> Outcome:
+        """Handle the message in the caller's unit of work (the inbox's one-step intake). Its live answer is
+        given up when the unit ends after `give_up_at` (time.monotonic()): the reply is then queued for the
+        late route with the change (`Outcome.late`). Errors propagate: the caller's unit rolls back."""
+        return await self._unit(uow, msg, parsed, None, give_up_at)
 
     def account(self, msg: IncomingMessage, command: str, result: str, elapsed: float) -> None:
         """The metrics and the one log line of a message that went through (or was answered from the record)."""
@@ -83,13 +97,14 @@ class Pipeline:
             },
         )
 
-    async def _handle(self, msg: IncomingMessage, text: str, inbox_id: int | None) -> Outcome:
-        if not text:
+    async def _handle(
+        self, msg: IncomingMessage, parsed: Parsed | ParseError | None, inbox_id: int | None
+    ) -> Outcome:
+        if parsed is None:
             empty = Outcome(Reply(texts.EMPTY), "empty", result="not_understood")
             if inbox_id is not None:
                 await self._close_empty(msg, empty, inbox_id)
             return empty
-        parsed = self.table.parse(text)
         conflicts, away = 0, Backoff(self.settings.database.retry_seconds)
         while conflicts < ATTEMPTS:
             try:
@@ -139,7 +154,12 @@ class Pipeline:
         return await self.db.run(lambda uow: self._unit(uow, msg, parsed, inbox_id))
 
     async def _unit(
-        self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, inbox_id: int | None
+        self,
+        uow: UnitOfWork,
+        msg: IncomingMessage,
+        parsed: Parsed | ParseError,
+        inbox_id: int | None,
+        give_up_at: float | None = None,
     ) -> Outcome:
         platform, message_id = str(msg.platform), msg.message_id[:128]
         look = await uow.people.first_look(platform, message_id, msg.sender_id, msg.chat_id)
@@ -157,7 +177,11 @@ class Pipeline:
             platform, message_id, outcome.command, outcome.reply.text, outcome.reply.private, now
         )
         replies = [p for p in (private_reply(msg, outcome),) if p is not None]
-        if inbox_id is not None and await uow.inbox.mark_handled(inbox_id, now):
+        if inbox_id is not None:
+            outcome.late = await uow.inbox.mark_handled(inbox_id, now)  # deferred while it was handled
+        elif give_up_at is not None:
+            outcome.late = time.monotonic() > give_up_at
+        if outcome.late:
             replies += [
                 p
                 for p in (late_reply(msg, outcome, look.chat.id if look.chat else None, now),)
@@ -172,7 +196,9 @@ class Pipeline:
     ) -> Outcome:
         actor = await uow.people.actor_of(str(msg.platform), msg.sender_id, look.account)
         if actor.is_known:
-            await settle_pending(uow, msg, parsed)  # anything but an answer drops a pending proposal
+            await settle_pending(
+                uow, msg, parsed, look.proposal
+            )  # anything but an answer drops a pending one
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)

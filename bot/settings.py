@@ -69,6 +69,9 @@ class InboxSettings(BaseModel):
     recover_every_seconds: float = 5.0
     # A message whose handling was cut off this many times (it kills the process?) is given up, logged.
     max_attempts: int = 5
+    # A new message is stored already handled, in the unit of work that handles it (one transaction); false:
+    # stored first, then handled (two transactions).
+    one_step: bool = True
 
 
 class SchoolSettings(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Platform(StrEnum):
@@ -108,3 +109,37 @@ class Accepted(ABC):
 
 # What bootstrap hands every inbound adapter (HTTP callbacks, long connections): they never import the pipeline.
 Receive = Callable[[IncomingMessage], Awaitable[Accepted]]
+
+
+def to_record(msg: IncomingMessage) -> dict[str, Any]:
+    """The message as the inbox keeps it: enough to handle it and answer it after a restart."""
+    return {
+        "platform": str(msg.platform),
+        "chat_id": msg.chat_id,
+        "sender_id": msg.sender_id,
+        "text": msg.text,
+        "message_id": msg.message_id,
+        "received_at": msg.received_at.isoformat(),
+        "sender_name": msg.sender_name,
+        "is_group": msg.is_group,
+        "reply_url": msg.reply_url,
+        "reply_kind": msg.reply_kind,
+        "reply_expires_at": msg.reply_expires_at.isoformat() if msg.reply_expires_at else None,
+    }
+
+
+def from_record(data: dict[str, Any]) -> IncomingMessage:
+    expires = data.get("reply_expires_at")
+    return IncomingMessage(
+        platform=Platform(data["platform"]),
+        chat_id=data["chat_id"],
+        sender_id=data["sender_id"],
+        text=data["text"],
+        message_id=data["message_id"],
+        received_at=datetime.fromisoformat(data["received_at"]),
+        sender_name=data.get("sender_name", ""),
+        is_group=bool(data.get("is_group", True)),
+        reply_url=data.get("reply_url"),
+        reply_kind=data.get("reply_kind", ""),
+        reply_expires_at=datetime.fromisoformat(expires) if expires else None,
+    )

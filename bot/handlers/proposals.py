@@ -183,9 +183,12 @@ async def handle_days_answer(ctx: HandlerContext, args: Args) -> Reply:
     return await parsed.spec.handle(ctx, parsed.args)
 
 
-async def settle_pending(uow: UnitOfWork, message: IncomingMessage, parsed: Parsed | ParseError) -> None:
-    """Any message but an answer drops the sender's pending proposal in this chat."""
-    if isinstance(parsed, Parsed) and parsed.spec.name in {CONFIRM, ANSWER_DAYS}:
+async def settle_pending(
+    uow: UnitOfWork, message: IncomingMessage, parsed: Parsed | ParseError, pending: bool = True
+) -> None:
+    """Any message but an answer drops the sender's pending proposal in this chat (`pending`: there may be
+    one; False when the message's first look found none, and then nothing is written)."""
+    if not pending or (isinstance(parsed, Parsed) and parsed.spec.name in {CONFIRM, ANSWER_DAYS}):
         return
     await uow.proposals.drop(who_of(message))
 

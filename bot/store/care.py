@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,11 +68,11 @@ _DAY_LEAVES = select(_LV.c.student_id, _LV.c.day).where(_of_day(_LV), _LV.c.canc
 _DAY_MARKS, _DAY_PICKUPS, _DAY_PLANS = (select(t).where(_of_day(t)) for t in (_AT, _PK, _PL))
 
 
-def as_mark(m: Attendance) -> Mark:
+def as_mark(m: Any) -> Mark:
     return Mark(m.student_id, m.day, m.status, m.id)
 
 
-def as_pickup(p: Pickup) -> PickupRecord:
+def as_pickup(p: Any) -> PickupRecord:
     return PickupRecord(
         p.student_id,
         p.day,
@@ -89,7 +89,7 @@ def as_pickup(p: Pickup) -> PickupRecord:
     )
 
 
-def as_plan(p: PickupPlan) -> Plan:
+def as_plan(p: Any) -> Plan:
     return Plan(p.student_id, p.day, p.expected_time, p.early_time, p.person, p.person_authorised)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from bot.store.one_call import BUSY_MS, OneCall, call_on, is_busy
 from bot.store.uow import UnitOfWork
+from bot.store.wal import WalCheckpointer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,7 +81,7 @@ async def retry_transient(op: Callable[[], Awaitable[T]], budget: float, what: s
             log.warning("%s: database unavailable (%s), retrying", what, type(exc).__name__)
 
 
-def _prepare_sqlite(engine: Engine, busy_ms: int = 30000) -> None:
+def _prepare_sqlite(engine: Engine, busy_ms: int = 30000, checkpoints: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
@@ -90,6 +91,8 @@ def _prepare_sqlite(engine: Engine, busy_ms: int = 30000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not checkpoints:  # left to a WalCheckpointer, off the loop (bot/store/wal.py)
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -123,8 +126,10 @@ class Database:
         if self.is_sqlite:
             _prepare_sqlite(self.engine.sync_engine)
             sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"), **sync_kwargs)
-            _prepare_sqlite(sync_engine, BUSY_MS)  # waits longer than that asleep, not blocking the loop
-            self._one_call = OneCall(sync_engine)
+            file = self.url.database if self.url.database not in (None, "", ":memory:") else None
+            # Waits longer than BUSY_MS asleep, not blocking the loop; checkpoints in a thread of their own.
+            _prepare_sqlite(sync_engine, BUSY_MS, checkpoints=file is None)
+            self._one_call = OneCall(sync_engine, WalCheckpointer(file) if file else None)
         # SQLite has one writer: every transaction takes its lock up front (BEGIN IMMEDIATE), and callers in
         # this process queue here in order instead of polling the lock in busy_timeout sleeps.
         self._writer = asyncio.Lock() if self.is_sqlite else None

@@ -64,8 +64,12 @@ class InboxRepo:
         now: datetime,
         instance: str,
         lease: timedelta,
+        *,
+        handled: bool = False,
     ) -> int | None:
-        """Write a message claimed by `instance`; None if it was taken in before (a retry, a replay)."""
+        """Write a message claimed by `instance`; None if it was taken in before (a retry, a replay).
+
+        `handled`: written as handled, by the unit of work that handles it (it commits with the change)."""
         statement = _TAKE_IN[self.session.get_bind().dialect.name == "postgresql"]
         return cast(
             int | None,
@@ -75,12 +79,13 @@ class InboxRepo:
                     "platform": platform,
                     "message_id": message_id,
                     "message": message,
-                    "state": RECEIVED,
+                    "state": HANDLED if handled else RECEIVED,
                     "deferred": False,
                     "attempts": 1,
                     "claimed_by": instance,
-                    "claimed_until": now + lease,
+                    "claimed_until": None if handled else now + lease,
                     "received_at": now,
+                    "handled_at": now if handled else None,
                 },
             ),
         )

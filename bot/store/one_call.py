@@ -32,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.uow import UnitOfWork
+from bot.store.wal import WalCheckpointer
 
 T = TypeVar("T")
 BUSY_MS = 20  # the longest the loop blocks on a lock held by another process
@@ -47,20 +48,26 @@ def drive(coro: Coroutine[Any, Any, T]) -> T:
     try:
         coro.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     coro.close()
     raise Suspended("a unit of work run as one call awaited something besides its database")
 
 
 def needs_orm(statement: Any) -> bool:
     """Does the statement load mapped objects (`select(Leave)`)? Everything else - columns, inserts, updates,
-    deletes - runs on the Connection, which costs half of what the ORM's execute does per statement."""
+    deletes - runs on the Connection, which costs half of what the ORM's execute does per statement.
+
+    A mapped entity is a selectable annotated with its mapper among the select's raw columns (read directly:
+    `column_descriptions` builds the same answer at ~7 us a statement; it stays the fallback)."""
     if not isinstance(statement, Select):
         return False
-    return any(
-        d.get("entity") is not None and d.get("expr") is d.get("entity")
-        for d in statement.column_descriptions
-    )
+    raw = getattr(statement, "_raw_columns", None)
+    if raw is None:
+        return any(
+            d.get("entity") is not None and d.get("expr") is d.get("entity")
+            for d in statement.column_descriptions
+        )
+    return any(c.is_selectable and "parententity" in getattr(c, "_annotations", ()) for c in raw)
 
 
 class CallSession:
@@ -71,6 +78,7 @@ class CallSession:
 
     def __init__(self, session: Session) -> None:
         self.sync_session = session
+        self._connection: Connection | None = None  # the session's, for its one transaction
 
     def _direct(self, statement: Any) -> Connection | None:
         if needs_orm(statement):
@@ -78,7 +86,9 @@ class CallSession:
         session = self.sync_session
         if session.new or session.dirty or session.deleted:
             session.flush()
-        return session.connection()
+        if self._connection is None:
+            self._connection = session.connection()
+        return self._connection
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         conn = self._direct(statement) if not kwargs else None
@@ -138,9 +148,10 @@ def is_busy(exc: BaseException) -> bool:
 class OneCall:
     """Runs units of work on a synchronous engine, each as one call on the caller's thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, checkpoints: WalCheckpointer | None = None) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.checkpoints = checkpoints  # the engine's connections leave the WAL's checkpoints to it
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """`work(uow)` in one transaction, as one call: committed when it returns, rolled back when it raises
@@ -148,7 +159,10 @@ class OneCall:
         started, delay = time.monotonic(), 0.005
         while True:
             try:
-                return self._call(work)
+                result = self._call(work)
+                if self.checkpoints is not None:
+                    self.checkpoints.committed()
+                return result
             except sa_exc.OperationalError as exc:
                 if not is_busy(exc) or time.monotonic() - started > BUSY_BUDGET:
                     raise
@@ -161,3 +175,5 @@ class OneCall:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.checkpoints is not None:
+            self.checkpoints.close()

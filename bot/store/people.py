@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.actors import Actor, ChildRef, ClassRole, Role
 from bot.domain.children import Child
 from bot.store.inbound_tables import ProcessedMessage
+from bot.store.proposal_tables import Proposal
 from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
 
 
@@ -61,14 +62,15 @@ _CHILDREN = (
     )
     .select_from(_ST.join(_GS, _GS.c.student_id == _ST.c.id).join(_CG, _ST.c.class_group_id == _CG.c.id))
     .where(_GS.c.guardian_id == bindparam("guardian_id"), _ST.c.active.is_(True))
-    .order_by(_ST.c.id)
+    .order_by(_ST.c.student_no, _ST.c.id)  # roster order, as the class's lists are
 )
 
 
 _PM = cast(Table, ProcessedMessage.__table__)
+_PR = cast(Table, Proposal.__table__)
 _ONE = select(literal_column("1").label("one")).subquery("one")
 # What every message needs first, in one statement of at most one row (each join is on a unique key):
-# its dedupe record, the sender's account and person, and the chat's class.
+# its dedupe record, the sender's account and person, the chat's class, and the sender's pending proposal.
 _FIRST_LOOK = select(
     _PM.c.reply,
     _PM.c.private,
@@ -81,6 +83,7 @@ _FIRST_LOOK = select(
     _CG.c.id,
     _CG.c.name,
     _CG.c.school_id,
+    _PR.c.id,
 ).select_from(
     _ONE.outerjoin(
         _PM, and_(_PM.c.platform == bindparam("platform"), _PM.c.message_id == bindparam("message_id"))
@@ -90,6 +93,14 @@ _FIRST_LOOK = select(
     .outerjoin(_GU, _GU.c.id == _ID.c.guardian_id)
     .outerjoin(_CH, and_(_CH.c.platform == bindparam("platform"), _CH.c.chat_id == bindparam("chat_id")))
     .outerjoin(_CG, _CG.c.id == _CH.c.class_group_id)
+    .outerjoin(
+        _PR,
+        and_(
+            _PR.c.platform == bindparam("platform"),
+            _PR.c.chat_id == bindparam("proposal_chat_id"),
+            _PR.c.sender_id == bindparam("proposal_sender_id"),
+        ),
+    )
 )
 
 
@@ -101,22 +112,26 @@ class FirstLook:
     seen: tuple[str, bool, str] | None
     account: tuple[Any, ...] | None
     chat: ChatInfo | None
+    proposal: bool = False  # the sender has a proposal pending in this chat
 
 
 async def first_look(
     session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str
 ) -> FirstLook:
-    """The three read-only lookups every message starts with, in one round trip."""
-    row = (
-        await session.execute(
-            _FIRST_LOOK,
-            {"platform": platform, "message_id": message_id, "user_id": user_id, "chat_id": chat_id},
-        )
-    ).one()
+    """The four read-only lookups every message starts with, in one round trip."""
+    params = {
+        "platform": platform,
+        "message_id": message_id,
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "proposal_chat_id": chat_id[:128],  # as proposals are stored (bot/store/proposals.py)
+        "proposal_sender_id": user_id[:128],
+    }
+    row = (await session.execute(_FIRST_LOOK, params)).one()
     seen = None if row[0] is None else (row[0], bool(row[1]), row[2])
     account = None if row[3] is None else tuple(row[4:10])
     chat = None if row[10] is None else ChatInfo(*row[10:16])
-    return FirstLook(seen, account, chat)
+    return FirstLook(seen, account, chat, proposal=row[16] is not None)
 
 
 async def identify(session: AsyncSession, platform: str, user_id: str) -> Actor:

@@ -285,25 +285,41 @@ async def test_dingtalk_fails_closed_without_a_secret(db: Database, aiohttp_clie
 
 
 async def _slow_callback(
-    db: Database, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch, msgid: str, resp_url: str
+    db: Database,
+    aiohttp_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    msgid: str,
+    resp_url: str,
+    one_step: bool = True,
 ) -> tuple[TestClient, Any]:
-    """A 查询 whose handler is held until the callback has been answered 200 empty: the late path."""
+    """A 查询 whose handling ends after the reply budget, so the callback is answered 200 empty: the late path.
+
+    One step: the handler takes longer than the budget (it holds the loop, as a slow unit does). Two steps:
+    the handling is held until the callback has been answered."""
     base = resp_url.rsplit("/", 1)[0]  # the fake platform's host: late replies go only there
     settings = load_settings(
         wecom={"token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": base},
         server={"reply_budget_seconds": 0.05},
+        inbox={"one_step": one_step},
     )
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)
     services = app[SERVICES]
     release = asyncio.Event()
-    handle = services.pipeline._once
+    handle, decide = services.pipeline._once, services.pipeline._decide
 
     async def held(*args: Any) -> Any:
         await release.wait()
         return await handle(*args)
 
-    monkeypatch.setattr(services.pipeline, "_once", held)
+    async def slow(*args: Any) -> Any:
+        time.sleep(0.1)  # noqa: ASYNC251 (the unit holds the loop past the budget, as a slow one does)
+        return await decide(*args)
+
+    if one_step:
+        monkeypatch.setattr(services.pipeline, "_decide", slow)
+    else:
+        monkeypatch.setattr(services.pipeline, "_once", held)
     client = await aiohttp_client(app)
     query, body = ai_bot_body("查询", msgid, response_url=resp_url)
     resp = await client.post("/wecom/callback", params=query, data=body)
@@ -313,8 +329,9 @@ async def _slow_callback(
     return client, services
 
 
+@pytest.mark.parametrize("one_step", [True, False])
 async def test_slow_answers_go_to_response_url(
-    db: Database, aiohttp_client: Client, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch
+    db: Database, aiohttp_client: Client, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch, one_step: bool
 ) -> None:
     received: list[dict[str, Any]] = []
 
@@ -326,7 +343,7 @@ async def test_slow_answers_go_to_response_url(
     fake.router.add_post("/resp", response_url)
     server = await aiohttp_server(fake)
     _, services = await _slow_callback(
-        db, aiohttp_client, monkeypatch, "ai-slow", str(server.make_url("/resp"))
+        db, aiohttp_client, monkeypatch, "ai-slow", str(server.make_url("/resp")), one_step
     )
     async with (
         aiohttp.ClientSession() as http
@@ -385,7 +402,9 @@ async def test_storing_and_answering_share_one_reply_budget(
     from bot import inbox as inbox_module
 
     settings = load_settings(
-        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY}, server={"reply_budget_seconds": 1.0}
+        wecom={"token": TOKEN, "encoding_aes_key": AES_KEY},
+        server={"reply_budget_seconds": 1.0},
+        inbox={"one_step": False},  # the answer is waited for after the intake (one step: no wait at all)
     )
     await load_demo(db, settings, SystemClock())
     app = create_app(settings, db=db)

@@ -259,7 +259,7 @@ async def test_wecom_frame_recovered_after_a_crash_is_answered_in_its_chat(
     """Its req_id died with the socket: the answer goes as aibot_send_msg to the class group."""
     from datetime import timedelta
 
-    from bot.inbox import to_record
+    from bot.domain.messages import to_record
     from bot.platforms.wecom.frames import message_from_frame
 
     server = FakeWecomWs("bot-1", SECRET)

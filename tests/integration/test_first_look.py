@@ -7,6 +7,7 @@ from bot.domain.actors import Role
 from bot.domain.messages import IncomingMessage, Platform
 from bot.store.db import Database
 from bot.store.people import actor_of, first_look, identify
+from bot.store.proposals import Who
 from tests.integration.care_day import demo_services
 
 
@@ -31,3 +32,22 @@ async def test_first_look_matches_the_separate_lookups(db: Database) -> None:
     async with db.transaction() as s:
         look = await first_look(s, "wecom", "msg-once", "parent-li", CHAT_32)
     assert look.seen == (first.reply.text, first.reply.private, first.command)
+
+
+async def test_first_look_sees_the_senders_pending_proposal_in_this_chat_only(db: Database) -> None:
+    services = await demo_services(db)
+    now = services.clock.now()
+    async with db.unit_of_work() as uow:
+        await uow.proposals.remember(
+            Who("wecom", CHAT_32, "parent-li"), ["王小明 请假 明天"], "是这样吗?", "m-1", now
+        )
+    async with db.transaction() as s:
+        assert (await first_look(s, "wecom", "m-2", "parent-li", CHAT_32)).proposal
+        assert not (await first_look(s, "wecom", "m-2", "parent-liu", CHAT_32)).proposal
+        assert not (await first_look(s, "wecom", "m-2", "parent-li", "demo-5-1")).proposal
+        assert not (await first_look(s, "dingtalk", "m-2", "parent-li", CHAT_32)).proposal
+    # Any other message from that sender there drops it; the next one finds nothing pending.
+    msg = IncomingMessage(Platform.WECOM, CHAT_32, "parent-li", "查询", "m-3", now)
+    await services.pipeline.handle_message(msg)
+    async with db.transaction() as s:
+        assert not (await first_look(s, "wecom", "m-4", "parent-li", CHAT_32)).proposal

@@ -4,7 +4,6 @@ process that took it in dies before handling it; its reply then goes by the late
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -17,8 +16,8 @@ from sqlalchemy.util import concurrency
 from bot.bootstrap import Services, bootstrap
 from bot.clock import FixedClock
 from bot.demo import load_demo
-from bot.domain.messages import IncomingMessage, Platform
-from bot.inbox import Inbox, from_record, to_record
+from bot.domain.messages import IncomingMessage, Platform, from_record, to_record
+from bot.inbox import Inbox
 from bot.settings import load_settings
 from bot.store.care_tables import Leave
 from bot.store.db import Database
@@ -141,7 +140,7 @@ async def test_a_reply_not_ready_in_time_is_queued_with_the_change(
         return await once(*args)
 
     monkeypatch.setattr(services.pipeline, "_once", held)
-    inbox = Inbox(services.pipeline, instance="here:1")
+    inbox = Inbox(services.pipeline, instance="here:1", one_step=False)
     accepted = await inbox.receive(message("slow-1"))
     assert accepted.fresh and await accepted.answer(0.01) is None  # the inbox owns the reply now
     release.set()
@@ -201,7 +200,8 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
         return await once(*args)
 
     monkeypatch.setattr(services.pipeline, "_once", held)
-    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(services.pipeline, instance="two:2")
+    first = Inbox(services.pipeline, instance="one:1", one_step=False)
+    second = Inbox(services.pipeline, instance="two:2")
     live = await first.receive(message("both-1"))
     seen = await second.receive(message("both-1"))
     assert live.fresh and not seen.fresh
@@ -223,24 +223,28 @@ async def test_a_retry_answered_while_another_instance_commits_gets_the_recorded
     assert reply is not None and "王小明" in reply.text
 
 
+@pytest.mark.parametrize("one_step", [True, False])
 async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
-    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch, one_step: bool
 ) -> None:
     # The connection drops at the intake's COMMIT (rolled back): the intake is tried again; nothing may
-    # start handling the message under the row that was never stored.
-    unit_of_work, lost = db.unit_of_work, []  # the inbox writes in units of work
+    # start handling the message under the row that was never stored. One step: the intake is the handling's
+    # unit, so the handling is rolled back with it and the message goes the two-step way.
+    run, lost = db.run, []
 
-    @contextlib.asynccontextmanager
-    async def commit_lost_once() -> Any:
-        async with unit_of_work() as uow:
-            yield uow
+    async def commit_lost_once(work: Any) -> Any:
+        async def then_lost(uow: Any) -> Any:
+            result = await work(uow)
             if not lost:
                 lost.append(True)
                 raise OperationalError(
                     "COMMIT", None, OSError("connection lost"), connection_invalidated=True
                 )
+            return result
 
-    monkeypatch.setattr(db, "unit_of_work", commit_lost_once)
+        return await run(then_lost)
+
+    monkeypatch.setattr(db, "run", commit_lost_once)
     handle, ran = services.pipeline.handle_message, []
 
     async def counted(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
@@ -249,9 +253,9 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
         return outcome
 
     monkeypatch.setattr(services.pipeline, "handle_message", counted)
-    inbox = Inbox(services.pipeline, instance="here:1")
+    inbox = Inbox(services.pipeline, instance="here:1", one_step=one_step)
     reply = await (await inbox.receive(message("lost-1"))).answer(10)
-    assert reply is not None and "王小明" in reply.text
+    assert lost and reply is not None and "王小明" in reply.text
     await inbox.drain(10)
     assert not inbox.inflight
     async with db.transaction() as s:
@@ -263,8 +267,9 @@ async def test_a_message_whose_intake_commit_is_lost_is_handled_once(
     )
 
 
+@pytest.mark.parametrize("one_step", [True, False])
 async def test_two_instances_sharing_the_database_handle_every_message_exactly_once(
-    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch, one_step: bool
 ) -> None:
     # Two processes over one database: each platform message delivered to both at once (a retry landing on
     # the other instance), some left behind by a dead process, both instances recovering meanwhile.
@@ -272,16 +277,16 @@ async def test_two_instances_sharing_the_database_handle_every_message_exactly_o
     ran: list[tuple[str, str]] = []
     for pipeline in (services.pipeline, other.pipeline):
 
-        def counted(handle: Any) -> Any:
-            async def run(msg: IncomingMessage, inbox_id: int | None = None) -> Any:
-                outcome = await handle(msg, inbox_id)
-                ran.append((msg.message_id, outcome.result))
-                return outcome
+        def counted(account: Any) -> Any:
+            def run(msg: IncomingMessage, command: str, result: str, elapsed: float) -> None:
+                ran.append((msg.message_id, result))  # once for every message handled or answered
+                account(msg, command, result, elapsed)
 
             return run
 
-        monkeypatch.setattr(pipeline, "handle_message", counted(pipeline.handle_message))
-    first, second = Inbox(services.pipeline, instance="one:1"), Inbox(other.pipeline, instance="two:2")
+        monkeypatch.setattr(pipeline, "account", counted(pipeline.account))
+    first = Inbox(services.pipeline, instance="one:1", one_step=one_step)
+    second = Inbox(other.pipeline, instance="two:2", one_step=one_step)
     dead = [message(f"dead-{i}") for i in range(8)]
     for msg in dead:
         await taken_in_by_a_dead_process(db, msg)
@@ -325,7 +330,7 @@ async def test_a_deferred_message_whose_database_stayed_away_is_handled_once_it_
 
     once = services.pipeline._once
     monkeypatch.setattr(services.pipeline, "_once", away)
-    inbox = Inbox(services.pipeline, instance="here:1")
+    inbox = Inbox(services.pipeline, instance="here:1", one_step=False)
     assert await (await inbox.receive(message("away-1"))).answer(0.01) is None
     release.set()
     await inbox.drain(10)
@@ -340,14 +345,15 @@ async def test_a_deferred_message_whose_database_stayed_away_is_handled_once_it_
     assert after["late"] == [("late-reply:wecom:away-1", True, True)]
 
 
+@pytest.mark.parametrize("one_step", [True, False])
 async def test_a_failure_told_live_is_not_run_again(
-    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch, one_step: bool
 ) -> None:
     async def broken(*args: Any) -> Any:
         raise ValueError("a handler bug")
 
-    monkeypatch.setattr(services.pipeline, "_once", broken)
-    inbox = Inbox(services.pipeline, instance="here:1")
+    monkeypatch.setattr(services.pipeline, "_decide", broken)
+    inbox = Inbox(services.pipeline, instance="here:1", one_step=one_step)
     reply = await (await inbox.receive(message("bug-1"))).answer(10)
     assert reply is not None and "请稍后再试" in reply.text
     await inbox.drain(10)
@@ -404,12 +410,14 @@ async def test_a_retry_that_joins_the_handling_in_this_process_is_counted_a_dupl
     assert messages.labels("请假", "duplicate")._value.get() == 1
 
 
+@pytest.mark.parametrize("one_step", [True, False])
 async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
-    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch, one_step: bool
 ) -> None:
-    # The caller gives up (cancelled) while the intake commits in the database's thread: the COMMIT goes
-    # through there, nothing is handled or waited for in this process, and recovery handles it once its claim
-    # lapsed (the platform, never acknowledged, may also send it again: then it is found and claimed).
+    # The caller gives up (cancelled) once the intake committed, before it sees the result: the platform was
+    # never acknowledged and may send it again. Two steps: nothing is handled or waited for in this process,
+    # and recovery handles it once its claim lapsed. One step: it was handled with its intake, and the
+    # platform's retry is answered from the record.
     run, committed = db.run, asyncio.Event()
 
     async def cancelled_after_commit(work: Any) -> Any:
@@ -419,7 +427,7 @@ async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
         return result
 
     monkeypatch.setattr(db, "run", cancelled_after_commit)
-    inbox = Inbox(services.pipeline, instance="here:1")
+    inbox = Inbox(services.pipeline, instance="here:1", one_step=one_step)
     intake = asyncio.create_task(inbox.receive(message("gone-1")))
     await committed.wait()
     intake.cancel()
@@ -428,9 +436,18 @@ async def test_an_intake_cancelled_at_its_commit_leaves_nothing_stuck(
     monkeypatch.undo()
     await inbox.drain(10)
     assert not inbox.inflight
-    assert (await counts(db))["inbox"] == [("gone-1", "received")] and not await inbox.recover()  # claim held
     later = replace(services.pipeline, clock=FixedClock(NOW + timedelta(minutes=1)))
-    assert await Inbox(later, instance="here:1").recover() == 1
+    if one_step:
+        assert (await counts(db))["inbox"] == [("gone-1", "handled")]
+        retry = await inbox.receive(message("gone-1"))
+        reply = await retry.answer(10)
+        assert not retry.fresh and reply is not None and "王小明" in reply.text
+        assert await Inbox(later, instance="here:1").recover() == 0
+    else:
+        assert (await counts(db))["inbox"] == [
+            ("gone-1", "received")
+        ] and not await inbox.recover()  # claimed
+        assert await Inbox(later, instance="here:1").recover() == 1
     assert (await counts(db))["inbox"] == [("gone-1", "handled")] and (await counts(db))["leaves"] == 1
 
 
@@ -442,3 +459,52 @@ async def test_an_empty_message_is_closed_in_the_inbox(services: Services, db: D
     assert reply is not None and reply.text
     await inbox.drain(10)
     assert (await counts(db))["inbox"] == [("empty-1", "handled")]
+
+
+async def test_one_step_stores_and_handles_a_message_in_one_transaction(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units: list[Any] = []
+    run = db.run
+
+    async def counted(work: Any) -> Any:
+        units.append(work)
+        return await run(work)
+
+    monkeypatch.setattr(db, "run", counted)
+    inbox = Inbox(services.pipeline, instance="here:1")
+    accepted = await inbox.receive(message("one-1"))
+    reply = await accepted.answer(10)
+    assert accepted.fresh and reply is not None and "王小明" in reply.text
+    assert len(units) == 1 and not inbox.inflight  # taken in and handled by one unit, nothing left running
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["handled"] == ["one-1"] and after["late"] == []
+    assert after["inbox"] == [("one-1", "handled")]
+    assert (
+        await Inbox(replace(services.pipeline, clock=FixedClock(NOW + timedelta(hours=1))), "x:1").recover()
+        == 0
+    )
+
+
+async def test_one_step_ready_after_the_budget_queues_the_reply_late(
+    services: Services, db: Database
+) -> None:
+    # The unit ended after the live answer's budget: the platform may have stopped waiting, so the reply goes
+    # by the late route, committed with the change; the live answer is given up.
+    inbox = Inbox(services.pipeline, instance="here:1")
+    accepted = await inbox.receive(message("late-1"), store_within=0)
+    assert accepted.fresh and await accepted.answer(10) is None
+    after = await counts(db)
+    assert after["leaves"] == 1 and after["inbox"] == [("late-1", "handled")]
+    assert after["late"] == [("late-reply:wecom:late-1", True, True)]
+
+
+async def test_one_step_a_retry_is_answered_from_the_record(services: Services, db: Database) -> None:
+    inbox = Inbox(services.pipeline, instance="here:1")
+    first = await (await inbox.receive(message("again-1"))).answer(10)
+    retry = await inbox.receive(message("again-1"))
+    assert not retry.fresh and await retry.answer(10) == first
+    assert (await counts(db))["leaves"] == 1
+    messages = services.metrics.messages
+    assert messages.labels("请假", "ok")._value.get() == 1
+    assert messages.labels("请假", "duplicate")._value.get() == 1

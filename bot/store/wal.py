@@ -1,0 +1,54 @@
+"""SQLite's WAL checkpoints, off the event loop.
+
+The units of work run inline on the loop (bot/store/one_call.py). A checkpoint (the WAL copied back into the
+database file, with its fsyncs) run by one of their COMMITs, as SQLite does every 1000 pages by default,
+stalls every message behind it. So their connection does not checkpoint (`wal_autocheckpoint=0`); after
+every `every` commits a checkpoint runs on a connection of its own in a thread of its own, where sqlite3
+lets go of the GIL, never more than one at a time: PASSIVE first (the bulk of the copy, taking no lock a
+writer waits for), then RESTART (what was written meanwhile, holding off writers for that little while, so
+that the next write starts the log over instead of growing it: under steady writes a PASSIVE checkpoint
+alone never catches up with the log's end, and the WAL would grow all afternoon).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+
+
+class WalCheckpointer:
+    def __init__(self, path: str, every: int = 50) -> None:
+        self.path, self.every = path, every
+        self._commits = 0
+        self._pending: Future[None] | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
+        self._conn: sqlite3.Connection | None = None  # used in the executor's thread only
+
+    def committed(self) -> None:
+        """A unit of work committed: a checkpoint is started in the background after every `every`."""
+        self._commits += 1
+        if self._commits >= self.every and (self._pending is None or self._pending.done()):
+            self._commits = 0
+            self._pending = self._executor.submit(self.checkpoint)
+
+    def checkpoint(self) -> None:
+        try:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        except sqlite3.Error as exc:  # tried again after the next `every` commits
+            log.warning("WAL checkpoint failed: %s", exc)
+
+    def close(self) -> None:
+        """Wait for a checkpoint under way, then close its connection (opened again if commits go on, as an
+        engine is usable after `dispose`). The thread ends with the checkpointer."""
+        self._executor.submit(self._close).result()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
