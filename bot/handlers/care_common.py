@@ -195,8 +195,8 @@ async def kids_for(ctx: HandlerContext, text: str, example: str) -> list[Child]:
             return kids
         if ctx.actor.guardian_id is None:
             raise Refusal(f"请写出孩子的姓名,例如: {example}")
-    children = await guardian_children(ctx, text, example)
-    return await ctx.uow.care.kids_by_ids([c.student_id for c in children])
+    children = {c.student_id for c in await guardian_children(ctx, text, example)}
+    return [c.child for c in ctx.actor.children if c.student_id in children]  # in roster order
 
 
 async def staff_with_role(ctx: HandlerContext, roles: tuple[str, ...]) -> list[int]:
