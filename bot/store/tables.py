@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -99,6 +100,8 @@ class StaffRole(Base):
 
 class Student(Base):
     __tablename__ = "students"
+    # Which pupils a message names: its substrings looked up by name (bot/store/people_repo.py).
+    __table_args__ = (Index("ix_students_school_id_name", "school_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
     student_no: Mapped[str] = mapped_column(String(40), unique=True)
