@@ -140,7 +140,12 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
         )
         inbound = dingtalk.parse(await _body(request), services.clock.now(), services.settings.dingtalk)
         await claim_sign(
-            services.db, "dingtalk", request.headers["timestamp"], request.headers["sign"], inbound.message_id
+            services.db,
+            "dingtalk",
+            request.headers["timestamp"],
+            request.headers["sign"],
+            inbound.message_id,
+            services.clock.now(),
         )
     except Rejected as exc:
         return _reject(request, "dingtalk", exc)

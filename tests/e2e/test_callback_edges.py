@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_app
-from bot.clock import SystemClock
+from bot.clock import FixedClock, SystemClock
 from bot.demo import load_demo
 from bot.platforms import wecom
 from bot.settings import load_settings
@@ -116,25 +117,33 @@ def ding_body(text: str, msg_id: str, **extra: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-async def test_a_dingtalk_sign_serves_one_message_only(
-    client: TestClient, db: Database, aiohttp_client: Client
+async def test_a_dingtalk_sign_serves_only_the_messages_of_its_moment(
+    db: Database, aiohttp_client: Client
 ) -> None:
-    headers = ding_headers()
+    # DingTalk signs only the timestamp (ms): two messages sent in the same millisecond share the headers and
+    # both go through; another body under those headers after the moment of their first use is a replay.
+    settings = load_settings(dingtalk={"app_secret": DING_SECRET})
+    clock = FixedClock(datetime.now(UTC))
+    await load_demo(db, settings, clock)
+    client = await aiohttp_client(create_app(settings, db=db, clock=clock))
+    headers = ding_headers(int(clock.now().timestamp() * 1000))
     first = await client.post("/dingtalk/callback", headers=headers, data=ding_body("查询", "d-1"))
     assert first.status == 200
+    twin = await client.post("/dingtalk/callback", headers=headers, data=ding_body("查询", "d-same-ms"))
+    assert twin.status == 200  # sent in the same millisecond: the same headers, another message
+    clock.advance(seconds=6)
     again = await client.post("/dingtalk/callback", headers=headers, data=ding_body("查询", "d-1"))
     assert again.status == 200  # the platform retrying the same message
     forged = await client.post("/dingtalk/callback", headers=headers, data=ding_body("全部已接走", "d-evil"))
     assert forged.status == 401
     # A second instance on the same database agrees.
-    settings = load_settings(dingtalk={"app_secret": DING_SECRET})
     other_db = Database(db.url.render_as_string(hide_password=False))
     try:
-        other = await aiohttp_client(create_app(settings, db=other_db))
+        other = await aiohttp_client(create_app(settings, db=other_db, clock=clock))
         assert (
             await other.post("/dingtalk/callback", headers=headers, data=ding_body("日报", "d-evil2"))
         ).status == 401
-        fresh = ding_headers(int(time.time() * 1000) - 1)
+        fresh = ding_headers(int(clock.now().timestamp() * 1000) - 1)
         assert (
             await other.post("/dingtalk/callback", headers=fresh, data=ding_body("查询", "d-2"))
         ).status == 200

@@ -47,7 +47,10 @@ async def test_prunes_dingtalk_signs_out_of_their_window(db: Database) -> None:
     services = await demo_services(db)
     at = shanghai(2026, 11, 22, 3, 20)
     for name, age in (("old", timedelta(hours=2)), ("fresh", timedelta(minutes=30))):
-        await claim_sign(db, "dingtalk", str(int((at - age).timestamp() * 1000)), f"sign-{name}", f"m-{name}")
+        signed = at - age
+        await claim_sign(
+            db, "dingtalk", str(int(signed.timestamp() * 1000)), f"sign-{name}", f"m-{name}", signed
+        )
     services.clock.instant = at
     result = await run_job(services, HOUSEKEEPING, at)
     assert result[0].status == "done" and "1 条过期签名" in result[0].detail
@@ -55,7 +58,7 @@ async def test_prunes_dingtalk_signs_out_of_their_window(db: Database) -> None:
         assert (await s.scalars(select(CallbackSign.message_id))).all() == ["m-fresh"]
     fresh_ts = str(int((at - timedelta(minutes=30)).timestamp() * 1000))
     try:  # the fresh one still binds its message
-        await claim_sign(db, "dingtalk", fresh_ts, "sign-fresh", "m-other")
+        await claim_sign(db, "dingtalk", fresh_ts, "sign-fresh", "m-other", at)
         raise AssertionError("a kept sign was accepted for another message")
     except Rejected as exc:
         assert exc.status == 401
