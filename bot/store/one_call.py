@@ -158,6 +158,8 @@ class OneCall:
         (its error is raised here). While another process holds the write lock it is tried again later."""
         started, delay = time.monotonic(), 0.005
         while True:
+            if self.checkpoints is not None:
+                await self.checkpoints.wait()
             try:
                 result = self._call(work)
                 if self.checkpoints is not None:

@@ -7,11 +7,13 @@ every `every` commits a checkpoint runs on a connection of its own in a thread o
 lets go of the GIL, never more than one at a time: PASSIVE first (the bulk of the copy, taking no lock a
 writer waits for), then RESTART (what was written meanwhile, holding off writers for that little while, so
 that the next write starts the log over instead of growing it: under steady writes a PASSIVE checkpoint
-alone never catches up with the log's end, and the WAL would grow all afternoon).
+alone never catches up with the log's end, and the WAL would grow all afternoon). While the RESTART runs,
+units wait for it asleep (`wait`), not in SQLite's busy handler on the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +28,7 @@ class WalCheckpointer:
         self._pending: Future[None] | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
         self._conn: sqlite3.Connection | None = None  # used in the executor's thread only
+        self._restarting: Future[None] | None = None  # set while the RESTART holds off writers
 
     def committed(self) -> None:
         """A unit of work committed: a checkpoint is started in the background after every `every`."""
@@ -39,9 +42,20 @@ class WalCheckpointer:
             if self._conn is None:
                 self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._restarting = Future()
             self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         except sqlite3.Error as exc:  # tried again after the next `every` commits
             log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            restarting, self._restarting = self._restarting, None
+            if restarting is not None:
+                restarting.set_result(None)
+
+    async def wait(self) -> None:
+        """Before a unit takes the write lock: wait (asleep) for a RESTART under way to let go of it."""
+        restarting = self._restarting
+        if restarting is not None:
+            await asyncio.wrap_future(restarting)
 
     def close(self) -> None:
         """Wait for a checkpoint under way, then close its connection (opened again if commits go on, as an
