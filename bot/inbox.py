@@ -5,8 +5,9 @@ returns once the message is stored; `Accepted.answer(within)` gives the reply if
 marks the message deferred, so the pipeline queues its reply for the late route in the message's own unit
 of work. One step (`inbox.one_step`, the default): a new message is stored already handled, in the unit of
 work that handles it, so both commit together or neither does; any failure there falls back to the two
-steps (stored, then handled), which deal with errors, conflicts and slow handling. A message taken in and never handled (the process died) is found by `recover` (run by
-`tuoguan serve`, here and in every other instance) once its claim lapsed, handled once, and answered late.
+steps (stored, then handled), which deal with errors, conflicts and slow handling. A message taken in and
+never handled (the process died) is found by `recover` (run by `tuoguan serve`, here and in every other
+instance) once its claim lapsed, handled once, and answered late.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ class Inbox:
         `store_within` seconds (default `database.retry_seconds`), then the error is raised: a message is
         never acknowledged to its platform unless it is stored."""
         platform = str(msg.platform)
-        parsed = self.pipeline.parse(msg)
-        if self.one_step and parsed is not None:
+        parsed = self.pipeline.parse(msg) if self.one_step else None
+        if parsed is not None:  # (an empty message goes the two-step way: nothing to handle)
             done = await self._at_once(msg, parsed, store_within)
             if done is not None:
                 return done

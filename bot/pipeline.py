@@ -195,10 +195,8 @@ class Pipeline:
         self, uow: UnitOfWork, msg: IncomingMessage, parsed: Parsed | ParseError, look: FirstLook
     ) -> Outcome:
         actor = await uow.people.actor_of(str(msg.platform), msg.sender_id, look.account)
-        if actor.is_known:
-            await settle_pending(
-                uow, msg, parsed, look.proposal
-            )  # anything but an answer drops a pending one
+        if actor.is_known:  # anything but an answer drops a pending proposal
+            await settle_pending(uow, msg, parsed, look.proposal)
         if isinstance(parsed, ParseError):
             result = "not_understood" if actor.is_known else "unknown_sender"
             return Outcome(self._not_understood(parsed, actor), "unknown", actor=actor, result=result)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from typing import Any, cast
 
 from sqlalchemy import String, Table, any_, bindparam, func, literal_column, select
@@ -41,6 +43,20 @@ _NAMED_AMONG = {
         ),
     ),
 }
+
+
+def _has_json_each() -> bool:
+    """SQLite's json_each (built in since 3.38, compiled in by most builds before): else a scan."""
+    try:
+        with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("SELECT value FROM json_each('[]')").fetchall()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+if not _has_json_each():
+    del _NAMED_AMONG["sqlite"]
 
 
 def substrings(text: str, longest: int = _NAME_LENGTH) -> set[str]:
