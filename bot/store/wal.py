@@ -40,7 +40,9 @@ class WalCheckpointer:
     def checkpoint(self) -> None:
         try:
             if self._conn is None:
-                self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+                # The RESTART waits this long at most for a unit or another process's reader to finish, the
+                # units waiting behind it meanwhile; then it gives up until the next checkpoint.
+                self._conn = sqlite3.connect(self.path, timeout=0.1, isolation_level=None)
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self._restarting = Future()
             self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
