@@ -159,19 +159,25 @@ async def test_a_write_lock_held_by_another_process_is_waited_for_without_blocki
     assert await seen(db, "m-locked") is not None
 
 
-async def test_a_unit_waits_asleep_while_a_checkpoint_restarts_the_log(db: Database) -> None:
-    # A RESTART checkpoint holds off writers for a moment: a unit waits for it on the loop, asleep, instead of
-    # blocking the loop in SQLite's busy handler.
+def checkpointer(db: Database) -> WalCheckpointer:
+    """The units' WAL checkpointer (SQLite only: the test is skipped on PostgreSQL)."""
     if not db.is_sqlite:
         pytest.skip("SQLite's write-ahead log")
     one_call = db._one_call
     assert one_call is not None and one_call.checkpoints is not None
+    return one_call.checkpoints
+
+
+async def test_a_unit_waits_asleep_while_a_checkpoint_restarts_the_log(db: Database) -> None:
+    # A RESTART checkpoint holds off writers for a moment: a unit waits for it on the loop, asleep, instead of
+    # blocking the loop in SQLite's busy handler.
+    checkpoints = checkpointer(db)
     restarting: Future[None] = Future()
-    one_call.checkpoints._restarting = restarting
+    checkpoints._restarting = restarting
     unit = asyncio.create_task(db.run(lambda uow: record(uow, "m-after-restart")))
     await asyncio.sleep(0.05)  # the loop goes on meanwhile
     assert not unit.done() and not committed(db, "m-after-restart")
-    one_call.checkpoints._restarting = None
+    checkpoints._restarting = None
     restarting.set_result(None)
     await unit
     assert await seen(db, "m-after-restart") is not None
@@ -180,10 +186,7 @@ async def test_a_unit_waits_asleep_while_a_checkpoint_restarts_the_log(db: Datab
 async def test_a_checkpoint_held_off_by_a_reader_gives_up_soon(db: Database) -> None:
     # Another process reading in a long transaction keeps the RESTART from finishing; units wait behind the
     # RESTART, so it gives up within a moment (and runs again after the next 50 commits).
-    if not db.is_sqlite:
-        pytest.skip("SQLite's write-ahead log")
-    one_call = db._one_call
-    assert one_call is not None and one_call.checkpoints is not None
+    checkpoints = checkpointer(db)
     await db.run(lambda uow: record(uow, "m-before-reader"))
     reader = sqlite3.connect(str(db.url.database), isolation_level=None)  # say, a report in a CLI
     try:
@@ -191,7 +194,6 @@ async def test_a_checkpoint_held_off_by_a_reader_gives_up_soon(db: Database) -> 
         reader.execute("SELECT count(*) FROM processed_messages").fetchall()
         await db.run(lambda uow: record(uow, "m-while-reading"))  # the reader's snapshot is now behind
         started = time.monotonic()
-        checkpoints = one_call.checkpoints
         await asyncio.wrap_future(checkpoints._executor.submit(checkpoints.checkpoint))  # in its own thread
         assert time.monotonic() - started < 2.0  # not the 5 s of a default busy timeout
     finally:
