@@ -12,6 +12,7 @@ from bot.domain.actors import Actor, ChildRef, ClassRole, Role
 from bot.domain.children import Child
 from bot.store.inbound_tables import ProcessedMessage
 from bot.store.proposal_tables import Proposal
+from bot.store.proposals import Who
 from bot.store.tables import Chat, ClassGroup, Guardian, Guardianship, Identity, Staff, StaffRole, Student
 
 
@@ -119,13 +120,14 @@ async def first_look(
     session: AsyncSession, platform: str, message_id: str, user_id: str, chat_id: str
 ) -> FirstLook:
     """The four read-only lookups every message starts with, in one round trip."""
+    proposal = Who(platform, chat_id, user_id).params()  # the keys as proposals are stored under
     params = {
         "platform": platform,
         "message_id": message_id,
         "user_id": user_id,
         "chat_id": chat_id,
-        "proposal_chat_id": chat_id[:128],  # as proposals are stored (bot/store/proposals.py)
-        "proposal_sender_id": user_id[:128],
+        "proposal_chat_id": proposal["chat_id"],
+        "proposal_sender_id": proposal["sender_id"],
     }
     row = (await session.execute(_FIRST_LOOK, params)).one()
     seen = None if row[0] is None else (row[0], bool(row[1]), row[2])
